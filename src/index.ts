@@ -1,0 +1,30 @@
+// The SDK a plugin imports: `import { Source } from 'pollect'`.
+export {
+  Source,
+  SourceError,
+  type Sample,
+  type ProbeResult,
+  type ProbeContext,
+  type InitContext,
+  type SourceConfig,
+  type SourceClass,
+  type AnySourceClass,
+  type Labels,
+  type MetricType,
+} from './sources/source.js';
+export {
+  Writer,
+  type Batch,
+  type Point,
+  type SourceStatus,
+  type WriterConfig,
+  type WriterContext,
+  type WriterStats,
+  type WriterClass,
+  type AnyWriterClass,
+} from './writers/writer.js';
+export type { JsonSchema } from './config/schema-types.js';
+export type { Logger, LogLevel } from './log.js';
+export { RateTracker } from './sources/lib/rate.js';
+export { runCommand } from './sources/lib/exec.js';
+export { httpRequest, httpJson } from './sources/lib/http.js';

@@ -1,0 +1,69 @@
+// A small leveled logger to stderr. Every message passes through redact(), so a secret from the
+// config (password, token, key, passphrase) never reaches a log line or an error message.
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+export interface Logger {
+  error(msg: string): void;
+  warn(msg: string): void;
+  info(msg: string): void;
+  debug(msg: string): void;
+  child(prefix: string): Logger;
+}
+
+const secrets = new Set<string>();
+
+/** Registers a value that must never be printed. Short values are ignored to keep logs readable. */
+export function registerSecret(value: string): void {
+  if (value.length >= 3) secrets.add(value);
+}
+
+export function redact(text: string): string {
+  let out = text;
+  for (const s of secrets) {
+    if (out.includes(s)) out = out.split(s).join('***');
+    const enc = encodeURIComponent(s);
+    if (enc !== s && out.includes(enc)) out = out.split(enc).join('***');
+  }
+  return out;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  write?: (line: string) => void;
+}
+
+let globalLevel: LogLevel = 'info';
+export function setLogLevel(level: LogLevel): void {
+  globalLevel = level;
+}
+export function isLogLevel(s: string): s is LogLevel {
+  return s in ORDER;
+}
+
+export function createLogger(prefix = '', opts: LoggerOptions = {}): Logger {
+  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const emit = (level: LogLevel, msg: string): void => {
+    if (ORDER[level] > ORDER[opts.level ?? globalLevel]) return;
+    const head = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)}`;
+    write(redact(prefix ? `${head} [${prefix}] ${msg}` : `${head} ${msg}`));
+  };
+  return {
+    error: (m) => emit('error', m),
+    warn: (m) => emit('warn', m),
+    info: (m) => emit('info', m),
+    debug: (m) => emit('debug', m),
+    child: (p) => createLogger(prefix ? `${prefix} ${p}` : p, opts),
+  };
+}
+
+/** A message for any thrown value, redacted, without a stack trace. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const msg = err.message || String(code ?? err.name);
+    return redact(code && !msg.includes(code) ? `${msg} (${code})` : msg);
+  }
+  return redact(String(err));
+}

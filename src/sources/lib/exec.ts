@@ -1,0 +1,109 @@
+// Runs a command without a shell, bounded in time and output, and always reaps it.
+import { spawn } from 'node:child_process';
+import { SourceError } from '../source.js';
+
+export interface RunOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Largest stdout accepted; the child is killed past it. Default 16 MiB. */
+  maxBytes?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Input written to stdin, then closed. */
+  input?: string;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const KILL_GRACE_MS = 500;
+
+/**
+ * Runs `file args` and resolves with its output whatever its exit code; rejects with a
+ * SourceError when it cannot start, passes its timeout, prints too much or prints binary.
+ */
+export function runCommand(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  const maxBytes = opts.maxBytes ?? 16 * 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    let child;
+    try {
+      child = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (err) {
+      reject(new SourceError(`cannot run ${file}: ${(err as Error).message}`));
+      return;
+    }
+    const out: Buffer[] = [];
+    const errOut: Buffer[] = [];
+    let outBytes = 0;
+    let errBytes = 0;
+    let failure: SourceError | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const kill = (why: SourceError): void => {
+      if (failure) return;
+      failure = why;
+      child.kill('SIGTERM');
+      // A child that ignores SIGTERM still goes: it must not outlive its probe.
+      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+      killTimer.unref();
+    };
+    const timer = setTimeout(
+      () => kill(new SourceError(`${file} timed out after ${opts.timeoutMs} ms and was killed`)),
+      opts.timeoutMs,
+    );
+    const onAbort = (): void => kill(new SourceError(`${file} was aborted and killed`));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      outBytes += chunk.length;
+      if (outBytes > maxBytes) kill(new SourceError(`${file} printed more than ${maxBytes} bytes and was killed`));
+      else out.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      // Keep only the start of stderr: it is for error messages.
+      if (errBytes < 64 * 1024) errOut.push(chunk);
+      errBytes += chunk.length;
+    });
+    child.stdin.on('error', () => {}); // a child that exits without reading stdin is not an error here
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'ENOENT' ? `${file}: command not found` : `cannot run ${file}: ${err.message}`;
+      if (!failure) failure = new SourceError(why);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (failure) return reject(failure);
+      const buf = Buffer.concat(out);
+      if (!isText(buf)) return reject(new SourceError(`${file} printed binary data, not text`));
+      resolve({ stdout: buf.toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), code, signal });
+    });
+  });
+}
+
+/** True when `buf` is UTF-8 text without NUL or other control bytes but tab, CR, LF. */
+export function isText(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i]!;
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  }
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first line of a command's stderr, trimmed, for error messages. */
+export function firstLine(text: string, max = 200): string {
+  const line = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  return line.length > max ? line.slice(0, max) + '…' : line;
+}

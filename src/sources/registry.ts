@@ -1,0 +1,9 @@
+// Every built-in source, by type name. A source is a room of its own (src/sources/<room>/) and
+// is imported only when a config names it, so heavy dependencies load only when needed.
+// Adding a source: one room and one line here.
+import type { AnySourceClass } from './source.js';
+
+export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
+  Dummy: () => import('./dummy/index.js').then((m) => m.DummySource),
+  // registry: one line per source, alphabetical, above this comment
+};

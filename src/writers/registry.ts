@@ -1,0 +1,8 @@
+// Every built-in writer, by type name, imported only when a config names it.
+// Adding a writer: one room (src/writers/<room>/) and one line here.
+import type { AnyWriterClass } from './writer.js';
+
+export const writerRegistry: Record<string, () => Promise<AnyWriterClass>> = {
+  DryRun: () => import('./dryrun/index.js').then((m) => m.DryRunWriter),
+  // registry: one line per writer, alphabetical, above this comment
+};

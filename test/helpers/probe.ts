@@ -1,0 +1,34 @@
+// Runs a source the way an executor does, once, and returns its samples.
+import type { Sample, Source, SourceConfig } from '../../src/sources/source.js';
+import { toSamples } from '../../src/executors/samples.js';
+import { createLogger } from '../../src/log.js';
+
+export const quietLog = createLogger('test', { level: 'error', write: () => {} });
+
+export interface ProbeOptions {
+  timeoutMs?: number;
+  tickTime?: number;
+  signal?: AbortSignal;
+}
+
+export async function probeOnce(source: Source<SourceConfig>, opts: ProbeOptions = {}): Promise<Sample[]> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const signal = opts.signal ?? AbortSignal.timeout(timeoutMs);
+  const result = await source.probe({ signal, timeoutMs, tickTime: opts.tickTime ?? 10, log: quietLog });
+  return toSamples(result);
+}
+
+export async function initSource(source: Source<SourceConfig>, configDir = process.cwd(), tickTime = 10): Promise<void> {
+  await source.init({ log: quietLog, tickTime, configDir });
+}
+
+/** The value of the one sample that matches name and labels; throws when none or several match. */
+export function valueOf(samples: readonly Sample[], name: string | undefined, labels: Record<string, string> = {}): number {
+  const hits = samples.filter(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels?.[k] === v),
+  );
+  if (hits.length !== 1) {
+    throw new Error(`expected one sample ${name} ${JSON.stringify(labels)}, found ${hits.length}`);
+  }
+  return hits[0]!.value;
+}
