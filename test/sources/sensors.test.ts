@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { SensorsSource } from '../../src/sources/sensors/index.js';
+import { chipMatches, cleanSensorsJson, parseSensorsJson } from '../../src/sources/sensors/parse.js';
+import { SourceError } from '../../src/sources/source.js';
+import { probeOnce, valueOf } from '../helpers/probe.js';
+import { tempDir } from '../helpers/net.js';
+
+const FIX = '/work/shared/fixtures/sensors';
+const nct = readFileSync(path.join(FIX, 'nct6798-coretemp-nvme.json'), 'utf8');
+const acpi = readFileSync(path.join(FIX, 'acpitz-coretemp-nvme.json'), 'utf8');
+
+/** Every `<prefix>N_input` number in a sensors -j document, counted independently of the parser. */
+function countInputs(text: string): number {
+  return [...text.matchAll(/"(temp|fan|in|power|curr|energy|humidity)\d+_input":\s*-?[0-9.]+/g)].length;
+}
+
+describe('parseSensorsJson on real sensors -j output', () => {
+  it('reads every *_input of the nct6798 board with kinds and feature labels', () => {
+    const r = parseSensorsJson(nct);
+    expect(r.length).toBe(countInputs(nct));
+    const data = JSON.parse(nct) as Record<string, Record<string, Record<string, number>>>;
+    expect(r.find((x) => x.device === 'nct6798-isa-02a0' && x.name === 'in0')).toEqual({
+      device: 'nct6798-isa-02a0', name: 'in0', kind: 'voltage', value: data['nct6798-isa-02a0']!['in0']!['in0_input'],
+    });
+    expect(r.some((x) => x.kind === 'fan')).toBe(true);
+    expect(r.some((x) => x.kind === 'temperature' && x.device.startsWith('coretemp'))).toBe(true);
+    // No min/max/alarm/beep subfeature becomes a reading.
+    expect(r.every((x) => Number.isFinite(x.value))).toBe(true);
+  });
+
+  it('reads the many-core coretemp with non-consecutive core numbers', () => {
+    const r = parseSensorsJson(acpi);
+    expect(r.length).toBe(countInputs(acpi));
+    const core39 = r.find((x) => x.name === 'Core 39');
+    expect(core39?.kind).toBe('temperature');
+    expect(r.find((x) => x.device === 'acpitz-acpi-0')?.value).toBe(27.8);
+    expect(r.find((x) => x.device === 'nvme-pci-0500' && x.name === 'Composite')?.value).toBe(32.85);
+  });
+
+  it('tolerates the lm-sensors ERROR lines inside the JSON (issue #346 form and a dangling comma)', () => {
+    const broken = `{
+   "thinkpad-isa-0000":{
+      "Adapter": "ISA adapter",
+      "fan1":{
+         "fan1_input": 2100.000
+      },
+      "temp2":{
+ERROR: Can't get value of subfeature temp2_input: Can't read
+
+      },
+      "temp3":{
+         "temp3_input": 41.000,
+ERROR: Can't get value of subfeature temp3_max: Can't read
+      }
+   }
+}`;
+    expect(() => JSON.parse(broken)).toThrow();
+    const r = parseSensorsJson(broken);
+    expect(r).toEqual([
+      { device: 'thinkpad-isa-0000', name: 'fan1', kind: 'fan', value: 2100 },
+      { device: 'thinkpad-isa-0000', name: 'temp3', kind: 'temperature', value: 41 },
+    ]);
+    expect(cleanSensorsJson(broken)).not.toContain('ERROR');
+  });
+
+  it('rejects garbage and truncated JSON with a SourceError', () => {
+    expect(() => parseSensorsJson('<html>nope</html>')).toThrow(SourceError);
+    expect(() => parseSensorsJson(nct.slice(0, nct.length / 2))).toThrow(/invalid JSON/);
+    expect(() => parseSensorsJson('[1,2]')).toThrow(/not an object/);
+  });
+
+  it('matches chips by full name, prefix and glob', () => {
+    expect(chipMatches('coretemp-isa-0000', 'coretemp')).toBe(true);
+    expect(chipMatches('coretemp-isa-0000', 'coretemp-isa-0000')).toBe(true);
+    expect(chipMatches('coretemp-isa-0000', 'core*')).toBe(true);
+    expect(chipMatches('coretemp-isa-0000', 'nvme')).toBe(false);
+    expect(chipMatches('nvme-pci-0500', '*-pci-*')).toBe(true);
+  });
+});
+
+describe('SensorsSource running a command', () => {
+  const tmp = tempDir('pollect-sensors-');
+  const script = (name: string, body: string): string => {
+    const p = path.join(tmp.dir, name);
+    writeFileSync(p, `#!/bin/sh\n${body}\n`);
+    chmodSync(p, 0o755);
+    return p;
+  };
+  let fixtureCmd: string;
+  beforeAll(() => {
+    fixtureCmd = script('sensors-fixture', `[ "$1" = "-j" ] || exit 9\ncat '${path.join(FIX, 'nct6798-coretemp-nvme.json')}'`);
+  });
+  afterAll(() => tmp.remove());
+
+  it('emits samples with device, name and unit labels', async () => {
+    const src = new SensorsSource({ type: 'Sensors', path: fixtureCmd });
+    const samples = await probeOnce(src);
+    expect(samples.length).toBe(countInputs(nct));
+    const data = JSON.parse(nct) as Record<string, Record<string, Record<string, number>>>;
+    expect(valueOf(samples, 'voltage', { device: 'nct6798-isa-02a0', name: 'in0' })).toBe(data['nct6798-isa-02a0']!['in0']!['in0_input']);
+    const fan = samples.find((s) => s.name === 'fan')!;
+    expect(fan.labels?.unit).toBe('rpm');
+    const t = samples.find((s) => s.name === 'temperature')!;
+    expect(t.labels?.unit).toBe('celsius');
+    expect(t.unit).toBe('celsius');
+  });
+
+  it('include and exclude chips', async () => {
+    const inc = await probeOnce(new SensorsSource({ type: 'Sensors', path: fixtureCmd, include: ['coretemp'] }));
+    expect(inc.length).toBeGreaterThan(0);
+    expect(inc.every((s) => s.labels?.device === 'coretemp-isa-0000')).toBe(true);
+    const exc = await probeOnce(new SensorsSource({ type: 'Sensors', path: fixtureCmd, exclude: ['coretemp', 'nvme-pci-0200'] }));
+    expect(exc.length).toBeGreaterThan(0);
+    expect(exc.every((s) => s.labels?.device === 'nct6798-isa-02a0')).toBe(true);
+  });
+
+  it('useBaseUnits: fans in hertz', async () => {
+    const plain = await probeOnce(new SensorsSource({ type: 'Sensors', path: fixtureCmd }));
+    const base = await probeOnce(new SensorsSource({ type: 'Sensors', path: fixtureCmd, useBaseUnits: true }));
+    const f0 = plain.find((s) => s.name === 'fan' && s.value > 0)!;
+    const f1 = base.find((s) => s.name === 'fan' && s.labels?.name === f0.labels?.name)!;
+    expect(f1.labels?.unit).toBe('hertz');
+    expect(f1.value).toBeCloseTo(f0.value / 60, 9);
+    expect(valueOf(base, 'voltage', { name: 'in0' })).toBe(valueOf(plain, 'voltage', { name: 'in0' }));
+  });
+
+  it('a hanging command is killed at the timeout', async () => {
+    const hang = script('sensors-hang', 'exec sleep 30');
+    const started = Date.now();
+    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: hang }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('binary output, garbage, a failing command and a missing command give SourceErrors', async () => {
+    const bin = script('sensors-bin', "printf '\\000\\001\\002\\377\\376'");
+    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: bin }))).rejects.toThrow(/binary/);
+    const garbage = script('sensors-garbage', "echo 'Segmentation fault, core dumped'");
+    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: garbage }))).rejects.toThrow(SourceError);
+    const none = script('sensors-none', "printf '{\\n\\n}\\n'; echo 'No sensors found!' >&2; exit 1");
+    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: none }))).rejects.toThrow(/No sensors found!/);
+    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: path.join(tmp.dir, 'missing') }))).rejects.toThrow(/not found/);
+  });
+
+  it('a huge output is cut off with a SourceError', async () => {
+    const huge = script('sensors-huge', 'yes "          " | head -c 20000000');
+    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: huge }))).rejects.toThrow(/more than/);
+  });
+
+  it('the real sensors binary answers or fails cleanly (no chips in a VM)', async () => {
+    const src = new SensorsSource({ type: 'Sensors' });
+    try {
+      const samples = await probeOnce(src);
+      for (const s of samples) expect(Number.isFinite(s.value)).toBe(true);
+    } catch (err) {
+      expect(err).toBeInstanceOf(SourceError);
+      expect((err as Error).message).toMatch(/sensors -j failed/);
+    }
+  });
+});
