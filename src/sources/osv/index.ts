@@ -5,7 +5,7 @@ import type { JsonSchema } from '../../config/schema-types.js';
 import { expectOk, httpJson, httpRequest, safeUrl } from '../lib/http.js';
 import { parseLong, parseThreads, parseTraceCounts } from './parse.js';
 
-export interface OsvConfig extends SourceConfig {
+export interface OSvConfig extends SourceConfig {
   host: string;
   port?: number;
   /** Trace point names whose counters are reported (and enabled when they are not yet). */
@@ -16,7 +16,7 @@ export interface OsvConfig extends SourceConfig {
 const SCALAR_MAX_BYTES = 64 * 1024;
 const LIST_MAX_BYTES = 8 * 1024 * 1024;
 
-export class OsvSource extends Source<OsvConfig> {
+export class OSvSource extends Source<OSvConfig> {
   static override description = 'OSv unikernel REST API: memory, uptime, thread CPU time, trace-point counters';
   static override schema: JsonSchema = {
     type: 'object',
@@ -35,7 +35,7 @@ export class OsvSource extends Source<OsvConfig> {
 
   private readonly base: string;
 
-  constructor(config: OsvConfig) {
+  constructor(config: OSvConfig) {
     super(config);
     const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
     this.base = `http://${host}:${config.port ?? 8000}`;
