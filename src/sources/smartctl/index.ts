@@ -1,0 +1,152 @@
+// SmartCtl: SMART attributes of disks through `smartctl --json -a`, devices chosen by regex at
+// every probe (disks come and go), one labelled value per attribute as in pollect.
+import { readdir } from 'node:fs/promises';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
+import type { JsonSchema } from '../../config/schema-types.js';
+import { firstLine, runCommand } from '../lib/exec.js';
+import { parseScan, parseSmartReport, smartctlMessages, type ScannedDevice } from './parse.js';
+
+export interface SmartCtlConfig extends SourceConfig {
+  /** Regexes matched (from the start, as Python's re.match) against device names like `sda`, `nvme0`. */
+  devices?: string[];
+  /** Attribute names to report; empty or absent: all. */
+  attributes?: string[];
+  /** How devices are found: `scan` (`smartctl --scan --json`, default) or `dev` (the /dev listing, as pollect). */
+  discover?: 'scan' | 'dev';
+  /** The smartctl binary. Default `smartctl`. */
+  path?: string;
+  /** How many smartctl processes run at once. Default 4. */
+  concurrency?: number;
+}
+
+// smartctl's exit status is a bitmask (smartctl(8) RETURN VALUES). Bits 0 and 1 mean no data
+// (bad command line; device open failed or did not identify); bits 2..7 come with a full report
+// (a SMART command failed, disk failing, attributes at or below threshold, errors logged).
+const NO_DATA_BITS = 0b11;
+
+interface Device {
+  path: string;
+  /** The `dev` label. */
+  label: string;
+  type?: string;
+}
+
+export class SmartCtlSource extends Source<SmartCtlConfig> {
+  static override description = 'SMART attributes of ATA and NVMe disks through smartctl --json';
+  static override schema: JsonSchema = {
+    type: 'object',
+    properties: {
+      devices: { type: 'array', items: { type: 'string' }, description: 'Regexes of device names (sda, nvme0) to read; default all found' },
+      attributes: { type: 'array', items: { type: 'string' }, description: 'Attribute names to report; default all' },
+      discover: { type: 'string', enum: ['scan', 'dev'], default: 'scan', description: 'Find devices with smartctl --scan or by listing /dev' },
+      path: { type: 'string', minLength: 1, default: 'smartctl', description: 'The smartctl command' },
+      concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'smartctl processes at once' },
+    },
+  };
+
+  private readonly patterns: RegExp[];
+  private readonly attributes: Set<string>;
+
+  constructor(config: SmartCtlConfig) {
+    super(config);
+    this.patterns = (config.devices ?? []).filter((d) => d !== '').map((d) => {
+      try {
+        return new RegExp(`^(?:${d})`);
+      } catch (err) {
+        throw new SourceError(`devices: invalid regex "${d}": ${(err as Error).message}`);
+      }
+    });
+    this.attributes = new Set((config.attributes ?? []).filter((a) => a !== ''));
+    if (config.discover === 'dev' && this.patterns.length === 0) {
+      throw new SourceError('devices: with discover "dev" at least one device regex is needed');
+    }
+  }
+
+  private get file(): string {
+    return this.config.path ?? 'smartctl';
+  }
+
+  async probe(ctx: ProbeContext): Promise<Sample[]> {
+    const devices = await this.findDevices(ctx);
+    const samples: Sample[] = [];
+    const errors: string[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < devices.length) {
+        const dev = devices[next++]!;
+        try {
+          samples.push(...(await this.readDevice(dev, ctx)));
+        } catch (err) {
+          if (!(err instanceof SourceError)) throw err;
+          errors.push(err.message);
+          ctx.log.warn(err.message);
+        }
+      }
+    };
+    const n = Math.min(this.config.concurrency ?? 4, devices.length);
+    await Promise.all(Array.from({ length: n }, worker));
+    if (errors.length === devices.length) {
+      const more = errors.length > 1 ? ` (and ${errors.length - 1} more device(s) failed)` : '';
+      throw new SourceError(errors[0] + more);
+    }
+    return samples;
+  }
+
+  private matches(label: string): boolean {
+    return this.patterns.length === 0 || this.patterns.some((re) => re.test(label));
+  }
+
+  private async findDevices(ctx: ProbeContext): Promise<Device[]> {
+    let found: ScannedDevice[];
+    if (this.config.discover === 'dev') {
+      const names = await readdir('/dev').catch((err: Error) => {
+        throw new SourceError(`cannot list /dev: ${err.message}`);
+      });
+      found = names.sort().map((n) => ({ name: `/dev/${n}` }));
+    } else {
+      const res = await runCommand(this.file, ['--scan', '--json'], { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 1024 * 1024 });
+      if (res.code !== 0 && res.stdout.trim() === '') {
+        throw new SourceError(`${this.file} --scan failed: ${firstLine(res.stderr) || `exit code ${res.code ?? res.signal}`}`);
+      }
+      found = parseScan(res.stdout);
+    }
+    const devices: Device[] = [];
+    for (const d of found) {
+      const short = d.name.replace(/^\/dev\//, '');
+      // Several RAID disks share one path (`/dev/bus/0 -d megaraid,N`): the type tells them apart.
+      const label = d.type?.includes(',') ? `${short}:${d.type}` : short;
+      if (this.matches(short)) devices.push({ path: d.name, label, type: d.type });
+    }
+    if (devices.length === 0) {
+      const how = this.config.discover === 'dev' ? 'in /dev' : `by ${this.file} --scan`;
+      throw new SourceError(`no device matches ${JSON.stringify(this.config.devices ?? [])} among ${found.length} found ${how}`);
+    }
+    return devices;
+  }
+
+  private async readDevice(dev: Device, ctx: ProbeContext): Promise<Sample[]> {
+    const args = ['--json', '-a', ...(dev.type ? ['-d', dev.type] : []), dev.path];
+    const res = await runCommand(this.file, args, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 8 * 1024 * 1024 });
+    const where = `${this.file} ${dev.path}`;
+    if (res.code === null) throw new SourceError(`${where}: ended by signal ${res.signal}`);
+    if (res.code & NO_DATA_BITS) {
+      let why = '';
+      try {
+        why = smartctlMessages(JSON.parse(res.stdout) as Record<string, unknown>)[0] ?? '';
+      } catch {
+        // not JSON: stderr or the exit code explains it
+      }
+      why ||= firstLine(res.stderr) || firstLine(res.stdout);
+      const bits = res.code & 1 ? 'command line not accepted' : 'device open failed or no identify data';
+      throw new SourceError(`${where}: exit status ${res.code} (${bits})${why ? `: ${why}` : ''}`);
+    }
+    const report = parseSmartReport(res.stdout, where);
+    report.attributes.push({ attribute: 'smartctl_exit_status', value: res.code });
+    const out: Sample[] = [];
+    for (const a of report.attributes) {
+      if (this.attributes.size > 0 && !this.attributes.has(a.attribute)) continue;
+      out.push({ value: a.value, labels: { attribute: a.attribute, dev: dev.label } });
+    }
+    return out;
+  }
+}
