@@ -6,5 +6,6 @@ import type { AnySourceClass } from './source.js';
 export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Dummy: () => import('./dummy/index.js').then((m) => m.DummySource),
   OSv: () => import('./osv/index.js').then((m) => m.OSvSource),
+  K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),
   // registry: one line per source, alphabetical, above this comment
 };
