@@ -1,0 +1,121 @@
+// The command line: `pollect -c config.json [--dry-run] [--once] [--check]`, `pollect sources`,
+// `pollect schema`. Exit codes: 0 fine, 1 a source failed in --once or a runtime error,
+// 2 a bad config.
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from './config/errors.js';
+import { loadConfig } from './config/load.js';
+import { createLogger, errorMessage, isLogLevel, setLogLevel, type Logger } from './log.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+interface RunOptions {
+  config: string;
+  dryRun?: boolean;
+  once?: boolean;
+  check?: boolean;
+  logLevel: string;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = new Command('pollect')
+    .description('Metrics collection daemon: executors probe sources on their own timers and hand samples to writers')
+    .option('-c, --config <file>', 'config file (JSON or YAML; without an extension tries .yml, .yaml, .json)', 'pollect')
+    .option('-r, --dry-run', 'print samples to stdout instead of the configured writers')
+    .option('--once', 'run one tick of every executor, write, flush and exit (1 if any source failed)')
+    .option('--check', 'validate the config and exit')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
+    .version(version(), '-V, --version')
+    .showHelpAfterError()
+    .exitOverride();
+
+  let code = 0;
+  program.action(async (opts: RunOptions) => {
+    code = await run(opts);
+  });
+  program
+    .command('sources')
+    .description('list every source type with a one-line description')
+    .action(async () => {
+      const { describeSources } = await import('./config/full-schema.js');
+      const list = await describeSources();
+      const width = Math.max(...list.map((s) => s.type.length));
+      for (const s of list) process.stdout.write(`${s.type.padEnd(width)}  ${s.description}\n`);
+    });
+  program
+    .command('schema')
+    .description('print the JSON schema of the whole config')
+    .action(async () => {
+      const { fullSchema } = await import('./config/full-schema.js');
+      process.stdout.write(JSON.stringify(await fullSchema(), null, 2) + '\n');
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (typeof e.exitCode === 'number') return 2;
+    throw err;
+  }
+  return code;
+}
+
+async function run(opts: RunOptions): Promise<number> {
+  if (isLogLevel(opts.logLevel)) setLogLevel(opts.logLevel);
+  const log = createLogger();
+  let config;
+  try {
+    config = await loadConfig(opts.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`pollect: invalid config:\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (opts.check) {
+    const sources = config.executors.reduce((n, e) => n + e.sources.length, 0);
+    process.stdout.write(`${config.file}: OK (${config.executors.length} executor(s), ${sources} source(s))\n`);
+    return 0;
+  }
+  const { Daemon, StartError } = await import('./executors/daemon.js');
+  const daemon = new Daemon(config, { dryRun: opts.dryRun, log });
+  try {
+    if (opts.once) return (await daemon.runOnce()) ? 0 : 1;
+    await daemon.start();
+  } catch (err) {
+    if (err instanceof StartError) {
+      log.error(err.message);
+      return 1;
+    }
+    throw err;
+  }
+  return waitForSignal(daemon, log);
+}
+
+function waitForSignal(daemon: { stop(): Promise<void> }, log: Logger): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn(`${sig} again: exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      log.info(`${sig}: stopping`);
+      daemon.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.error(`stop failed: ${errorMessage(err)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

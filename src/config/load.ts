@@ -1,0 +1,169 @@
+// Loads a config: find the file, parse it, substitute ${VAR}s, check the frame, resolve every
+// source and writer type, check each one's params against its own schema. Every problem is
+// collected with its path; the caller gets all of them at once.
+import path from 'node:path';
+import { ConfigError, formatPath } from './errors.js';
+import { readConfigFile, resolveConfigPath } from './parse.js';
+import { substituteEnv } from './env.js';
+import { frameSchema, sourceParamsSchema, writerParamsSchema } from './schema.js';
+import { validate } from './validate.js';
+import { PluginError, resolveSourceClass, resolveWriterClass } from './plugins.js';
+import { registerSecret } from '../log.js';
+import type { AnySourceClass, SourceConfig } from '../sources/source.js';
+import type { AnyWriterClass, WriterConfig } from '../writers/writer.js';
+
+export interface ResolvedSource {
+  config: SourceConfig;
+  cls: AnySourceClass;
+  /** The type as used in metric names. */
+  typeName: string;
+  /** Config path, e.g. executors[0].sources[1]. */
+  path: string;
+}
+
+export interface ResolvedWriter {
+  config: WriterConfig;
+  cls: AnyWriterClass;
+  typeName: string;
+  path: string;
+}
+
+export interface ExecutorPlan {
+  collection: string;
+  tickTime: number;
+  maxBackoff: number;
+  sources: ResolvedSource[];
+  /** Undefined: the global writers. */
+  writers?: ResolvedWriter[];
+  path: string;
+}
+
+export interface PollectConfig {
+  file: string;
+  configDir: string;
+  tickTime: number;
+  shutdownGrace: number;
+  writers: ResolvedWriter[];
+  executors: ExecutorPlan[];
+}
+
+interface RawWriters {
+  writer?: WriterConfig;
+  writers?: WriterConfig[];
+}
+
+interface RawExecutor extends RawWriters {
+  collection?: string;
+  tickTime?: number;
+  maxBackoff?: number;
+  sources: SourceConfig[];
+}
+
+interface RawConfig extends RawWriters {
+  tickTime: number;
+  executors: RawExecutor[];
+  pluginDirs?: string[];
+  shutdownGrace?: number;
+}
+
+const SECRET_KEY = /(pass(word|phrase)?|secret|token|community(string)?|credential|apikey|api_key)$/i;
+
+export async function loadConfig(name: string, env: NodeJS.ProcessEnv = process.env): Promise<PollectConfig> {
+  const file = resolveConfigPath(name);
+  return buildConfig(await readConfigFile(file), file, env);
+}
+
+export async function buildConfig(parsed: unknown, file: string, env: NodeJS.ProcessEnv = process.env): Promise<PollectConfig> {
+  const problems: string[] = [];
+  const data = substituteEnv(parsed, env, problems);
+  if (problems.length) throw new ConfigError(problems);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError([`${file}: the config must be an object with "executors"`]);
+  }
+  problems.push(...validate(frameSchema(), data, []));
+  const raw = data as RawConfig;
+  // Frame problems do not stop the per-source checks: the user gets every problem at once.
+  if (!Array.isArray(raw.executors)) throw new ConfigError(problems);
+  registerSecrets(raw);
+
+  const configDir = path.dirname(file);
+  const pluginDirs = Array.isArray(raw.pluginDirs) ? raw.pluginDirs.filter((d) => typeof d === 'string') : [];
+  const globalWriters = await resolveWriters(raw, [], configDir, pluginDirs, problems);
+  const executors: ExecutorPlan[] = [];
+  for (const [i, ex] of raw.executors.entries()) {
+    const base: (string | number)[] = ['executors', i];
+    const sources: ResolvedSource[] = [];
+    if (!isObject(ex) || !Array.isArray(ex.sources)) continue;
+    for (const [j, src] of ex.sources.entries()) {
+      const at = [...base, 'sources', j];
+      if (!isObject(src) || typeof src.type !== 'string') continue;
+      try {
+        const { cls, typeName } = await resolveSourceClass(src.type, configDir, pluginDirs);
+        const errs = validate(sourceParamsSchema(cls.schema), src, at);
+        if (errs.length) problems.push(...errs);
+        else sources.push({ config: src, cls, typeName, path: formatPath(at) });
+      } catch (err) {
+        problems.push(`${formatPath([...at, 'type'])}: ${pluginMessage(err)}`);
+      }
+    }
+    const own = ex.writer || ex.writers ? await resolveWriters(ex, base, configDir, pluginDirs, problems) : undefined;
+    executors.push({
+      collection: ex.collection ?? 'pollect',
+      tickTime: ex.tickTime ?? raw.tickTime,
+      maxBackoff: ex.maxBackoff ?? 300,
+      sources,
+      writers: own,
+      path: formatPath(base),
+    });
+  }
+  const withoutWriters = executors.filter((e) => (e.writers ?? globalWriters).length === 0);
+  if (withoutWriters.length && !problems.length) {
+    problems.push(`${withoutWriters[0]!.path}: no writer: add "writer" or "writers" (at the top level or in the executor), or run with --dry-run`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return { file, configDir, tickTime: raw.tickTime, shutdownGrace: raw.shutdownGrace ?? 5, writers: globalWriters, executors };
+}
+
+async function resolveWriters(
+  holder: RawWriters,
+  base: (string | number)[],
+  configDir: string,
+  pluginDirs: string[],
+  problems: string[],
+): Promise<ResolvedWriter[]> {
+  const entries: [WriterConfig, (string | number)[]][] = [];
+  if (holder.writer) entries.push([holder.writer, [...base, 'writer']]);
+  for (const [k, w] of (Array.isArray(holder.writers) ? holder.writers : []).entries()) entries.push([w, [...base, 'writers', k]]);
+  const out: ResolvedWriter[] = [];
+  for (const [w, at] of entries) {
+    if (!isObject(w) || typeof w.type !== 'string') continue;
+    try {
+      const { cls, typeName } = await resolveWriterClass(w.type, configDir, pluginDirs);
+      const errs = validate(writerParamsSchema(cls.schema), w, at);
+      if (errs.length) problems.push(...errs);
+      else out.push({ config: w, cls, typeName, path: formatPath(at) });
+    } catch (err) {
+      problems.push(`${formatPath([...at, 'type'])}: ${pluginMessage(err)}`);
+    }
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> & { type?: unknown; sources?: unknown } {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function pluginMessage(err: unknown): string {
+  return err instanceof PluginError ? err.message : `cannot load: ${(err as Error).message}`;
+}
+
+/** Every string under a secret-looking key is registered, so logs and errors never show it. */
+function registerSecrets(value: unknown, key = ''): void {
+  if (typeof value === 'string') {
+    if (SECRET_KEY.test(key)) registerSecret(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) registerSecrets(v, key);
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) registerSecrets(v, k);
+  }
+}

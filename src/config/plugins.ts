@@ -1,0 +1,129 @@
+// Resolves a source or writer `type` to its class: the built-in registries, a plugin file named
+// by path (relative to the config file), or a `<Type>Source` file in one of `pluginDirs`.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { sourceRegistry } from '../sources/registry.js';
+import { writerRegistry } from '../writers/registry.js';
+import type { AnySourceClass } from '../sources/source.js';
+import type { AnyWriterClass } from '../writers/writer.js';
+import { didYouMean } from './errors.js';
+
+export interface ResolvedClass<T> {
+  cls: T;
+  /** The type as it appears in metric names: `LoadAvg`, or `MyApp` for a MyAppSource plugin. */
+  typeName: string;
+}
+
+const PLUGIN_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
+
+export function isPathType(type: string): boolean {
+  return type.startsWith('./') || type.startsWith('../') || path.isAbsolute(type) || /\.(m?[jt]s)$/.test(type);
+}
+
+let hookRegistered = false;
+/** Lets plugin files outside this package `import { Source } from 'pollect'`. */
+async function registerSelfResolution(): Promise<void> {
+  if (hookRegistered) return;
+  hookRegistered = true;
+  const { register } = await import('node:module');
+  const here = new URL('.', import.meta.url);
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const target = new URL(`../index${ext}`, here).href;
+  const hook = `export async function resolve(s, c, next) { return s === 'pollect' ? { url: ${JSON.stringify(target)}, shortCircuit: true } : next(s, c); }`;
+  register(`data:text/javascript,${encodeURIComponent(hook)}`);
+}
+
+/** Imports a JS or TS plugin file; TS goes through tsx, imported only when needed. */
+export async function importPluginFile(file: string): Promise<Record<string, unknown>> {
+  await registerSelfResolution();
+  if (/\.m?ts$/.test(file)) {
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+  }
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+function isClassWith(value: unknown, method: string): boolean {
+  return typeof value === 'function' && typeof (value as { prototype?: Record<string, unknown> }).prototype?.[method] === 'function';
+}
+
+/** The class a plugin module offers for `type`: `<Type>Source`, `<Type>`, default, or its only class. */
+export function pickClass(mod: Record<string, unknown>, baseName: string, suffix: string, method: string): { cls: unknown; name: string } | undefined {
+  const candidates = [`${baseName}${suffix}`, baseName, 'default'];
+  for (const key of candidates) {
+    if (isClassWith(mod[key], method)) return { cls: mod[key], name: key === 'default' ? (mod[key] as { name: string }).name : key };
+  }
+  const classes = Object.entries(mod).filter(([, v]) => isClassWith(v, method));
+  if (classes.length === 1) return { cls: classes[0]![1], name: classes[0]![0] };
+  return undefined;
+}
+
+function stripSuffix(name: string, suffix: string): string {
+  return name.endsWith(suffix) && name.length > suffix.length ? name.slice(0, -suffix.length) : name;
+}
+
+export class PluginError extends Error {}
+
+export async function resolveSourceClass(type: string, configDir: string, pluginDirs: readonly string[]): Promise<ResolvedClass<AnySourceClass>> {
+  return resolveClass<AnySourceClass>(type, configDir, pluginDirs, sourceRegistry, 'Source', 'probe', 'source');
+}
+
+export async function resolveWriterClass(type: string, configDir: string, pluginDirs: readonly string[]): Promise<ResolvedClass<AnyWriterClass>> {
+  return resolveClass<AnyWriterClass>(type, configDir, pluginDirs, writerRegistry, 'Writer', 'write', 'writer');
+}
+
+async function resolveClass<T>(
+  type: string,
+  configDir: string,
+  pluginDirs: readonly string[],
+  registry: Record<string, () => Promise<T>>,
+  suffix: string,
+  method: string,
+  kind: string,
+): Promise<ResolvedClass<T>> {
+  const builtin = Object.hasOwn(registry, type) ? registry[type] : undefined;
+  if (builtin) return { cls: await builtin(), typeName: type };
+
+  if (isPathType(type)) {
+    const file = path.resolve(configDir, type);
+    if (!existsSync(file)) throw new PluginError(`plugin file not found: ${file}`);
+    const base = stripSuffix(path.basename(file).replace(/\.[^.]+$/, ''), suffix);
+    const mod = await loadModule(file);
+    const picked = pickClass(mod, base, suffix, method);
+    if (!picked) throw new PluginError(`${file} exports no ${kind} class (a class with a ${method}() method)`);
+    return { cls: picked.cls as T, typeName: stripSuffix(picked.name, suffix) };
+  }
+
+  for (const dir of pluginDirs) {
+    const abs = path.resolve(configDir, dir);
+    if (!existsSync(abs)) continue;
+    for (const stem of [`${type}${suffix}`, type]) {
+      for (const ext of PLUGIN_EXTENSIONS) {
+        const file = path.join(abs, stem + ext);
+        if (!existsSync(file)) continue;
+        const picked = pickClass(await loadModule(file), type, suffix, method);
+        if (picked) return { cls: picked.cls as T, typeName: type };
+      }
+    }
+  }
+
+  const known = [...Object.keys(registry), ...pluginDirs.flatMap((d) => listPluginTypes(path.resolve(configDir, d), suffix))];
+  const hint = didYouMean(type, known);
+  throw new PluginError(`unknown ${kind} type "${type}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+}
+
+async function loadModule(file: string): Promise<Record<string, unknown>> {
+  try {
+    return await importPluginFile(file);
+  } catch (err) {
+    throw new PluginError(`cannot load plugin ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function listPluginTypes(dir: string, suffix: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => PLUGIN_EXTENSIONS.includes(path.extname(f)))
+    .map((f) => stripSuffix(f.replace(/\.[^.]+$/, ''), suffix));
+}

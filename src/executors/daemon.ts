@@ -1,0 +1,123 @@
+// Builds executors, sources and writers from a loaded config and runs them: start, run
+// forever or once, and stop in order (timers, running probes, sources, then writers).
+import type { PollectConfig, ResolvedWriter } from '../config/load.js';
+import type { Source, SourceConfig } from '../sources/source.js';
+import type { Writer, WriterConfig, WriterContext } from '../writers/writer.js';
+import type { Logger } from '../log.js';
+import { errorMessage } from '../log.js';
+import { DryRunWriter } from '../writers/dryrun/index.js';
+import { Executor } from './executor.js';
+import { SourceRunner } from './source-runner.js';
+
+export interface DaemonOptions {
+  /** Replace every configured writer with one DryRun writer. */
+  dryRun?: boolean;
+  /** Used instead of DryRun for --dry-run (tests pass their own). */
+  dryRunWriter?: Writer;
+  log: Logger;
+}
+
+export class StartError extends Error {}
+
+export class Daemon {
+  readonly executors: Executor[] = [];
+  readonly writers: Writer[] = [];
+  private readonly config: PollectConfig;
+  private readonly log: Logger;
+
+  constructor(config: PollectConfig, opts: DaemonOptions) {
+    this.config = config;
+    this.log = opts.log;
+    const dry = opts.dryRun ? (opts.dryRunWriter ?? new DryRunWriter({ type: 'DryRun' })) : undefined;
+    if (dry) this.adopt(dry, 'DryRun');
+    const global = dry ? [] : config.writers.map((w) => this.instantiate(w));
+    const sourceIds = new Map<string, number>();
+    for (const plan of config.executors) {
+      const writers = dry ? [dry] : plan.writers ? plan.writers.map((w) => this.instantiate(w)) : global;
+      const runners = plan.sources.map((s) => {
+        const source = new s.cls(s.config as never) as Source<SourceConfig>;
+        const base = [plan.collection, s.typeName, s.config.name].filter(Boolean).join('.');
+        const n = sourceIds.get(base) ?? 0;
+        sourceIds.set(base, n + 1);
+        return new SourceRunner({
+          id: n === 0 ? base : `${base}#${n}`,
+          collection: plan.collection,
+          typeName: s.typeName,
+          source,
+          tickTime: plan.tickTime,
+          maxBackoff: plan.maxBackoff,
+          log: this.log,
+          configDir: config.configDir,
+        });
+      });
+      this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers, log: this.log }));
+    }
+  }
+
+  private instantiate(w: ResolvedWriter): Writer {
+    const writer = new w.cls(w.config as never) as Writer<WriterConfig>;
+    return this.adopt(writer, w.typeName);
+  }
+
+  private adopt(writer: Writer, typeName: string): Writer {
+    const same = this.writers.filter((x) => x.id === typeName || x.id.startsWith(`${typeName}#`)).length;
+    writer.id = same === 0 ? typeName : `${typeName}#${same}`;
+    this.writers.push(writer);
+    return writer;
+  }
+
+  /** Starts every writer; a writer that cannot start (port in use, unreadable key) is a StartError naming it. */
+  async startWriters(): Promise<void> {
+    const ctx: WriterContext = {
+      log: this.log,
+      configDir: this.config.configDir,
+      allWriterStats: () => this.writers.map((w) => w.stats()),
+    };
+    for (const w of this.writers) {
+      try {
+        await w.start({ ...ctx, log: this.log.child(`writer ${w.id}`) });
+      } catch (err) {
+        await this.stopWriters();
+        throw new StartError(`writer ${w.id}: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.startWriters();
+    for (const e of this.executors) e.start();
+    this.log.info(`started ${this.executors.length} executor(s), ${this.writers.length} writer(s)`);
+  }
+
+  /** One tick of every executor, written and flushed; true when every source succeeded. */
+  async runOnce(): Promise<boolean> {
+    await this.startWriters();
+    const batches = await Promise.all(this.executors.map((e) => e.runTick()));
+    await Promise.all(this.executors.map((e) => e.drainWrites()));
+    await this.shutdownSources(this.config.shutdownGrace * 1000);
+    await this.stopWriters();
+    return batches.every((b) => b.sources.every((s) => s.success));
+  }
+
+  async stop(): Promise<void> {
+    const graceMs = this.config.shutdownGrace * 1000;
+    await Promise.all(this.executors.map((e) => e.stop(graceMs)));
+    await this.shutdownSources(graceMs);
+    await this.stopWriters();
+  }
+
+  private async shutdownSources(graceMs: number): Promise<void> {
+    await Promise.all(this.executors.flatMap((e) => e.runners.map((r) => r.shutdown(graceMs))));
+  }
+
+  private async stopWriters(): Promise<void> {
+    for (const w of this.writers) {
+      try {
+        await w.flush();
+        await w.stop();
+      } catch (err) {
+        this.log.warn(`writer ${w.id}: stop failed: ${errorMessage(err)}`);
+      }
+    }
+  }
+}
