@@ -7,7 +7,7 @@ export interface RateOptions {
 }
 
 interface Reading {
-  value: number;
+  value: number | bigint;
   atMs: number;
 }
 
@@ -15,16 +15,26 @@ export class RateTracker {
   private prev = new Map<string, Reading>();
 
   /** Rate per second of `key` since its last reading, or undefined while priming or after a reset. */
-  rate(key: string, value: number, atMs: number, opts: RateOptions = {}): number | undefined {
+  rate(key: string, value: number | bigint, atMs: number, opts: RateOptions = {}): number | undefined {
     const last = this.prev.get(key);
     this.prev.set(key, { value, atMs });
     if (!last) return undefined;
     const seconds = (atMs - last.atMs) / 1000;
     if (!(seconds > 0)) return undefined;
-    let delta = value - last.value;
+    // Two bigint readings (SNMP Counter64) keep their delta exact: a double cannot near 2^64.
+    if (typeof value === 'bigint' && typeof last.value === 'bigint') {
+      let big = value - last.value;
+      if (big < 0n) {
+        if (opts.wrap === undefined) return undefined;
+        big += BigInt(opts.wrap);
+        if (big < 0n) return undefined;
+      }
+      return Number(big) / seconds;
+    }
+    let delta = Number(value) - Number(last.value);
     if (delta < 0) {
       if (opts.wrap === undefined) return undefined;
-      delta = Number(opts.wrap) - last.value + value;
+      delta = Number(opts.wrap) - Number(last.value) + Number(value);
       if (delta < 0) return undefined;
     }
     return delta / seconds;
