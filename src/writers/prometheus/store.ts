@@ -1,0 +1,255 @@
+// The series the endpoint serves, kept as pre-rendered text per (family, source) so a scrape only
+// concatenates strings. Everything that keeps the exposition valid happens here, at write time:
+// one family per name, one owner per series, one label set per family, stale series removed.
+import type { Labels, MetricType } from '../../sources/source.js';
+import type { Batch, Point, SourceStatus } from '../writer.js';
+import type { Namer } from './naming.js';
+import { familyHeader, formatNumber, seriesPrefix, type Format } from './render.js';
+
+interface Series {
+  labels: Labels;
+  value: number;
+  /** `name{...} `, valid while `version` equals the family's label-set version. */
+  prefix: string;
+  version: number;
+}
+
+/** What one source contributes to one family. */
+interface Chunk {
+  series: Map<string, Series>;
+  labelNames: Set<string>;
+  text: string;
+  version: number;
+  dirty: boolean;
+}
+
+export class Family {
+  /** Label names of every series, sorted: the union over all sources. */
+  labelNames: string[] = [];
+  version = 0;
+  /** By source id, in arrival order. */
+  readonly chunks = new Map<string, Chunk>();
+  /** Series key -> id of the source that owns it; a second source with the same series is refused. */
+  readonly owners = new Map<string, string>();
+  /** False while HELP is the pollect name standing in for a help text no source gave. */
+  helpGiven = false;
+  private headers: Partial<Record<Format, { help: string; text: string }>> = {};
+
+  constructor(
+    readonly name: string,
+    readonly type: MetricType,
+    public help: string,
+    readonly unit: string | undefined,
+  ) {}
+
+  header(format: Format): string {
+    const cached = this.headers[format];
+    if (cached && cached.help === this.help) return cached.text;
+    const text = familyHeader(this.name, this.type, this.help, format, this.unit);
+    this.headers[format] = { help: this.help, text };
+    return text;
+  }
+
+  /** The family's lines without header, in source order. */
+  *texts(): Generator<string> {
+    for (const c of this.chunks.values()) if (c.text) yield c.text;
+  }
+}
+
+export interface SourceEntry {
+  id: string;
+  families: Set<Family>;
+  /** Ticks in a row the source failed (or was skipped or backing off). */
+  failedTicks: number;
+  status?: SourceStatus;
+}
+
+export interface ApplyResult {
+  accepted: number;
+  duplicates: { family: string; source: string; owner: string }[];
+}
+
+/** Identity of a series: its non-empty labels, sorted (an empty label is an absent one). */
+function seriesKey(labels: Labels): string {
+  const names = Object.keys(labels);
+  if (names.length === 0) return '';
+  if (names.length > 1) names.sort();
+  let key = '';
+  for (const n of names) {
+    const v = labels[n]!;
+    if (v !== '') key += n + '\u0001' + v + '\u0002';
+  }
+  return key;
+}
+
+export class SeriesStore {
+  readonly families = new Map<string, Family>();
+  readonly sources = new Map<string, SourceEntry>();
+  private seriesCount = 0;
+
+  constructor(
+    private readonly namer: Namer,
+    private readonly staleAfter: number,
+  ) {}
+
+  get size(): number {
+    return this.seriesCount;
+  }
+
+  apply(batch: Batch): ApplyResult {
+    const result: ApplyResult = { accepted: 0, duplicates: [] };
+    const touched = new Set<Family>();
+    const bySource = new Map<string, Point[]>();
+    for (const p of batch.points) {
+      let list = bySource.get(p.source);
+      if (!list) bySource.set(p.source, (list = []));
+      list.push(p);
+    }
+    const reported = new Set<string>();
+    for (const st of batch.sources) {
+      reported.add(st.id);
+      const entry = this.entry(st.id);
+      entry.status = st;
+      const points = bySource.get(st.id);
+      if (st.state === 'probed' && st.success) {
+        entry.failedTicks = 0;
+        this.replace(entry, points ?? [], true, touched, result);
+      } else {
+        entry.failedTicks++;
+        // A failed probe may still have produced some points: update those, keep the rest.
+        if (points?.length) this.replace(entry, points, false, touched, result);
+        if (entry.failedTicks >= this.staleAfter) this.clear(entry, touched);
+      }
+    }
+    // Points of a source the batch gave no status for count as a successful probe.
+    for (const [id, points] of bySource) {
+      if (reported.has(id)) continue;
+      const entry = this.entry(id);
+      entry.failedTicks = 0;
+      this.replace(entry, points, true, touched, result);
+    }
+    for (const fam of touched) this.settle(fam);
+    return result;
+  }
+
+  private entry(id: string): SourceEntry {
+    let e = this.sources.get(id);
+    if (!e) this.sources.set(id, (e = { id, families: new Set(), failedTicks: 0 }));
+    return e;
+  }
+
+  /** Sets the source's series; `full`: everything it does not send now is gone. */
+  private replace(entry: SourceEntry, points: readonly Point[], full: boolean, touched: Set<Family>, result: ApplyResult): void {
+    const next = new Map<Family, Map<string, Series>>();
+    for (const p of points) {
+      const n = this.namer.metric(p.name, p.type, p.unit);
+      let fam = this.families.get(n.family);
+      if (!fam) {
+        fam = new Family(n.family, p.type, p.help ?? p.name, n.unit);
+        fam.helpGiven = p.help !== undefined;
+        this.families.set(n.family, fam);
+      } else if (p.help && !fam.helpGiven) {
+        fam.help = p.help;
+        fam.helpGiven = true;
+      }
+      const labels = this.namer.labels(p.labels);
+      const value = n.mul === 1 && n.add === 0 ? p.value : p.value * n.mul + n.add;
+      let m = next.get(fam);
+      if (!m) next.set(fam, (m = new Map()));
+      // The same series twice in one batch: the last value wins.
+      m.set(seriesKey(labels), { labels, value, prefix: '', version: -1 });
+    }
+    if (full) {
+      for (const fam of entry.families) if (!next.has(fam)) this.removeChunk(fam, entry, touched);
+    }
+    for (const [fam, fresh] of next) {
+      const old = fam.chunks.get(entry.id);
+      let series = fresh;
+      if (!full && old) {
+        series = new Map(old.series);
+        for (const [k, s] of fresh) series.set(k, s);
+      }
+      for (const [k, s] of series) {
+        const owner = fam.owners.get(k);
+        if (owner !== undefined && owner !== entry.id && fam.chunks.get(owner)?.series.has(k)) {
+          series.delete(k);
+          result.duplicates.push({ family: fam.name, source: entry.id, owner });
+          continue;
+        }
+        fam.owners.set(k, entry.id);
+        const prev = old?.series.get(k);
+        if (prev && prev !== s) {
+          s.prefix = prev.prefix;
+          s.version = prev.version;
+        }
+      }
+      if (old) {
+        for (const k of old.series.keys()) if (!series.has(k) && fam.owners.get(k) === entry.id) fam.owners.delete(k);
+        this.seriesCount -= old.series.size;
+      }
+      this.seriesCount += series.size;
+      result.accepted += fresh.size;
+      if (series.size === 0) {
+        fam.chunks.delete(entry.id);
+        entry.families.delete(fam);
+      } else {
+        const labelNames = new Set<string>();
+        for (const s of series.values()) for (const n in s.labels) labelNames.add(n);
+        fam.chunks.set(entry.id, { series, labelNames, text: '', version: -1, dirty: true });
+        entry.families.add(fam);
+      }
+      touched.add(fam);
+    }
+  }
+
+  private clear(entry: SourceEntry, touched: Set<Family>): void {
+    for (const fam of [...entry.families]) this.removeChunk(fam, entry, touched);
+  }
+
+  private removeChunk(fam: Family, entry: SourceEntry, touched: Set<Family>): void {
+    const chunk = fam.chunks.get(entry.id);
+    if (chunk) {
+      for (const k of chunk.series.keys()) if (fam.owners.get(k) === entry.id) fam.owners.delete(k);
+      this.seriesCount -= chunk.series.size;
+      fam.chunks.delete(entry.id);
+    }
+    entry.families.delete(fam);
+    touched.add(fam);
+  }
+
+  /** Recomputes the family's label set and re-renders what it invalidated. */
+  private settle(fam: Family): void {
+    if (fam.chunks.size === 0) {
+      if (this.families.get(fam.name) === fam) this.families.delete(fam.name);
+      return;
+    }
+    const union = new Set<string>();
+    for (const c of fam.chunks.values()) for (const n of c.labelNames) union.add(n);
+    const names = [...union].sort();
+    if (names.length !== fam.labelNames.length || names.some((n, i) => n !== fam.labelNames[i])) {
+      fam.labelNames = names;
+      fam.version++;
+    }
+    for (const c of fam.chunks.values()) {
+      if (!c.dirty && c.version === fam.version) continue;
+      let text = '';
+      for (const s of c.series.values()) {
+        if (s.version !== fam.version) {
+          s.prefix = seriesPrefix(fam.name, fam.labelNames, s.labels);
+          s.version = fam.version;
+        }
+        text += s.prefix + formatNumber(s.value) + '\n';
+      }
+      c.text = text;
+      c.version = fam.version;
+      c.dirty = false;
+    }
+  }
+
+  /** Latest status of every source seen, for the self-metrics. */
+  statuses(): SourceStatus[] {
+    const out: SourceStatus[] = [];
+    for (const e of this.sources.values()) if (e.status) out.push(e.status);
+    return out;
+  }
+}
