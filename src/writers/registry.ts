@@ -4,5 +4,6 @@ import type { AnyWriterClass } from './writer.js';
 
 export const writerRegistry: Record<string, () => Promise<AnyWriterClass>> = {
   DryRun: () => import('./dryrun/index.js').then((m) => m.DryRunWriter),
+  Graphite: () => import('./graphite/index.js').then((m) => m.GraphiteWriter),
   // registry: one line per writer, alphabetical, above this comment
 };
