@@ -7,5 +7,13 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Dummy: () => import('./dummy/index.js').then((m) => m.DummySource),
   OSv: () => import('./osv/index.js').then((m) => m.OSvSource),
   K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),
+  Cpu: () => import('./cpu/index.js').then((m) => m.CpuSource),
+  DiskUsage: () => import('./diskusage/index.js').then((m) => m.DiskUsageSource),
+  Host: () => import('./host/index.js').then((m) => m.HostSource),
+  Interface: () => import('./interface/index.js').then((m) => m.InterfaceSource),
+  IO: () => import('./io/index.js').then((m) => m.IOSource),
+  LoadAvg: () => import('./loadavg/index.js').then((m) => m.LoadAvgSource),
+  MemoryUsage: () => import('./memoryusage/index.js').then((m) => m.MemoryUsageSource),
+  Process: () => import('./process/index.js').then((m) => m.ProcessSource),
   // registry: one line per source, alphabetical, above this comment
 };

@@ -1,0 +1,62 @@
+// Cpu: utilisation percent by mode (user, system, iowait, idle, steal, ...), overall and per core,
+// from the jiffy counters of /proc/stat between two probes.
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
+import type { JsonSchema } from '../../config/schema-types.js';
+import { CPU_MODES, parseStatCpu, readError, readProc, type CpuTimes } from '../lib/procfs.js';
+import { backendSchema, osCpuTimes, useProcfs, type HostBackend } from '../lib/sysinfo.js';
+
+export interface CpuConfig extends SourceConfig {
+  /** Also report every core (label cpu = 0, 1, ...); default true. */
+  perCpu?: boolean;
+  backend?: HostBackend;
+}
+
+/** Percent of time per mode between two readings of one cpu; undefined on a counter reset. */
+export function cpuPercents(prev: CpuTimes['times'], cur: CpuTimes['times']): Record<string, number> | undefined {
+  let total = 0;
+  for (const m of CPU_MODES) {
+    const d = cur[m] - prev[m];
+    if (d < 0) return undefined;
+    total += d;
+  }
+  if (total <= 0) return undefined;
+  const out: Record<string, number> = {};
+  for (const m of CPU_MODES) out[m] = ((cur[m] - prev[m]) / total) * 100;
+  return out;
+}
+
+export class CpuSource extends Source<CpuConfig> {
+  static override description = 'CPU utilisation percent by mode, overall and per core';
+  static override schema: JsonSchema = {
+    type: 'object',
+    properties: {
+      perCpu: { type: 'boolean', description: 'Also report each core (default true)' },
+      backend: backendSchema,
+    },
+  };
+
+  private readonly procfs = useProcfs(this.config.backend);
+  private prev = new Map<string, CpuTimes['times']>();
+
+  probe(_ctx: ProbeContext): Sample[] {
+    let list: CpuTimes[];
+    try {
+      list = this.procfs ? parseStatCpu(readProc('/proc/stat')) : osCpuTimes();
+    } catch (err) {
+      throw new SourceError(readError('/proc/stat', err));
+    }
+    const perCpu = this.config.perCpu ?? true;
+    const out: Sample[] = [];
+    const next = new Map<string, CpuTimes['times']>();
+    for (const c of list) {
+      if (!perCpu && c.cpu !== 'all') continue;
+      next.set(c.cpu, c.times);
+      const before = this.prev.get(c.cpu);
+      const pct = before && cpuPercents(before, c.times);
+      if (!pct) continue;
+      for (const mode of CPU_MODES) out.push({ value: pct[mode]!, labels: { cpu: c.cpu, mode }, unit: 'percent' });
+    }
+    this.prev = next;
+    return out;
+  }
+}

@@ -1,0 +1,68 @@
+// Interface: per network interface, send/receive rates (bytes and packets per second) from
+// /proc/net/dev, and optionally the raw counters. Rates divide by the real elapsed time.
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
+import type { JsonSchema } from '../../config/schema-types.js';
+import { acceptName, labelName, parseNetDev, readError, readProc, type NetCounters } from '../lib/procfs.js';
+import { RateTracker, monotonicMs } from '../lib/rate.js';
+import { backendSchema, siNetCounters, useProcfs, type HostBackend } from '../lib/sysinfo.js';
+
+export interface InterfaceConfig extends SourceConfig {
+  include?: string[];
+  exclude?: string[];
+  includeTotal?: boolean;
+  backend?: HostBackend;
+}
+
+// pollect's order and names: counter field, total name, rate name.
+const FIELDS = [
+  ['txBytes', 'total_bytes_sent', 'sent_bytes_sec', 'bytes'],
+  ['txPackets', 'total_packets_sent', 'sent_packets_sec', 'packets'],
+  ['rxBytes', 'total_bytes_recv', 'recv_bytes_sec', 'bytes'],
+  ['rxPackets', 'total_packets_recv', 'recv_packets_sec', 'packets'],
+] as const;
+
+const names = { type: 'array', items: { type: 'string' } } as const;
+
+export class InterfaceSource extends Source<InterfaceConfig> {
+  static override description = 'Network interface traffic: bytes and packets per second sent and received';
+  static override schema: JsonSchema = {
+    type: 'object',
+    properties: {
+      include: { ...names, description: 'Interface names to report (empty: all)' },
+      exclude: { ...names, description: 'Interface names to leave out' },
+      includeTotal: { type: 'boolean', description: 'Also emit the raw counters total_bytes_sent, ... (default false)' },
+      backend: backendSchema,
+    },
+  };
+
+  private readonly procfs = useProcfs(this.config.backend);
+  private readonly rates = new RateTracker();
+
+  async probe(_ctx: ProbeContext): Promise<Sample[]> {
+    let list: NetCounters[];
+    try {
+      list = this.procfs ? parseNetDev(readProc('/proc/net/dev')) : await siNetCounters();
+    } catch (err) {
+      throw new SourceError(readError(this.procfs ? '/proc/net/dev' : 'network counters', err));
+    }
+    const now = monotonicMs();
+    const { include, exclude, includeTotal } = this.config;
+    const out: Sample[] = [];
+    const seen = new Set<string>();
+    for (const nic of list) {
+      if (!acceptName(nic.name, include, exclude)) continue;
+      const labels = { interface: labelName(nic.name) };
+      for (const [field, total, rate, unit] of FIELDS) {
+        const v = nic[field];
+        if (!Number.isFinite(v)) continue;
+        if (includeTotal) out.push({ name: total, value: v, labels, type: 'counter', unit });
+        const key = `${nic.name}\0${field}`;
+        seen.add(key);
+        const r = this.rates.rate(key, v, now);
+        if (r !== undefined) out.push({ name: rate, value: r, labels, unit: `${unit}/s` });
+      }
+    }
+    this.rates.retain(seen);
+    return out;
+  }
+}

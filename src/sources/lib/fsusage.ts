@@ -1,0 +1,77 @@
+// Filesystem sizes by statfs, each call bounded by a deadline and at most one outstanding per
+// path (see guard.ts), so a dead network mount costs one pool thread, not a blocked tick.
+import { statfs } from 'node:fs/promises';
+import { deadlineAfter, guarded } from './guard.js';
+
+export interface FsUsage {
+  path: string;
+  total: number;
+  used: number;
+  /** Space available to unprivileged users (df's "Available"). */
+  free: number;
+  inodesTotal?: number;
+  inodesFree?: number;
+}
+
+/** The fields of a statfs result that are used (node's StatFs has them). */
+export interface StatfsLike {
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+}
+
+export type StatfsFn = (path: string) => Promise<StatfsLike>;
+
+export interface FsUsageResult {
+  usage: FsUsage[];
+  /** One line per path that gave no answer, in the order asked. */
+  errors: { path: string; message: string }[];
+}
+
+/** Sizes as df -B1 shows them: total = blocks, used = blocks - bfree, free = bavail. */
+export function usageOf(path: string, s: StatfsLike): FsUsage {
+  return {
+    path,
+    total: s.blocks * s.bsize,
+    used: (s.blocks - s.bfree) * s.bsize,
+    free: s.bavail * s.bsize,
+    inodesTotal: s.files,
+    inodesFree: s.ffree,
+  };
+}
+
+/**
+ * statfs of every path in parallel; waits at most `deadlineMs` (or until `signal` aborts).
+ * Never rejects: a path that fails, hangs or is still hanging from an earlier call is in `errors`.
+ */
+export async function fsUsage(
+  paths: readonly string[],
+  deadlineMs: number,
+  signal?: AbortSignal,
+  fn: StatfsFn = statfs,
+): Promise<FsUsageResult> {
+  const { deadline, clear } = deadlineAfter(deadlineMs, signal);
+  try {
+    const settled = await Promise.allSettled(paths.map((p) => guarded(`statfs(${p})`, () => fn(p), deadline)));
+    const out: FsUsageResult = { usage: [], errors: [] };
+    settled.forEach((r, i) => {
+      const path = paths[i]!;
+      if (r.status === 'fulfilled') out.usage.push(usageOf(path, r.value));
+      else out.errors.push({ path, message: errorLine(r.reason, path, deadlineMs) });
+    });
+    return out;
+  } finally {
+    clear();
+  }
+}
+
+function errorLine(err: unknown, path: string, deadlineMs: number): string {
+  if (err instanceof Error && err.name === 'GuardError') {
+    return err.message.endsWith('deadline') ? `statfs(${path}) gave no answer within ${Math.round(deadlineMs)} ms` : err.message;
+  }
+  const e = err as NodeJS.ErrnoException;
+  return `statfs(${path}) failed: ${e?.code ?? ''} ${e?.message ?? String(err)}`.replace(/\s+/g, ' ').trim();
+}

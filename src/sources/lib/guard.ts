@@ -1,0 +1,108 @@
+// Bounds calls that run on libuv's thread pool and may never return (statfs on a dead NFS mount,
+// reading /proc/<pid>/cmdline while that process's memory map is locked). A caller waits at
+// most until its deadline; the call itself cannot be cancelled, so it stays "outstanding" until
+// it settles and no second call with the same key is started meanwhile. Calls that outlive their
+// deadline count as hung; once `maxHung()` are hung no new guarded call starts, so hung calls
+// never take more than part of the pool (4 threads unless UV_THREADPOOL_SIZE says otherwise).
+
+interface Outstanding {
+  since: number;
+  hung: boolean;
+}
+
+const outstanding = new Map<string, Outstanding>();
+let hungCount = 0;
+
+/** The most guarded calls allowed to hang at once: the pool size minus two, at least one. */
+export function maxHung(): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, pool - 2);
+}
+
+/** How many guarded calls are past their deadline and still running. */
+export function hungCalls(): number {
+  return hungCount;
+}
+
+/** Why a guarded call gave no answer; `message` is one line naming the key. */
+export class GuardError extends Error {
+  override name = 'GuardError';
+  constructor(
+    message: string,
+    readonly reason: 'timeout' | 'busy' | 'saturated',
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Runs `fn` unless a call with the same key is still outstanding, and waits for it until
+ * `deadline` resolves (a timer or an abort). Rejects with a GuardError on timeout, busy key or
+ * saturation, or with fn's own error.
+ */
+export function guarded<T>(key: string, fn: () => Promise<T>, deadline: Promise<void>): Promise<T> {
+  const prev = outstanding.get(key);
+  if (prev) {
+    const secs = ((Date.now() - prev.since) / 1000).toFixed(0);
+    return Promise.reject(new GuardError(`${key}: an earlier call has not returned for ${secs} s; skipped`, 'busy'));
+  }
+  if (hungCount >= maxHung()) {
+    return Promise.reject(new GuardError(`${key}: ${hungCount} calls are hanging; not starting another`, 'saturated'));
+  }
+  const entry: Outstanding = { since: Date.now(), hung: false };
+  outstanding.set(key, entry);
+  let call: Promise<T>;
+  try {
+    call = fn();
+  } catch (err) {
+    outstanding.delete(key);
+    return Promise.reject(err);
+  }
+  const settle = (): void => {
+    outstanding.delete(key);
+    if (entry.hung) hungCount--;
+  };
+  call.then(settle, settle);
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    call.then(
+      (v) => {
+        done = true;
+        resolve(v);
+      },
+      (e: unknown) => {
+        done = true;
+        reject(e);
+      },
+    );
+    void deadline.then(() => {
+      if (done) return;
+      if (outstanding.get(key) === entry && !entry.hung) {
+        entry.hung = true;
+        hungCount++;
+      }
+      reject(new GuardError(`${key}: no answer before the deadline`, 'timeout'));
+    });
+  });
+}
+
+/** A promise that resolves after `ms` or when `signal` aborts, and a function to release its timer. */
+export function deadlineAfter(ms: number, signal?: AbortSignal): { deadline: Promise<void>; clear: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, ms));
+    if (signal) {
+      if (signal.aborted) resolve();
+      onAbort = () => resolve();
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  return {
+    deadline,
+    clear: () => {
+      clearTimeout(timer);
+      if (signal && onAbort) signal.removeEventListener('abort', onAbort);
+    },
+  };
+}

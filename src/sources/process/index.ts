@@ -1,0 +1,190 @@
+// Process: CPU load and memory of the processes whose command line matches a regex, and how many
+// match. Command lines are cached per process (pid + start time), so a tick reads only the stat
+// file of the matching processes plus the command line of new ones; a command line read while
+// the process was young is read again (it may exec or retitle itself right after starting), and
+// every cached process is re-checked once per 30 ticks.
+import { readFile } from 'node:fs/promises';
+import { uptime } from 'node:os';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
+import type { JsonSchema } from '../../config/schema-types.js';
+import { CLOCK_TICKS, listPids, pageSize, parseCmdline, parsePidStat, readError, readProc, type PidStat } from '../lib/procfs.js';
+import { deadlineAfter, guarded } from '../lib/guard.js';
+import { monotonicMs } from '../lib/rate.js';
+import { backendSchema, siProcesses, useProcfs, type HostBackend } from '../lib/sysinfo.js';
+
+export interface ProcessConfig extends SourceConfig {
+  procRegex: string;
+  memory?: boolean;
+  load?: boolean;
+  backend?: HostBackend;
+}
+
+interface Entry {
+  start: number;
+  comm: string;
+  cmdline?: string;
+  matches: boolean;
+  /** Read the command line again on the next probe. */
+  reread: boolean;
+  /** CPU ticks and monotonic ms at the last probe that saw this process match. */
+  lastTicks?: number;
+  lastAt?: number;
+}
+
+/** A command line read before the process is this old may still change. */
+const SETTLE_SECONDS = 5;
+/** Every cached process is re-checked (stat) once per this many probes. */
+const RECHECK_EVERY = 30;
+
+export class ProcessSource extends Source<ProcessConfig> {
+  static override description = 'CPU load and memory of processes whose command line matches a regex';
+  static override schema: JsonSchema = {
+    type: 'object',
+    required: ['procRegex'],
+    properties: {
+      procRegex: { type: 'string', description: 'Regex searched in the command line (arguments joined by spaces)' },
+      memory: { type: 'boolean', description: 'Emit virtual_memory and resident_memory (default true)' },
+      load: { type: 'boolean', description: 'Emit load_percent (default true)' },
+      backend: backendSchema,
+    },
+  };
+
+  private readonly procfs = useProcfs(this.config.backend);
+  private regex: RegExp | undefined;
+  private readonly cache = new Map<number, Entry>();
+  private probes = 0;
+
+  override init(_ctx: InitContext): void {
+    this.compile();
+  }
+
+  private compile(): RegExp {
+    if (this.regex) return this.regex;
+    try {
+      this.regex = new RegExp(this.config.procRegex);
+    } catch (err) {
+      throw new SourceError(`invalid procRegex ${JSON.stringify(this.config.procRegex)}: ${(err as Error).message}`);
+    }
+    return this.regex;
+  }
+
+  async probe(ctx: ProbeContext): Promise<Sample[]> {
+    const re = this.compile();
+    if (!this.procfs) return this.fallback(re);
+    let pids: number[];
+    try {
+      pids = listPids().sort((a, b) => a - b);
+    } catch (err) {
+      throw new SourceError(readError('/proc', err));
+    }
+    const probeNo = this.probes++;
+    const stats = new Map<number, PidStat>();
+    const toRead: number[] = [];
+    const alive = new Set<number>();
+    for (const pid of pids) {
+      alive.add(pid);
+      let e = this.cache.get(pid);
+      const check = !e || e.matches || e.reread || (pid + probeNo) % RECHECK_EVERY === 0;
+      if (!check) continue;
+      let st: PidStat;
+      try {
+        st = parsePidStat(readProc(`/proc/${pid}/stat`));
+      } catch {
+        // Gone between readdir and open, or unreadable: not a match this time.
+        this.cache.delete(pid);
+        continue;
+      }
+      stats.set(pid, st);
+      if (!e || e.start !== st.startTicks || e.comm !== st.comm) {
+        e = { start: st.startTicks, comm: st.comm, matches: false, reread: true };
+        this.cache.set(pid, e);
+      }
+      if (e.reread) toRead.push(pid);
+    }
+    for (const pid of this.cache.keys()) if (!alive.has(pid)) this.cache.delete(pid);
+
+    if (toRead.length > 0) await this.readCmdlines(toRead, stats, re, ctx);
+
+    const now = monotonicMs();
+    const memory = this.config.memory ?? true;
+    const load = this.config.load ?? true;
+    const page = pageSize();
+    const out: Sample[] = [];
+    let matches = 0;
+    for (const pid of pids) {
+      const e = this.cache.get(pid);
+      const st = stats.get(pid);
+      if (!e || !e.matches || !st) continue;
+      const labels = { pidx: String(matches++) };
+      if (load) {
+        if (e.lastTicks !== undefined && e.lastAt !== undefined && now > e.lastAt && st.cpuTicks >= e.lastTicks) {
+          const cpuSeconds = (st.cpuTicks - e.lastTicks) / CLOCK_TICKS;
+          out.push({ name: 'load_percent', value: (cpuSeconds / ((now - e.lastAt) / 1000)) * 100, labels, unit: 'percent' });
+        }
+        e.lastTicks = st.cpuTicks;
+        e.lastAt = now;
+      }
+      if (memory) {
+        out.push({ name: 'virtual_memory', value: st.vsizeBytes, labels, unit: 'bytes' });
+        out.push({ name: 'resident_memory', value: st.rssPages * page, labels, unit: 'bytes' });
+      }
+    }
+    out.push({ name: 'process_count', value: matches, labels: { pidx: 'all' } });
+    return out;
+  }
+
+  /** Reads command lines off the event loop: a process whose memory map is locked can block the read. */
+  private async readCmdlines(pids: number[], stats: Map<number, PidStat>, re: RegExp, ctx: ProbeContext): Promise<void> {
+    const { deadline, clear } = deadlineAfter(ctx.timeoutMs / 2, ctx.signal);
+    try {
+      const texts = await Promise.allSettled(
+        pids.map((pid) => guarded(`cmdline(${pid})`, () => readFile(`/proc/${pid}/cmdline`, 'latin1'), deadline)),
+      );
+      const up = uptime();
+      pids.forEach((pid, i) => {
+        const r = texts[i]!;
+        const e = this.cache.get(pid);
+        if (!e) return;
+        if (r.status === 'rejected') {
+          if ((r.reason as NodeJS.ErrnoException)?.code === 'ENOENT' || (r.reason as NodeJS.ErrnoException)?.code === 'ESRCH') {
+            this.cache.delete(pid);
+            stats.delete(pid);
+          }
+          return; // hung or busy: tried again next probe
+        }
+        const prevMatch = e.matches;
+        e.cmdline = parseCmdline(r.value);
+        e.matches = re.test(e.cmdline);
+        if (e.matches !== prevMatch) e.lastTicks = e.lastAt = undefined;
+        const age = up - stats.get(pid)!.startTicks / CLOCK_TICKS;
+        e.reread = age < SETTLE_SECONDS;
+      });
+    } finally {
+      clear();
+    }
+  }
+
+  private async fallback(re: RegExp): Promise<Sample[]> {
+    let list;
+    try {
+      list = await siProcesses();
+    } catch (err) {
+      throw new SourceError(readError('the process list', err));
+    }
+    const memory = this.config.memory ?? true;
+    const load = this.config.load ?? true;
+    const out: Sample[] = [];
+    let matches = 0;
+    for (const p of list.sort((a, b) => a.pid - b.pid)) {
+      if (!re.test(p.cmdline)) continue;
+      const labels = { pidx: String(matches++) };
+      if (load && Number.isFinite(p.cpuPercent)) out.push({ name: 'load_percent', value: p.cpuPercent, labels, unit: 'percent' });
+      if (memory) {
+        out.push({ name: 'virtual_memory', value: p.vsizeBytes, labels, unit: 'bytes' });
+        out.push({ name: 'resident_memory', value: p.rssBytes, labels, unit: 'bytes' });
+      }
+    }
+    out.push({ name: 'process_count', value: matches, labels: { pidx: 'all' } });
+    return out;
+  }
+}
