@@ -15,5 +15,6 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   LoadAvg: () => import('./loadavg/index.js').then((m) => m.LoadAvgSource),
   MemoryUsage: () => import('./memoryusage/index.js').then((m) => m.MemoryUsageSource),
   Process: () => import('./process/index.js').then((m) => m.ProcessSource),
+  Docker: () => import('./docker/index.js').then((m) => m.DockerSource),
   // registry: one line per source, alphabetical, above this comment
 };
