@@ -1,0 +1,177 @@
+// Tegrastats (chouette-iot's TegrastatsCollector): RAM, temperatures, CPU, GPU, power rails and swap
+// of an NVIDIA Jetson board, from one long-lived `tegrastats --interval <ms>` child whose lines are
+// parsed as they arrive; probe() reports the latest line.
+import path from 'node:path';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
+import type { JsonSchema } from '../../config/schema-types.js';
+import { monotonicMs } from '../lib/rate.js';
+import { LineChild } from './child.js';
+import { parseTegrastatsLine, type TegraReading } from './parse.js';
+
+export const TEGRASTATS_METRICS = ['ram', 'temp', 'cpu', 'gpu', 'power', 'swap'] as const;
+export type TegrastatsMetric = (typeof TEGRASTATS_METRICS)[number];
+
+export interface TegrastatsConfig extends SourceConfig {
+  /** The tegrastats executable; a bare name is looked up on PATH. */
+  path?: string;
+  /** Milliseconds between lines (`--interval`). */
+  interval?: number;
+  metrics?: TegrastatsMetric[];
+  /** Seconds before the first restart of a dead child; doubles up to 60 s. */
+  restartDelay?: number;
+}
+
+const MAX_RESTART_DELAY_MS = 60_000;
+
+export class TegrastatsSource extends Source<TegrastatsConfig> {
+  static override description = 'NVIDIA Jetson stats (RAM, temperatures, CPU, GPU, power rails, swap) from a running tegrastats';
+  static override schema: JsonSchema = {
+    type: 'object',
+    properties: {
+      path: { type: 'string', minLength: 1, default: 'tegrastats', description: 'The tegrastats executable (looked up on PATH unless it has a slash)' },
+      interval: { type: 'integer', minimum: 10, default: 1000, description: 'Milliseconds between tegrastats lines (--interval)' },
+      metrics: {
+        type: 'array',
+        items: { type: 'string', enum: [...TEGRASTATS_METRICS] },
+        uniqueItems: true,
+        default: ['ram', 'temp'],
+        description: 'What to report: ram, temp, cpu, gpu, power, swap',
+      },
+      restartDelay: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Seconds before restarting a dead tegrastats; doubles up to 60 s' },
+    },
+  };
+
+  private child: LineChild | undefined;
+  private latest: { reading: TegraReading; at: number } | undefined;
+  /** The last problem since the last good line; while set, probes fail with it. */
+  private problem: string | undefined;
+  private waiters: (() => void)[] = [];
+  private shutDown = false;
+  private configDir = process.cwd();
+
+  private get file(): string {
+    const p = this.config.path ?? 'tegrastats';
+    return p.includes('/') ? path.resolve(this.configDir, p) : p;
+  }
+
+  private get intervalMs(): number {
+    return this.config.interval ?? 1000;
+  }
+
+  override init(ctx: InitContext): void {
+    this.configDir = ctx.configDir;
+    this.ensureStarted();
+  }
+
+  /** The pid of the running tegrastats, if any (for tests and diagnostics). */
+  childPid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private ensureStarted(): void {
+    if (this.child || this.shutDown) return;
+    this.child = new LineChild(
+      this.file,
+      ['--interval', String(this.intervalMs)],
+      {
+        line: (text) => this.onLine(text),
+        problem: (message) => {
+          this.problem = message;
+          this.wake();
+        },
+      },
+      { minDelayMs: Math.round((this.config.restartDelay ?? 1) * 1000), maxDelayMs: MAX_RESTART_DELAY_MS },
+    );
+    this.child.start();
+  }
+
+  private onLine(text: string): boolean {
+    try {
+      this.latest = { reading: parseTegrastatsLine(text), at: monotonicMs() };
+      this.problem = undefined;
+      return true;
+    } catch (err) {
+      this.problem = `${this.file}: ${(err as Error).message}`;
+      return false;
+    } finally {
+      this.wake();
+    }
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  async probe(ctx: ProbeContext): Promise<Sample[]> {
+    if (this.shutDown) throw new SourceError('the Tegrastats source is shut down');
+    this.ensureStarted();
+    if (!this.latest && this.problem === undefined) await this.nextEvent(ctx);
+    if (this.problem !== undefined) throw new SourceError(this.problem);
+    const latest = this.latest!;
+    const age = monotonicMs() - latest.at;
+    // A child that is alive but silent (hung driver, stopped process) must not freeze the values.
+    const staleMs = 3 * this.intervalMs + 1000;
+    if (age > staleMs) throw new SourceError(`no new line from ${this.file} for ${Math.round(age)} ms (interval ${this.intervalMs} ms)`);
+    return readingSamples(latest.reading, new Set(this.config.metrics ?? ['ram', 'temp']));
+  }
+
+  private nextEvent(ctx: ProbeContext): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        reject(new SourceError(`no output from ${this.file} within ${ctx.timeoutMs} ms`));
+      };
+      const done = (): void => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      if (ctx.signal.aborted) return onAbort();
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(done);
+    });
+  }
+
+  override async shutdown(): Promise<void> {
+    this.shutDown = true;
+    const child = this.child;
+    this.child = undefined;
+    await child?.stop();
+  }
+}
+
+/** The samples of one reading, for the selected metric groups. */
+export function readingSamples(r: TegraReading, metrics: ReadonlySet<TegrastatsMetric>): Sample[] {
+  const out: Sample[] = [];
+  if (metrics.has('ram')) {
+    out.push({ name: 'ram.used', value: r.ram.used, unit: 'bytes', help: 'RAM in use (tegrastats prints MB)' });
+    out.push({ name: 'ram.free', value: r.ram.total - r.ram.used, unit: 'bytes', help: 'RAM total minus used' });
+  }
+  if (metrics.has('swap') && r.swap) {
+    out.push({ name: 'swap.used', value: r.swap.used, unit: 'bytes' });
+    out.push({ name: 'swap.free', value: r.swap.total - r.swap.used, unit: 'bytes' });
+    if (r.swap.cached !== undefined) out.push({ name: 'swap.cached', value: r.swap.cached, unit: 'bytes' });
+  }
+  if (metrics.has('temp')) {
+    for (const t of r.temps) out.push({ name: 'temperature', value: t.celsius, labels: { zone: t.zone }, unit: 'celsius' });
+  }
+  if (metrics.has('cpu')) {
+    for (const c of r.cpus) {
+      const labels = { core: String(c.core) };
+      out.push({ name: 'cpu.online', value: c.online ? 1 : 0, labels, help: '1 when the core is online, 0 when tegrastats shows it off' });
+      if (c.load !== undefined) out.push({ name: 'cpu.load', value: c.load, labels, unit: 'percent' });
+      if (c.freq !== undefined) out.push({ name: 'cpu.freq', value: c.freq, labels, unit: 'MHz' });
+    }
+  }
+  if (metrics.has('gpu') && r.gpu) {
+    if (r.gpu.load !== undefined) out.push({ name: 'gpu.load', value: r.gpu.load, unit: 'percent', help: 'GR3D (GPU) load' });
+    r.gpu.freqs.forEach((f, i) => out.push({ name: 'gpu.freq', value: f, labels: { gpc: String(i) }, unit: 'MHz' }));
+  }
+  if (metrics.has('power')) {
+    for (const p of r.rails) {
+      const labels = { rail: p.rail };
+      out.push({ name: 'power.current', value: p.current, labels, unit: 'mW' });
+      out.push({ name: 'power.average', value: p.average, labels, unit: 'mW' });
+    }
+  }
+  return out;
+}
