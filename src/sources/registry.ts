@@ -16,5 +16,6 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   MemoryUsage: () => import('./memoryusage/index.js').then((m) => m.MemoryUsageSource),
   Process: () => import('./process/index.js').then((m) => m.ProcessSource),
   Docker: () => import('./docker/index.js').then((m) => m.DockerSource),
+  Tegrastats: () => import('./tegrastats/index.js').then((m) => m.TegrastatsSource),
   // registry: one line per source, alphabetical, above this comment
 };
