@@ -137,7 +137,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
 
   write(batch: Batch): void {
     const r = this.store.apply(batch);
-    this.written += r.accepted - r.duplicates.length;
+    this.written += r.accepted;
     this.dropped += r.duplicates.length;
     for (const d of r.duplicates) {
       const key = `${d.family}\0${d.source}`;

@@ -65,6 +65,7 @@ export interface SourceEntry {
 }
 
 export interface ApplyResult {
+  /** Points now served (duplicates excluded). */
   accepted: number;
   duplicates: { family: string; source: string; owner: string }[];
 }
@@ -164,6 +165,8 @@ export class SeriesStore {
     }
     for (const [fam, fresh] of next) {
       const old = fam.chunks.get(entry.id);
+      const freshCount = fresh.size;
+      const dupsBefore = result.duplicates.length;
       let series = fresh;
       if (!full && old) {
         series = new Map(old.series);
@@ -188,7 +191,7 @@ export class SeriesStore {
         this.seriesCount -= old.series.size;
       }
       this.seriesCount += series.size;
-      result.accepted += fresh.size;
+      result.accepted += freshCount - (result.duplicates.length - dupsBefore);
       if (series.size === 0) {
         fam.chunks.delete(entry.id);
         entry.families.delete(fam);

@@ -1,0 +1,544 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import zlib from 'node:zlib';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PrometheusWriter, type PrometheusConfig } from '../../src/writers/prometheus/index.js';
+import type { Batch, Point, SourceStatus, WriterContext } from '../../src/writers/writer.js';
+import { createLogger } from '../../src/log.js';
+import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+
+const logged: string[] = [];
+const ctx = (configDir = process.cwd()): WriterContext => ({
+  log: createLogger('test', { level: 'debug', write: (l) => logged.push(l) }),
+  configDir,
+  allWriterStats: () => writers.map((w) => w.stats()),
+});
+
+const writers: PrometheusWriter[] = [];
+async function startWriter(config: Omit<PrometheusConfig, 'type'> = {}, configDir?: string): Promise<PrometheusWriter> {
+  const w = new PrometheusWriter({ type: 'Prometheus', port: 0, host: '127.0.0.1', ...config });
+  w.id = `Prometheus#${writers.length}`;
+  writers.push(w);
+  await w.start(ctx(configDir));
+  return w;
+}
+
+afterEach(async () => {
+  while (writers.length) await writers.pop()!.stop();
+  logged.length = 0;
+});
+
+const T0 = 1_700_000_000_000;
+
+function status(id: string, over: Partial<SourceStatus> = {}): SourceStatus {
+  const [collection, type, name] = id.split('.');
+  return {
+    id,
+    collection: collection!,
+    type: type!.replace(/#\d+$/, ''),
+    name,
+    state: 'probed',
+    success: true,
+    durationSeconds: 0.012,
+    errorsTotal: 0,
+    skippedTotal: 0,
+    consecutiveFailures: 0,
+    ...over,
+  };
+}
+
+function pt(source: string, name: string, value: number, labels: Record<string, string> = {}, extra: Partial<Point> = {}): Point {
+  return { name, value, labels, type: 'gauge', timestamp: T0, source, ...extra };
+}
+
+function batch(collection: string, sources: SourceStatus[], points: Point[]): Batch {
+  return { collection, timestamp: T0, sources, points };
+}
+
+interface Scrape {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function scrape(w: PrometheusWriter, opts: { headers?: Record<string, string>; path?: string; method?: string; tls?: { ca: string } } = {}): Promise<Scrape> {
+  const mod = opts.tls ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      { host: '127.0.0.1', port: w.port, path: opts.path ?? '/metrics', method: opts.method ?? 'GET', headers: opts.headers, ca: opts.tls?.ca, timeout: 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let buf = Buffer.concat(chunks);
+          if (res.headers['content-encoding'] === 'gzip') buf = zlib.gunzipSync(buf);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf.toString('utf8') });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('scrape timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface ParsedSample {
+  name: string;
+  labels: Record<string, string>;
+  value: string;
+}
+interface ParsedFamily {
+  type: string;
+  help?: string;
+  samples: ParsedSample[];
+}
+
+/** A strict reader of the text format: throws on anything a valid exposition must not contain. */
+function parseExposition(text: string): Map<string, ParsedFamily> {
+  const families = new Map<string, ParsedFamily>();
+  const seen = new Set<string>();
+  let current: string | undefined;
+  const sampleRe = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
+  for (const line of text.split('\n')) {
+    if (line === '' || line === '# EOF') continue;
+    const meta = /^# (HELP|TYPE|UNIT) ([a-zA-Z_:][a-zA-Z0-9_:]*) ?(.*)$/.exec(line);
+    if (meta) {
+      const [, kind, name, rest] = meta;
+      if (kind === 'TYPE') {
+        if (families.has(name!) && families.get(name!)!.type !== '') throw new Error(`second TYPE for ${name}`);
+        const f = families.get(name!) ?? { type: '', samples: [] };
+        f.type = rest!;
+        families.set(name!, f);
+      } else if (kind === 'HELP') {
+        const f = families.get(name!) ?? { type: '', samples: [] };
+        if (f.help !== undefined) throw new Error(`second HELP for ${name}`);
+        f.help = rest!;
+        families.set(name!, f);
+      }
+      if (current !== name && families.get(name!)!.samples.length) throw new Error(`family ${name} is not grouped`);
+      current = name;
+      continue;
+    }
+    const m = sampleRe.exec(line);
+    if (!m) throw new Error(`bad line: ${JSON.stringify(line)}`);
+    const [, name, labelText, value] = m;
+    const labels: Record<string, string> = {};
+    if (labelText) {
+      const lre = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/y;
+      let lm: RegExpExecArray | null;
+      let consumed = 0;
+      while ((lm = lre.exec(labelText))) {
+        if (lm[1]! in labels) throw new Error(`label ${lm[1]} twice in ${line}`);
+        labels[lm[1]!] = lm[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+        consumed = lre.lastIndex;
+      }
+      if (consumed !== labelText.length) throw new Error(`bad labels: ${line}`);
+    }
+    const fam = current !== undefined && (name === current || name!.startsWith(current + '_')) ? current : undefined;
+    if (!fam) throw new Error(`sample ${name} outside its family (${current})`);
+    const key = name + JSON.stringify(Object.entries(labels).sort());
+    if (seen.has(key)) throw new Error(`duplicate series ${line}`);
+    seen.add(key);
+    families.get(fam)!.samples.push({ name: name!, labels, value: value! });
+  }
+  for (const [name, f] of families) {
+    // Label names must agree within one sample name of a family.
+    const byName = new Map<string, string>();
+    for (const s of f.samples) {
+      const names = Object.keys(s.labels).filter((l) => l !== 'le' && l !== 'quantile').sort().join(',');
+      if (byName.has(s.name) && byName.get(s.name) !== names) throw new Error(`inconsistent label names in ${name}: ${names} vs ${byName.get(s.name)}`);
+      byName.set(s.name, names);
+    }
+  }
+  return families;
+}
+
+function valueOf(fams: Map<string, ParsedFamily>, name: string, labels: Record<string, string> = {}): string | undefined {
+  for (const f of fams.values()) {
+    for (const s of f.samples) {
+      if (s.name !== name) continue;
+      const all = Object.entries(s.labels).filter(([, v]) => v !== '');
+      const want = Object.entries(labels);
+      if (all.length === want.length && want.every(([k, v]) => s.labels[k] === v)) return s.value;
+    }
+  }
+  return undefined;
+}
+
+/** A mix of gauges, counters, labels, odd names and units from three sources of two executors. */
+function mixedBatches(): Batch[] {
+  return [
+    batch(
+      'host',
+      [status('host.LoadAvg'), status('host.Http.api'), status('host.Dummy'), status('host.Dummy#1')],
+      [
+        pt('host.LoadAvg', 'host.LoadAvg.short', 0.42, {}, { help: 'Load average over 1 minute' }),
+        pt('host.LoadAvg', 'host.LoadAvg.long', 0.17),
+        pt('host.Http.api', 'host.Http.api.latencyMs', 250, { 'url.path': '/a"b\\c\nd', method: 'GET' }),
+        pt('host.Http.api', 'host.Http.api.latencyMs', 35, { method: 'POST' }),
+        pt('host.Http.api', 'host.Http.api.requests', 12, { statusCode: '200' }, { type: 'counter', help: 'Requests sent' }),
+        pt('host.Http.api', 'host.Http.api.bytes-in!', 7, { 'le': '10', 'quantile': 'x' }, { type: 'counter', unit: 'kb' }),
+        pt('host.Http.api', 'host.Http.api.temp_fahrenheit', 212, { '0zone': 'cpu' }),
+        pt('host.Http.api', 'host.Http.api.queue_count', 3),
+        pt('host.Http.api', 'host.Http.api.wrong_total', 5),
+        pt('host.Http.api', 'host.Http.api.up gauge', 1, { 'üñí': 'ok' }),
+        pt('host.Http.api', 'host.Http.api.special', NaN, { v: 'nan' }),
+        pt('host.Http.api', 'host.Http.api.special', Infinity, { v: 'inf' }),
+        pt('host.Http.api', 'host.Http.api.special', -Infinity, { v: 'minus' }),
+        // Two unnamed Dummy sources produce the same names: grouped in one family.
+        pt('host.Dummy', 'host.Dummy', 1, { a: 'x' }),
+        pt('host.Dummy#1', 'host.Dummy', 2, { b: 'y' }),
+      ],
+    ),
+    batch('net', [status('net.Ping.gw')], [pt('net.Ping.gw', 'net.Ping.gw.rtt', 0.003, { host: '10.0.0.1' }, { unit: 'seconds' })]),
+  ];
+}
+
+function promtool(text: string): { code: number; out: string } {
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status ?? -1, out: (r.stdout ?? '') + (r.stderr ?? '') };
+}
+
+describe('Prometheus writer: exposition', () => {
+  it('serves a valid text exposition: families grouped across sources, consistent labels, escapes', async () => {
+    const w = await startWriter();
+    for (const b of mixedBatches()) w.write(b);
+    const r = await scrape(w);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const fams = parseExposition(r.body);
+    expect(fams.get('host_LoadAvg_short')).toMatchObject({ type: 'gauge', help: 'Load average over 1 minute' });
+    expect(valueOf(fams, 'host_LoadAvg_short')).toBe('0.42');
+    expect(valueOf(fams, 'host_Http_api_latencyMs', { url_path: '/a"b\\c\nd', method: 'GET' })).toBe('250');
+    expect(valueOf(fams, 'host_Http_api_latencyMs', { method: 'POST' })).toBe('35');
+    expect(fams.get('host_Http_api_requests')!.type).toBe('counter');
+    expect(valueOf(fams, 'host_Http_api_requests', { statusCode: '200' })).toBe('12');
+    expect(valueOf(fams, 'host_Http_api_bytes_in_', { le: '10', quantile: 'x' })).toBe('7');
+    expect(valueOf(fams, 'host_Http_api_up_gauge', { label___: 'ok' })).toBe('1');
+    expect(valueOf(fams, 'host_Http_api_special', { v: 'nan' })).toBe('NaN');
+    expect(valueOf(fams, 'host_Http_api_special', { v: 'inf' })).toBe('+Inf');
+    expect(valueOf(fams, 'host_Http_api_special', { v: 'minus' })).toBe('-Inf');
+    // One family for both Dummy sources, with the union of their label names.
+    const dummy = fams.get('host_Dummy')!;
+    expect(dummy.samples.map((s) => s.labels)).toEqual([
+      { a: 'x', b: '' },
+      { a: '', b: 'y' },
+    ]);
+    expect(valueOf(fams, 'net_Ping_gw_rtt', { host: '10.0.0.1' })).toBe('0.003');
+    // Self-metrics from batch.sources and the writers' stats, process metrics from prom-client.
+    expect(valueOf(fams, 'pollect_source_success', { collection: 'host', source: 'host.Http.api', type: 'Http' })).toBe('1');
+    expect(valueOf(fams, 'pollect_source_duration_seconds', { collection: 'net', source: 'net.Ping.gw', type: 'Ping' })).toBe('0.012');
+    expect(fams.get('pollect_source_errors_total')!.type).toBe('counter');
+    expect(fams.get('pollect_ticks_skipped_total')!.type).toBe('counter');
+    expect(valueOf(fams, 'pollect_writer_written_total', { writer: w.id })).toBe('16');
+    expect(valueOf(fams, 'pollect_writer_queue_length', { writer: w.id })).toBe('0');
+    expect(valueOf(fams, 'pollect_writer_dropped_total', { writer: w.id })).toBe('0');
+    expect(fams.get('process_cpu_user_seconds_total')!.type).toBe('counter');
+    expect(fams.has('nodejs_heap_size_used_bytes')).toBe(true);
+  });
+
+  it('pollect naming: promtool parses it and only objects to the style of the names', async () => {
+    const w = await startWriter();
+    for (const b of mixedBatches()) w.write(b);
+    const { body } = await scrape(w);
+    const r = promtool(body);
+    expect(r.out).not.toMatch(/error while linting|parsing error/);
+    // Exit code 3 = lint findings only (1 would be a parse error).
+    expect(r.code).toBe(3);
+    const allowed = /snake_case|"_total" suffix|abbreviated units|base unit|include type|"le" label|"quantile" label|"_count" suffix/;
+    for (const line of r.out.trim().split('\n')) expect(line).toMatch(allowed);
+  });
+
+  it('prometheus naming: snake_case, base units, _total on counters, and promtool reports nothing', async () => {
+    const w = await startWriter({ naming: 'prometheus' });
+    for (const b of mixedBatches()) w.write(b);
+    const { body } = await scrape(w);
+    const r = promtool(body);
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
+    const fams = parseExposition(body);
+    expect(valueOf(fams, 'host_load_avg_short')).toBe('0.42');
+    expect(valueOf(fams, 'host_http_api_latency_seconds', { method: 'GET', url_path: '/a"b\\c\nd' })).toBe('0.25');
+    expect(fams.get('host_http_api_requests_total')!.type).toBe('counter');
+    expect(valueOf(fams, 'host_http_api_requests_total', { status_code: '200' })).toBe('12');
+    expect(valueOf(fams, 'host_http_api_bytes_in_bytes_total', { le_: '10', quantile_: 'x' })).toBe('7168');
+    expect(valueOf(fams, 'host_http_api_temp_celsius', { _0zone: 'cpu' })).toBe('100');
+    expect(valueOf(fams, 'host_http_api_queue_count_value')).toBe('3');
+    expect(valueOf(fams, 'host_http_api_wrong')).toBe('5');
+    expect(valueOf(fams, 'host_http_api_up', { label___: 'ok' })).toBe('1');
+    expect(valueOf(fams, 'net_ping_gw_rtt_seconds', { host: '10.0.0.1' })).toBe('0.003');
+  });
+
+  it('speaks OpenMetrics when the scraper asks for it, text otherwise, gzip on request', async () => {
+    const w = await startWriter();
+    for (const b of mixedBatches()) w.write(b);
+    const om = await scrape(w, { headers: { Accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'Accept-Encoding': 'gzip' } });
+    expect(om.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    expect(om.headers['content-encoding']).toBe('gzip');
+    expect(om.body.endsWith('# EOF\n')).toBe(true);
+    expect(om.body.match(/# EOF/g)).toHaveLength(1);
+    // A counter named with _total: family without it, samples with it.
+    expect(om.body).toContain('# TYPE pollect_source_errors counter\n');
+    expect(om.body).toMatch(/\npollect_source_errors_total\{collection="host",source="host.Http.api",type="Http"\} 0\n/);
+    // pollect's counter without _total cannot be an OpenMetrics counter: it is unknown, same sample name.
+    expect(om.body).toContain('# TYPE host_Http_api_requests unknown\n');
+    expect(om.body).toContain('host_Http_api_requests{statusCode="200"} 12\n');
+    expect(parseExposition(om.body).size).toBeGreaterThan(10);
+    const preferText = await scrape(w, { headers: { Accept: 'application/openmetrics-text;q=0.2,text/plain;q=0.9' } });
+    expect(preferText.headers['content-type']).toMatch(/^text\/plain; version=0.0.4/);
+    expect(preferText.body).not.toContain('# EOF');
+    const plain = await scrape(w, { headers: { Accept: '*/*' } });
+    expect(plain.headers['content-type']).toMatch(/^text\/plain/);
+    const prom = await startWriter({ naming: 'prometheus' });
+    for (const b of mixedBatches()) prom.write(b);
+    const om2 = await scrape(prom, { headers: { Accept: 'application/openmetrics-text' } });
+    expect(om2.body).toContain('# TYPE host_http_api_latency_seconds gauge\n# UNIT host_http_api_latency_seconds seconds\n');
+    expect(om2.body).toContain('# TYPE host_http_api_requests counter\n');
+  });
+
+  it('answers 404 elsewhere, 405 to other methods, headers only to HEAD, and serves a custom path', async () => {
+    const w = await startWriter({ path: '/custom/metrics' });
+    w.write(mixedBatches()[0]!);
+    expect((await scrape(w)).status).toBe(404);
+    expect((await scrape(w, { path: '/custom/metrics?x=1' })).status).toBe(200);
+    expect((await scrape(w, { path: '/custom/metrics', method: 'POST' })).status).toBe(405);
+    const head = await scrape(w, { path: '/custom/metrics', method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+  });
+
+  it('a second source sending the same series is refused and counted; the first keeps it', async () => {
+    const w = await startWriter();
+    w.write(batch('c', [status('c.Dummy'), status('c.Dummy#1')], [pt('c.Dummy', 'c.Dummy', 1, { k: 'v' }), pt('c.Dummy#1', 'c.Dummy', 2, { k: 'v' })]));
+    const fams = parseExposition((await scrape(w)).body);
+    expect(fams.get('c_Dummy')!.samples).toEqual([{ name: 'c_Dummy', labels: { k: 'v' }, value: '1' }]);
+    expect(w.stats()).toMatchObject({ written: 1, dropped: 1 });
+    expect(logged.some((l) => l.includes('c.Dummy#1 sends series of c_Dummy that c.Dummy already sends'))).toBe(true);
+    // Once the owner stops sending it, the other source's series is served.
+    w.write(batch('c', [status('c.Dummy'), status('c.Dummy#1')], [pt('c.Dummy#1', 'c.Dummy', 3, { k: 'v' })]));
+    expect(valueOf(parseExposition((await scrape(w)).body), 'c_Dummy', { k: 'v' })).toBe('3');
+  });
+
+  it('label sets are fixed at write time when sources disagree, and shrink when the extra label goes', async () => {
+    const w = await startWriter();
+    w.write(batch('c', [status('c.A')], [pt('c.A', 'c.m', 1, { x: '1' })]));
+    w.write(batch('d', [status('d.B')], [pt('d.B', 'c.m', 2, { y: '2', z: '3' })]));
+    let fams = parseExposition((await scrape(w)).body);
+    expect(fams.get('c_m')!.samples.map((s) => Object.keys(s.labels).join(','))).toEqual(['x,y,z', 'x,y,z']);
+    w.write(batch('d', [status('d.B')], []));
+    fams = parseExposition((await scrape(w)).body);
+    expect(fams.get('c_m')!.samples).toEqual([{ name: 'c_m', labels: { x: '1' }, value: '1' }]);
+  });
+});
+
+describe('Prometheus writer: stale series', () => {
+  it('drops at once what a successful probe no longer produced', async () => {
+    const w = await startWriter();
+    w.write(batch('c', [status('c.Disk')], [pt('c.Disk', 'c.Disk.free', 10, { mount: '/' }), pt('c.Disk', 'c.Disk.free', 20, { mount: '/home' }), pt('c.Disk', 'c.Disk.inodes', 5)]));
+    let fams = parseExposition((await scrape(w)).body);
+    expect(valueOf(fams, 'c_Disk_free', { mount: '/home' })).toBe('20');
+    w.write(batch('c', [status('c.Disk')], [pt('c.Disk', 'c.Disk.free', 11, { mount: '/' })]));
+    fams = parseExposition((await scrape(w)).body);
+    expect(valueOf(fams, 'c_Disk_free', { mount: '/' })).toBe('11');
+    expect(valueOf(fams, 'c_Disk_free', { mount: '/home' })).toBeUndefined();
+    expect(fams.has('c_Disk_inodes')).toBe(false);
+  });
+
+  it('keeps a failing source for staleAfter ticks, then removes it; backoff and skipped count as failing', async () => {
+    const w = await startWriter({ staleAfter: 3 });
+    const ok = (v: number): Batch =>
+      batch('c', [status('c.Redis'), status('c.Other')], [pt('c.Redis', 'c.Redis.clients', v), pt('c.Other', 'c.Other', 1)]);
+    const failing = (state: SourceStatus['state'], n: number): Batch =>
+      batch('c', [status('c.Redis', { state, success: false, consecutiveFailures: n, errorsTotal: n, error: 'connection refused' }), status('c.Other')], [pt('c.Other', 'c.Other', 1)]);
+    w.write(ok(7));
+    w.write(failing('probed', 1));
+    let fams = parseExposition((await scrape(w)).body);
+    expect(valueOf(fams, 'c_Redis_clients')).toBe('7');
+    expect(valueOf(fams, 'pollect_source_success', { collection: 'c', source: 'c.Redis', type: 'Redis' })).toBe('0');
+    expect(valueOf(fams, 'pollect_source_errors_total', { collection: 'c', source: 'c.Redis', type: 'Redis' })).toBe('1');
+    w.write(failing('backoff', 2));
+    expect(valueOf(parseExposition((await scrape(w)).body), 'c_Redis_clients')).toBe('7');
+    w.write(failing('skipped', 3));
+    fams = parseExposition((await scrape(w)).body);
+    expect(valueOf(fams, 'c_Redis_clients')).toBeUndefined();
+    expect(valueOf(fams, 'c_Other')).toBe('1');
+    // Its self-metrics stay: they say why its series are gone.
+    expect(valueOf(fams, 'pollect_source_consecutive_failures', { collection: 'c', source: 'c.Redis', type: 'Redis' })).toBe('3');
+    w.write(ok(8));
+    expect(valueOf(parseExposition((await scrape(w)).body), 'c_Redis_clients')).toBe('8');
+    // A success in between starts the count again.
+    w.write(failing('probed', 1));
+    w.write(failing('probed', 2));
+    w.write(ok(9));
+    w.write(failing('probed', 1));
+    w.write(failing('probed', 2));
+    expect(valueOf(parseExposition((await scrape(w)).body), 'c_Redis_clients')).toBe('9');
+  });
+});
+
+describe('Prometheus writer: serving', () => {
+  it('a slow scraper never blocks write() or other scrapers', async () => {
+    const w = await startWriter();
+    const points: Point[] = [];
+    for (let i = 0; i < 20_000; i++) points.push(pt('c.Big', 'c.Big.value', i, { i: String(i), pad: 'x'.repeat(40) }));
+    w.write(batch('c', [status('c.Big')], points));
+    // A scraper that sends its request and never reads the (multi-megabyte) answer.
+    const stuck = net.connect(w.port, '127.0.0.1');
+    await new Promise<void>((r) => stuck.once('connect', () => r()));
+    stuck.pause();
+    stuck.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 200));
+    // write() is synchronous: it returns nothing to wait for, whatever the scrapers do.
+    points[0] = pt('c.Big', 'c.Big.value', -1, { i: '0', pad: 'x'.repeat(40) });
+    expect(w.write(batch('c', [status('c.Big')], points))).toBeUndefined();
+    const fams = parseExposition((await scrape(w)).body);
+    expect(valueOf(fams, 'c_Big_value', { i: '0', pad: 'x'.repeat(40) })).toBe('-1');
+    expect(fams.get('c_Big_value')!.samples).toHaveLength(20_000);
+    stuck.destroy();
+  });
+
+  it('port in use: a clear error naming the writer', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const w = new PrometheusWriter({ type: 'Prometheus', port, host: '127.0.0.1' });
+      w.id = 'Prometheus#busy';
+      await expect(w.start(ctx())).rejects.toThrow(`Prometheus writer Prometheus#busy: port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  describe('HTTPS', () => {
+    const tmp = tempDir();
+    let haveOpenssl = false;
+    beforeAll(async () => {
+      haveOpenssl = await hasCommand('openssl');
+      if (!haveOpenssl) return;
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+        { cwd: tmp.dir, stdio: 'ignore', timeout: 30_000 },
+      );
+    });
+    afterAll(() => tmp.remove());
+
+    it('serves the metrics over HTTPS with the configured key and certificate', async () => {
+      expect(haveOpenssl).toBe(true);
+      const w = await startWriter({ tls: { key: 'key.pem', cert: 'cert.pem' } }, tmp.dir);
+      w.write(mixedBatches()[1]!);
+      const ca = readFileSync(path.join(tmp.dir, 'cert.pem'), 'utf8');
+      const r = await scrape(w, { tls: { ca } });
+      expect(r.status).toBe(200);
+      expect(valueOf(parseExposition(r.body), 'net_Ping_gw_rtt', { host: '10.0.0.1' })).toBe('0.003');
+      // Plain HTTP to the HTTPS port gets no metrics.
+      await expect(scrape(w)).rejects.toThrow();
+    });
+
+    it('an unreadable or broken key is a clear error naming the writer', async () => {
+      const w = new PrometheusWriter({ type: 'Prometheus', port: 0, host: '127.0.0.1', tls: { key: 'missing.pem', cert: 'cert.pem' } });
+      w.id = 'Prometheus#tls';
+      await expect(w.start(ctx(tmp.dir))).rejects.toThrow(/^Prometheus writer Prometheus#tls: cannot read tls.key file .*missing.pem: .*ENOENT/);
+      writeFileSync(path.join(tmp.dir, 'garbage.pem'), 'not a key\n');
+      const w2 = new PrometheusWriter({ type: 'Prometheus', port: 0, host: '127.0.0.1', tls: { key: 'garbage.pem', cert: 'cert.pem' } });
+      w2.id = 'Prometheus#tls2';
+      await expect(w2.start(ctx(tmp.dir))).rejects.toThrow(/^Prometheus writer Prometheus#tls2: tls.key and tls.cert are not a usable PEM key and certificate/);
+    });
+  });
+});
+
+describe('Prometheus writer: scraped by a real Prometheus server', () => {
+  let server: Daemon | undefined;
+  const tmp = tempDir('pollect-prom-');
+  afterAll(async () => {
+    await server?.stop();
+    tmp.remove();
+  });
+
+  async function query(promPort: number, q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+    const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    if (body.status !== 'success') throw new Error(`query ${q}: ${JSON.stringify(body)}`);
+    return body.data.result;
+  }
+
+  /** Polls the query until `done` says yes; bounded. */
+  async function until<T>(what: string, f: () => Promise<T>, done: (v: T) => boolean, ms = 30_000): Promise<T> {
+    const end = Date.now() + ms;
+    let last: T | undefined;
+    while (Date.now() < end) {
+      try {
+        last = await f();
+        if (done(last)) return last;
+      } catch {
+        // not ready yet
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}; prometheus said: ${server?.output().slice(-2000)}`);
+  }
+
+  it('Prometheus scrapes the endpoint (OpenMetrics) and its query API returns the values', async () => {
+    expect(await hasCommand('prometheus')).toBe(true);
+    const w = await startWriter({ staleAfter: 2 });
+    const accepts: string[] = [];
+    const seen = (w as unknown as { serve: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> }).serve.bind(w);
+    (w as unknown as { serve: typeof seen }).serve = (req, res) => {
+      accepts.push(String(req.headers.accept));
+      return seen(req, res);
+    };
+    for (const b of mixedBatches()) w.write(b);
+    const promPort = await freePort();
+    writeFileSync(
+      path.join(tmp.dir, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  scrape_timeout: 1s',
+        'scrape_configs:',
+        '  - job_name: pollect',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${w.port}']`,
+        '',
+      ].join('\n'),
+    );
+    server = spawnDaemon('prometheus', [
+      `--config.file=${path.join(tmp.dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(tmp.dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      '--log.level=warn',
+    ]);
+    await waitForPort(promPort);
+    const up = await until('target up', () => query(promPort, 'up{job="pollect"}'), (r) => r.length === 1 && r[0]!.value[1] === '1');
+    expect(up[0]!.metric.instance).toBe(`127.0.0.1:${w.port}`);
+    const load = await until('load', () => query(promPort, 'host_LoadAvg_short'), (r) => r.length === 1);
+    expect(load[0]!.value[1]).toBe('0.42');
+    const lat = await query(promPort, 'host_Http_api_latencyMs');
+    expect(lat.map((r) => [r.metric.method, r.metric.url_path, r.value[1]]).sort()).toEqual([
+      ['GET', '/a"b\\c\nd', '250'],
+      ['POST', undefined, '35'],
+    ]);
+    expect((await query(promPort, 'host_Http_api_requests{statusCode="200"}'))[0]!.value[1]).toBe('12');
+    expect((await query(promPort, 'host_Dummy')).map((r) => r.value[1]).sort()).toEqual(['1', '2']);
+    expect((await query(promPort, 'pollect_source_success{source="net.Ping.gw"}'))[0]!.value[1]).toBe('1');
+    expect((await query(promPort, 'process_cpu_seconds_total')).length).toBe(1);
+    expect(accepts.some((a) => a.includes('application/openmetrics-text'))).toBe(true);
+    // The real server sees a failing source's series go after staleAfter ticks, and a new value.
+    const failed = batch('net', [status('net.Ping.gw', { success: false, consecutiveFailures: 1 })], []);
+    w.write(failed);
+    w.write(failed);
+    w.write(batch('host', [status('host.LoadAvg')], [pt('host.LoadAvg', 'host.LoadAvg.short', 0.5)]));
+    await until('new load value', () => query(promPort, 'host_LoadAvg_short'), (r) => r[0]?.value[1] === '0.5');
+    await until('stale rtt gone', () => query(promPort, 'net_Ping_gw_rtt'), (r) => r.length === 0);
+    // The scrapes never failed: Prometheus accepted every exposition.
+    expect((await query(promPort, 'up{job="pollect"}'))[0]!.value[1]).toBe('1');
+    const samplesScraped = await query(promPort, 'scrape_samples_scraped{job="pollect"}');
+    expect(Number(samplesScraped[0]!.value[1])).toBeGreaterThan(20);
+  }, 90_000);
+});
