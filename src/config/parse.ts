@@ -48,14 +48,14 @@ export function parseJson(text: string, file: string): unknown {
 }
 
 async function parseYaml(text: string, file: string): Promise<unknown> {
-  const { parseDocument } = await import('yaml');
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const { parseDocument, LineCounter } = await import('yaml');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
-        const lp = e.linePos?.[0];
-        const first = e.message.split('\n')[0];
-        return lp ? `${file}:${lp.line}:${lp.col}: invalid YAML: ${first}` : `${file}: invalid YAML: ${first}`;
+        const lp = lineCounter.linePos(e.pos[0]);
+        return `${file}:${lp.line}:${lp.col}: invalid YAML: ${e.message.split('\n')[0]}`;
       }),
     );
   }

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { substituteEnv } from '../../src/config/env.js';
+
+const env = { HOME: '/home/u', EMPTY: '', PORT: '9001', NAME: 'db' };
+
+function sub(value: unknown) {
+  const problems: string[] = [];
+  return { out: substituteEnv(value, env, problems), problems };
+}
+
+describe('${VAR} substitution', () => {
+  it('replaces variables in every string, in arrays and nested objects', () => {
+    const { out, problems } = sub({ a: '${HOME}/x', list: ['${PORT}', { deep: 'p=${PORT};n=${NAME}' }], n: 3, t: true, z: null });
+    expect(problems).toEqual([]);
+    expect(out).toEqual({ a: '/home/u/x', list: ['9001', { deep: 'p=9001;n=db' }], n: 3, t: true, z: null });
+  });
+
+  it('supports defaults, with :- also for empty values and - only for unset ones', () => {
+    expect(sub('${MISSING:-fallback}').out).toBe('fallback');
+    expect(sub('${EMPTY:-fallback}').out).toBe('fallback');
+    expect(sub('${EMPTY-fallback}').out).toBe('');
+    expect(sub('${PORT:-1}').out).toBe('9001');
+    expect(sub('${MISSING:-${PORT}}').out).toBe('9001');
+  });
+
+  it('$${ is a literal ${', () => {
+    expect(sub('cost $${PORT} and ${PORT}').out).toBe('cost ${PORT} and 9001');
+  });
+
+  it('a missing variable without default is an error naming the path', () => {
+    const { problems } = sub({ executors: [{ sources: [{ url: 'http://${NOPE}/x' }] }] });
+    expect(problems).toEqual([
+      'executors[0].sources[0].url: environment variable NOPE is not set (write ${NOPE:-default} for a default)',
+    ]);
+  });
+
+  it('${VAR:?message} fails with the message when unset or empty', () => {
+    expect(sub({ password: '${PW:?set PW to the OpenStack password}' }).problems).toEqual(['password: PW: set PW to the OpenStack password']);
+    expect(sub({ p: '${EMPTY:?needed}' }).problems).toEqual(['p: EMPTY: needed']);
+    expect(sub({ p: '${NAME:?needed}' })).toEqual({ out: { p: 'db' }, problems: [] });
+  });
+
+  it('leaves lone dollars and non-variable braces alone', () => {
+    expect(sub('price $5 {x} $HOME').out).toBe('price $5 {x} $HOME');
+  });
+});

@@ -1,0 +1,260 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Executor, alignedAfter } from '../../src/executors/executor.js';
+import { SourceRunner } from '../../src/executors/source-runner.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../src/sources/source.js';
+import { DummySource } from '../../src/sources/dummy/index.js';
+import { Writer, type Batch } from '../../src/writers/writer.js';
+import { createLogger } from '../../src/log.js';
+import { CaptureWriter } from '../helpers/capture.js';
+
+function logSink() {
+  const lines: string[] = [];
+  return { lines, log: createLogger('', { level: 'debug', write: (l) => lines.push(l) }) };
+}
+
+function runner(source: Source<SourceConfig>, opts: { tickTime?: number; typeName?: string; log?: ReturnType<typeof createLogger>; maxBackoff?: number } = {}) {
+  const typeName = opts.typeName ?? 'Dummy';
+  return new SourceRunner({
+    id: `c.${typeName}${source.config.name ? '.' + source.config.name : ''}`,
+    collection: 'c',
+    typeName,
+    source,
+    tickTime: opts.tickTime ?? 10,
+    maxBackoff: opts.maxBackoff ?? 300,
+    log: opts.log ?? logSink().log,
+    configDir: '.',
+  });
+}
+
+/** A source whose probes are counted and can be made to fail or hang. */
+class ScriptedSource extends Source<SourceConfig> {
+  calls = 0;
+  concurrent = 0;
+  maxConcurrent = 0;
+  mode: 'ok' | 'fail' | 'hang' = 'ok';
+  async probe(ctx: ProbeContext): Promise<number> {
+    this.calls++;
+    this.concurrent++;
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent);
+    try {
+      if (this.mode === 'fail') throw new SourceError('boom');
+      if (this.mode === 'hang') await new Promise((resolve) => setTimeout(resolve, 60_000));
+      return this.calls;
+    } finally {
+      this.concurrent--;
+    }
+  }
+}
+
+/** Stops an executor under fake timers: the grace period has to be advanced by hand. */
+async function stopFake(ex: Executor, graceMs: number): Promise<void> {
+  const done = ex.stop(graceMs);
+  await vi.advanceTimersByTimeAsync(graceMs);
+  await done;
+}
+
+describe('alignment', () => {
+  it('alignedAfter gives the next multiple strictly after t', () => {
+    expect(alignedAfter(0, 10_000)).toBe(10_000);
+    expect(alignedAfter(9_999, 10_000)).toBe(10_000);
+    expect(alignedAfter(10_000, 10_000)).toBe(20_000);
+    expect(alignedAfter(1_795_306_214_001, 1000)).toBe(1_795_306_215_000);
+  });
+});
+
+describe('Executor scheduling (fake timers)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('ticks at start, then on wall-clock multiples of tickTime without drift', async () => {
+    vi.setSystemTime(new Date('2026-01-01T00:00:03.250Z'));
+    const w = new CaptureWriter();
+    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(new DummySource({ type: 'Dummy' }))], writers: [w], log: logSink().log });
+    ex.start();
+    await vi.advanceTimersByTimeAsync(100 * 1000);
+    await ex.stop(1000);
+    const stamps = w.batches.map((b) => new Date(b.timestamp).toISOString());
+    expect(stamps[0]).toBe('2026-01-01T00:00:03.250Z');
+    // From the second tick on, exactly on :10, :20, ... however long the run.
+    expect(stamps.slice(1, 4)).toEqual(['2026-01-01T00:00:10.000Z', '2026-01-01T00:00:20.000Z', '2026-01-01T00:00:30.000Z']);
+    expect(stamps.at(-1)).toBe('2026-01-01T00:01:40.000Z');
+    expect(w.batches).toHaveLength(11);
+  });
+
+  it('skips an aligned tick that would come less than half a period after start', async () => {
+    vi.setSystemTime(new Date('2026-01-01T00:00:08.000Z'));
+    const w = new CaptureWriter();
+    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(new DummySource({ type: 'Dummy' }))], writers: [w], log: logSink().log });
+    ex.start();
+    await vi.advanceTimersByTimeAsync(13_000);
+    await ex.stop(1000);
+    expect(w.batches.map((b) => new Date(b.timestamp).toISOString())).toEqual(['2026-01-01T00:00:08.000Z', '2026-01-01T00:00:20.000Z']);
+  });
+
+  it('two executors keep their own periods', async () => {
+    vi.setSystemTime(new Date('2026-01-01T00:00:00.500Z'));
+    const fast = new CaptureWriter();
+    const slow = new CaptureWriter();
+    const a = new Executor({ collection: 'a', tickTime: 1, runners: [runner(new DummySource({ type: 'Dummy' }), { tickTime: 1 })], writers: [fast], log: logSink().log });
+    const b = new Executor({ collection: 'b', tickTime: 5, runners: [runner(new DummySource({ type: 'Dummy' }), { tickTime: 5 })], writers: [slow], log: logSink().log });
+    a.start();
+    b.start();
+    await vi.advanceTimersByTimeAsync(20_000);
+    await Promise.all([a.stop(100), b.stop(100)]);
+    expect(fast.batches.length).toBe(21); // start at :00.5, then :01 .. :20 (half a period away is not too close)
+    expect(slow.batches.map((x) => x.timestamp % 5000)).toEqual([500, 0, 0, 0, 0]);
+  });
+
+  it('never probes a source twice at once: a tick that finds it running skips it and counts the skip', async () => {
+    vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
+    const slow = new DummySource({ type: 'Dummy', sleep: 2.5, timeout: 10 } as SourceConfig);
+    const fast = new DummySource({ type: 'Dummy', name: 'fast' } as SourceConfig);
+    const w = new CaptureWriter();
+    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(slow, { tickTime: 1 }), runner(fast, { tickTime: 1 })], writers: [w], log: logSink().log });
+    ex.start();
+    await vi.advanceTimersByTimeAsync(5_100);
+    await stopFake(ex, 5000);
+    const slowStates = w.batches.map((b) => b.sources[0]!.state);
+    expect(slowStates.filter((s) => s === 'skipped').length).toBeGreaterThanOrEqual(2);
+    const last = w.batches.at(-1)!.sources[0]!;
+    expect(last.skippedTotal).toBe(slowStates.filter((s) => s === 'skipped').length);
+    // The fast source was written every tick regardless.
+    expect(w.batches.every((b) => b.points.some((p) => p.name === 'c.Dummy.fast'))).toBe(true);
+  });
+
+  it('abandons a probe past its timeout, counts an error, and writes the other sources on time', async () => {
+    vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
+    const hung = new ScriptedSource({ type: 'Scripted', timeout: 2 });
+    hung.mode = 'hang';
+    const ok = new DummySource({ type: 'Dummy', value: 7 });
+    const w = new CaptureWriter();
+    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(hung, { typeName: 'Scripted' }), runner(ok)], writers: [w], log: logSink().log });
+    ex.start();
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(w.batches).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(w.batches).toHaveLength(1);
+    expect(hung.calls).toBe(1);
+    const b = w.batches[0]!;
+    expect(b.points.map((p) => [p.name, p.value])).toEqual([['c.Dummy', 7]]);
+    expect(b.sources[0]).toMatchObject({ success: false, error: 'timed out after 2 s', errorsTotal: 1 });
+    await stopFake(ex, 10);
+  });
+
+  it('backs off a failing source 1, 2, 4 ... ticks up to the cap, logs once on failure and once on recovery', async () => {
+    vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
+    const src = new ScriptedSource({ type: 'Scripted' });
+    src.mode = 'fail';
+    const { lines, log } = logSink();
+    const w = new CaptureWriter();
+    const r = runner(src, { tickTime: 1, typeName: 'Scripted', log, maxBackoff: 8 });
+    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [r], writers: [w], log });
+    ex.start();
+    await vi.advanceTimersByTimeAsync(40_000);
+    // Probes at ticks 0,1,3,7,15,23,31,39 (waits 1,2,4,8,8,8,8 ticks) — 41 ticks in all.
+    const probedAt = w.batches.map((b, i) => (b.sources[0]!.state === 'probed' ? i : -1)).filter((i) => i >= 0);
+    expect(probedAt).toEqual([0, 1, 3, 7, 15, 23, 31, 39]);
+    expect(w.batches.filter((b) => b.sources[0]!.state === 'backoff').every((b) => b.sources[0]!.error === 'boom')).toBe(true);
+    expect(lines.filter((l) => l.includes('ERROR'))).toHaveLength(1);
+    src.mode = 'ok';
+    await vi.advanceTimersByTimeAsync(9_000);
+    await ex.stop(10);
+    expect(lines.filter((l) => l.includes('recovered after 8 failed probe(s)'))).toHaveLength(1);
+    expect(w.batches.at(-1)!.sources[0]).toMatchObject({ success: true, consecutiveFailures: 0, errorsTotal: 8 });
+  });
+
+  it('isolates a throwing source: the others are written and the executor keeps ticking', async () => {
+    vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
+    const bad = new DummySource({ type: 'Dummy', name: 'bad', error: 'kaput' } as SourceConfig);
+    const good = new DummySource({ type: 'Dummy', name: 'good', value: 5 } as SourceConfig);
+    const w = new CaptureWriter();
+    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(bad, { tickTime: 1 }), runner(good, { tickTime: 1 })], writers: [w], log: logSink().log });
+    ex.start();
+    await vi.advanceTimersByTimeAsync(3_000);
+    await ex.stop(10);
+    expect(w.batches.length).toBe(4); // :00 (start), :01, :02, :03
+    for (const b of w.batches) expect(b.points.map((p) => p.name)).toEqual(['c.Dummy.good']);
+  });
+
+  it('a writer that throws or hangs never blocks the next tick or the other writers', async () => {
+    vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
+    class Throwing extends Writer {
+      calls = 0;
+      write(): void {
+        this.calls++;
+        throw new Error('disk full');
+      }
+    }
+    class Hanging extends Writer {
+      write(): Promise<void> {
+        return new Promise(() => {});
+      }
+    }
+    const t = new Throwing({ type: 'T' });
+    t.id = 'T';
+    const h = new Hanging({ type: 'H' });
+    h.id = 'H';
+    const w = new CaptureWriter();
+    const { lines, log } = logSink();
+    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(new DummySource({ type: 'Dummy' }), { tickTime: 1 })], writers: [t, h, w], log });
+    ex.start();
+    await vi.advanceTimersByTimeAsync(3_500);
+    await stopFake(ex, 10);
+    expect(w.batches.length).toBe(4);
+    expect(t.calls).toBe(4);
+    expect(lines.filter((l) => l.includes('writer T: disk full'))).toHaveLength(1);
+  });
+});
+
+describe('names and labels', () => {
+  it('builds <collection>.<Type>[.<name>][.<valueName>] and merges static labels without mutating samples', async () => {
+    const returned: Sample[] = [{ name: 'x', value: 1, labels: { disk: '_home' } }, { value: 2 }];
+    const frozen = JSON.stringify(returned);
+    class ListSource extends Source<SourceConfig> {
+      probe(): Sample[] {
+        return returned;
+      }
+    }
+    const r = runner(new ListSource({ type: 'List', name: 'n', labels: { env: 'prod' } }), { typeName: 'List' });
+    const points: import('../../src/writers/writer.js').Point[] = [];
+    const status = await r.tick(1234, points);
+    expect(status.success).toBe(true);
+    expect(points).toEqual([
+      expect.objectContaining({ name: 'c.List.n.x', value: 1, labels: { env: 'prod', disk: '_home' }, timestamp: 1234, type: 'gauge' }),
+      expect.objectContaining({ name: 'c.List.n', value: 2, labels: { env: 'prod' } }),
+    ]);
+    expect(JSON.stringify(returned)).toBe(frozen);
+    points[0]!.labels.env = 'changed';
+    expect(returned[0]!.labels).toEqual({ disk: '_home' });
+  });
+
+  it('a record result gives one point per key; a malformed result is an error for that source', async () => {
+    const pts: import('../../src/writers/writer.js').Point[] = [];
+    const ok = await runner(new DummySource({ type: 'Dummy', value: { a: 1, b: 2 } } as SourceConfig)).tick(1, pts);
+    expect(ok.success).toBe(true);
+    expect(pts.map((p) => p.name)).toEqual(['c.Dummy.a', 'c.Dummy.b']);
+    class Bad extends Source<SourceConfig> {
+      probe() {
+        return { a: 'nope' } as unknown as Record<string, number>;
+      }
+    }
+    const bad = await runner(new Bad({ type: 'Bad' }), { typeName: 'Bad' }).tick(1, []);
+    expect(bad.success).toBe(false);
+    expect(bad.error).toMatch(/non-numeric value for "a"/);
+  });
+});
+
+describe('Batch', () => {
+  it('carries per-source status with durations', async () => {
+    const w = new CaptureWriter();
+    const ex = new Executor({ collection: 'c', tickTime: 5, runners: [runner(new DummySource({ type: 'Dummy', sleep: 0.05 } as SourceConfig), { tickTime: 5 })], writers: [w], log: logSink().log });
+    const batch: Batch = await ex.runTick(42);
+    expect(batch.timestamp).toBe(42);
+    expect(batch.sources[0]!.durationSeconds).toBeGreaterThanOrEqual(0.04);
+    expect(batch.sources[0]!.id).toBe('c.Dummy');
+  });
+});
