@@ -26,7 +26,10 @@ export interface HttpRequest {
   tls?: TlsOptions;
   /** Talk HTTP over a unix socket (the URL's host is then ignored). */
   socketPath?: string;
+  /** HTTP proxy URL; user:password in it is sent as proxy credentials. */
   proxy?: string;
+  /** Default true. false: a fresh connection per request (a response-time check must not reuse one). */
+  keepAlive?: boolean;
 }
 
 export interface HttpResponse {
@@ -68,11 +71,20 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   if (req.tls && req.url.startsWith('https:')) {
     const https = await import('node:https');
     agent = new https.Agent({ ...req.tls, rejectUnauthorized: req.tls.rejectUnauthorized ?? true, keepAlive: false });
+  } else if (req.keepAlive === false && req.url.startsWith('https:')) {
+    const https = await import('node:https');
+    agent = new https.Agent({ keepAlive: false });
   }
-  let proxy: false | { protocol: string; host: string; port: number } = false;
+  let httpAgent: unknown;
+  if (req.keepAlive === false) {
+    const http = await import('node:http');
+    httpAgent = new http.Agent({ keepAlive: false });
+  }
+  let proxy: false | { protocol: string; host: string; port: number; auth?: { username: string; password: string } } = false;
   if (req.proxy) {
     const p = new URL(req.proxy);
     proxy = { protocol: p.protocol.replace(':', ''), host: p.hostname, port: Number(p.port || 80) };
+    if (p.username) proxy.auth = { username: decodeURIComponent(p.username), password: decodeURIComponent(p.password) };
   }
   try {
     const res = await axios.request<ArrayBuffer>({
@@ -90,6 +102,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       decompress: true,
       socketPath: req.socketPath,
       httpsAgent: agent,
+      httpAgent,
       proxy,
       transitional: { clarifyTimeoutError: true },
     });

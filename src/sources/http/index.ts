@@ -1,0 +1,187 @@
+// Http: response time of one or more URLs. As in the Python pollect, a URL that fails (transport
+// error, timeout, unexpected status) reports timeout*1000 ms so the outage shows in the graph;
+// `success` and `status_code` say what happened. A failing URL is data, not a source error.
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
+import type { JsonSchema } from '../../config/schema-types.js';
+import { httpRequest, safeUrl } from '../lib/http.js';
+import { monotonicMs } from '../lib/rate.js';
+import { registerSecret } from '../../log.js';
+
+export interface HttpConfig extends SourceConfig {
+  url: string | string[];
+  /** Expected status code(s); default any 2xx (redirects are followed first). */
+  statusCode?: number | number[];
+  proxy?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  /** URLs probed at once. */
+  concurrency?: number;
+  /** Largest response body read, in bytes. */
+  maxBytes?: number;
+}
+
+export const DEFAULT_TIMEOUT_S = 10;
+const SECRET_HEADER = /authorization|token|secret|password|passwd|api[-_]?key|cookie|session/i;
+
+export interface UrlResult {
+  url: string;
+  ok: boolean;
+  ms: number;
+  status: number;
+  error?: string;
+}
+
+export class HttpSource extends Source<HttpConfig> {
+  static override description = 'HTTP response time of one or more URLs in ms, with status_code and success';
+  static override schema: JsonSchema = {
+    type: 'object',
+    required: ['url'],
+    properties: {
+      url: {
+        description: 'URL, or a list of URLs (then every sample gets a url label)',
+        oneOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+        ],
+      },
+      statusCode: {
+        description: 'Expected status code(s) (default: any 2xx, after following redirects)',
+        oneOf: [
+          { type: 'integer', minimum: 100, maximum: 599 },
+          { type: 'array', minItems: 1, items: { type: 'integer', minimum: 100, maximum: 599 } },
+        ],
+      },
+      proxy: { type: 'string', minLength: 1, description: 'HTTP proxy URL, e.g. http://user:pass@proxy:3128' },
+      method: { type: 'string', minLength: 1, default: 'GET', description: 'HTTP method (default GET)' },
+      headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Request headers' },
+      concurrency: { type: 'integer', minimum: 1, default: 16, description: 'URLs probed at once (default 16)' },
+      maxBytes: { type: 'integer', minimum: 1, description: 'Largest response body read (default 10 MiB)' },
+    },
+  };
+
+  private readonly urls: string[];
+  private readonly labelled: boolean;
+
+  constructor(config: HttpConfig) {
+    super(config);
+    this.labelled = Array.isArray(config.url);
+    this.urls = Array.isArray(config.url) ? [...config.url] : [config.url];
+    for (const u of this.urls) registerUrlSecrets(u);
+    if (config.proxy) registerUrlSecrets(config.proxy);
+    for (const [k, v] of Object.entries(config.headers ?? {})) {
+      if (SECRET_HEADER.test(k)) {
+        registerSecret(v);
+        // "Bearer abc" / "Basic abc": the credential alone must be hidden too.
+        const cred = v.split(/\s+/).slice(1).join(' ');
+        if (cred) registerSecret(cred);
+      }
+    }
+    for (const u of this.urls) {
+      let parsed: URL;
+      try {
+        parsed = new URL(u);
+      } catch {
+        throw new SourceError(`invalid url "${safeUrl(u)}"`);
+      }
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+        throw new SourceError(`url "${safeUrl(u)}" is not http or https`);
+      }
+    }
+  }
+
+  override async init(_ctx: InitContext): Promise<void> {
+    // Load axios now so the first probe's time is the request's, not the module load's.
+    await import('axios');
+  }
+
+  async probe(ctx: ProbeContext): Promise<Sample[]> {
+    await import('axios');
+    const results = await mapLimit(this.urls, this.config.concurrency ?? 16, (u) => this.probeUrl(u, ctx));
+    if (ctx.signal.aborted) {
+      throw new SourceError(`aborted at the probe timeout (${ctx.timeoutMs} ms) before every URL answered`);
+    }
+    const timeoutS = this.config.timeout ?? DEFAULT_TIMEOUT_S;
+    const out: Sample[] = [];
+    for (const r of results) {
+      if (!r.ok) ctx.log.warn(`${safeUrl(r.url)}: ${r.error}`);
+      const labels = this.labelled ? { url: labelUrl(r.url) } : undefined;
+      out.push(
+        { value: r.ok ? round3(r.ms) : timeoutS * 1000, labels, unit: 'ms', help: 'HTTP response time (timeout*1000 on failure)' },
+        { name: 'status_code', value: r.status, labels, help: 'HTTP status of the final response (0: none)' },
+        { name: 'success', value: r.ok ? 1 : 0, labels, help: '1 when the URL answered with an expected status' },
+      );
+    }
+    return out;
+  }
+
+  private async probeUrl(url: string, ctx: ProbeContext): Promise<UrlResult> {
+    const timeoutS = this.config.timeout ?? DEFAULT_TIMEOUT_S;
+    const method = (this.config.method ?? 'GET').toUpperCase();
+    const start = monotonicMs();
+    try {
+      const res = await httpRequest({
+        url,
+        method,
+        headers: this.config.headers,
+        timeoutMs: timeoutS * 1000,
+        signal: ctx.signal,
+        maxBytes: this.config.maxBytes,
+        proxy: this.config.proxy,
+        keepAlive: false,
+      });
+      const ms = monotonicMs() - start;
+      const ok = statusExpected(res.status, this.config.statusCode);
+      return { url, ok, ms, status: res.status, error: ok ? undefined : `unexpected status ${res.status}` };
+    } catch (err) {
+      return { url, ok: false, ms: monotonicMs() - start, status: 0, error: (err as Error).message };
+    }
+  }
+}
+
+export function statusExpected(status: number, expected: number | number[] | undefined): boolean {
+  if (expected === undefined) return status >= 200 && status < 300;
+  return Array.isArray(expected) ? expected.includes(status) : status === expected;
+}
+
+/** The url label: the URL as configured but without credentials in it. */
+function labelUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+function registerUrlSecrets(url: string): void {
+  try {
+    const u = new URL(url);
+    if (u.password) {
+      registerSecret(u.password);
+      registerSecret(decodeURIComponent(u.password));
+    }
+  } catch {
+    // reported as an invalid url by the constructor
+  }
+}
+
+/** Runs fn over items with at most `limit` at once, keeping the order of items. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
