@@ -21,26 +21,22 @@ export function isPathType(type: string): boolean {
   return type.startsWith('./') || type.startsWith('../') || path.isAbsolute(type) || /\.(m?[jt]s)$/.test(type);
 }
 
-let hookRegistered = false;
-/** Lets plugin files outside this package `import { Source } from 'pollect'`. */
-async function registerSelfResolution(): Promise<void> {
-  if (hookRegistered) return;
-  hookRegistered = true;
+let hooksRegistered = false;
+/**
+ * From the installed build, plugin files get `pollect` resolved to this installation and .ts
+ * loaded without a build step (plugin-hooks.ts). Under vitest the test runner does both itself.
+ */
+async function registerPluginHooks(): Promise<void> {
+  if (hooksRegistered || !import.meta.url.endsWith('.js')) return;
+  hooksRegistered = true;
   const { register } = await import('node:module');
-  const here = new URL('.', import.meta.url);
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const target = new URL(`../index${ext}`, here).href;
-  const hook = `export async function resolve(s, c, next) { return s === 'pollect' ? { url: ${JSON.stringify(target)}, shortCircuit: true } : next(s, c); }`;
-  register(`data:text/javascript,${encodeURIComponent(hook)}`);
+  const pollectUrl = new URL('../index.js', import.meta.url).href;
+  register(new URL('./plugin-hooks.js', import.meta.url), { data: { pollectUrl } });
 }
 
-/** Imports a JS or TS plugin file; TS goes through tsx, imported only when needed. */
+/** Imports a JS or TS plugin file. */
 export async function importPluginFile(file: string): Promise<Record<string, unknown>> {
-  await registerSelfResolution();
-  if (/\.m?ts$/.test(file)) {
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
-  }
+  await registerPluginHooks();
   return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
 

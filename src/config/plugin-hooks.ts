@@ -1,0 +1,56 @@
+// Module hooks (node:module register) for plugin files: `import ... from 'pollect'` resolves to
+// this installation wherever the plugin lives, and .ts/.mts files load as ES modules with their
+// types stripped by esbuild, so a TypeScript plugin needs no build step.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+interface ResolveContext {
+  parentURL?: string;
+  conditions: string[];
+}
+interface ResolveResult {
+  url: string;
+  format?: string;
+  shortCircuit?: boolean;
+}
+interface LoadContext {
+  format?: string;
+}
+interface LoadResult {
+  format: string;
+  source?: string | Buffer;
+  shortCircuit?: boolean;
+}
+
+let pollectUrl = '';
+
+export function initialize(data: { pollectUrl: string }): void {
+  pollectUrl = data.pollectUrl;
+}
+
+export async function resolve(
+  specifier: string,
+  context: ResolveContext,
+  next: (s: string, c: ResolveContext) => Promise<ResolveResult>,
+): Promise<ResolveResult> {
+  if (specifier === 'pollect') return { url: pollectUrl, format: 'module', shortCircuit: true };
+  return next(specifier, context);
+}
+
+export async function load(
+  url: string,
+  context: LoadContext,
+  next: (u: string, c: LoadContext) => Promise<LoadResult>,
+): Promise<LoadResult> {
+  if (!/\.m?ts$/.test(url) || !url.startsWith('file:')) return next(url, context);
+  const file = fileURLToPath(url);
+  const { transform } = await import('esbuild');
+  const out = await transform(await readFile(file, 'utf8'), {
+    loader: 'ts',
+    format: 'esm',
+    target: 'node20',
+    sourcefile: file,
+    sourcemap: 'inline',
+  });
+  return { format: 'module', source: out.code, shortCircuit: true };
+}
