@@ -52,8 +52,8 @@ export interface InitContext {
 export abstract class Source<C extends SourceConfig = SourceConfig> {
   /** One line for `pollect sources`. */
   static description = '';
-  /** JSON schema of this source's own params (an object schema). */
-  static schema: JsonSchema = { type: 'object', properties: {} };
+  /** JSON schema of this source's own params (an object schema); none: any params are accepted. */
+  static schema: JsonSchema | undefined = undefined;
 
   readonly config: C;
 

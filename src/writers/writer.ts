@@ -66,7 +66,7 @@ export interface WriterContext {
  */
 export abstract class Writer<C extends WriterConfig = WriterConfig> {
   static description = '';
-  static schema: JsonSchema = { type: 'object', properties: {} };
+  static schema: JsonSchema | undefined = undefined;
 
   readonly config: C;
   /** Set by the runner: the writer's id, e.g. `Prometheus#0`. */
