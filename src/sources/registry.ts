@@ -17,5 +17,6 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Process: () => import('./process/index.js').then((m) => m.ProcessSource),
   Docker: () => import('./docker/index.js').then((m) => m.DockerSource),
   Tegrastats: () => import('./tegrastats/index.js').then((m) => m.TegrastatsSource),
+  OpenStack: () => import('./openstack/index.js').then((m) => m.OpenStackSource),
   // registry: one line per source, alphabetical, above this comment
 };
