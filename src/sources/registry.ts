@@ -18,5 +18,6 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Docker: () => import('./docker/index.js').then((m) => m.DockerSource),
   Tegrastats: () => import('./tegrastats/index.js').then((m) => m.TegrastatsSource),
   OpenStack: () => import('./openstack/index.js').then((m) => m.OpenStackSource),
+  Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
   // registry: one line per source, alphabetical, above this comment
 };
