@@ -11,6 +11,7 @@ import { queueOfKey, scanPattern } from '../../src/sources/dramatiq/keys.js';
 import { SourceError, type Sample } from '../../src/sources/source.js';
 import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
+import { validate } from '../../src/config/validate.js';
 
 const PASSWORD = 'S3cret-dramatiq-pw';
 
@@ -368,5 +369,16 @@ describe.skipIf(!available)('Dramatiq source with a real redis-server', () => {
       expect(err).toBeInstanceOf(SourceError);
       expect((err as Error).message).toBe(`Redis 127.0.0.1:${p}: SCAN dramatiq:*: unexpected reply (a string of 52428800 characters)`);
     });
+  });
+});
+
+describe('Dramatiq params schema', () => {
+  it('accepts tls as true or as files, fills defaults, rejects other forms', () => {
+    const cfg: Record<string, unknown> = { tls: { ca: 'ca.pem' } };
+    expect(validate(DramatiqSource.schema, cfg, ['source'])).toEqual([]);
+    expect(cfg).toMatchObject({ host: '127.0.0.1', port: 6379, db: 0, prefix: 'dramatiq', queues: [] });
+    expect(validate(DramatiqSource.schema, { tls: true }, ['source'])).toEqual([]);
+    expect(validate(DramatiqSource.schema, { tls: 'yes' }, ['source'])).not.toEqual([]);
+    expect(validate(DramatiqSource.schema, { tls: { cafile: 'x' } }, ['source'])).not.toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { OSvSource } from '../../src/sources/osv/index.js';
 import { parseLong, parseThreads, parseTraceCounts } from '../../src/sources/osv/parse.js';
 import { SourceError } from '../../src/sources/source.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
+import { validate } from '../../src/config/validate.js';
 
 const FIX = '/work/shared/fixtures/osv';
 const fixture = (f: string): string => readFileSync(path.join(FIX, f), 'utf8');
@@ -211,5 +212,15 @@ describe('OSv source over HTTP', () => {
     await new Promise((r) => server.close(r));
     const src = new OSvSource({ type: 'OSv', host: '127.0.0.1', port });
     await expect(probeOnce(src)).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('OSv params schema', () => {
+  it('requires host, fills the port, rejects odd trace names', () => {
+    const cfg: Record<string, unknown> = { host: '10.0.0.5' };
+    expect(validate(OSvSource.schema, cfg, ['source'])).toEqual([]);
+    expect(cfg).toEqual({ host: '10.0.0.5', port: 8000, traces: [] });
+    expect(validate(OSvSource.schema, {}, ['source']).join('\n')).toMatch(/host.*required/);
+    expect(validate(OSvSource.schema, { host: 'h', traces: ['a/../b'] }, ['source'])).not.toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { SourceError, type Sample } from '../../src/sources/source.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { EXPECTED, type LineExpect } from './tegrastats-expected.js';
+import { validate } from '../../src/config/validate.js';
 
 const FIX = '/work/shared/fixtures/tegrastats';
 const MB = 1024 * 1024;
@@ -281,5 +282,14 @@ describe('Tegrastats source with a child process', () => {
     await sleep(300);
     expect(src.childPid()).toBeUndefined();
     await expect(probeOnce(src)).rejects.toThrow(/shut down/);
+  });
+});
+
+describe('Tegrastats params schema', () => {
+  it('fills the documented defaults and rejects an unknown metric', () => {
+    const cfg: Record<string, unknown> = {};
+    expect(validate(TegrastatsSource.schema, cfg, ['source'])).toEqual([]);
+    expect(cfg).toEqual({ path: 'tegrastats', interval: 1000, metrics: ['ram', 'temp'], restartDelay: 1 });
+    expect(validate(TegrastatsSource.schema, { metrics: ['ram', 'fan'] }, ['source']).join('\n')).toMatch(/metrics\[1\]|metrics\/1|must be one of/);
   });
 });
