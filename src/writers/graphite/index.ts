@@ -111,9 +111,9 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
   private tickTimer: NodeJS.Timeout | null = null;
   private pumpScheduled = false;
   private running = false;
-  /** Set while an outage lasts: when it began and the last error logged. */
+  /** Set while an outage lasts: when it began, whether it was logged. */
   private outageSince = 0;
-  private outageError = '';
+  private outageLogged = false;
   private outageDropped = 0;
   private warned = new Set<string>();
 
@@ -309,7 +309,7 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
           (dropped ? ` (${dropped} dropped: buffer full)` : ''),
       );
       this.outageSince = 0;
-      this.outageError = '';
+      this.outageLogged = false;
     } else {
       this.log.debug(`${this.name}: connected to ${this.target}`);
     }
@@ -337,15 +337,20 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
       this.outageSince = Date.now();
       this.outageDropped = this.dropped;
     }
-    if (why !== this.outageError) {
-      this.outageError = why;
-      const verb = wasConnected ? 'lost the connection to' : 'cannot connect to';
+    if (wasConnected) {
+      this.log.warn(
+        `${this.name}: lost the connection to carbon at ${this.target}: ${why}; reconnecting, ` +
+          `${this.resendPoints} recently sent datapoints will be sent again`,
+      );
+    } else if (!this.outageLogged) {
+      // Once per outage: a retry every few seconds must not flood the log.
+      this.outageLogged = true;
       this.log.error(
-        `${this.name}: ${verb} carbon at ${this.target}: ${why}; retrying with backoff, ` +
+        `${this.name}: cannot connect to carbon at ${this.target}: ${why}; retrying with backoff, ` +
           `datapoints wait in the buffer (${this.pending()} now, at most ${this.bufferSize})`,
       );
     } else {
-      this.log.debug(`${this.name}: still cannot connect to ${this.target}: ${why}`);
+      this.log.debug(`${this.name}: still cannot connect to carbon at ${this.target}: ${why}`);
     }
     if (wasConnected && Date.now() - this.connectedAt >= STABLE_MS) this.attempt = 0;
     this.scheduleReconnect();
