@@ -129,6 +129,11 @@ export class DramatiqSource extends Source<DramatiqConfig> {
 
   /** The client, connected and ready; one client for the source's life, reconnected on demand. */
   private async connected(ctx: ProbeContext): Promise<Redis> {
+    if (this.client && !['ready', 'wait', 'end'].includes(this.client.status)) {
+      // Still closing after an aborted probe: connect() would refuse, so start over with a new client.
+      this.client.disconnect();
+      this.client = undefined;
+    }
     if (!this.client) {
       const { Redis } = await import('ioredis');
       const client = new Redis({
@@ -151,13 +156,12 @@ export class DramatiqSource extends Source<DramatiqConfig> {
       });
       // Without a listener, an 'error' event would crash the process.
       client.on('error', (err: Error) => {
-        this.lastError = errorMessage(err);
+        if (this.client === client) this.lastError = errorMessage(err);
       });
       this.client = client;
     }
     const client = this.client;
     if (client.status === 'ready') return client;
-    if (client.status !== 'wait' && client.status !== 'end') client.disconnect();
     this.lastError = undefined;
     let statusAtAbort = '';
     try {
