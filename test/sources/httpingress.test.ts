@@ -1,0 +1,195 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import http from 'node:http';
+import net from 'node:net';
+import { HttpIngressSource, type HttpIngressConfig } from '../../src/sources/httpingress/index.js';
+import { probeOnce, valueOf, quietLog } from '../helpers/probe.js';
+import { createLogger } from '../../src/log.js';
+
+const running: HttpIngressSource[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.shutdown()));
+});
+
+async function start(extra: Partial<HttpIngressConfig> = {}, log = quietLog): Promise<{ src: HttpIngressSource; url: string }> {
+  const src = new HttpIngressSource({
+    type: 'HttpIngress',
+    port: 0,
+    metrics: {
+      sample_metric: { type: 'counter', labels: ['host'] },
+      temperature: { labels: ['room', 'floor'], help: 'Room temperature' },
+      plain: {},
+    },
+    ...extra,
+  });
+  await src.init({ log, tickTime: 10, configDir: process.cwd() });
+  running.push(src);
+  return { src, url: `http://127.0.0.1:${src.boundPort}/` };
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+describe('HttpIngress', () => {
+  it('keeps every label set, sets gauges and adds to counters', async () => {
+    const { src, url } = await start();
+    expect(await probeOnce(src)).toEqual([]);
+    expect((await post(url, { metrics: { sample_metric: { value: 2, labels: { host: 'a' } } } })).status).toBe(200);
+    await post(url, { metrics: { sample_metric: { value: 3, labels: { host: 'a' } } } });
+    await post(url, { metrics: { sample_metric: { value: 1, labels: { host: 'b' } } } });
+    const r = await post(url, {
+      metrics: {
+        temperature: { value: 21.5, labels: { room: 'kitchen', floor: 0 } },
+        plain: { value: -4 },
+      },
+    });
+    expect(r).toEqual({ status: 200, json: { status: 'metrics updated', updated: 2 } });
+    await post(url, { metrics: { temperature: { value: 19, labels: { room: 'bath', floor: '1' } } } });
+    await post(url, { metrics: { temperature: { value: 22, labels: { room: 'kitchen', floor: '0' } } } });
+
+    const samples = await probeOnce(src);
+    expect(samples).toHaveLength(5);
+    expect(valueOf(samples, 'sample_metric', { host: 'a' })).toBe(5);
+    expect(valueOf(samples, 'sample_metric', { host: 'b' })).toBe(1);
+    expect(valueOf(samples, 'temperature', { room: 'kitchen', floor: '0' })).toBe(22);
+    expect(valueOf(samples, 'temperature', { room: 'bath', floor: '1' })).toBe(19);
+    expect(valueOf(samples, 'plain')).toBe(-4);
+    expect(samples.find((s) => s.name === 'sample_metric')?.type).toBe('counter');
+    expect(samples.find((s) => s.name === 'temperature')?.type).toBe('gauge');
+    expect(samples.find((s) => s.name === 'temperature')?.help).toBe('Room temperature');
+  });
+
+  it('answers 400 with a JSON error for bad input and applies nothing of a bad request', async () => {
+    const { src, url } = await start();
+    const cases: [unknown, RegExp][] = [
+      ['{"metrics": ', /invalid JSON/],
+      ['\u0000\u00ff garbage', /invalid JSON/],
+      [[1, 2], /must be a JSON object/],
+      [{ values: {} }, /"metrics" must be an object/],
+      [{ metrics: { nope: { value: 1 } } }, /unknown metric "nope"/],
+      [{ metrics: { sample_metric: { value: 1 } } }, /missing label "host"/],
+      [{ metrics: { sample_metric: { value: 1, labels: { host: 'a', extra: 'x' } } } }, /unknown label "extra"/],
+      [{ metrics: { sample_metric: { value: '12', labels: { host: 'a' } } } }, /value must be a finite number, got "12"/],
+      [{ metrics: { sample_metric: { labels: { host: 'a' } } } }, /value must be a finite number, got nothing/],
+      [{ metrics: { sample_metric: { value: -1, labels: { host: 'a' } } } }, /must not be negative/],
+      [{ metrics: { temperature: { value: 1, labels: { room: { x: 1 }, floor: '1' } } } }, /label "room" must be a string/],
+      [{ metrics: { plain: 5 } }, /must be an object/],
+      // The first entry is fine, the second is not: neither is applied.
+      [{ metrics: { plain: { value: 7 }, temperature: { value: 1 } } }, /missing label "room"/],
+      [{ metrics: { constructor: { value: 1 } } }, /unknown metric "constructor"/],
+    ];
+    for (const [body, message] of cases) {
+      const r = await post(url, body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(String(r.json['error'])).toMatch(message);
+    }
+    expect(await probeOnce(src)).toEqual([]);
+  });
+
+  it('refuses other content types (415) and methods (405), answers GET as alive', async () => {
+    const { url } = await start();
+    const form = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    expect(form.status).toBe(415);
+    expect(((await form.json()) as { error: string }).error).toMatch(/content-type must be JSON/);
+    const put = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(put.status).toBe(405);
+    const get = await fetch(url);
+    expect(await get.json()).toEqual({ status: 'alive' });
+  });
+
+  it('refuses a body over 1 MiB with 413 from its Content-Length, without waiting for the body', async () => {
+    const { url } = await start();
+    const u = new URL(url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: u.hostname, port: u.port, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(50 * 1024 * 1024) } }, (res) => {
+        resolve(res.statusCode ?? 0);
+        res.resume();
+      });
+      req.on('error', reject);
+      // Only the headers and a few bytes are ever sent: the answer must not wait for 50 MiB.
+      req.write('{"metrics":');
+    });
+    expect(status).toBe(413);
+  });
+
+  it('stops reading a chunked body once it passes 1 MiB and answers 413', async () => {
+    const { src, url } = await start();
+    const u = new URL(url);
+    let written = 0;
+    const status = await new Promise<number>((resolve) => {
+      const req = http.request({ host: u.hostname, port: u.port, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        resolve(res.statusCode ?? 0);
+        res.resume();
+      });
+      req.on('error', () => resolve(-1));
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = (): void => {
+        // Bounded: at most 64 MiB, far more than the server may read.
+        while (written < 64 * 1024 * 1024) {
+          written += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(status).toBe(413);
+    expect(written).toBeLessThan(64 * 1024 * 1024);
+    // The receiver still works for the next client.
+    expect((await post(url, { metrics: { plain: { value: 1 } } })).status).toBe(200);
+    expect(valueOf(await probeOnce(src), 'plain')).toBe(1);
+  });
+
+  it('requires the bearer token when one is configured and never logs it', async () => {
+    const lines: string[] = [];
+    const log = createLogger('t', { level: 'debug', write: (l) => lines.push(l) });
+    const { src, url } = await start({ token: 's3cret-ingress-token' }, log);
+    const body = { metrics: { plain: { value: 3 } } };
+    expect((await post(url, body)).status).toBe(401);
+    expect((await post(url, body, { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await post(url, body, { authorization: 'Bearer s3cret-ingress-token-longer' })).status).toBe(401);
+    expect((await post(url, body, { authorization: 's3cret-ingress-token' })).status).toBe(401);
+    expect(await probeOnce(src)).toEqual([]);
+    const ok = await post(url, body, { authorization: 'Bearer s3cret-ingress-token' });
+    expect(ok.status).toBe(200);
+    expect(valueOf(await probeOnce(src), 'plain')).toBe(3);
+    expect(lines.some((l) => l.includes('401'))).toBe(true);
+    expect(lines.join('\n')).not.toContain('s3cret-ingress-token');
+  });
+
+  it('caps the number of label sets', async () => {
+    const { src, url } = await start({ maxSeries: 3 });
+    for (const host of ['a', 'b', 'c']) expect((await post(url, { metrics: { sample_metric: { value: 1, labels: { host } } } })).status).toBe(200);
+    const r = await post(url, { metrics: { sample_metric: { value: 1, labels: { host: 'd' } } } });
+    expect(r.status).toBe(400);
+    expect(String(r.json['error'])).toMatch(/too many label sets/);
+    // Updating a known label set is still fine.
+    expect((await post(url, { metrics: { sample_metric: { value: 1, labels: { host: 'a' } } } })).status).toBe(200);
+    expect(valueOf(await probeOnce(src), 'sample_metric', { host: 'a' })).toBe(2);
+  });
+
+  it('reports a port in use clearly at init and frees its port at shutdown', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const src = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
+    await expect(src.init({ log: quietLog, tickTime: 10, configDir: '.' })).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: address already in use`);
+    await new Promise((r) => blocker.close(r));
+
+    // Shutdown closes even a keep-alive connection and releases the port.
+    const first = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
+    await first.init({ log: quietLog, tickTime: 10, configDir: '.' });
+    const agent = new http.Agent({ keepAlive: true });
+    await new Promise<void>((resolve) => http.get({ host: '127.0.0.1', port, agent }, (res) => { res.resume(); res.on('end', () => resolve()); }));
+    await first.shutdown();
+    agent.destroy();
+    const again = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
+    await again.init({ log: quietLog, tickTime: 10, configDir: '.' });
+    running.push(again);
+  });
+});
