@@ -316,6 +316,9 @@ describe.skipIf(!available)('Dramatiq source with a real redis-server', () => {
       const err = await probeOnce(src, { timeoutMs: 500 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SourceError);
       expect((err as Error).message).toBe(`Redis 127.0.0.1:${p}: no ready connection within 500 ms (connected, but the handshake did not complete)`);
+      // The next probe starts over cleanly (not "already connecting").
+      const again = await probeOnce(src, { timeoutMs: 300 }).catch((e: unknown) => e);
+      expect((again as Error).message).toBe(`Redis 127.0.0.1:${p}: no ready connection within 300 ms (connected, but the handshake did not complete)`);
     });
 
     it('reports an HTTP server answering instead of Redis', async () => {
