@@ -22,28 +22,45 @@ export interface Namer {
 
 /** A namer with bounded caches: names repeat every tick, so each is translated once. */
 export function createNamer(mode: Naming): Namer {
-  const metricCache = new Map<string, MetricName>();
+  // By name first (the common case: one type and unit per name), so no key is built per point.
+  const metricCache = new Map<string, { type: MetricType; unit?: string; result: MetricName }[]>();
   const labelCache = new Map<string, string>();
   const labelName = mode === 'prometheus' ? promLabelName : pollectLabelName;
   const metricName = mode === 'prometheus' ? promMetricName : pollectMetricName;
   return {
     metric(name, type, unit) {
-      const key = type + '\0' + (unit ?? '') + '\0' + name;
-      let hit = metricCache.get(key);
-      if (!hit) {
+      let variants = metricCache.get(name);
+      if (variants) {
+        for (const v of variants) if (v.type === type && v.unit === unit) return v.result;
+      } else {
         // A misbehaving source could invent names forever; start over rather than grow without bound.
         if (metricCache.size > 200_000) metricCache.clear();
-        hit = metricName(name, type, unit);
-        metricCache.set(key, hit);
+        metricCache.set(name, (variants = []));
       }
-      return hit;
+      const result = metricName(name, type, unit);
+      variants.push({ type, unit, result });
+      return result;
     },
     labels(labels) {
-      const out: Labels = {};
+      // Usually every name is valid already: then the object is used as it is (never mutated).
+      let same = true;
       for (const raw in labels) {
         let n = labelCache.get(raw);
         if (n === undefined) {
           if (labelCache.size > 50_000) labelCache.clear();
+          n = labelName(raw);
+          labelCache.set(raw, n);
+        }
+        if (n !== raw || typeof labels[raw] !== 'string') {
+          same = false;
+          break;
+        }
+      }
+      if (same) return labels;
+      const out: Labels = {};
+      for (const raw in labels) {
+        let n = labelCache.get(raw);
+        if (n === undefined) {
           n = labelName(raw);
           labelCache.set(raw, n);
         }

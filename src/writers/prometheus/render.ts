@@ -84,8 +84,9 @@ export function negotiate(accept: string | undefined): Format {
 }
 
 /**
- * Collects strings into pieces of about 64 KiB and writes them out, waiting for 'drain' when the
- * peer is slow and giving the event loop a turn every few milliseconds of work.
+ * Writes strings and pre-encoded buffers out, small strings gathered into one write. It waits for
+ * 'drain' only when a lot is buffered (a slow peer), and gives the event loop a turn every few
+ * milliseconds of work.
  */
 export class StreamSink {
   private buf = '';
@@ -94,7 +95,7 @@ export class StreamSink {
 
   constructor(
     private readonly out: Writable,
-    private readonly pieceSize = 64 * 1024,
+    private readonly maxBuffered = 1024 * 1024,
     private readonly sliceMs = 4,
   ) {
     const onClose = (): void => {
@@ -104,23 +105,32 @@ export class StreamSink {
     out.once('error', onClose);
   }
 
-  /** Resolves at once unless the piece is full; then writes, maybe waits, maybe yields. */
-  push(s: string): Promise<void> | undefined {
-    this.buf += s;
-    if (this.buf.length < this.pieceSize) return undefined;
-    return this.writeOut();
+  /** Returns a promise only when the caller has to wait (backpressure or a yield). */
+  push(data: string | Buffer): Promise<void> | undefined {
+    if (typeof data === 'string') {
+      this.buf += data;
+      if (this.buf.length < 16 * 1024) return undefined;
+    } else {
+      this.flushText();
+      if (!this.closed) this.out.write(data);
+    }
+    if (this.buf.length >= 16 * 1024) this.flushText();
+    if (this.closed) return undefined;
+    if (this.out.writableLength > this.maxBuffered) return this.pause(true);
+    if (performance.now() - this.sliceStart > this.sliceMs) return this.pause(false);
+    return undefined;
   }
 
-  private async writeOut(): Promise<void> {
-    const piece = this.buf;
+  private flushText(): void {
+    if (this.buf === '') return;
+    if (!this.closed) this.out.write(this.buf);
     this.buf = '';
-    if (this.closed) return;
-    const ok = this.out.write(piece);
-    if (!ok && !this.closed) await this.drained();
-    if (performance.now() - this.sliceStart > this.sliceMs) {
-      await new Promise<void>((r) => setImmediate(r));
-      this.sliceStart = performance.now();
-    }
+  }
+
+  private async pause(drain: boolean): Promise<void> {
+    if (drain) await this.drained();
+    await new Promise<void>((r) => setImmediate(r));
+    this.sliceStart = performance.now();
   }
 
   private drained(): Promise<void> {

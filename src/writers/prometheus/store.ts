@@ -6,19 +6,24 @@ import type { Batch, Point, SourceStatus } from '../writer.js';
 import type { Namer } from './naming.js';
 import { familyHeader, formatNumber, seriesPrefix, type Format } from './render.js';
 
+const EMPTY = Buffer.alloc(0);
+
 interface Series {
   labels: Labels;
   value: number;
   /** `name{...} `, valid while `version` equals the family's label-set version. */
   prefix: string;
   version: number;
+  /** The replace() call that last set it: series not stamped by a full replace are swept. */
+  stamp: number;
 }
 
 /** What one source contributes to one family. */
 interface Chunk {
   series: Map<string, Series>;
   labelNames: Set<string>;
-  text: string;
+  /** The chunk's lines, encoded once at write time so a scrape only copies bytes. */
+  text: Buffer;
   version: number;
   dirty: boolean;
 }
@@ -51,8 +56,8 @@ export class Family {
   }
 
   /** The family's lines without header, in source order. */
-  *texts(): Generator<string> {
-    for (const c of this.chunks.values()) if (c.text) yield c.text;
+  *texts(): Generator<Buffer> {
+    for (const c of this.chunks.values()) if (c.text.length) yield c.text;
   }
 }
 
@@ -72,11 +77,21 @@ export interface ApplyResult {
 
 /** Identity of a series: its non-empty labels, sorted (an empty label is an absent one). */
 function seriesKey(labels: Labels): string {
-  const names = Object.keys(labels);
-  if (names.length === 0) return '';
-  if (names.length > 1) names.sort();
+  // Fast path: names already in order (the usual case), no array and no sort.
   let key = '';
-  for (const n of names) {
+  let prev = '';
+  for (const n in labels) {
+    if (n < prev) return sortedKey(labels);
+    prev = n;
+    const v = labels[n]!;
+    if (v !== '') key += n + '\u0001' + v + '\u0002';
+  }
+  return key;
+}
+
+function sortedKey(labels: Labels): string {
+  let key = '';
+  for (const n of Object.keys(labels).sort()) {
     const v = labels[n]!;
     if (v !== '') key += n + '\u0001' + v + '\u0002';
   }
@@ -87,6 +102,7 @@ export class SeriesStore {
   readonly families = new Map<string, Family>();
   readonly sources = new Map<string, SourceEntry>();
   private seriesCount = 0;
+  private stamp = 0;
 
   constructor(
     private readonly namer: Namer,
@@ -139,9 +155,13 @@ export class SeriesStore {
     return e;
   }
 
-  /** Sets the source's series; `full`: everything it does not send now is gone. */
+  /**
+   * Sets the source's series in place: series it sends again are updated (their rendered label
+   * part kept), new ones added, and with `full` the ones it did not send are swept.
+   */
   private replace(entry: SourceEntry, points: readonly Point[], full: boolean, touched: Set<Family>, result: ApplyResult): void {
-    const next = new Map<Family, Map<string, Series>>();
+    const stamp = ++this.stamp;
+    const work = new Map<Family, { chunk: Chunk; seen: number; isNew: boolean }>();
     for (const p of points) {
       const n = this.namer.metric(p.name, p.type, p.unit);
       let fam = this.families.get(n.family);
@@ -153,55 +173,66 @@ export class SeriesStore {
         fam.help = p.help;
         fam.helpGiven = true;
       }
+      let w = work.get(fam);
+      if (!w) {
+        const existing = fam.chunks.get(entry.id);
+        const chunk = existing ?? { series: new Map(), labelNames: new Set<string>(), text: EMPTY, version: -1, dirty: true };
+        work.set(fam, (w = { chunk, seen: 0, isNew: !existing }));
+      }
       const labels = this.namer.labels(p.labels);
       const value = n.mul === 1 && n.add === 0 ? p.value : p.value * n.mul + n.add;
-      let m = next.get(fam);
-      if (!m) next.set(fam, (m = new Map()));
-      // The same series twice in one batch: the last value wins.
-      m.set(seriesKey(labels), { labels, value, prefix: '', version: -1 });
+      const key = seriesKey(labels);
+      const series = w.chunk.series;
+      const known = series.get(key);
+      if (known) {
+        // Ours already (every key of a source's chunk is owned by it). Twice in a batch: last wins.
+        if (known.stamp !== stamp) {
+          known.stamp = stamp;
+          w.seen++;
+        }
+        known.value = value;
+        continue;
+      }
+      const owner = fam.owners.get(key);
+      if (owner !== undefined && owner !== entry.id && fam.chunks.get(owner)?.series.has(key)) {
+        result.duplicates.push({ family: fam.name, source: entry.id, owner });
+        continue;
+      }
+      fam.owners.set(key, entry.id);
+      series.set(key, { labels, value, prefix: '', version: -1, stamp });
+      this.seriesCount++;
+      w.seen++;
+      // Only non-empty labels count: an empty label is an absent one, and needs no column.
+      for (const l in labels) if (labels[l] !== '') w.chunk.labelNames.add(l);
     }
     if (full) {
-      for (const fam of entry.families) if (!next.has(fam)) this.removeChunk(fam, entry, touched);
+      for (const fam of [...entry.families]) if (!work.has(fam)) this.removeChunk(fam, entry, touched);
     }
-    for (const [fam, fresh] of next) {
-      const old = fam.chunks.get(entry.id);
-      const freshCount = fresh.size;
-      const dupsBefore = result.duplicates.length;
-      let series = fresh;
-      if (!full && old) {
-        series = new Map(old.series);
-        for (const [k, s] of fresh) series.set(k, s);
-      }
-      for (const [k, s] of series) {
-        const owner = fam.owners.get(k);
-        if (owner !== undefined && owner !== entry.id && fam.chunks.get(owner)?.series.has(k)) {
-          series.delete(k);
-          result.duplicates.push({ family: fam.name, source: entry.id, owner });
-          continue;
+    for (const [fam, w] of work) {
+      const { chunk } = w;
+      result.accepted += w.seen;
+      if (full && w.seen < chunk.series.size) {
+        // Swept: what this probe did not produce is gone at once.
+        chunk.labelNames.clear();
+        for (const [k, s] of chunk.series) {
+          if (s.stamp !== stamp) {
+            chunk.series.delete(k);
+            this.seriesCount--;
+            if (fam.owners.get(k) === entry.id) fam.owners.delete(k);
+          } else {
+            for (const l in s.labels) if (s.labels[l] !== '') chunk.labelNames.add(l);
+          }
         }
-        fam.owners.set(k, entry.id);
-        const prev = old?.series.get(k);
-        if (prev && prev !== s) {
-          s.prefix = prev.prefix;
-          s.version = prev.version;
-        }
-      }
-      if (old) {
-        for (const k of old.series.keys()) if (!series.has(k) && fam.owners.get(k) === entry.id) fam.owners.delete(k);
-        this.seriesCount -= old.series.size;
-      }
-      this.seriesCount += series.size;
-      result.accepted += freshCount - (result.duplicates.length - dupsBefore);
-      if (series.size === 0) {
-        fam.chunks.delete(entry.id);
-        entry.families.delete(fam);
-      } else {
-        const labelNames = new Set<string>();
-        for (const s of series.values()) for (const n in s.labels) labelNames.add(n);
-        fam.chunks.set(entry.id, { series, labelNames, text: '', version: -1, dirty: true });
-        entry.families.add(fam);
       }
       touched.add(fam);
+      if (chunk.series.size === 0) {
+        fam.chunks.delete(entry.id);
+        entry.families.delete(fam);
+        continue;
+      }
+      chunk.dirty = true;
+      if (w.isNew) fam.chunks.set(entry.id, chunk);
+      entry.families.add(fam);
     }
   }
 
@@ -243,7 +274,7 @@ export class SeriesStore {
         }
         text += s.prefix + formatNumber(s.value) + '\n';
       }
-      c.text = text;
+      c.text = Buffer.from(text, 'utf8');
       c.version = fam.version;
       c.dirty = false;
     }
