@@ -78,7 +78,7 @@ export class DockerSource extends Source<DockerConfig> {
     // One fresh connection per request: probes are seconds apart, and a pooled connection the daemon
     // has closed meanwhile fails the next request with EPIPE.
     const http = await import('node:http');
-    this.modem.agent = new http.Agent({ keepAlive: false });
+    this.modem.agent = quietInspect(new http.Agent({ keepAlive: false }), 'http.Agent');
     return this.modem;
   }
 
@@ -99,6 +99,7 @@ export class DockerSource extends Source<DockerConfig> {
     const budget = AbortSignal.any([ctx.signal, AbortSignal.timeout(budgetMs)]);
     // Every request listens on it; hundreds of containers are normal, not a listener leak.
     EventEmitter.setMaxListeners(0, budget);
+    quietInspect(budget, 'AbortSignal');
     const results = await Promise.allSettled(
       containers.map((c) => this.getJson(modem, `/containers/${encodeURIComponent(c.Id)}/stats`, { stream: 'false' }, budget, MAX_STATS_BYTES)),
     );
@@ -225,4 +226,15 @@ function readBody(res: IncomingMessage, maxBytes: number, signal: AbortSignal): 
     res.on('error', () => finish(cut()));
     res.on('close', () => finish(res.complete ? undefined : cut()));
   });
+}
+
+/**
+ * docker-modem formats every request's options with util.inspect(depth: null) for a debug line,
+ * even with debugging off. The agent (which references every open socket) and the shared abort
+ * signal (one listener per request) make that O(requests) per request, which blocked the event
+ * loop for seconds with a few hundred containers; a custom inspect keeps it constant.
+ */
+function quietInspect<T extends object>(obj: T, label: string): T {
+  Object.defineProperty(obj, Symbol.for('nodejs.util.inspect.custom'), { value: () => `[${label}]`, enumerable: false });
+  return obj;
 }
