@@ -19,5 +19,9 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Tegrastats: () => import('./tegrastats/index.js').then((m) => m.TegrastatsSource),
   OpenStack: () => import('./openstack/index.js').then((m) => m.OpenStackSource),
   Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
+  Bind: () => import('./bind/index.js').then((m) => m.BindSource),
+  Sensors: () => import('./sensors/index.js').then((m) => m.SensorsSource),
+  SmartCtl: () => import('./smartctl/index.js').then((m) => m.SmartCtlSource),
+  SnmpGet: () => import('./snmpget/index.js').then((m) => m.SnmpGetSource),
   // registry: one line per source, alphabetical, above this comment
 };
