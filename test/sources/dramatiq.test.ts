@@ -138,6 +138,7 @@ describe.skipIf(!available)('Dramatiq source with a real redis-server', () => {
     await r.set('dramatiq-results:some-result', 'x'); // the results backend's namespace is not ours
     await r.hset('unrelated:default.msgs', 'a', 'b');
     const src = await make();
+    await r.config('RESETSTAT');
     expect(sizes(await probeOnce(src))).toEqual({
       default: 4,
       'default.DQ': 2,
@@ -146,6 +147,11 @@ describe.skipIf(!available)('Dramatiq source with a real redis-server', () => {
       'reports.DQ': 0,
       'reports.XQ': 0,
     });
+    // The source found the queues with SCAN and counted with HLEN; it never ran KEYS.
+    const stats = await r.info('commandstats');
+    expect(stats).toMatch(/cmdstat_scan:calls=\d+/);
+    expect(stats).toMatch(/cmdstat_hlen:calls=6,/);
+    expect(stats).not.toMatch(/cmdstat_keys:/);
     // A worker fetches 2: they leave the list but stay in .msgs until acked, so still counted.
     const [m1, m2] = await b.fetch(W1, 'default', 2);
     expect(await r.llen('dramatiq:default')).toBe(2);
