@@ -542,3 +542,57 @@ describe('Prometheus writer: scraped by a real Prometheus server', () => {
     expect(Number(samplesScraped[0]!.value[1])).toBeGreaterThan(20);
   }, 90_000);
 });
+
+describe('Prometheus writer: names', () => {
+  it('prometheus naming: snake_case, base units with scaled values, type words, reserved suffixes', async () => {
+    const { promMetricName, pollectMetricName, promLabelName, pollectLabelName } = await import('../../src/writers/prometheus/naming.js');
+    expect(promMetricName('host.LoadAvg.short', 'gauge')).toMatchObject({ family: 'host_load_avg_short', mul: 1, add: 0 });
+    expect(promMetricName('web.HTTPServer.latencyMs', 'gauge')).toMatchObject({ family: 'web_http_server_latency_seconds', mul: 1e-3, unit: 'seconds' });
+    expect(promMetricName('c.Net.bytes_per_ms', 'gauge')).toMatchObject({ family: 'c_net_bytes_per_seconds', mul: 1000 });
+    expect(promMetricName('c.Mem.free_kb', 'gauge')).toMatchObject({ family: 'c_mem_free_bytes', mul: 1024 });
+    expect(promMetricName('c.Mem.total_kilobytes', 'gauge')).toMatchObject({ family: 'c_mem_total_bytes', mul: 1000 });
+    expect(promMetricName('c.Link.speed_megabits', 'gauge')).toMatchObject({ family: 'c_link_speed_bytes', mul: 1e6 / 8 });
+    expect(promMetricName('c.Up.uptime', 'counter', 'hours')).toMatchObject({ family: 'c_up_uptime_seconds_total', mul: 3600, unit: 'seconds' });
+    expect(promMetricName('c.Dummy.counter', 'counter')).toMatchObject({ family: 'c_dummy_total' });
+    expect(promMetricName('c.Dummy.requests_total', 'counter')).toMatchObject({ family: 'c_dummy_requests_total' });
+    expect(promMetricName('c.Dummy.requests_total', 'gauge')).toMatchObject({ family: 'c_dummy_requests' });
+    expect(promMetricName('c.Queue.count', 'gauge')).toMatchObject({ family: 'c_queue_count_value' });
+    expect(promMetricName('c.LoadAvg.load_1_m', 'gauge')).toMatchObject({ family: 'c_load_avg_load_1m' });
+    expect(promMetricName('1c.X', 'gauge')).toMatchObject({ family: '_1c_x' });
+    const f = promMetricName('c.T.temp_fahrenheit', 'gauge');
+    expect(f.family).toBe('c_t_temp_celsius');
+    expect(212 * f.mul + f.add).toBeCloseTo(100, 10);
+    expect(pollectMetricName('c.Http!x.bytes-in').family).toBe('c_Http_x_bytes_in');
+    expect(pollectMetricName('9.a b').family).toBe('_9_a_b');
+    expect(pollectLabelName('url.path')).toBe('url_path');
+    expect(pollectLabelName('__name__')).toBe('label__name__');
+    expect(pollectLabelName('0x')).toBe('_0x');
+    expect(promLabelName('statusCode')).toBe('status_code');
+    expect(promLabelName('le')).toBe('le_');
+  });
+
+  it('one TYPE when sources disagree on the type of a name: the first one wins', async () => {
+    const w = await startWriter();
+    w.write(batch('c', [status('c.A'), status('c.B')], [pt('c.A', 'c.x', 1, { s: 'a' }), pt('c.B', 'c.x', 2, { s: 'b' }, { type: 'counter' })]));
+    const { body } = await scrape(w);
+    const fams = parseExposition(body);
+    expect(fams.get('c_x')!.type).toBe('gauge');
+    expect(fams.get('c_x')!.samples.map((s) => s.value)).toEqual(['1', '2']);
+    expect(promtool(body).out).not.toMatch(/error/);
+  });
+
+  it('a user family named like a self-metric is not served twice', async () => {
+    const w = await startWriter();
+    w.write(batch('pollect', [status('pollect.source.success')], [pt('pollect.source.success', 'pollect.source.success', 5)]));
+    const { body } = await scrape(w);
+    expect(body.match(/# TYPE pollect_source_success /g)).toHaveLength(1);
+    parseExposition(body);
+    expect(logged.some((l) => l.includes('family pollect_source_success clashes with a self-metric'))).toBe(true);
+  });
+
+  it('an unknown bind host is a clear error naming the writer', async () => {
+    const w = new PrometheusWriter({ type: 'Prometheus', port: 0, host: 'no-such-host.invalid' });
+    w.id = 'Prometheus#host';
+    await expect(w.start(ctx())).rejects.toThrow(/^Prometheus writer Prometheus#host: cannot bind no-such-host.invalid:0: unknown host/);
+  });
+});

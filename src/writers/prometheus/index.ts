@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Registry } from 'prom-client';
@@ -110,7 +110,8 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
       server.once('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') reject(new Error(`${this.label}: port ${port} on ${host} is already in use`));
         else if (err.code === 'EACCES') reject(new Error(`${this.label}: no permission to listen on ${host}:${port}`));
-        else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new Error(`${this.label}: cannot bind ${host}:${port}: no such local address`));
+        else if (err.code === 'EADDRNOTAVAIL') reject(new Error(`${this.label}: cannot bind ${host}:${port}: not an address of this machine`));
+        else if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') reject(new Error(`${this.label}: cannot bind ${host}:${port}: unknown host`));
         else reject(new Error(`${this.label}: cannot listen on ${host}:${port}: ${errorMessage(err)}`));
       });
       server.listen(port, host, () => resolve());
@@ -164,7 +165,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   /** The whole exposition, as a scrape sees it (tests, promtool). */
   async render(format: Format = 'text'): Promise<string> {
     const parts: string[] = [];
-    const sink: Writable = new (await import('node:stream')).Writable({
+    const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
         parts.push(chunk.toString());
         cb();
