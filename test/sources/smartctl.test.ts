@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SmartCtlSource } from '../../src/sources/smartctl/index.js';
 import { ataRawValue, parseScan, parseSmartReport } from '../../src/sources/smartctl/parse.js';
 import { SourceError } from '../../src/sources/source.js';
-import { probeOnce, valueOf } from '../helpers/probe.js';
+import { probeOnce, quietLog, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 
 const FIX = '/work/shared/fixtures/smartctl';
@@ -172,8 +172,11 @@ echo "Smartctl open device: $last failed: No such device" >&2; exit 2`);
     await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: path.join(tmp.dir, 'nope') }))).rejects.toThrow(/not found/);
   });
 
-  it('invalid regex is reported at construction', () => {
-    expect(() => new SmartCtlSource({ type: 'SmartCtl', devices: ['sd[a-'] })).toThrow(/invalid regex/);
+  it('an invalid regex is this source\'s error at init and probe, not a crash at construction', async () => {
+    const src = new SmartCtlSource({ type: 'SmartCtl', path: fake, devices: ['sd[a-'] });
+    expect(() => src.init({ log: quietLog, tickTime: 10, configDir: '.' })).toThrow(/devices: invalid regex "sd\[a-"/);
+    await expect(probeOnce(src)).rejects.toThrow(/invalid regex/);
+    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: fake, discover: 'dev' }))).rejects.toThrow(/at least one device regex/);
   });
 
   it('the real smartctl: scan works here (no disks in a VM is an error naming the scan)', async () => {

@@ -363,11 +363,17 @@ describe('SnmpGet config and values', () => {
     expect(() => expandMetrics([{ name: 'x', oid: '1.3.${i}', range: { from: 1, to: 1e6, label: 'i' } }])).toThrow(/larger than/);
   });
 
-  it('rejects bad versions and protocols with clear messages', () => {
-    const base = { type: 'SnmpGet', host: 'h', metrics: [{ name: 'a', oid: '1.3.6.1' }] };
-    expect(() => new SnmpGetSource({ ...base, snmpVersion: 4 })).toThrow(/snmpVersion must be 1, 2c or 3/);
-    expect(() => new SnmpGetSource({ ...base, snmpVersion: 3 })).toThrow(/needs a username/);
-    expect(() => new SnmpGetSource({ ...base, snmpVersion: 3, username: 'u', authPassPhrase: 'abcdefgh', privacyPassPhrase: 'abcdefgh', privacyProtocol: 'SHA' })).toThrow(/privacyProtocol must be one of/);
+  it('config mistakes are this source\'s error at init and probe (never a crash at construction)', async () => {
+    const base = { type: 'SnmpGet', host: '127.0.0.1', metrics: [{ name: 'a', oid: '1.3.6.1' }] };
+    const bad = (c: Partial<SnmpGetConfig>): SnmpGetSource => new SnmpGetSource({ ...base, ...c });
+    expect(() => bad({ snmpVersion: 4 }).init()).toThrow(/snmpVersion must be 1, 2c or 3, not "4"/);
+    await expect(probeOnce(bad({ snmpVersion: '2d' }))).rejects.toThrow(/snmpVersion must be 1, 2c or 3/);
+    expect(() => bad({ snmpVersion: 3 }).init()).toThrow(/needs a username/);
+    // pollect's README snippet says privacyProtocol SHA, which is no cipher.
+    expect(() => bad({ snmpVersion: 3, username: 'u', authPassPhrase: 'abcdefgh', privacyPassPhrase: 'abcdefgh', privacyProtocol: 'SHA' }).init()).toThrow(/privacyProtocol must be one of DES, AES, AES128, AES256B, AES256R, not "SHA"/);
+    expect(() => bad({ metrics: [{ name: 'x' }] }).init()).toThrow(/metrics\[0\] \(x\): needs "oid" or "oids"/);
+    expect(() => bad({ metrics: [{ name: 'x', oid: 'sysDescr.0' }] }).init()).toThrow(/not a numeric OID/);
+    expect(() => bad({}).init()).not.toThrow();
   });
 
   it('Counter64 values stay exact and wrap at 2^64', () => {

@@ -1,7 +1,7 @@
 // SmartCtl: SMART attributes of disks through `smartctl --json -a`, devices chosen by regex at
 // every probe (disks come and go), one labelled value per attribute as in pollect.
 import { readdir } from 'node:fs/promises';
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
 import { firstLine, runCommand } from '../lib/exec.js';
 import { parseScan, parseSmartReport, smartctlMessages, type ScannedDevice } from './parse.js';
@@ -44,22 +44,28 @@ export class SmartCtlSource extends Source<SmartCtlConfig> {
     },
   };
 
-  private readonly patterns: RegExp[];
+  private readonly patterns: RegExp[] = [];
   private readonly attributes: Set<string>;
+  /** A config mistake found in the constructor, reported by init()/probe() as this source's error. */
+  private configError: SourceError | undefined;
 
   constructor(config: SmartCtlConfig) {
     super(config);
-    this.patterns = (config.devices ?? []).filter((d) => d !== '').map((d) => {
+    for (const d of (config.devices ?? []).filter((x) => x !== '')) {
       try {
-        return new RegExp(`^(?:${d})`);
+        this.patterns.push(new RegExp(`^(?:${d})`));
       } catch (err) {
-        throw new SourceError(`devices: invalid regex "${d}": ${(err as Error).message}`);
+        this.configError ??= new SourceError(`devices: invalid regex "${d}": ${(err as Error).message}`);
       }
-    });
-    this.attributes = new Set((config.attributes ?? []).filter((a) => a !== ''));
-    if (config.discover === 'dev' && this.patterns.length === 0) {
-      throw new SourceError('devices: with discover "dev" at least one device regex is needed');
     }
+    this.attributes = new Set((config.attributes ?? []).filter((a) => a !== ''));
+    if (config.discover === 'dev' && (config.devices ?? []).filter((x) => x !== '').length === 0) {
+      this.configError ??= new SourceError('devices: with discover "dev" at least one device regex is needed');
+    }
+  }
+
+  override init(_ctx?: InitContext): void {
+    if (this.configError) throw this.configError;
   }
 
   private get file(): string {
@@ -67,6 +73,7 @@ export class SmartCtlSource extends Source<SmartCtlConfig> {
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
+    if (this.configError) throw this.configError;
     const devices = await this.findDevices(ctx);
     const samples: Sample[] = [];
     const errors: string[] = [];

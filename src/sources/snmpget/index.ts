@@ -3,7 +3,7 @@
 // counters (Counter32/Counter64 wraps handled), ranges of indexes and labels read from OIDs.
 import { isIPv6 } from 'node:net';
 import type { NetSnmp, Session } from 'net-snmp';
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
 import { redact, registerSecret } from '../../log.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
@@ -70,7 +70,6 @@ const metricSchema: JsonSchema = {
     },
     oidLabels: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, description: 'Label name -> OID whose value is the label' },
   },
-  anyOf: [{ required: ['oid'] }, { required: ['oids'] }],
 };
 
 export class SnmpGetSource extends Source<SnmpGetConfig> {
@@ -94,9 +93,11 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
     },
   };
 
-  private readonly version: 1 | 2 | 3;
-  private readonly series: Series[];
-  private readonly oids: string[];
+  private version: 1 | 2 | 3 = 1;
+  private series: Series[] = [];
+  private oids: string[] = [];
+  /** A config mistake found in the constructor, reported by init()/probe() as this source's error. */
+  private readonly configError: SourceError | undefined;
   private readonly rates = new RateTracker();
   private session: Session | undefined;
   private sessionTimeoutMs = 0;
@@ -107,6 +108,15 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
   constructor(config: SnmpGetConfig) {
     super(config);
     for (const s of [config.communityString, config.authPassPhrase, config.privacyPassPhrase]) if (s) registerSecret(s);
+    try {
+      this.checkConfig(config);
+    } catch (err) {
+      if (!(err instanceof SourceError)) throw err;
+      this.configError = err;
+    }
+  }
+
+  private checkConfig(config: SnmpGetConfig): void {
     this.version = parseVersion(config.snmpVersion);
     if (this.version === 3) {
       if (!config.username) throw new SourceError('snmpVersion 3 needs a username');
@@ -118,8 +128,13 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
       }
       if (config.privacyPassPhrase && !config.authPassPhrase) throw new SourceError('privacyPassPhrase needs authPassPhrase too (SNMPv3 has no privacy without authentication)');
     }
-    this.series = expandMetrics(config.metrics);
+    this.series = expandMetrics(config.metrics ?? []);
+    if (this.series.length === 0) throw new SourceError('metrics: at least one metric is needed');
     this.oids = allOids(this.series);
+  }
+
+  override init(_ctx?: InitContext): void {
+    if (this.configError) throw this.configError;
   }
 
   private get target(): string {
@@ -189,6 +204,7 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
+    if (this.configError) throw this.configError;
     const session = await this.openSession(ctx.timeoutMs);
     this.badPacket = undefined;
     let aborted = false;
