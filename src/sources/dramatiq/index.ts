@@ -1,6 +1,7 @@
 // Dramatiq (chouette-iot's DramatiqCollector): the size of every Dramatiq queue kept in Redis by
 // Dramatiq's RedisBroker, with its delayed (.DQ) and dead-letter (.XQ) queues, through ioredis.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Redis, RedisOptions } from 'ioredis';
 import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
@@ -98,7 +99,10 @@ export class DramatiqSource extends Source<DramatiqConfig> {
   override init(ctx: InitContext): void {
     this.configDir = ctx.configDir;
     const tls = this.config.tls;
-    if (tls === true) this.tlsOptions = { servername: this.config.host };
+    // SNI takes host names only; for an address, verification uses the certificate's IP SANs.
+    const host = this.config.host ?? '127.0.0.1';
+    const sni = isIP(host) ? undefined : host;
+    if (tls === true) this.tlsOptions = { servername: sni };
     else if (tls && typeof tls === 'object') {
       const read = (f: string | undefined): Buffer | undefined => {
         if (f === undefined) return undefined;
@@ -113,7 +117,7 @@ export class DramatiqSource extends Source<DramatiqConfig> {
         cert: read(tls.cert),
         key: read(tls.key),
         rejectUnauthorized: tls.rejectUnauthorized ?? true,
-        servername: tls.servername ?? this.config.host,
+        servername: tls.servername ?? sni,
       };
     }
   }
