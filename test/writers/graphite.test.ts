@@ -131,6 +131,13 @@ describe('pickle encoder, decoded by Python', () => {
     expect(decoded.flatMap((d) => d.points.map((p) => p[0]))).toEqual(P);
   });
 
+  it('encodes UTF-8 exactly as Buffer does, lone surrogates included', () => {
+    const P = ['ascii', 'ß', '€uro', '𝄞 clef', 'mix ä€𝄞 end', 'lone \ud800 high', 'lone \udc00 low', 'tail \ud83d'];
+    const msgs = encodeAll(P, P.map(() => 1), P.map(() => 1));
+    const got = pythonDecode(msgs[0]!)[0]!.points.map((p) => p[0]);
+    expect(got).toEqual(P.map((p) => Buffer.from(p, 'utf8').toString('utf8')));
+  });
+
   it('uses no GLOBAL (or any class-loading) opcode', () => {
     const msgs = encodeAll(['a.b', 'c.d'], [1795306119, 2 ** 33], [1, 2]);
     const [d] = pythonDecode(msgs[0]!);

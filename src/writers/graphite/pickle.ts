@@ -84,7 +84,7 @@ export class PickleEncoder {
           break;
         }
       }
-      // BINUNICODE: write ASCII directly, fall back to the UTF-8 encoder at the first other char.
+      // BINUNICODE: UTF-8 written inline (a native call per string would cost more than this).
       buf[pos] = BINUNICODE;
       const p = pos + 5;
       let k = 0;
@@ -93,7 +93,7 @@ export class PickleEncoder {
         if (c >= 0x80) break;
         buf[p + k] = c;
       }
-      const len = k === n ? n : buf.write(path, p, 'utf8');
+      const len = k === n ? n : utf8Tail(buf, path, k, p + k) - p;
       buf[pos + 1] = len & 0xff;
       buf[pos + 2] = (len >>> 8) & 0xff;
       buf[pos + 3] = (len >>> 16) & 0xff;
@@ -115,6 +115,43 @@ export class PickleEncoder {
     buf.copy(bytes, 0, 0, pos);
     return { bytes, count, oversize };
   }
+}
+
+/**
+ * UTF-8 of `s` from index `k` on, written at `at`; returns the end offset. Lone surrogates become
+ * U+FFFD, as Buffer.from(s) does. The caller has checked there is room for 3 bytes per char.
+ */
+function utf8Tail(buf: Buffer, s: string, k: number, at: number): number {
+  const n = s.length;
+  let o = at;
+  for (; k < n; k++) {
+    let c = s.charCodeAt(k);
+    if (c < 0x80) {
+      buf[o++] = c;
+    } else if (c < 0x800) {
+      buf[o++] = 0xc0 | (c >> 6);
+      buf[o++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      const d = k + 1 < n ? s.charCodeAt(k + 1) : 0;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        k++;
+        buf[o++] = 0xf0 | (c >> 18);
+        buf[o++] = 0x80 | ((c >> 12) & 0x3f);
+        buf[o++] = 0x80 | ((c >> 6) & 0x3f);
+        buf[o++] = 0x80 | (c & 0x3f);
+      } else {
+        buf[o++] = 0xef;
+        buf[o++] = 0xbf;
+        buf[o++] = 0xbd;
+      }
+    } else {
+      buf[o++] = 0xe0 | (c >> 12);
+      buf[o++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[o++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return o;
 }
 
 /** The smallest pickle int opcode for `v`, as CPython's pickler picks it. */
