@@ -28,6 +28,14 @@ const RENEW_BEFORE_MS = 5 * 60 * 1000;
 /** Pages of up to 1000 instances each (Nova's default max_limit); far more means a loop. */
 const MAX_PAGES = 1000;
 
+/** What is left of one probe's time. */
+interface Budget {
+  /** Milliseconds left; throws once the time is up. */
+  left: () => number;
+  spent: () => boolean;
+  signal: AbortSignal;
+}
+
 export class OpenStackSource extends Source<OpenStackConfig> {
   static override description = 'Nova usage per tenant and server (os-simple-tenant-usage) over a sliding window, for billing';
   static override schema: JsonSchema = {
@@ -56,10 +64,16 @@ export class OpenStackSource extends Source<OpenStackConfig> {
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     const deadline = Date.now() + ctx.timeoutMs;
-    const budget = (): number => {
-      const left = deadline - Date.now();
-      if (left <= 0 || ctx.signal.aborted) throw new SourceError(`OpenStack: no answer within ${ctx.timeoutMs} ms`);
-      return left;
+    // One deadline for the whole probe (login and every page). The requests' own timeouts get a
+    // second of slack so that this signal always fires first and the error names the probe's timeout.
+    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]);
+    const budget: Budget = {
+      signal,
+      spent: () => signal.aborted,
+      left: () => {
+        if (signal.aborted) throw new SourceError(`OpenStack: no answer within ${ctx.timeoutMs} ms`);
+        return Math.max(1, deadline - Date.now()) + 1000;
+      },
     };
     const windowMs = (this.config.window ?? 86400) * 1000;
     const end = Date.now();
@@ -100,7 +114,7 @@ export class OpenStackSource extends Source<OpenStackConfig> {
     return collector.samples();
   }
 
-  private async login(ctx: ProbeContext, budget: () => number, force: boolean): Promise<KeystoneSession> {
+  private async login(ctx: ProbeContext, budget: Budget, force: boolean): Promise<KeystoneSession> {
     const s = this.session;
     if (!force && s && (s.expiresAt === undefined || s.expiresAt - RENEW_BEFORE_MS > Date.now())) return s;
     this.session = undefined;
@@ -116,10 +130,11 @@ export class OpenStackSource extends Source<OpenStackConfig> {
           projectDomain: c.projectDomain ?? 'Default',
         },
         { region: c.region, interface: c.interface ?? 'public' },
-        { timeoutMs: budget(), signal: ctx.signal },
+        { timeoutMs: budget.left(), signal: budget.signal },
       );
     } catch (err) {
-      if (ctx.signal.aborted) throw new SourceError(`OpenStack: Keystone POST ${safeUrl(tokenUrl(c.authUrl))}: no answer within ${ctx.timeoutMs} ms`);
+      // Each request gets what is left of the probe's budget; running out is the probe's timeout.
+      if (budget.spent()) throw new SourceError(`OpenStack: Keystone POST ${safeUrl(tokenUrl(c.authUrl))}: no answer within ${ctx.timeoutMs} ms`);
       const msg = (err as Error).message;
       throw new SourceError(msg.startsWith('Keystone') ? `OpenStack: ${msg}` : `OpenStack: Keystone ${msg}`);
     }
@@ -140,7 +155,7 @@ export class OpenStackSource extends Source<OpenStackConfig> {
     kind: 'show' | 'list',
     query: Record<string, string>,
     ctx: ProbeContext,
-    budget: () => number,
+    budget: Budget,
   ): Promise<HttpResponse> {
     const url = `${this.usageUrl(session, kind)}?${new URLSearchParams(query).toString()}`;
     try {
@@ -152,14 +167,14 @@ export class OpenStackSource extends Source<OpenStackConfig> {
           'OpenStack-API-Version': `compute ${MICROVERSION}`,
           'X-OpenStack-Nova-API-Version': MICROVERSION,
         },
-        timeoutMs: budget(),
-        signal: ctx.signal,
+        timeoutMs: budget.left(),
+        signal: budget.signal,
         maxBytes: 32 * 1024 * 1024,
         // Probes are minutes apart; a pooled connection the server closed meanwhile would fail the next one.
         keepAlive: false,
       });
     } catch (err) {
-      if (ctx.signal.aborted) throw new SourceError(`${this.where(session, kind)}: no answer within ${ctx.timeoutMs} ms`);
+      if (budget.spent()) throw new SourceError(`${this.where(session, kind)}: no answer within ${ctx.timeoutMs} ms`);
       throw new SourceError(`OpenStack: Nova ${(err as Error).message}`);
     }
   }
