@@ -135,6 +135,11 @@ esac`,
       .rejects.toThrow(/no device matches \["hd\[a-z\]"\] among 3/);
   });
 
+  it('a scan that finds nothing says so', async () => {
+    const none = script('smartctl-none', `printf '{"json_format_version":[1,0],"smartctl":{"exit_status":0},"devices":[]}\\n'`);
+    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: none }))).rejects.toThrow(/no device found by .*smartctl-none --scan/);
+  });
+
   it('exit status 2 with smartctl\'s JSON message', async () => {
     const open = script('smartctl-open', `if [ "$1" = "--scan" ]; then cat '${FIX}/scan.json'; exit 0; fi
 printf '{"smartctl":{"exit_status":2,"messages":[{"string":"/dev/sda: Permission denied","severity":"error"}]}}\\n'; exit 2`);

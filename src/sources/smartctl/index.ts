@@ -126,6 +126,7 @@ export class SmartCtlSource extends Source<SmartCtlConfig> {
     }
     if (devices.length === 0) {
       const how = this.config.discover === 'dev' ? 'in /dev' : `by ${this.file} --scan`;
+      if (found.length === 0) throw new SourceError(`no device found ${how}`);
       throw new SourceError(`no device matches ${JSON.stringify(this.config.devices ?? [])} among ${found.length} found ${how}`);
     }
     return devices;
