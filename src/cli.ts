@@ -85,7 +85,10 @@ async function run(opts: RunOptions): Promise<number> {
   const { Daemon, StartError } = await import('./executors/daemon.js');
   const daemon = new Daemon(config, { dryRun: opts.dryRun, log });
   try {
-    if (opts.once) return (await daemon.runOnce()) ? 0 : 1;
+    if (opts.once) {
+      process.stdout.on('error', () => {}); // a reader that went away (`| head`) is not a failure
+      return (await daemon.runOnce()) ? 0 : 1;
+    }
     await daemon.start();
   } catch (err) {
     if (err instanceof StartError) {
@@ -117,5 +120,9 @@ function waitForSignal(daemon: { stop(): Promise<void> }, log: Logger): Promise<
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // stdout closed under us (`pollect -r | head`): stop as for a signal, so sources shut down cleanly.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' && !stopping) onSignal('SIGPIPE');
+    });
   });
 }

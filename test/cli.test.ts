@@ -166,6 +166,29 @@ describe('pollect as a daemon', () => {
   });
 });
 
+describe('a reader that goes away', () => {
+  it('stops cleanly with exit 0 when stdout is closed (pollect -r | head)', async () => {
+    const t = tempDir();
+    try {
+      const file = path.join(t.dir, 'c.json');
+      writeFileSync(file, JSON.stringify({ tickTime: 1, writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }] }] }));
+      const child = spawn(process.execPath, [BIN, '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      child.stdout.destroy();
+      const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exit;
+      clearTimeout(timer);
+      expect(code).toBe(0);
+      expect(err).toContain('SIGPIPE: stopping');
+    } finally {
+      t.remove();
+    }
+  });
+});
+
 describe('pollect sources, schema, --version', () => {
   it('lists source types with descriptions', () => {
     const r = pollect(['sources']);
