@@ -328,6 +328,16 @@ describe('Docker source over a unix socket', () => {
     expect(Date.now() - t0).toBeLessThan(3000);
   });
 
+  it('stats that are JSON but not a stats document count as a failure', async () => {
+    const src = await source();
+    behaviour.stats[ALPINE.Id] = '{"message":"hello"}';
+    behaviour.stats['123a'] = '[1,2]';
+    const msg = await probeError(src);
+    expect(msg).toMatch(/stats failed for 2 of 2 containers: /);
+    expect(msg).toMatch(/compassionate_mcnulty: not a stats document \(keys message\)/);
+    expect(msg).toMatch(/chouette-iot_redis_1: not a stats document \(a list\)/);
+  });
+
   for (const kind of ['garbage', 'huge', 'hang', 'truncated'] as const) {
     it(`${kind} stats of the only container fail the probe; with another container they are a warning`, async () => {
       let src = await source();

@@ -116,6 +116,11 @@ export class DockerSource extends Source<DockerConfig> {
         failures.push(`${name}: ${this.reason(r.reason, budget, budgetMs)}`);
         return;
       }
+      const v = r.value;
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || !('cpu_stats' in v || 'memory_stats' in v)) {
+        failures.push(`${name}: not a stats document (${Array.isArray(v) ? 'a list' : typeof v === 'object' && v ? `keys ${Object.keys(v).slice(0, 5).join(', ')}` : typeof v})`);
+        return;
+      }
       seen.add(c.Id);
       const labels = { container: name, image: typeof c.Image === 'string' ? c.Image : '' };
       const stats = r.value as { cpu_stats?: unknown } | null;
