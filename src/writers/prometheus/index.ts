@@ -151,6 +151,8 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   override async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    this.registry?.clear();
+    this.registry = undefined;
     if (!server) return;
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -206,6 +208,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
       res.setHeader('Content-Encoding', 'gzip');
       const gz = zlib.createGzip({ level: 1 });
       gz.pipe(res);
+      gz.on('error', () => res.destroy());
       res.once('close', () => gz.destroy());
       out = gz;
     }

@@ -96,7 +96,7 @@ export class StreamSink {
   constructor(
     private readonly out: Writable,
     private readonly maxBuffered = 1024 * 1024,
-    private readonly sliceMs = 4,
+    private readonly sliceMs = 2,
   ) {
     const onClose = (): void => {
       this.closed = true;
