@@ -243,7 +243,7 @@ describe('SnmpGet against a real snmpd', () => {
     expect(first.map((x) => x.name)).toEqual(['lo_raw']);
     const before = valueOf(first, 'lo_raw');
     // snmpd caches the interface table for a few seconds: wait (bounded) until snmpget sees it move.
-    for (let i = 0; i < 40 && Number(snmpget(v2cArgs, [IF_HC_IN_OCTETS_LO])[IF_HC_IN_OCTETS_LO]![1]) === before; i++) {
+    for (let i = 0; i < 30 && Number(snmpget(v2cArgs, [IF_HC_IN_OCTETS_LO])[IF_HC_IN_OCTETS_LO]![1]) === before; i++) {
       await new Promise((r) => setTimeout(r, 500));
     }
     const t2 = performance.now();

@@ -1,8 +1,13 @@
 // GETs many OIDs from one agent in as few requests as it allows: batches of maxVarbinds,
 // halved when the agent answers tooBig; for SNMPv1, whose agents fail a whole request with
 // noSuchName, the named OID is marked missing and the rest asked again.
-import type { Session, Varbind } from 'net-snmp';
 import { toSnmpValue, type SnmpValue } from './values.js';
+
+/** What this module needs of a net-snmp session (declared here so no net-snmp type leaks out). */
+export interface GetSession {
+  get(oids: string[], cb: (error: Error | null, varbinds?: { oid: string; type: number; value: unknown }[]) => void): unknown;
+}
+type Varbind = { oid: string; type: number; value: unknown };
 
 /** RFC 3416 error-status values net-snmp passes as RequestFailedError.status. */
 const TOO_BIG = 1;
@@ -12,14 +17,14 @@ export interface GetStats {
   requests: number;
 }
 
-function getOnce(session: Session, oids: string[]): Promise<Varbind[]> {
+function getOnce(session: GetSession, oids: string[]): Promise<Varbind[]> {
   return new Promise((resolve, reject) => {
     session.get(oids, (err, varbinds) => (err ? reject(err) : resolve(varbinds ?? [])));
   });
 }
 
 export async function getAll(
-  session: Session,
+  session: GetSession,
   oids: readonly string[],
   maxVarbinds: number,
   stats: GetStats = { requests: 0 },
