@@ -581,6 +581,17 @@ describe('Prometheus writer: names', () => {
     expect(promtool(body).out).not.toMatch(/error/);
   });
 
+  it('OpenMetrics: a counter whose family name is taken by a gauge keeps its full name, as unknown', async () => {
+    const w = await startWriter({ naming: 'prometheus' });
+    w.write(batch('c', [status('c.A')], [pt('c.A', 'c.A.requests', 3), pt('c.A', 'c.A.requests', 7, {}, { type: 'counter' })]));
+    const om = (await scrape(w, { headers: { Accept: 'application/openmetrics-text' } })).body;
+    expect(om).toContain('# TYPE c_a_requests gauge\n');
+    expect(om).toContain('# TYPE c_a_requests_total unknown\n');
+    expect(om.match(/# TYPE c_a_requests /g)).toHaveLength(1);
+    expect(om).toContain('\nc_a_requests 3\n');
+    expect(om).toContain('\nc_a_requests_total 7\n');
+  });
+
   it('a user family named like a self-metric is not served twice', async () => {
     const w = await startWriter();
     w.write(batch('pollect', [status('pollect.source.success')], [pt('pollect.source.success', 'pollect.source.success', 5)]));

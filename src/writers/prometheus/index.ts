@@ -237,7 +237,9 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
       }
       // Taken at once: a write() during a yield must not move a series between two emitted chunks.
       const texts = [...fam.texts()];
-      let pending = sink.push(fam.header(format));
+      const omClash =
+        format === 'openmetrics' && fam.type === 'counter' && fam.name.endsWith('_total') && this.store.families.has(fam.name.slice(0, -6));
+      let pending = sink.push(fam.header(format, omClash));
       if (pending) await pending;
       for (const text of texts) {
         pending = sink.push(text);

@@ -38,7 +38,7 @@ export class Family {
   readonly owners = new Map<string, string>();
   /** False while HELP is the pollect name standing in for a help text no source gave. */
   helpGiven = false;
-  private headers: Partial<Record<Format, { help: string; text: string }>> = {};
+  private headers: Partial<Record<Format | 'clash', { help: string; text: string }>> = {};
 
   constructor(
     readonly name: string,
@@ -47,11 +47,16 @@ export class Family {
     readonly unit: string | undefined,
   ) {}
 
-  header(format: Format): string {
-    const cached = this.headers[format];
+  /**
+   * HELP/TYPE lines. `omClash`: in OpenMetrics this counter's family name (without `_total`) is
+   * taken by another family, so it is declared `unknown` under its full name instead.
+   */
+  header(format: Format, omClash = false): string {
+    const slot = omClash ? 'clash' : format;
+    const cached = this.headers[slot];
     if (cached && cached.help === this.help) return cached.text;
-    const text = familyHeader(this.name, this.type, this.help, format, this.unit);
-    this.headers[format] = { help: this.help, text };
+    const text = familyHeader(this.name, omClash ? 'untyped' : this.type, this.help, format, this.unit);
+    this.headers[slot] = { help: this.help, text };
     return text;
   }
 
