@@ -138,7 +138,8 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
   }
 
   private get target(): string {
-    return `${this.config.host}:${this.config.port ?? 161}`;
+    const host = isIPv6(this.config.host) ? `[${this.config.host}]` : this.config.host;
+    return `${host}:${this.config.port ?? 161}`;
   }
 
   private async openSession(timeoutMs: number): Promise<Session> {
