@@ -11,6 +11,12 @@ export interface RunOptions {
   cwd?: string;
   /** Input written to stdin, then closed. */
   input?: string;
+  /**
+   * Run the command in its own process group and signal the whole group, so the processes a
+   * shell script starts (`sh -c "a; sleep 9"`) die with it at the timeout instead of holding
+   * its output open; leftovers are also ended when the command itself exits. Default false.
+   */
+  killGroup?: boolean;
 }
 
 export interface RunResult {
@@ -31,7 +37,7 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
   return new Promise((resolve, reject) => {
     let child;
     try {
-      child = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+      child = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: opts.killGroup === true });
     } catch (err) {
       reject(new SourceError(`cannot run ${file}: ${(err as Error).message}`));
       return;
@@ -43,14 +49,27 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
     let failure: SourceError | undefined;
     let killTimer: NodeJS.Timeout | undefined;
 
+    const sendSignal = (sig: NodeJS.Signals): void => {
+      if (opts.killGroup && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, sig);
+          return;
+        } catch {
+          // the group is gone already; fall through to the child itself
+        }
+      }
+      child.kill(sig);
+    };
     const kill = (why: SourceError): void => {
       if (failure) return;
       failure = why;
-      child.kill('SIGTERM');
+      sendSignal('SIGTERM');
       // A child that ignores SIGTERM still goes: it must not outlive its probe.
-      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+      killTimer = setTimeout(() => sendSignal('SIGKILL'), KILL_GRACE_MS);
       killTimer.unref();
     };
+    // The command is done: what it left running in its group would hold its output open.
+    if (opts.killGroup) child.once('exit', () => sendSignal('SIGTERM'));
     const timer = setTimeout(
       () => kill(new SourceError(`${file} timed out after ${opts.timeoutMs} ms and was killed`)),
       opts.timeoutMs,
