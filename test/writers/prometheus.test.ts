@@ -354,7 +354,7 @@ describe('Prometheus writer: stale series', () => {
     const ok = (v: number): Batch =>
       batch('c', [status('c.Redis'), status('c.Other')], [pt('c.Redis', 'c.Redis.clients', v), pt('c.Other', 'c.Other', 1)]);
     const failing = (state: SourceStatus['state'], n: number): Batch =>
-      batch('c', [status('c.Redis', { state, success: false, consecutiveFailures: n, errorsTotal: n, error: 'connection refused' }), status('c.Other')], [pt('c.Other', 'c.Other', 1)]);
+      batch('c', [status('c.Redis', { state, success: false, consecutiveFailures: n, errorsTotal: n, error: 'connection refused', durationSeconds: state === 'probed' ? 0.012 : 0 }), status('c.Other')], [pt('c.Other', 'c.Other', 1)]);
     w.write(ok(7));
     w.write(failing('probed', 1));
     let fams = parseExposition((await scrape(w)).body);
@@ -362,7 +362,10 @@ describe('Prometheus writer: stale series', () => {
     expect(valueOf(fams, 'pollect_source_success', { collection: 'c', source: 'c.Redis', type: 'Redis' })).toBe('0');
     expect(valueOf(fams, 'pollect_source_errors_total', { collection: 'c', source: 'c.Redis', type: 'Redis' })).toBe('1');
     w.write(failing('backoff', 2));
-    expect(valueOf(parseExposition((await scrape(w)).body), 'c_Redis_clients')).toBe('7');
+    fams = parseExposition((await scrape(w)).body);
+    expect(valueOf(fams, 'c_Redis_clients')).toBe('7');
+    // No probe ran in a backoff tick: the duration is still the last probe's.
+    expect(valueOf(fams, 'pollect_source_duration_seconds', { collection: 'c', source: 'c.Redis', type: 'Redis' })).toBe('0.012');
     w.write(failing('skipped', 3));
     fams = parseExposition((await scrape(w)).body);
     expect(valueOf(fams, 'c_Redis_clients')).toBeUndefined();

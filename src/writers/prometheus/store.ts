@@ -131,7 +131,8 @@ export class SeriesStore {
     for (const st of batch.sources) {
       reported.add(st.id);
       const entry = this.entry(st.id);
-      entry.status = st;
+      // A skipped or backing-off tick ran no probe: the last probe's duration stays the figure.
+      entry.status = st.state === 'probed' || !entry.status ? st : { ...st, durationSeconds: entry.status.durationSeconds };
       const points = bySource.get(st.id);
       if (st.state === 'probed' && st.success) {
         entry.failedTicks = 0;
