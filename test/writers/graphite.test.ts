@@ -391,7 +391,7 @@ describe.skipIf(!haveCarbon)('Graphite writer against carbon-cache', () => {
   let tmp: ReturnType<typeof tempDir>;
   let carbon: Carbon;
   // Whole seconds in the past, inside the 1-day retention; each test takes its own range.
-  const base = Math.floor(Date.now() / 1000) - 3600;
+  const base = Math.floor(Date.now() / 1000) - 30_000;
 
   beforeAll(async () => {
     tmp = tempDir('pollect-carbon-');
@@ -514,11 +514,11 @@ describe.skipIf(!haveCarbon)('Graphite writer against carbon-cache', () => {
     expect(new GraphiteWriter({ type: 'Graphite', picklePort: 2104 }).stats().queueLength).toBe(0);
   });
 
-  it('loses nothing across a carbon outage of 15 ticks (and a small buffer drops only the oldest)', async () => {
+  it.each([['SIGTERM', 1000], ['SIGKILL', 2000]] as const)('loses nothing across a carbon outage (%s) of 15 ticks, and a small buffer drops only the oldest', async (signal, offset) => {
     const lines: string[] = [];
-    const big = writer({ port: carbon.pickle, prefix: 'out' }, lines, 'Graphite#big');
-    const small = writer({ port: carbon.pickle, prefix: 'small', bufferSize: 30 }, [], 'Graphite#small');
-    const t0 = base + 1000;
+    const big = writer({ port: carbon.pickle, prefix: `out${signal}` }, lines, 'Graphite#big');
+    const small = writer({ port: carbon.pickle, prefix: `small${signal}`, bufferSize: 30 }, [], 'Graphite#small');
+    const t0 = base + offset;
     const S = 4;
     const value = (tick: number, s: number) => tick * 10 + s + 0.5;
     let tick = 0;
@@ -533,7 +533,7 @@ describe.skipIf(!haveCarbon)('Graphite writer against carbon-cache', () => {
       writeTick();
       await pause();
     }
-    await carbon.stop();
+    await carbon.stop(signal);
     const outageStart = tick;
     for (let k = 0; k < 15; k++) {
       writeTick();
@@ -557,7 +557,7 @@ describe.skipIf(!haveCarbon)('Graphite writer against carbon-cache', () => {
     for (let s = 0; s < S; s++) {
       const m = new Map<number, number>();
       for (let k = 0; k < tick; k++) m.set(t0 + k, value(k, s));
-      expected.set(`out.c.Out.s${s}`, m);
+      expected.set(`out${signal}.c.Out.s${s}`, m);
     }
     expect(await waitForWhisper(carbon, expected, 20_000)).toEqual([]);
     expect(big.stats()).toMatchObject({ dropped: 0, queueLength: 0 });
@@ -570,7 +570,7 @@ describe.skipIf(!haveCarbon)('Graphite writer against carbon-cache', () => {
     // The small buffer (30) kept only the newest datapoints: in write order, what arrived from
     // the outage on is one unbroken run to the end, at least 30 long, and the rest was counted.
     const sequence: boolean[] = [];
-    const got = Array.from({ length: S }, (_, s) => whisperValues(carbon, `small.c.Out.s${s}`, t0 + outageStart, t0 + tick - 1));
+    const got = Array.from({ length: S }, (_, s) => whisperValues(carbon, `small${signal}.c.Out.s${s}`, t0 + outageStart, t0 + tick - 1));
     for (let k = outageStart; k < tick; k++) for (let s = 0; s < S; s++) sequence.push(Object.is(got[s]!.get(t0 + k), value(k, s)));
     const firstKept = sequence.indexOf(true);
     expect(firstKept).toBeGreaterThan(0);
@@ -579,5 +579,47 @@ describe.skipIf(!haveCarbon)('Graphite writer against carbon-cache', () => {
     expect(small.stats().dropped).toBeGreaterThanOrEqual(firstKept);
     await big.stop();
     await small.stop();
+  }, 60_000);
+
+  it('replaces a connection that carbon stopped reading from (SIGSTOP) and resends what it held', async () => {
+    const lines: string[] = [];
+    const w = writer({ port: carbon.pickle, prefix: 'hang', writeTimeout: 1 }, lines, 'Graphite#hang');
+    const t0 = base + 5000;
+    const waitFor = async (cond: () => boolean, ms: number) => {
+      const until = Date.now() + ms;
+      while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      return cond();
+    };
+    w.write(batch([point('c.Hang.warm', 1, t0)]));
+    expect(await waitFor(() => w.stats().connected && w.stats().queueLength === 0, 5000)).toBe(true);
+    const pid = carbon.daemon!.child.pid!;
+    // About 11 MB of messages: more than Node's buffer and both kernel socket buffers hold.
+    const S = 8;
+    const K = 9000;
+    const long = 'x'.repeat(120);
+    const value = (k: number, s: number) => k * S + s + 0.25;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      for (let k = 0; k < K; k++) {
+        w.write(batch(Array.from({ length: S }, (_, s) => point(`c.Hang.${long}.s${s}`, value(k, s), t0 + 1 + k))));
+      }
+      expect(await waitFor(() => lines.some((l) => l.includes('took no data for 1 s')), 15_000)).toBe(true);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(await waitFor(() => w.stats().connected && w.stats().queueLength === 0, 30_000)).toBe(true);
+    await w.flush();
+    const expected = new Map<string, Map<number, number>>();
+    for (let s = 0; s < S; s++) {
+      const m = new Map<number, number>();
+      for (let k = 0; k < K; k++) m.set(t0 + 1 + k, value(k, s));
+      expected.set(`hang.c.Hang.${long}.s${s}`, m);
+    }
+    expect(await waitForWhisper(carbon, expected, 30_000)).toEqual([]);
+    expect(w.stats()).toMatchObject({ dropped: 0 });
+    expect(w.stats().resent).toBeGreaterThan(0);
+    // One warning for the hang however often the replacement connections hung again.
+    expect(lines.filter((l) => l.includes(' WARN ') && l.includes('Graphite#hang'))).toHaveLength(1);
+    await w.stop();
   }, 60_000);
 });

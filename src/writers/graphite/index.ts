@@ -111,10 +111,14 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
   private tickTimer: NodeJS.Timeout | null = null;
   private pumpScheduled = false;
   private running = false;
-  /** Set while an outage lasts: when it began, whether it was logged. */
+  /**
+   * An outage lasts from a failure until a connection took the whole backlog or stayed up for
+   * STABLE_MS, so a carbon that accepts and then drops each connection is one outage, logged once.
+   */
   private outageSince = 0;
-  private outageLogged = false;
+  private outageErrorLogged = false;
   private outageDropped = 0;
+  private outageSent = 0;
   private warned = new Set<string>();
 
   private written = 0;
@@ -301,19 +305,22 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
     this.connected = true;
     this.connectedAt = Date.now();
     this.lastProgress = this.connectedAt;
-    if (this.outageSince) {
-      const secs = ((Date.now() - this.outageSince) / 1000).toFixed(1);
-      const dropped = this.dropped - this.outageDropped;
-      this.log.info(
-        `${this.name}: connected to ${this.target} after ${secs} s; sending ${this.pending()} buffered datapoints` +
-          (dropped ? ` (${dropped} dropped: buffer full)` : ''),
-      );
-      this.outageSince = 0;
-      this.outageLogged = false;
-    } else {
-      this.log.debug(`${this.name}: connected to ${this.target}`);
-    }
+    this.log.debug(`${this.name}: connected to ${this.target}${this.outageSince ? `, ${this.pending()} datapoints to send` : ''}`);
     this.pump();
+  }
+
+  /** The outage is over once a connection took the whole backlog, or stayed up for STABLE_MS. */
+  private endOutageIfRecovered(): void {
+    if (!this.outageSince || !this.connected) return;
+    if (!this.drained() && Date.now() - this.connectedAt < STABLE_MS) return;
+    const secs = ((Date.now() - this.outageSince) / 1000).toFixed(1);
+    const dropped = this.dropped - this.outageDropped;
+    this.log.info(
+      `${this.name}: connected to ${this.target} again after ${secs} s; ` +
+        `${this.written + this.resent - this.outageSent} datapoints sent since` +
+        (dropped ? `, ${dropped} dropped (buffer full)` : ''),
+    );
+    this.outageSince = 0;
   }
 
   private onLost(failure: unknown, sock: net.Socket): void {
@@ -333,24 +340,27 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
       while (this.resendPoints + this.ring.length > this.bufferSize && this.resend.length) this.dropOldestResend();
     }
     const why = describe(failure, this.host);
-    if (!this.outageSince) {
+    const newOutage = !this.outageSince;
+    if (newOutage) {
       this.outageSince = Date.now();
       this.outageDropped = this.dropped;
+      this.outageSent = this.written + this.resent;
+      this.outageErrorLogged = false;
     }
-    if (wasConnected) {
+    if (wasConnected && newOutage) {
       this.log.warn(
         `${this.name}: lost the connection to carbon at ${this.target}: ${why}; reconnecting, ` +
           `${this.resendPoints} recently sent datapoints will be sent again`,
       );
-    } else if (!this.outageLogged) {
+    } else if (!wasConnected && !this.outageErrorLogged) {
       // Once per outage: a retry every few seconds must not flood the log.
-      this.outageLogged = true;
+      this.outageErrorLogged = true;
       this.log.error(
         `${this.name}: cannot connect to carbon at ${this.target}: ${why}; retrying with backoff, ` +
           `datapoints wait in the buffer (${this.pending()} now, at most ${this.bufferSize})`,
       );
     } else {
-      this.log.debug(`${this.name}: still cannot connect to carbon at ${this.target}: ${why}`);
+      this.log.debug(`${this.name}: ${wasConnected ? 'lost the connection' : 'cannot connect'} to ${this.target} again: ${why}`);
     }
     if (wasConnected && Date.now() - this.connectedAt >= STABLE_MS) this.attempt = 0;
     this.scheduleReconnect();
@@ -401,6 +411,7 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
         if (err) return;
         m.handed = true;
         this.lastProgress = Date.now();
+        if (this.outageSince) this.endOutageIfRecovered();
       });
       this.unconfirmed.push(m);
       this.unconfirmedPoints += m.count;
@@ -450,6 +461,7 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
   private tick(): void {
     const sock = this.socket;
     if (!sock || !this.connected) return;
+    this.endOutageIfRecovered();
     if (sock.writableLength > 0 && Date.now() - this.lastProgress > this.opts.writeTimeout * 1000) {
       sock.destroy(new Error(`carbon took no data for ${this.opts.writeTimeout} s`));
       return;
