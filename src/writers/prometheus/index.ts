@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Registry } from 'prom-client';
 import { Writer, type Batch, type WriterConfig, type WriterContext, type WriterStats } from '../writer.js';
 import type { JsonSchema } from '../../config/schema-types.js';
-import { errorMessage, type Logger } from '../../log.js';
+import { errorMessage, registerSecret, type Logger } from '../../log.js';
 import { createNamer, type Naming } from './naming.js';
 import { SeriesStore } from './store.js';
 import { negotiate, OPENMETRICS_CONTENT_TYPE, StreamSink, TEXT_CONTENT_TYPE, type Format } from './render.js';
@@ -95,6 +95,8 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     if (this.config.tls) {
       const { key, cert } = this.config.tls;
       const keyPem = await this.readTlsFile('key', path.resolve(ctx.configDir, key));
+      // The private key itself must never reach a log line.
+      registerSecret(keyPem.trim());
       const certPem = await this.readTlsFile('cert', path.resolve(ctx.configDir, cert));
       try {
         server = https.createServer({ key: keyPem, cert: certPem }, handler);
