@@ -23,5 +23,10 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Sensors: () => import('./sensors/index.js').then((m) => m.SensorsSource),
   SmartCtl: () => import('./smartctl/index.js').then((m) => m.SmartCtlSource),
   SnmpGet: () => import('./snmpget/index.js').then((m) => m.SnmpGetSource),
+  Certificate: () => import('./certificate/index.js').then((m) => m.CertificateSource),
+  Exec: () => import('./exec/index.js').then((m) => m.ExecSource),
+  Http: () => import('./http/index.js').then((m) => m.HttpSource),
+  HttpIngress: () => import('./httpingress/index.js').then((m) => m.HttpIngressSource),
+  TcpTime: () => import('./tcptime/index.js').then((m) => m.TcpTimeSource),
   // registry: one line per source, alphabetical, above this comment
 };
