@@ -61,6 +61,8 @@ const DEFAULTS = {
 
 /** Stop handing messages to the socket when this much waits in Node's own buffer. */
 const HIGH_WATER_BYTES = 1 << 20;
+/** Messages per event-loop turn: a big backlog after an outage must not block the executors. */
+const MESSAGES_PER_TURN = 20;
 /** A connection that lived this long counts as a success: the backoff starts over. */
 const STABLE_MS = 5_000;
 
@@ -241,7 +243,7 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
     if (confirmed) this.confirmAll();
     const lost = this.pending();
     if (lost > 0) {
-      this.countDropped(lost);
+      this.dropped += lost;
       this.log.warn(`${this.name}: stopped with ${lost} datapoints not delivered to ${this.target} within ${this.opts.flushTimeout} s`);
     } else if (!confirmed && this.unconfirmedPoints > 0) {
       this.log.warn(`${this.name}: stopped; carbon did not confirm the last ${this.unconfirmedPoints} datapoints by closing the connection`);
@@ -394,7 +396,12 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
     if (!sock || !this.connected) return;
     // The stall clock starts when data starts waiting, not at the last write long ago.
     if (sock.writableLength === 0) this.lastProgress = Date.now();
+    let sent = 0;
     while (sock.writableLength < HIGH_WATER_BYTES) {
+      if (sent++ === MESSAGES_PER_TURN) {
+        this.schedulePump();
+        break;
+      }
       let msg = this.resend.shift();
       if (msg) {
         this.resendPoints -= msg.count;
