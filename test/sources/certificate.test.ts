@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CertificateSource } from '../../src/sources/certificate/index.js';
 import { probeOnce, valueOf, initSource } from '../helpers/probe.js';
+import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { tempDir, freePort } from '../helpers/net.js';
 
 const DAY = 86_400_000;
@@ -169,5 +170,12 @@ describe('Certificate', () => {
     // Endpoint parsing only: no traffic leaves loopback.
     const src = new CertificateSource({ type: 'Certificate', url: 'https://example.org' }) as unknown as { endpoint: object };
     expect(src.endpoint).toEqual({ host: 'example.org', port: 443, servername: 'example.org' });
+  });
+  it('schema: accepts the README examples, needs url or host', () => {
+    const examples = readmeExamples('certificate');
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    for (const ex of examples) expect(paramProblems(CertificateSource.schema, 'Certificate', ex)).toEqual([]);
+    expect(paramProblems(CertificateSource.schema, 'Certificate', { type: 'Certificate', port: 443 })).not.toEqual([]);
+    expect(paramProblems(CertificateSource.schema, 'Certificate', { type: 'Certificate', url: 'https://x', sni: 'y' }).join('\n')).toMatch(/unknown key "sni"/);
   });
 });

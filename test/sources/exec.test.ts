@@ -4,6 +4,7 @@ import path from 'node:path';
 import { writeFileSync, readFileSync, existsSync, chmodSync } from 'node:fs';
 import { ExecSource, type ExecConfig } from '../../src/sources/exec/index.js';
 import { probeOnce, valueOf, quietLog } from '../helpers/probe.js';
+import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { tempDir } from '../helpers/net.js';
 import { createLogger } from '../../src/log.js';
 import type { Sample } from '../../src/sources/source.js';
@@ -240,5 +241,12 @@ describe('Exec, long-running', () => {
   it('reports a missing command at init', async () => {
     const src = new ExecSource({ type: 'Exec', command: ['/nonexistent/pollect-daemon'], format: 'influx', longRunning: true });
     await expect(src.init({ log: quietLog, tickTime: 10, configDir: tmp.dir })).rejects.toThrow(/pollect-daemon: command not found/);
+  });
+  it('schema: accepts the README examples, needs command and a known format', () => {
+    const examples = readmeExamples('exec');
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    for (const ex of examples) expect(paramProblems(ExecSource.schema, 'Exec', ex)).toEqual([]);
+    expect(paramProblems(ExecSource.schema, 'Exec', { type: 'Exec', command: 'x' }).join('\n')).toMatch(/format: is required/);
+    expect(paramProblems(ExecSource.schema, 'Exec', { type: 'Exec', command: 'x', format: 'csv' }).join('\n')).toMatch(/must be one of/);
   });
 });

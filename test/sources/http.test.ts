@@ -3,6 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { HttpSource } from '../../src/sources/http/index.js';
 import { probeOnce, valueOf, initSource } from '../helpers/probe.js';
+import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { freePort } from '../helpers/net.js';
 import { createLogger } from '../../src/log.js';
 import type { Sample } from '../../src/sources/source.js';
@@ -233,5 +234,12 @@ describe('Http', () => {
   it('rejects a URL that is not http(s)', () => {
     expect(() => new HttpSource({ type: 'Http', url: 'ftp://example.org/' })).toThrow(/not http or https/);
     expect(() => new HttpSource({ type: 'Http', url: 'not a url' })).toThrow(/invalid url/);
+  });
+  it('schema: accepts the README example, rejects missing or bad params', () => {
+    for (const ex of readmeExamples('http')) expect(paramProblems(HttpSource.schema, 'Http', ex)).toEqual([]);
+    expect(paramProblems(HttpSource.schema, 'Http', { type: 'Http' }).join('\n')).toMatch(/url: is required/);
+    expect(paramProblems(HttpSource.schema, 'Http', { type: 'Http', url: [] }).join('\n')).toMatch(/url/);
+    expect(paramProblems(HttpSource.schema, 'Http', { type: 'Http', url: 'http://x', statusCode: '200' }).join('\n')).toMatch(/statusCode/);
+    expect(paramProblems(HttpSource.schema, 'Http', { type: 'Http', url: 'http://x', timeout: 2, header: {} }).join('\n')).toMatch(/unknown key "header"/);
   });
 });

@@ -3,6 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { HttpIngressSource, type HttpIngressConfig } from '../../src/sources/httpingress/index.js';
 import { probeOnce, valueOf, quietLog } from '../helpers/probe.js';
+import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { createLogger } from '../../src/log.js';
 
 const running: HttpIngressSource[] = [];
@@ -191,5 +192,12 @@ describe('HttpIngress', () => {
     const again = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
     await again.init({ log: quietLog, tickTime: 10, configDir: '.' });
     running.push(again);
+  });
+  it('schema: accepts the README example, rejects bad metric definitions', () => {
+    expect(readmeExamples('httpingress')).toHaveLength(1);
+    for (const ex of readmeExamples('httpingress')) expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', ex)).toEqual([]);
+    expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', { type: 'HttpIngress', port: 1 }).join('\n')).toMatch(/metrics: is required/);
+    expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', { type: 'HttpIngress', port: 1, metrics: { m: { type: 'histogram' } } }).join('\n')).toMatch(/gauge/);
+    expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', { type: 'HttpIngress', port: 1, metrics: { m: { labels: ['bad-name'] } } })).not.toEqual([]);
   });
 });

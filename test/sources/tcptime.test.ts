@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { TcpTimeSource } from '../../src/sources/tcptime/index.js';
 import { freePort } from '../helpers/net.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
+import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 
 // A listener whose process never accepts: once its tiny backlog is full the kernel drops
 // further SYNs, so a connect hangs like one to a black-holed host (all on loopback).
@@ -81,5 +82,11 @@ describe('TcpTime', () => {
     await expect(probeOnce(src, { signal: AbortSignal.timeout(200), timeoutMs: 200 })).rejects.toThrow(
       /aborted at the probe timeout/,
     );
+  });
+  it('schema: accepts the README example, rejects missing or bad params', () => {
+    for (const ex of readmeExamples('tcptime')) expect(paramProblems(TcpTimeSource.schema, 'TcpTime', ex)).toEqual([]);
+    expect(paramProblems(TcpTimeSource.schema, 'TcpTime', { type: 'TcpTime', host: 'h' }).join('\n')).toMatch(/port: is required/);
+    expect(paramProblems(TcpTimeSource.schema, 'TcpTime', { type: 'TcpTime', host: 'h', port: 70000 }).join('\n')).toMatch(/port/);
+    expect(paramProblems(TcpTimeSource.schema, 'TcpTime', { type: 'TcpTime', host: 'h', port: 22, prot: 1 }).join('\n')).toMatch(/unknown key "prot"/);
   });
 });
