@@ -485,7 +485,7 @@ describe.skipIf(!haveCarbon)('Graphite writer against carbon-cache', () => {
     w2.write(batch([point('c.Stop.lost', 1, t0), point('c.Stop.lost', 2, t0 + 1)]));
     const began = Date.now();
     await w2.stop();
-    expect(Date.now() - began).toBeLessThan(3000);
+    expect(Date.now() - began).toBeLessThan(5000); // flushTimeout 0.5 s: a deadline, with slack for a loaded machine
     expect(w2.stats()).toMatchObject({ dropped: 2, queueLength: 0 });
     expect(lines.some((l) => l.includes('Graphite#test') && l.includes('2 datapoints not delivered'))).toBe(true);
   });
