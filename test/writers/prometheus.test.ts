@@ -497,6 +497,14 @@ describe('Prometheus writer: scraped by a real Prometheus server', () => {
       return seen(req, res);
     };
     for (const b of mixedBatches()) w.write(b);
+    // A second endpoint over HTTPS, with prometheus naming, which Prometheus verifies against the CA.
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      { cwd: tmp.dir, stdio: 'ignore', timeout: 30_000 },
+    );
+    const tlsWriter = await startWriter({ tls: { key: 'key.pem', cert: 'cert.pem' }, naming: 'prometheus' }, tmp.dir);
+    for (const b of mixedBatches()) tlsWriter.write(b);
     const promPort = await freePort();
     writeFileSync(
       path.join(tmp.dir, 'prometheus.yml'),
@@ -508,6 +516,12 @@ describe('Prometheus writer: scraped by a real Prometheus server', () => {
         '  - job_name: pollect',
         '    static_configs:',
         `      - targets: ['127.0.0.1:${w.port}']`,
+        '  - job_name: pollect_tls',
+        '    scheme: https',
+        '    tls_config:',
+        `      ca_file: ${path.join(tmp.dir, 'cert.pem')}`,
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${tlsWriter.port}']`,
         '',
       ].join('\n'),
     );
@@ -529,9 +543,13 @@ describe('Prometheus writer: scraped by a real Prometheus server', () => {
     ]);
     expect((await query(promPort, 'host_Http_api_requests{statusCode="200"}'))[0]!.value[1]).toBe('12');
     expect((await query(promPort, 'host_Dummy')).map((r) => r.value[1]).sort()).toEqual(['1', '2']);
-    expect((await query(promPort, 'pollect_source_success{source="net.Ping.gw"}'))[0]!.value[1]).toBe('1');
-    expect((await query(promPort, 'process_cpu_seconds_total')).length).toBe(1);
+    expect((await query(promPort, 'pollect_source_success{job="pollect",source="net.Ping.gw"}'))[0]!.value[1]).toBe('1');
+    expect((await query(promPort, 'process_cpu_seconds_total{job="pollect"}')).length).toBe(1);
     expect(accepts.some((a) => a.includes('application/openmetrics-text'))).toBe(true);
+    await until('https target up', () => query(promPort, 'up{job="pollect_tls"}'), (r) => r.length === 1 && r[0]!.value[1] === '1');
+    const tlsLat = await until('https latency', () => query(promPort, 'host_http_api_latency_seconds{method="GET"}'), (r) => r.length === 1);
+    expect(tlsLat[0]!.value[1]).toBe('0.25');
+    expect((await query(promPort, 'host_http_api_requests_total{job="pollect_tls"}'))[0]!.value[1]).toBe('12');
     // The real server sees a failing source's series go after staleAfter ticks, and a new value.
     const failed = batch('net', [status('net.Ping.gw', { success: false, consecutiveFailures: 1 })], []);
     w.write(failed);
