@@ -126,6 +126,7 @@ export class ExecSource extends Source<ExecConfig> {
         else this.report(`${message}; restarting in ${restartInMs / 1000} s`);
       },
     });
+    this.parser = createParser(this.config.format, this.parserOptions(ctx.log));
     await this.runner.start();
   }
 

@@ -263,7 +263,11 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
         const updated = this.store.apply(doc);
         reply(200, { status: 'metrics updated', updated });
       } catch (err) {
-        if (!(err instanceof IngressError)) throw err;
+        // Inside a request event nothing may escape: an unexpected error is a 500, not a crash.
+        if (!(err instanceof IngressError)) {
+          this.log?.error(`HttpIngress: ${(err as Error).message}`);
+          return reply(500, { error: 'internal error' });
+        }
         this.log?.debug(`HttpIngress: ${err.status} ${err.message}`);
         reply(err.status, { error: err.message });
       }
