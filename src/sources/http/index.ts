@@ -103,7 +103,7 @@ export class HttpSource extends Source<HttpConfig> {
     const timeoutS = this.config.timeout ?? DEFAULT_TIMEOUT_S;
     const out: Sample[] = [];
     for (const r of results) {
-      if (!r.ok) ctx.log.warn(`${safeUrl(r.url)}: ${r.error}`);
+      if (!r.ok) ctx.log.warn(r.error ?? `${safeUrl(r.url)} failed`);
       const labels = this.labelled ? { url: labelUrl(r.url) } : undefined;
       out.push(
         { value: r.ok ? round3(r.ms) : timeoutS * 1000, labels, unit: 'ms', help: 'HTTP response time (timeout*1000 on failure)' },
@@ -131,7 +131,7 @@ export class HttpSource extends Source<HttpConfig> {
       });
       const ms = monotonicMs() - start;
       const ok = statusExpected(res.status, this.config.statusCode);
-      return { url, ok, ms, status: res.status, error: ok ? undefined : `unexpected status ${res.status}` };
+      return { url, ok, ms, status: res.status, error: ok ? undefined : `${method} ${safeUrl(url)}: unexpected status ${res.status}` };
     } catch (err) {
       return { url, ok: false, ms: monotonicMs() - start, status: 0, error: (err as Error).message };
     }
