@@ -110,14 +110,17 @@ export class Daemon {
     await Promise.all(this.executors.flatMap((e) => e.runners.map((r) => r.shutdown(graceMs))));
   }
 
+  /** Flushes and stops every writer at once: a slow backend must not delay the others' shutdown. */
   private async stopWriters(): Promise<void> {
-    for (const w of this.writers) {
-      try {
-        await w.flush();
-        await w.stop();
-      } catch (err) {
-        this.log.warn(`writer ${w.id}: stop failed: ${errorMessage(err)}`);
-      }
-    }
+    await Promise.all(
+      this.writers.map(async (w) => {
+        try {
+          await w.flush();
+          await w.stop();
+        } catch (err) {
+          this.log.warn(`writer ${w.id}: stop failed: ${errorMessage(err)}`);
+        }
+      }),
+    );
   }
 }
