@@ -70,6 +70,27 @@ describe('pollect --once', () => {
   });
 });
 
+describe('a writer that cannot start', () => {
+  it('exits 1 with one line naming the writer when its port is in use', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as import('node:net').AddressInfo).port;
+    try {
+      const cfg = { writer: { type: 'Prometheus', host: '127.0.0.1', port }, executors: [{ sources: [{ type: 'Dummy' }] }] };
+      withConfig('c.json', cfg, (file) => {
+        const r = pollect(['-c', file, '--once']);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`ERROR .*Prometheus.*port ${port} on 127\\.0\\.0\\.1 is already in use`));
+        expect(r.stderr.match(/Prometheus/g)).toHaveLength(2);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      });
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
 describe('pollect --check and bad configs', () => {
   it('--check validates and exits 0', () => {
     withConfig('c.json', { writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }] }] }, (file) => {

@@ -78,7 +78,8 @@ export class Daemon {
         await w.start({ ...ctx, log: this.log.child(`writer ${w.id}`) });
       } catch (err) {
         await this.stopWriters();
-        throw new StartError(`writer ${w.id}: ${errorMessage(err)}`);
+        const msg = errorMessage(err);
+        throw new StartError(msg.includes(w.id) ? msg : `writer ${w.id}: ${msg}`);
       }
     }
   }
