@@ -14,7 +14,7 @@ export interface RunOptions {
   /**
    * Run the command in its own process group and signal the whole group, so the processes a
    * shell script starts (`sh -c "a; sleep 9"`) die with it at the timeout instead of holding
-   * its output open; leftovers are also ended when the command itself exits. Default false.
+   * its output open; leftovers are also ended when the command itself exits. Default true.
    */
   killGroup?: boolean;
 }
@@ -34,10 +34,11 @@ const KILL_GRACE_MS = 500;
  */
 export function runCommand(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   const maxBytes = opts.maxBytes ?? 16 * 1024 * 1024;
+  const group = opts.killGroup ?? true;
   return new Promise((resolve, reject) => {
     let child;
     try {
-      child = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: opts.killGroup === true });
+      child = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: group });
     } catch (err) {
       reject(new SourceError(`cannot run ${file}: ${(err as Error).message}`));
       return;
@@ -50,7 +51,7 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
     let killTimer: NodeJS.Timeout | undefined;
 
     const sendSignal = (sig: NodeJS.Signals): void => {
-      if (opts.killGroup && child.pid !== undefined) {
+      if (group && child.pid !== undefined) {
         try {
           process.kill(-child.pid, sig);
           return;
@@ -69,7 +70,7 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
       killTimer.unref();
     };
     // The command is done: what it left running in its group would hold its output open.
-    if (opts.killGroup) child.once('exit', () => sendSignal('SIGTERM'));
+    if (group) child.once('exit', () => sendSignal('SIGTERM'));
     const timer = setTimeout(
       () => kill(new SourceError(`${file} timed out after ${opts.timeoutMs} ms and was killed`)),
       opts.timeoutMs,
