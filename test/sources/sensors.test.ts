@@ -1,11 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { SensorsSource } from '../../src/sources/sensors/index.js';
 import { chipMatches, cleanSensorsJson, parseSensorsJson } from '../../src/sources/sensors/parse.js';
 import { SourceError } from '../../src/sources/source.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
+
+/** Whether a process runs (a killed one waiting to be reaped by init, state Z, does not). */
+function alive(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()![0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
 
 const FIX = '/work/shared/fixtures/sensors';
 const nct = readFileSync(path.join(FIX, 'nct6798-coretemp-nvme.json'), 'utf8');
@@ -131,6 +141,17 @@ describe('SensorsSource running a command', () => {
     const started = Date.now();
     await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: hang }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('a wrapper whose child hangs: the whole group is killed at the timeout', async () => {
+    const pidFile = path.join(tmp.dir, 'grandchild.pid');
+    const wrapper = script('sensors-wrapper', `sleep 60 &\necho $! > '${pidFile}'\nwait`);
+    const started = Date.now();
+    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: wrapper }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    for (let i = 0; i < 20 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid)).toBe(false);
   });
 
   it('binary output, garbage, a failing command and a missing command give SourceErrors', async () => {

@@ -7,6 +7,16 @@ import { SourceError } from '../../src/sources/source.js';
 import { probeOnce, quietLog, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 
+/** Whether a process runs (a killed one waiting to be reaped by init, state Z, does not). */
+function alive(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()![0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
 const FIX = '/work/shared/fixtures/smartctl';
 const fixture = (f: string): string => readFileSync(path.join(FIX, f), 'utf8');
 type Json = Record<string, any>;
@@ -165,6 +175,17 @@ echo "Smartctl open device: $last failed: No such device" >&2; exit 2`);
     expect(Date.now() - started).toBeLessThan(5000);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     expect(existsSync(`/proc/${pid}`)).toBe(false);
+  });
+
+  it('a wrapper script whose smartctl child hangs: the whole group is killed at the timeout', async () => {
+    const pidFile = path.join(tmp.dir, 'grandchild.pid');
+    const wrapper = script('smartctl-wrapper', `sleep 60 &\necho $! > '${pidFile}'\nwait`);
+    const started = Date.now();
+    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: wrapper }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    for (let i = 0; i < 20 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid)).toBe(false);
   });
 
   it('binary output, garbage, huge output and a missing binary give SourceErrors', async () => {
