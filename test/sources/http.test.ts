@@ -226,9 +226,17 @@ describe('Http', () => {
     expect(proxied[0]!.url).toBe(`${base}/ok`);
   });
 
-  it('fails the probe with a SourceError when the executor aborts it', async () => {
+  it('fails the probe with a SourceError when the executor aborts it (shutdown)', async () => {
     const src = new HttpSource({ type: 'Http', url: `${base}/hang`, timeout: 10 });
-    await expect(probeOnce(src, { signal: AbortSignal.timeout(200), timeoutMs: 200 })).rejects.toThrow(/aborted at the probe timeout/);
+    await expect(probeOnce(src, { signal: AbortSignal.timeout(200), timeoutMs: 10_000 })).rejects.toThrow(/aborted at the probe timeout/);
+  });
+
+  it('ends a request before a probe budget shorter than its timeout, reporting it as data', async () => {
+    // tickTime 1 s with the default 10 s timeout: the probe may take 1 s, so the request gets 950 ms.
+    const src = new HttpSource({ type: 'Http', url: `${base}/hang` });
+    const samples = await probeOnce(src, { timeoutMs: 1000 });
+    expect(samples.find((s) => s.name === undefined)!.value).toBe(1000);
+    expect(samples.find((s) => s.name === 'success')!.value).toBe(0);
   });
 
   it('rejects a URL that is not http(s)', () => {

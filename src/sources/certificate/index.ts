@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { requestTimeout } from '../lib/timeout.js';
 import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
 
@@ -138,7 +139,7 @@ export class CertificateSource extends Source<CertificateConfig> {
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    const timeoutMs = (this.config.timeout ?? DEFAULT_TIMEOUT_S) * 1000;
+    const timeoutMs = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs).ms;
     const cert = await fetchPeerCertificate(this.endpoint, { timeoutMs, signal: ctx.signal, ca: this.ca });
     if (cert.verifyError) ctx.log.debug(`${this.endpoint.host}:${this.endpoint.port}: certificate does not verify: ${cert.verifyError}`);
     const now = Date.now();

@@ -5,6 +5,7 @@ import { Source, SourceError, type InitContext, type ProbeContext, type Sample, 
 import type { JsonSchema } from '../../config/schema-types.js';
 import { httpRequest, safeUrl } from '../lib/http.js';
 import { monotonicMs } from '../lib/rate.js';
+import { requestTimeout } from '../lib/timeout.js';
 import { registerSecret } from '../../log.js';
 
 export interface HttpConfig extends SourceConfig {
@@ -100,7 +101,7 @@ export class HttpSource extends Source<HttpConfig> {
     if (ctx.signal.aborted) {
       throw new SourceError(`aborted at the probe timeout (${ctx.timeoutMs} ms) before every URL answered`);
     }
-    const timeoutS = this.config.timeout ?? DEFAULT_TIMEOUT_S;
+    const timeoutS = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs).seconds;
     const out: Sample[] = [];
     for (const r of results) {
       if (!r.ok) ctx.log.warn(r.error ?? `${safeUrl(r.url)} failed`);
@@ -115,7 +116,7 @@ export class HttpSource extends Source<HttpConfig> {
   }
 
   private async probeUrl(url: string, ctx: ProbeContext): Promise<UrlResult> {
-    const timeoutS = this.config.timeout ?? DEFAULT_TIMEOUT_S;
+    const timeout = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs);
     const method = (this.config.method ?? 'GET').toUpperCase();
     const start = monotonicMs();
     try {
@@ -123,7 +124,7 @@ export class HttpSource extends Source<HttpConfig> {
         url,
         method,
         headers: this.config.headers,
-        timeoutMs: timeoutS * 1000,
+        timeoutMs: timeout.ms,
         signal: ctx.signal,
         maxBytes: this.config.maxBytes,
         proxy: this.config.proxy,

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
 import { monotonicMs } from '../lib/rate.js';
+import { requestTimeout } from '../lib/timeout.js';
 
 export interface TcpTimeConfig extends SourceConfig {
   host: string;
@@ -55,8 +56,9 @@ export class TcpTimeSource extends Source<TcpTimeConfig> {
   };
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    const timeoutS = this.config.timeout ?? DEFAULT_TIMEOUT_S;
-    const res = await timeConnect(this.config.host, this.config.port, timeoutS * 1000, ctx.signal);
+    const timeout = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs);
+    const timeoutS = timeout.seconds;
+    const res = await timeConnect(this.config.host, this.config.port, timeout.ms, ctx.signal);
     if (ctx.signal.aborted) throw new SourceError(`connect to ${this.config.host}:${this.config.port} aborted at the probe timeout`);
     if (!res.ok) ctx.log.debug(`connect to ${this.config.host}:${this.config.port} failed: ${res.error}`);
     return [
