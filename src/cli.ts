@@ -67,9 +67,13 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 async function run(opts: RunOptions): Promise<number> {
   if (isLogLevel(opts.logLevel)) setLogLevel(opts.logLevel);
   const log = createLogger();
+  const { Daemon, StartError } = await import('./executors/daemon.js');
   let config;
+  let daemon;
   try {
-    config = await loadConfig(opts.config);
+    config = await loadConfig(opts.config, { writersOptional: opts.dryRun });
+    // Building the sources and writers runs their constructors, which check what a schema cannot.
+    daemon = new Daemon(config, { dryRun: opts.dryRun, log });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`pollect: invalid config:\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
@@ -82,8 +86,6 @@ async function run(opts: RunOptions): Promise<number> {
     process.stdout.write(`${config.file}: OK (${config.executors.length} executor(s), ${sources} source(s))\n`);
     return 0;
   }
-  const { Daemon, StartError } = await import('./executors/daemon.js');
-  const daemon = new Daemon(config, { dryRun: opts.dryRun, log });
   try {
     if (opts.once) {
       process.stdout.on('error', () => {}); // a reader that went away (`| head`) is not a failure

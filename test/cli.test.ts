@@ -111,6 +111,31 @@ describe('pollect --check and bad configs', () => {
     });
   });
 
+  it('a config without writers runs with --dry-run, and is an error without it', () => {
+    withConfig('c.json', { executors: [{ sources: [{ type: 'Dummy' }] }] }, (file) => {
+      expect(pollect(['-c', file, '--once', '--dry-run']).code).toBe(0);
+      const r = pollect(['-c', file, '--once']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('executors[0]: no writer');
+    });
+  });
+
+  it('a source whose constructor rejects its params is a config error with its path, also for --check', () => {
+    const t = tempDir();
+    try {
+      writeFileSync(path.join(t.dir, 'picky.mjs'), "export class PickySource { constructor(c) { throw new Error('regex [a-z is not valid'); } probe() { return 1; } }\n");
+      const file = path.join(t.dir, 'c.json');
+      writeFileSync(file, JSON.stringify({ writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }, { type: './picky.mjs' }] }] }));
+      for (const args of [['--check'], ['--once']]) {
+        const r = pollect(['-c', file, ...args]);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toBe('pollect: invalid config:\n  executors[0].sources[1]: regex [a-z is not valid\n');
+      }
+    } finally {
+      t.remove();
+    }
+  });
+
   it('a JSON syntax error exits 2 with line and column', () => {
     withConfig('c.json', '{\n  "executors": [\n    {"sources": [}\n  ]\n}\n', (file) => {
       const r = pollect(['-c', file, '--check']);

@@ -31,7 +31,9 @@ function substituteString(s: string, env: NodeJS.ProcessEnv, problems: string[],
     const unsetOrEmpty = v === undefined || (op?.startsWith(':') ?? false) && v === '';
     if (op === undefined) {
       if (v === undefined) {
-        problems.push(`${formatPath(path)}: environment variable ${name} is not set (write \${${name}:-default} for a default)`);
+        problems.push(
+          `${formatPath(path)}: environment variable ${name} is not set (write \${${name}:-default} for a default, $\${${name}} for a literal \${${name}})`,
+        );
         return '';
       }
       return v;

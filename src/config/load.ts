@@ -68,12 +68,19 @@ interface RawConfig extends RawWriters {
 
 const SECRET_KEY = /(pass(word|phrase)?|secret|token|community(string)?|credential|apikey|api_key)$/i;
 
-export async function loadConfig(name: string, env: NodeJS.ProcessEnv = process.env): Promise<PollectConfig> {
-  const file = resolveConfigPath(name);
-  return buildConfig(await readConfigFile(file), file, env);
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** --dry-run: writers come from the command line, so a config without any is fine. */
+  writersOptional?: boolean;
 }
 
-export async function buildConfig(parsed: unknown, file: string, env: NodeJS.ProcessEnv = process.env): Promise<PollectConfig> {
+export async function loadConfig(name: string, opts: LoadOptions = {}): Promise<PollectConfig> {
+  const file = resolveConfigPath(name);
+  return buildConfig(await readConfigFile(file), file, opts);
+}
+
+export async function buildConfig(parsed: unknown, file: string, opts: LoadOptions = {}): Promise<PollectConfig> {
+  const env = opts.env ?? process.env;
   const problems: string[] = [];
   const data = substituteEnv(parsed, env, problems);
   if (problems.length) throw new ConfigError(problems);
@@ -117,7 +124,7 @@ export async function buildConfig(parsed: unknown, file: string, env: NodeJS.Pro
     });
   }
   const withoutWriters = executors.filter((e) => (e.writers ?? globalWriters).length === 0);
-  if (withoutWriters.length && !problems.length) {
+  if (withoutWriters.length && !problems.length && !opts.writersOptional) {
     problems.push(`${withoutWriters[0]!.path}: no writer: add "writer" or "writers" (at the top level or in the executor), or run with --dry-run`);
   }
   if (problems.length) throw new ConfigError(problems);

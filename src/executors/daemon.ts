@@ -6,6 +6,7 @@ import type { Writer, WriterConfig, WriterContext } from '../writers/writer.js';
 import type { Logger } from '../log.js';
 import { errorMessage } from '../log.js';
 import { DryRunWriter } from '../writers/dryrun/index.js';
+import { ConfigError } from '../config/errors.js';
 import { Executor } from './executor.js';
 import { SourceRunner } from './source-runner.js';
 
@@ -28,14 +29,21 @@ export class Daemon {
   constructor(config: PollectConfig, opts: DaemonOptions) {
     this.config = config;
     this.log = opts.log;
+    const problems: string[] = [];
     const dry = opts.dryRun ? (opts.dryRunWriter ?? new DryRunWriter({ type: 'DryRun' })) : undefined;
     if (dry) this.adopt(dry, 'DryRun');
-    const global = dry ? [] : config.writers.map((w) => this.instantiate(w));
+    const global = dry ? [] : config.writers.flatMap((w) => this.instantiate(w, problems));
     const sourceIds = new Map<string, number>();
     for (const plan of config.executors) {
-      const writers = dry ? [dry] : plan.writers ? plan.writers.map((w) => this.instantiate(w)) : global;
-      const runners = plan.sources.map((s) => {
-        const source = new s.cls(s.config as never) as Source<SourceConfig>;
+      const writers = dry ? [dry] : plan.writers ? plan.writers.flatMap((w) => this.instantiate(w, problems)) : global;
+      const runners = plan.sources.flatMap((s) => {
+        let source: Source<SourceConfig>;
+        try {
+          source = new s.cls(s.config as never) as Source<SourceConfig>;
+        } catch (err) {
+          problems.push(`${s.path}: ${errorMessage(err)}`);
+          return [];
+        }
         const base = [plan.collection, s.typeName, s.config.name].filter(Boolean).join('.');
         const n = sourceIds.get(base) ?? 0;
         sourceIds.set(base, n + 1);
@@ -52,11 +60,17 @@ export class Daemon {
       });
       this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers, log: this.log }));
     }
+    // A constructor that rejects its params (a bad regex, say) is a config error with its path.
+    if (problems.length) throw new ConfigError(problems);
   }
 
-  private instantiate(w: ResolvedWriter): Writer {
-    const writer = new w.cls(w.config as never) as Writer<WriterConfig>;
-    return this.adopt(writer, w.typeName);
+  private instantiate(w: ResolvedWriter, problems: string[]): Writer[] {
+    try {
+      return [this.adopt(new w.cls(w.config as never) as Writer<WriterConfig>, w.typeName)];
+    } catch (err) {
+      problems.push(`${w.path}: ${errorMessage(err)}`);
+      return [];
+    }
   }
 
   private adopt(writer: Writer, typeName: string): Writer {

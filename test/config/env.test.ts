@@ -30,7 +30,7 @@ describe('${VAR} substitution', () => {
   it('a missing variable without default is an error naming the path', () => {
     const { problems } = sub({ executors: [{ sources: [{ url: 'http://${NOPE}/x' }] }] });
     expect(problems).toEqual([
-      'executors[0].sources[0].url: environment variable NOPE is not set (write ${NOPE:-default} for a default)',
+      'executors[0].sources[0].url: environment variable NOPE is not set (write ${NOPE:-default} for a default, $${NOPE} for a literal ${NOPE})',
     ]);
   });
 

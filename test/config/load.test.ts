@@ -14,7 +14,7 @@ const ok = (sources: unknown[] = [{ type: 'Dummy' }], extra: Record<string, unkn
 
 async function problems(config: unknown, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   try {
-    await buildConfig(config, '/tmp/pollect-test/config.json', env);
+    await buildConfig(config, '/tmp/pollect-test/config.json', { env });
   } catch (err) {
     if (err instanceof ConfigError) return [...err.problems];
     throw err;
@@ -47,7 +47,7 @@ describe('a valid config', () => {
   });
 
   it('substitutes environment variables before validation, so a number can come from the environment only as a string param', async () => {
-    const cfg = await buildConfig(ok([{ type: 'Dummy', name: '${WHO}' }]), '/x/c.json', { WHO: 'me' });
+    const cfg = await buildConfig(ok([{ type: 'Dummy', name: '${WHO}' }]), '/x/c.json', { env: { WHO: 'me' } });
     expect(cfg.executors[0]!.sources[0]!.config.name).toBe('me');
   });
 
@@ -79,7 +79,7 @@ const CASES: [string, unknown, string[]][] = [
   ['unknown writer param', { writer: { type: 'DryRun', fromat: 'json' }, executors: [{ sources: [] }] }, ['writer: unknown key "fromat" (did you mean "format"?)']],
   ['bad enum', { writer: { type: 'DryRun', format: 'xml' }, executors: [{ sources: [] }] }, ['writer.format: must be one of "text", "json"']],
   ['no writer at all', { executors: [{ sources: [{ type: 'Dummy' }] }] }, ['executors[0]: no writer: add "writer" or "writers" (at the top level or in the executor), or run with --dry-run']],
-  ['missing env variable', ok([{ type: 'Dummy', name: '${POLLECT_NOT_SET}' }]), ['executors[0].sources[0].name: environment variable POLLECT_NOT_SET is not set (write ${POLLECT_NOT_SET:-default} for a default)']],
+  ['missing env variable', ok([{ type: 'Dummy', name: '${POLLECT_NOT_SET}' }]), ['executors[0].sources[0].name: environment variable POLLECT_NOT_SET is not set (write ${POLLECT_NOT_SET:-default} for a default, $${POLLECT_NOT_SET} for a literal ${POLLECT_NOT_SET})']],
   ['plugin file missing', ok([{ type: './plugins/Nope.ts' }]), ['executors[0].sources[0].type: plugin file not found: /tmp/pollect-test/plugins/Nope.ts']],
   ['config not an object', [1, 2], ['/tmp/pollect-test/config.json: the config must be an object with "executors"']],
   ['several problems at once', { tickTime: 0, writers: [{ type: 'DryRun' }], executors: [{ sources: [{ type: 'Dummy', value: 'a' }, { type: 'Nope' }] }] }, [
@@ -92,6 +92,13 @@ const CASES: [string, unknown, string[]][] = [
 describe('malformed configs name the bad path', () => {
   it.each(CASES)('%s', async (_title, config, expected) => {
     expect(await problems(config)).toEqual(expected);
+  });
+});
+
+describe('writers', () => {
+  it('a config without writers is fine for --dry-run', async () => {
+    const cfg = await buildConfig({ executors: [{ sources: [{ type: 'Dummy' }] }] }, '/x/c.json', { env: {}, writersOptional: true });
+    expect(cfg.writers).toEqual([]);
   });
 });
 
