@@ -2,6 +2,7 @@
 // and JSON v1 server statistics, and of a large XML document made from the captured one by
 // repeating its `_default` view BENCH_VIEWS times (default 200; about 1.5 MB, as a server with
 // many views), then whole probes of that document served over loopback HTTP.
+import { fixtureDir } from './fixtures.mjs';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join, dirname } from 'node:path';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { parseBindStats } = await import(join(root, 'dist/sources/bind/parse.js'));
 const { BindSource } = await import(join(root, 'dist/sources/bind/index.js'));
-const FIX = process.env.BENCH_FIXTURES ?? '/work/shared/fixtures/bind';
+const FIX = fixtureDir('bind');
 const views = Number(process.env.BENCH_VIEWS ?? 200);
 
 const xml = readFileSync(join(FIX, 'xml-v3-server.xml'), 'utf8');

@@ -3,6 +3,7 @@
 // wall time of one probe for 10..500 containers (concurrent calls keep it near DELAY, serial calls
 // would take N x DELAY), the longest event-loop block during the probe, and heap growth.
 // Run: npm run build && node bench/docker.mjs
+import { fixtureDir } from './fixtures.mjs';
 import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { DockerSource } from '../dist/sources/docker/index.js';
 import { createLogger } from '../dist/log.js';
 
-const FIX = process.env.FIXTURES ?? '/work/shared/fixtures/docker';
+const FIX = fixtureDir('docker');
 const STATS = readFileSync(path.join(FIX, 'container-stats-cgroupv1.json'), 'utf8');
 const ENTRY = JSON.parse(readFileSync(path.join(FIX, 'containers-list.json'), 'utf8'))[0];
 const DELAY = Number(process.env.DELAY ?? 200);

@@ -3,6 +3,7 @@
 // built from the captured bare-metal summary's pods: median probe time, the longest event-loop
 // block during a probe, body size and samples, with all pod and node metrics selected.
 // Run: npm run build && node bench/k8s.mjs
+import { fixtureDir } from './fixtures.mjs';
 import https from 'node:https';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { K8sSource } from '../dist/sources/k8s/index.js';
 import { createLogger } from '../dist/log.js';
 
-const FIX = process.env.FIXTURES ?? '/work/shared/fixtures/k8s';
+const FIX = fixtureDir('k8s');
 const BASE = JSON.parse(readFileSync(path.join(FIX, 'stats-summary-honeycomb-baremetal-2020.json'), 'utf8'));
 const RUNS = Number(process.env.RUNS ?? 9);
 const log = createLogger('bench', { level: 'error', write: () => {} });

@@ -3,6 +3,7 @@
 // os-metrics dump's servers: median probe time (login reused), the longest event-loop block during
 // a probe, pages fetched and samples.
 // Run: npm run build && node bench/openstack.mjs
+import { fixtureDir } from './fixtures.mjs';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { OpenStackSource } from '../dist/sources/openstack/index.js';
 import { createLogger } from '../dist/log.js';
 
-const FIX = process.env.FIXTURES ?? '/work/shared/fixtures/openstack';
+const FIX = fixtureDir('openstack');
 const TOKEN = JSON.parse(readFileSync(path.join(FIX, 'keystone-v3-token-response.json'), 'utf8'));
 const DUMP = JSON.parse(readFileSync(path.join(FIX, 'os-metrics/os_metrics_20220301.json'), 'utf8'));
 const RUNS = Number(process.env.RUNS ?? 5);

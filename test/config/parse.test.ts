@@ -1,3 +1,4 @@
+import { fixtureDir } from '../helpers/fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import { parseConfigText, parseJson, resolveConfigPath, stripJsonComments } from
 import { ConfigError } from '../../src/config/errors.js';
 import { tempDir } from '../helpers/net.js';
 
-const SNIPPETS = path.resolve(__dirname, '../../../shared/fixtures/pollect/readme-snippets');
+const SNIPPETS = fixtureDir('pollect', 'readme-snippets');
 
 function problemsOf(fn: () => unknown): string[] {
   try {

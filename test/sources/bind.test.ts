@@ -1,5 +1,6 @@
 // Bind: parser on the captured statistics, then a real named (forwarding to a second named that
 // is authoritative for the forwarded zone, so the resolver and the cache work) queried with dig.
+import { fixtureDir } from '../helpers/fixtures.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { SourceError } from '../../src/sources/source.js';
 import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 
-const FIX = '/work/shared/fixtures/bind';
+const FIX = fixtureDir('bind');
 const fx = (f: string): string => readFileSync(path.join(FIX, f), 'utf8');
 
 describe('Bind statistics parser on captured payloads', () => {

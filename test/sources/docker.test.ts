@@ -1,6 +1,7 @@
 // Docker source against an HTTP server on a unix socket in the test that speaks the Engine API
 // paths dockerode calls (GET /containers/json, GET /containers/{id}/stats?stream=false, with or
 // without a /v1.xx prefix) and serves the captured payloads.
+import { fixtureDir } from '../helpers/fixtures.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { initSource, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { toSamples } from '../../src/executors/samples.js';
 
-const FIX = '/work/shared/fixtures/docker';
+const FIX = fixtureDir('docker');
 const LIST_RAW = readFileSync(path.join(FIX, 'containers-list.json'), 'utf8');
 const V1_RAW = readFileSync(path.join(FIX, 'container-stats-cgroupv1.json'), 'utf8');
 const V2_RAW = readFileSync(path.join(FIX, 'container-stats-cgroupv2.json'), 'utf8');

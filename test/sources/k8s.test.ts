@@ -1,6 +1,7 @@
 // K8s source against HTTPS servers in the test that play the kubelet: one requires a client
 // certificate at the TLS layer, one authenticates like the kubelet does (verified certificate or
 // bearer token, else 401). Certificates are made with the openssl CLI for each run.
+import { fixtureDir } from '../helpers/fixtures.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,7 +16,7 @@ import { SourceError } from '../../src/sources/source.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 
-const FIX = '/work/shared/fixtures/k8s';
+const FIX = fixtureDir('k8s');
 const NANO = readFileSync(path.join(FIX, 'stats-summary-microk8s-jetson-nano.json'));
 const HONEY = readFileSync(path.join(FIX, 'stats-summary-honeycomb-baremetal-2020.json'));
 const TOKEN = 'k8s-test-token-5f1c9e2b7a';

@@ -2,6 +2,7 @@
 // X-Subject-Token, the captured catalog with its compute URLs pointed at the Nova server), the
 // other plays Nova os-simple-tenant-usage at microversion 2.40 with the captured documents and the
 // real os-metrics dumps, paged the way Nova pages (by instance, "next" links with a marker).
+import { fixtureDir } from '../helpers/fixtures.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +13,7 @@ import { UsageCollector, parsePage } from '../../src/sources/openstack/usage.js'
 import { SourceError, type Sample } from '../../src/sources/source.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 
-const FIX = '/work/shared/fixtures/openstack';
+const FIX = fixtureDir('openstack');
 const read = (f: string): string => readFileSync(path.join(FIX, f), 'utf8');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- captured documents, read field by field
 type Json = any;

@@ -1,5 +1,6 @@
 // OSv against an HTTP server in the test that implements the REST endpoints the source uses, from
 // OSv's API listings (fixtures/osv/api-doc-*.json), serving the fixture bodies where there are some.
+import { fixtureDir } from '../helpers/fixtures.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import net from 'node:net';
@@ -11,7 +12,7 @@ import { SourceError } from '../../src/sources/source.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { validate } from '../../src/config/validate.js';
 
-const FIX = '/work/shared/fixtures/osv';
+const FIX = fixtureDir('osv');
 const fixture = (f: string): string => readFileSync(path.join(FIX, f), 'utf8');
 
 // No real /os/threads capture exists; this body follows the Thread model of api-doc-os.json and the

@@ -1,3 +1,4 @@
+import { fixtureDir } from '../helpers/fixtures.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,7 @@ function alive(pid: number): boolean {
   }
 }
 
-const FIX = '/work/shared/fixtures/sensors';
+const FIX = fixtureDir('sensors');
 const nct = readFileSync(path.join(FIX, 'nct6798-coretemp-nvme.json'), 'utf8');
 const acpi = readFileSync(path.join(FIX, 'acpitz-coretemp-nvme.json'), 'utf8');
 

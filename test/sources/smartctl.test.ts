@@ -1,3 +1,4 @@
+import { fixtureDir } from '../helpers/fixtures.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,7 @@ function alive(pid: number): boolean {
   }
 }
 
-const FIX = '/work/shared/fixtures/smartctl';
+const FIX = fixtureDir('smartctl');
 const fixture = (f: string): string => readFileSync(path.join(FIX, f), 'utf8');
 type Json = Record<string, any>;
 const json = (f: string): Json => JSON.parse(fixture(f)) as Json;

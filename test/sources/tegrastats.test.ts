@@ -1,6 +1,7 @@
 // Tegrastats: the line parser on every fixture line (values written by hand in
 // tegrastats-expected.ts), then the source driving a real child process: a small script placed as
 // `path` that prints fixture lines at an interval, one that dies, one that prints garbage.
+import { fixtureDir } from '../helpers/fixtures.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { tempDir } from '../helpers/net.js';
 import { EXPECTED, type LineExpect } from './tegrastats-expected.js';
 import { validate } from '../../src/config/validate.js';
 
-const FIX = '/work/shared/fixtures/tegrastats';
+const FIX = fixtureDir('tegrastats');
 const MB = 1024 * 1024;
 const lines = (file: string): string[] => readFileSync(path.join(FIX, file), 'utf8').split('\n').filter((l) => l !== '');
 
