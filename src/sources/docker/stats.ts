@@ -1,18 +1,8 @@
 // The figures `docker stats` shows, computed from one Engine API stats document the way the docker
 // CLI computes them (cli/command/container/stats_helpers.go). Pure functions, tested on captures.
 import type { Sample } from '../source.js';
+import { isRecord, numberAt, type JsonObject } from '../lib/json.js';
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function num(o: unknown, key: string): number | undefined {
-  if (!isObj(o)) return undefined;
-  const v = o[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
 
 /** The two CPU counters a percentage is computed from. */
 export interface CpuReading {
@@ -22,8 +12,8 @@ export interface CpuReading {
 
 /** The container's and the host's CPU counters from a cpu_stats/precpu_stats object, if both are there. */
 export function cpuReading(cpuStats: unknown): CpuReading | undefined {
-  const total = num(isObj(cpuStats) ? cpuStats.cpu_usage : undefined, 'total_usage');
-  const system = num(cpuStats, 'system_cpu_usage');
+  const total = numberAt(isRecord(cpuStats) ? cpuStats.cpu_usage : undefined, 'total_usage');
+  const system = numberAt(cpuStats, 'system_cpu_usage');
   // A zero system counter means "no reading" (one-shot stats, or the first sample of a stream).
   if (total === undefined || system === undefined || system <= 0) return undefined;
   return { total, system };
@@ -31,9 +21,9 @@ export function cpuReading(cpuStats: unknown): CpuReading | undefined {
 
 /** Online CPUs as the CLI counts them: online_cpus, else the length of percpu_usage (cgroup v1). */
 export function onlineCpus(cpuStats: unknown): number {
-  const online = num(cpuStats, 'online_cpus');
+  const online = numberAt(cpuStats, 'online_cpus');
   if (online) return online;
-  const percpu = isObj(cpuStats) && isObj(cpuStats.cpu_usage) ? cpuStats.cpu_usage.percpu_usage : undefined;
+  const percpu = isRecord(cpuStats) && isRecord(cpuStats.cpu_usage) ? cpuStats.cpu_usage.percpu_usage : undefined;
   return Array.isArray(percpu) ? percpu.length : 0;
 }
 
@@ -50,23 +40,23 @@ export function cpuPercent(prev: CpuReading, cur: CpuReading, cpus: number): num
  * subtraction would not be positive.
  */
 export function memoryUsageNoCache(memoryStats: unknown): number | undefined {
-  const usage = num(memoryStats, 'usage');
+  const usage = numberAt(memoryStats, 'usage');
   if (usage === undefined) return undefined;
-  const stats = isObj(memoryStats) && isObj(memoryStats.stats) ? memoryStats.stats : {};
-  const v1 = num(stats, 'total_inactive_file');
+  const stats = isRecord(memoryStats) && isRecord(memoryStats.stats) ? memoryStats.stats : {};
+  const v1 = numberAt(stats, 'total_inactive_file');
   if (v1 !== undefined && v1 < usage) return usage - v1;
-  const v2 = num(stats, 'inactive_file') ?? 0;
+  const v2 = numberAt(stats, 'inactive_file') ?? 0;
   return v2 < usage ? usage - v2 : usage;
 }
 
 /** rx/tx bytes summed over the container's interfaces; undefined without networks (host or none mode). */
 export function networkBytes(networks: unknown): { rx: number; tx: number } | undefined {
-  if (!isObj(networks)) return undefined;
+  if (!isRecord(networks)) return undefined;
   let rx = 0;
   let tx = 0;
   for (const ifc of Object.values(networks)) {
-    rx += num(ifc, 'rx_bytes') ?? 0;
-    tx += num(ifc, 'tx_bytes') ?? 0;
+    rx += numberAt(ifc, 'rx_bytes') ?? 0;
+    tx += numberAt(ifc, 'tx_bytes') ?? 0;
   }
   return { rx, tx };
 }
@@ -76,13 +66,13 @@ export function networkBytes(networks: unknown): { rx: number; tx: number } | un
  * (cgroup v1 says "Read"/"Write" per device, v2 "read"/"write"). Undefined when the list is null.
  */
 export function blockIoBytes(blkioStats: unknown): { read: number; write: number } | undefined {
-  const list = isObj(blkioStats) ? blkioStats.io_service_bytes_recursive : undefined;
+  const list = isRecord(blkioStats) ? blkioStats.io_service_bytes_recursive : undefined;
   if (!Array.isArray(list)) return undefined;
   let read = 0;
   let write = 0;
   for (const e of list) {
-    const op = isObj(e) && typeof e.op === 'string' ? e.op : '';
-    const value = num(e, 'value') ?? 0;
+    const op = isRecord(e) && typeof e.op === 'string' ? e.op : '';
+    const value = numberAt(e, 'value') ?? 0;
     if (op[0] === 'r' || op[0] === 'R') read += value;
     else if (op[0] === 'w' || op[0] === 'W') write += value;
   }
@@ -94,7 +84,7 @@ export function blockIoBytes(blkioStats: unknown): { read: number; write: number
  * container, used for the CPU percentage only when the document's precpu_stats is empty.
  */
 export function statsToSamples(stats: unknown, labels: Record<string, string>, previous?: CpuReading): Sample[] {
-  if (!isObj(stats)) return [];
+  if (!isRecord(stats)) return [];
   const out: Sample[] = [];
   const cur = cpuReading(stats.cpu_stats);
   const prev = cpuReading(stats.precpu_stats) ?? previous;
@@ -103,7 +93,7 @@ export function statsToSamples(stats: unknown, labels: Record<string, string>, p
   }
   const mem = memoryUsageNoCache(stats.memory_stats);
   if (mem !== undefined) out.push({ name: 'memory.usage', value: mem, labels, unit: 'bytes' });
-  const limit = num(stats.memory_stats, 'limit');
+  const limit = numberAt(stats.memory_stats, 'limit');
   if (limit !== undefined) out.push({ name: 'memory.limit', value: limit, labels, unit: 'bytes' });
   const net = networkBytes(stats.networks);
   if (net) {

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Source, SourceError, type InitContext, type Labels, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
 import { registerSecret, type Logger } from '../../log.js';
+import { isRecord } from '../lib/json.js';
 
 export interface MetricDefinition {
   type?: 'gauge' | 'counter';
@@ -279,9 +280,6 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';

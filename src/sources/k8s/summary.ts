@@ -1,6 +1,7 @@
 // Turns a kubelet /stats/summary document into samples. Pure: no I/O, so the parser is tested
 // on the captured payloads directly.
 import { SourceError, type Sample } from '../source.js';
+import { isRecord, numberAt, type JsonObject } from '../lib/json.js';
 
 export const POD_METRICS = ['memory', 'cpu', 'network'] as const;
 export const NODE_METRICS = ['filesystem', 'memory', 'cpu', 'inodes'] as const;
@@ -14,17 +15,6 @@ export interface K8sMetrics {
 
 export const DEFAULT_METRICS: Required<K8sMetrics> = { pods: ['memory', 'cpu'], node: ['inodes'] };
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function num(o: unknown, key: string): number | undefined {
-  if (!isObj(o)) return undefined;
-  const v = o[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
 
 /** Appends a sample when the value exists; the summary omits figures the kubelet has not yet measured. */
 function push(out: Sample[], name: string, value: number | undefined, labels: Record<string, string>, unit?: string, type?: 'counter'): void {
@@ -37,7 +27,7 @@ function push(out: Sample[], name: string, value: number | undefined, labels: Re
 
 /** Samples for the chosen metrics; throws a SourceError when the document is not a summary. */
 export function summaryToSamples(doc: unknown, metrics: K8sMetrics = DEFAULT_METRICS): Sample[] {
-  if (!isObj(doc) || !isObj(doc.node)) {
+  if (!isRecord(doc) || !isRecord(doc.node)) {
     throw new SourceError('not a kubelet stats summary: no "node" object');
   }
   const pods = doc.pods === undefined || doc.pods === null ? [] : doc.pods;
@@ -49,43 +39,43 @@ export function summaryToSamples(doc: unknown, metrics: K8sMetrics = DEFAULT_MET
   const node = doc.node;
   const nodeLabels: Record<string, string> = typeof node.nodeName === 'string' && node.nodeName ? { node: node.nodeName } : {};
   if (nodeSet.has('cpu')) {
-    push(out, 'node.cpu.usage_nanocores', num(node.cpu, 'usageNanoCores'), nodeLabels, 'nanocores');
-    push(out, 'node.cpu.usage_core_nanoseconds', num(node.cpu, 'usageCoreNanoSeconds'), nodeLabels, 'nanoseconds', 'counter');
+    push(out, 'node.cpu.usage_nanocores', numberAt(node.cpu, 'usageNanoCores'), nodeLabels, 'nanocores');
+    push(out, 'node.cpu.usage_core_nanoseconds', numberAt(node.cpu, 'usageCoreNanoSeconds'), nodeLabels, 'nanoseconds', 'counter');
   }
   if (nodeSet.has('memory')) {
-    push(out, 'node.memory.available_bytes', num(node.memory, 'availableBytes'), nodeLabels, 'bytes');
-    push(out, 'node.memory.usage_bytes', num(node.memory, 'usageBytes'), nodeLabels, 'bytes');
-    push(out, 'node.memory.working_set_bytes', num(node.memory, 'workingSetBytes'), nodeLabels, 'bytes');
-    push(out, 'node.memory.rss_bytes', num(node.memory, 'rssBytes'), nodeLabels, 'bytes');
+    push(out, 'node.memory.available_bytes', numberAt(node.memory, 'availableBytes'), nodeLabels, 'bytes');
+    push(out, 'node.memory.usage_bytes', numberAt(node.memory, 'usageBytes'), nodeLabels, 'bytes');
+    push(out, 'node.memory.working_set_bytes', numberAt(node.memory, 'workingSetBytes'), nodeLabels, 'bytes');
+    push(out, 'node.memory.rss_bytes', numberAt(node.memory, 'rssBytes'), nodeLabels, 'bytes');
   }
   if (nodeSet.has('filesystem')) {
-    push(out, 'node.fs.available_bytes', num(node.fs, 'availableBytes'), nodeLabels, 'bytes');
-    push(out, 'node.fs.capacity_bytes', num(node.fs, 'capacityBytes'), nodeLabels, 'bytes');
-    push(out, 'node.fs.used_bytes', num(node.fs, 'usedBytes'), nodeLabels, 'bytes');
+    push(out, 'node.fs.available_bytes', numberAt(node.fs, 'availableBytes'), nodeLabels, 'bytes');
+    push(out, 'node.fs.capacity_bytes', numberAt(node.fs, 'capacityBytes'), nodeLabels, 'bytes');
+    push(out, 'node.fs.used_bytes', numberAt(node.fs, 'usedBytes'), nodeLabels, 'bytes');
   }
   if (nodeSet.has('inodes')) {
-    push(out, 'node.fs.inodes_free', num(node.fs, 'inodesFree'), nodeLabels);
-    push(out, 'node.fs.inodes', num(node.fs, 'inodes'), nodeLabels);
-    push(out, 'node.fs.inodes_used', num(node.fs, 'inodesUsed'), nodeLabels);
+    push(out, 'node.fs.inodes_free', numberAt(node.fs, 'inodesFree'), nodeLabels);
+    push(out, 'node.fs.inodes', numberAt(node.fs, 'inodes'), nodeLabels);
+    push(out, 'node.fs.inodes_used', numberAt(node.fs, 'inodesUsed'), nodeLabels);
   }
 
   let running = 0;
   for (const pod of pods) {
-    if (!isObj(pod) || !isObj(pod.podRef)) continue;
+    if (!isRecord(pod) || !isRecord(pod.podRef)) continue;
     const { name, namespace } = pod.podRef;
     if (typeof name !== 'string' || typeof namespace !== 'string') continue;
     running++;
     const labels = { namespace, pod: name };
-    if (podSet.has('cpu')) push(out, 'pod.cpu.usage_nanocores', num(pod.cpu, 'usageNanoCores'), labels, 'nanocores');
+    if (podSet.has('cpu')) push(out, 'pod.cpu.usage_nanocores', numberAt(pod.cpu, 'usageNanoCores'), labels, 'nanocores');
     if (podSet.has('memory')) {
-      push(out, 'pod.memory.working_set_bytes', num(pod.memory, 'workingSetBytes'), labels, 'bytes');
-      push(out, 'pod.memory.rss_bytes', num(pod.memory, 'rssBytes'), labels, 'bytes');
+      push(out, 'pod.memory.working_set_bytes', numberAt(pod.memory, 'workingSetBytes'), labels, 'bytes');
+      push(out, 'pod.memory.rss_bytes', numberAt(pod.memory, 'rssBytes'), labels, 'bytes');
     }
     if (podSet.has('network')) {
       // The top-level figures are the pod's default interface. Host-network pods have none (their
       // interface list is the host's), and summing that list would count host traffic per pod.
-      push(out, 'pod.network.rx_bytes', num(pod.network, 'rxBytes'), labels, 'bytes', 'counter');
-      push(out, 'pod.network.tx_bytes', num(pod.network, 'txBytes'), labels, 'bytes', 'counter');
+      push(out, 'pod.network.rx_bytes', numberAt(pod.network, 'rxBytes'), labels, 'bytes', 'counter');
+      push(out, 'pod.network.tx_bytes', numberAt(pod.network, 'txBytes'), labels, 'bytes', 'counter');
     }
   }
   out.push({ name: 'pods.running', value: running, labels: { ...nodeLabels } });

@@ -2,6 +2,7 @@
 // From microversion 2.40 the answers are paged by instance: a tenant may appear on several pages,
 // each page's totals covering only that page's instances, so totals are summed across pages.
 import { SourceError, type Sample } from '../source.js';
+import { finite } from '../lib/json.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -77,9 +78,6 @@ export function parsePage(doc: unknown, kind: 'show' | 'list'): UsagePage {
   return { usages, nextMarker };
 }
 
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
@@ -98,7 +96,7 @@ export class UsageCollector {
     const tenantId = str(usage.tenant_id);
     if (!tenantId) throw new SourceError('a tenant_usage without tenant_id');
     const t = this.tenant(tenantId);
-    for (const k of TOTALS) t.totals[k] += num(usage[k]) ?? 0;
+    for (const k of TOTALS) t.totals[k] += finite(usage[k]) ?? 0;
     const servers = usage.server_usages;
     if (servers === undefined || servers === null) return;
     if (!Array.isArray(servers)) throw new SourceError(`"server_usages" of tenant ${tenantId} is not a list`);
@@ -108,7 +106,7 @@ export class UsageCollector {
       if (!id) continue;
       const figures: Server['figures'] = {};
       for (const f of SERVER_FIGURES) {
-        const v = num(s[f]);
+        const v = finite(s[f]);
         if (v !== undefined) figures[f] = v;
       }
       t.servers.set(id, {

@@ -1,5 +1,6 @@
 // Parses `smartctl --json` output: the device list of `--scan` and the attributes of `-a`.
 import { SourceError } from '../source.js';
+import { finite, isRecord } from '../lib/json.js';
 
 export interface ScannedDevice {
   /** e.g. `/dev/sda` */
@@ -33,9 +34,6 @@ function parseJson(text: string, what: string): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** The devices of `smartctl --scan --json`. */
 export function parseScan(text: string): ScannedDevice[] {
@@ -74,9 +72,6 @@ export function ataRawValue(raw: unknown): number | undefined {
   return typeof raw['value'] === 'number' ? raw['value'] : undefined;
 }
 
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
 
 /** The attributes of one `smartctl --json -a` report: ATA table, NVMe health log, a few common fields. */
 export function parseSmartReport(text: string, what = 'smartctl'): SmartReport {
@@ -95,22 +90,22 @@ export function parseSmartReport(text: string, what = 'smartctl'): SmartReport {
     for (const [key, v] of Object.entries(nvme)) {
       if (Array.isArray(v)) {
         v.forEach((item, idx) => {
-          const n = num(item);
+          const n = finite(item);
           if (n !== undefined) attributes.push({ attribute: `${key}_${idx}`, value: n });
         });
       } else {
-        const n = num(v);
+        const n = finite(v);
         if (n !== undefined) attributes.push({ attribute: key, value: n });
       }
     }
   }
   // Neither table (SCSI/SAS): report what smartctl gives for every protocol.
   if (!isRecord(ata) && !isRecord(nvme)) {
-    const temp = isRecord(data['temperature']) ? num(data['temperature']['current']) : undefined;
+    const temp = isRecord(data['temperature']) ? finite(data['temperature']['current']) : undefined;
     if (temp !== undefined) attributes.push({ attribute: 'temperature', value: temp });
-    const hours = isRecord(data['power_on_time']) ? num(data['power_on_time']['hours']) : undefined;
+    const hours = isRecord(data['power_on_time']) ? finite(data['power_on_time']['hours']) : undefined;
     if (hours !== undefined) attributes.push({ attribute: 'power_on_hours', value: hours });
-    const defects = num(data['scsi_grown_defect_list']);
+    const defects = finite(data['scsi_grown_defect_list']);
     if (defects !== undefined) attributes.push({ attribute: 'scsi_grown_defect_list', value: defects });
   }
   if (isRecord(data['smart_status']) && typeof data['smart_status']['passed'] === 'boolean') {
