@@ -3,11 +3,13 @@
 // most until its deadline; the call itself cannot be cancelled, so it stays "outstanding" until
 // it settles and no second call with the same key is started meanwhile. Calls that outlive their
 // deadline count as hung; once `maxHung()` are hung no new guarded call starts, so hung calls
-// never take more than part of the pool (4 threads unless UV_THREADPOOL_SIZE says otherwise).
+// never take more than part of the pool. Callers asking for the same key while a call is running
+// (two sources statfs-ing one mount in the same tick) share its answer (4 threads unless UV_THREADPOOL_SIZE says otherwise).
 
 interface Outstanding {
   since: number;
   hung: boolean;
+  call: Promise<unknown>;
 }
 
 const outstanding = new Map<string, Outstanding>();
@@ -42,27 +44,35 @@ export class GuardError extends Error {
  */
 export function guarded<T>(key: string, fn: () => Promise<T>, deadline: Promise<void>): Promise<T> {
   const prev = outstanding.get(key);
-  if (prev) {
-    const secs = ((Date.now() - prev.since) / 1000).toFixed(0);
-    return Promise.reject(new GuardError(`${key}: an earlier call has not returned for ${secs} s; skipped`, 'busy'));
-  }
-  if (hungCount >= maxHung()) {
-    return Promise.reject(new GuardError(`${key}: ${hungCount} calls are hanging; not starting another`, 'saturated'));
-  }
-  const entry: Outstanding = { since: Date.now(), hung: false };
-  outstanding.set(key, entry);
+  let entry: Outstanding;
   let call: Promise<T>;
-  try {
-    call = fn();
-  } catch (err) {
-    outstanding.delete(key);
-    return Promise.reject(err);
+  if (prev) {
+    // A call already past someone's deadline: do not wait for it again.
+    if (prev.hung) {
+      const secs = ((Date.now() - prev.since) / 1000).toFixed(0);
+      return Promise.reject(new GuardError(`${key}: an earlier call has not returned for ${secs} s; skipped`, 'busy'));
+    }
+    // Another source asked for the same thing this moment: share its answer.
+    entry = prev;
+    call = prev.call as Promise<T>;
+  } else {
+    if (hungCount >= maxHung()) {
+      return Promise.reject(new GuardError(`${key}: ${hungCount} calls are hanging; not starting another`, 'saturated'));
+    }
+    try {
+      call = fn();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const started: Outstanding = { since: Date.now(), hung: false, call };
+    entry = started;
+    outstanding.set(key, started);
+    const settle = (): void => {
+      outstanding.delete(key);
+      if (started.hung) hungCount--;
+    };
+    call.then(settle, settle);
   }
-  const settle = (): void => {
-    outstanding.delete(key);
-    if (entry.hung) hungCount--;
-  };
-  call.then(settle, settle);
   return new Promise<T>((resolve, reject) => {
     let done = false;
     call.then(

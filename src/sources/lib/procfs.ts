@@ -12,11 +12,20 @@ export const SECTOR_BYTES = 512;
 let buf = Buffer.allocUnsafe(64 * 1024);
 
 /**
+ * A /proc path, moved under $HOST_PROC when that is set (as gopsutil does): for a container that
+ * mounts the host's /proc elsewhere, and for tests that feed the parsers odd files.
+ */
+export function procPath(path: string): string {
+  const root = process.env.HOST_PROC;
+  return root && path.startsWith('/proc') ? root + path.slice(5) : path;
+}
+
+/**
  * Reads a whole procfs file as latin1 text (procfs reports size 0, so read until EOF).
  * Throws the fs error (ENOENT for a vanished pid, ...).
  */
 export function readProc(path: string): string {
-  const fd = openSync(path, 'r');
+  const fd = openSync(procPath(path), 'r');
   try {
     let len = 0;
     for (;;) {
@@ -38,7 +47,7 @@ export function readProc(path: string): string {
 /** The numeric entries of /proc (the pids). */
 export function listPids(procDir = '/proc'): number[] {
   const out: number[] = [];
-  for (const name of readdirSync(procDir)) {
+  for (const name of readdirSync(procPath(procDir))) {
     const c = name.charCodeAt(0);
     if (c >= 48 && c <= 57) out.push(Number(name));
   }

@@ -1,13 +1,13 @@
 // Process: CPU load and memory of the processes whose command line matches a regex, and how many
-// match. Command lines are cached per process (pid + start time), so a tick reads only the stat
-// file of the matching processes plus the command line of new ones; a command line read while
-// the process was young is read again (it may exec or retitle itself right after starting), and
-// every cached process is re-checked once per 30 ticks.
-import { readFile } from 'node:fs/promises';
+// match. Command lines are cached per process (pid + start time + comm), so a tick reads only the
+// stat file of the matching processes plus the command line of new ones; a command line read in
+// the first seconds of a process is read once more when it has settled (it may exec or retitle
+// itself right after starting), and every cached process is re-checked once per 30 ticks.
+import { close, open, read } from 'node:fs';
 import { uptime } from 'node:os';
 import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
-import { CLOCK_TICKS, listPids, pageSize, parseCmdline, parsePidStat, readError, readProc, type PidStat } from '../lib/procfs.js';
+import { CLOCK_TICKS, listPids, pageSize, parseCmdline, parsePidStat, procPath, readError, readProc, type PidStat } from '../lib/procfs.js';
 import { deadlineAfter, guarded } from '../lib/guard.js';
 import { monotonicMs } from '../lib/rate.js';
 import { backendSchema, siProcesses, useProcfs, type HostBackend } from '../lib/sysinfo.js';
@@ -24,8 +24,10 @@ interface Entry {
   comm: string;
   cmdline?: string;
   matches: boolean;
-  /** Read the command line again on the next probe. */
+  /** Read the command line on the next probe. */
   reread: boolean;
+  /** Uptime (s) after which the command line is read once more; set when it was read young. */
+  settleAt?: number;
   /** CPU ticks and monotonic ms at the last probe that saw this process match. */
   lastTicks?: number;
   lastAt?: number;
@@ -78,12 +80,17 @@ export class ProcessSource extends Source<ProcessConfig> {
       throw new SourceError(readError('/proc', err));
     }
     const probeNo = this.probes++;
+    const up = uptime();
     const stats = new Map<number, PidStat>();
     const toRead: number[] = [];
     const alive = new Set<number>();
     for (const pid of pids) {
       alive.add(pid);
       let e = this.cache.get(pid);
+      if (e && e.settleAt !== undefined && up >= e.settleAt) {
+        e.settleAt = undefined;
+        e.reread = true;
+      }
       const check = !e || e.matches || e.reread || (pid + probeNo) % RECHECK_EVERY === 0;
       if (!check) continue;
       let st: PidStat;
@@ -103,7 +110,7 @@ export class ProcessSource extends Source<ProcessConfig> {
     }
     for (const pid of this.cache.keys()) if (!alive.has(pid)) this.cache.delete(pid);
 
-    if (toRead.length > 0) await this.readCmdlines(toRead, stats, re, ctx);
+    if (toRead.length > 0) await this.readCmdlines(toRead, stats, re, up, ctx);
 
     const now = monotonicMs();
     const memory = this.config.memory ?? true;
@@ -134,13 +141,12 @@ export class ProcessSource extends Source<ProcessConfig> {
   }
 
   /** Reads command lines off the event loop: a process whose memory map is locked can block the read. */
-  private async readCmdlines(pids: number[], stats: Map<number, PidStat>, re: RegExp, ctx: ProbeContext): Promise<void> {
+  private async readCmdlines(pids: number[], stats: Map<number, PidStat>, re: RegExp, up: number, ctx: ProbeContext): Promise<void> {
     const { deadline, clear } = deadlineAfter(ctx.timeoutMs / 2, ctx.signal);
     try {
       const texts = await Promise.allSettled(
-        pids.map((pid) => guarded(`cmdline(${pid})`, () => readFile(`/proc/${pid}/cmdline`, 'latin1'), deadline)),
+        pids.map((pid) => guarded(`cmdline(${pid})`, () => readSmall(procPath(`/proc/${pid}/cmdline`)), deadline)),
       );
-      const up = uptime();
       pids.forEach((pid, i) => {
         const r = texts[i]!;
         const e = this.cache.get(pid);
@@ -156,8 +162,9 @@ export class ProcessSource extends Source<ProcessConfig> {
         e.cmdline = parseCmdline(r.value);
         e.matches = re.test(e.cmdline);
         if (e.matches !== prevMatch) e.lastTicks = e.lastAt = undefined;
-        const age = up - stats.get(pid)!.startTicks / CLOCK_TICKS;
-        e.reread = age < SETTLE_SECONDS;
+        e.reread = false;
+        const started = stats.get(pid)!.startTicks / CLOCK_TICKS;
+        if (up - started < SETTLE_SECONDS) e.settleAt = started + SETTLE_SECONDS;
       });
     } finally {
       clear();
@@ -187,4 +194,31 @@ export class ProcessSource extends Source<ProcessConfig> {
     out.push({ name: 'process_count', value: matches, labels: { pidx: 'all' } });
     return out;
   }
+}
+
+/** Reads a whole small file with the plain callback API (cheaper than fs/promises' FileHandle). */
+function readSmall(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    open(path, 'r', (err, fd) => {
+      if (err) return reject(err);
+      const chunks: Buffer[] = [];
+      const next = (): void => {
+        const buf = Buffer.allocUnsafe(4096);
+        read(fd, buf, 0, buf.length, null, (rerr, n) => {
+          if (rerr || n === 0) {
+            close(fd, () => {});
+            if (rerr) reject(rerr);
+            else resolve(Buffer.concat(chunks).toString('latin1'));
+            return;
+          }
+          chunks.push(n === buf.length ? buf : buf.subarray(0, n));
+          // procfs fills the buffer while it has data: a short read is the end (saves a call).
+          if (n === buf.length) return next();
+          close(fd, () => {});
+          resolve(Buffer.concat(chunks).toString('latin1'));
+        });
+      };
+      next();
+    });
+  });
 }
