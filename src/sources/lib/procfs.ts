@@ -170,6 +170,8 @@ export function parseNetDev(text: string): NetCounters[] {
     if (!c.name || ![c.rxBytes, c.rxPackets, c.txBytes, c.txPackets].every(Number.isFinite)) continue;
     out.push(c);
   }
+  // Every network namespace has lo: no interface at all means the file is not what it should be.
+  if (out.length === 0) throw new Error(`no interfaces in /proc/net/dev: ${excerpt(text)}`);
   return out;
 }
 
@@ -206,6 +208,8 @@ export function parseDiskstats(text: string): DiskCounters[] {
     if (![d.major, d.minor, d.reads, d.readBytes, d.writes, d.writeBytes, d.ioMs].every(Number.isFinite)) continue;
     out.push(d);
   }
+  // A container may have no block devices (empty file), but text without one device line is garbage.
+  if (out.length === 0 && text.trim() !== '') throw new Error(`unexpected /proc/diskstats content: ${excerpt(text)}`);
   return out;
 }
 

@@ -171,9 +171,10 @@ describe('parseNetDev', () => {
     expect(n[3]).toMatchObject({ name: 'eth0:1', rxBytes: 100, txPackets: 4 });
     expect(n[4]).toEqual({ name: 'enp0s31f6', rxBytes: 98765432109, rxPackets: 87654321, txBytes: 12345678901, txPackets: 7654321 });
   });
-  it('skips garbage and truncated lines', () => {
-    expect(parseNetDev(GARBAGE)).toEqual([]);
+  it('skips truncated lines and rejects content without any interface', () => {
     expect(parseNetDev(NETDEV.slice(0, NETDEV.indexOf('eth0.100') + 20))).toHaveLength(2);
+    expect(() => parseNetDev(GARBAGE)).toThrow(/^no interfaces in \/proc\/net\/dev: /);
+    expect(() => parseNetDev(NETDEV.slice(0, 200))).toThrow(/no interfaces/);
   });
 });
 
@@ -197,9 +198,11 @@ describe('parseDiskstats', () => {
     expect(d[7]).toEqual({ major: 8, minor: 0, name: 'sda', reads: 9461, readBytes: 674162 * 512, writes: 3301, writeBytes: 84552 * 512, ioMs: 18796 });
     expect(d[1]!.reads + d[1]!.writes).toBe(0);
   });
-  it('skips garbage and short lines', () => {
-    expect(parseDiskstats(GARBAGE)).toEqual([]);
-    expect(parseDiskstats('   8       0 sda 9461 2337 674162\n')).toEqual([]);
+  it('skips short lines, rejects garbage, accepts an empty file', () => {
+    expect(parseDiskstats(DISKSTATS + '   8       0 sdz 9461 2337 674162\n')).toHaveLength(8);
+    expect(() => parseDiskstats(GARBAGE)).toThrow(/^unexpected \/proc\/diskstats content: /);
+    expect(() => parseDiskstats('   8       0 sda 9461 2337 674162\n')).toThrow(/unexpected/);
+    expect(parseDiskstats('')).toEqual([]);
   });
 });
 
