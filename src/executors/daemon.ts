@@ -89,7 +89,8 @@ export class Daemon {
     };
     for (const w of this.writers) {
       try {
-        await w.start({ ...ctx, log: this.log.child(`writer ${w.id}`) });
+        // Writers name themselves in their messages (they know their target too), so no prefix here.
+        await w.start(ctx);
       } catch (err) {
         await this.stopWriters();
         const msg = errorMessage(err);
