@@ -3,9 +3,8 @@
 import type { AnyWriterClass } from './writer.js';
 
 export const writerRegistry: Record<string, () => Promise<AnyWriterClass>> = {
-  DryRun: () => import('./dryrun/index.js').then((m) => m.DryRunWriter),
+  Prometheus: () => import('./prometheus/index.js').then((m) => m.PrometheusWriter),
   Graphite: () => import('./graphite/index.js').then((m) => m.GraphiteWriter),
   File: () => import('./file/index.js').then((m) => m.FileWriter),
-  Prometheus: () => import('./prometheus/index.js').then((m) => m.PrometheusWriter),
-  // registry: one line per writer, alphabetical, above this comment
+  DryRun: () => import('./dryrun/index.js').then((m) => m.DryRunWriter),
 };
