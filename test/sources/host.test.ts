@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostSource, type HostConfig } from '../../src/sources/host/index.js';
+import { forgetMounts } from '../../src/sources/lib/procfs.js';
 import { SourceError, type Sample } from '../../src/sources/source.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
@@ -76,6 +77,7 @@ describe('Host on this machine', () => {
     // The root filesystem a second time (its own root) and a bind mount of a subdirectory.
     execFileSync('mount', ['--bind', '/', a]);
     execFileSync('mount', ['--bind', tmp.dir, b]);
+    forgetMounts(); // the mount table is otherwise re-read every 10 s
     try {
       const out = await probeOnce(make({ metrics: ['fs'] }));
       const dev = rootDevice();

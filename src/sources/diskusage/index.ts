@@ -1,10 +1,11 @@
 // DiskUsage: size, used and free bytes and inodes of mounted filesystems, by statfs. Each statfs
-// is bounded by half the source timeout and never runs twice at once for a path, so a dead
+// is bounded by half the source timeout (5 s at most) and never runs twice at once for a path, so a dead
 // network mount shows up as a warning instead of a stuck tick.
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
 import { readError, readLocalMounts, sanitiseDiskName } from '../lib/procfs.js';
 import { fsUsage, type FsUsage } from '../lib/fsusage.js';
+import { waitBudget } from '../lib/guard.js';
 import { backendSchema, siFsUsage, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
 export interface DiskUsageConfig extends SourceConfig {
@@ -56,7 +57,7 @@ export class DiskUsageSource extends Source<DiskUsageConfig> {
         throw new SourceError(readError('/proc/self/mountinfo', err));
       }
     }
-    const res = await fsUsage(paths, ctx.timeoutMs / 2, ctx.signal);
+    const res = await fsUsage(paths, waitBudget(ctx.timeoutMs));
     const errs = res.errors.map((e) => e.message).join('; ');
     if (res.errors.length > 0 && res.usage.length === 0) {
       throw new SourceError(res.errors.length > 1 ? `${res.errors[0]!.message} (and ${res.errors.length - 1} more)` : res.errors[0]!.message);

@@ -15,6 +15,7 @@ import {
   type NetCounters,
 } from '../lib/procfs.js';
 import { fsUsage } from '../lib/fsusage.js';
+import { waitBudget } from '../lib/guard.js';
 import {
   backendSchema,
   osCpuTimes,
@@ -112,8 +113,7 @@ export class HostSource extends Source<HostConfig> {
     const mounts = readLocalMounts();
     const res = await fsUsage(
       mounts.map((mt) => mt.mountPoint),
-      ctx.timeoutMs / 2,
-      ctx.signal,
+      waitBudget(ctx.timeoutMs),
     );
     const byPath = new Map(res.usage.map((u) => [u.path, u]));
     for (const mt of mounts) {

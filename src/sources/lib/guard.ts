@@ -96,7 +96,10 @@ export function guarded<T>(key: string, fn: () => Promise<T>, deadline: Promise<
   });
 }
 
-/** A promise that resolves after `ms` or when `signal` aborts, and a function to release its timer. */
+/**
+ * A promise that resolves after `ms` or when `signal` aborts, and a function to release its timer.
+ * (An abort listener costs more than the timer on every tick; callers that keep `ms` short pass none.)
+ */
 export function deadlineAfter(ms: number, signal?: AbortSignal): { deadline: Promise<void>; clear: () => void } {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -115,4 +118,9 @@ export function deadlineAfter(ms: number, signal?: AbortSignal): { deadline: Pro
       if (signal && onAbort) signal.removeEventListener('abort', onAbort);
     },
   };
+}
+
+/** How long a probe waits for guarded calls: half its timeout (the rest is left for the probe), at most 5 s. */
+export function waitBudget(timeoutMs: number): number {
+  return Math.min(timeoutMs / 2, 5000);
 }

@@ -314,19 +314,44 @@ export function localMounts(mounts: readonly MountInfo[]): MountInfo[] {
   return [...byDev.values()];
 }
 
+/** How long a read of the mount table is reused. */
+export const MOUNTS_MAX_AGE_MS = 10_000;
 let lastMountinfo = '';
 let lastLocal: MountInfo[] = [];
+let lastMountsAt = -Infinity;
+let lastMountsRoot: string | undefined;
 /**
- * localMounts of /proc/self/mountinfo; the mount table rarely changes, so the parsed list is
- * reused while the file's text is the same (a string compare is far cheaper than parsing).
+ * localMounts of /proc/self/mountinfo. The kernel takes ~0.1 ms to generate that file and the
+ * mount table rarely changes, so it is read again only after MOUNTS_MAX_AGE_MS (a new or removed
+ * mount shows up within 10 s), and parsed again only when its text changed.
  */
-export function readLocalMounts(): MountInfo[] {
+export function readLocalMounts(nowMs = performance.now()): MountInfo[] {
+  const root = process.env.HOST_PROC;
+  if (nowMs - lastMountsAt < MOUNTS_MAX_AGE_MS && root === lastMountsRoot) return lastLocal;
   const text = readProc('/proc/self/mountinfo');
   if (text !== lastMountinfo) {
     lastLocal = localMounts(parseMountinfo(text));
     lastMountinfo = text;
   }
+  lastMountsAt = nowMs;
+  lastMountsRoot = root;
   return lastLocal;
+}
+
+/** Forgets the cached mount table (tests that change it). */
+export function forgetMounts(): void {
+  lastMountsAt = -Infinity;
+}
+
+/** The last pid the kernel handed out (5th field of /proc/loadavg), or undefined. */
+export function lastPid(): number | undefined {
+  try {
+    const text = readProc('/proc/loadavg');
+    const v = Number(text.slice(text.lastIndexOf(' ') + 1));
+    return Number.isInteger(v) && v > 0 ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** pollect's label for a mount path: `/` -> `_`, `/home` -> `_home`, `C:\` -> `C`. */

@@ -7,8 +7,8 @@ import { close, open, read } from 'node:fs';
 import { uptime } from 'node:os';
 import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
-import { CLOCK_TICKS, listPids, pageSize, parseCmdline, parsePidStat, procPath, readError, readProc, type PidStat } from '../lib/procfs.js';
-import { deadlineAfter, guarded } from '../lib/guard.js';
+import { CLOCK_TICKS, lastPid, listPids, pageSize, parseCmdline, parsePidStat, procPath, readError, readProc, type PidStat } from '../lib/procfs.js';
+import { deadlineAfter, guarded, waitBudget } from '../lib/guard.js';
 import { monotonicMs } from '../lib/rate.js';
 import { backendSchema, siProcesses, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
@@ -55,6 +55,9 @@ export class ProcessSource extends Source<ProcessConfig> {
   private regex: RegExp | undefined;
   private readonly cache = new Map<number, Entry>();
   private probes = 0;
+  /** The pid list of the last listing of /proc, and the kernel's last pid then. */
+  private pids: number[] = [];
+  private lastPid: number | undefined;
 
   override init(_ctx: InitContext): void {
     this.compile();
@@ -73,19 +76,33 @@ export class ProcessSource extends Source<ProcessConfig> {
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     const re = this.compile();
     if (!this.procfs) return this.fallback(re);
-    let pids: number[];
-    try {
-      pids = listPids().sort((a, b) => a - b);
-    } catch (err) {
-      throw new SourceError(readError('/proc', err));
-    }
     const probeNo = this.probes++;
+    // Listing /proc costs the kernel a walk of every task; when no pid has been handed out since
+    // the last probe, no process can have started, so the last list (minus exits) still holds.
+    const last = lastPid();
+    const relist = last === undefined || last !== this.lastPid || probeNo % RECHECK_EVERY === 0;
+    let pids = this.pids;
+    if (relist) {
+      try {
+        pids = listPids();
+      } catch (err) {
+        throw new SourceError(readError('/proc', err));
+      }
+      // /proc lists pids in ascending order; sort only if it ever does not.
+      for (let i = 1; i < pids.length; i++) {
+        if (pids[i]! < pids[i - 1]!) {
+          pids.sort((a, b) => a - b);
+          break;
+        }
+      }
+      this.pids = pids;
+      this.lastPid = last;
+    }
     const up = uptime();
     const stats = new Map<number, PidStat>();
     const toRead: number[] = [];
-    const alive = new Set<number>();
+    let gone = false;
     for (const pid of pids) {
-      alive.add(pid);
       let e = this.cache.get(pid);
       if (e && e.settleAt !== undefined && up >= e.settleAt) {
         e.settleAt = undefined;
@@ -99,6 +116,7 @@ export class ProcessSource extends Source<ProcessConfig> {
       } catch {
         // Gone between readdir and open, or unreadable: not a match this time.
         this.cache.delete(pid);
+        gone = true;
         continue;
       }
       stats.set(pid, st);
@@ -108,7 +126,11 @@ export class ProcessSource extends Source<ProcessConfig> {
       }
       if (e.reread) toRead.push(pid);
     }
-    for (const pid of this.cache.keys()) if (!alive.has(pid)) this.cache.delete(pid);
+    if (gone) this.pids = pids = pids.filter((pid) => this.cache.has(pid));
+    if (relist && this.cache.size > pids.length) {
+      const alive = new Set(pids);
+      for (const pid of this.cache.keys()) if (!alive.has(pid)) this.cache.delete(pid);
+    }
 
     if (toRead.length > 0) await this.readCmdlines(toRead, stats, re, up, ctx);
 
@@ -142,7 +164,7 @@ export class ProcessSource extends Source<ProcessConfig> {
 
   /** Reads command lines off the event loop: a process whose memory map is locked can block the read. */
   private async readCmdlines(pids: number[], stats: Map<number, PidStat>, re: RegExp, up: number, ctx: ProbeContext): Promise<void> {
-    const { deadline, clear } = deadlineAfter(ctx.timeoutMs / 2, ctx.signal);
+    const { deadline, clear } = deadlineAfter(waitBudget(ctx.timeoutMs));
     try {
       const texts = await Promise.allSettled(
         pids.map((pid) => guarded(`cmdline(${pid})`, () => readSmall(procPath(`/proc/${pid}/cmdline`)), deadline)),
