@@ -95,7 +95,7 @@ export class HostSource extends Source<HostConfig> {
     }
     if (total <= 0) return;
     const idle = all.times.idle - prev.idle + (all.times.iowait - prev.iowait);
-    out.push({ name: 'cpu.percentage', value: ((total - idle) / total) * 100, unit: 'percent' });
+    out.push({ name: 'cpu.percentage', value: ((total - idle) / total) * 100 });
   }
 
   private async fs(out: Sample[], ctx: ProbeContext): Promise<void> {
@@ -143,8 +143,8 @@ export class HostSource extends Source<HostConfig> {
     for (const nic of list) {
       if (nic.name === 'lo') continue;
       const labels = { iface: nic.name };
-      out.push({ name: 'network.bytes.sent', value: nic.txBytes, labels, type: 'counter', unit: 'bytes' });
-      out.push({ name: 'network.bytes.recv', value: nic.rxBytes, labels, type: 'counter', unit: 'bytes' });
+      out.push({ name: 'network.bytes.sent', value: nic.txBytes, labels, type: 'counter' });
+      out.push({ name: 'network.bytes.recv', value: nic.rxBytes, labels, type: 'counter' });
     }
   }
 }

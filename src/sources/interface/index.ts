@@ -13,12 +13,13 @@ export interface InterfaceConfig extends SourceConfig {
   backend?: HostBackend;
 }
 
-// pollect's order and names: counter field, total name, rate name.
+// pollect's order and names: counter field, total name, rate name. No `unit` on these samples:
+// the names already say it, and a unit would be appended to them by the Prometheus writer.
 const FIELDS = [
-  ['txBytes', 'total_bytes_sent', 'sent_bytes_sec', 'bytes'],
-  ['txPackets', 'total_packets_sent', 'sent_packets_sec', 'packets'],
-  ['rxBytes', 'total_bytes_recv', 'recv_bytes_sec', 'bytes'],
-  ['rxPackets', 'total_packets_recv', 'recv_packets_sec', 'packets'],
+  ['txBytes', 'total_bytes_sent', 'sent_bytes_sec'],
+  ['txPackets', 'total_packets_sent', 'sent_packets_sec'],
+  ['rxBytes', 'total_bytes_recv', 'recv_bytes_sec'],
+  ['rxPackets', 'total_packets_recv', 'recv_packets_sec'],
 ] as const;
 
 const names = { type: 'array', items: { type: 'string' } } as const;
@@ -38,28 +39,40 @@ export class InterfaceSource extends Source<InterfaceConfig> {
   private readonly procfs = useProcfs(this.config.backend);
   private readonly rates = new RateTracker();
 
-  async probe(_ctx: ProbeContext): Promise<Sample[]> {
+  // Synchronous on Linux: no promise per tick for a read that cannot block.
+  probe(_ctx: ProbeContext): Sample[] | Promise<Sample[]> {
+    if (!this.procfs) {
+      return siNetCounters().then(
+        (list) => this.samples(list, monotonicMs()),
+        (err: unknown) => {
+          throw new SourceError(readError('network counters', err));
+        },
+      );
+    }
     let list: NetCounters[];
     try {
-      list = this.procfs ? parseNetDev(readProc('/proc/net/dev')) : await siNetCounters();
+      list = parseNetDev(readProc('/proc/net/dev'));
     } catch (err) {
-      throw new SourceError(readError(this.procfs ? '/proc/net/dev' : 'network counters', err));
+      throw new SourceError(readError('/proc/net/dev', err));
     }
-    const now = monotonicMs();
+    return this.samples(list, monotonicMs());
+  }
+
+  private samples(list: NetCounters[], now: number): Sample[] {
     const { include, exclude, includeTotal } = this.config;
     const out: Sample[] = [];
     const seen = new Set<string>();
     for (const nic of list) {
       if (!acceptName(nic.name, include, exclude)) continue;
       const labels = { interface: labelName(nic.name) };
-      for (const [field, total, rate, unit] of FIELDS) {
+      for (const [field, total, rate] of FIELDS) {
         const v = nic[field];
         if (!Number.isFinite(v)) continue;
-        if (includeTotal) out.push({ name: total, value: v, labels, type: 'counter', unit });
+        if (includeTotal) out.push({ name: total, value: v, labels, type: 'counter' });
         const key = `${nic.name}\0${field}`;
         seen.add(key);
         const r = this.rates.rate(key, v, now);
-        if (r !== undefined) out.push({ name: rate, value: r, labels, unit: `${unit}/s` });
+        if (r !== undefined) out.push({ name: rate, value: r, labels });
       }
     }
     this.rates.retain(seen);

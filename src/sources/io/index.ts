@@ -12,11 +12,12 @@ export interface IOConfig extends SourceConfig {
   backend?: HostBackend;
 }
 
+// No `unit` on the rates: the names already say it (a unit would be appended by the Prometheus writer).
 const FIELDS = [
-  ['reads', 'reads_sec', 'ops/s'],
-  ['writes', 'writes_sec', 'ops/s'],
-  ['readBytes', 'read_bytes_sec', 'bytes/s'],
-  ['writeBytes', 'write_bytes_sec', 'bytes/s'],
+  ['reads', 'reads_sec'],
+  ['writes', 'writes_sec'],
+  ['readBytes', 'read_bytes_sec'],
+  ['writeBytes', 'write_bytes_sec'],
 ] as const;
 
 const names = { type: 'array', items: { type: 'string' } } as const;
@@ -35,14 +36,26 @@ export class IOSource extends Source<IOConfig> {
   private readonly procfs = useProcfs(this.config.backend);
   private readonly rates = new RateTracker();
 
-  async probe(_ctx: ProbeContext): Promise<Sample[]> {
+  // Synchronous on Linux: no promise per tick for a read that cannot block.
+  probe(_ctx: ProbeContext): Sample[] | Promise<Sample[]> {
+    if (!this.procfs) {
+      return siDiskCounters().then(
+        (list) => this.samples(list, monotonicMs()),
+        (err: unknown) => {
+          throw new SourceError(readError('disk counters', err));
+        },
+      );
+    }
     let list: DiskCounters[];
     try {
-      list = this.procfs ? parseDiskstats(readProc('/proc/diskstats')) : await siDiskCounters();
+      list = parseDiskstats(readProc('/proc/diskstats'));
     } catch (err) {
-      throw new SourceError(readError(this.procfs ? '/proc/diskstats' : 'disk counters', err));
+      throw new SourceError(readError('/proc/diskstats', err));
     }
-    const now = monotonicMs();
+    return this.samples(list, monotonicMs());
+  }
+
+  private samples(list: DiskCounters[], now: number): Sample[] {
     const { include, exclude } = this.config;
     const listed = include !== undefined && include.length > 0;
     const out: Sample[] = [];
@@ -52,11 +65,11 @@ export class IOSource extends Source<IOConfig> {
       // Unused loop, ram and zram devices would only add zero series; a listed device always counts.
       if (!listed && d.reads === 0 && d.writes === 0) continue;
       const labels = { disk: labelName(d.name) };
-      for (const [field, name, unit] of FIELDS) {
+      for (const [field, name] of FIELDS) {
         const key = `${d.name}\0${field}`;
         seen.add(key);
         const r = Number.isFinite(d[field]) ? this.rates.rate(key, d[field], now) : undefined;
-        if (r !== undefined) out.push({ name, value: r, labels, unit });
+        if (r !== undefined) out.push({ name, value: r, labels });
       }
       if (d.ioMs !== undefined && Number.isFinite(d.ioMs)) {
         const key = `${d.name}\0ioMs`;

@@ -16,13 +16,21 @@ export class MemoryUsageSource extends Source<MemoryUsageConfig> {
 
   private readonly procfs = useProcfs(this.config.backend);
 
-  async probe(_ctx: ProbeContext): Promise<Sample[]> {
-    let m: MemSummary;
-    try {
-      m = this.procfs ? readMemSummary(readProc('/proc/meminfo')) : await siMemory();
-    } catch (err) {
-      throw new SourceError(readError(this.procfs ? '/proc/meminfo' : 'memory figures', err));
+  // Synchronous on Linux: no promise per tick for a read that cannot block.
+  probe(_ctx: ProbeContext): Sample[] | Promise<Sample[]> {
+    if (!this.procfs) {
+      return siMemory().then(samples, (err: unknown) => {
+        throw new SourceError(readError('memory figures', err));
+      });
     }
-    return TYPES.map((type) => ({ value: m[type], labels: { type }, unit: 'bytes' }));
+    try {
+      return samples(readMemSummary(readProc('/proc/meminfo')));
+    } catch (err) {
+      throw new SourceError(readError('/proc/meminfo', err));
+    }
   }
+}
+
+function samples(m: MemSummary): Sample[] {
+  return TYPES.map((type) => ({ value: m[type], labels: { type }, unit: 'bytes' }));
 }
