@@ -35,7 +35,8 @@ export class SourceRunner {
   private errorsTotal = 0;
   private skippedTotal = 0;
   private lastError: string | undefined;
-  private shutdownController = new AbortController();
+  /** The running probe's controller: aborted at its timeout or at shutdown. */
+  private controller: AbortController | undefined;
 
   constructor(opts: SourceRunnerOptions) {
     this.opts = opts;
@@ -74,8 +75,10 @@ export class SourceRunner {
   }
 
   private probeWithTimeout(): Promise<ProbeResult> {
+    // One plain controller per probe (AbortSignal.any tied to a long-lived signal grows per tick on Node 20).
     const controller = new AbortController();
-    const signal = AbortSignal.any([controller.signal, this.shutdownController.signal]);
+    this.controller = controller;
+    const signal = controller.signal;
     const work = (async () => {
       if (!this.initialized) {
         const ctx: InitContext = { log: this.opts.log.child(this.id), tickTime: this.opts.tickTime, configDir: this.opts.configDir };
@@ -143,7 +146,7 @@ export class SourceRunner {
     if (this.inFlight) {
       await Promise.race([this.inFlight.catch(() => {}), new Promise((r) => setTimeout(r, graceMs).unref())]);
     }
-    this.shutdownController.abort();
+    this.controller?.abort();
     try {
       await this.source.shutdown();
     } catch (err) {
