@@ -55,6 +55,7 @@ export class HostSource extends Source<HostConfig> {
   private readonly metrics = new Set<HostMetric>(this.config.metrics ?? ['cpu', 'fs', 'la', 'ram']);
   private prevCpu: CpuTimes['times'] | undefined;
   private lastFsErrors = '';
+  private lastErrors = '';
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     const out: Sample[] = [];
@@ -73,10 +74,11 @@ export class HostSource extends Source<HostConfig> {
     if (m.has('la')) await part('/proc/loadavg', () => this.la(out));
     if (m.has('ram')) await part('/proc/meminfo', () => this.ram(out));
     if (m.has('network')) await part('/proc/net/dev', () => this.network(out));
-    if (errors.length > 0) {
-      if (out.length === 0 && errors.length === m.size) throw new SourceError(errors.join('; '));
-      ctx.log.warn(errors.join('; '));
-    }
+    const msg = errors.join('; ');
+    if (errors.length > 0 && out.length === 0 && errors.length === m.size) throw new SourceError(msg);
+    // Warn when what fails changes, not on every tick.
+    if (msg && msg !== this.lastErrors) ctx.log.warn(msg);
+    this.lastErrors = msg;
     return out;
   }
 
