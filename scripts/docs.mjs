@@ -14,7 +14,8 @@ export function rooms(kind) {
 
 export function section(kind) {
   const seen = new Set();
-  const parts = [];
+  // An index line first: every type, linked to its section (GitHub's anchor of "### `Type`").
+  const parts = [rooms(kind).map(({ type }) => `[${type}](#${type.toLowerCase()})`).join(' · ')];
   for (const { room } of rooms(kind)) {
     if (seen.has(room)) continue;
     seen.add(room);
