@@ -87,7 +87,7 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([`${file}: the config must be an object with "executors"`]);
   }
-  problems.push(...validate(frameSchema(), data, []));
+  problems.push(...(await validate(frameSchema(), data, [], 'frame')));
   const raw = data as RawConfig;
   // Frame problems do not stop the per-source checks: the user gets every problem at once.
   if (!Array.isArray(raw.executors)) throw new ConfigError(problems);
@@ -105,8 +105,8 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
       const at = [...base, 'sources', j];
       if (!isObject(src) || typeof src.type !== 'string') continue;
       try {
-        const { cls, typeName } = await resolveSourceClass(src.type, configDir, pluginDirs);
-        const errs = validate(sourceParamsSchema(cls.schema), src, at);
+        const { cls, typeName, builtin } = await resolveSourceClass(src.type, configDir, pluginDirs);
+        const errs = await validate(sourceParamsSchema(cls.schema), src, at, builtin ? `source/${typeName}` : undefined);
         if (errs.length) problems.push(...errs);
         else sources.push({ config: src, cls, typeName, path: formatPath(at) });
       } catch (err) {
@@ -145,8 +145,8 @@ async function resolveWriters(
   for (const [w, at] of entries) {
     if (!isObject(w) || typeof w.type !== 'string') continue;
     try {
-      const { cls, typeName } = await resolveWriterClass(w.type, configDir, pluginDirs);
-      const errs = validate(writerParamsSchema(cls.schema), w, at);
+      const { cls, typeName, builtin } = await resolveWriterClass(w.type, configDir, pluginDirs);
+      const errs = await validate(writerParamsSchema(cls.schema), w, at, builtin ? `writer/${typeName}` : undefined);
       if (errs.length) problems.push(...errs);
       else out.push({ config: w, cls, typeName, path: formatPath(at) });
     } catch (err) {

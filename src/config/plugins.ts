@@ -13,6 +13,8 @@ export interface ResolvedClass<T> {
   cls: T;
   /** The type as it appears in metric names: `LoadAvg`, or `MyApp` for a MyAppSource plugin. */
   typeName: string;
+  /** From the built-in registry (its schema is precompiled). */
+  builtin: boolean;
 }
 
 const PLUGIN_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -79,7 +81,7 @@ async function resolveClass<T>(
   kind: string,
 ): Promise<ResolvedClass<T>> {
   const builtin = Object.hasOwn(registry, type) ? registry[type] : undefined;
-  if (builtin) return { cls: await builtin(), typeName: type };
+  if (builtin) return { cls: await builtin(), typeName: type, builtin: true };
 
   if (isPathType(type)) {
     const file = path.resolve(configDir, type);
@@ -88,7 +90,7 @@ async function resolveClass<T>(
     const mod = await loadModule(file);
     const picked = pickClass(mod, base, suffix, method);
     if (!picked) throw new PluginError(`${file} exports no ${kind} class (a class with a ${method}() method)`);
-    return { cls: picked.cls as T, typeName: stripSuffix(picked.name, suffix) };
+    return { cls: picked.cls as T, typeName: stripSuffix(picked.name, suffix), builtin: false };
   }
 
   for (const dir of pluginDirs) {
@@ -99,7 +101,7 @@ async function resolveClass<T>(
         const file = path.join(abs, stem + ext);
         if (!existsSync(file)) continue;
         const picked = pickClass(await loadModule(file), type, suffix, method);
-        if (picked) return { cls: picked.cls as T, typeName: type };
+        if (picked) return { cls: picked.cls as T, typeName: type, builtin: false };
       }
     }
   }
