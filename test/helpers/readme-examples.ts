@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JsonSchema } from '../../src/config/schema-types.js';
 import { sourceParamsSchema } from '../../src/config/schema.js';
-import { validate } from '../../src/config/validate.js';
+import { validate } from './validate.js';
 
 /** The ```json blocks of src/sources/<room>/README.md that are source configs (have a "type"), parsed. */
 export function readmeExamples(room: string): Record<string, unknown>[] {

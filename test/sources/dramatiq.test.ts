@@ -11,7 +11,7 @@ import { queueOfKey, scanPattern } from '../../src/sources/dramatiq/keys.js';
 import { SourceError, type Sample } from '../../src/sources/source.js';
 import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
-import { validate } from '../../src/config/validate.js';
+import { validate } from '../helpers/validate.js';
 
 const PASSWORD = 'S3cret-dramatiq-pw';
 

@@ -10,7 +10,7 @@ import { OSvSource } from '../../src/sources/osv/index.js';
 import { parseLong, parseThreads, parseTraceCounts } from '../../src/sources/osv/parse.js';
 import { SourceError } from '../../src/sources/source.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
-import { validate } from '../../src/config/validate.js';
+import { validate } from '../helpers/validate.js';
 
 const FIX = fixtureDir('osv');
 const fixture = (f: string): string => readFileSync(path.join(FIX, f), 'utf8');

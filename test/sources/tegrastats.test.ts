@@ -11,7 +11,7 @@ import { SourceError, type Sample } from '../../src/sources/source.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { EXPECTED, type LineExpect } from './tegrastats-expected.js';
-import { validate } from '../../src/config/validate.js';
+import { validate } from '../helpers/validate.js';
 
 const FIX = fixtureDir('tegrastats');
 const MB = 1024 * 1024;
