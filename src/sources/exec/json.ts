@@ -4,6 +4,7 @@
 // A whole output is one document; in long-running mode every line is one document (JSON Lines).
 import type { Sample } from '../source.js';
 import { ParseError, type LineParser } from './parser.js';
+import { locateJsonError } from '../../config/json-locate.js';
 
 export class JsonLineParser implements LineParser {
   line(text: string): Sample[] {
@@ -20,7 +21,7 @@ export function parseJsonOutput(text: string): Sample[] {
     doc = JSON.parse(text);
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0]!;
-    const at = errorOffset(text);
+    const at = locateJsonError(text)?.offset;
     const line = at === undefined ? undefined : text.slice(0, at).split('\n').length;
     throw new ParseError(`${line ? `line ${line}: ` : ''}invalid JSON: ${msg}`);
   }
@@ -104,74 +105,3 @@ function kindOf(v: unknown): string {
   return typeof v === 'string' ? `a string ("${v.length > 30 ? v.slice(0, 30) + '…' : v}")` : `a ${typeof v}`;
 }
 
-/**
- * Where a JSON text goes wrong (Node 20's JSON.parse does not always say): a small validating
- * scan, run only after JSON.parse has failed. Undefined when it finds nothing wrong.
- */
-export function errorOffset(text: string): number | undefined {
-  let i = 0;
-  const ws = (): void => {
-    while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++;
-  };
-  const fail = (): never => {
-    throw i;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
-    }
-    if (c === '"') return string();
-    const lit = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?)/.exec(text.slice(i, i + 400));
-    if (!lit) fail();
-    i += lit![0].length;
-  };
-  const string = (): void => {
-    i++;
-    while (i < text.length) {
-      const c = text[i]!;
-      if (c === '"') return void i++;
-      if (c === '\\') i += 2;
-      else if (c < ' ') fail();
-      else i++;
-    }
-    fail();
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail();
-    return undefined;
-  } catch (at) {
-    // Anything else (a stack overflow on absurd nesting): no position to offer.
-    return typeof at === 'number' ? Math.min(at, text.length) : undefined;
-  }
-}
