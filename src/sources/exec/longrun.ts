@@ -145,28 +145,21 @@ export class LongRunningCommand {
         const err = firstLine(stderrTail);
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         this.opts.onExit(`${file} ${how}${err ? `: ${err}` : ''}`, clean, delay);
-        this.restartTimer = setTimeout(() => {
-          this.restartTimer = undefined;
-          if (this.stopping) return;
-          this.spawnOnce().catch((e: Error) => {
-            // Could not start again (removed binary...): report and keep trying.
-            this.opts.onExit(e.message, false, this.backoffMs);
-            this.scheduleRetry();
-          });
-        }, delay);
+        this.restartAfter(delay);
       });
     });
   }
 
-  private scheduleRetry(): void {
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+  /** Starts the child again after `delay`; a failed start (removed binary...) is reported and retried with backoff. */
+  private restartAfter(delay: number): void {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.stopping) return;
       this.spawnOnce().catch((e: Error) => {
         this.opts.onExit(e.message, false, this.backoffMs);
-        this.scheduleRetry();
+        const next = this.backoffMs;
+        this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+        this.restartAfter(next);
       });
     }, delay);
   }
