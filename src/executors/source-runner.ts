@@ -1,7 +1,7 @@
 // One configured source inside an executor: probes it with a timeout, never twice at once,
 // and backs off while it fails (collectd's read-callback behaviour: the wait doubles each
 // failure up to a cap). Logs once when a source starts failing and once when it recovers.
-import type { InitContext, ProbeResult, Source, SourceConfig } from '../sources/source.js';
+import type { InitContext, ProbeContext, ProbeResult, Source, SourceConfig } from '../sources/source.js';
 import type { Point, SourceStatus } from '../writers/writer.js';
 import type { Logger } from '../log.js';
 import { errorMessage } from '../log.js';
@@ -35,8 +35,11 @@ export class SourceRunner {
   private errorsTotal = 0;
   private skippedTotal = 0;
   private lastError: string | undefined;
-  /** The running probe's controller: aborted at its timeout or at shutdown. */
-  private controller: AbortController | undefined;
+  /** The last probe's context: its signal is aborted at the probe's timeout or at shutdown. */
+  private context: RunContext | undefined;
+  private readonly log: Logger;
+  /** Metric names of this source's samples, built once (see toPoints). */
+  private readonly names = new Map<string, string>();
 
   constructor(opts: SourceRunnerOptions) {
     this.opts = opts;
@@ -44,6 +47,7 @@ export class SourceRunner {
     this.source = opts.source;
     this.prefix = sourcePrefix(opts.collection, opts.typeName, opts.source.config.name);
     this.timeoutMs = (opts.source.config.timeout ?? opts.tickTime) * 1000;
+    this.log = opts.log.child(opts.id);
   }
 
   /** Whether a probe is still running (for shutdown). */
@@ -62,10 +66,12 @@ export class SourceRunner {
       this.ticksToSkip--;
       return this.status('backoff', false, 0);
     }
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     try {
-      const samples = toSamples(await this.probeWithTimeout());
-      toPoints(samples, { prefix: this.prefix, staticLabels: this.source.config.labels, timestamp, source: this.id }, out);
+      const result = this.probeOnce();
+      // A synchronous probe (every Linux host source) costs no promise, timer or controller.
+      const samples = toSamples(isThenable(result) ? await result : result);
+      toPoints(samples, { prefix: this.prefix, staticLabels: this.source.config.labels, timestamp, source: this.id, names: this.names }, out);
       this.succeeded();
       return this.status('probed', true, seconds(started));
     } catch (err) {
@@ -74,29 +80,36 @@ export class SourceRunner {
     }
   }
 
-  private probeWithTimeout(): Promise<ProbeResult> {
-    // One plain controller per probe (AbortSignal.any tied to a long-lived signal grows per tick on Node 20).
-    const controller = new AbortController();
-    this.controller = controller;
-    const signal = controller.signal;
-    const work = (async () => {
-      if (!this.initialized) {
-        const ctx: InitContext = { log: this.opts.log.child(this.id), tickTime: this.opts.tickTime, configDir: this.opts.configDir };
-        await this.source.init(ctx);
-        this.initialized = true;
-      }
-      return this.source.probe({ signal, timeoutMs: this.timeoutMs, tickTime: this.opts.tickTime, log: this.opts.log.child(this.id) });
-    })();
+  /** Calls probe() (after init() the first time); an asynchronous answer is bounded by the timeout. */
+  private probeOnce(): ProbeResult | Promise<ProbeResult> {
+    const ctx = new RunContext(this.timeoutMs, this.opts.tickTime, this.log);
+    this.context = ctx;
+    if (!this.initialized) {
+      const init: InitContext = { log: this.log, tickTime: this.opts.tickTime, configDir: this.opts.configDir };
+      return this.withTimeout(
+        (async () => {
+          await this.source.init(init);
+          this.initialized = true;
+          return this.source.probe(ctx);
+        })(),
+        ctx,
+      );
+    }
+    const result = this.source.probe(ctx);
+    return isThenable(result) ? this.withTimeout(Promise.resolve(result), ctx) : result;
+  }
+
+  private withTimeout(work: Promise<ProbeResult>, ctx: RunContext): Promise<ProbeResult> {
     // The source stays "running" until its probe really ends, even after we stop waiting.
     const tracked = work.finally(() => {
       if (this.inFlight === tracked) this.inFlight = undefined;
     });
     this.inFlight = tracked;
-    tracked.catch(() => {}); // its failure is handled below or was abandoned at the timeout
+    tracked.catch(() => {}); // its failure is handled by tick() or was abandoned at the timeout
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        controller.abort();
+        ctx.abort();
         reject(new TimeoutError(`timed out after ${this.timeoutMs / 1000} s`));
       }, this.timeoutMs);
     });
@@ -146,7 +159,7 @@ export class SourceRunner {
     if (this.inFlight) {
       await Promise.race([this.inFlight.catch(() => {}), new Promise((r) => setTimeout(r, graceMs).unref())]);
     }
-    this.controller?.abort();
+    this.context?.abort();
     try {
       await this.source.shutdown();
     } catch (err) {
@@ -155,6 +168,39 @@ export class SourceRunner {
   }
 }
 
-function seconds(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e9;
+/**
+ * A probe's context. Its AbortController is made on first use of `signal`: most probes are
+ * synchronous reads that never look at it, and one controller per probe per tick adds up.
+ */
+class RunContext implements ProbeContext {
+  private controller: AbortController | undefined;
+  private aborted = false;
+
+  constructor(
+    readonly timeoutMs: number,
+    readonly tickTime: number,
+    readonly log: Logger,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.controller?.abort();
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<ProbeResult> {
+  return typeof v === 'object' && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+/** Seconds since a performance.now() reading (monotonic; no BigInt per probe as with hrtime.bigint). */
+function seconds(start: number): number {
+  return (performance.now() - start) / 1000;
 }

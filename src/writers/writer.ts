@@ -8,6 +8,7 @@ export interface Point {
   /** pollect's name: `<collection>.<Type>[.<name>][.<valueName>]`. */
   name: string;
   value: number;
+  /** Read-only: may be the very object the source returned, and reused on later ticks. */
   labels: Labels;
   type: MetricType;
   /** Milliseconds since the epoch. */

@@ -248,6 +248,53 @@ describe('names and labels', () => {
   });
 });
 
+describe('synchronous probes', () => {
+  it('runs every synchronous probe of a tick in one run of code, before any promise callback', async () => {
+    // The host sources share one reading of /proc/stat, /proc/meminfo ... per run (readProcShared).
+    const order: string[] = [];
+    class Sync extends Source<SourceConfig> {
+      probe(): number {
+        order.push(`probe ${this.config.name}`);
+        void Promise.resolve().then(() => order.push(`microtask after ${this.config.name}`));
+        return 1;
+      }
+    }
+    const runners = ['a', 'b', 'c'].map((name) => runner(new Sync({ type: 'Sync', name }), { typeName: 'Sync' }));
+    const w = new CaptureWriter();
+    const ex = new Executor({ collection: 'c', tickTime: 10, runners, writers: [w], log: logSink().log });
+    const batch = await ex.runTick(1000);
+    expect(order.slice(0, 3)).toEqual(['probe a', 'probe b', 'probe c']);
+    expect(batch.points.map((p) => p.name)).toEqual(['c.Sync.a', 'c.Sync.b', 'c.Sync.c']);
+    expect(batch.sources.every((s) => s.success)).toBe(true);
+  });
+
+  it('gives a synchronous probe a working signal on demand, and reports its synchronous throw as its failure', async () => {
+    let seen: AbortSignal | undefined;
+    class UsesSignal extends Source<SourceConfig> {
+      probe(ctx: ProbeContext): number {
+        seen = ctx.signal;
+        return 1;
+      }
+    }
+    class Throws extends Source<SourceConfig> {
+      probe(): number {
+        throw new SourceError('no such file');
+      }
+    }
+    const pts: import('../../src/writers/writer.js').Point[] = [];
+    const r = runner(new UsesSignal({ type: 'U' }), { typeName: 'U' });
+    expect((await r.tick(1, pts)).success).toBe(true);
+    expect(seen).toBeInstanceOf(AbortSignal);
+    expect(seen!.aborted).toBe(false);
+    const { lines, log } = logSink();
+    const status = await runner(new Throws({ type: 'T' }), { typeName: 'T', log }).tick(1, pts);
+    expect(status).toMatchObject({ success: false, error: 'no such file', errorsTotal: 1 });
+    expect(lines.filter((l) => l.includes('no such file'))).toHaveLength(1);
+    // The runner is not left "busy": the next tick probes again.
+    expect((await r.tick(2, pts)).state).toBe('probed');
+  });
+});
+
 describe('Batch', () => {
   it('carries per-source status with durations', async () => {
     const w = new CaptureWriter();
