@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { HostSource, type HostConfig } from '../../src/sources/host/index.js';
 import { forgetMounts } from '../../src/sources/lib/procfs.js';
 import { SourceError, type Sample } from '../../src/sources/source.js';
-import { probeOnce, valueOf } from '../helpers/probe.js';
+import { probeOnce, quietLog, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
 import { tempDir } from '../helpers/net.js';
 
@@ -99,6 +99,40 @@ describe('Host on this machine', () => {
     const d = df('/');
     expect(Math.abs(valueOf(out, 'fs.free', { device: rootDevice() }) - d.free)).toBeLessThan(64 * 1024 * 1024);
     expect(out.some((x) => x.labels?.iface === 'lo')).toBe(false);
+  });
+});
+
+describe('the host sources on Linux', () => {
+  it('answer synchronously once primed, so one tick reads each /proc file once and no pool thread wakes', async () => {
+    // The executor probes synchronous sources in one run of code; readProcShared relies on that.
+    const { sourceRegistry } = await import('../../src/sources/registry.js');
+    const configs = [
+      { type: 'LoadAvg' },
+      { type: 'MemoryUsage' },
+      { type: 'DiskUsage' },
+      { type: 'Process', procRegex: 'vitest' },
+      { type: 'Interface' },
+      { type: 'IO' },
+      { type: 'Host', metrics: ['cpu', 'fs', 'la', 'ram', 'network'] },
+      { type: 'Cpu' },
+    ];
+    const ctx = { signal: new AbortController().signal, timeoutMs: 1000, tickTime: 1, log: quietLog };
+    for (const cfg of configs) {
+      const Cls = await sourceRegistry[cfg.type]!();
+      const src = new Cls(cfg as never);
+      await src.init({ log: quietLog, tickTime: 1, configDir: '.' });
+      await src.probe(ctx);
+      await sleep(20);
+      let r = src.probe(ctx);
+      // Process reads the command lines of processes new since its last probe off the loop;
+      // other test files start processes all the time, so it gets a few tries.
+      for (let i = 0; cfg.type === 'Process' && r instanceof Promise && i < 10; i++) {
+        await r;
+        r = src.probe(ctx);
+      }
+      expect(r instanceof Promise, `${cfg.type} answered with a promise`).toBe(false);
+      expect(Array.isArray(r) && r.length > 0, cfg.type).toBe(true);
+    }
   });
 });
 

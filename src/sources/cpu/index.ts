@@ -2,7 +2,7 @@
 // from the jiffy counters of /proc/stat between two probes.
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
-import { CPU_MODES, parseStatCpu, readError, readProc, type CpuTimes } from '../lib/procfs.js';
+import { CPU_MODES, parseStatCpu, readError, readProcShared, type CpuTimes } from '../lib/procfs.js';
 import { backendSchema, osCpuTimes, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
 export interface CpuConfig extends SourceConfig {
@@ -14,14 +14,18 @@ export interface CpuConfig extends SourceConfig {
 /** Percent of time per mode between two readings of one cpu; undefined on a counter reset. */
 export function cpuPercents(prev: CpuTimes['times'], cur: CpuTimes['times']): Record<string, number> | undefined {
   let total = 0;
-  for (const m of CPU_MODES) {
+  for (let i = 0; i < CPU_MODES.length; i++) {
+    const m = CPU_MODES[i]!;
     const d = cur[m] - prev[m];
     if (d < 0) return undefined;
     total += d;
   }
   if (total <= 0) return undefined;
   const out: Record<string, number> = {};
-  for (const m of CPU_MODES) out[m] = ((cur[m] - prev[m]) / total) * 100;
+  for (let i = 0; i < CPU_MODES.length; i++) {
+    const m = CPU_MODES[i]!;
+    out[m] = ((cur[m] - prev[m]) / total) * 100;
+  }
   return out;
 }
 
@@ -37,26 +41,39 @@ export class CpuSource extends Source<CpuConfig> {
 
   private readonly procfs = useProcfs(this.config.backend);
   private prev = new Map<string, CpuTimes['times']>();
+  private readonly labels = new Map<string, { cpu: string; mode: string }[]>();
 
   probe(_ctx: ProbeContext): Sample[] {
     let list: CpuTimes[];
     try {
-      list = this.procfs ? parseStatCpu(readProc('/proc/stat')) : osCpuTimes();
+      list = this.procfs ? parseStatCpu(readProcShared('/proc/stat')) : osCpuTimes();
     } catch (err) {
       throw new SourceError(readError('/proc/stat', err));
     }
     const perCpu = this.config.perCpu ?? true;
     const out: Sample[] = [];
     const next = new Map<string, CpuTimes['times']>();
-    for (const c of list) {
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
       if (!perCpu && c.cpu !== 'all') continue;
       next.set(c.cpu, c.times);
       const before = this.prev.get(c.cpu);
       const pct = before && cpuPercents(before, c.times);
       if (!pct) continue;
-      for (const mode of CPU_MODES) out.push({ value: pct[mode]!, labels: { cpu: c.cpu, mode }, unit: 'percent' });
+      const labels = this.labelsOf(c.cpu);
+      for (let m = 0; m < CPU_MODES.length; m++) out.push({ value: pct[CPU_MODES[m]!]!, labels: labels[m], unit: 'percent' });
     }
     this.prev = next;
     return out;
+  }
+
+  /** The label sets of one cpu, one per mode, made once. */
+  private labelsOf(cpu: string): { cpu: string; mode: string }[] {
+    let labels = this.labels.get(cpu);
+    if (!labels) {
+      labels = CPU_MODES.map((mode) => ({ cpu, mode }));
+      this.labels.set(cpu, labels);
+    }
+    return labels;
   }
 }

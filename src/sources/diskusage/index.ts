@@ -1,10 +1,11 @@
-// DiskUsage: size, used and free bytes and inodes of mounted filesystems, by statfs. Each statfs
-// is bounded by half the source timeout (5 s at most) and never runs twice at once for a path, so a dead
-// network mount shows up as a warning instead of a stuck tick.
+// DiskUsage: size, used and free bytes and inodes of mounted filesystems, by statfs. Local kernel
+// filesystems are asked directly; any other statfs is bounded by half the source timeout (5 s at
+// most) and never runs twice at once for a path, so a dead network mount shows up as a warning
+// instead of a stuck tick.
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
-import { readError, readLocalMounts, sanitiseDiskName } from '../lib/procfs.js';
-import { fsUsage, type FsUsage } from '../lib/fsusage.js';
+import { readDirectStatfsPaths, readError, readLocalMounts, sanitiseDiskName } from '../lib/procfs.js';
+import { statPaths, type FsUsage, type FsUsageResult } from '../lib/fsusage.js';
 import { waitBudget } from '../lib/guard.js';
 import { backendSchema, siFsUsage, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
@@ -12,6 +13,30 @@ export interface DiskUsageConfig extends SourceConfig {
   /** Paths to report; default: every local data filesystem mounted. */
   disks?: string[];
   backend?: HostBackend;
+}
+
+const TYPES = [
+  ['total', 'total', 'bytes'],
+  ['used', 'used', 'bytes'],
+  ['free', 'free', 'bytes'],
+  ['inodes_total', 'inodesTotal', undefined],
+  ['inodes_free', 'inodesFree', undefined],
+] as const;
+
+type DiskLabels = { disk: string; type: string }[];
+
+function samplesOf(usage: readonly FsUsage[], labelsOf: (path: string) => DiskLabels): Sample[] {
+  const out: Sample[] = [];
+  for (let i = 0; i < usage.length; i++) {
+    const u = usage[i]!;
+    const labels = labelsOf(u.path);
+    for (let t = 0; t < TYPES.length; t++) {
+      const spec = TYPES[t]!;
+      const value = u[spec[1]];
+      if (value !== undefined && Number.isFinite(value)) out.push({ value, labels: labels[t], unit: spec[2] });
+    }
+  }
+  return out;
 }
 
 export class DiskUsageSource extends Source<DiskUsageConfig> {
@@ -30,34 +55,40 @@ export class DiskUsageSource extends Source<DiskUsageConfig> {
 
   private readonly procfs = useProcfs(this.config.backend);
   private lastErrors = '';
-
-  async probe(ctx: ProbeContext): Promise<Sample[]> {
-    const usage = this.procfs ? await this.readProcfs(ctx) : await this.readFallback();
-    const out: Sample[] = [];
-    for (const u of usage) {
-      const disk = sanitiseDiskName(u.path);
-      const add = (type: string, value: number | undefined, unit?: string): void => {
-        if (value !== undefined && Number.isFinite(value)) out.push({ value, labels: { disk, type }, unit });
-      };
-      add('total', u.total, 'bytes');
-      add('used', u.used, 'bytes');
-      add('free', u.free, 'bytes');
-      add('inodes_total', u.inodesTotal);
-      add('inodes_free', u.inodesFree);
+  private readonly labels = new Map<string, DiskLabels>();
+  /** The label objects of a path's five samples, made once (nothing downstream changes them). */
+  private readonly labelsOf = (path: string): DiskLabels => {
+    let labels = this.labels.get(path);
+    if (!labels) {
+      if (this.labels.size >= 4096) this.labels.clear();
+      const disk = sanitiseDiskName(path);
+      labels = TYPES.map(([type]) => ({ disk, type }));
+      this.labels.set(path, labels);
     }
-    return out;
+    return labels;
+  };
+
+  // Synchronous when every filesystem answers statfs from memory (see statPaths).
+  probe(ctx: ProbeContext): Sample[] | Promise<Sample[]> {
+    const labelsOf = this.labelsOf;
+    if (!this.procfs) return this.readFallback().then((usage) => samplesOf(usage, labelsOf));
+    const res = this.readProcfs(ctx);
+    return res instanceof Promise ? res.then((r) => samplesOf(this.checked(r, ctx), labelsOf)) : samplesOf(this.checked(res, ctx), labelsOf);
   }
 
-  private async readProcfs(ctx: ProbeContext): Promise<FsUsage[]> {
+  private readProcfs(ctx: ProbeContext): FsUsageResult | Promise<FsUsageResult> {
     let paths = this.config.disks;
-    if (!paths) {
-      try {
-        paths = readLocalMounts().map((m) => m.mountPoint);
-      } catch (err) {
-        throw new SourceError(readError('/proc/self/mountinfo', err));
-      }
+    let direct: ReadonlySet<string>;
+    try {
+      if (!paths) paths = readLocalMounts().map((m) => m.mountPoint);
+      direct = readDirectStatfsPaths();
+    } catch (err) {
+      throw new SourceError(readError('/proc/self/mountinfo', err));
     }
-    const res = await fsUsage(paths, waitBudget(ctx.timeoutMs));
+    return statPaths(paths, direct, waitBudget(ctx.timeoutMs));
+  }
+
+  private checked(res: FsUsageResult, ctx: ProbeContext): FsUsage[] {
     const errs = res.errors.map((e) => e.message).join('; ');
     if (res.errors.length > 0 && res.usage.length === 0) {
       throw new SourceError(res.errors.length > 1 ? `${res.errors[0]!.message} (and ${res.errors.length - 1} more)` : res.errors[0]!.message);

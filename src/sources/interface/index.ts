@@ -2,7 +2,7 @@
 // /proc/net/dev, and optionally the raw counters. Rates divide by the real elapsed time.
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
-import { acceptName, labelName, parseNetDev, readError, readProc, type NetCounters } from '../lib/procfs.js';
+import { acceptName, labelName, parseNetDev, readError, readProcShared, type NetCounters } from '../lib/procfs.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
 import { backendSchema, siNetCounters, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
@@ -24,6 +24,12 @@ const FIELDS = [
 
 const names = { type: 'array', items: { type: 'string' } } as const;
 
+interface DeviceKeys {
+  labels: { interface: string };
+  /** RateTracker keys, one per FIELDS entry. */
+  keys: string[];
+}
+
 export class InterfaceSource extends Source<InterfaceConfig> {
   static override description = 'Network interface traffic: bytes and packets per second sent and received';
   static override schema: JsonSchema = {
@@ -38,6 +44,7 @@ export class InterfaceSource extends Source<InterfaceConfig> {
 
   private readonly procfs = useProcfs(this.config.backend);
   private readonly rates = new RateTracker();
+  private readonly devices = new Map<string, DeviceKeys>();
 
   // Synchronous on Linux: no promise per tick for a read that cannot block.
   probe(_ctx: ProbeContext): Sample[] | Promise<Sample[]> {
@@ -51,7 +58,7 @@ export class InterfaceSource extends Source<InterfaceConfig> {
     }
     let list: NetCounters[];
     try {
-      list = parseNetDev(readProc('/proc/net/dev'));
+      list = parseNetDev(readProcShared('/proc/net/dev'));
     } catch (err) {
       throw new SourceError(readError('/proc/net/dev', err));
     }
@@ -61,21 +68,35 @@ export class InterfaceSource extends Source<InterfaceConfig> {
   private samples(list: NetCounters[], now: number): Sample[] {
     const { include, exclude, includeTotal } = this.config;
     const out: Sample[] = [];
-    const seen = new Set<string>();
-    for (const nic of list) {
+    for (let i = 0; i < list.length; i++) {
+      const nic = list[i]!;
       if (!acceptName(nic.name, include, exclude)) continue;
-      const labels = { interface: labelName(nic.name) };
-      for (const [field, total, rate] of FIELDS) {
-        const v = nic[field];
+      const dev = this.device(nic.name);
+      for (let f = 0; f < FIELDS.length; f++) {
+        // Indexing, not destructuring: destructuring runs the iterator protocol in unoptimised code.
+        const spec = FIELDS[f]!;
+        const total = spec[1];
+        const rate = spec[2];
+        const v = nic[spec[0]];
         if (!Number.isFinite(v)) continue;
-        if (includeTotal) out.push({ name: total, value: v, labels, type: 'counter' });
-        const key = `${nic.name}\0${field}`;
-        seen.add(key);
-        const r = this.rates.rate(key, v, now);
-        if (r !== undefined) out.push({ name: rate, value: r, labels });
+        if (includeTotal) out.push({ name: total, value: v, labels: dev.labels, type: 'counter' });
+        const r = this.rates.rate(dev.keys[f]!, v, now);
+        if (r !== undefined) out.push({ name: rate, value: r, labels: dev.labels });
       }
     }
-    this.rates.retain(seen);
+    this.rates.sweep();
     return out;
+  }
+
+  /** Rate keys and labels of an interface, made once: a tick then builds no strings for them. */
+  private device(name: string): DeviceKeys {
+    let dev = this.devices.get(name);
+    if (!dev) {
+      // Interfaces come and go (veth pairs of containers); the cache must not grow without bound.
+      if (this.devices.size >= 4096) this.devices.clear();
+      dev = { labels: { interface: labelName(name) }, keys: FIELDS.map(([field]) => `${name}\0${field}`) };
+      this.devices.set(name, dev);
+    }
+    return dev;
   }
 }

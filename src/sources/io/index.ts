@@ -2,7 +2,7 @@
 // busy percentage (time with I/O in flight) from /proc/diskstats.
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
-import { acceptName, labelName, parseDiskstats, readError, readProc, type DiskCounters } from '../lib/procfs.js';
+import { acceptName, labelName, parseDiskstats, readError, readProcShared, type DiskCounters } from '../lib/procfs.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
 import { backendSchema, siDiskCounters, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
@@ -22,6 +22,12 @@ const FIELDS = [
 
 const names = { type: 'array', items: { type: 'string' } } as const;
 
+interface DeviceKeys {
+  labels: { disk: string };
+  /** RateTracker keys: one per FIELDS entry, then the busy time. */
+  keys: string[];
+}
+
 export class IOSource extends Source<IOConfig> {
   static override description = 'Block device I/O: operations and bytes per second, busy percent';
   static override schema: JsonSchema = {
@@ -35,6 +41,7 @@ export class IOSource extends Source<IOConfig> {
 
   private readonly procfs = useProcfs(this.config.backend);
   private readonly rates = new RateTracker();
+  private readonly devices = new Map<string, DeviceKeys>();
 
   // Synchronous on Linux: no promise per tick for a read that cannot block.
   probe(_ctx: ProbeContext): Sample[] | Promise<Sample[]> {
@@ -48,7 +55,7 @@ export class IOSource extends Source<IOConfig> {
     }
     let list: DiskCounters[];
     try {
-      list = parseDiskstats(readProc('/proc/diskstats'));
+      list = parseDiskstats(readProcShared('/proc/diskstats'));
     } catch (err) {
       throw new SourceError(readError('/proc/diskstats', err));
     }
@@ -59,26 +66,38 @@ export class IOSource extends Source<IOConfig> {
     const { include, exclude } = this.config;
     const listed = include !== undefined && include.length > 0;
     const out: Sample[] = [];
-    const seen = new Set<string>();
-    for (const d of list) {
+    for (let i = 0; i < list.length; i++) {
+      const d = list[i]!;
       if (!acceptName(d.name, include, exclude)) continue;
       // Unused loop, ram and zram devices would only add zero series; a listed device always counts.
       if (!listed && d.reads === 0 && d.writes === 0) continue;
-      const labels = { disk: labelName(d.name) };
-      for (const [field, name] of FIELDS) {
-        const key = `${d.name}\0${field}`;
-        seen.add(key);
-        const r = Number.isFinite(d[field]) ? this.rates.rate(key, d[field], now) : undefined;
-        if (r !== undefined) out.push({ name, value: r, labels });
+      const dev = this.device(d.name);
+      for (let f = 0; f < FIELDS.length; f++) {
+        // Indexing, not destructuring: destructuring runs the iterator protocol in unoptimised code.
+        const spec = FIELDS[f]!;
+        const name = spec[1];
+        const v = d[spec[0]];
+        const r = Number.isFinite(v) ? this.rates.rate(dev.keys[f]!, v, now) : undefined;
+        if (r !== undefined) out.push({ name, value: r, labels: dev.labels });
       }
       if (d.ioMs !== undefined && Number.isFinite(d.ioMs)) {
-        const key = `${d.name}\0ioMs`;
-        seen.add(key);
-        const msPerSec = this.rates.rate(key, d.ioMs, now);
-        if (msPerSec !== undefined) out.push({ name: 'busy_percent', value: Math.min(100, msPerSec / 10), labels, unit: 'percent' });
+        const msPerSec = this.rates.rate(dev.keys[FIELDS.length]!, d.ioMs, now);
+        if (msPerSec !== undefined) out.push({ name: 'busy_percent', value: Math.min(100, msPerSec / 10), labels: dev.labels, unit: 'percent' });
       }
     }
-    this.rates.retain(seen);
+    this.rates.sweep();
     return out;
+  }
+
+  /** Rate keys and labels of a device, made once: a tick then builds no strings for them. */
+  private device(name: string): DeviceKeys {
+    let dev = this.devices.get(name);
+    if (!dev) {
+      // Devices come and go (loop, dm, USB disks); the cache must not grow without bound.
+      if (this.devices.size >= 4096) this.devices.clear();
+      dev = { labels: { disk: labelName(name) }, keys: [...FIELDS.map(([field]) => `${name}\0${field}`), `${name}\0ioMs`] };
+      this.devices.set(name, dev);
+    }
+    return dev;
   }
 }

@@ -1,6 +1,6 @@
 // Filesystem sizes by statfs, each call bounded by a deadline and at most one outstanding per
 // path (see guard.ts), so a dead network mount costs one pool thread, not a blocked tick.
-import { statfs as statfsCb } from 'node:fs';
+import { statfs as statfsCb, statfsSync } from 'node:fs';
 import { deadlineAfter, guarded } from './guard.js';
 
 export interface FsUsage {
@@ -71,6 +71,39 @@ export async function fsUsage(
   } finally {
     clear();
   }
+}
+
+/**
+ * fsUsage, but the paths in `direct` (mount points of filesystems that answer statfs from memory,
+ * see readDirectStatfsPaths) are asked synchronously: no pool thread, promise or timer for them.
+ * Answers synchronously when every path is direct. Results keep the order of `paths`.
+ */
+export function statPaths(
+  paths: readonly string[],
+  direct: ReadonlySet<string>,
+  deadlineMs: number,
+  signal?: AbortSignal,
+): FsUsageResult | Promise<FsUsageResult> {
+  const out: FsUsageResult = { usage: [], errors: [] };
+  const rest: string[] = [];
+  for (const path of paths) {
+    if (!direct.has(path)) {
+      rest.push(path);
+      continue;
+    }
+    try {
+      out.usage.push(usageOf(path, statfsSync(path)));
+    } catch (err) {
+      out.errors.push({ path, message: errorLine(err, path, deadlineMs) });
+    }
+  }
+  if (rest.length === 0) return out;
+  return fsUsage(rest, deadlineMs, signal).then((more) => {
+    if (out.usage.length === 0 && out.errors.length === 0) return more;
+    const order = new Map(paths.map((p, i) => [p, i]));
+    const byOrder = <T extends { path: string }>(a: T, b: T): number => order.get(a.path)! - order.get(b.path)!;
+    return { usage: [...out.usage, ...more.usage].sort(byOrder), errors: [...out.errors, ...more.errors].sort(byOrder) };
+  });
 }
 
 function errorLine(err: unknown, path: string, deadlineMs: number): string {

@@ -16,8 +16,45 @@ let buf = Buffer.allocUnsafe(64 * 1024);
  * mounts the host's /proc elsewhere, and for tests that feed the parsers odd files.
  */
 export function procPath(path: string): string {
-  const root = process.env.HOST_PROC;
+  const root = run().root;
   return root && path.startsWith('/proc') ? root + path.slice(5) : path;
+}
+
+/**
+ * What stays true until the current synchronous run of code ends. An executor probes all its
+ * synchronous sources in one run, so they share one reading of each system-wide file, and
+ * $HOST_PROC (a getenv call) is looked up once per run instead of once per file.
+ */
+interface Run {
+  root: string | undefined;
+  texts: Map<string, string>;
+}
+let current: Run | undefined;
+function run(): Run {
+  if (!current) {
+    current = { root: process.env.HOST_PROC, texts: new Map() };
+    queueMicrotask(endRun);
+  }
+  return current;
+}
+function endRun(): void {
+  current = undefined;
+}
+
+/** Reads a whole file from offset 0 into the shared buffer; latin1 text. */
+function readFd(fd: number): string {
+  let len = 0;
+  for (;;) {
+    if (len === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, len);
+      buf = bigger;
+    }
+    const n = readSync(fd, buf, len, buf.length - len, len);
+    if (n === 0) break;
+    len += n;
+  }
+  return buf.toString('latin1', 0, len);
 }
 
 /**
@@ -27,31 +64,61 @@ export function procPath(path: string): string {
 export function readProc(path: string): string {
   const fd = openSync(procPath(path), 'r');
   try {
-    let len = 0;
-    for (;;) {
-      if (len === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, len);
-        buf = bigger;
-      }
-      const n = readSync(fd, buf, len, buf.length - len, null);
-      if (n === 0) break;
-      len += n;
-    }
-    return buf.toString('latin1', 0, len);
+    return readFd(fd);
   } finally {
     closeSync(fd);
   }
 }
 
+/** Descriptors of system-wide /proc files kept open: reading from offset 0 regenerates them. */
+const kept = new Map<string, number>();
+
+/**
+ * readProc for the system-wide files (/proc/stat, /proc/meminfo, ...) that several sources read
+ * every tick: one reading per synchronous run (see Run), through a descriptor kept open, so a
+ * tick costs one pread per file instead of open, read and close per source. Files under
+ * $HOST_PROC are opened every time: they may be ordinary files that get replaced.
+ */
+export function readProcShared(path: string): string {
+  const r = run();
+  const full = r.root && path.startsWith('/proc') ? r.root + path.slice(5) : path;
+  let text = r.texts.get(full);
+  if (text !== undefined) return text;
+  if (r.root) {
+    text = readProc(path);
+  } else {
+    let fd = kept.get(full);
+    if (fd === undefined) {
+      fd = openSync(full, 'r');
+      kept.set(full, fd);
+    }
+    try {
+      text = readFd(fd);
+    } catch (err) {
+      kept.delete(full);
+      closeSync(fd);
+      throw err;
+    }
+  }
+  r.texts.set(full, text);
+  return text;
+}
+
 /** The numeric entries of /proc (the pids). */
 export function listPids(procDir = '/proc'): number[] {
   const out: number[] = [];
-  for (const name of readdirSync(procPath(procDir))) {
+  const names = readdirSync(procPath(procDir));
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
     const c = name.charCodeAt(0);
     if (c >= 48 && c <= 57) out.push(Number(name));
   }
   return out;
+}
+
+/** Whether all seven are finite (no array of them per line). */
+function allFinite7(a: number, b: number, c: number, d: number, e: number, f: number, g: number): boolean {
+  return Number.isFinite(a) && Number.isFinite(b) && Number.isFinite(c) && Number.isFinite(d) && Number.isFinite(e) && Number.isFinite(f) && Number.isFinite(g);
 }
 
 function num(s: string | undefined): number {
@@ -66,7 +133,7 @@ function num(s: string | undefined): number {
 export function parseLoadavg(text: string): [number, number, number] {
   const f = text.trim().split(/\s+/);
   const out: [number, number, number] = [num(f[0]), num(f[1]), num(f[2])];
-  if (!out.every(Number.isFinite)) throw new Error(`unexpected /proc/loadavg content: ${excerpt(text)}`);
+  if (!(Number.isFinite(out[0]) && Number.isFinite(out[1]) && Number.isFinite(out[2]))) throw new Error(`unexpected /proc/loadavg content: ${excerpt(text)}`);
   return out;
 }
 
@@ -89,7 +156,8 @@ export function parseMeminfo(text: string): Map<string, number> {
 /** Only the named keys of `/proc/meminfo`, found with indexOf instead of parsing every line. */
 export function meminfoValues(text: string, keys: readonly string[]): Map<string, number> {
   const out = new Map<string, number>();
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const at = text.startsWith(key + ':') ? 0 : text.indexOf('\n' + key + ':') + 1;
     if (at <= 0 && !text.startsWith(key + ':')) continue;
     const eol = text.indexOf('\n', at);
@@ -181,7 +249,9 @@ export interface NetCounters {
  */
 export function parseNetDev(text: string): NetCounters[] {
   const out: NetCounters[] = [];
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     const colon = line.lastIndexOf(':');
     if (colon <= 0 || line.includes('|')) continue;
     const f = line.slice(colon + 1).trim().split(/\s+/);
@@ -193,7 +263,7 @@ export function parseNetDev(text: string): NetCounters[] {
       txBytes: num(f[8]),
       txPackets: num(f[9]),
     };
-    if (!c.name || ![c.rxBytes, c.rxPackets, c.txBytes, c.txPackets].every(Number.isFinite)) continue;
+    if (!c.name || !(Number.isFinite(c.rxBytes) && Number.isFinite(c.rxPackets) && Number.isFinite(c.txBytes) && Number.isFinite(c.txPackets))) continue;
     out.push(c);
   }
   // Every network namespace has lo: no interface at all means the file is not what it should be.
@@ -218,8 +288,9 @@ export interface DiskCounters {
 /** `/proc/diskstats` (the 14-, 18- and 20-field layouts). */
 export function parseDiskstats(text: string): DiskCounters[] {
   const out: DiskCounters[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const f = lines[i]!.trim().split(/\s+/);
     if (f.length < 14) continue;
     const d: DiskCounters = {
       major: num(f[0]),
@@ -231,7 +302,7 @@ export function parseDiskstats(text: string): DiskCounters[] {
       writeBytes: num(f[9]) * SECTOR_BYTES,
       ioMs: num(f[12]),
     };
-    if (![d.major, d.minor, d.reads, d.readBytes, d.writes, d.writeBytes, d.ioMs].every(Number.isFinite)) continue;
+    if (!(allFinite7(d.major, d.minor, d.reads, d.readBytes, d.writes, d.writeBytes, d.ioMs!))) continue;
     out.push(d);
   }
   // A container may have no block devices (empty file), but text without one device line is garbage.
@@ -314,29 +385,78 @@ export function localMounts(mounts: readonly MountInfo[]): MountInfo[] {
   return [...byDev.values()];
 }
 
+/**
+ * Kernel filesystems whose statfs is answered from memory: no device, server or user-space daemon
+ * to wait for. Only these are asked synchronously; every other one goes through the guarded pool.
+ */
+const DIRECT_STATFS_FS = new Set([
+  'ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'f2fs', 'vfat', 'msdos', 'exfat', 'ntfs3', 'jfs', 'reiserfs',
+  'hfsplus', 'nilfs2', 'bcachefs', 'tmpfs', 'ramfs', 'overlay',
+]);
+
+/** Whether looking up a path through this mount may wait on a server, a daemon or an automount. */
+function mayBlockLookup(m: MountInfo): boolean {
+  return NETWORK_FS.has(m.fsType) || m.fsType.startsWith('fuse') || m.fsType === 'autofs';
+}
+
+/**
+ * The mount points whose statfs cannot hang: the mount visible there (the last one mounted on
+ * that path) is a DIRECT_STATFS_FS, and no mount above it on the path may block a lookup.
+ */
+export function directStatfsPaths(mounts: readonly MountInfo[]): Set<string> {
+  const visible = new Map<string, MountInfo>();
+  for (const m of mounts) visible.set(m.mountPoint, m);
+  const blocking = [...visible.values()].filter(mayBlockLookup).map((m) => m.mountPoint);
+  const out = new Set<string>();
+  for (const [path, m] of visible) {
+    if (!DIRECT_STATFS_FS.has(m.fsType)) continue;
+    const under = (top: string): boolean => top === '/' || path.startsWith(top + '/');
+    if (!blocking.some((top) => top !== path && under(top))) out.add(path);
+  }
+  return out;
+}
+
 /** How long a read of the mount table is reused. */
 export const MOUNTS_MAX_AGE_MS = 10_000;
 let lastMountinfo = '';
 let lastLocal: MountInfo[] = [];
+let lastDirect = new Set<string>();
 let lastMountsAt = -Infinity;
 let lastMountsRoot: string | undefined;
+
+function refreshMounts(nowMs: number): void {
+  const root = run().root;
+  if (nowMs - lastMountsAt < MOUNTS_MAX_AGE_MS && root === lastMountsRoot) return;
+  const text = readProc('/proc/self/mountinfo');
+  if (text !== lastMountinfo) {
+    const all = parseMountinfo(text);
+    lastLocal = localMounts(all);
+    lastDirect = directStatfsPaths(all);
+    lastMountinfo = text;
+  }
+  lastMountsAt = nowMs;
+  lastMountsRoot = root;
+}
+
 /**
  * localMounts of /proc/self/mountinfo. The kernel takes ~0.1 ms to generate that file and the
  * mount table rarely changes, so it is read again only after MOUNTS_MAX_AGE_MS (a new or removed
  * mount shows up within 10 s), and parsed again only when its text changed.
  */
 export function readLocalMounts(nowMs = performance.now()): MountInfo[] {
-  const root = process.env.HOST_PROC;
-  if (nowMs - lastMountsAt < MOUNTS_MAX_AGE_MS && root === lastMountsRoot) return lastLocal;
-  const text = readProc('/proc/self/mountinfo');
-  if (text !== lastMountinfo) {
-    lastLocal = localMounts(parseMountinfo(text));
-    lastMountinfo = text;
-  }
-  lastMountsAt = nowMs;
-  lastMountsRoot = root;
+  refreshMounts(nowMs);
   return lastLocal;
 }
+
+/**
+ * directStatfsPaths of the current mount table (read as readLocalMounts does). A path from
+ * /proc of another root (HOST_PROC) is never direct: its mount points are not ours to stat.
+ */
+export function readDirectStatfsPaths(nowMs = performance.now()): Set<string> {
+  refreshMounts(nowMs);
+  return run().root ? EMPTY_SET : lastDirect;
+}
+const EMPTY_SET: Set<string> = new Set();
 
 /** Forgets the cached mount table (tests that change it). */
 export function forgetMounts(): void {
@@ -346,7 +466,7 @@ export function forgetMounts(): void {
 /** The last pid the kernel handed out (5th field of /proc/loadavg), or undefined. */
 export function lastPid(): number | undefined {
   try {
-    const text = readProc('/proc/loadavg');
+    const text = readProcShared('/proc/loadavg');
     const v = Number(text.slice(text.lastIndexOf(' ') + 1));
     return Number.isInteger(v) && v > 0 ? v : undefined;
   } catch {
@@ -388,7 +508,7 @@ export function parsePidStat(text: string): PidStat {
     vsizeBytes: num(f[20]),
     rssPages: num(f[21]),
   };
-  if (![s.pid, s.cpuTicks, s.startTicks, s.vsizeBytes, s.rssPages].every(Number.isFinite)) {
+  if (!(Number.isFinite(s.pid) && Number.isFinite(s.cpuTicks) && Number.isFinite(s.startTicks) && Number.isFinite(s.vsizeBytes) && Number.isFinite(s.rssPages))) {
     throw new Error(`unexpected /proc/<pid>/stat content: ${excerpt(text)}`);
   }
   return s;

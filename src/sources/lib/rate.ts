@@ -9,32 +9,44 @@ export interface RateOptions {
 interface Reading {
   value: number | bigint;
   atMs: number;
+  /** The sweep() round in which this key was last read. */
+  round: number;
 }
 
 export class RateTracker {
   private prev = new Map<string, Reading>();
+  private round = 0;
 
   /** Rate per second of `key` since its last reading, or undefined while priming or after a reset. */
-  rate(key: string, value: number | bigint, atMs: number, opts: RateOptions = {}): number | undefined {
+  rate(key: string, value: number | bigint, atMs: number, opts?: RateOptions): number | undefined {
     const last = this.prev.get(key);
-    this.prev.set(key, { value, atMs });
-    if (!last) return undefined;
-    const seconds = (atMs - last.atMs) / 1000;
+    if (!last) {
+      this.prev.set(key, { value, atMs, round: this.round });
+      return undefined;
+    }
+    // The reading is updated in place: hosts call this for every counter on every tick.
+    const lastValue = last.value;
+    const lastAt = last.atMs;
+    last.value = value;
+    last.atMs = atMs;
+    last.round = this.round;
+    const seconds = (atMs - lastAt) / 1000;
     if (!(seconds > 0)) return undefined;
+    const wrap = opts?.wrap;
     // Two bigint readings (SNMP Counter64) keep their delta exact: a double cannot near 2^64.
-    if (typeof value === 'bigint' && typeof last.value === 'bigint') {
-      let big = value - last.value;
+    if (typeof value === 'bigint' && typeof lastValue === 'bigint') {
+      let big = value - lastValue;
       if (big < 0n) {
-        if (opts.wrap === undefined) return undefined;
-        big += BigInt(opts.wrap);
+        if (wrap === undefined) return undefined;
+        big += BigInt(wrap);
         if (big < 0n) return undefined;
       }
       return Number(big) / seconds;
     }
-    let delta = Number(value) - Number(last.value);
+    let delta = Number(value) - Number(lastValue);
     if (delta < 0) {
-      if (opts.wrap === undefined) return undefined;
-      delta = Number(opts.wrap) - Number(last.value) + Number(value);
+      if (wrap === undefined) return undefined;
+      delta = Number(wrap) - Number(lastValue) + Number(value);
       if (delta < 0) return undefined;
     }
     return delta / seconds;
@@ -48,6 +60,17 @@ export class RateTracker {
   /** Forgets keys not in `seen` (a disk removed, an interface gone). */
   retain(seen: Set<string>): void {
     for (const k of this.prev.keys()) if (!seen.has(k)) this.prev.delete(k);
+  }
+
+  /** Forgets keys not read by rate() since the last sweep() (retain() without building a set). */
+  sweep(): void {
+    const round = this.round;
+    const prev = this.prev;
+    // forEach, not for-of: no [key, value] pair per entry in code that never gets optimised.
+    prev.forEach((r, k) => {
+      if (r.round !== round) prev.delete(k);
+    });
+    this.round = round + 1;
   }
 }
 

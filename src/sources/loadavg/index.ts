@@ -1,7 +1,7 @@
 // LoadAvg: the 1, 5 and 15 minute load averages from /proc/loadavg.
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
-import { parseLoadavg, readError, readProc } from '../lib/procfs.js';
+import { parseLoadavg, readError, readProcShared } from '../lib/procfs.js';
 import { backendSchema, osLoadavg, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
 export interface LoadAvgConfig extends SourceConfig {
@@ -9,6 +9,8 @@ export interface LoadAvgConfig extends SourceConfig {
 }
 
 const TIMES = ['short', 'mid', 'long'] as const;
+// One label object per period for the life of the process: nothing changes a sample's labels.
+const LABELS = TIMES.map((time) => ({ time }));
 
 export class LoadAvgSource extends Source<LoadAvgConfig> {
   static override description = 'System load average over 1, 5 and 15 minutes';
@@ -19,10 +21,14 @@ export class LoadAvgSource extends Source<LoadAvgConfig> {
   probe(_ctx: ProbeContext): Sample[] {
     let la: [number, number, number];
     try {
-      la = this.procfs ? parseLoadavg(readProc('/proc/loadavg')) : osLoadavg();
+      la = this.procfs ? parseLoadavg(readProcShared('/proc/loadavg')) : osLoadavg();
     } catch (err) {
       throw new SourceError(readError('/proc/loadavg', err));
     }
-    return TIMES.map((time, i) => ({ value: la[i]!, labels: { time } }));
+    return [
+      { value: la[0], labels: LABELS[0] },
+      { value: la[1], labels: LABELS[1] },
+      { value: la[2], labels: LABELS[2] },
+    ];
   }
 }

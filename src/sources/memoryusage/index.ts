@@ -1,7 +1,7 @@
 // MemoryUsage: total, available, used, cached and free memory in bytes from /proc/meminfo.
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
-import { readError, readMemSummary, readProc, type MemSummary } from '../lib/procfs.js';
+import { readError, readMemSummary, readProcShared, type MemSummary } from '../lib/procfs.js';
 import { backendSchema, siMemory, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
 export interface MemoryUsageConfig extends SourceConfig {
@@ -9,6 +9,8 @@ export interface MemoryUsageConfig extends SourceConfig {
 }
 
 const TYPES = ['total', 'available', 'used', 'cached', 'free'] as const;
+// One label object per type for the life of the process: nothing changes a sample's labels.
+const LABELS = TYPES.map((type) => ({ type }));
 
 export class MemoryUsageSource extends Source<MemoryUsageConfig> {
   static override description = 'System memory: total, available, used, cached and free bytes';
@@ -24,7 +26,7 @@ export class MemoryUsageSource extends Source<MemoryUsageConfig> {
       });
     }
     try {
-      return samples(readMemSummary(readProc('/proc/meminfo')));
+      return samples(readMemSummary(readProcShared('/proc/meminfo')));
     } catch (err) {
       throw new SourceError(readError('/proc/meminfo', err));
     }
@@ -32,5 +34,7 @@ export class MemoryUsageSource extends Source<MemoryUsageConfig> {
 }
 
 function samples(m: MemSummary): Sample[] {
-  return TYPES.map((type) => ({ value: m[type], labels: { type }, unit: 'bytes' }));
+  const out: Sample[] = [];
+  for (let i = 0; i < TYPES.length; i++) out.push({ value: m[TYPES[i]!], labels: LABELS[i], unit: 'bytes' });
+  return out;
 }

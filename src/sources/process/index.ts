@@ -9,6 +9,7 @@ import { Source, SourceError, type InitContext, type ProbeContext, type Sample, 
 import type { JsonSchema } from '../../config/schema-types.js';
 import { CLOCK_TICKS, lastPid, listPids, pageSize, parseCmdline, parsePidStat, procPath, readError, readProc, type PidStat } from '../lib/procfs.js';
 import { deadlineAfter, guarded, waitBudget } from '../lib/guard.js';
+import { LabelCache } from '../lib/labels.js';
 import { monotonicMs } from '../lib/rate.js';
 import { backendSchema, siProcesses, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
@@ -33,6 +34,8 @@ interface Entry {
   lastAt?: number;
 }
 
+const ALL = { pidx: 'all' };
+
 /** A command line read before the process is this old may still change. */
 const SETTLE_SECONDS = 5;
 /** Every cached process is re-checked (stat) once per this many probes. */
@@ -54,6 +57,7 @@ export class ProcessSource extends Source<ProcessConfig> {
   private readonly procfs = useProcfs(this.config.backend);
   private regex: RegExp | undefined;
   private readonly cache = new Map<number, Entry>();
+  private readonly pidxLabels = new LabelCache('pidx');
   private probes = 0;
   /** The pid list of the last listing of /proc, and the kernel's last pid then. */
   private pids: number[] = [];
@@ -73,7 +77,8 @@ export class ProcessSource extends Source<ProcessConfig> {
     return this.regex;
   }
 
-  async probe(ctx: ProbeContext): Promise<Sample[]> {
+  // Synchronous unless a new process's command line has to be read (off the event loop).
+  probe(ctx: ProbeContext): Sample[] | Promise<Sample[]> {
     const re = this.compile();
     if (!this.procfs) return this.fallback(re);
     const probeNo = this.probes++;
@@ -98,13 +103,16 @@ export class ProcessSource extends Source<ProcessConfig> {
       this.pids = pids;
       this.lastPid = last;
     }
-    const up = uptime();
+    // os.uptime() is a call into C++: made only when a process is young or new.
+    let upNow: number | undefined;
+    const up = (): number => (upNow ??= uptime());
     const stats = new Map<number, PidStat>();
     const toRead: number[] = [];
     let gone = false;
-    for (const pid of pids) {
+    for (let i = 0; i < pids.length; i++) {
+      const pid = pids[i]!;
       let e = this.cache.get(pid);
-      if (e && e.settleAt !== undefined && up >= e.settleAt) {
+      if (e && e.settleAt !== undefined && up() >= e.settleAt) {
         e.settleAt = undefined;
         e.reread = true;
       }
@@ -132,19 +140,23 @@ export class ProcessSource extends Source<ProcessConfig> {
       for (const pid of this.cache.keys()) if (!alive.has(pid)) this.cache.delete(pid);
     }
 
-    if (toRead.length > 0) await this.readCmdlines(toRead, stats, re, up, ctx);
+    if (toRead.length > 0) return this.readCmdlines(toRead, stats, re, up(), ctx).then(() => this.samples(pids, stats));
+    return this.samples(pids, stats);
+  }
 
+  private samples(pids: readonly number[], stats: ReadonlyMap<number, PidStat>): Sample[] {
     const now = monotonicMs();
     const memory = this.config.memory ?? true;
     const load = this.config.load ?? true;
     const page = pageSize();
     const out: Sample[] = [];
     let matches = 0;
-    for (const pid of pids) {
+    for (let i = 0; i < pids.length; i++) {
+      const pid = pids[i]!;
       const e = this.cache.get(pid);
       const st = stats.get(pid);
       if (!e || !e.matches || !st) continue;
-      const labels = { pidx: String(matches++) };
+      const labels = this.pidxLabels.get(String(matches++));
       if (load) {
         if (e.lastTicks !== undefined && e.lastAt !== undefined && now > e.lastAt && st.cpuTicks >= e.lastTicks) {
           const cpuSeconds = (st.cpuTicks - e.lastTicks) / CLOCK_TICKS;
@@ -158,7 +170,7 @@ export class ProcessSource extends Source<ProcessConfig> {
         out.push({ name: 'resident_memory', value: st.rssPages * page, labels, unit: 'bytes' });
       }
     }
-    out.push({ name: 'process_count', value: matches, labels: { pidx: 'all' } });
+    out.push({ name: 'process_count', value: matches, labels: ALL });
     return out;
   }
 

@@ -1,7 +1,8 @@
 // The statfs guard: a call that never returns (a dead NFS server) costs the caller at most its
 // deadline, is never started twice for one path, and hung calls cannot take the whole pool.
 import { afterEach, describe, expect, it } from 'vitest';
-import { fsUsage, type StatfsLike } from '../../../src/sources/lib/fsusage.js';
+import { statfsSync } from 'node:fs';
+import { fsUsage, statPaths, type StatfsLike } from '../../../src/sources/lib/fsusage.js';
 import { hungCalls, maxHung } from '../../../src/sources/lib/guard.js';
 
 const OK: StatfsLike = { bsize: 4096, blocks: 1000, bfree: 400, bavail: 300, files: 64, ffree: 10 };
@@ -94,5 +95,25 @@ describe('fsUsage', () => {
     ac.abort();
     const r = await p;
     expect(r.errors).toHaveLength(1);
+  });
+});
+
+describe('statPaths', () => {
+  it('answers at once, without a promise, when every path is direct', () => {
+    const r = statPaths(['/', '/nonexistent-pollect'], new Set(['/', '/nonexistent-pollect']), 1000);
+    expect(r).not.toBeInstanceOf(Promise);
+    const { usage, errors } = r as Exclude<typeof r, Promise<unknown>>;
+    const s = statfsSync('/');
+    expect(usage).toHaveLength(1);
+    expect(usage[0]!.total).toBe(s.blocks * s.bsize);
+    expect(errors).toEqual([{ path: '/nonexistent-pollect', message: expect.stringMatching(/^statfs\(\/nonexistent-pollect\) failed: ENOENT/) }]);
+  });
+
+  it('asks the others through the guarded pool and keeps the order asked', async () => {
+    const r = statPaths(['/proc', '/', '/nonexistent-pollect', '/sys'], new Set(['/']), 1000);
+    expect(r).toBeInstanceOf(Promise);
+    const { usage, errors } = await r;
+    expect(usage.map((u) => u.path)).toEqual(['/proc', '/', '/sys']);
+    expect(errors.map((e) => e.path)).toEqual(['/nonexistent-pollect']);
   });
 });

@@ -3,9 +3,12 @@
 // loop and NVMe partitions, mount points with spaces and other escapes, comm with parentheses.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   acceptName,
+  directStatfsPaths,
   isLocalDataFs,
   labelName,
   localMounts,
@@ -20,6 +23,7 @@ import {
   parsePidStat,
   parseStatCpu,
   readProc,
+  readProcShared,
   sanitiseDiskName,
   unescapeMount,
 } from '../../../src/sources/lib/procfs.js';
@@ -254,6 +258,30 @@ describe('parseMountinfo / localMounts', () => {
     expect(isLocalDataFs(by('/snap/core20/2015'))).toBe(false);
     expect(isLocalDataFs(by('/mnt/win'))).toBe(true);
   });
+  it('asks statfs directly only of kernel filesystems that no server, daemon or automount can hold up', () => {
+    const direct = directStatfsPaths(parseMountinfo(MOUNTINFO));
+    expect([...direct].sort()).toEqual(
+      ['/', '/dev/shm', '/home', '/media/user/My USB Stick', '/mnt/odd\ttab\\back', '/sys/fs/cgroup', '/var/lib/docker/overlay2/abc/merged', '/var/lib/docker/volumes/data'].sort(),
+    );
+    // fuseblk (ntfs-3g) is local data but answered by a user-space daemon: the guarded pool asks it.
+    expect(direct.has('/mnt/win')).toBe(false);
+    expect(direct.has('/mnt/nas')).toBe(false);
+    // An ext4 below an NFS mount (the lookup crosses the server), an ext4 under autofs, and an
+    // ext4 mount point that an NFS mount now covers: none is direct.
+    const more = parseMountinfo(
+      MOUNTINFO +
+        '70 63 8:65 / /mnt/nas/local rw,relatime - ext4 /dev/sde1 rw\n' +
+        '71 27 0:60 / /auto rw,relatime - autofs systemd-1 rw\n' +
+        '72 71 8:81 / /auto/disk rw,relatime - ext4 /dev/sdf1 rw\n' +
+        '73 60 8:97 / /home/big rw,relatime - ext4 /dev/sdg1 rw\n' +
+        '74 73 0:61 / /home/big rw,relatime - nfs srv:/big rw\n' +
+        '75 64 8:113 / /home/user/remote/x rw,relatime - ext4 /dev/sdh1 rw\n',
+    );
+    const d2 = directStatfsPaths(more);
+    for (const p of ['/mnt/nas/local', '/auto/disk', '/home/big', '/home/user/remote/x']) expect(d2.has(p), p).toBe(false);
+    // A sibling whose name merely starts like an NFS mount point is not below it.
+    expect(directStatfsPaths(parseMountinfo(MOUNTINFO + '76 27 8:129 / /mnt/nas2 rw - ext4 /dev/sdi1 rw\n')).has('/mnt/nas2')).toBe(true);
+  });
   it('skips garbage lines', () => {
     expect(parseMountinfo(GARBAGE)).toEqual([]);
     expect(parseMountinfo('27 1 254:0 / / rw,relatime shared:1\n')).toEqual([]);
@@ -314,6 +342,39 @@ describe('on this machine', () => {
     expect(text.length).toBeGreaterThan(64 * 1024);
     expect(text.endsWith('\n')).toBe(true);
     expect(text.startsWith(readFileSync('/proc/self/maps', 'latin1').split('\n')[0]!)).toBe(true);
+  });
+  it('re-reads a system-wide file through the descriptor it keeps open', async () => {
+    const t0 = readProcShared('/proc/uptime');
+    await new Promise((r) => setTimeout(r, 30));
+    // A new run: the kernel regenerates the file on a read from offset 0.
+    const t1 = readProcShared('/proc/uptime');
+    expect(Number(t1.split(' ')[0])).toBeGreaterThan(Number(t0.split(' ')[0]));
+  });
+  it('shares a reading within a run; under HOST_PROC opens the file each time (it may be replaced)', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'pollect-procfs-'));
+    try {
+      process.env.HOST_PROC = root;
+      await Promise.resolve(); // a new run picks HOST_PROC up
+      writeFileSync(path.join(root, 'loadavg'), '1.00 2.00 3.00 1/100 42\n');
+      expect(parseLoadavg(readProcShared('/proc/loadavg'))).toEqual([1, 2, 3]);
+      // Within one synchronous run (one executor tick) every source sees the same reading.
+      writeFileSync(path.join(root, 'loadavg'), '7.00 8.00 9.00 1/100 44\n');
+      expect(parseLoadavg(readProcShared('/proc/loadavg'))).toEqual([1, 2, 3]);
+      await Promise.resolve();
+      expect(parseLoadavg(readProcShared('/proc/loadavg'))).toEqual([7, 8, 9]);
+      await Promise.resolve();
+      rmSync(path.join(root, 'loadavg'));
+      writeFileSync(path.join(root, 'loadavg'), '4.00 5.00 6.00 1/100 43\n');
+      expect(parseLoadavg(readProcShared('/proc/loadavg'))).toEqual([4, 5, 6]);
+      mkdirSync(path.join(root, 'net'));
+      await Promise.resolve();
+      expect(() => readProcShared('/proc/net/dev')).toThrow(/ENOENT/);
+    } finally {
+      delete process.env.HOST_PROC;
+      rmSync(root, { recursive: true, force: true });
+    }
+    await Promise.resolve();
+    expect(parseLoadavg(readProcShared('/proc/loadavg'))).toHaveLength(3);
   });
   it('knows the page size', () => {
     expect(pageSize()).toBe(Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()));

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { LabelCache } from '../../../src/sources/lib/labels.js';
+import { RateTracker } from '../../../src/sources/lib/rate.js';
+
+describe('LabelCache', () => {
+  it('gives the same object for a value every time, and starts over past its bound', () => {
+    const c = new LabelCache('iface', 3);
+    const eth0 = c.get('eth0');
+    expect(eth0).toEqual({ iface: 'eth0' });
+    expect(c.get('eth0')).toBe(eth0);
+    c.get('a');
+    c.get('b');
+    // The fourth value clears the map instead of growing it.
+    c.get('c');
+    expect(c.get('eth0')).not.toBe(eth0);
+    expect(c.get('eth0')).toEqual({ iface: 'eth0' });
+  });
+});
+
+describe('RateTracker.sweep', () => {
+  it('forgets keys not read since the last sweep, so a returning device primes again', () => {
+    const r = new RateTracker();
+    r.rate('sda', 100, 0);
+    r.rate('sdb', 100, 0);
+    r.sweep();
+    expect(r.rate('sda', 300, 2000)).toBe(100);
+    r.sweep(); // sdb was not read this round
+    expect(r.has('sda')).toBe(true);
+    expect(r.has('sdb')).toBe(false);
+    expect(r.rate('sdb', 500, 4000)).toBeUndefined();
+    // A counter going backwards re-primes instead of a negative rate.
+    expect(r.rate('sda', 10, 4000)).toBeUndefined();
+    expect(r.rate('sda', 30, 5000)).toBe(20);
+  });
+});
