@@ -23,4 +23,23 @@ describe('DryRun', () => {
     expect(lines[1]).toEqual({ name: 'c.X', labels: { a: 'b' }, value: 0.5, timestamp: 1700000000000, type: 'counter' });
     expect(w.stats().written).toBe(2);
   });
+
+  it('writes a text batch as the lines formatText gives, in order', () => {
+    const out: string[] = [];
+    const w = new DryRunWriter({ type: 'DryRun' });
+    w.sink = (t) => out.push(t);
+    const pts = [
+      point({ labels: { cpu: '0', mode: 'user' }, value: 12.5 }),
+      point({ name: 'c.X', timestamp: 1700000001000, value: -0 }),
+      point({ labels: { path: 'a"b' }, value: Infinity }),
+    ];
+    for (let round = 0; round < 2; round++) {
+      // The second, shorter batch reuses what the first left: nothing of it may leak in.
+      const batch: Batch = { collection: 'c', timestamp: 1, points: round === 0 ? pts : pts.slice(1, 2), sources: [] };
+      w.write(batch);
+    }
+    expect(out[0]).toBe(pts.map((p) => formatText(p) + '\n').join(''));
+    expect(out[0]).toBe('c.LoadAvg{cpu="0",mode="user"} 12.5 1700000000000\nc.X 0 1700000001000\nc.LoadAvg{path="a\\"b"} +Inf 1700000000000\n');
+    expect(out[1]).toBe('c.X 0 1700000001000\n');
+  });
 });
