@@ -1,6 +1,6 @@
 // JSON schema validation with ajv, and errors turned into `path: message` lines.
 // The built-in schemas (the frame, every built-in source and writer) are compiled at build time
-// (scripts/build-validators.mjs -> dist/config/validators.js), so a config of built-ins is
+// (scripts/build-validators.mjs -> dist/config/validators/), so a config of built-ins is
 // checked without loading ajv: that keeps about 7 MB and tens of milliseconds off every start.
 // Plugin schemas, and runs from source (tests), compile with ajv on demand.
 import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
@@ -18,24 +18,28 @@ export const AJV_OPTIONS: Options = {
   verbose: true,
 };
 
-/** Export name in dist/config/validators.js of a precompiled schema. */
+/** Name of a precompiled schema: its module in dist/config/validators/ and its export there. */
 export function precompiledName(key: string): string {
   return key.replace(/[^A-Za-z0-9_$]/g, '_');
 }
 
 let ajv: Ajv | undefined;
-let precompiled: Record<string, ValidateFunction | undefined> | null | undefined;
+const precompiled = new Map<string, ValidateFunction | null>();
 
-async function loadPrecompiled(): Promise<Record<string, ValidateFunction | undefined> | null> {
-  if (precompiled === undefined) {
-    const spec = './validators.js'; // generated at build time; absent when running from src
+/** The validator of `key` compiled at build time, or null (running from src, or a plugin's schema). */
+async function loadPrecompiled(key: string): Promise<ValidateFunction | null> {
+  const name = precompiledName(key);
+  let fn = precompiled.get(name);
+  if (fn === undefined) {
     try {
-      precompiled = (await import(spec)) as Record<string, ValidateFunction | undefined>;
+      const mod = (await import(`./validators/${name}.js`)) as Record<string, ValidateFunction | undefined>;
+      fn = mod[name] ?? null;
     } catch {
-      precompiled = null;
+      fn = null;
     }
+    precompiled.set(name, fn);
   }
-  return precompiled;
+  return fn;
 }
 
 async function compile(schema: JsonSchema): Promise<ValidateFunction> {
@@ -51,7 +55,7 @@ async function compile(schema: JsonSchema): Promise<ValidateFunction> {
  * names a schema compiled at build time (`frame`, `source/LoadAvg`, `writer/DryRun`).
  */
 export async function validate(schema: JsonSchema, data: unknown, basePath: (string | number)[], key?: string): Promise<string[]> {
-  const pre = key ? (await loadPrecompiled())?.[precompiledName(key)] : undefined;
+  const pre = key ? await loadPrecompiled(key) : null;
   const fn = pre ?? (await compile(schema));
   if (fn(data)) return [];
   return formatErrors(fn.errors ?? [], basePath);
