@@ -70,7 +70,9 @@ export class Executor {
   private async tick(timestamp: number): Promise<Batch> {
     this.ticks++;
     const perSource: Point[][] = this.runners.map(() => []);
-    const sources: SourceStatus[] = await Promise.all(this.runners.map((r, i) => r.tick(timestamp, perSource[i]!)));
+    const results = this.runners.map((r, i) => r.tick(timestamp, perSource[i]!));
+    // Synchronous sources answered already; wait only when some did not.
+    const sources: SourceStatus[] = results.some((r) => r instanceof Promise) ? await Promise.all(results) : (results as SourceStatus[]);
     const batch: Batch = { collection: this.collection, timestamp, points: perSource.flat(), sources };
     for (const w of this.writers) this.deliver(w, batch);
     return batch;

@@ -55,8 +55,11 @@ export class SourceRunner {
     return this.inFlight;
   }
 
-  /** Runs one tick for this source; appends its points to `out` and returns its status. */
-  async tick(timestamp: number, out: Point[]): Promise<SourceStatus> {
+  /**
+   * Runs one tick for this source; appends its points to `out` and returns its status, at once
+   * when the probe answered synchronously (no promise per source per tick).
+   */
+  tick(timestamp: number, out: Point[]): SourceStatus | Promise<SourceStatus> {
     if (this.inFlight) {
       this.skippedTotal++;
       this.opts.log.debug(`${this.id}: still running from an earlier tick, skipped`);
@@ -67,17 +70,35 @@ export class SourceRunner {
       return this.status('backoff', false, 0);
     }
     const started = performance.now();
+    let result: ProbeResult | Promise<ProbeResult>;
     try {
-      const result = this.probeOnce();
-      // A synchronous probe (every Linux host source) costs no promise, timer or controller.
-      const samples = toSamples(isThenable(result) ? await result : result);
-      toPoints(samples, { prefix: this.prefix, staticLabels: this.source.config.labels, timestamp, source: this.id, names: this.names }, out);
-      this.succeeded();
-      return this.status('probed', true, seconds(started));
+      result = this.probeOnce();
     } catch (err) {
-      this.failed(err);
-      return this.status('probed', false, seconds(started));
+      return this.failure(err, started);
     }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        (r) => this.success(r, timestamp, out, started),
+        (err: unknown) => this.failure(err, started),
+      );
+    }
+    return this.success(result, timestamp, out, started);
+  }
+
+  private success(result: ProbeResult, timestamp: number, out: Point[], started: number): SourceStatus {
+    try {
+      const samples = toSamples(result);
+      toPoints(samples, { prefix: this.prefix, staticLabels: this.source.config.labels, timestamp, source: this.id, names: this.names }, out);
+    } catch (err) {
+      return this.failure(err, started);
+    }
+    this.succeeded();
+    return this.status('probed', true, seconds(started));
+  }
+
+  private failure(err: unknown, started: number): SourceStatus {
+    this.failed(err);
+    return this.status('probed', false, seconds(started));
   }
 
   /** Calls probe() (after init() the first time); an asynchronous answer is bounded by the timeout. */

@@ -140,22 +140,21 @@ export class ProcessSource extends Source<ProcessConfig> {
       for (const pid of this.cache.keys()) if (!alive.has(pid)) this.cache.delete(pid);
     }
 
-    if (toRead.length > 0) return this.readCmdlines(toRead, stats, re, up(), ctx).then(() => this.samples(pids, stats));
-    return this.samples(pids, stats);
+    if (toRead.length > 0) return this.readCmdlines(toRead, stats, re, up(), ctx).then(() => this.samples(stats));
+    return this.samples(stats);
   }
 
-  private samples(pids: readonly number[], stats: ReadonlyMap<number, PidStat>): Sample[] {
+  private samples(stats: ReadonlyMap<number, PidStat>): Sample[] {
     const now = monotonicMs();
     const memory = this.config.memory ?? true;
     const load = this.config.load ?? true;
     const page = pageSize();
     const out: Sample[] = [];
     let matches = 0;
-    for (let i = 0; i < pids.length; i++) {
-      const pid = pids[i]!;
+    // Only the processes read this probe can match; stats holds them in ascending pid order.
+    for (const [pid, st] of stats) {
       const e = this.cache.get(pid);
-      const st = stats.get(pid);
-      if (!e || !e.matches || !st) continue;
+      if (!e || !e.matches) continue;
       const labels = this.pidxLabels.get(String(matches++));
       if (load) {
         if (e.lastTicks !== undefined && e.lastAt !== undefined && now > e.lastAt && st.cpuTicks >= e.lastTicks) {

@@ -1,6 +1,5 @@
 // DryRun: prints every point to stdout, one line each, for people and scripts.
 import { Writer, type Batch, type Point, type WriterConfig } from '../writer.js';
-import type { Labels } from '../../sources/source.js';
 import type { JsonSchema } from '../../config/schema-types.js';
 
 export interface DryRunConfig extends WriterConfig {
@@ -33,7 +32,7 @@ export class DryRunWriter extends Writer<DryRunConfig> {
     } else {
       // The pieces of every line go into one array kept between batches (and never emptied, so
       // its storage is reused), joined once: string concatenation would leave a tree of partial
-      // strings per line for the GC. A series' label text is rendered once (labelText).
+      // strings per line for the GC.
       const parts = this.parts;
       let n = 0;
       let ts = NaN;
@@ -44,12 +43,7 @@ export class DryRunWriter extends Writer<DryRunConfig> {
           ts = p.timestamp;
           tsText = String(ts);
         }
-        parts[n++] = p.name;
-        parts[n++] = this.labelText(p.labels);
-        parts[n++] = ' ';
-        parts[n++] = formatValue(p.value);
-        parts[n++] = ' ';
-        parts[n++] = tsText;
+        n = appendText(parts, n, p, tsText);
         parts[n++] = '\n';
       }
       if (parts.length !== n) parts.length = n;
@@ -59,21 +53,6 @@ export class DryRunWriter extends Writer<DryRunConfig> {
   }
 
   private readonly parts: string[] = [];
-  /**
-   * `{k="v",...}` by label object. Sources keep one label object per series across ticks, so a
-   * series' labels are rendered once; a source that makes new ones each tick costs one entry each
-   * until the GC drops it with its object.
-   */
-  private readonly labelTexts = new WeakMap<Labels, string>();
-
-  private labelText(labels: Labels): string {
-    let text = this.labelTexts.get(labels);
-    if (text === undefined) {
-      text = renderLabels(labels);
-      this.labelTexts.set(labels, text);
-    }
-    return text;
-  }
 
   override stats() {
     return { ...super.stats(), written: this.written };
@@ -81,17 +60,34 @@ export class DryRunWriter extends Writer<DryRunConfig> {
 }
 
 export function formatText(p: Point): string {
-  return p.name + renderLabels(p.labels) + ' ' + formatValue(p.value) + ' ' + p.timestamp;
+  const parts: string[] = [];
+  appendText(parts, 0, p, String(p.timestamp));
+  return parts.join('');
 }
 
-/** `{k="v",...}` with values escaped as Prometheus does, or '' for no labels. */
-function renderLabels(labels: Labels): string {
-  let out = '';
-  for (const k in labels) {
-    const v = labels[k]!;
-    out += (out === '' ? '{' : ',') + k + '="' + (NEEDS_ESCAPE.test(v) ? escapeLabel(v) : v) + '"';
+/**
+ * Puts the pieces of one text line (without its newline) into parts from index n; returns the
+ * next index. (Caching a series' label text in a WeakMap was tried: V8 then optimised the whole
+ * write loop, which cost more compile time in the first minute than the cache saved.)
+ */
+function appendText(parts: string[], n: number, p: Point, timestamp: string): number {
+  parts[n++] = p.name;
+  let first = true;
+  for (const k in p.labels) {
+    const v = p.labels[k]!;
+    parts[n++] = first ? '{' : ',';
+    parts[n++] = k;
+    parts[n++] = '="';
+    parts[n++] = NEEDS_ESCAPE.test(v) ? escapeLabel(v) : v;
+    parts[n++] = '"';
+    first = false;
   }
-  return out === '' ? out : out + '}';
+  if (!first) parts[n++] = '}';
+  parts[n++] = ' ';
+  parts[n++] = formatValue(p.value);
+  parts[n++] = ' ';
+  parts[n++] = timestamp;
+  return n;
 }
 
 const NEEDS_ESCAPE = /[\\\n"]/;
