@@ -4,6 +4,7 @@ import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig 
 import type { JsonSchema } from '../../config/schema-types.js';
 import { CPU_MODES, parseStatCpu, readError, readProcShared, type CpuTimes } from '../lib/procfs.js';
 import { backendSchema, osCpuTimes, useProcfs, type HostBackend } from '../lib/sysinfo.js';
+import { SeriesCache } from '../lib/labels.js';
 
 export interface CpuConfig extends SourceConfig {
   /** Also report every core (label cpu = 0, 1, ...); default true. */
@@ -41,7 +42,8 @@ export class CpuSource extends Source<CpuConfig> {
 
   private readonly procfs = useProcfs(this.config.backend);
   private prev = new Map<string, CpuTimes['times']>();
-  private readonly labels = new Map<string, { cpu: string; mode: string }[]>();
+  /** The label sets of one cpu, one per mode, made once. */
+  private readonly labels = new SeriesCache((cpu) => CPU_MODES.map((mode) => ({ cpu, mode })));
 
   probe(_ctx: ProbeContext): Sample[] {
     let list: CpuTimes[];
@@ -60,20 +62,10 @@ export class CpuSource extends Source<CpuConfig> {
       const before = this.prev.get(c.cpu);
       const pct = before && cpuPercents(before, c.times);
       if (!pct) continue;
-      const labels = this.labelsOf(c.cpu);
+      const labels = this.labels.get(c.cpu);
       for (let m = 0; m < CPU_MODES.length; m++) out.push({ value: pct[CPU_MODES[m]!]!, labels: labels[m], unit: 'percent' });
     }
     this.prev = next;
     return out;
-  }
-
-  /** The label sets of one cpu, one per mode, made once. */
-  private labelsOf(cpu: string): { cpu: string; mode: string }[] {
-    let labels = this.labels.get(cpu);
-    if (!labels) {
-      labels = CPU_MODES.map((mode) => ({ cpu, mode }));
-      this.labels.set(cpu, labels);
-    }
-    return labels;
   }
 }

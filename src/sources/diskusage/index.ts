@@ -7,6 +7,7 @@ import type { JsonSchema } from '../../config/schema-types.js';
 import { readDirectStatfsPaths, readError, readLocalMounts, sanitiseDiskName } from '../lib/procfs.js';
 import { statPaths, type FsUsage, type FsUsageResult } from '../lib/fsusage.js';
 import { waitBudget } from '../lib/guard.js';
+import { SeriesCache } from '../lib/labels.js';
 import { backendSchema, siFsUsage, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
 export interface DiskUsageConfig extends SourceConfig {
@@ -25,11 +26,11 @@ const TYPES = [
 
 type DiskLabels = { disk: string; type: string }[];
 
-function samplesOf(usage: readonly FsUsage[], labelsOf: (path: string) => DiskLabels): Sample[] {
+function samplesOf(usage: readonly FsUsage[], series: SeriesCache<DiskLabels>): Sample[] {
   const out: Sample[] = [];
   for (let i = 0; i < usage.length; i++) {
     const u = usage[i]!;
-    const labels = labelsOf(u.path);
+    const labels = series.get(u.path);
     for (let t = 0; t < TYPES.length; t++) {
       const spec = TYPES[t]!;
       const value = u[spec[1]];
@@ -55,25 +56,18 @@ export class DiskUsageSource extends Source<DiskUsageConfig> {
 
   private readonly procfs = useProcfs(this.config.backend);
   private lastErrors = '';
-  private readonly labels = new Map<string, DiskLabels>();
   /** The label objects of a path's five samples, made once (nothing downstream changes them). */
-  private readonly labelsOf = (path: string): DiskLabels => {
-    let labels = this.labels.get(path);
-    if (!labels) {
-      if (this.labels.size >= 4096) this.labels.clear();
-      const disk = sanitiseDiskName(path);
-      labels = TYPES.map(([type]) => ({ disk, type }));
-      this.labels.set(path, labels);
-    }
-    return labels;
-  };
+  private readonly labels = new SeriesCache<DiskLabels>((path) => {
+    const disk = sanitiseDiskName(path);
+    return TYPES.map(([type]) => ({ disk, type }));
+  });
 
   // Synchronous when every filesystem answers statfs from memory (see statPaths).
   probe(ctx: ProbeContext): Sample[] | Promise<Sample[]> {
-    const labelsOf = this.labelsOf;
-    if (!this.procfs) return this.readFallback().then((usage) => samplesOf(usage, labelsOf));
+    const labels = this.labels;
+    if (!this.procfs) return this.readFallback().then((usage) => samplesOf(usage, labels));
     const res = this.readProcfs(ctx);
-    return res instanceof Promise ? res.then((r) => samplesOf(this.checked(r, ctx), labelsOf)) : samplesOf(this.checked(res, ctx), labelsOf);
+    return res instanceof Promise ? res.then((r) => samplesOf(this.checked(r, ctx), labels)) : samplesOf(this.checked(res, ctx), labels);
   }
 
   private readProcfs(ctx: ProbeContext): FsUsageResult | Promise<FsUsageResult> {

@@ -4,6 +4,7 @@ import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig 
 import type { JsonSchema } from '../../config/schema-types.js';
 import { acceptName, labelName, parseNetDev, readError, readProcShared, type NetCounters } from '../lib/procfs.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
+import { SeriesCache } from '../lib/labels.js';
 import { backendSchema, siNetCounters, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
 export interface InterfaceConfig extends SourceConfig {
@@ -44,7 +45,11 @@ export class InterfaceSource extends Source<InterfaceConfig> {
 
   private readonly procfs = useProcfs(this.config.backend);
   private readonly rates = new RateTracker();
-  private readonly devices = new Map<string, DeviceKeys>();
+  /** Rate keys and labels of an interface, made once: a tick then builds no strings for them. */
+  private readonly devices = new SeriesCache<DeviceKeys>((name) => ({
+    labels: { interface: labelName(name) },
+    keys: FIELDS.map(([field]) => `${name}\0${field}`),
+  }));
 
   // Synchronous on Linux: no promise per tick for a read that cannot block.
   probe(_ctx: ProbeContext): Sample[] | Promise<Sample[]> {
@@ -71,7 +76,7 @@ export class InterfaceSource extends Source<InterfaceConfig> {
     for (let i = 0; i < list.length; i++) {
       const nic = list[i]!;
       if (!acceptName(nic.name, include, exclude)) continue;
-      const dev = this.device(nic.name);
+      const dev = this.devices.get(nic.name);
       for (let f = 0; f < FIELDS.length; f++) {
         // Indexing, not destructuring: destructuring runs the iterator protocol in unoptimised code.
         const spec = FIELDS[f]!;
@@ -86,17 +91,5 @@ export class InterfaceSource extends Source<InterfaceConfig> {
     }
     this.rates.sweep();
     return out;
-  }
-
-  /** Rate keys and labels of an interface, made once: a tick then builds no strings for them. */
-  private device(name: string): DeviceKeys {
-    let dev = this.devices.get(name);
-    if (!dev) {
-      // Interfaces come and go (veth pairs of containers); the cache must not grow without bound.
-      if (this.devices.size >= 4096) this.devices.clear();
-      dev = { labels: { interface: labelName(name) }, keys: FIELDS.map(([field]) => `${name}\0${field}`) };
-      this.devices.set(name, dev);
-    }
-    return dev;
   }
 }

@@ -4,6 +4,7 @@ import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig 
 import type { JsonSchema } from '../../config/schema-types.js';
 import { acceptName, labelName, parseDiskstats, readError, readProcShared, type DiskCounters } from '../lib/procfs.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
+import { SeriesCache } from '../lib/labels.js';
 import { backendSchema, siDiskCounters, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 
 export interface IOConfig extends SourceConfig {
@@ -41,7 +42,11 @@ export class IOSource extends Source<IOConfig> {
 
   private readonly procfs = useProcfs(this.config.backend);
   private readonly rates = new RateTracker();
-  private readonly devices = new Map<string, DeviceKeys>();
+  /** Rate keys and labels of a device, made once: a tick then builds no strings for them. */
+  private readonly devices = new SeriesCache<DeviceKeys>((name) => ({
+    labels: { disk: labelName(name) },
+    keys: [...FIELDS.map(([field]) => `${name}\0${field}`), `${name}\0ioMs`],
+  }));
 
   // Synchronous on Linux: no promise per tick for a read that cannot block.
   probe(_ctx: ProbeContext): Sample[] | Promise<Sample[]> {
@@ -71,7 +76,7 @@ export class IOSource extends Source<IOConfig> {
       if (!acceptName(d.name, include, exclude)) continue;
       // Unused loop, ram and zram devices would only add zero series; a listed device always counts.
       if (!listed && d.reads === 0 && d.writes === 0) continue;
-      const dev = this.device(d.name);
+      const dev = this.devices.get(d.name);
       for (let f = 0; f < FIELDS.length; f++) {
         // Indexing, not destructuring: destructuring runs the iterator protocol in unoptimised code.
         const spec = FIELDS[f]!;
@@ -87,17 +92,5 @@ export class IOSource extends Source<IOConfig> {
     }
     this.rates.sweep();
     return out;
-  }
-
-  /** Rate keys and labels of a device, made once: a tick then builds no strings for them. */
-  private device(name: string): DeviceKeys {
-    let dev = this.devices.get(name);
-    if (!dev) {
-      // Devices come and go (loop, dm, USB disks); the cache must not grow without bound.
-      if (this.devices.size >= 4096) this.devices.clear();
-      dev = { labels: { disk: labelName(name) }, keys: [...FIELDS.map(([field]) => `${name}\0${field}`), `${name}\0ioMs`] };
-      this.devices.set(name, dev);
-    }
-    return dev;
   }
 }

@@ -1,24 +1,32 @@
-// Label objects made once per distinct value and reused on every tick: a sample's labels are
-// never changed downstream, and a new object per sample per tick is garbage the GC must sweep.
+// Objects made once per series and reused on every tick: a sample's labels are never changed
+// downstream, and a new object (or key string) per sample per tick is garbage the GC must sweep.
 import type { Labels } from '../source.js';
 
-/** `{ [key]: value }` objects for one label key, one per value seen (at most `max`, then it starts over). */
-export class LabelCache<K extends string> {
-  private readonly byValue = new Map<string, Labels & Record<K, string>>();
+/** Values made once per key by `make`; at most `max` are kept, then it starts over. */
+export class SeriesCache<V> {
+  private readonly byKey = new Map<string, V>();
 
   constructor(
-    private readonly key: K,
+    private readonly make: (key: string) => V,
     private readonly max = 4096,
   ) {}
 
-  get(value: string): Labels & Record<K, string> {
-    let labels = this.byValue.get(value);
-    if (!labels) {
-      // Values that change all the time (a pid, a random name) must not grow the map without bound.
-      if (this.byValue.size >= this.max) this.byValue.clear();
-      labels = { [this.key]: value } as Labels & Record<K, string>;
-      this.byValue.set(value, labels);
+  get(key: string): V {
+    let value = this.byKey.get(key);
+    if (value === undefined) {
+      // Keys that change all the time (a pid, a container's veth, a USB disk) must not grow the
+      // map without bound.
+      if (this.byKey.size >= this.max) this.byKey.clear();
+      value = this.make(key);
+      this.byKey.set(key, value);
     }
-    return labels;
+    return value;
+  }
+}
+
+/** `{ [key]: value }` label objects for one label key, one per value seen. */
+export class LabelCache<K extends string> extends SeriesCache<Labels & Record<K, string>> {
+  constructor(key: K, max?: number) {
+    super((value) => ({ [key]: value }) as Labels & Record<K, string>, max);
   }
 }

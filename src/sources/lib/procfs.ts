@@ -16,7 +16,10 @@ let buf = Buffer.allocUnsafe(64 * 1024);
  * mounts the host's /proc elsewhere, and for tests that feed the parsers odd files.
  */
 export function procPath(path: string): string {
-  const root = run().root;
+  return underRoot(run().root, path);
+}
+
+function underRoot(root: string | undefined, path: string): string {
   return root && path.startsWith('/proc') ? root + path.slice(5) : path;
 }
 
@@ -62,7 +65,12 @@ function readFd(fd: number): string {
  * Throws the fs error (ENOENT for a vanished pid, ...).
  */
 export function readProc(path: string): string {
-  const fd = openSync(procPath(path), 'r');
+  return readWhole(procPath(path));
+}
+
+/** Opens, reads and closes a file given by its full path. */
+function readWhole(full: string): string {
+  const fd = openSync(full, 'r');
   try {
     return readFd(fd);
   } finally {
@@ -81,11 +89,11 @@ const kept = new Map<string, number>();
  */
 export function readProcShared(path: string): string {
   const r = run();
-  const full = r.root && path.startsWith('/proc') ? r.root + path.slice(5) : path;
+  const full = underRoot(r.root, path);
   let text = r.texts.get(full);
   if (text !== undefined) return text;
   if (r.root) {
-    text = readProc(path);
+    text = readWhole(full);
   } else {
     let fd = kept.get(full);
     if (fd === undefined) {
