@@ -17,6 +17,10 @@ setFlagsFromString('--semi-space-growth-factor=1');
 
 const { main } = await import('../dist/cli.js');
 
+// If the event loop ever empties before main() settles, something was left waiting for nothing:
+// that is a failure, not a clean exit.
+process.exitCode = 1;
+
 main(process.argv).then(
   (code) => process.exit(code),
   (err) => {

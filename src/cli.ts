@@ -17,6 +17,7 @@ interface RunOptions {
   dryRun?: boolean;
   once?: boolean;
   check?: boolean;
+  selfMetrics?: boolean;
   logLevel: string;
 }
 
@@ -27,6 +28,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .option('-r, --dry-run', 'print samples to stdout instead of the configured writers')
     .option('--once', 'run one tick of every executor, write, flush and exit (1 if any source failed)')
     .option('--check', 'validate the config and exit')
+    .option('--self-metrics', "with --dry-run: print pollect's own metrics too")
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .version(version(), '-V, --version')
     .showHelpAfterError()
@@ -73,7 +75,7 @@ async function run(opts: RunOptions): Promise<number> {
   try {
     config = await loadConfig(opts.config, { writersOptional: opts.dryRun });
     // Building the sources and writers runs their constructors, which check what a schema cannot.
-    daemon = new Daemon(config, { dryRun: opts.dryRun, log });
+    daemon = new Daemon(config, { dryRun: opts.dryRun, selfMetrics: opts.selfMetrics || undefined, log });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`pollect: invalid config:\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);

@@ -11,7 +11,7 @@ export {
   type AnySourceClass,
   type Labels,
   type MetricType,
-} from './sources/source.js';
+} from './sdk/index.js';
 export {
   Writer,
   type Batch,
@@ -22,8 +22,8 @@ export {
   type WriterStats,
   type WriterClass,
   type AnyWriterClass,
-} from './writers/writer.js';
-export type { JsonSchema } from './config/schema-types.js';
+} from './sdk/index.js';
+export type { JsonSchema } from './sdk/index.js';
 export type { Logger, LogLevel } from './log.js';
 export { RateTracker } from './sources/lib/rate.js';
 export { runCommand } from './sources/lib/exec.js';

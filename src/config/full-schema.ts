@@ -3,7 +3,7 @@
 import { sourceRegistry } from '../sources/registry.js';
 import { writerRegistry } from '../writers/registry.js';
 import { frameSchema, sourceParamsSchema, writerParamsSchema } from './schema.js';
-import type { JsonSchema } from './schema-types.js';
+import type { JsonSchema } from '../sdk/index.js';
 
 async function itemSchema(
   registry: Record<string, () => Promise<{ schema?: JsonSchema; description?: string }>>,

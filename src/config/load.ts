@@ -9,8 +9,8 @@ import { frameSchema, sourceParamsSchema, writerParamsSchema } from './schema.js
 import { validate } from './validate.js';
 import { PluginError, resolveSourceClass, resolveWriterClass } from './plugins.js';
 import { registerSecret } from '../log.js';
-import type { AnySourceClass, SourceConfig } from '../sources/source.js';
-import type { AnyWriterClass, WriterConfig } from '../writers/writer.js';
+import type { AnySourceClass, SourceConfig } from '../sdk/index.js';
+import type { AnyWriterClass, WriterConfig } from '../sdk/index.js';
 
 export interface ResolvedSource {
   config: SourceConfig;
@@ -43,6 +43,7 @@ export interface PollectConfig {
   configDir: string;
   tickTime: number;
   shutdownGrace: number;
+  selfMetrics: boolean;
   writers: ResolvedWriter[];
   executors: ExecutorPlan[];
 }
@@ -55,7 +56,7 @@ interface RawWriters {
 interface RawExecutor extends RawWriters {
   collection?: string;
   tickTime?: number;
-  maxBackoff?: number;
+  maxBackoff: number;
   sources: SourceConfig[];
 }
 
@@ -63,7 +64,8 @@ interface RawConfig extends RawWriters {
   tickTime: number;
   executors: RawExecutor[];
   pluginDirs?: string[];
-  shutdownGrace?: number;
+  shutdownGrace: number;
+  selfMetrics: boolean;
 }
 
 const SECRET_KEY = /(pass(word|phrase)?|secret|token|community(string)?|credential|apikey|api_key)$/i;
@@ -117,7 +119,7 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     executors.push({
       collection: ex.collection ?? 'pollect',
       tickTime: ex.tickTime ?? raw.tickTime,
-      maxBackoff: ex.maxBackoff ?? 300,
+      maxBackoff: ex.maxBackoff,
       sources,
       writers: own,
       path: formatPath(base),
@@ -128,7 +130,15 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     problems.push(`${withoutWriters[0]!.path}: no writer: add "writer" or "writers" (at the top level or in the executor), or run with --dry-run`);
   }
   if (problems.length) throw new ConfigError(problems);
-  return { file, configDir, tickTime: raw.tickTime, shutdownGrace: raw.shutdownGrace ?? 5, writers: globalWriters, executors };
+  return {
+    file,
+    configDir,
+    tickTime: raw.tickTime,
+    shutdownGrace: raw.shutdownGrace,
+    selfMetrics: raw.selfMetrics,
+    writers: globalWriters,
+    executors,
+  };
 }
 
 async function resolveWriters(

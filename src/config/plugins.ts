@@ -5,8 +5,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sourceRegistry } from '../sources/registry.js';
 import { writerRegistry } from '../writers/registry.js';
-import type { AnySourceClass } from '../sources/source.js';
-import type { AnyWriterClass } from '../writers/writer.js';
+import type { AnySourceClass } from '../sdk/index.js';
+import type { AnyWriterClass } from '../sdk/index.js';
 import { didYouMean } from './errors.js';
 
 export interface ResolvedClass<T> {

@@ -1,6 +1,6 @@
 // The config's JSON schema: the frame (executors, writers, tickTime) and, per source and writer,
 // its own params schema merged with the keys every source or writer accepts.
-import type { JsonSchema } from './schema-types.js';
+import type { JsonSchema } from '../sdk/index.js';
 
 const positiveSeconds: JsonSchema = { type: 'number', exclusiveMinimum: 0 };
 
@@ -12,8 +12,17 @@ export const commonSourceProperties: Record<string, JsonSchema> = {
   timeout: { ...positiveSeconds, description: 'Seconds a probe may take (default: the tickTime)' },
 };
 
+/** Points the core keeps for a writer while it cannot write. */
+export const DEFAULT_BUFFER_SIZE = 100_000;
+
 export const commonWriterProperties: Record<string, JsonSchema> = {
   type: { type: 'string', minLength: 1, description: 'Writer type' },
+  bufferSize: {
+    type: 'integer',
+    minimum: 1,
+    default: DEFAULT_BUFFER_SIZE,
+    description: 'Points kept while the writer cannot write; the oldest go first',
+  },
 };
 
 const looseItem = (required: string): JsonSchema => ({
@@ -46,14 +55,15 @@ export function frameSchema(sourceItem: JsonSchema = looseItem('type'), writerIt
           properties: {
             collection: { type: 'string', minLength: 1, description: 'First segment of every metric name (default "pollect")' },
             tickTime: { ...positiveSeconds, description: 'Seconds between this executor\'s ticks' },
-            maxBackoff: { ...positiveSeconds, description: 'Longest wait, in seconds, between probes of a failing source (default 300)' },
+            maxBackoff: { ...positiveSeconds, default: 300, description: 'Longest wait, in seconds, between probes of a failing source' },
             sources: { type: 'array', items: sourceItem },
             ...writerKeys,
           },
         },
       },
       pluginDirs: { type: 'array', items: { type: 'string' }, description: 'Folders with <Type>Source plugin files, relative to the config file' },
-      shutdownGrace: { ...positiveSeconds, description: 'Seconds to wait for running probes at shutdown (default 5)' },
+      shutdownGrace: { ...positiveSeconds, default: 5, description: 'Seconds the whole shutdown may take: running probes, then flushing the writers' },
+      selfMetrics: { type: 'boolean', default: true, description: "Send pollect's own metrics (sources, writers, process) to every writer" },
       threads: { type: 'integer', description: 'Accepted for the Python pollect\'s configs; ignored (sources run concurrently)' },
     },
   };

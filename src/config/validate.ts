@@ -4,7 +4,7 @@
 // checked without loading ajv: that keeps about 7 MB and tens of milliseconds off every start.
 // Plugin schemas, and runs from source (tests), compile with ajv on demand.
 import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
-import type { JsonSchema } from './schema-types.js';
+import type { JsonSchema } from '../sdk/index.js';
 import { didYouMean, formatPath } from './errors.js';
 
 /** Shared with the build script so precompiled and on-demand validators behave the same. */

@@ -1,20 +1,26 @@
-// Builds executors, sources and writers from a loaded config and runs them: start, run
-// forever or once, and stop in order (timers, running probes, sources, then writers).
+// Builds executors, sources and writers from a loaded config and runs them: start, run forever or
+// once, and stop in order within one deadline (timers, running probes and their batches, sources,
+// then the writers' flush and stop).
 import type { PollectConfig, ResolvedWriter } from '../config/load.js';
-import type { Source, SourceConfig } from '../sources/source.js';
-import type { Writer, WriterConfig, WriterContext } from '../writers/writer.js';
-import type { Logger } from '../log.js';
+import type { Logger, PluginContext, Source, SourceConfig, Writer, WriterConfig } from '../sdk/index.js';
+import { ParamError } from '../sdk/index.js';
 import { errorMessage } from '../log.js';
 import { DryRunWriter } from '../writers/dryrun/index.js';
 import { ConfigError } from '../config/errors.js';
 import { Executor } from './executor.js';
 import { SourceRunner } from './source-runner.js';
+import { WriterRuntime } from './writer-runtime.js';
+import { SelfMetricsSource, selfSeriesName } from './self-metrics.js';
+import { within } from '../core/clock.js';
+import { DEFAULT_BUFFER_SIZE } from '../config/schema.js';
 
 export interface DaemonOptions {
   /** Replace every configured writer with one DryRun writer. */
   dryRun?: boolean;
   /** Used instead of DryRun for --dry-run (tests pass their own). */
   dryRunWriter?: Writer;
+  /** Self-metrics on or off whatever the config says (--dry-run leaves them out unless asked). */
+  selfMetrics?: boolean;
   log: Logger;
 }
 
@@ -22,26 +28,29 @@ export class StartError extends Error {}
 
 export class Daemon {
   readonly executors: Executor[] = [];
-  readonly writers: Writer[] = [];
+  readonly writers: WriterRuntime[] = [];
   private readonly config: PollectConfig;
   private readonly log: Logger;
+  private started = false;
 
   constructor(config: PollectConfig, opts: DaemonOptions) {
     this.config = config;
     this.log = opts.log;
     const problems: string[] = [];
-    const dry = opts.dryRun ? (opts.dryRunWriter ?? new DryRunWriter({ type: 'DryRun' })) : undefined;
-    if (dry) this.adopt(dry, 'DryRun');
-    const global = dry ? [] : config.writers.flatMap((w) => this.instantiate(w, problems));
+    // Writers see the shortest tick of any executor.
+    const writerTick = Math.min(config.tickTime, ...config.executors.map((e) => e.tickTime));
+    const dry = opts.dryRun ? (opts.dryRunWriter ?? new DryRunWriter({ type: 'DryRun' }, this.context(writerTick))) : undefined;
+    const dryRuntime = dry ? this.adopt(dry, 'DryRun', undefined) : undefined;
+    const global = dryRuntime ? [dryRuntime] : config.writers.flatMap((w) => this.instantiate(w, writerTick, problems));
     const sourceIds = new Map<string, number>();
     for (const plan of config.executors) {
-      const writers = dry ? [dry] : plan.writers ? plan.writers.flatMap((w) => this.instantiate(w, problems)) : global;
+      const writers = dryRuntime ? [dryRuntime] : plan.writers ? plan.writers.flatMap((w) => this.instantiate(w, writerTick, problems)) : global;
       const runners = plan.sources.flatMap((s) => {
         let source: Source<SourceConfig>;
         try {
-          source = new s.cls(s.config as never) as Source<SourceConfig>;
+          source = new s.cls(s.config as never, this.context(plan.tickTime)) as Source<SourceConfig>;
         } catch (err) {
-          problems.push(`${s.path}: ${errorMessage(err)}`);
+          problems.push(problemAt(s.path, err));
           return [];
         }
         const base = [plan.collection, s.typeName, s.config.name].filter(Boolean).join('.');
@@ -58,85 +67,130 @@ export class Daemon {
           configDir: config.configDir,
         });
       });
-      this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers, log: this.log }));
+      this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers }));
     }
     // A constructor that rejects its params (a bad regex, say) is a config error with its path.
     if (problems.length) throw new ConfigError(problems);
+    if (opts.selfMetrics ?? (config.selfMetrics && !opts.dryRun)) this.addSelfMetrics();
   }
 
-  private instantiate(w: ResolvedWriter, problems: string[]): Writer[] {
+  /** One more executor, at the config's tickTime, whose source reports on all the others to every writer. */
+  private addSelfMetrics(): void {
+    const others = this.executors.slice();
+    const source = new SelfMetricsSource({
+      sources: () => others.flatMap((e) => e.runners.map((r) => r.last)),
+      writers: () => this.writers.map((w) => w.stats()),
+      lagMs: () => Math.max(0, ...others.map((e) => e.lagMs)),
+    });
+    const runner = new SourceRunner({
+      id: 'pollect.self',
+      collection: 'pollect',
+      typeName: 'Self',
+      source,
+      tickTime: this.config.tickTime,
+      maxBackoff: this.config.tickTime,
+      log: this.log,
+      configDir: this.config.configDir,
+      nameOf: selfSeriesName,
+    });
+    this.executors.push(new Executor({ collection: 'pollect', tickTime: this.config.tickTime, runners: [runner], writers: this.writers.slice() }));
+  }
+
+  private context(tickTime: number): PluginContext {
+    return { configDir: this.config.configDir, tickTime, log: this.log };
+  }
+
+  private instantiate(w: ResolvedWriter, tickTime: number, problems: string[]): WriterRuntime[] {
     try {
-      return [this.adopt(new w.cls(w.config as never) as Writer<WriterConfig>, w.typeName)];
+      const writer = new w.cls(w.config as never, this.context(tickTime)) as Writer<WriterConfig>;
+      return [this.adopt(writer, w.typeName, w.config.bufferSize)];
     } catch (err) {
-      problems.push(`${w.path}: ${errorMessage(err)}`);
+      problems.push(problemAt(w.path, err));
       return [];
     }
   }
 
-  private adopt(writer: Writer, typeName: string): Writer {
+  private adopt(writer: Writer, typeName: string, bufferSize: number | undefined): WriterRuntime {
     const same = this.writers.filter((x) => x.id === typeName || x.id.startsWith(`${typeName}#`)).length;
     writer.id = same === 0 ? typeName : `${typeName}#${same}`;
-    this.writers.push(writer);
-    return writer;
+    const runtime = new WriterRuntime(writer, { bufferSize: bufferSize ?? DEFAULT_BUFFER_SIZE, log: this.log });
+    this.writers.push(runtime);
+    return runtime;
   }
 
-  /** Starts every writer; a writer that cannot start (port in use, unreadable key) is a StartError naming it. */
-  async startWriters(): Promise<void> {
-    const ctx: WriterContext = {
-      log: this.log,
-      configDir: this.config.configDir,
-      allWriterStats: () => this.writers.map((w) => w.stats()),
-    };
+  /**
+   * Starts every writer, then runs every source's init(). A writer that cannot start (port in use)
+   * or a source whose init fails and is not retried (HttpIngress cannot bind) is a StartError.
+   */
+  async startAll(): Promise<void> {
     for (const w of this.writers) {
       try {
-        // Writers name themselves in their messages (they know their target too), so no prefix here.
-        await w.start(ctx);
+        await w.writer.start(this.context(this.config.tickTime));
       } catch (err) {
-        await this.stopWriters();
+        await this.stopWriters(Date.now() + this.config.shutdownGrace * 1000);
         const msg = errorMessage(err);
         throw new StartError(msg.includes(w.id) ? msg : `writer ${w.id}: ${msg}`);
       }
     }
+    const runners = this.executors.flatMap((e) => e.runners);
+    const results = await Promise.allSettled(runners.map((r) => r.init()));
+    const failed: string[] = [];
+    results.forEach((res, i) => {
+      if (res.status === 'fulfilled') return;
+      const r = runners[i]!;
+      const msg = `${r.id}: init failed: ${errorMessage(res.reason)}`;
+      if ((r.source.constructor as { initRetried?: boolean }).initRetried) this.log.warn(`${msg}; retried before each probe`);
+      else failed.push(msg);
+    });
+    if (failed.length) {
+      await this.stop();
+      throw new StartError(failed.join('\n'));
+    }
+    this.started = true;
   }
 
   async start(): Promise<void> {
-    await this.startWriters();
+    await this.startAll();
     for (const e of this.executors) e.start();
     this.log.info(`started ${this.executors.length} executor(s), ${this.writers.length} writer(s)`);
   }
 
-  /** One tick of every executor, written and flushed; true when every source succeeded. */
+  /** One tick of every executor, written and flushed; true when every source succeeded and every writer wrote. */
   async runOnce(): Promise<boolean> {
-    await this.startWriters();
+    await this.startAll();
     const batches = await Promise.all(this.executors.map((e) => e.runTick()));
-    await Promise.all(this.executors.map((e) => e.drainWrites()));
-    await this.shutdownSources(this.config.shutdownGrace * 1000);
-    await this.stopWriters();
-    return batches.every((b) => b.sources.every((s) => s.success));
+    await this.stop();
+    const sourcesOk = batches.every((b) => b.sources.every((s) => s.success));
+    const writersOk = this.writers.every((w) => w.errors === 0 && w.dropped === 0);
+    return sourcesOk && writersOk;
   }
 
+  /**
+   * Stops everything within shutdownGrace: timers, then the running ticks (their batches still
+   * reach the writers), the sources, and last the writers' flush and stop.
+   */
   async stop(): Promise<void> {
-    const graceMs = this.config.shutdownGrace * 1000;
-    await Promise.all(this.executors.map((e) => e.stop(graceMs)));
-    await this.shutdownSources(graceMs);
-    await this.stopWriters();
+    const deadline = Date.now() + this.config.shutdownGrace * 1000;
+    const ticks = Promise.all(this.executors.map((e) => e.stop()));
+    await within(ticks, deadline);
+    await Promise.all(this.executors.flatMap((e) => e.runners.map((r) => r.shutdown(deadline))));
+    // Ticks that were waiting on a probe just aborted now hand their batch over.
+    await within(ticks, deadline);
+    await this.stopWriters(deadline);
+    this.started = false;
   }
 
-  private async shutdownSources(graceMs: number): Promise<void> {
-    await Promise.all(this.executors.flatMap((e) => e.runners.map((r) => r.shutdown(graceMs))));
+  private async stopWriters(deadline: number): Promise<void> {
+    // In parallel: a slow backend must not delay the others' shutdown.
+    await Promise.all(this.writers.map((w) => w.stop(deadline)));
   }
 
-  /** Flushes and stops every writer at once: a slow backend must not delay the others' shutdown. */
-  private async stopWriters(): Promise<void> {
-    await Promise.all(
-      this.writers.map(async (w) => {
-        try {
-          await w.flush();
-          await w.stop();
-        } catch (err) {
-          this.log.warn(`writer ${w.id}: stop failed: ${errorMessage(err)}`);
-        }
-      }),
-    );
+  get running(): boolean {
+    return this.started;
   }
+}
+
+function problemAt(path: string, err: unknown): string {
+  if (err instanceof ParamError) return `${path}.${err.param}: ${errorMessage(err)}`;
+  return `${path}: ${errorMessage(err)}`;
 }

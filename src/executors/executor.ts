@@ -1,39 +1,34 @@
 // An executor: its own timer, aligned to wall-clock multiples of its tickTime (a 10 s executor
 // fires at :00, :10, :20 ...) with no cumulative drift; each tick probes every source
-// concurrently and hands one batch to each writer without waiting for it.
-import type { Batch, Point, SourceStatus, Writer } from '../writers/writer.js';
-import type { Logger } from '../log.js';
-import { errorMessage } from '../log.js';
+// concurrently and hands one batch to each writer's runtime, which never makes the tick wait.
+import type { Batch, Point } from '../sdk/index.js';
 import type { SourceRunner } from './source-runner.js';
+import type { WriterRuntime } from './writer-runtime.js';
 
 export interface ExecutorOptions {
   collection: string;
   tickTime: number;
   runners: SourceRunner[];
-  writers: Writer[];
-  log: Logger;
+  writers: WriterRuntime[];
 }
 
 export class Executor {
   readonly collection: string;
   readonly tickTime: number;
   readonly runners: SourceRunner[];
-  readonly writers: Writer[];
-  private readonly log: Logger;
+  readonly writers: WriterRuntime[];
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
-  private pendingTicks = new Set<Promise<Batch>>();
-  private pendingWrites = new Set<Promise<void>>();
-  /** Writers whose last write failed, to log a failure once and its recovery once. */
-  private failingWriters = new Set<Writer>();
+  private readonly pendingTicks = new Set<Promise<Batch>>();
   ticks = 0;
+  /** How late the timer fired last, ms: the event loop's lag, measured without waking up for it. */
+  lagMs = 0;
 
   constructor(opts: ExecutorOptions) {
     this.collection = opts.collection;
     this.tickTime = opts.tickTime;
     this.runners = opts.runners;
     this.writers = opts.writers;
-    this.log = opts.log;
   }
 
   /** Runs the first tick now, then on every aligned multiple of tickTime. */
@@ -53,6 +48,7 @@ export class Executor {
     this.timer = setTimeout(() => {
       const periodMs = this.tickTime * 1000;
       const now = Date.now();
+      this.lagMs = Math.max(0, now - target);
       // Timers may fire a little late; a tick lost to a long stall is skipped, not run twice.
       const next = target + periodMs > now ? target + periodMs : alignedAfter(now, periodMs);
       this.schedule(next);
@@ -60,7 +56,7 @@ export class Executor {
     }, Math.max(0, target - Date.now()));
   }
 
-  /** One tick: probe all sources, write the batch. Resolves with the batch once writers have it. */
+  /** One tick: probe all sources, hand the batch to the writers. Resolves with the batch. */
   runTick(timestamp = Date.now()): Promise<Batch> {
     const p = this.tick(timestamp).finally(() => this.pendingTicks.delete(p));
     this.pendingTicks.add(p);
@@ -70,40 +66,17 @@ export class Executor {
   private async tick(timestamp: number): Promise<Batch> {
     this.ticks++;
     const perSource: Point[][] = this.runners.map(() => []);
-    const results = this.runners.map((r, i) => r.tick(timestamp, perSource[i]!));
-    // Synchronous sources answered already; wait only when some did not.
-    const sources: SourceStatus[] = results.some((r) => r instanceof Promise) ? await Promise.all(results) : (results as SourceStatus[]);
+    const sources = await Promise.all(this.runners.map((r, i) => r.tick(timestamp, perSource[i]!)));
     const batch: Batch = { collection: this.collection, timestamp, points: perSource.flat(), sources };
-    for (const w of this.writers) this.deliver(w, batch);
+    for (const w of this.writers) w.add(batch);
     return batch;
   }
 
-  /** Hands the batch to a writer; a slow or failing writer never holds up the next tick or the others. */
-  private deliver(writer: Writer, batch: Batch): void {
-    const p = (async () => {
-      try {
-        await writer.write(batch);
-        if (this.failingWriters.delete(writer)) this.log.info(`writer ${writer.id}: writing again`);
-      } catch (err) {
-        if (!this.failingWriters.has(writer)) this.log.error(`writer ${writer.id}: ${errorMessage(err)}`);
-        this.failingWriters.add(writer);
-      }
-    })().finally(() => this.pendingWrites.delete(p));
-    this.pendingWrites.add(p);
-  }
-
-  /** Stops the timer; waits for running ticks and writes, at most graceMs. */
-  async stop(graceMs: number): Promise<void> {
+  /** Stops the timer; the returned promise settles when the ticks already running have written their batches. */
+  stop(): Promise<unknown> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    const grace = new Promise<void>((r) => setTimeout(r, graceMs).unref());
-    await Promise.race([Promise.allSettled([...this.pendingTicks]), grace]);
-    await Promise.race([Promise.allSettled([...this.pendingWrites]), grace]);
-  }
-
-  /** Waits for writes handed out so far. */
-  async drainWrites(): Promise<void> {
-    await Promise.allSettled([...this.pendingWrites]);
+    return Promise.allSettled([...this.pendingTicks]);
   }
 }
 

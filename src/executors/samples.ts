@@ -1,7 +1,6 @@
 // Turns what probe() returned into named, labelled, stamped points.
-import type { Labels, ProbeResult, Sample } from '../sources/source.js';
-import type { Point } from '../writers/writer.js';
-import { SourceError } from '../sources/source.js';
+import type { Labels, Point, ProbeResult, Sample, SeriesName } from '../sdk/index.js';
+import { SourceError } from '../sdk/index.js';
 
 /** The probe's result as a list of samples; throws a SourceError for a malformed result. */
 export function toSamples(result: ProbeResult): Sample[] {
@@ -38,42 +37,27 @@ function safeJson(v: unknown): string {
 }
 
 export interface PointContext {
-  /** `<collection>.<Type>[.<name>]` */
-  prefix: string;
+  /** The source's own series name (no value name): its parts, and its id `<collection>.<Type>[.<name>]`. */
+  base: SeriesName;
   staticLabels: Labels | undefined;
   timestamp: number;
   source: string;
-  /** Full names by sample name, kept by the caller between ticks so names are built once. */
-  names?: Map<string, string>;
+  /** Series names by sample name, kept by the caller between ticks so names are built once. */
+  names?: Map<string, SeriesName>;
+  /** Names a sample's series some other way than `<base>.<sample name>` (the self-metrics). */
+  nameOf?: (sampleName: string) => SeriesName;
 }
 
 const NO_LABELS: Labels = Object.freeze({}) as Labels;
 
-/** The config's labels with the sample's own (a sample's label wins). Apart from toPoints: its object spreads make toPoints slow to compile. */
-function merged(staticLabels: Labels, own: Labels | undefined): Labels {
-  return { ...staticLabels, ...own };
-}
-
 /** Names, labels and stamps samples. Never mutates the samples or their label objects. */
 export function toPoints(samples: readonly Sample[], ctx: PointContext, out: Point[] = []): Point[] {
-  const names = ctx.names;
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i]!;
+  for (const s of samples) {
     // Points share the sample's label object when there is nothing to merge: nothing downstream
-    // changes a point's labels, and a copy per point per tick was the larger part of the garbage.
-    const labels: Labels = ctx.staticLabels ? merged(ctx.staticLabels, s.labels) : (s.labels ?? NO_LABELS);
-    let name = ctx.prefix;
-    if (s.name) {
-      const known = names?.get(s.name);
-      if (known !== undefined) name = known;
-      else {
-        name = `${ctx.prefix}.${s.name}`;
-        // A source that makes up new names every tick must not grow the map without bound.
-        if (names && names.size < 1024) names.set(s.name, name);
-      }
-    }
+    // changes a point's labels.
+    const labels: Labels = ctx.staticLabels ? { ...ctx.staticLabels, ...s.labels } : (s.labels ?? NO_LABELS);
     out.push({
-      name,
+      name: s.name ? seriesName(ctx, s.name) : ctx.base,
       value: s.value,
       labels,
       type: s.type ?? 'gauge',
@@ -86,7 +70,16 @@ export function toPoints(samples: readonly Sample[], ctx: PointContext, out: Poi
   return out;
 }
 
-/** pollect's prefix for a source: `<collection>.<Type>[.<name>]`. */
-export function sourcePrefix(collection: string, type: string, name?: string): string {
-  return name ? `${collection}.${type}.${name}` : `${collection}.${type}`;
+function seriesName(ctx: PointContext, value: string): SeriesName {
+  const known = ctx.names?.get(value);
+  if (known) return known;
+  const name: SeriesName = ctx.nameOf ? ctx.nameOf(value) : { ...ctx.base, value, id: `${ctx.base.id}.${value}` };
+  // A source that makes up new names every tick must not grow the map without bound.
+  if (ctx.names && ctx.names.size < 1024) ctx.names.set(value, name);
+  return name;
+}
+
+/** A source's series name: `<collection>.<Type>[.<name>]`. */
+export function sourceSeriesName(collection: string, source: string, instance?: string): SeriesName {
+  return { collection, source, instance, id: instance ? `${collection}.${source}.${instance}` : `${collection}.${source}` };
 }

@@ -1,11 +1,12 @@
-// One configured source inside an executor: probes it with a timeout, never twice at once,
-// and backs off while it fails (collectd's read-callback behaviour: the wait doubles each
-// failure up to a cap). Logs once when a source starts failing and once when it recovers.
-import type { InitContext, ProbeContext, ProbeResult, Source, SourceConfig } from '../sources/source.js';
-import type { Point, SourceStatus } from '../writers/writer.js';
-import type { Logger } from '../log.js';
+// One configured source inside an executor: probes it with a timeout, never twice at once, and
+// backs off while it fails (collectd's read-callback behaviour: the wait doubles each failure up
+// to a cap). Logs once when a source starts failing and once when it recovers, and the same for
+// problems a source reports as data.
+import type { InitContext, Logger, Point, ProbeContext, ProbeResult, SeriesName, Source, SourceConfig, SourceStatus } from '../sdk/index.js';
 import { errorMessage } from '../log.js';
-import { sourcePrefix, toPoints, toSamples } from './samples.js';
+import { backoffDelay } from '../core/backoff.js';
+import { within } from '../core/clock.js';
+import { sourceSeriesName, toPoints, toSamples, type PointContext } from './samples.js';
 
 export interface SourceRunnerOptions {
   id: string;
@@ -17,17 +18,26 @@ export interface SourceRunnerOptions {
   maxBackoff: number;
   log: Logger;
   configDir: string;
+  /** Names a sample's series some other way than `<collection>.<Type>[.<name>].<sample name>` (the self-metrics). */
+  nameOf?: (sampleName: string) => SeriesName;
 }
 
 export class TimeoutError extends Error {}
 
+interface Budget {
+  signal: AbortSignal;
+  /** Ends the timer and the shutdown listener once the work settled. */
+  clear(): void;
+}
+
 export class SourceRunner {
   readonly id: string;
-  readonly prefix: string;
   readonly source: Source<SourceConfig>;
   private readonly opts: SourceRunnerOptions;
   private readonly timeoutMs: number;
-  private inFlight: Promise<ProbeResult> | undefined;
+  private readonly log: Logger;
+  private readonly points: Omit<PointContext, 'timestamp'>;
+  private inFlight: Promise<unknown> | undefined;
   private initialized = false;
   private consecutiveFailures = 0;
   /** Ticks to sit out before the next probe (backoff). */
@@ -35,115 +45,151 @@ export class SourceRunner {
   private errorsTotal = 0;
   private skippedTotal = 0;
   private lastError: string | undefined;
-  /** The last probe's context: its signal is aborted at the probe's timeout or at shutdown. */
-  private context: RunContext | undefined;
-  private readonly log: Logger;
-  /** Metric names of this source's samples, built once (see toPoints). */
-  private readonly names = new Map<string, string>();
+  /** The problem a source last reported as data, while its probes keep reporting one. */
+  private problem: string | undefined;
+  /** Aborted at shutdown: ends whatever probe or init is running. */
+  private readonly shutdownController = new AbortController();
+  /** How the source fared in its last tick (self-metrics read it). */
+  last: SourceStatus;
 
   constructor(opts: SourceRunnerOptions) {
     this.opts = opts;
     this.id = opts.id;
     this.source = opts.source;
-    this.prefix = sourcePrefix(opts.collection, opts.typeName, opts.source.config.name);
     this.timeoutMs = (opts.source.config.timeout ?? opts.tickTime) * 1000;
     this.log = opts.log.child(opts.id);
+    const cfg = opts.source.config;
+    this.points = {
+      base: sourceSeriesName(opts.collection, opts.typeName, cfg.name),
+      staticLabels: cfg.labels,
+      source: opts.id,
+      names: new Map(),
+      nameOf: opts.nameOf,
+    };
+    this.last = this.status('probed', true, 0);
   }
 
-  /** Whether a probe is still running (for shutdown). */
-  get busy(): Promise<ProbeResult> | undefined {
+  /** The running probe or init, if any (for shutdown). */
+  get busy(): Promise<unknown> | undefined {
     return this.inFlight;
   }
 
   /**
-   * Runs one tick for this source; appends its points to `out` and returns its status, at once
-   * when the probe answered synchronously (no promise per source per tick).
+   * Runs the source's init() within the probe timeout. Throws its error; a source that declares
+   * initRetried is tried again before its next probe instead.
    */
-  tick(timestamp: number, out: Point[]): SourceStatus | Promise<SourceStatus> {
+  async init(): Promise<void> {
+    if (this.initialized) return;
+    const budget = this.budget();
+    const ctx: InitContext = { log: this.log, tickTime: this.opts.tickTime, configDir: this.opts.configDir, signal: budget.signal };
+    await this.bounded(Promise.resolve().then(() => this.source.init(ctx)), budget, 'init');
+    this.initialized = true;
+  }
+
+  /** Runs one tick for this source; appends its points to `out` and returns its status. */
+  async tick(timestamp: number, out: Point[]): Promise<SourceStatus> {
     if (this.inFlight) {
       this.skippedTotal++;
-      this.opts.log.debug(`${this.id}: still running from an earlier tick, skipped`);
-      return this.status('skipped', false, 0);
+      this.log.debug('still running from an earlier tick, skipped');
+      return (this.last = this.status('skipped', false, 0));
     }
     if (this.ticksToSkip > 0) {
       this.ticksToSkip--;
-      return this.status('backoff', false, 0);
+      return (this.last = this.status('backoff', false, 0));
     }
     const started = performance.now();
-    let result: ProbeResult | Promise<ProbeResult>;
+    const problems: string[] = [];
     try {
-      result = this.probeOnce();
+      if (!this.initialized) await this.init();
+      const result = await this.probe(problems);
+      toPoints(toSamples(result), { ...this.points, timestamp }, out);
     } catch (err) {
-      return this.failure(err, started);
+      this.failed(err);
+      return (this.last = this.status('probed', false, seconds(started)));
     }
-    if (isThenable(result)) {
-      return Promise.resolve(result).then(
-        (r) => this.success(r, timestamp, out, started),
-        (err: unknown) => this.failure(err, started),
-      );
-    }
-    return this.success(result, timestamp, out, started);
+    this.succeeded(problems);
+    return (this.last = this.status('probed', true, seconds(started)));
   }
 
-  private success(result: ProbeResult, timestamp: number, out: Point[], started: number): SourceStatus {
-    try {
-      const samples = toSamples(result);
-      toPoints(samples, { prefix: this.prefix, staticLabels: this.source.config.labels, timestamp, source: this.id, names: this.names }, out);
-    } catch (err) {
-      return this.failure(err, started);
-    }
-    this.succeeded();
-    return this.status('probed', true, seconds(started));
+  private probe(problems: string[]): Promise<ProbeResult> {
+    const budget = this.budget();
+    const ctx: ProbeContext = {
+      signal: budget.signal,
+      timeoutMs: this.timeoutMs,
+      tickTime: this.opts.tickTime,
+      log: this.log,
+      reportProblem: (message) => void problems.push(message),
+    };
+    return this.bounded(Promise.resolve().then(() => this.source.probe(ctx)), budget, 'probe');
   }
 
-  private failure(err: unknown, started: number): SourceStatus {
-    this.failed(err);
-    return this.status('probed', false, seconds(started));
+  /**
+   * A signal aborted at the probe's timeout or at shutdown. Its timer keeps the process alive (an
+   * AbortSignal.timeout() would not: `--once` with a probe that never settles would end early).
+   */
+  private budget(): Budget {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const stop = this.shutdownController.signal;
+    const onStop = (): void => controller.abort();
+    stop.addEventListener('abort', onStop, { once: true });
+    return {
+      signal: controller.signal,
+      clear: () => {
+        clearTimeout(timer);
+        stop.removeEventListener('abort', onStop);
+      },
+    };
   }
 
-  /** Calls probe() (after init() the first time); an asynchronous answer is bounded by the timeout. */
-  private probeOnce(): ProbeResult | Promise<ProbeResult> {
-    const ctx = new RunContext(this.timeoutMs, this.opts.tickTime, this.log);
-    this.context = ctx;
-    if (!this.initialized) {
-      const init: InitContext = { log: this.log, tickTime: this.opts.tickTime, configDir: this.opts.configDir };
-      return this.withTimeout(
-        (async () => {
-          await this.source.init(init);
-          this.initialized = true;
-          return this.source.probe(ctx);
-        })(),
-        ctx,
-      );
-    }
-    const result = this.source.probe(ctx);
-    return isThenable(result) ? this.withTimeout(Promise.resolve(result), ctx) : result;
-  }
-
-  private withTimeout(work: Promise<ProbeResult>, ctx: RunContext): Promise<ProbeResult> {
-    // The source stays "running" until its probe really ends, even after we stop waiting.
+  /**
+   * Waits for `work` until `signal` aborts (the timeout or shutdown). The source stays "running"
+   * until its work really ends, even after we stop waiting, so it is never run twice at once.
+   */
+  private bounded<T>(work: Promise<T>, { signal, clear }: Budget, what: string): Promise<T> {
     const tracked = work.finally(() => {
       if (this.inFlight === tracked) this.inFlight = undefined;
     });
     this.inFlight = tracked;
-    tracked.catch(() => {}); // its failure is handled by tick() or was abandoned at the timeout
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        ctx.abort();
-        reject(new TimeoutError(`timed out after ${this.timeoutMs / 1000} s`));
-      }, this.timeoutMs);
+    tracked.catch(() => {}); // handled by the caller, or abandoned at the timeout
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => {
+        clear();
+        const why = this.shutdownController.signal.aborted ? 'pollect is stopping' : `timed out after ${this.timeoutMs / 1000} s`;
+        reject(new TimeoutError(what === 'probe' ? why : `${what} ${why}`));
+      };
+      if (signal.aborted) {
+        clear();
+        return onAbort();
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      tracked.then(
+        (v) => {
+          clear();
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (err: unknown) => {
+          clear();
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
     });
-    return Promise.race([tracked, timeout]).finally(() => clearTimeout(timer));
   }
 
-  private succeeded(): void {
+  private succeeded(problems: string[]): void {
     if (this.consecutiveFailures > 0) {
       this.opts.log.info(`${this.id}: recovered after ${this.consecutiveFailures} failed probe(s)`);
     }
     this.consecutiveFailures = 0;
     this.ticksToSkip = 0;
     this.lastError = undefined;
+    const problem = problems.length ? problems.join('; ') : undefined;
+    if (problem && !this.problem) this.opts.log.warn(`${this.id}: ${problem}`);
+    else if (!problem && this.problem) this.opts.log.info(`${this.id}: no longer reports a problem`);
+    else if (problem) this.opts.log.debug(`${this.id}: still: ${problem}`);
+    this.problem = problem;
   }
 
   private failed(err: unknown): void {
@@ -155,8 +201,7 @@ export class SourceRunner {
     else this.opts.log.debug(`${this.id}: still failing (${this.consecutiveFailures}): ${msg}`);
     // Wait 1, 2, 4, ... ticks between probes, at most maxBackoff seconds.
     const maxTicks = Math.max(1, Math.floor(this.opts.maxBackoff / this.opts.tickTime));
-    const waitTicks = Math.min(2 ** (this.consecutiveFailures - 1), maxTicks);
-    this.ticksToSkip = waitTicks - 1;
+    this.ticksToSkip = backoffDelay(this.consecutiveFailures, { min: 1, max: maxTicks }) - 1;
   }
 
   private status(state: SourceStatus['state'], success: boolean, durationSeconds: number): SourceStatus {
@@ -175,53 +220,17 @@ export class SourceRunner {
     };
   }
 
-  /** Aborts a running probe (its signal fires) and calls the source's shutdown(). */
-  async shutdown(graceMs: number): Promise<void> {
-    if (this.inFlight) {
-      await Promise.race([this.inFlight.catch(() => {}), new Promise((r) => setTimeout(r, graceMs).unref())]);
-    }
-    this.context?.abort();
-    try {
-      await this.source.shutdown();
-    } catch (err) {
-      this.opts.log.warn(`${this.id}: shutdown failed: ${errorMessage(err)}`);
-    }
+  /** Waits for a running probe until `deadline` (ms since the epoch), aborts it, then calls the source's shutdown(). */
+  async shutdown(deadline: number): Promise<void> {
+    if (this.inFlight) await within(this.inFlight, deadline);
+    this.shutdownController.abort();
+    const done = Promise.resolve().then(() => this.source.shutdown());
+    done.catch((err: unknown) => this.opts.log.warn(`${this.id}: shutdown failed: ${errorMessage(err)}`));
+    if (!(await within(done, deadline))) this.opts.log.warn(`${this.id}: shutdown did not finish in time`);
   }
 }
 
-/**
- * A probe's context. Its AbortController is made on first use of `signal`: most probes are
- * synchronous reads that never look at it, and one controller per probe per tick adds up.
- */
-class RunContext implements ProbeContext {
-  private controller: AbortController | undefined;
-  private aborted = false;
-
-  constructor(
-    readonly timeoutMs: number,
-    readonly tickTime: number,
-    readonly log: Logger,
-  ) {}
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort();
-    }
-    return this.controller.signal;
-  }
-
-  abort(): void {
-    this.aborted = true;
-    this.controller?.abort();
-  }
-}
-
-function isThenable(v: unknown): v is PromiseLike<ProbeResult> {
-  return typeof v === 'object' && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
-}
-
-/** Seconds since a performance.now() reading (monotonic; no BigInt per probe as with hrtime.bigint). */
+/** Seconds since a performance.now() reading. */
 function seconds(start: number): number {
   return (performance.now() - start) / 1000;
 }

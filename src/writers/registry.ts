@@ -1,6 +1,6 @@
 // Every built-in writer, by type name, imported only when a config names it.
 // Adding a writer: one room (src/writers/<room>/) and one line here.
-import type { AnyWriterClass } from './writer.js';
+import type { AnyWriterClass } from '../sdk/index.js';
 
 export const writerRegistry: Record<string, () => Promise<AnyWriterClass>> = {
   Prometheus: () => import('./prometheus/index.js').then((m) => m.PrometheusWriter),

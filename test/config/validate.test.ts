@@ -9,7 +9,7 @@ import { AJV_OPTIONS, formatErrors, precompiledName } from '../../src/config/val
 import { frameSchema, sourceParamsSchema, writerParamsSchema } from '../../src/config/schema.js';
 import { sourceRegistry } from '../../src/sources/registry.js';
 import { writerRegistry } from '../../src/writers/registry.js';
-import type { JsonSchema } from '../../src/config/schema-types.js';
+import type { JsonSchema } from '../../src/sdk/index.js';
 
 const built = path.resolve(__dirname, '../../dist/config/validators');
 

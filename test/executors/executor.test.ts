@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Executor, alignedAfter } from '../../src/executors/executor.js';
 import { SourceRunner } from '../../src/executors/source-runner.js';
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../src/sources/source.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../src/sdk/index.js';
 import { DummySource } from '../../src/sources/dummy/index.js';
-import { Writer, type Batch } from '../../src/writers/writer.js';
+import { Writer, type Batch } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
 import { CaptureWriter } from '../helpers/capture.js';
 
@@ -220,7 +220,7 @@ describe('names and labels', () => {
       }
     }
     const r = runner(new ListSource({ type: 'List', name: 'n', labels: { env: 'prod' } }), { typeName: 'List' });
-    const points: import('../../src/writers/writer.js').Point[] = [];
+    const points: import('../../src/sdk/index.js').Point[] = [];
     const status = await r.tick(1234, points);
     expect(status.success).toBe(true);
     expect(points).toEqual([
@@ -233,7 +233,7 @@ describe('names and labels', () => {
   });
 
   it('a record result gives one point per key; a malformed result is an error for that source', async () => {
-    const pts: import('../../src/writers/writer.js').Point[] = [];
+    const pts: import('../../src/sdk/index.js').Point[] = [];
     const ok = await runner(new DummySource({ type: 'Dummy', value: { a: 1, b: 2 } } as SourceConfig)).tick(1, pts);
     expect(ok.success).toBe(true);
     expect(pts.map((p) => p.name)).toEqual(['c.Dummy.a', 'c.Dummy.b']);
@@ -281,7 +281,7 @@ describe('synchronous probes', () => {
         throw new SourceError('no such file');
       }
     }
-    const pts: import('../../src/writers/writer.js').Point[] = [];
+    const pts: import('../../src/sdk/index.js').Point[] = [];
     const r = runner(new UsesSignal({ type: 'U' }), { typeName: 'U' });
     expect((await r.tick(1, pts)).success).toBe(true);
     expect(seen).toBeInstanceOf(AbortSignal);

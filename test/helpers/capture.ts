@@ -1,5 +1,5 @@
 // A writer that keeps every batch it is given, for tests.
-import { Writer, type Batch } from '../../src/writers/writer.js';
+import { Writer, type Batch } from '../../src/sdk/index.js';
 
 export class CaptureWriter extends Writer {
   batches: Batch[] = [];

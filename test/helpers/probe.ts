@@ -1,5 +1,5 @@
 // Runs a source the way an executor does, once, and returns its samples.
-import type { Sample, Source, SourceConfig } from '../../src/sources/source.js';
+import type { Sample, Source, SourceConfig } from '../../src/sdk/index.js';
 import { toSamples } from '../../src/executors/samples.js';
 import { createLogger } from '../../src/log.js';
 

@@ -2,7 +2,7 @@
 // accepts, so the docs cannot drift from the params.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { JsonSchema } from '../../src/config/schema-types.js';
+import type { JsonSchema } from '../../src/sdk/index.js';
 import { sourceParamsSchema } from '../../src/config/schema.js';
 import { validate } from './validate.js';
 

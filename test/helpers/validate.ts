@@ -2,7 +2,7 @@
 // (src/config/validate.ts, whose validate() is async because it may load ajv on demand).
 import { Ajv } from 'ajv';
 import { AJV_OPTIONS, formatErrors } from '../../src/config/validate.js';
-import type { JsonSchema } from '../../src/config/schema-types.js';
+import type { JsonSchema } from '../../src/sdk/index.js';
 
 const ajv = new Ajv(AJV_OPTIONS);
 

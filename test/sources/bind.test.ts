@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { BindSource } from '../../src/sources/bind/index.js';
 import { parseBindStats } from '../../src/sources/bind/parse.js';
-import { SourceError } from '../../src/sources/source.js';
+import { SourceError } from '../../src/sdk/index.js';
 import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DiskUsageSource } from '../../src/sources/diskusage/index.js';
-import { SourceError, type Sample } from '../../src/sources/source.js';
+import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { hungCalls } from '../../src/sources/lib/guard.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DockerSource, type DockerConfig } from '../../src/sources/docker/index.js';
 import { blockIoBytes, cpuPercent, cpuReading, memoryUsageNoCache, networkBytes, onlineCpus, statsToSamples } from '../../src/sources/docker/stats.js';
-import { SourceError, type Sample } from '../../src/sources/source.js';
+import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
 import { initSource, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';

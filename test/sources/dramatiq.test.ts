@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { DramatiqSource, type DramatiqConfig } from '../../src/sources/dramatiq/index.js';
 import { queueOfKey, scanPattern } from '../../src/sources/dramatiq/keys.js';
-import { SourceError, type Sample } from '../../src/sources/source.js';
+import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { validate } from '../helpers/validate.js';

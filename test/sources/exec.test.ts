@@ -7,7 +7,7 @@ import { probeOnce, valueOf, quietLog } from '../helpers/probe.js';
 import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { tempDir } from '../helpers/net.js';
 import { createLogger } from '../../src/log.js';
-import type { Sample } from '../../src/sources/source.js';
+import type { Sample } from '../../src/sdk/index.js';
 
 let tmp: ReturnType<typeof tempDir>;
 const started: ExecSource[] = [];

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostSource, type HostConfig } from '../../src/sources/host/index.js';
 import { forgetMounts } from '../../src/sources/lib/procfs.js';
-import { SourceError, type Sample } from '../../src/sources/source.js';
+import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { probeOnce, quietLog, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
 import { tempDir } from '../helpers/net.js';

@@ -6,7 +6,7 @@ import { probeOnce, valueOf, initSource } from '../helpers/probe.js';
 import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { freePort } from '../helpers/net.js';
 import { createLogger } from '../../src/log.js';
-import type { Sample } from '../../src/sources/source.js';
+import type { Sample } from '../../src/sdk/index.js';
 
 let base = '';
 let server: http.Server;

@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createServer, connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { InterfaceSource, type InterfaceConfig } from '../../src/sources/interface/index.js';
-import { SourceError, type Sample } from '../../src/sources/source.js';
+import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
 

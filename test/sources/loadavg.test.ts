@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { LoadAvgSource } from '../../src/sources/loadavg/index.js';
-import { SourceError } from '../../src/sources/source.js';
+import { SourceError } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
 

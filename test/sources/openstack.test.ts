@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OpenStackSource, type OpenStackConfig } from '../../src/sources/openstack/index.js';
 import { UsageCollector, parsePage } from '../../src/sources/openstack/usage.js';
-import { SourceError, type Sample } from '../../src/sources/source.js';
+import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 
 const FIX = fixtureDir('openstack');

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OSvSource } from '../../src/sources/osv/index.js';
 import { parseLong, parseThreads, parseTraceCounts } from '../../src/sources/osv/parse.js';
-import { SourceError } from '../../src/sources/source.js';
+import { SourceError } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { validate } from '../helpers/validate.js';
 

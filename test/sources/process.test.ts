@@ -3,7 +3,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { ProcessSource, type ProcessConfig } from '../../src/sources/process/index.js';
-import { SourceError, type Sample } from '../../src/sources/source.js';
+import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
 import { pageSize } from '../../src/sources/lib/procfs.js';

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { SensorsSource } from '../../src/sources/sensors/index.js';
 import { chipMatches, cleanSensorsJson, parseSensorsJson } from '../../src/sources/sensors/parse.js';
-import { SourceError } from '../../src/sources/source.js';
+import { SourceError } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 

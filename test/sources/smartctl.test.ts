@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, writeFileSync, chmodSync, existsSync } from 
 import path from 'node:path';
 import { SmartCtlSource } from '../../src/sources/smartctl/index.js';
 import { ataRawValue, parseScan, parseSmartReport } from '../../src/sources/smartctl/parse.js';
-import { SourceError } from '../../src/sources/source.js';
+import { SourceError } from '../../src/sdk/index.js';
 import { probeOnce, quietLog, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 

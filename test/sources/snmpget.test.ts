@@ -9,7 +9,7 @@ import { SnmpGetSource, type SnmpGetConfig } from '../../src/sources/snmpget/ind
 import { expandMetrics, normalizeOid } from '../../src/sources/snmpget/oids.js';
 import { decodeOpaqueFloat, toSnmpValue, T } from '../../src/sources/snmpget/values.js';
 import { RateTracker } from '../../src/sources/lib/rate.js';
-import { SourceError } from '../../src/sources/source.js';
+import { SourceError } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
 import { spawnDaemon, tempDir, type Daemon } from '../helpers/net.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';

@@ -7,7 +7,7 @@ import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseTegrastatsLine, type TegraReading } from '../../src/sources/tegrastats/parse.js';
 import { TegrastatsSource, type TegrastatsConfig } from '../../src/sources/tegrastats/index.js';
-import { SourceError, type Sample } from '../../src/sources/source.js';
+import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { EXPECTED, type LineExpect } from './tegrastats-expected.js';

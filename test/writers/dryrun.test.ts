@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DryRunWriter, formatText } from '../../src/writers/dryrun/index.js';
-import type { Batch, Point } from '../../src/writers/writer.js';
+import type { Batch, Point } from '../../src/sdk/index.js';
 
 const point = (over: Partial<Point> = {}): Point => ({ name: 'c.LoadAvg', value: 0.5, labels: {}, type: 'gauge', timestamp: 1700000000000, source: 's', ...over });
 

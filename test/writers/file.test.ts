@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FileWriter, CSV_HEADER, csvField } from '../../src/writers/file/index.js';
 import { DryRunWriter } from '../../src/writers/dryrun/index.js';
-import type { Batch, Point, WriterContext } from '../../src/writers/writer.js';
+import type { Batch, Point, WriterContext } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
 import { tempDir } from '../helpers/net.js';
 

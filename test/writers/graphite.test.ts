@@ -9,7 +9,7 @@ import { PickleEncoder, MAX_MESSAGE_BYTES } from '../../src/writers/graphite/pic
 import { encodePlaintext, MAX_LINE_BYTES } from '../../src/writers/graphite/plaintext.js';
 import { PathBuilder, sanitizeSegment } from '../../src/writers/graphite/path.js';
 import { GraphiteWriter, type GraphiteConfig } from '../../src/writers/graphite/index.js';
-import type { Batch, Point, WriterContext } from '../../src/writers/writer.js';
+import type { Batch, Point, WriterContext } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
 import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PrometheusWriter, type PrometheusConfig } from '../../src/writers/prometheus/index.js';
-import type { Batch, Point, SourceStatus, WriterContext } from '../../src/writers/writer.js';
+import type { Batch, Point, SourceStatus, WriterContext } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
 import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 

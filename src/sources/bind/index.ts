@@ -1,7 +1,7 @@
 // Bind: BIND 9's statistics channel: cached RRsets per view, incoming queries per second by
 // type, resolver queries (IPv4/IPv6) and cache hits/misses per second per view.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { expectOk, httpRequest, safeUrl } from '../lib/http.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
 import { parseBindStats, type BindStats } from './parse.js';

@@ -1,7 +1,7 @@
 // Reads BIND's statistics channel: XML v3 (`/xml/v3/...`, BIND 9.10+), JSON v1 (`/json/v1/...`)
 // and the legacy XML v2 (`<isc version="1.0">`, BIND 9.9 and older) into one shape.
 import type { XMLParser as XMLParserType } from 'fast-xml-parser';
-import { SourceError } from '../source.js';
+import { SourceError } from '../../sdk/index.js';
 
 export interface BindView {
   /** Resolver queries sent to other servers, by IP version. */

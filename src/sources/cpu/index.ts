@@ -1,7 +1,7 @@
 // Cpu: utilisation percent by mode (user, system, iowait, idle, steal, ...), overall and per core,
 // from the jiffy counters of /proc/stat between two probes.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { CPU_MODES, parseStatCpu, readError, readProcShared, type CpuTimes } from '../lib/procfs.js';
 import { backendSchema, osCpuTimes, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 import { SeriesCache } from '../lib/labels.js';

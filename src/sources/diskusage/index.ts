@@ -2,8 +2,8 @@
 // filesystems are asked directly; any other statfs is bounded by half the source timeout (5 s at
 // most) and never runs twice at once for a path, so a dead network mount shows up as a warning
 // instead of a stuck tick.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { readDirectStatfsPaths, readError, readLocalMounts, sanitiseDiskName } from '../lib/procfs.js';
 import { statPaths, type FsUsage, type FsUsageResult } from '../lib/fsusage.js';
 import { waitBudget } from '../lib/guard.js';

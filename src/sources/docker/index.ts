@@ -2,8 +2,8 @@
 // dockerode's transport to the Engine API on a unix socket or TCP.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { redact } from '../../log.js';
 import { containerName, cpuReading, globMatch, statsToSamples, type CpuReading } from './stats.js';
 

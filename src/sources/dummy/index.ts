@@ -1,7 +1,7 @@
 // Dummy: returns a configured value, optionally after a delay or with an error. For tests and
 // for trying a config out.
-import { Source, SourceError, type ProbeContext, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 
 export interface DummyConfig extends SourceConfig {
   value?: number | Record<string, number>;

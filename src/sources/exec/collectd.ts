@@ -5,7 +5,7 @@
 // A sample is named <plugin>.<type>, plus .<data source> for types with several values; host and
 // the instances become labels.
 import { readFileSync } from 'node:fs';
-import type { Sample } from '../source.js';
+import type { Sample } from '../../sdk/index.js';
 import { ParseError, parseNumber, type DataSource, type LineParser, type Notification, type ParserOptions } from './parser.js';
 
 /** Data sets of the common collectd types with more than one value, or that count (DERIVE). */

@@ -1,5 +1,5 @@
 // The output formats by name.
-import type { Sample } from '../source.js';
+import type { Sample } from '../../sdk/index.js';
 import { CollectdParser } from './collectd.js';
 import { InfluxParser } from './influx.js';
 import { PrometheusParser } from './prometheus.js';

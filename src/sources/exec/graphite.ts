@@ -1,7 +1,7 @@
 // Graphite plaintext protocol: "<path> <value> [<timestamp>]", the path optionally tagged as
 // "<path>;tag=value;...". The path is the sample name, tags become labels; the timestamp is
 // ignored (pollect stamps its own).
-import type { Sample } from '../source.js';
+import type { Sample } from '../../sdk/index.js';
 import { ParseError, parseNumber, type LineParser } from './parser.js';
 
 export class GraphiteParser implements LineParser {

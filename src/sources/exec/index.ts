@@ -4,8 +4,8 @@
 // goes, as collectd's exec plugin runs it). Commands run without a shell.
 import os from 'node:os';
 import path from 'node:path';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { runCommand, firstLine } from '../lib/exec.js';
 import { registerSecret, type Logger } from '../../log.js';
 import { createParser, parseOutput } from './formats.js';

@@ -3,7 +3,7 @@
 // unsigned (1u), floats and booleans (1/0) are read; string fields are skipped; the timestamp is
 // ignored (pollect stamps its own). Escapes: "\," and "\ " in measurements; "\,", "\=" and "\ "
 // in tag keys, tag values and field keys; '\"' and '\\' in string field values.
-import type { Sample } from '../source.js';
+import type { Sample } from '../../sdk/index.js';
 import { ParseError, parseNumber, type LineParser } from './parser.js';
 
 const TRUE = new Set(['t', 'T', 'true', 'True', 'TRUE']);

@@ -2,7 +2,7 @@
 // booleans count as 1/0, null is skipped); or a list of samples
 // [{"name": "...", "value": 1, "labels": {...}, "type": "gauge"|"counter", "help": "...", "unit": "..."}].
 // A whole output is one document; in long-running mode every line is one document (JSON Lines).
-import type { Sample } from '../source.js';
+import type { Sample } from '../../sdk/index.js';
 import { ParseError, type LineParser } from './parser.js';
 import { locateJsonError } from '../../config/json-locate.js';
 

@@ -3,7 +3,7 @@
 // are split on LF as bytes arrive; a line with binary bytes or longer than the cap is reported,
 // not parsed. stop() terminates it (SIGKILL after a grace period) and waits until it is reaped.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { SourceError } from '../source.js';
+import { SourceError } from '../../sdk/index.js';
 import { isText, firstLine } from '../lib/exec.js';
 import { errorMessage, type Logger } from '../../log.js';
 

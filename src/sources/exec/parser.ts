@@ -2,7 +2,7 @@
 // line, and the one-shot parse of a whole output. A malformed line is an error for the whole
 // output (as Prometheus fails a scrape and Telegraf a batch): partial data that silently lacks
 // some series is harder to notice than a failed probe.
-import type { Sample } from '../source.js';
+import type { Sample } from '../../sdk/index.js';
 
 export type Format = 'collectd' | 'influx' | 'prometheus' | 'graphite' | 'json';
 export const FORMATS: readonly Format[] = ['collectd', 'influx', 'prometheus', 'graphite', 'json'];

@@ -3,7 +3,7 @@
 // included (_bucket, _sum, _count, quantiles), becomes one sample under its own name. Timestamps
 // and exemplars are ignored (pollect stamps its own); NaN samples mean "no value" and are
 // skipped; +Inf/-Inf are kept.
-import type { MetricType, Sample } from '../source.js';
+import type { MetricType, Sample } from '../../sdk/index.js';
 import { ParseError, type LineParser } from './parser.js';
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;

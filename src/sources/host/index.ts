@@ -1,7 +1,7 @@
 // Host: chouette-iot's HostStats collector. CPU busy percent, filesystem used/free per device,
 // load average, memory used/available and (on request) bytes sent/received per interface.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import {
   readDirectStatfsPaths,
   readLocalMounts,

@@ -1,8 +1,8 @@
 // Http: response time of one or more URLs. As in the Python pollect, a URL that fails (transport
 // error, timeout, unexpected status) reports timeout*1000 ms so the outage shows in the graph;
 // `success` and `status_code` say what happened. A failing URL is data, not a source error.
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { httpRequest, safeUrl } from '../lib/http.js';
 import { monotonicMs } from '../lib/rate.js';
 import { requestTimeout } from '../lib/timeout.js';

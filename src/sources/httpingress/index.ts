@@ -4,8 +4,8 @@
 // bodies, label sets and request time.
 import http from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Source, SourceError, type InitContext, type Labels, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type InitContext, type Labels, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { registerSecret, type Logger } from '../../log.js';
 import { isRecord } from '../lib/json.js';
 

@@ -1,7 +1,7 @@
 // Interface: per network interface, send/receive rates (bytes and packets per second) from
 // /proc/net/dev, and optionally the raw counters. Rates divide by the real elapsed time.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { acceptName, labelName, parseNetDev, readError, readProcShared, type NetCounters } from '../lib/procfs.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
 import { SeriesCache } from '../lib/labels.js';

@@ -1,7 +1,7 @@
 // IO: per block device, reads and writes per second, bytes read and written per second and the
 // busy percentage (time with I/O in flight) from /proc/diskstats.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { acceptName, labelName, parseDiskstats, readError, readProcShared, type DiskCounters } from '../lib/procfs.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
 import { SeriesCache } from '../lib/labels.js';

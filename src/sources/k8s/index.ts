@@ -2,8 +2,8 @@
 // over HTTPS with a client certificate or a bearer token.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { registerSecret } from '../../log.js';
 import { expectOk, httpRequest, parseJsonBody, safeUrl, type TlsOptions } from '../lib/http.js';
 import { DEFAULT_METRICS, NODE_METRICS, POD_METRICS, summaryToSamples, type K8sMetrics } from './summary.js';

@@ -1,6 +1,6 @@
 // Turns a kubelet /stats/summary document into samples. Pure: no I/O, so the parser is tested
 // on the captured payloads directly.
-import { SourceError, type Sample } from '../source.js';
+import { SourceError, type Sample } from '../../sdk/index.js';
 import { isRecord, numberAt } from '../lib/json.js';
 
 export const POD_METRICS = ['memory', 'cpu', 'network'] as const;

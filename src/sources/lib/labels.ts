@@ -1,6 +1,6 @@
 // Objects made once per series and reused on every tick: a sample's labels are never changed
 // downstream, and a new object (or key string) per sample per tick is garbage the GC must sweep.
-import type { Labels } from '../source.js';
+import type { Labels } from '../../sdk/index.js';
 
 /** Values made once per key by `make`; at most `max` are kept, then it starts over. */
 export class SeriesCache<V> {

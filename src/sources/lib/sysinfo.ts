@@ -4,7 +4,7 @@
 import { cpus, loadavg } from 'node:os';
 import type { CpuTimes, DiskCounters, MemSummary, NetCounters } from './procfs.js';
 import type { FsUsage } from './fsusage.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import type { JsonSchema } from '../../sdk/index.js';
 
 export type HostBackend = 'auto' | 'procfs' | 'systeminformation';
 

@@ -1,6 +1,6 @@
 // LoadAvg: the 1, 5 and 15 minute load averages from /proc/loadavg.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { parseLoadavg, readError, readProcShared } from '../lib/procfs.js';
 import { backendSchema, osLoadavg, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 

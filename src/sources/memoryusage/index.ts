@@ -1,6 +1,6 @@
 // MemoryUsage: total, available, used, cached and free memory in bytes from /proc/meminfo.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { readError, readMemSummary, readProcShared, type MemSummary } from '../lib/procfs.js';
 import { backendSchema, siMemory, useProcfs, type HostBackend } from '../lib/sysinfo.js';
 

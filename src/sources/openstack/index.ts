@@ -1,7 +1,7 @@
 // OpenStack: Nova usage for billing (os-metrics): per-tenant totals and per-server figures from
 // os-simple-tenant-usage over a sliding window, after Keystone v3 password authentication.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { registerSecret } from '../../log.js';
 import { httpRequest, safeUrl, type HttpResponse } from '../lib/http.js';
 import { apiMessage, authenticate, tokenUrl, type KeystoneSession } from './keystone.js';

@@ -1,6 +1,6 @@
 // Keystone v3 password authentication: a project-scoped token and the compute endpoint from its
 // catalog. The password travels only in the request body; it is registered as a secret by the source.
-import { SourceError } from '../source.js';
+import { SourceError } from '../../sdk/index.js';
 import { bodyExcerpt, httpRequest, safeUrl } from '../lib/http.js';
 
 export interface KeystoneCredentials {

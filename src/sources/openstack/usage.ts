@@ -1,7 +1,7 @@
 // Nova os-simple-tenant-usage answers -> samples. Pure, so it is tested on the captured documents.
 // From microversion 2.40 the answers are paged by instance: a tenant may appear on several pages,
 // each page's totals covering only that page's instances, so totals are summed across pages.
-import { SourceError, type Sample } from '../source.js';
+import { SourceError, type Sample } from '../../sdk/index.js';
 import { finite } from '../lib/json.js';
 
 type Obj = Record<string, unknown>;

@@ -1,7 +1,7 @@
 // OSv: memory, uptime, thread CPU time and trace-point counters from an OSv unikernel's REST API
 // (httpserver-api, the successor of snap's OSv collector).
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { expectOk, httpJson, httpRequest, safeUrl } from '../lib/http.js';
 import { parseLong, parseThreads, parseTraceCounts } from './parse.js';
 

@@ -1,5 +1,5 @@
 // Parsers for the OSv REST API bodies (modules/httpserver-api). Shapes: fixtures/osv/SHAPES.md.
-import { SourceError } from '../source.js';
+import { SourceError } from '../../sdk/index.js';
 
 /** A `long` result: OSv writes it as a bare JSON number. */
 export function parseLong(value: unknown, where: string): number {

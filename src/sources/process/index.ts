@@ -5,8 +5,8 @@
 // itself right after starting), and every cached process is re-checked once per 30 ticks.
 import { close, open, read } from 'node:fs';
 import { uptime } from 'node:os';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { CLOCK_TICKS, lastPid, listPids, pageSize, parseCmdline, parsePidStat, procPath, readError, readProc, type PidStat } from '../lib/procfs.js';
 import { deadlineAfter, guarded, waitBudget } from '../lib/guard.js';
 import { LabelCache } from '../lib/labels.js';

@@ -1,7 +1,7 @@
 // Sensors: temperatures, fans, voltages, power, current, energy and humidity from lm-sensors'
 // `sensors -j`, labelled by chip (device), feature label (name) and unit.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { firstLine, runCommand } from '../lib/exec.js';
 import { chipMatches, parseSensorsJson, type SensorKind } from './parse.js';
 

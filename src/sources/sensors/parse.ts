@@ -1,5 +1,5 @@
 // Parses `sensors -j` (lm-sensors) output into readings: one per `*_input` subfeature.
-import { SourceError } from '../source.js';
+import { SourceError } from '../../sdk/index.js';
 
 export type SensorKind = 'temperature' | 'fan' | 'voltage' | 'power' | 'current' | 'energy' | 'humidity';
 

@@ -1,8 +1,8 @@
 // SmartCtl: SMART attributes of disks through `smartctl --json -a`, devices chosen by regex at
 // every probe (disks come and go), one labelled value per attribute as in pollect.
 import { readdir } from 'node:fs/promises';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { firstLine, runCommand } from '../lib/exec.js';
 import { parseScan, parseSmartReport, smartctlMessages, type ScannedDevice } from './parse.js';
 

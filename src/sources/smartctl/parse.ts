@@ -1,5 +1,5 @@
 // Parses `smartctl --json` output: the device list of `--scan` and the attributes of `-a`.
-import { SourceError } from '../source.js';
+import { SourceError } from '../../sdk/index.js';
 import { finite, isRecord } from '../lib/json.js';
 
 export interface ScannedDevice {

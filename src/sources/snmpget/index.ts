@@ -3,8 +3,8 @@
 // counters (Counter32/Counter64 wraps handled), ranges of indexes and labels read from OIDs.
 import { isIPv6 } from 'node:net';
 import type { NetSnmp, Session } from 'net-snmp';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { redact, registerSecret } from '../../log.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
 import { getAll } from './client.js';

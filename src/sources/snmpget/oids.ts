@@ -1,6 +1,6 @@
 // Expands SnmpGet's metric definitions (oid or oids, range, oidLabels) into the series to probe,
 // as the Python pollect does: a range repeats the OIDs with `${label}` replaced by each number.
-import { SourceError } from '../source.js';
+import { SourceError } from '../../sdk/index.js';
 
 export interface SnmpMetricConfig {
   name: string;

@@ -2,8 +2,8 @@
 // times out is reported as timeout*1000 ms (so graphs show the outage as a spike); `success`
 // says which it was.
 import net from 'node:net';
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { monotonicMs } from '../lib/rate.js';
 import { requestTimeout } from '../lib/timeout.js';
 

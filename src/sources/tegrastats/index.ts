@@ -2,8 +2,8 @@
 // of an NVIDIA Jetson board, from one long-lived `tegrastats --interval <ms>` child whose lines are
 // parsed as they arrive; probe() reports the latest line.
 import path from 'node:path';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../source.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { monotonicMs } from '../lib/rate.js';
 import { LineChild } from './child.js';
 import { parseTegrastatsLine, type TegraReading } from './parse.js';

@@ -4,7 +4,7 @@
 //   Xavier NX, Orin (JetPack 5/6): date prefix, rails as `cur mW/avg mW`, GR3D_FREQ x%@[f,f], lowercase zones
 //   Orin/Thor (JetPack 7): `zone@t1C/t2C` and `RAIL a mW/b mW/c mW`; Thor prints `GR3D_FREQ @[f,f,f]` (no load)
 // Fields a non-root run lacks (EMC, GR3D, rails) are simply absent from the reading.
-import { SourceError } from '../source.js';
+import { SourceError } from '../../sdk/index.js';
 
 export interface CpuCore {
   core: number;

@@ -1,6 +1,6 @@
 // DryRun: prints every point to stdout, one line each, for people and scripts.
-import { Writer, type Batch, type Point, type WriterConfig } from '../writer.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Writer, type Batch, type Point, type WriterConfig } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 
 export interface DryRunConfig extends WriterConfig {
   /** text: `name{label="value",...} value timestamp`; json: one JSON object per line. */
@@ -20,7 +20,6 @@ export class DryRunWriter extends Writer<DryRunConfig> {
 
   /** Where lines go; tests replace it. */
   sink: LineSink = (text) => void process.stdout.write(text);
-  private written = 0;
 
   write(batch: Batch): void {
     const points = batch.points;
@@ -49,14 +48,9 @@ export class DryRunWriter extends Writer<DryRunConfig> {
       if (parts.length !== n) parts.length = n;
       this.sink(parts.join(''));
     }
-    this.written += points.length;
   }
 
   private readonly parts: string[] = [];
-
-  override stats() {
-    return { ...super.stats(), written: this.written };
-  }
 }
 
 export function formatText(p: Point): string {
@@ -71,7 +65,7 @@ export function formatText(p: Point): string {
  * write loop, which cost more compile time in the first minute than the cache saved.)
  */
 function appendText(parts: string[], n: number, p: Point, timestamp: string): number {
-  parts[n++] = p.name;
+  parts[n++] = p.name.id;
   let first = true;
   for (const k in p.labels) {
     const v = p.labels[k]!;
@@ -93,7 +87,7 @@ function appendText(parts: string[], n: number, p: Point, timestamp: string): nu
 const NEEDS_ESCAPE = /[\\\n"]/;
 
 export function formatJson(p: Point): string {
-  return JSON.stringify({ name: p.name, labels: p.labels, value: p.value, timestamp: p.timestamp, type: p.type });
+  return JSON.stringify({ name: p.name.id, labels: p.labels, value: p.value, timestamp: p.timestamp, type: p.type });
 }
 
 function escapeLabel(v: string): string {

@@ -2,8 +2,8 @@
 // write() only queues; a pump sends when the socket takes data. Outages are ridden out with a
 // bounded buffer, reconnects with backoff and jitter, and a resend of what was recently sent.
 import net from 'node:net';
-import { Writer, type Batch, type WriterConfig, type WriterContext, type WriterStats } from '../writer.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Writer, type Batch, type WriterConfig, type WriterContext, type WriterStats } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { createLogger, errorMessage, type Logger } from '../../log.js';
 import { PathBuilder } from './path.js';
 import { PickleEncoder, type EncodeResult } from './pickle.js';
@@ -186,7 +186,7 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
         this.warnOnce('nan', `${this.name}: NaN values are not sent (carbon discards them); counted in stats().skipped`);
         continue;
       }
-      const path = this.paths.path(p.name, p.labels);
+      const path = this.paths.path(p.name.id, p.labels);
       // Carbon wants whole seconds; the point's stamp is in milliseconds.
       const ts = Math.floor(p.timestamp / 1000);
       if (this.resendPoints > 0 && this.resendPoints + ring.length >= this.bufferSize) this.dropOldestResend();
@@ -255,7 +255,7 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
     this.unconfirmedPoints = 0;
   }
 
-  override stats(): GraphiteStats {
+  stats(): GraphiteStats {
     return {
       writer: this.id,
       queueLength: this.pending(),
@@ -269,7 +269,7 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
   }
 
   /** Datapoints not yet written to a socket. */
-  private pending(): number {
+  override pending(): number {
     return this.ring.length + this.resendPoints;
   }
 

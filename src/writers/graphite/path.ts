@@ -2,7 +2,7 @@
 // Graphite 1.1 tagged series `<prefix>.<name>;label=value;...`. Every piece is sanitised so that
 // carbon stores exactly one series for it and neither protocol breaks.
 import { createHash } from 'node:crypto';
-import type { Labels } from '../../sources/source.js';
+import type { Labels } from '../../sdk/index.js';
 
 /**
  * Characters that never survive in a path segment, replaced by `_`:

@@ -7,14 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Registry } from 'prom-client';
-import { Writer, type Batch, type WriterConfig, type WriterContext, type WriterStats } from '../writer.js';
-import type { JsonSchema } from '../../config/schema-types.js';
+import { Writer, type Batch, type WriterConfig, type WriterContext, type WriterStats } from '../../sdk/index.js';
+import type { JsonSchema } from '../../sdk/index.js';
 import { errorMessage, registerSecret, type Logger } from '../../log.js';
 import { createNamer, type Naming } from './naming.js';
 import { SeriesStore } from './store.js';
 import { negotiate, OPENMETRICS_CONTENT_TYPE, StreamSink, TEXT_CONTENT_TYPE, type Format } from './render.js';
-import { pollectFamilies, processFamilies, renderSelf, SELF_FAMILY_NAMES, type SelfFamily } from './selfmetrics.js';
+import { renderSelf, seriesFamily, type SelfFamily } from './selfmetrics.js';
 
 export interface PrometheusConfig extends WriterConfig {
   port?: number;
@@ -58,7 +57,6 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   private readonly naming: Naming;
   private readonly store: SeriesStore;
   private server?: Server;
-  private registry?: Registry;
   private ctx?: WriterContext;
   private log?: Logger;
   private written = 0;
@@ -123,10 +121,6 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
       this.log?.error(`${this.label}: ${errorMessage(err)}`);
     });
     this.server = server;
-    // Process metrics: prom-client only for these, on a registry of our own.
-    const client = await import('prom-client');
-    this.registry = new client.Registry();
-    client.collectDefaultMetrics({ register: this.registry });
     ctx.log.info(`${this.label}: serving ${this.config.tls ? 'https' : 'http'}://${host}:${this.port}${this.config.path ?? '/metrics'}`);
   }
 
@@ -153,8 +147,6 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   override async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    this.registry?.clear();
-    this.registry = undefined;
     if (!server) return;
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -162,9 +154,6 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     });
   }
 
-  override stats(): WriterStats {
-    return { writer: this.id, queueLength: 0, written: this.written, dropped: this.dropped, errors: this.errors };
-  }
 
   /** The whole exposition, as a scrape sees it (tests, promtool). */
   async render(format: Format = 'text'): Promise<string> {
@@ -220,15 +209,8 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
 
   /** Writes every family: the sources' pre-rendered chunks, then the self-metrics. */
   private async emit(sink: StreamSink, format: Format): Promise<void> {
-    const self: SelfFamily[] = pollectFamilies(
-      this.store.statuses(),
-      this.ctx ? this.ctx.allWriterStats() : [this.stats()],
-      this.store.size,
-      this.id,
-    );
-    if (this.registry) self.push(...(await processFamilies(this.registry, this.naming === 'prometheus')));
-    const reserved = new Set<string>(SELF_FAMILY_NAMES);
-    for (const f of self) reserved.add(f.name);
+    const self: SelfFamily[] = [seriesFamily(this.store.size, this.id)];
+    const reserved = new Set<string>(self.map((f) => f.name));
     // A snapshot: write() may run while we yield, and must not make a family appear twice.
     const families = [...this.store.families.values()];
     for (const fam of families) {

@@ -3,7 +3,7 @@
 //    so dashboards built on the Python pollect keep working.
 //  - prometheus: lower snake_case, base units (values scaled), `_total` on counters, so that
 //    `promtool check metrics` has nothing to report.
-import type { Labels, MetricType } from '../../sources/source.js';
+import type { Labels, MetricType } from '../../sdk/index.js';
 
 export type Naming = 'pollect' | 'prometheus';
 

@@ -1,7 +1,7 @@
 // The exposition formats, text 0.0.4 and OpenMetrics 1.0: escaping, numbers, family headers,
 // and a streaming sink that respects backpressure and yields so a big scrape never blocks the loop.
 import type { Writable } from 'node:stream';
-import type { Labels } from '../../sources/source.js';
+import type { Labels } from '../../sdk/index.js';
 
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';

@@ -1,8 +1,8 @@
 // The series the endpoint serves, kept as pre-rendered text per (family, source) so a scrape only
 // concatenates strings. Everything that keeps the exposition valid happens here, at write time:
 // one family per name, one owner per series, one label set per family, stale series removed.
-import type { Labels, MetricType } from '../../sources/source.js';
-import type { Batch, Point, SourceStatus } from '../writer.js';
+import type { Labels, MetricType } from '../../sdk/index.js';
+import type { Batch, Point, SourceStatus } from '../../sdk/index.js';
 import type { Namer } from './naming.js';
 import { familyHeader, formatNumber, seriesPrefix, type Format } from './render.js';
 
@@ -169,10 +169,10 @@ export class SeriesStore {
     const stamp = ++this.stamp;
     const work = new Map<Family, { chunk: Chunk; seen: number; isNew: boolean }>();
     for (const p of points) {
-      const n = this.namer.metric(p.name, p.type, p.unit);
+      const n = this.namer.metric(p.name.id, p.type, p.unit);
       let fam = this.families.get(n.family);
       if (!fam) {
-        fam = new Family(n.family, p.type, p.help ?? p.name, n.unit);
+        fam = new Family(n.family, p.type, p.help ?? p.name.id, n.unit);
         fam.helpGiven = p.help !== undefined;
         this.families.set(n.family, fam);
       } else if (p.help && !fam.helpGiven) {

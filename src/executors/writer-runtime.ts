@@ -1,0 +1,251 @@
+// The writer runtime (Telegraf's RunningOutput): what every writer needs and none writes itself.
+// A bounded buffer of batches per writer (drop-oldest, counted), one write at a time, the
+// written/dropped/errors counters, a failure logged once and its recovery once, retries with
+// backoff, and flush and stop bounded by a deadline. A writer is only its protocol.
+import type { Batch, Logger, WriteOutcome, Writer, WriterStats } from '../sdk/index.js';
+import { errorMessage } from '../log.js';
+import { backoffDelay } from '../core/backoff.js';
+import { systemClock, type Clock, type ClockTimer } from '../core/clock.js';
+
+export interface WriterRuntimeOptions {
+  /** Points kept while the writer cannot write. */
+  bufferSize: number;
+  log: Logger;
+  clock?: Clock;
+  /** First and longest wait between failed writes, ms. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+export class WriterRuntime {
+  readonly writer: Writer;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly bufferSize: number;
+  private readonly retryMinMs: number;
+  private readonly retryMaxMs: number;
+  /** Batches not yet taken by the writer; the first may be in flight. */
+  private readonly queue: Batch[] = [];
+  private queuedPoints = 0;
+  private inFlight: Batch | undefined;
+  private retryTimer: ClockTimer | undefined;
+  private failures = 0;
+  private stopped = false;
+  /** The buffer overflowed during the current failure (logged once until a write succeeds). */
+  private overflowLogged = false;
+  /** Called whenever the queue empties or a write fails (flush waits on these). */
+  private waiters: (() => void)[] = [];
+  written = 0;
+  dropped = 0;
+  errors = 0;
+
+  constructor(writer: Writer, opts: WriterRuntimeOptions) {
+    this.writer = writer;
+    this.log = opts.log;
+    this.clock = opts.clock ?? systemClock;
+    this.bufferSize = opts.bufferSize;
+    this.retryMinMs = opts.retryMinMs ?? RETRY_MIN_MS;
+    this.retryMaxMs = opts.retryMaxMs ?? RETRY_MAX_MS;
+  }
+
+  get id(): string {
+    return this.writer.id;
+  }
+
+  /** Queues a batch and starts writing; never waits for the writer. */
+  add(batch: Batch): void {
+    if (this.stopped) {
+      this.dropped += batch.points.length;
+      return;
+    }
+    let b = batch;
+    if (b.points.length > this.bufferSize) {
+      // One batch larger than the whole buffer: keep its newest points.
+      this.drop(b.points.length - this.bufferSize);
+      b = { ...b, points: b.points.slice(b.points.length - this.bufferSize) };
+    }
+    this.queue.push(b);
+    this.queuedPoints += b.points.length;
+    this.trim();
+    this.pump();
+  }
+
+  /** Drops the oldest batches that are not being written until the buffer fits. */
+  private trim(): void {
+    while (this.queuedPoints > this.bufferSize) {
+      const i = this.queue[0] === this.inFlight ? 1 : 0;
+      const oldest = this.queue[i];
+      if (!oldest || oldest === this.queue[this.queue.length - 1]) break;
+      this.queue.splice(i, 1);
+      this.queuedPoints -= oldest.points.length;
+      this.drop(oldest.points.length);
+    }
+  }
+
+  private drop(n: number): void {
+    if (n <= 0) return;
+    if (!this.overflowLogged) {
+      this.overflowLogged = true;
+      this.log.warn(`writer ${this.id}: buffer full (${this.bufferSize} points): dropping the oldest`);
+    }
+    this.dropped += n;
+  }
+
+  /** Writes queued batches one at a time, in order, until the queue is empty or a write fails. */
+  private pump(): void {
+    if (this.inFlight || this.retryTimer !== undefined) return;
+    const batch = this.queue[0];
+    if (!batch) {
+      this.wake();
+      return;
+    }
+    this.inFlight = batch;
+    let result: WriteOutcome | Promise<WriteOutcome>;
+    try {
+      result = this.writer.write(batch);
+    } catch (err) {
+      this.failed(batch, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (r) => this.succeeded(batch, r),
+        (err: unknown) => this.failed(batch, err),
+      );
+    } else {
+      this.succeeded(batch, result);
+    }
+  }
+
+  private succeeded(batch: Batch, outcome: WriteOutcome): void {
+    this.inFlight = undefined;
+    // It may have been dropped meanwhile only if stop() gave up on it.
+    if (this.queue[0] === batch) {
+      this.queue.shift();
+      const n = batch.points.length;
+      const refused = Math.min(n, outcome?.dropped ?? 0);
+      this.queuedPoints -= n;
+      this.written += n - refused;
+      this.dropped += refused;
+    }
+    if (this.failures > 0) {
+      this.log.info(`writer ${this.id}: writing again after ${this.failures} failed attempt(s)`);
+      this.failures = 0;
+      this.overflowLogged = false;
+    }
+    this.pump();
+  }
+
+  private failed(_batch: Batch, err: unknown): void {
+    this.inFlight = undefined;
+    this.errors++;
+    this.failures++;
+    const msg = errorMessage(err);
+    if (this.failures === 1) this.log.error(`writer ${this.id}: ${msg}`);
+    else this.log.debug(`writer ${this.id}: still failing (${this.failures}): ${msg}`);
+    this.wake();
+    if (this.stopped) return;
+    const wait = backoffDelay(this.failures, { min: this.retryMinMs, max: this.retryMaxMs, jitter: 0.2 });
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.pump();
+    }, wait);
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves when the queue is empty, or at `deadline` (ms since the epoch); true when empty. */
+  private async drain(deadline: number): Promise<boolean> {
+    while (this.queue.length > 0) {
+      if (this.clock.now() >= deadline) return false;
+      // A writer in backoff is tried again now: whoever flushes wants it delivered.
+      if (this.retryTimer !== undefined && !this.stopped) {
+        this.clock.clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        this.pump();
+      }
+      const woken = await this.until(deadline, (resolve) => this.waiters.push(resolve));
+      if (!woken) return this.queue.length === 0;
+      // A failed write wakes us: wait a little before the next attempt rather than spin.
+      if (this.queue.length > 0 && this.failures > 0 && this.inFlight === undefined) {
+        const wait = Math.min(backoffDelay(this.failures, { min: this.retryMinMs, max: this.retryMaxMs }), deadline - this.clock.now());
+        if (wait > 0) await this.until(this.clock.now() + wait, () => {});
+      }
+    }
+    return true;
+  }
+
+  /** Runs `arm(resolve)` and waits for it, or for the deadline; true when it resolved first. */
+  private until(deadline: number, arm: (resolve: () => void) => void): Promise<boolean> {
+    return new Promise((resolve) => {
+      let done = false;
+      const t = this.clock.setTimeout(
+        () => {
+          if (!done) (done = true), resolve(false);
+        },
+        Math.max(0, deadline - this.clock.now()),
+      );
+      arm(() => {
+        if (done) return;
+        done = true;
+        this.clock.clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Writes what is queued and asks the writer to deliver what it holds, within the deadline. */
+  async flush(deadline: number): Promise<void> {
+    await this.drain(deadline);
+    await this.bounded(deadline, 'flush', () => this.writer.flush());
+  }
+
+  /** Flushes, then stops the writer; what is still queued at the deadline is counted as dropped. */
+  async stop(deadline: number): Promise<void> {
+    await this.flush(deadline);
+    this.stopped = true;
+    if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const lost = this.queuedPoints;
+    if (lost > 0) {
+      this.log.warn(`writer ${this.id}: stopped with ${lost} point(s) not written`);
+      this.dropped += lost;
+      this.queue.length = 0;
+      this.queuedPoints = 0;
+    }
+    await this.bounded(deadline, 'stop', () => this.writer.stop());
+  }
+
+  /** Runs a writer hook; one that throws or outlives the deadline is logged, never thrown. */
+  private async bounded(deadline: number, what: string, fn: () => void | Promise<void>): Promise<void> {
+    try {
+      const p = Promise.resolve(fn());
+      const inTime = await Promise.race([p.then(() => true), this.until(deadline, () => {})]);
+      if (!inTime) this.log.warn(`writer ${this.id}: ${what} did not finish in time`);
+    } catch (err) {
+      this.log.warn(`writer ${this.id}: ${what} failed: ${errorMessage(err)}`);
+    }
+  }
+
+  /** True when nothing is queued or being written. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.inFlight === undefined;
+  }
+
+  stats(): WriterStats {
+    return {
+      writer: this.id,
+      queueLength: this.queuedPoints + this.writer.pending(),
+      written: this.written,
+      dropped: this.dropped,
+      errors: this.errors,
+    };
+  }
+}

@@ -1,0 +1,322 @@
+// The SDK: the vocabulary config, executors, sources and writers share, and the two base classes a
+// plugin extends. Everything in src/ depends on this module; it depends on nothing in src/ but the
+// logger's type. A plugin imports it as `import { Source } from 'pollect'`.
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import type { Logger } from '../log.js';
+
+export type { Logger } from '../log.js';
+
+/** A JSON schema as plain data (read-only, so a schema written `as const` fits). Ajv checks the schemas themselves. */
+export interface JsonSchema {
+  readonly type?: string | readonly string[];
+  readonly description?: string;
+  readonly properties?: { readonly [key: string]: JsonSchema };
+  readonly required?: readonly string[];
+  readonly additionalProperties?: boolean | JsonSchema;
+  readonly items?: JsonSchema;
+  readonly enum?: readonly (string | number | boolean | null)[];
+  readonly const?: string | number | boolean | null;
+  readonly default?: unknown;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly exclusiveMinimum?: number;
+  readonly minLength?: number;
+  readonly minItems?: number;
+  readonly minProperties?: number;
+  readonly pattern?: string;
+  readonly format?: string;
+  readonly oneOf?: readonly JsonSchema[];
+  readonly anyOf?: readonly JsonSchema[];
+  readonly allOf?: readonly JsonSchema[];
+  readonly not?: JsonSchema;
+  readonly if?: JsonSchema;
+  readonly then?: JsonSchema;
+  readonly else?: JsonSchema;
+  readonly $ref?: string;
+  readonly $defs?: { readonly [key: string]: JsonSchema };
+  readonly $schema?: string;
+  readonly $id?: string;
+  readonly title?: string;
+  readonly patternProperties?: { readonly [key: string]: JsonSchema };
+  readonly examples?: readonly unknown[];
+  readonly [keyword: string]: unknown;
+}
+
+export type MetricType = 'gauge' | 'counter';
+export type Labels = Record<string, string>;
+
+/** One value a source reports. `name` is appended to the source's name (pollect's valueName). */
+export interface Sample {
+  name?: string;
+  value: number;
+  labels?: Labels;
+  type?: MetricType;
+  help?: string;
+  /** The unit of `value` as the source reports it (`seconds`, `bytes`, `percent`, `celsius` ...). */
+  unit?: string;
+}
+
+/** What probe() may return: a number, a {valueName: number} record or a list of samples. */
+export type ProbeResult = number | Record<string, number> | readonly Sample[] | null | undefined | void;
+
+/** The keys every source accepts besides its own params. */
+export interface SourceConfig {
+  type: string;
+  name?: string;
+  labels?: Labels;
+  /** Seconds; default: the executor's tickTime. */
+  timeout?: number;
+}
+
+/** The keys every writer accepts besides its own params. */
+export interface WriterConfig {
+  type: string;
+  /** Points the core keeps for this writer while it cannot write; the oldest go first. */
+  bufferSize?: number;
+}
+
+/**
+ * The params of a source whose schema is `S` (written `as const`): the type is derived from the
+ * schema, and a param with a `default` is always present, because the validator fills it in.
+ */
+export type SourceParams<S extends JSONSchema> = FromSchema<S> & SourceConfig;
+export type WriterParams<S extends JSONSchema> = FromSchema<S> & WriterConfig;
+
+/** What every plugin's constructor is handed besides its params. */
+export interface PluginContext {
+  /** Directory of the config file, for params that are relative paths. */
+  configDir: string;
+  /** The executor's tick time in seconds (for writers: the shortest of all executors). */
+  tickTime: number;
+  log: Logger;
+}
+
+export interface ProbeContext {
+  /** Aborted when the probe passes its timeout or pollect shuts down. */
+  signal: AbortSignal;
+  /** The probe's budget in milliseconds. */
+  timeoutMs: number;
+  /** The executor's tick time in seconds. */
+  tickTime: number;
+  log: Logger;
+  /**
+   * A problem the source reports as data (a URL that is down, a certificate about to expire): the
+   * core logs it once when it starts and once when the source's probes run clean again, never
+   * every tick.
+   */
+  reportProblem(message: string): void;
+}
+
+export interface InitContext extends PluginContext {
+  /** Aborted when init passes the probe timeout or pollect shuts down. */
+  signal: AbortSignal;
+}
+
+/** The parts of a series' name: writers format from these and never re-split a dotted string. */
+export interface SeriesName {
+  /** The executor's collection (`pollect`). */
+  readonly collection: string;
+  /** The source type (`LoadAvg`). */
+  readonly source: string;
+  /** The source's configured `name`, if any. */
+  readonly instance?: string;
+  /** The sample's own name (pollect's valueName), if any. */
+  readonly value?: string;
+  /** pollect's dotted name, `<collection>.<Type>[.<name>][.<valueName>]`, built once. */
+  readonly id: string;
+}
+
+/** A sample after the core has named, labelled and stamped it. */
+export interface Point {
+  /** Shared by every point of the series, tick after tick: writers may cache by it. */
+  name: SeriesName;
+  value: number;
+  /** Read-only: may be the very object the source returned, and reused on later ticks. */
+  labels: Labels;
+  type: MetricType;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  help?: string;
+  unit?: string;
+  /** Id of the source that produced it (see SourceStatus.id). */
+  source: string;
+}
+
+/** How one source fared in one tick. */
+export interface SourceStatus {
+  /** Unique per configured source: `<collection>.<Type>[.<name>]`, with `#n` when repeated. */
+  id: string;
+  collection: string;
+  type: string;
+  name?: string;
+  /** probed: it ran this tick; skipped: still running from before; backoff: waiting after failures. */
+  state: 'probed' | 'skipped' | 'backoff';
+  success: boolean;
+  durationSeconds: number;
+  error?: string;
+  errorsTotal: number;
+  skippedTotal: number;
+  consecutiveFailures: number;
+}
+
+/** Everything one executor produced in one tick. */
+export interface Batch {
+  collection: string;
+  /** Milliseconds since the epoch: when the tick started. */
+  timestamp: number;
+  points: Point[];
+  sources: SourceStatus[];
+}
+
+/** The core's counters of one writer (self-metrics). */
+export interface WriterStats {
+  writer: string;
+  /** Points waiting in the core's buffer and inside the writer. */
+  queueLength: number;
+  written: number;
+  dropped: number;
+  errors: number;
+}
+
+export type WriterContext = PluginContext;
+
+/** What write() may return: nothing, or how many of the batch's points it refused for good. */
+export type WriteOutcome = void | { dropped: number };
+
+/**
+ * Base class of every source. A subclass gets its params (checked and defaulted by its schema) and
+ * a context in the constructor and implements probe(); init() and shutdown() are optional
+ * lifecycle hooks, as collectd's init and shutdown callbacks. The constructor checks what can be
+ * known before start (it runs for `--check`); init() runs once at start, before the first tick.
+ */
+export abstract class Source<C extends SourceConfig = SourceConfig> {
+  /** One line for `pollect sources`. */
+  static description = '';
+  /** JSON schema of this source's own params (an object schema); none: any params are accepted. */
+  static schema: JsonSchema | undefined = undefined;
+  /**
+   * false: a failing init() stops pollect at start (a port it cannot bind). true: the backend may
+   * come later (a Redis that is not up yet), so init() is retried before each probe until it works.
+   */
+  static initRetried = false;
+
+  readonly config: C;
+  readonly context: PluginContext;
+
+  constructor(config: C, context: PluginContext = defaultContext()) {
+    this.config = config;
+    this.context = context;
+  }
+
+  init(_ctx: InitContext): void | Promise<void> {}
+
+  abstract probe(ctx: ProbeContext): ProbeResult | Promise<ProbeResult>;
+
+  shutdown(): void | Promise<void> {}
+}
+
+/**
+ * Base class of every writer: the protocol only. The core (the writer runtime) buffers batches,
+ * counts written/dropped/errors, logs a failure once and its recovery once, retries with backoff
+ * and bounds flush and stop by a deadline.
+ */
+export abstract class Writer<C extends WriterConfig = WriterConfig> {
+  static description = '';
+  static schema: JsonSchema | undefined = undefined;
+
+  readonly config: C;
+  readonly context: PluginContext;
+  /** Set by the core: the writer's id, e.g. `Prometheus#1`. */
+  id = '';
+
+  constructor(config: C, context: PluginContext = defaultContext()) {
+    this.config = config;
+    this.context = context;
+  }
+
+  /** Opens what the writer needs (a port, a connection); a failure stops pollect at start. */
+  start(_ctx: WriterContext): void | Promise<void> {}
+
+  /**
+   * Writes one batch. Resolve once the backend (or the writer's own send queue) has taken it;
+   * throw and the core keeps the batch, counts the error and tries again after a backoff. Points
+   * the writer refuses for good (a value its backend cannot store) are returned as `{ dropped }`.
+   */
+  abstract write(batch: Batch): WriteOutcome | Promise<WriteOutcome>;
+
+  /** Delivers what the writer itself still holds. */
+  flush(): void | Promise<void> {}
+
+  stop(): void | Promise<void> {}
+
+  /** Points held inside the writer (its own send queue), added to the core's queue length. */
+  pending(): number {
+    return 0;
+  }
+}
+
+/** The static side of a Source subclass, as the registry and plugin loader see it. */
+export interface SourceClass<C extends SourceConfig = SourceConfig> {
+  new (config: C, context?: PluginContext): Source<C>;
+  description?: string;
+  schema?: JsonSchema;
+  initRetried?: boolean;
+  readonly name: string;
+}
+
+/** Any Source subclass, whatever its config type (the config is checked by its schema first). */
+export interface AnySourceClass {
+  new (config: never, context?: PluginContext): Source<SourceConfig>;
+  description?: string;
+  schema?: JsonSchema;
+  initRetried?: boolean;
+  readonly name: string;
+}
+
+export interface WriterClass<C extends WriterConfig = WriterConfig> {
+  new (config: C, context?: PluginContext): Writer<C>;
+  description?: string;
+  schema?: JsonSchema;
+  readonly name: string;
+}
+
+/** Any Writer subclass, whatever its config type (the config is checked by its schema first). */
+export interface AnyWriterClass {
+  new (config: never, context?: PluginContext): Writer<WriterConfig>;
+  description?: string;
+  schema?: JsonSchema;
+  readonly name: string;
+}
+
+/** The error a source throws for a failure it understands; its message is shown as is. */
+export class SourceError extends Error {
+  override name = 'SourceError';
+}
+
+/**
+ * A param that cannot work, found by a constructor (a regex that does not compile, a TLS file that
+ * cannot be read). The config loader reports it at the param's path: `executors[0].sources[1].procRegex: ...`.
+ */
+export class ParamError extends Error {
+  override name = 'ParamError';
+  /** The param's path below the plugin's config, dotted: `tls.key`. */
+  readonly param: string;
+
+  constructor(param: string, message: string) {
+    super(message);
+    this.param = param;
+  }
+}
+
+const SILENT: Logger = {
+  error() {},
+  warn() {},
+  info() {},
+  debug() {},
+  child: () => SILENT,
+};
+
+/** For a plugin built outside pollect (a test, a script): the working directory, a 10 s tick, no log. */
+function defaultContext(): PluginContext {
+  return { configDir: process.cwd(), tickTime: 10, log: SILENT };
+}
