@@ -39,7 +39,7 @@ export class Daemon {
     const problems: string[] = [];
     // Writers see the shortest tick of any executor.
     const writerTick = Math.min(config.tickTime, ...config.executors.map((e) => e.tickTime));
-    const dry = opts.dryRun ? (opts.dryRunWriter ?? new DryRunWriter({ type: 'DryRun' }, this.context(writerTick))) : undefined;
+    const dry = opts.dryRun ? (opts.dryRunWriter ?? new DryRunWriter({ type: 'DryRun', format: 'text' }, this.context(writerTick))) : undefined;
     const dryRuntime = dry ? this.adopt(dry, 'DryRun', undefined) : undefined;
     const global = dryRuntime ? [dryRuntime] : config.writers.flatMap((w) => this.instantiate(w, writerTick, problems));
     const sourceIds = new Map<string, number>();
