@@ -26,6 +26,8 @@ export function selfSeriesName(sampleName: string): SeriesName {
 export class SelfMetricsSource extends Source {
   static override description = "pollect's own metrics: sources, writers and the process";
   private readonly state: SelfState;
+  /** Each source's last probe duration: a tick skipped or in backoff ran no probe, so it keeps that figure. */
+  private readonly durations = new Map<string, number>();
 
   constructor(state: SelfState) {
     super({ type: 'Self' });
@@ -36,8 +38,9 @@ export class SelfMetricsSource extends Source {
     const out: Sample[] = [];
     for (const s of this.state.sources()) {
       const labels = { collection: s.collection, source: s.id, type: s.type };
+      if (s.state === 'probed') this.durations.set(s.id, s.durationSeconds);
       out.push(
-        { name: 'pollect.source.duration_seconds', value: s.durationSeconds, labels, unit: 'seconds', help: 'Duration of the last probe of the source.' },
+        { name: 'pollect.source.duration_seconds', value: this.durations.get(s.id) ?? 0, labels, unit: 'seconds', help: 'Duration of the last probe of the source.' },
         { name: 'pollect.source.success', value: s.success ? 1 : 0, labels, help: '1 when the last probe of the source succeeded, else 0.' },
         { name: 'pollect.source.errors_total', value: s.errorsTotal, labels, type: 'counter', help: 'Failed probes of the source.' },
         { name: 'pollect.ticks.skipped_total', value: s.skippedTotal, labels, type: 'counter', help: 'Ticks the source was not probed because its previous probe still ran.' },

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -7,28 +7,75 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PrometheusWriter, type PrometheusConfig } from '../../src/writers/prometheus/index.js';
-import type { Batch, Point, SourceStatus, WriterContext } from '../../src/sdk/index.js';
+import { ParamError, type Batch, type PluginContext, type Point, type SeriesName, type SourceStatus } from '../../src/sdk/index.js';
+import { WriterRuntime } from '../../src/executors/writer-runtime.js';
+import { SelfMetricsSource, selfSeriesName } from '../../src/executors/self-metrics.js';
+import { sourceSeriesName, toPoints, toSamples } from '../../src/executors/samples.js';
 import { createLogger } from '../../src/log.js';
+import { main } from '../../src/cli.js';
 import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { validate } from '../helpers/validate.js';
 
 const logged: string[] = [];
-const ctx = (configDir = process.cwd()): WriterContext => ({
-  log: createLogger('test', { level: 'debug', write: (l) => logged.push(l) }),
-  configDir,
-  allWriterStats: () => writers.map((w) => w.stats()),
-});
+const log = createLogger('test', { level: 'debug', write: (l) => logged.push(l) });
+const ctx = (configDir = process.cwd()): PluginContext => ({ log, configDir, tickTime: 1 });
+
+/** The writer's params with the schema's defaults filled in, as the config loader does. */
+function promConfig(over: Partial<PrometheusConfig> = {}): PrometheusConfig {
+  const config = { type: 'Prometheus', port: 0, host: '127.0.0.1', ...over };
+  expect(validate(PrometheusWriter.schema, config, [])).toEqual([]);
+  return config as PrometheusConfig;
+}
+
+/** A writer as the core runs it: behind a WriterRuntime, with the self-metrics source reporting on it. */
+interface Harness {
+  runtime: WriterRuntime;
+  /** Latest status of every source that sent a batch. */
+  statuses: Map<string, SourceStatus>;
+  self: SelfMetricsSource;
+  selfNames: Map<string, SeriesName>;
+}
+const harnesses = new Map<PrometheusWriter, Harness>();
 
 const writers: PrometheusWriter[] = [];
-async function startWriter(config: Omit<PrometheusConfig, 'type'> = {}, configDir?: string): Promise<PrometheusWriter> {
-  const w = new PrometheusWriter({ type: 'Prometheus', port: 0, host: '127.0.0.1', ...config });
+async function startWriter(over: Partial<PrometheusConfig> = {}, configDir?: string): Promise<PrometheusWriter> {
+  const w = new PrometheusWriter(promConfig(over), ctx(configDir));
   w.id = `Prometheus#${writers.length}`;
   writers.push(w);
-  await w.start(ctx(configDir));
+  const runtime = new WriterRuntime(w, { bufferSize: 1_000_000, log });
+  const statuses = new Map<string, SourceStatus>();
+  const self = new SelfMetricsSource({ sources: () => [...statuses.values()], writers: () => [runtime.stats()], lagMs: () => 2 });
+  harnesses.set(w, { runtime, statuses, self, selfNames: new Map() });
+  await w.start();
   return w;
+}
+
+/** Hands batches to the writer through its runtime, as an executor does. */
+function send(w: PrometheusWriter, ...batches: Batch[]): void {
+  const h = harnesses.get(w)!;
+  for (const b of batches) {
+    for (const st of b.sources) h.statuses.set(st.id, st);
+    h.runtime.add(b);
+  }
+}
+
+/** One tick of the core's self-metrics source, about what the writer was sent so far. */
+function sendSelf(w: PrometheusWriter): void {
+  const h = harnesses.get(w)!;
+  const points = toPoints(toSamples(h.self.probe()), {
+    base: sourceSeriesName('pollect', 'Self'),
+    staticLabels: undefined,
+    timestamp: T0,
+    source: 'pollect.self',
+    names: h.selfNames,
+    nameOf: selfSeriesName,
+  });
+  h.runtime.add(batch('pollect', [{ ...status('pollect.Self'), id: 'pollect.self' }], points));
 }
 
 afterEach(async () => {
   while (writers.length) await writers.pop()!.stop();
+  harnesses.clear();
   logged.length = 0;
 });
 
@@ -51,8 +98,25 @@ function status(id: string, over: Partial<SourceStatus> = {}): SourceStatus {
   };
 }
 
+const seriesNames = new Map<string, SeriesName>();
+/**
+ * The series name of a dotted test name, `c.Type`, `c.Type.value` or `c.Type.instance.value`; one
+ * object per name, shared by every point of the series as the core does.
+ */
+function sn(id: string): SeriesName {
+  let name = seriesNames.get(id);
+  if (!name) {
+    const [collection, source, ...rest] = id.split('.');
+    const instance = rest.length > 1 ? rest.shift() : undefined;
+    const value = rest.length ? rest.join('.') : undefined;
+    name = { collection: collection!, source: source!, instance, value, id };
+    seriesNames.set(id, name);
+  }
+  return name;
+}
+
 function pt(source: string, name: string, value: number, labels: Record<string, string> = {}, extra: Partial<Point> = {}): Point {
-  return { name, value, labels, type: 'gauge', timestamp: T0, source, ...extra };
+  return { name: sn(name), value, labels, type: 'gauge', timestamp: T0, source, ...extra };
 }
 
 function batch(collection: string, sources: SourceStatus[], points: Point[]): Batch {
@@ -207,7 +271,8 @@ function promtool(text: string): { code: number; out: string } {
 describe('Prometheus writer: exposition', () => {
   it('serves a valid text exposition: families grouped across sources, consistent labels, escapes', async () => {
     const w = await startWriter();
-    for (const b of mixedBatches()) w.write(b);
+    send(w, ...mixedBatches());
+    sendSelf(w);
     const r = await scrape(w);
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -230,7 +295,7 @@ describe('Prometheus writer: exposition', () => {
       { a: '', b: 'y' },
     ]);
     expect(valueOf(fams, 'net_Ping_gw_rtt', { host: '10.0.0.1' })).toBe('0.003');
-    // Self-metrics from batch.sources and the writers' stats, process metrics from prom-client.
+    // The core's self-metrics, through the same write path, keep the names Prometheus users know.
     expect(valueOf(fams, 'pollect_source_success', { collection: 'host', source: 'host.Http.api', type: 'Http' })).toBe('1');
     expect(valueOf(fams, 'pollect_source_duration_seconds', { collection: 'net', source: 'net.Ping.gw', type: 'Ping' })).toBe('0.012');
     expect(fams.get('pollect_source_errors_total')!.type).toBe('counter');
@@ -238,13 +303,32 @@ describe('Prometheus writer: exposition', () => {
     expect(valueOf(fams, 'pollect_writer_written_total', { writer: w.id })).toBe('16');
     expect(valueOf(fams, 'pollect_writer_queue_length', { writer: w.id })).toBe('0');
     expect(valueOf(fams, 'pollect_writer_dropped_total', { writer: w.id })).toBe('0');
-    expect(fams.get('process_cpu_user_seconds_total')!.type).toBe('counter');
+    expect(valueOf(fams, 'pollect_writer_errors_total', { writer: w.id })).toBe('0');
+    expect(fams.get('pollect_source_consecutive_failures')!.type).toBe('gauge');
+    expect(fams.get('process_cpu_seconds_total')!.type).toBe('counter');
+    expect(Number(valueOf(fams, 'process_resident_memory_bytes'))).toBeGreaterThan(1e6);
+    expect(fams.has('process_start_time_seconds')).toBe(true);
     expect(fams.has('nodejs_heap_size_used_bytes')).toBe(true);
+    expect(valueOf(fams, 'nodejs_eventloop_lag_seconds')).toBe('0.002');
+    expect(valueOf(fams, 'pollect_prometheus_series', { writer: w.id })).toBe(String(w.render().split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('pollect_prometheus_series')).length));
+  });
+
+  it('builds family names from the series name parts, not from the dotted id', async () => {
+    const name: SeriesName = { collection: 'host', source: 'Disk', instance: 'data.1', value: 'freeKb', id: 'not.what.is.served' };
+    const b = batch('host', [status('host.Disk.data')], [{ name, value: 2, labels: {}, type: 'gauge', timestamp: T0, source: 'host.Disk.data' }]);
+    const w = await startWriter();
+    send(w, b);
+    expect(valueOf(parseExposition(w.render()), 'host_Disk_data_1_freeKb')).toBe('2');
+    const p = await startWriter({ naming: 'prometheus' });
+    send(p, b);
+    expect(valueOf(parseExposition(p.render()), 'host_disk_data_1_free_bytes')).toBe('2048');
+    expect(w.render() + p.render()).not.toContain('not_what');
   });
 
   it('pollect naming: promtool parses it and only objects to the style of the names', async () => {
     const w = await startWriter();
-    for (const b of mixedBatches()) w.write(b);
+    send(w, ...mixedBatches());
+    sendSelf(w);
     const { body } = await scrape(w);
     const r = promtool(body);
     expect(r.out).not.toMatch(/error while linting|parsing error/);
@@ -256,12 +340,23 @@ describe('Prometheus writer: exposition', () => {
 
   it('prometheus naming: snake_case, base units, _total on counters, and promtool reports nothing', async () => {
     const w = await startWriter({ naming: 'prometheus' });
-    for (const b of mixedBatches()) w.write(b);
+    send(w, ...mixedBatches());
+    sendSelf(w);
     const { body } = await scrape(w);
     const r = promtool(body);
     expect(r.out).toBe('');
     expect(r.code).toBe(0);
     const fams = parseExposition(body);
+    // The self-metrics' names are the same in both namings.
+    expect(valueOf(fams, 'pollect_source_success', { collection: 'host', source: 'host.Http.api', type: 'Http' })).toBe('1');
+    expect(valueOf(fams, 'pollect_source_duration_seconds', { collection: 'net', source: 'net.Ping.gw', type: 'Ping' })).toBe('0.012');
+    expect(fams.get('pollect_source_errors_total')!.type).toBe('counter');
+    expect(fams.get('pollect_ticks_skipped_total')!.type).toBe('counter');
+    expect(valueOf(fams, 'pollect_writer_written_total', { writer: w.id })).toBe('16');
+    expect(valueOf(fams, 'pollect_writer_queue_length', { writer: w.id })).toBe('0');
+    expect(fams.get('process_cpu_seconds_total')!.type).toBe('counter');
+    expect(fams.has('process_resident_memory_bytes')).toBe(true);
+    expect(fams.has('nodejs_eventloop_lag_seconds')).toBe(true);
     expect(valueOf(fams, 'host_load_avg_short')).toBe('0.42');
     expect(valueOf(fams, 'host_http_api_latency_seconds', { method: 'GET', url_path: '/a"b\\c\nd' })).toBe('0.25');
     expect(fams.get('host_http_api_requests_total')!.type).toBe('counter');
@@ -276,7 +371,8 @@ describe('Prometheus writer: exposition', () => {
 
   it('speaks OpenMetrics when the scraper asks for it, text otherwise, gzip on request', async () => {
     const w = await startWriter();
-    for (const b of mixedBatches()) w.write(b);
+    send(w, ...mixedBatches());
+    sendSelf(w);
     const om = await scrape(w, { headers: { Accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'Accept-Encoding': 'gzip' } });
     expect(om.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
     expect(om.headers['content-encoding']).toBe('gzip');
@@ -295,7 +391,7 @@ describe('Prometheus writer: exposition', () => {
     const plain = await scrape(w, { headers: { Accept: '*/*' } });
     expect(plain.headers['content-type']).toMatch(/^text\/plain/);
     const prom = await startWriter({ naming: 'prometheus' });
-    for (const b of mixedBatches()) prom.write(b);
+    send(prom, ...mixedBatches());
     const om2 = await scrape(prom, { headers: { Accept: 'application/openmetrics-text' } });
     expect(om2.body).toContain('# TYPE host_http_api_latency_seconds gauge\n# UNIT host_http_api_latency_seconds seconds\n');
     expect(om2.body).toContain('# TYPE host_http_api_requests counter\n');
@@ -303,7 +399,7 @@ describe('Prometheus writer: exposition', () => {
 
   it('answers 404 elsewhere, 405 to other methods, headers only to HEAD, and serves a custom path', async () => {
     const w = await startWriter({ path: '/custom/metrics' });
-    w.write(mixedBatches()[0]!);
+    send(w, mixedBatches()[0]!);
     expect((await scrape(w)).status).toBe(404);
     expect((await scrape(w, { path: '/custom/metrics?x=1' })).status).toBe(200);
     expect((await scrape(w, { path: '/custom/metrics', method: 'POST' })).status).toBe(405);
@@ -314,23 +410,23 @@ describe('Prometheus writer: exposition', () => {
 
   it('a second source sending the same series is refused and counted; the first keeps it', async () => {
     const w = await startWriter();
-    w.write(batch('c', [status('c.Dummy'), status('c.Dummy#1')], [pt('c.Dummy', 'c.Dummy', 1, { k: 'v' }), pt('c.Dummy#1', 'c.Dummy', 2, { k: 'v' })]));
+    send(w, batch('c', [status('c.Dummy'), status('c.Dummy#1')], [pt('c.Dummy', 'c.Dummy', 1, { k: 'v' }), pt('c.Dummy#1', 'c.Dummy', 2, { k: 'v' })]));
     const fams = parseExposition((await scrape(w)).body);
     expect(fams.get('c_Dummy')!.samples).toEqual([{ name: 'c_Dummy', labels: { k: 'v' }, value: '1' }]);
-    expect(w.stats()).toMatchObject({ written: 1, dropped: 1 });
+    expect(harnesses.get(w)!.runtime.stats()).toMatchObject({ written: 1, dropped: 1 });
     expect(logged.some((l) => l.includes('c.Dummy#1 sends series of c_Dummy that c.Dummy already sends'))).toBe(true);
     // Once the owner stops sending it, the other source's series is served.
-    w.write(batch('c', [status('c.Dummy'), status('c.Dummy#1')], [pt('c.Dummy#1', 'c.Dummy', 3, { k: 'v' })]));
+    send(w, batch('c', [status('c.Dummy'), status('c.Dummy#1')], [pt('c.Dummy#1', 'c.Dummy', 3, { k: 'v' })]));
     expect(valueOf(parseExposition((await scrape(w)).body), 'c_Dummy', { k: 'v' })).toBe('3');
   });
 
   it('label sets are fixed at write time when sources disagree, and shrink when the extra label goes', async () => {
     const w = await startWriter();
-    w.write(batch('c', [status('c.A')], [pt('c.A', 'c.m', 1, { x: '1' })]));
-    w.write(batch('d', [status('d.B')], [pt('d.B', 'c.m', 2, { y: '2', z: '3' })]));
+    send(w, batch('c', [status('c.A')], [pt('c.A', 'c.m', 1, { x: '1' })]));
+    send(w, batch('d', [status('d.B')], [pt('d.B', 'c.m', 2, { y: '2', z: '3' })]));
     let fams = parseExposition((await scrape(w)).body);
     expect(fams.get('c_m')!.samples.map((s) => Object.keys(s.labels).join(','))).toEqual(['x,y,z', 'x,y,z']);
-    w.write(batch('d', [status('d.B')], []));
+    send(w, batch('d', [status('d.B')], []));
     fams = parseExposition((await scrape(w)).body);
     expect(fams.get('c_m')!.samples).toEqual([{ name: 'c_m', labels: { x: '1' }, value: '1' }]);
   });
@@ -339,10 +435,10 @@ describe('Prometheus writer: exposition', () => {
 describe('Prometheus writer: stale series', () => {
   it('drops at once what a successful probe no longer produced', async () => {
     const w = await startWriter();
-    w.write(batch('c', [status('c.Disk')], [pt('c.Disk', 'c.Disk.free', 10, { mount: '/' }), pt('c.Disk', 'c.Disk.free', 20, { mount: '/home' }), pt('c.Disk', 'c.Disk.inodes', 5)]));
+    send(w, batch('c', [status('c.Disk')], [pt('c.Disk', 'c.Disk.free', 10, { mount: '/' }), pt('c.Disk', 'c.Disk.free', 20, { mount: '/home' }), pt('c.Disk', 'c.Disk.inodes', 5)]));
     let fams = parseExposition((await scrape(w)).body);
     expect(valueOf(fams, 'c_Disk_free', { mount: '/home' })).toBe('20');
-    w.write(batch('c', [status('c.Disk')], [pt('c.Disk', 'c.Disk.free', 11, { mount: '/' })]));
+    send(w, batch('c', [status('c.Disk')], [pt('c.Disk', 'c.Disk.free', 11, { mount: '/' })]));
     fams = parseExposition((await scrape(w)).body);
     expect(valueOf(fams, 'c_Disk_free', { mount: '/' })).toBe('11');
     expect(valueOf(fams, 'c_Disk_free', { mount: '/home' })).toBeUndefined();
@@ -354,32 +450,36 @@ describe('Prometheus writer: stale series', () => {
     const ok = (v: number): Batch =>
       batch('c', [status('c.Redis'), status('c.Other')], [pt('c.Redis', 'c.Redis.clients', v), pt('c.Other', 'c.Other', 1)]);
     const failing = (state: SourceStatus['state'], n: number): Batch =>
-      batch('c', [status('c.Redis', { state, success: false, consecutiveFailures: n, errorsTotal: n, error: 'connection refused', durationSeconds: state === 'probed' ? 0.012 : 0 }), status('c.Other')], [pt('c.Other', 'c.Other', 1)]);
-    w.write(ok(7));
-    w.write(failing('probed', 1));
+      batch('c', [status('c.Redis', { state, success: false, consecutiveFailures: n, errorsTotal: n, error: 'connection refused', durationSeconds: state === 'probed' ? 0.034 : 0 }), status('c.Other')], [pt('c.Other', 'c.Other', 1)]);
+    send(w, ok(7));
+    sendSelf(w);
+    send(w, failing('probed', 1));
+    sendSelf(w);
     let fams = parseExposition((await scrape(w)).body);
     expect(valueOf(fams, 'c_Redis_clients')).toBe('7');
     expect(valueOf(fams, 'pollect_source_success', { collection: 'c', source: 'c.Redis', type: 'Redis' })).toBe('0');
     expect(valueOf(fams, 'pollect_source_errors_total', { collection: 'c', source: 'c.Redis', type: 'Redis' })).toBe('1');
-    w.write(failing('backoff', 2));
+    send(w, failing('backoff', 2));
+    sendSelf(w);
     fams = parseExposition((await scrape(w)).body);
     expect(valueOf(fams, 'c_Redis_clients')).toBe('7');
     // No probe ran in a backoff tick: the duration is still the last probe's.
-    expect(valueOf(fams, 'pollect_source_duration_seconds', { collection: 'c', source: 'c.Redis', type: 'Redis' })).toBe('0.012');
-    w.write(failing('skipped', 3));
+    expect(valueOf(fams, 'pollect_source_duration_seconds', { collection: 'c', source: 'c.Redis', type: 'Redis' })).toBe('0.034');
+    send(w, failing('skipped', 3));
+    sendSelf(w);
     fams = parseExposition((await scrape(w)).body);
     expect(valueOf(fams, 'c_Redis_clients')).toBeUndefined();
     expect(valueOf(fams, 'c_Other')).toBe('1');
     // Its self-metrics stay: they say why its series are gone.
     expect(valueOf(fams, 'pollect_source_consecutive_failures', { collection: 'c', source: 'c.Redis', type: 'Redis' })).toBe('3');
-    w.write(ok(8));
+    send(w, ok(8));
     expect(valueOf(parseExposition((await scrape(w)).body), 'c_Redis_clients')).toBe('8');
     // A success in between starts the count again.
-    w.write(failing('probed', 1));
-    w.write(failing('probed', 2));
-    w.write(ok(9));
-    w.write(failing('probed', 1));
-    w.write(failing('probed', 2));
+    send(w, failing('probed', 1));
+    send(w, failing('probed', 2));
+    send(w, ok(9));
+    send(w, failing('probed', 1));
+    send(w, failing('probed', 2));
     expect(valueOf(parseExposition((await scrape(w)).body), 'c_Redis_clients')).toBe('9');
   });
 });
@@ -389,7 +489,7 @@ describe('Prometheus writer: serving', () => {
     const w = await startWriter();
     const points: Point[] = [];
     for (let i = 0; i < 20_000; i++) points.push(pt('c.Big', 'c.Big.value', i, { i: String(i), pad: 'x'.repeat(40) }));
-    w.write(batch('c', [status('c.Big')], points));
+    send(w, batch('c', [status('c.Big')], points));
     // A scraper that sends its request and never reads the (multi-megabyte) answer.
     const stuck = net.connect(w.port, '127.0.0.1');
     await new Promise<void>((r) => stuck.once('connect', () => r()));
@@ -410,9 +510,9 @@ describe('Prometheus writer: serving', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const w = new PrometheusWriter({ type: 'Prometheus', port, host: '127.0.0.1' });
+      const w = new PrometheusWriter(promConfig({ port }), ctx());
       w.id = 'Prometheus#busy';
-      await expect(w.start(ctx())).rejects.toThrow(`Prometheus writer Prometheus#busy: port ${port} on 127.0.0.1 is already in use`);
+      await expect(w.start()).rejects.toThrow(`Prometheus writer Prometheus#busy: port ${port} on 127.0.0.1 is already in use`);
     } finally {
       blocker.close();
     }
@@ -435,7 +535,7 @@ describe('Prometheus writer: serving', () => {
     it('serves the metrics over HTTPS with the configured key and certificate', async () => {
       expect(haveOpenssl).toBe(true);
       const w = await startWriter({ tls: { key: 'key.pem', cert: 'cert.pem' } }, tmp.dir);
-      w.write(mixedBatches()[1]!);
+      send(w, mixedBatches()[1]!);
       const ca = readFileSync(path.join(tmp.dir, 'cert.pem'), 'utf8');
       const r = await scrape(w, { tls: { ca } });
       expect(r.status).toBe(200);
@@ -444,14 +544,60 @@ describe('Prometheus writer: serving', () => {
       await expect(scrape(w)).rejects.toThrow();
     });
 
-    it('an unreadable or broken key is a clear error naming the writer', async () => {
-      const w = new PrometheusWriter({ type: 'Prometheus', port: 0, host: '127.0.0.1', tls: { key: 'missing.pem', cert: 'cert.pem' } });
-      w.id = 'Prometheus#tls';
-      await expect(w.start(ctx(tmp.dir))).rejects.toThrow(/^Prometheus writer Prometheus#tls: cannot read tls.key file .*missing.pem: .*ENOENT/);
+    it('a missing, unreadable or non-PEM file is a param error of the constructor', () => {
+      const paramError = (tls: { key: string; cert: string }): ParamError => {
+        try {
+          new PrometheusWriter(promConfig({ tls }), ctx(tmp.dir));
+        } catch (err) {
+          expect(err).toBeInstanceOf(ParamError);
+          return err as ParamError;
+        }
+        throw new Error('no error');
+      };
+      let e = paramError({ key: 'missing.pem', cert: 'cert.pem' });
+      expect(e.param).toBe('tls.key');
+      expect(e.message).toMatch(/^cannot read .*\/missing.pem: .*ENOENT/);
+      e = paramError({ key: 'key.pem', cert: tmp.dir });
+      expect(e.param).toBe('tls.cert');
+      expect(e.message).toMatch(/^cannot read .*: .*EISDIR/);
       writeFileSync(path.join(tmp.dir, 'garbage.pem'), 'not a key\n');
-      const w2 = new PrometheusWriter({ type: 'Prometheus', port: 0, host: '127.0.0.1', tls: { key: 'garbage.pem', cert: 'cert.pem' } });
-      w2.id = 'Prometheus#tls2';
-      await expect(w2.start(ctx(tmp.dir))).rejects.toThrow(/^Prometheus writer Prometheus#tls2: tls.key and tls.cert are not a usable PEM key and certificate/);
+      e = paramError({ key: 'garbage.pem', cert: 'cert.pem' });
+      expect(e.param).toBe('tls.key');
+      expect(e.message).toMatch(/garbage.pem is not a PEM file with a private key$/);
+      // The certificate where the key belongs.
+      expect(paramError({ key: 'cert.pem', cert: 'cert.pem' }).param).toBe('tls.key');
+    });
+
+    it('a PEM key that does not work is a start error naming the writer', async () => {
+      writeFileSync(path.join(tmp.dir, 'broken.pem'), '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
+      const w = new PrometheusWriter(promConfig({ tls: { key: 'broken.pem', cert: 'cert.pem' } }), ctx(tmp.dir));
+      w.id = 'Prometheus#tls';
+      await expect(w.start()).rejects.toThrow(/^Prometheus writer Prometheus#tls: tls.key and tls.cert are not a usable PEM key and certificate/);
+    });
+
+    it('pollect --check rejects a TLS file that does not exist, naming its path in the config', async () => {
+      const file = path.join(tmp.dir, 'check.json');
+      writeFileSync(file, JSON.stringify({ writers: [{ type: 'Prometheus', tls: { key: 'nope/key.pem', cert: 'cert.pem' } }], executors: [{ sources: [{ type: 'Dummy' }] }] }));
+      const err: string[] = [];
+      const out: string[] = [];
+      const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
+      const outSpy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
+      try {
+        expect(await main(['node', 'pollect', '-c', file, '--check'])).toBe(2);
+      } finally {
+        errSpy.mockRestore();
+        outSpy.mockRestore();
+      }
+      expect(err.join('')).toMatch(/^ {2}writers\[0\]\.tls\.key: cannot read .*nope\/key\.pem: .*ENOENT/m);
+      expect(out.join('')).not.toContain('OK');
+      // The same config with files that are there is fine.
+      writeFileSync(file, JSON.stringify({ writers: [{ type: 'Prometheus', tls: { key: 'key.pem', cert: 'cert.pem' } }], executors: [{ sources: [{ type: 'Dummy' }] }] }));
+      const ok = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        expect(await main(['node', 'pollect', '-c', file, '--check'])).toBe(0);
+      } finally {
+        ok.mockRestore();
+      }
     });
   });
 });
@@ -496,7 +642,8 @@ describe('Prometheus writer: scraped by a real Prometheus server', () => {
       accepts.push(String(req.headers.accept));
       return seen(req, res);
     };
-    for (const b of mixedBatches()) w.write(b);
+    send(w, ...mixedBatches());
+    sendSelf(w);
     // A second endpoint over HTTPS, with prometheus naming, which Prometheus verifies against the CA.
     execFileSync(
       'openssl',
@@ -504,7 +651,8 @@ describe('Prometheus writer: scraped by a real Prometheus server', () => {
       { cwd: tmp.dir, stdio: 'ignore', timeout: 30_000 },
     );
     const tlsWriter = await startWriter({ tls: { key: 'key.pem', cert: 'cert.pem' }, naming: 'prometheus' }, tmp.dir);
-    for (const b of mixedBatches()) tlsWriter.write(b);
+    send(tlsWriter, ...mixedBatches());
+    sendSelf(tlsWriter);
     const promPort = await freePort();
     writeFileSync(
       path.join(tmp.dir, 'prometheus.yml'),
@@ -550,11 +698,15 @@ describe('Prometheus writer: scraped by a real Prometheus server', () => {
     const tlsLat = await until('https latency', () => query(promPort, 'host_http_api_latency_seconds{method="GET"}'), (r) => r.length === 1);
     expect(tlsLat[0]!.value[1]).toBe('0.25');
     expect((await query(promPort, 'host_http_api_requests_total{job="pollect_tls"}'))[0]!.value[1]).toBe('12');
+    // The self-metrics have the same names with prometheus naming.
+    expect((await query(promPort, `pollect_writer_written_total{job="pollect_tls",writer="${tlsWriter.id}"}`))[0]!.value[1]).toBe('16');
+    expect((await query(promPort, 'pollect_source_success{job="pollect_tls",source="host.LoadAvg"}'))[0]!.value[1]).toBe('1');
+    expect((await query(promPort, 'process_resident_memory_bytes{job="pollect_tls"}')).length).toBe(1);
     // The real server sees a failing source's series go after staleAfter ticks, and a new value.
     const failed = batch('net', [status('net.Ping.gw', { success: false, consecutiveFailures: 1 })], []);
-    w.write(failed);
-    w.write(failed);
-    w.write(batch('host', [status('host.LoadAvg')], [pt('host.LoadAvg', 'host.LoadAvg.short', 0.5)]));
+    send(w, failed);
+    send(w, failed);
+    send(w, batch('host', [status('host.LoadAvg')], [pt('host.LoadAvg', 'host.LoadAvg.short', 0.5)]));
     await until('new load value', () => query(promPort, 'host_LoadAvg_short'), (r) => r[0]?.value[1] === '0.5');
     await until('stale rtt gone', () => query(promPort, 'net_Ping_gw_rtt'), (r) => r.length === 0);
     // The scrapes never failed: Prometheus accepted every exposition.
@@ -566,7 +718,10 @@ describe('Prometheus writer: scraped by a real Prometheus server', () => {
 
 describe('Prometheus writer: names', () => {
   it('prometheus naming: snake_case, base units with scaled values, type words, reserved suffixes', async () => {
-    const { promMetricName, pollectMetricName, promLabelName, pollectLabelName } = await import('../../src/writers/prometheus/naming.js');
+    const naming = await import('../../src/writers/prometheus/naming.js');
+    const { promLabelName, pollectLabelName } = naming;
+    const promMetricName = (id: string, ...rest: ['gauge' | 'counter', string?]): ReturnType<typeof naming.promMetricName> => naming.promMetricName(sn(id), ...rest);
+    const pollectMetricName = (id: string): ReturnType<typeof naming.pollectMetricName> => naming.pollectMetricName(sn(id));
     expect(promMetricName('host.LoadAvg.short', 'gauge')).toMatchObject({ family: 'host_load_avg_short', mul: 1, add: 0 });
     expect(promMetricName('web.HTTPServer.latencyMs', 'gauge')).toMatchObject({ family: 'web_http_server_latency_seconds', mul: 1e-3, unit: 'seconds' });
     expect(promMetricName('c.Net.bytes_per_ms', 'gauge')).toMatchObject({ family: 'c_net_bytes_per_seconds', mul: 1000 });
@@ -577,6 +732,7 @@ describe('Prometheus writer: names', () => {
     expect(promMetricName('c.Dummy.counter', 'counter')).toMatchObject({ family: 'c_dummy_total' });
     expect(promMetricName('c.Dummy.requests_total', 'counter')).toMatchObject({ family: 'c_dummy_requests_total' });
     expect(promMetricName('c.Dummy.requests_total', 'gauge')).toMatchObject({ family: 'c_dummy_requests' });
+    expect(promMetricName('c.Up.busy_seconds_total', 'counter', 'seconds')).toMatchObject({ family: 'c_up_busy_seconds_total', mul: 1, unit: 'seconds' });
     expect(promMetricName('c.Queue.count', 'gauge')).toMatchObject({ family: 'c_queue_count_value' });
     expect(promMetricName('c.LoadAvg.load_1_m', 'gauge')).toMatchObject({ family: 'c_load_avg_load_1m' });
     expect(promMetricName('1c.X', 'gauge')).toMatchObject({ family: '_1c_x' });
@@ -594,7 +750,7 @@ describe('Prometheus writer: names', () => {
 
   it('one TYPE when sources disagree on the type of a name: the first one wins', async () => {
     const w = await startWriter();
-    w.write(batch('c', [status('c.A'), status('c.B')], [pt('c.A', 'c.x', 1, { s: 'a' }), pt('c.B', 'c.x', 2, { s: 'b' }, { type: 'counter' })]));
+    send(w, batch('c', [status('c.A'), status('c.B')], [pt('c.A', 'c.x', 1, { s: 'a' }), pt('c.B', 'c.x', 2, { s: 'b' }, { type: 'counter' })]));
     const { body } = await scrape(w);
     const fams = parseExposition(body);
     expect(fams.get('c_x')!.type).toBe('gauge');
@@ -604,7 +760,7 @@ describe('Prometheus writer: names', () => {
 
   it('OpenMetrics: a counter whose family name is taken by a gauge keeps its full name, as unknown', async () => {
     const w = await startWriter({ naming: 'prometheus' });
-    w.write(batch('c', [status('c.A')], [pt('c.A', 'c.A.requests', 3), pt('c.A', 'c.A.requests', 7, {}, { type: 'counter' })]));
+    send(w, batch('c', [status('c.A')], [pt('c.A', 'c.A.requests', 3), pt('c.A', 'c.A.requests', 7, {}, { type: 'counter' })]));
     const om = (await scrape(w, { headers: { Accept: 'application/openmetrics-text' } })).body;
     expect(om).toContain('# TYPE c_a_requests gauge\n');
     expect(om).toContain('# TYPE c_a_requests_total unknown\n');
@@ -613,18 +769,25 @@ describe('Prometheus writer: names', () => {
     expect(om).toContain('\nc_a_requests_total 7\n');
   });
 
-  it('a user family named like a self-metric is not served twice', async () => {
+  it("a user family named like a self-metric joins it, and one named like the writer's own metric is not served", async () => {
     const w = await startWriter();
-    w.write(batch('pollect', [status('pollect.source.success')], [pt('pollect.source.success', 'pollect.source.success', 5)]));
-    const { body } = await scrape(w);
+    send(w, batch('pollect', [status('pollect.source')], [pt('pollect.source', 'pollect.source.success', 5, { x: '1' })]));
+    sendSelf(w);
+    let body = (await scrape(w)).body;
     expect(body.match(/# TYPE pollect_source_success /g)).toHaveLength(1);
-    parseExposition(body);
-    expect(logged.some((l) => l.includes('family pollect_source_success clashes with a self-metric'))).toBe(true);
+    expect(valueOf(parseExposition(body), 'pollect_source_success', { x: '1' })).toBe('5');
+    expect(valueOf(parseExposition(body), 'pollect_source_success', { collection: 'pollect', source: 'pollect.source', type: 'source' })).toBe('1');
+    send(w, batch('pollect', [status('pollect.prometheus')], [pt('pollect.prometheus', 'pollect.prometheus.series', 5)]));
+    body = (await scrape(w)).body;
+    expect(body.match(/# TYPE pollect_prometheus_series /g)).toHaveLength(1);
+    expect(valueOf(parseExposition(body), 'pollect_prometheus_series', { writer: w.id })).toBeDefined();
+    expect(valueOf(parseExposition(body), 'pollect_prometheus_series')).toBeUndefined();
+    expect(logged.some((l) => l.includes("family pollect_prometheus_series clashes with the writer's own metric"))).toBe(true);
   });
 
   it('an unknown bind host is a clear error naming the writer', async () => {
-    const w = new PrometheusWriter({ type: 'Prometheus', port: 0, host: 'no-such-host.invalid' });
+    const w = new PrometheusWriter(promConfig({ host: 'no-such-host.invalid' }), ctx());
     w.id = 'Prometheus#host';
-    await expect(w.start(ctx())).rejects.toThrow(/^Prometheus writer Prometheus#host: cannot bind no-such-host.invalid:0: unknown host/);
+    await expect(w.start()).rejects.toThrow(/^Prometheus writer Prometheus#host: cannot bind no-such-host.invalid:0: unknown host/);
   });
 });

@@ -1,9 +1,12 @@
-// Turns pollect names and labels into Prometheus ones, in the two naming modes.
+// Turns series names and labels into Prometheus ones, in the two naming modes. A family name is
+// built from the series name's parts, never from its dotted id.
 //  - pollect: `<collection>_<Type>[_<name>][_<valueName>]`, every char outside [a-zA-Z0-9_:] -> `_`,
 //    so dashboards built on the Python pollect keep working.
 //  - prometheus: lower snake_case, base units (values scaled), `_total` on counters, so that
 //    `promtool check metrics` has nothing to report.
-import type { Labels, MetricType } from '../../sdk/index.js';
+// pollect's self-metrics need no rule of their own: their parts are snake_case already
+// (`pollect`/`source`/`errors_total`), so both modes give `pollect_source_errors_total`.
+import type { Labels, MetricType, SeriesName } from '../../sdk/index.js';
 
 export type Naming = 'pollect' | 'prometheus';
 
@@ -16,25 +19,43 @@ export interface MetricName {
 }
 
 export interface Namer {
-  metric(name: string, type: MetricType, unit?: string): MetricName;
+  metric(name: SeriesName, type: MetricType, unit?: string): MetricName;
   labels(labels: Labels): Labels;
 }
 
-/** A namer with bounded caches: names repeat every tick, so each is translated once. */
+/** The parts of a series name that are present, in order. */
+export function nameParts(name: SeriesName): string[] {
+  const parts = [name.collection, name.source];
+  if (name.instance) parts.push(name.instance);
+  if (name.value) parts.push(name.value);
+  return parts;
+}
+
+/**
+ * A namer with caches: every point of a series shares one SeriesName object, tick after tick, so
+ * each series' family name is made once (and forgotten with the object). Label names repeat too.
+ */
 export function createNamer(mode: Naming): Namer {
-  // By name first (the common case: one type and unit per name), so no key is built per point.
-  const metricCache = new Map<string, { type: MetricType; unit?: string; result: MetricName }[]>();
+  const metricCache = new WeakMap<SeriesName, { type: MetricType; unit?: string; result: MetricName }[]>();
   const labelCache = new Map<string, string>();
   const labelName = mode === 'prometheus' ? promLabelName : pollectLabelName;
   const metricName = mode === 'prometheus' ? promMetricName : pollectMetricName;
+  const cachedLabelName = (raw: string): string => {
+    let n = labelCache.get(raw);
+    if (n === undefined) {
+      // A misbehaving source could invent label names forever; start over rather than grow without bound.
+      if (labelCache.size > 50_000) labelCache.clear();
+      n = labelName(raw);
+      labelCache.set(raw, n);
+    }
+    return n;
+  };
   return {
     metric(name, type, unit) {
       let variants = metricCache.get(name);
       if (variants) {
         for (const v of variants) if (v.type === type && v.unit === unit) return v.result;
       } else {
-        // A misbehaving source could invent names forever; start over rather than grow without bound.
-        if (metricCache.size > 200_000) metricCache.clear();
         metricCache.set(name, (variants = []));
       }
       const result = metricName(name, type, unit);
@@ -45,13 +66,7 @@ export function createNamer(mode: Naming): Namer {
       // Usually every name is valid already: then the object is used as it is (never mutated).
       let same = true;
       for (const raw in labels) {
-        let n = labelCache.get(raw);
-        if (n === undefined) {
-          if (labelCache.size > 50_000) labelCache.clear();
-          n = labelName(raw);
-          labelCache.set(raw, n);
-        }
-        if (n !== raw || typeof labels[raw] !== 'string') {
+        if (cachedLabelName(raw) !== raw || typeof labels[raw] !== 'string') {
           same = false;
           break;
         }
@@ -59,11 +74,7 @@ export function createNamer(mode: Naming): Namer {
       if (same) return labels;
       const out: Labels = {};
       for (const raw in labels) {
-        let n = labelCache.get(raw);
-        if (n === undefined) {
-          n = labelName(raw);
-          labelCache.set(raw, n);
-        }
+        const n = cachedLabelName(raw);
         // Two raw names that sanitise alike: the first one wins, a series never repeats a label.
         if (!(n in out)) out[n] = String(labels[raw]);
       }
@@ -72,8 +83,8 @@ export function createNamer(mode: Naming): Namer {
   };
 }
 
-export function pollectMetricName(name: string, _type?: MetricType, unit?: string): MetricName {
-  let out = name.replace(/[^a-zA-Z0-9_:]/g, '_');
+export function pollectMetricName(name: SeriesName, _type?: MetricType, unit?: string): MetricName {
+  let out = nameParts(name).join('_').replace(/[^a-zA-Z0-9_:]/g, '_');
   if (out === '' || /^[0-9]/.test(out)) out = '_' + out;
   return { family: out, unit: unit ? pollectLabelName(unit) : undefined, mul: 1, add: 0 };
 }
@@ -188,8 +199,10 @@ const TYPE_WORDS = new Set(['gauge', 'counter', 'histogram', 'summary']);
 const RESERVED_GAUGE_SUFFIXES = new Set(['count', 'sum', 'bucket']);
 const BASE_UNITS = new Set(Object.values(UNITS).map((u) => u.base));
 
-export function promMetricName(name: string, type: MetricType, unit?: string): MetricName {
-  const ts = tokens(name);
+export function promMetricName(name: SeriesName, type: MetricType, unit?: string): MetricName {
+  const ts = nameParts(name).flatMap(tokens);
+  // A trailing `total` goes (counters get it back at the end): `seconds_total` already ends in its unit.
+  while (ts.length > 0 && ts[ts.length - 1] === 'total') ts.pop();
   if (unit) {
     const us = tokens(unit);
     const tail = ts.slice(ts.length - us.length).join('_');

@@ -1,10 +1,10 @@
 // The series the endpoint serves, kept as pre-rendered text per (family, source) so a scrape only
 // concatenates strings. Everything that keeps the exposition valid happens here, at write time:
 // one family per name, one owner per series, one label set per family, stale series removed.
-import type { Labels, MetricType } from '../../sdk/index.js';
-import type { Batch, Point, SourceStatus } from '../../sdk/index.js';
+import type { Batch, Labels, MetricType, Point } from '../../sdk/index.js';
+import { formatNumber } from '../../core/format.js';
 import type { Namer } from './naming.js';
-import { familyHeader, formatNumber, seriesPrefix, type Format } from './render.js';
+import { familyHeader, seriesPrefix, type Format } from './render.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -38,7 +38,7 @@ export class Family {
   readonly owners = new Map<string, string>();
   /** False while HELP is the pollect name standing in for a help text no source gave. */
   helpGiven = false;
-  private headers: Partial<Record<Format | 'clash', { help: string; text: string }>> = {};
+  private headers: Partial<Record<Format | 'clash', { help: string; text: Buffer }>> = {};
 
   constructor(
     readonly name: string,
@@ -51,18 +51,13 @@ export class Family {
    * HELP/TYPE lines. `omClash`: in OpenMetrics this counter's family name (without `_total`) is
    * taken by another family, so it is declared `unknown` under its full name instead.
    */
-  header(format: Format, omClash = false): string {
+  header(format: Format, omClash = false): Buffer {
     const slot = omClash ? 'clash' : format;
     const cached = this.headers[slot];
     if (cached && cached.help === this.help) return cached.text;
-    const text = familyHeader(this.name, omClash ? 'untyped' : this.type, this.help, format, this.unit);
+    const text = Buffer.from(familyHeader(this.name, omClash ? 'untyped' : this.type, this.help, format, this.unit));
     this.headers[slot] = { help: this.help, text };
     return text;
-  }
-
-  /** The family's lines without header, in source order. */
-  *texts(): Generator<Buffer> {
-    for (const c of this.chunks.values()) if (c.text.length) yield c.text;
   }
 }
 
@@ -71,7 +66,6 @@ export interface SourceEntry {
   families: Set<Family>;
   /** Ticks in a row the source failed (or was skipped or backing off). */
   failedTicks: number;
-  status?: SourceStatus;
 }
 
 export interface ApplyResult {
@@ -131,8 +125,6 @@ export class SeriesStore {
     for (const st of batch.sources) {
       reported.add(st.id);
       const entry = this.entry(st.id);
-      // A skipped or backing-off tick ran no probe: the last probe's duration stays the figure.
-      entry.status = st.state === 'probed' || !entry.status ? st : { ...st, durationSeconds: entry.status.durationSeconds };
       const points = bySource.get(st.id);
       if (st.state === 'probed' && st.success) {
         entry.failedTicks = 0;
@@ -169,7 +161,7 @@ export class SeriesStore {
     const stamp = ++this.stamp;
     const work = new Map<Family, { chunk: Chunk; seen: number; isNew: boolean }>();
     for (const p of points) {
-      const n = this.namer.metric(p.name.id, p.type, p.unit);
+      const n = this.namer.metric(p.name, p.type, p.unit);
       let fam = this.families.get(n.family);
       if (!fam) {
         fam = new Family(n.family, p.type, p.help ?? p.name.id, n.unit);
@@ -284,12 +276,5 @@ export class SeriesStore {
       c.version = fam.version;
       c.dirty = false;
     }
-  }
-
-  /** Latest status of every source seen, for the self-metrics. */
-  statuses(): SourceStatus[] {
-    const out: SourceStatus[] = [];
-    for (const e of this.sources.values()) if (e.status) out.push(e.status);
-    return out;
   }
 }
