@@ -369,13 +369,14 @@ describe('Prometheus writer: exposition', () => {
     expect(valueOf(fams, 'net_ping_gw_rtt_seconds', { host: '10.0.0.1' })).toBe('0.003');
   });
 
-  it('speaks OpenMetrics when the scraper asks for it, text otherwise, gzip on request', async () => {
+  it('speaks OpenMetrics when the scraper asks for it, text otherwise; a small exposition is not gzipped', async () => {
     const w = await startWriter();
     send(w, ...mixedBatches());
     sendSelf(w);
     const om = await scrape(w, { headers: { Accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'Accept-Encoding': 'gzip' } });
     expect(om.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
-    expect(om.headers['content-encoding']).toBe('gzip');
+    expect(om.headers['content-encoding']).toBeUndefined();
+    expect(Number(om.headers['content-length'])).toBe(Buffer.byteLength(om.body));
     expect(om.body.endsWith('# EOF\n')).toBe(true);
     expect(om.body.match(/# EOF/g)).toHaveLength(1);
     // A counter named with _total: family without it, samples with it.
@@ -499,9 +500,14 @@ describe('Prometheus writer: serving', () => {
     // write() is synchronous: it returns nothing to wait for, whatever the scrapers do.
     points[0] = pt('c.Big', 'c.Big.value', -1, { i: '0', pad: 'x'.repeat(40) });
     expect(w.write(batch('c', [status('c.Big')], points))).toBeUndefined();
-    const fams = parseExposition((await scrape(w)).body);
+    // A big exposition is gzipped when the scraper accepts it.
+    const zipped = await scrape(w, { headers: { 'Accept-Encoding': 'gzip' } });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(Number(zipped.headers['content-length'])).toBeLessThan(Buffer.byteLength(zipped.body) / 5);
+    const fams = parseExposition(zipped.body);
     expect(valueOf(fams, 'c_Big_value', { i: '0', pad: 'x'.repeat(40) })).toBe('-1');
     expect(fams.get('c_Big_value')!.samples).toHaveLength(20_000);
+    expect((await scrape(w)).headers['content-encoding']).toBeUndefined();
     stuck.destroy();
   });
 

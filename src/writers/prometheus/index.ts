@@ -43,7 +43,8 @@ export type PrometheusConfig = WriterParams<typeof schema>;
 const IDLE_SCRAPE_MS = 60_000;
 /** The one metric this writer adds itself: how many series it serves. */
 const SERIES_FAMILY = 'pollect_prometheus_series';
-const EOF = Buffer.from('# EOF\n');
+/** Smaller expositions go out uncompressed: gzip would cost more CPU than it saves on any network. */
+const GZIP_MIN_BYTES = 64 * 1024;
 
 export class PrometheusWriter extends Writer<PrometheusConfig> {
   static override description = 'Serves the samples on an HTTP(S) endpoint for Prometheus to scrape';
@@ -146,7 +147,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
 
   /** The whole exposition, as a scrape sees it (tests, promtool). */
   render(format: Format = 'text'): string {
-    return this.exposition(format).toString('utf8');
+    return this.exposition(format);
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
@@ -173,10 +174,10 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     }
     // A scraper that stops reading is cut off; write() never waits for any scraper.
     res.setTimeout(IDLE_SCRAPE_MS, () => res.destroy());
-    // The series are pre-rendered at write time, so the body is put together at once; a taken
+    // The series are rendered at write time, so the body is put together at once; a taken
     // snapshot also means a write() can never show up half in a scrape.
-    const body = this.exposition(format);
-    if (!/\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
+    const body = Buffer.from(this.exposition(format));
+    if (body.length < GZIP_MIN_BYTES || !/\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
       res.setHeader('Content-Length', body.length);
       res.end(body);
       return;
@@ -195,8 +196,8 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   }
 
   /** Every family: the sources' pre-rendered chunks, then the writer's own series count. */
-  private exposition(format: Format): Buffer {
-    const parts: Buffer[] = [];
+  private exposition(format: Format): string {
+    const parts: string[] = [];
     const families = this.store.families;
     for (const fam of families.values()) {
       if (fam.chunks.size === 0) continue;
@@ -213,9 +214,9 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
       familyHeader(SERIES_FAMILY, 'gauge', 'Series this Prometheus endpoint serves.', format) +
       seriesPrefix(SERIES_FAMILY, ['writer'], { writer: this.id }) +
       `${this.store.size}\n`;
-    parts.push(Buffer.from(own));
-    if (format === 'openmetrics') parts.push(EOF);
-    return Buffer.concat(parts);
+    parts.push(own);
+    if (format === 'openmetrics') parts.push('# EOF\n');
+    return parts.join('');
   }
 
   private warnOnce(key: string, msg: string): void {

@@ -1,12 +1,10 @@
-// The series the endpoint serves, kept as pre-rendered text per (family, source) so a scrape only
+// The series the endpoint serves, kept as rendered text per (family, source) so a scrape only
 // concatenates strings. Everything that keeps the exposition valid happens here, at write time:
 // one family per name, one owner per series, one label set per family, stale series removed.
 import type { Batch, Labels, MetricType, Point } from '../../sdk/index.js';
 import { formatNumber } from '../../core/format.js';
 import type { Namer } from './naming.js';
 import { familyHeader, seriesPrefix, type Format } from './render.js';
-
-const EMPTY = Buffer.alloc(0);
 
 interface Series {
   labels: Labels;
@@ -22,8 +20,8 @@ interface Series {
 interface Chunk {
   series: Map<string, Series>;
   labelNames: Set<string>;
-  /** The chunk's lines, encoded once at write time so a scrape only copies bytes. */
-  text: Buffer;
+  /** The chunk's lines, rendered at write time so a scrape only concatenates them. */
+  text: string;
   version: number;
   dirty: boolean;
 }
@@ -31,6 +29,8 @@ interface Chunk {
 export class Family {
   /** Label names of every series, sorted: the union over all sources. */
   labelNames: string[] = [];
+  /** Set when a chunk's label names may have changed: labelNames is recomputed at settle(). */
+  labelsChanged = true;
   version = 0;
   /** By source id, in arrival order. */
   readonly chunks = new Map<string, Chunk>();
@@ -38,7 +38,7 @@ export class Family {
   readonly owners = new Map<string, string>();
   /** False while HELP is the pollect name standing in for a help text no source gave. */
   helpGiven = false;
-  private headers: Partial<Record<Format | 'clash', { help: string; text: Buffer }>> = {};
+  private headers: Partial<Record<Format | 'clash', { help: string; text: string }>> = {};
 
   constructor(
     readonly name: string,
@@ -51,11 +51,11 @@ export class Family {
    * HELP/TYPE lines. `omClash`: in OpenMetrics this counter's family name (without `_total`) is
    * taken by another family, so it is declared `unknown` under its full name instead.
    */
-  header(format: Format, omClash = false): Buffer {
+  header(format: Format, omClash = false): string {
     const slot = omClash ? 'clash' : format;
     const cached = this.headers[slot];
     if (cached && cached.help === this.help) return cached.text;
-    const text = Buffer.from(familyHeader(this.name, omClash ? 'untyped' : this.type, this.help, format, this.unit));
+    const text = familyHeader(this.name, omClash ? 'untyped' : this.type, this.help, format, this.unit);
     this.headers[slot] = { help: this.help, text };
     return text;
   }
@@ -100,6 +100,8 @@ function sortedKey(labels: Labels): string {
 export class SeriesStore {
   readonly families = new Map<string, Family>();
   readonly sources = new Map<string, SourceEntry>();
+  /** Served labels and series key by the label object a source sent: sources send the same object tick after tick. */
+  private readonly labelCache = new WeakMap<Labels, { labels: Labels; key: string }>();
   private seriesCount = 0;
   private stamp = 0;
 
@@ -147,6 +149,16 @@ export class SeriesStore {
     return result;
   }
 
+  private seriesLabels(raw: Labels): { labels: Labels; key: string } {
+    let s = this.labelCache.get(raw);
+    if (!s) {
+      const labels = this.namer.labels(raw);
+      s = { labels, key: seriesKey(labels) };
+      this.labelCache.set(raw, s);
+    }
+    return s;
+  }
+
   private entry(id: string): SourceEntry {
     let e = this.sources.get(id);
     if (!e) this.sources.set(id, (e = { id, families: new Set(), failedTicks: 0 }));
@@ -174,12 +186,11 @@ export class SeriesStore {
       let w = work.get(fam);
       if (!w) {
         const existing = fam.chunks.get(entry.id);
-        const chunk = existing ?? { series: new Map(), labelNames: new Set<string>(), text: EMPTY, version: -1, dirty: true };
+        const chunk = existing ?? { series: new Map(), labelNames: new Set<string>(), text: '', version: -1, dirty: true };
         work.set(fam, (w = { chunk, seen: 0, isNew: !existing }));
       }
-      const labels = this.namer.labels(p.labels);
+      const { labels, key } = this.seriesLabels(p.labels);
       const value = n.mul === 1 && n.add === 0 ? p.value : p.value * n.mul + n.add;
-      const key = seriesKey(labels);
       const series = w.chunk.series;
       const known = series.get(key);
       if (known) {
@@ -201,7 +212,10 @@ export class SeriesStore {
       this.seriesCount++;
       w.seen++;
       // Only non-empty labels count: an empty label is an absent one, and needs no column.
-      for (const l in labels) if (labels[l] !== '') w.chunk.labelNames.add(l);
+      const names = w.chunk.labelNames;
+      const before = names.size;
+      for (const l in labels) if (labels[l] !== '') names.add(l);
+      if (names.size !== before) fam.labelsChanged = true;
     }
     if (full) {
       for (const fam of [...entry.families]) if (!work.has(fam)) this.removeChunk(fam, entry, touched);
@@ -212,6 +226,7 @@ export class SeriesStore {
       if (full && w.seen < chunk.series.size) {
         // Swept: what this probe did not produce is gone at once.
         chunk.labelNames.clear();
+        fam.labelsChanged = true;
         for (const [k, s] of chunk.series) {
           if (s.stamp !== stamp) {
             chunk.series.delete(k);
@@ -225,6 +240,7 @@ export class SeriesStore {
       touched.add(fam);
       if (chunk.series.size === 0) {
         fam.chunks.delete(entry.id);
+        fam.labelsChanged = true;
         entry.families.delete(fam);
         continue;
       }
@@ -244,6 +260,7 @@ export class SeriesStore {
       for (const k of chunk.series.keys()) if (fam.owners.get(k) === entry.id) fam.owners.delete(k);
       this.seriesCount -= chunk.series.size;
       fam.chunks.delete(entry.id);
+      fam.labelsChanged = true;
     }
     entry.families.delete(fam);
     touched.add(fam);
@@ -255,12 +272,15 @@ export class SeriesStore {
       if (this.families.get(fam.name) === fam) this.families.delete(fam.name);
       return;
     }
-    const union = new Set<string>();
-    for (const c of fam.chunks.values()) for (const n of c.labelNames) union.add(n);
-    const names = [...union].sort();
-    if (names.length !== fam.labelNames.length || names.some((n, i) => n !== fam.labelNames[i])) {
-      fam.labelNames = names;
-      fam.version++;
+    if (fam.labelsChanged) {
+      fam.labelsChanged = false;
+      const union = new Set<string>();
+      for (const c of fam.chunks.values()) for (const n of c.labelNames) union.add(n);
+      const names = [...union].sort();
+      if (names.length !== fam.labelNames.length || names.some((n, i) => n !== fam.labelNames[i])) {
+        fam.labelNames = names;
+        fam.version++;
+      }
     }
     for (const c of fam.chunks.values()) {
       if (!c.dirty && c.version === fam.version) continue;
@@ -272,7 +292,7 @@ export class SeriesStore {
         }
         text += s.prefix + formatNumber(s.value) + '\n';
       }
-      c.text = Buffer.from(text, 'utf8');
+      c.text = text;
       c.version = fam.version;
       c.dirty = false;
     }
