@@ -7,16 +7,16 @@
 // BENCH_BASELINE=1 also measures the same daemon with one Dummy source instead, to tell the
 // host sources' share from the rest of the process.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mb, perUnit, sleep, statCpuMs, statusBytes, threads } from './procstat.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 30);
 const warmupTicks = Number(process.env.BENCH_WARMUP ?? 3);
 if (!(seconds > warmupTicks + 1)) throw new Error(`BENCH_SECONDS must be more than ${warmupTicks + 1}`);
-const CLK_TCK = 100;
 
 const hostSources = [
   { type: 'LoadAvg' },
@@ -29,34 +29,6 @@ const hostSources = [
   { type: 'Cpu' },
 ];
 const configOf = (sources) => ({ tickTime: 1, writers: [{ type: 'DryRun' }], executors: [{ collection: 'host', sources }] });
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** utime + stime of the whole process (all threads, live and dead) in ms, from /proc/<pid>/stat. */
-function statCpuMs(pid) {
-  const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-}
-/** Nanosecond CPU time of the live threads (ms), main thread first, from /proc/<pid>/task/<tid>/schedstat. */
-function schedCpuMs(pid) {
-  let main = 0;
-  let others = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const ms = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]) / 1e6;
-      if (Number(tid) === pid) main += ms;
-      else others += ms;
-    } catch {
-      // thread gone meanwhile
-    }
-  }
-  return { main, others, total: main + others };
-}
-function status(pid, key) {
-  const m = readFileSync(`/proc/${pid}/status`, 'latin1').match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
 
 async function measure(config) {
   const dir = mkdtempSync(join(tmpdir(), 'pollect-bench-host-'));
@@ -80,21 +52,21 @@ async function measure(config) {
     if (exited) throw new Error(`pollect exited early:\n${stderr}`);
     const t0 = performance.now();
     const cpu0 = statCpuMs(child.pid);
-    const s0 = schedCpuMs(child.pid);
+    const s0 = threads(child.pid);
     await sleep((seconds - warmupTicks) * 1000 - 500);
     if (exited) throw new Error(`pollect exited early:\n${stderr}`);
     const ticks = (performance.now() - t0) / 1000; // tickTime 1
     const cpu1 = statCpuMs(child.pid);
-    const s1 = schedCpuMs(child.pid);
-    const hwm = status(child.pid, 'VmHWM');
-    const rss = status(child.pid, 'VmRSS');
+    const s1 = threads(child.pid);
+    const hwm = statusBytes(child.pid, 'VmHWM');
+    const rss = statusBytes(child.pid, 'VmRSS');
     child.kill('SIGTERM');
     for (let i = 0; i < 100 && !exited; i++) await sleep(50);
     const spawns = readFileSync(spawnFile, 'utf8').split('\n').filter(Boolean);
     return {
       ticks,
       perTick: (cpu1 - cpu0) / ticks,
-      sched: { main: (s1.main - s0.main) / ticks, others: (s1.others - s0.others) / ticks, total: (s1.total - s0.total) / ticks },
+      sched: perUnit(s0, s1, ticks),
       hwm,
       rss,
       spawns,
@@ -106,10 +78,10 @@ async function measure(config) {
   }
 }
 
-const mb = (b) => (b / 1024 / 1024).toFixed(1);
 function print(label, r) {
   console.log(`${label}: ${Math.round(r.ticks)} ticks of 1 s measured after ${warmupTicks} warm-up ticks`);
-  console.log(`  CPU per tick:     ${r.perTick.toFixed(2)} ms (utime+stime, 10 ms resolution); ${r.sched.total.toFixed(3)} ms by schedstat (main thread ${r.sched.main.toFixed(3)}, other threads ${r.sched.others.toFixed(3)})`);
+  console.log(`  CPU per tick:     ${r.perTick.toFixed(2)} ms (utime+stime, 10 ms resolution); ${r.sched.cpu.toFixed(3)} ms by schedstat (main thread ${r.sched.main.cpu.toFixed(3)}, other threads ${r.sched.others.cpu.toFixed(3)})`);
+  console.log(`  wake-ups per tick: ${r.sched.wakeups.toFixed(1)} (main thread ${r.sched.main.wakeups.toFixed(1)}, other threads ${r.sched.others.wakeups.toFixed(1)})`);
   console.log(`  peak RSS (VmHWM): ${mb(r.hwm)} MB (RSS at end ${mb(r.rss)} MB)`);
   console.log(`  child processes:  ${r.spawns.length}${r.spawns.length ? '  ' + r.spawns.slice(0, 5).join(', ') : ''}`);
   if (r.warnings.length) console.log(`  daemon warnings (${r.warnings.length}):\n    ${r.warnings.slice(0, 5).join('\n    ')}`);
@@ -119,10 +91,10 @@ const host = await measure(configOf(hostSources));
 print('pollect with the 8 host sources', host);
 // The target is judged on schedstat: nanosecond run time of every thread. utime+stime counts whole
 // 10 ms jiffies sampled by the scheduler tick (0.37 ms per tick over 27 ticks), printed as a check.
-const ok = host.sched.total <= 2 && host.hwm < 55 * 1024 * 1024 && host.spawns.length === 0;
+const ok = host.sched.cpu <= 2 && host.hwm < 55 * 1024 * 1024 && host.spawns.length === 0;
 console.log(`  targets (<= 2 ms/tick, < 55 MB, 0 children): ${ok ? 'met' : 'MISSED'}`);
 if (process.env.BENCH_BASELINE === '1') {
   const base = await measure(configOf([{ type: 'Dummy' }]));
   print('the same daemon with one Dummy source (baseline)', base);
-  console.log(`  host sources' share: ${(host.sched.total - base.sched.total).toFixed(3)} ms per tick, ${mb(host.hwm - base.hwm)} MB peak RSS`);
+  console.log(`  host sources' share: ${(host.sched.cpu - base.sched.cpu).toFixed(3)} ms per tick, ${mb(host.hwm - base.hwm)} MB peak RSS`);
 }

@@ -1,13 +1,16 @@
-// bench:host with the Prometheus writer, against node_exporter, in one run. Three processes run
+// bench:host with the Prometheus writer, against node_exporter, in one run. Four processes run
 // side by side, so the machine's load weighs on all of them alike:
 //  - pollect with the sample config's host sources (the first executor of pollect.json) at
 //    tickTime 1, serving them with the Prometheus writer;
+//  - the same without Process, whose cost grows with the processes the machine starts (each new
+//    one is read once): the sources node_exporter's collectors match;
 //  - the same daemon with one Dummy source instead (the baseline: the process, not the sources);
 //  - node_exporter with the same collectors (cpu, meminfo, loadavg, filesystem, netdev, diskstats).
-// After BENCH_WARMUP seconds (default 5, scraped), nobody scrapes for BENCH_IDLE seconds (default
-// 20): CPU and wake-ups per tick when idle. Then each endpoint is scraped once a second, as
-// Prometheus would (its Accept header, gzip, a kept-alive connection), for BENCH_SECONDS (default
-// 30): CPU per tick or per scrape. Peak RSS (VmHWM) is read at the end.
+// After BENCH_WARMUP seconds (default 5, scraped), blocks of 5 s in which nobody scrapes alternate
+// with blocks in which each endpoint is scraped once a second, as Prometheus would (its Accept
+// header, gzip, a kept-alive connection), for BENCH_SECONDS (default 60) in all; alternating keeps
+// the machine's other load from favouring either kind. Printed: CPU and wake-ups per tick idle and
+// scraped, per scrape for node_exporter, and peak RSS (VmHWM) at the end.
 // Targets (issue 10): pollect scraped costs no more CPU than node_exporter scraped, at most 5
 // wake-ups per tick when idle, peak RSS at most 50 MB.
 // NODE_EXPORTER names the binary (default prometheus-node-exporter, Debian's name).
@@ -24,8 +27,8 @@ import { mb, perUnit, sleep, statCpuMs, statusBytes, threads } from './procstat.
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const warmup = Number(process.env.BENCH_WARMUP ?? 5);
-const idleSeconds = Number(process.env.BENCH_IDLE ?? 20);
-const scrapedSeconds = Number(process.env.BENCH_SECONDS ?? 30);
+const seconds = Number(process.env.BENCH_SECONDS ?? 60);
+const BLOCK = 5;
 const exporterBin = process.env.NODE_EXPORTER ?? 'prometheus-node-exporter';
 const COLLECTORS = ['cpu', 'meminfo', 'loadavg', 'filesystem', 'netdev', 'diskstats'];
 // What Prometheus 2.x sends.
@@ -105,7 +108,7 @@ function scrape(target) {
   });
 }
 
-/** Scrapes every target once a second for `seconds`; returns scrapes per target. */
+/** Scrapes every target once a second for `seconds`. */
 async function scrapeLoop(targets, seconds) {
   const end = performance.now() + seconds * 1000;
   let next = performance.now();
@@ -119,17 +122,42 @@ async function scrapeLoop(targets, seconds) {
   }
 }
 
+/** Sums, per process, the threads() differences over the blocks of one kind. */
+function tally(procs) {
+  const zero = () => ({ main: { cpu: 0, wakeups: 0 }, others: { cpu: 0, wakeups: 0 } });
+  const sums = procs.map(() => ({ seconds: 0, scrapes: 0, stat: 0, threads: zero() }));
+  let start;
+  const read = () => procs.map((p) => ({ t: performance.now(), threads: threads(p.pid), stat: statCpuMs(p.pid), scrapes: p.scrapes }));
+  return {
+    begin: () => (start = read()),
+    end: () => {
+      read().forEach((b, i) => {
+        const a = start[i];
+        const sum = sums[i];
+        sum.seconds += (b.t - a.t) / 1000;
+        sum.scrapes += b.scrapes - a.scrapes;
+        sum.stat += b.stat - a.stat;
+        for (const k of ['main', 'others']) for (const f of ['cpu', 'wakeups']) sum.threads[k][f] += b.threads[k][f] - a.threads[k][f];
+      });
+    },
+    /** Per process: per second, and per scrape when there were scrapes. */
+    result: () =>
+      sums.map((sum) => {
+        const per = (n) => ({ ...perUnit(zero(), sum.threads, n), stat: sum.stat / n });
+        return { seconds: sum.seconds, scrapes: sum.scrapes, perSecond: per(sum.seconds), perScrape: sum.scrapes ? per(sum.scrapes) : undefined };
+      }),
+  };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'pollect-bench-prom-host-'));
 const sample = await readConfigFile(join(root, 'pollect.json'));
 const hostSources = sample.executors[0].sources;
 const procs = [];
 try {
-  const host = await startPollect('pollect', hostSources, dir);
-  procs.push(host);
-  const base = await startPollect('dummy', [{ type: 'Dummy' }], dir);
-  procs.push(base);
-  const exporter = await startExporter();
-  procs.push(exporter);
+  procs.push(await startPollect('pollect', hostSources, dir));
+  procs.push(await startPollect('pollect without Process', hostSources.filter((s) => s.type !== 'Process'), dir));
+  procs.push(await startPollect('dummy', [{ type: 'Dummy' }], dir));
+  procs.push(await startExporter());
   for (const p of procs) {
     p.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     p.scrapes = 0;
@@ -137,48 +165,45 @@ try {
 
   // Warm-up, scraped: start-up, the first ticks and the first scrapes are not counted.
   await scrapeLoop(procs, warmup);
-
-  const read = () => procs.map((p) => ({ t: performance.now(), threads: threads(p.pid), stat: statCpuMs(p.pid), scrapes: p.scrapes }));
-  const idle0 = read();
-  await sleep(idleSeconds * 1000);
-  const idle1 = read();
-  await scrapeLoop(procs, scrapedSeconds);
-  const busy1 = read();
+  const idle = tally(procs);
+  const scraped = tally(procs);
+  for (let t = 0; t < seconds; t += 2 * BLOCK) {
+    idle.begin();
+    await sleep(BLOCK * 1000);
+    idle.end();
+    scraped.begin();
+    await scrapeLoop(procs, BLOCK);
+    scraped.end();
+  }
   for (const p of procs) if (p.exited) throw new Error(`${p.label} exited:\n${p.output()}`);
   const hwm = procs.map((p) => statusBytes(p.pid, 'VmHWM'));
-
-  const phase = (a, b, i) => {
-    const seconds = (b[i].t - a[i].t) / 1000;
-    const scrapes = b[i].scrapes - a[i].scrapes;
-    const per = (n) => ({ ...perUnit(a[i].threads, b[i].threads, n), stat: (b[i].stat - a[i].stat) / n });
-    return { seconds, scrapes, perSecond: per(seconds), perScrape: scrapes ? per(scrapes) : undefined };
-  };
-  const [h, d, e] = procs.map((p, i) => ({ p, idle: phase(idle0, idle1, i), busy: phase(idle1, busy1, i), hwm: hwm[i], bytes: p.bytes }));
+  const idleR = idle.result();
+  const scrapedR = scraped.result();
+  const [h, n, d, e] = procs.map((p, i) => ({ label: p.label, idle: idleR[i], busy: scrapedR[i], hwm: hwm[i], bytes: p.bytes }));
 
   const f = (x) => x.toFixed(2).padStart(6);
   const line = (x) =>
     `${f(x.cpu)} ms CPU (main thread ${f(x.main.cpu)}, others ${f(x.others.cpu)}; utime+stime ${f(x.stat)}), ${f(x.wakeups)} wake-ups (main thread ${f(x.main.wakeups)}, others ${f(x.others.wakeups)})`;
   console.log(`bench:prometheus-host: ${hostSources.map((s) => s.type).join(', ')} (pollect.json) at tickTime 1, node ${process.version}`);
-  console.log(`  ${Math.round(h.idle.seconds)} s idle, then ${Math.round(h.busy.seconds)} s scraped once a second (${h.busy.scrapes} scrapes each, gzip), after ${warmup} s of warm-up`);
-  console.log(`  pollect, host sources, idle     per tick:   ${line(h.idle.perSecond)}`);
-  console.log(`  pollect, host sources, scraped  per tick:   ${line(h.busy.perSecond)}`);
-  console.log(`  pollect, one Dummy, idle        per tick:   ${line(d.idle.perSecond)}`);
-  console.log(`  pollect, one Dummy, scraped     per tick:   ${line(d.busy.perSecond)}`);
-  console.log(`  node_exporter, idle             per second: ${line(e.idle.perSecond)}`);
-  console.log(`  node_exporter, scraped          per scrape: ${line(e.busy.perScrape)}`);
+  console.log(`  ${Math.round(h.idle.seconds)} s idle and ${Math.round(h.busy.seconds)} s scraped once a second (${h.busy.scrapes} scrapes each, gzip accepted), in alternating ${BLOCK} s blocks after ${warmup} s of warm-up`);
+  for (const x of [h, n, d]) {
+    console.log(`  ${x.label}, idle`.padEnd(40) + `per tick:   ${line(x.idle.perSecond)}`);
+    console.log(`  ${x.label}, scraped`.padEnd(40) + `per tick:   ${line(x.busy.perSecond)}`);
+  }
+  console.log(`  node_exporter, idle`.padEnd(40) + `per second: ${line(e.idle.perSecond)}`);
+  console.log(`  node_exporter, scraped`.padEnd(40) + `per scrape: ${line(e.busy.perScrape)}`);
   console.log(`  node_exporter collectors: ${COLLECTORS.join(', ')}`);
-  console.log(`  scrape size (gzip): pollect ${h.bytes} B, dummy ${d.bytes} B, node_exporter ${e.bytes} B`);
-  console.log(`  peak RSS (VmHWM): pollect ${mb(h.hwm)} MB, dummy ${mb(d.hwm)} MB, node_exporter ${mb(e.hwm)} MB`);
-  console.log(`  host sources' share, scraped: ${(h.busy.perSecond.cpu - d.busy.perSecond.cpu).toFixed(2)} ms per tick, ${mb(h.hwm - d.hwm)} MB peak RSS`);
-  const pollectCpu = h.busy.perSecond.cpu;
+  console.log(`  scrape size on the wire: pollect ${h.bytes} B, without Process ${n.bytes} B, dummy ${d.bytes} B, node_exporter ${e.bytes} B (gzip)`);
+  console.log(`  peak RSS (VmHWM): pollect ${mb(h.hwm)} MB, without Process ${mb(n.hwm)} MB, dummy ${mb(d.hwm)} MB, node_exporter ${mb(e.hwm)} MB`);
+  console.log(`  host sources' share, scraped: ${(h.busy.perSecond.cpu - d.busy.perSecond.cpu).toFixed(2)} ms per tick (without Process ${(n.busy.perSecond.cpu - d.busy.perSecond.cpu).toFixed(2)} ms), ${mb(h.hwm - d.hwm)} MB peak RSS`);
   const exporterCpu = e.busy.perScrape.cpu;
-  const idleWakeups = h.idle.perSecond.wakeups;
   const targets = [
-    [`pollect scraped ${pollectCpu.toFixed(2)} ms per tick <= node_exporter ${exporterCpu.toFixed(2)} ms per scrape`, pollectCpu <= exporterCpu],
-    [`${idleWakeups.toFixed(1)} wake-ups per tick when idle <= 5`, idleWakeups <= 5],
+    [`pollect scraped ${h.busy.perSecond.cpu.toFixed(2)} ms per tick <= node_exporter ${exporterCpu.toFixed(2)} ms per scrape`, h.busy.perSecond.cpu <= exporterCpu],
+    [`${h.idle.perSecond.wakeups.toFixed(1)} wake-ups per tick when idle <= 5`, h.idle.perSecond.wakeups <= 5],
     [`peak RSS ${mb(h.hwm)} MB <= 50 MB`, h.hwm <= 50 * 1024 * 1024],
   ];
   for (const [what, ok] of targets) console.log(`  target: ${what}: ${ok ? 'met' : 'MISSED'}`);
+  console.log(`  (without Process: ${n.busy.perSecond.cpu.toFixed(2)} ms per tick scraped, ${n.idle.perSecond.wakeups.toFixed(1)} wake-ups per tick idle, ${mb(n.hwm)} MB)`);
   console.log(`  load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
 } finally {
   for (const p of procs) if (!p.exited) p.child.kill('SIGTERM');

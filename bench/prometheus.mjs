@@ -23,6 +23,19 @@ function median(xs) {
 }
 const ms = (x) => x.toFixed(1).padStart(7) + ' ms';
 
+/** Series names as the core makes them: one object per series name, shared tick after tick. */
+const seriesNames = new Map();
+function metricNames(collection, t) {
+  const key = `${collection}.Type${t}`;
+  let names = seriesNames.get(key);
+  if (!names) {
+    names = [];
+    for (let m = 0; m < METRICS; m++) names.push({ collection, source: `Type${t}`, value: `metric${m}`, id: `${key}.metric${m}` });
+    seriesNames.set(key, names);
+  }
+  return names;
+}
+
 /** One batch per source type (an executor each), 10 sources of 1,000 series each. */
 function batches(tick) {
   const out = [];
@@ -33,12 +46,13 @@ function batches(tick) {
     const points = [];
     for (let k = 0; k < SOURCES / TYPES; k++) {
       const id = `${collection}.Type${t}.src${k}`;
+      const names = metricNames(collection, t);
       sources.push({ id, collection, type: `Type${t}`, name: `src${k}`, state: 'probed', success: true, durationSeconds: 0.01, errorsTotal: 0, skippedTotal: 0, consecutiveFailures: 0 });
       for (let m = 0; m < METRICS; m++) {
         const type = m % 3 === 0 ? 'counter' : 'gauge';
         for (let d = 0; d < SERIES; d++) {
           points.push({
-            name: `${collection}.Type${t}.metric${m}`,
+            name: names[m],
             value: type === 'counter' ? tick * 1000 + d : Math.sin(tick + d) * 100,
             labels: { instance: `src${k}`, device: `dev${d}` },
             type,
@@ -97,9 +111,12 @@ async function scraperChild() {
 
 async function main() {
   const log = createLogger('bench', { level: 'warn' });
-  const writer = new PrometheusWriter({ type: 'Prometheus', port: 0, host: '127.0.0.1' });
+  const writer = new PrometheusWriter(
+    { type: 'Prometheus', port: 0, host: '127.0.0.1', path: '/metrics', naming: 'pollect', staleAfter: 3 },
+    { log, configDir: process.cwd(), tickTime: 1 },
+  );
   writer.id = 'Prometheus#0';
-  await writer.start({ log, configDir: process.cwd(), allWriterStats: () => [writer.stats()] });
+  await writer.start();
 
   // write(): a whole tick of all 100 sources, several times (values change every tick).
   // The first ticks create every series and warm the JIT; the figures are of the ticks after.
@@ -119,7 +136,7 @@ async function main() {
     if (tick === 0) coldTick = performance.now() - t0;
     if (tick >= WARM) writeTimes.push(performance.now() - t0);
   }
-  const series = writer.stats().written / TICKS;
+  const series = (SOURCES * METRICS * SERIES);
 
   // Scrapes from another process, with this process's event loop watched by perf_hooks and by a
   // 1 ms interval probe.
@@ -154,11 +171,11 @@ async function main() {
     const t0 = performance.now();
     for (const b of bs) {
       for (const p of b.points) {
-        const name = p.name.replace(/[^a-zA-Z0-9_:]/g, '_');
+        const name = p.name.id.replace(/[^a-zA-Z0-9_:]/g, '_');
         let m = metrics.get(name);
         if (!m) {
           const Kind = p.type === 'counter' ? client.Counter : client.Gauge;
-          m = new Kind({ name, help: p.name, labelNames: ['instance', 'device'], registers: [registry] });
+          m = new Kind({ name, help: p.name.id, labelNames: ['instance', 'device'], registers: [registry] });
           metrics.set(name, m);
         }
         // prom-client counters only go up: the first tick sets the value, the next ones add a tick's worth.

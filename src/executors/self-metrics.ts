@@ -2,7 +2,7 @@
 // the process's CPU, memory and event-loop lag. Everything is read when the tick comes; nothing
 // wakes the process in between (the lag is the executors' own timer lateness).
 import { readdirSync } from 'node:fs';
-import { Source, type Labels, type Sample, type SeriesName, type SourceStatus, type WriterStats } from '../sdk/index.js';
+import { Source, type Sample, type SeriesName, type SourceStatus, type WriterStats } from '../sdk/index.js';
 
 /** What the daemon shows the self-metrics source. */
 export interface SelfState {
@@ -26,12 +26,8 @@ export function selfSeriesName(sampleName: string): SeriesName {
 export class SelfMetricsSource extends Source {
   static override description = "pollect's own metrics: sources, writers and the process";
   private readonly state: SelfState;
-  /**
-   * Per source: its labels, one object tick after tick (writers cache by it, as for any source),
-   * and its last probe's duration (a tick skipped or in backoff ran no probe, so it keeps that).
-   */
-  private readonly perSource = new Map<string, { labels: Labels; duration: number }>();
-  private readonly writerLabels = new Map<string, Labels>();
+  /** Each source's last probe duration: a tick skipped or in backoff ran no probe, so it keeps that figure. */
+  private readonly durations = new Map<string, number>();
 
   constructor(state: SelfState) {
     super({ type: 'Self' });
@@ -41,12 +37,10 @@ export class SelfMetricsSource extends Source {
   probe(): Sample[] {
     const out: Sample[] = [];
     for (const s of this.state.sources()) {
-      let known = this.perSource.get(s.id);
-      if (!known) this.perSource.set(s.id, (known = { labels: { collection: s.collection, source: s.id, type: s.type }, duration: 0 }));
-      if (s.state === 'probed') known.duration = s.durationSeconds;
-      const labels = known.labels;
+      const labels = { collection: s.collection, source: s.id, type: s.type };
+      if (s.state === 'probed') this.durations.set(s.id, s.durationSeconds);
       out.push(
-        { name: 'pollect.source.duration_seconds', value: known.duration, labels, unit: 'seconds', help: 'Duration of the last probe of the source.' },
+        { name: 'pollect.source.duration_seconds', value: this.durations.get(s.id) ?? 0, labels, unit: 'seconds', help: 'Duration of the last probe of the source.' },
         { name: 'pollect.source.success', value: s.success ? 1 : 0, labels, help: '1 when the last probe of the source succeeded, else 0.' },
         { name: 'pollect.source.errors_total', value: s.errorsTotal, labels, type: 'counter', help: 'Failed probes of the source.' },
         { name: 'pollect.ticks.skipped_total', value: s.skippedTotal, labels, type: 'counter', help: 'Ticks the source was not probed because its previous probe still ran.' },
@@ -54,8 +48,7 @@ export class SelfMetricsSource extends Source {
       );
     }
     for (const w of this.state.writers()) {
-      let labels = this.writerLabels.get(w.writer);
-      if (!labels) this.writerLabels.set(w.writer, (labels = { writer: w.writer }));
+      const labels = { writer: w.writer };
       out.push(
         { name: 'pollect.writer.queue_length', value: w.queueLength, labels, help: 'Points waiting for the writer.' },
         { name: 'pollect.writer.written_total', value: w.written, labels, type: 'counter', help: 'Points the writer wrote.' },

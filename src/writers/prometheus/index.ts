@@ -147,7 +147,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
 
   /** The whole exposition, as a scrape sees it (tests, promtool). */
   render(format: Format = 'text'): string {
-    return this.exposition(format);
+    return Buffer.concat(this.exposition(format)).toString();
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
@@ -176,14 +176,19 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     res.setTimeout(IDLE_SCRAPE_MS, () => res.destroy());
     // The series are rendered at write time, so the body is put together at once; a taken
     // snapshot also means a write() can never show up half in a scrape.
-    const body = Buffer.from(this.exposition(format));
-    if (body.length < GZIP_MIN_BYTES || !/\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
-      res.setHeader('Content-Length', body.length);
-      res.end(body);
+    const parts = this.exposition(format);
+    let length = 0;
+    for (const p of parts) length += p.length;
+    if (length < GZIP_MIN_BYTES || !/\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
+      res.setHeader('Content-Length', length);
+      // Corked: the pieces leave in one system call, and are not copied into one big buffer first.
+      res.cork();
+      for (const p of parts) res.write(p);
+      res.end();
       return;
     }
     // One call on the thread pool: the event loop is not held up by a big exposition.
-    gzip(body, { level: 1 }, (err, zipped) => {
+    gzip(Buffer.concat(parts, length), { level: 1 }, (err, zipped) => {
       if (err) {
         this.warnOnce('gzip', `${this.label}: cannot compress a scrape: ${errorMessage(err)}`);
         res.destroy();
@@ -196,8 +201,8 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   }
 
   /** Every family: the sources' pre-rendered chunks, then the writer's own series count. */
-  private exposition(format: Format): string {
-    const parts: string[] = [];
+  private exposition(format: Format): Buffer[] {
+    const parts: Buffer[] = [];
     const families = this.store.families;
     for (const fam of families.values()) {
       if (fam.chunks.size === 0) continue;
@@ -214,9 +219,8 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
       familyHeader(SERIES_FAMILY, 'gauge', 'Series this Prometheus endpoint serves.', format) +
       seriesPrefix(SERIES_FAMILY, ['writer'], { writer: this.id }) +
       `${this.store.size}\n`;
-    parts.push(own);
-    if (format === 'openmetrics') parts.push('# EOF\n');
-    return parts.join('');
+    parts.push(Buffer.from(format === 'openmetrics' ? own + '# EOF\n' : own));
+    return parts;
   }
 
   private warnOnce(key: string, msg: string): void {

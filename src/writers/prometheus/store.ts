@@ -1,10 +1,12 @@
-// The series the endpoint serves, kept as rendered text per (family, source) so a scrape only
-// concatenates strings. Everything that keeps the exposition valid happens here, at write time:
+// The series the endpoint serves, kept as rendered, encoded text per (family, source) so a scrape
+// only copies bytes. Everything that keeps the exposition valid happens here, at write time:
 // one family per name, one owner per series, one label set per family, stale series removed.
 import type { Batch, Labels, MetricType, Point } from '../../sdk/index.js';
 import { formatNumber } from '../../core/format.js';
 import type { Namer } from './naming.js';
 import { familyHeader, seriesPrefix, type Format } from './render.js';
+
+const EMPTY = Buffer.alloc(0);
 
 interface Series {
   labels: Labels;
@@ -20,8 +22,8 @@ interface Series {
 interface Chunk {
   series: Map<string, Series>;
   labelNames: Set<string>;
-  /** The chunk's lines, rendered at write time so a scrape only concatenates them. */
-  text: string;
+  /** The chunk's lines, encoded at write time so a scrape only copies bytes. */
+  text: Buffer;
   version: number;
   dirty: boolean;
 }
@@ -38,7 +40,7 @@ export class Family {
   readonly owners = new Map<string, string>();
   /** False while HELP is the pollect name standing in for a help text no source gave. */
   helpGiven = false;
-  private headers: Partial<Record<Format | 'clash', { help: string; text: string }>> = {};
+  private headers: Partial<Record<Format | 'clash', { help: string; text: Buffer }>> = {};
 
   constructor(
     readonly name: string,
@@ -51,11 +53,11 @@ export class Family {
    * HELP/TYPE lines. `omClash`: in OpenMetrics this counter's family name (without `_total`) is
    * taken by another family, so it is declared `unknown` under its full name instead.
    */
-  header(format: Format, omClash = false): string {
+  header(format: Format, omClash = false): Buffer {
     const slot = omClash ? 'clash' : format;
     const cached = this.headers[slot];
     if (cached && cached.help === this.help) return cached.text;
-    const text = familyHeader(this.name, omClash ? 'untyped' : this.type, this.help, format, this.unit);
+    const text = Buffer.from(familyHeader(this.name, omClash ? 'untyped' : this.type, this.help, format, this.unit));
     this.headers[slot] = { help: this.help, text };
     return text;
   }
@@ -100,8 +102,6 @@ function sortedKey(labels: Labels): string {
 export class SeriesStore {
   readonly families = new Map<string, Family>();
   readonly sources = new Map<string, SourceEntry>();
-  /** Served labels and series key by the label object a source sent: sources send the same object tick after tick. */
-  private readonly labelCache = new WeakMap<Labels, { labels: Labels; key: string }>();
   private seriesCount = 0;
   private stamp = 0;
 
@@ -149,16 +149,6 @@ export class SeriesStore {
     return result;
   }
 
-  private seriesLabels(raw: Labels): { labels: Labels; key: string } {
-    let s = this.labelCache.get(raw);
-    if (!s) {
-      const labels = this.namer.labels(raw);
-      s = { labels, key: seriesKey(labels) };
-      this.labelCache.set(raw, s);
-    }
-    return s;
-  }
-
   private entry(id: string): SourceEntry {
     let e = this.sources.get(id);
     if (!e) this.sources.set(id, (e = { id, families: new Set(), failedTicks: 0 }));
@@ -186,10 +176,11 @@ export class SeriesStore {
       let w = work.get(fam);
       if (!w) {
         const existing = fam.chunks.get(entry.id);
-        const chunk = existing ?? { series: new Map(), labelNames: new Set<string>(), text: '', version: -1, dirty: true };
+        const chunk = existing ?? { series: new Map(), labelNames: new Set<string>(), text: EMPTY, version: -1, dirty: true };
         work.set(fam, (w = { chunk, seen: 0, isNew: !existing }));
       }
-      const { labels, key } = this.seriesLabels(p.labels);
+      const labels = this.namer.labels(p.labels);
+      const key = seriesKey(labels);
       const value = n.mul === 1 && n.add === 0 ? p.value : p.value * n.mul + n.add;
       const series = w.chunk.series;
       const known = series.get(key);
@@ -292,7 +283,7 @@ export class SeriesStore {
         }
         text += s.prefix + formatNumber(s.value) + '\n';
       }
-      c.text = text;
+      c.text = Buffer.from(text);
       c.version = fam.version;
       c.dirty = false;
     }
