@@ -77,3 +77,12 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+/** Waits in real time (for real I/O) until `cond()` holds; throws after `timeoutMs`. */
+export async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms: ${cond.toString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
