@@ -147,7 +147,7 @@ async function source(extra: Partial<DockerConfig> = {}): Promise<DockerSource> 
 }
 
 async function probe(src: DockerSource, timeoutMs = 5000): Promise<Sample[]> {
-  return toSamples(await src.probe({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, tickTime: 10, log }));
+  return toSamples(await src.probe({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, tickTime: 10, log, reportProblem: () => {} }));
 }
 
 async function probeError(src: DockerSource, timeoutMs = 5000): Promise<string> {

@@ -172,7 +172,7 @@ describe('Http', () => {
     const logged: string[] = [];
     const log = createLogger('t', { level: 'debug', write: (l) => logged.push(l) });
     const src = new HttpSource({ type: 'Http', url: `${base}/huge`, maxBytes: 1024 * 1024 });
-    const res = await src.probe({ signal: AbortSignal.timeout(10_000), timeoutMs: 10_000, tickTime: 10, log });
+    const res = await src.probe({ signal: AbortSignal.timeout(10_000), timeoutMs: 10_000, tickTime: 10, log, reportProblem: () => {} });
     const samples = res as Sample[];
     expect(only(samples, 'success')).toBe(0);
     expect(logged.join('\n')).toMatch(/larger than 1048576 bytes/);
@@ -205,7 +205,7 @@ describe('Http', () => {
       headers: { Authorization: 'Bearer sekrit-token-123', 'X-Trace': 'abc' },
       timeout: 1,
     });
-    const samples = (await src.probe({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 10, log })) as Sample[];
+    const samples = (await src.probe({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 10, log, reportProblem: () => {} })) as Sample[];
     expect(lastHeaders['authorization']).toBe('Bearer sekrit-token-123');
     expect(lastHeaders['x-trace']).toBe('abc');
     const text = logged.join('\n') + JSON.stringify(samples);

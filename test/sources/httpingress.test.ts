@@ -22,7 +22,7 @@ async function start(extra: Partial<HttpIngressConfig> = {}, log = quietLog): Pr
     },
     ...extra,
   });
-  await src.init({ log, tickTime: 10, configDir: process.cwd() });
+  await src.init({ log, tickTime: 10, configDir: process.cwd(), signal: AbortSignal.timeout(10_000) });
   running.push(src);
   return { src, url: `http://127.0.0.1:${src.boundPort}/` };
 }
@@ -179,18 +179,18 @@ describe('HttpIngress', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     const src = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
-    await expect(src.init({ log: quietLog, tickTime: 10, configDir: '.' })).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: address already in use`);
+    await expect(src.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) })).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: address already in use`);
     await new Promise((r) => blocker.close(r));
 
     // Shutdown closes even a keep-alive connection and releases the port.
     const first = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
-    await first.init({ log: quietLog, tickTime: 10, configDir: '.' });
+    await first.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) });
     const agent = new http.Agent({ keepAlive: true });
     await new Promise<void>((resolve) => http.get({ host: '127.0.0.1', port, agent }, (res) => { res.resume(); res.on('end', () => resolve()); }));
     await first.shutdown();
     agent.destroy();
     const again = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
-    await again.init({ log: quietLog, tickTime: 10, configDir: '.' });
+    await again.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) });
     running.push(again);
   });
   it('schema: accepts the README example, rejects bad metric definitions', () => {

@@ -201,7 +201,7 @@ echo "Smartctl open device: $last failed: No such device" >&2; exit 2`);
 
   it('an invalid regex is this source\'s error at init and probe, not a crash at construction', async () => {
     const src = new SmartCtlSource({ type: 'SmartCtl', path: fake, devices: ['sd[a-'] });
-    expect(() => src.init({ log: quietLog, tickTime: 10, configDir: '.' })).toThrow(/devices: invalid regex "sd\[a-"/);
+    expect(() => src.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) })).toThrow(/devices: invalid regex "sd\[a-"/);
     await expect(probeOnce(src)).rejects.toThrow(/invalid regex/);
     await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: fake, discover: 'dev' }))).rejects.toThrow(/at least one device regex/);
   });
