@@ -5,7 +5,7 @@
 import type { Batch, Logger, WriteOutcome, Writer, WriterStats } from '../sdk/index.js';
 import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
-import { systemClock, type Clock, type ClockTimer } from '../core/clock.js';
+import { systemClock, within, type Clock, type ClockTimer } from '../core/clock.js';
 
 export interface WriterRuntimeOptions {
   /** Points kept while the writer cannot write. */
@@ -34,7 +34,7 @@ export class WriterRuntime {
   private retryTimer: ClockTimer | undefined;
   private failures = 0;
   private stopped = false;
-  /** The buffer overflowed during the current failure (logged once until a write succeeds). */
+  /** The buffer overflowed since the writer last caught up (logged once until it does). */
   private overflowLogged = false;
   /** Called whenever the queue empties or a write fails (flush waits on these). */
   private waiters: (() => void)[] = [];
@@ -99,6 +99,7 @@ export class WriterRuntime {
     if (this.inFlight || this.retryTimer !== undefined) return;
     const batch = this.queue[0];
     if (!batch) {
+      this.overflowLogged = false;
       this.wake();
       return;
     }
@@ -126,7 +127,7 @@ export class WriterRuntime {
     if (this.queue[0] === batch) {
       this.queue.shift();
       const n = batch.points.length;
-      const refused = Math.min(n, outcome?.dropped ?? 0);
+      const refused = Math.max(0, Math.min(n, outcome?.dropped ?? 0));
       this.queuedPoints -= n;
       this.written += n - refused;
       this.dropped += refused;
@@ -134,7 +135,6 @@ export class WriterRuntime {
     if (this.failures > 0) {
       this.log.info(`writer ${this.id}: writing again after ${this.failures} failed attempt(s)`);
       this.failures = 0;
-      this.overflowLogged = false;
     }
     this.pump();
   }
@@ -165,14 +165,15 @@ export class WriterRuntime {
   private async drain(deadline: number): Promise<boolean> {
     while (this.queue.length > 0) {
       if (this.clock.now() >= deadline) return false;
+      // Listening before the retry below: a synchronous write may empty the queue or fail at once.
+      const woken = this.until(deadline, (resolve) => this.waiters.push(resolve));
       // A writer in backoff is tried again now: whoever flushes wants it delivered.
       if (this.retryTimer !== undefined && !this.stopped) {
         this.clock.clearTimeout(this.retryTimer);
         this.retryTimer = undefined;
         this.pump();
       }
-      const woken = await this.until(deadline, (resolve) => this.waiters.push(resolve));
-      if (!woken) return this.queue.length === 0;
+      if (!(await woken)) return this.queue.length === 0;
       // A failed write wakes us: wait a little before the next attempt rather than spin.
       if (this.queue.length > 0 && this.failures > 0 && this.inFlight === undefined) {
         const wait = Math.min(backoffDelay(this.failures, { min: this.retryMinMs, max: this.retryMaxMs }), deadline - this.clock.now());
@@ -225,13 +226,9 @@ export class WriterRuntime {
 
   /** Runs a writer hook; one that throws or outlives the deadline is logged, never thrown. */
   private async bounded(deadline: number, what: string, fn: () => void | Promise<void>): Promise<void> {
-    try {
-      const p = Promise.resolve(fn());
-      const inTime = await Promise.race([p.then(() => true), this.until(deadline, () => {})]);
-      if (!inTime) this.log.warn(`writer ${this.id}: ${what} did not finish in time`);
-    } catch (err) {
-      this.log.warn(`writer ${this.id}: ${what} failed: ${errorMessage(err)}`);
-    }
+    const p = Promise.resolve().then(fn);
+    p.catch((err: unknown) => this.log.warn(`writer ${this.id}: ${what} failed: ${errorMessage(err)}`));
+    if (!(await within(p, deadline, this.clock))) this.log.warn(`writer ${this.id}: ${what} did not finish in time`);
   }
 
   /** True when nothing is queued or being written. */
