@@ -32,6 +32,8 @@ export class Daemon {
   private readonly config: PollectConfig;
   private readonly log: Logger;
   private started = false;
+  /** The executor of the self-metrics, if on: it reports on the others' ticks. */
+  private selfExecutor: Executor | undefined;
 
   constructor(config: PollectConfig, opts: DaemonOptions) {
     this.config = config;
@@ -93,7 +95,8 @@ export class Daemon {
       configDir: this.config.configDir,
       nameOf: selfSeriesName,
     });
-    this.executors.push(new Executor({ collection: 'pollect', tickTime: this.config.tickTime, runners: [runner], writers: this.writers.slice() }));
+    this.selfExecutor = new Executor({ collection: 'pollect', tickTime: this.config.tickTime, runners: [runner], writers: this.writers.slice() });
+    this.executors.push(this.selfExecutor);
   }
 
   private context(tickTime: number): PluginContext {
@@ -155,25 +158,35 @@ export class Daemon {
     this.log.info(`started ${this.executors.length} executor(s), ${this.writers.length} writer(s)`);
   }
 
-  /** One tick of every executor, written and flushed; true when every source succeeded and every writer wrote. */
+  /**
+   * One tick of every executor, written and flushed; true when every source succeeded and every
+   * writer delivered every point (a write that failed and then succeeded on a retry delivered).
+   */
   async runOnce(): Promise<boolean> {
     await this.startAll();
-    const batches = await Promise.all(this.executors.map((e) => e.runTick()));
+    const others = this.executors.filter((e) => e !== this.selfExecutor);
+    const batches = await Promise.all(others.map((e) => e.runTick()));
+    // The self-metrics report on the tick that just ran, so they run after it.
+    if (this.selfExecutor) batches.push(await this.selfExecutor.runTick());
     await this.stop();
     const sourcesOk = batches.every((b) => b.sources.every((s) => s.success));
-    const writersOk = this.writers.every((w) => w.errors === 0 && w.dropped === 0);
+    const writersOk = this.writers.every((w) => w.dropped === 0 && w.stats().queueLength === 0);
     return sourcesOk && writersOk;
   }
 
   /**
    * Stops everything within shutdownGrace: timers, then the running ticks (their batches still
-   * reach the writers), the sources, and last the writers' flush and stop.
+   * reach the writers), the sources, and last the writers' flush and stop. Running probes and the
+   * sources' shutdown get the first half of the grace at most, so that the writers always have
+   * the rest to deliver what the last ticks produced.
    */
   async stop(): Promise<void> {
-    const deadline = Date.now() + this.config.shutdownGrace * 1000;
+    const graceMs = this.config.shutdownGrace * 1000;
+    const deadline = Date.now() + graceMs;
+    const sourcesDeadline = deadline - graceMs / 2;
     const ticks = Promise.all(this.executors.map((e) => e.stop()));
-    await within(ticks, deadline);
-    await Promise.all(this.executors.flatMap((e) => e.runners.map((r) => r.shutdown(deadline))));
+    await within(ticks, sourcesDeadline);
+    await Promise.all(this.executors.flatMap((e) => e.runners.map((r) => r.shutdown(sourcesDeadline))));
     // Ticks that were waiting on a probe just aborted now hand their batch over.
     await within(ticks, deadline);
     await this.stopWriters(deadline);

@@ -38,6 +38,8 @@ export class SourceRunner {
   private readonly log: Logger;
   private readonly points: Omit<PointContext, 'timestamp'>;
   private inFlight: Promise<unknown> | undefined;
+  /** The running probe or init while a tick still waits for it: not yet past its timeout. */
+  private awaited: Promise<unknown> | undefined;
   private initialized = false;
   private consecutiveFailures = 0;
   /** Ticks to sit out before the next probe (backoff). */
@@ -149,12 +151,15 @@ export class SourceRunner {
   private bounded<T>(work: Promise<T>, { signal, clear }: Budget, what: string): Promise<T> {
     const tracked = work.finally(() => {
       if (this.inFlight === tracked) this.inFlight = undefined;
+      if (this.awaited === tracked) this.awaited = undefined;
     });
     this.inFlight = tracked;
+    this.awaited = tracked;
     tracked.catch(() => {}); // handled by the caller, or abandoned at the timeout
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
         clear();
+        if (this.awaited === tracked) this.awaited = undefined;
         const why = this.shutdownController.signal.aborted ? 'pollect is stopping' : `timed out after ${this.timeoutMs / 1000} s`;
         reject(new TimeoutError(what === 'probe' ? why : `${what} ${why}`));
       };
@@ -220,9 +225,13 @@ export class SourceRunner {
     };
   }
 
-  /** Waits for a running probe until `deadline` (ms since the epoch), aborts it, then calls the source's shutdown(). */
+  /**
+   * Waits for a running probe until `deadline` (ms since the epoch), aborts it, then calls the
+   * source's shutdown(). A probe already abandoned at its timeout is not waited for: its tick is
+   * done, and it has had its abort signal.
+   */
   async shutdown(deadline: number): Promise<void> {
-    if (this.inFlight) await within(this.inFlight, deadline);
+    if (this.awaited) await within(this.awaited, deadline);
     this.shutdownController.abort();
     const done = Promise.resolve().then(() => this.source.shutdown());
     done.catch((err: unknown) => this.opts.log.warn(`${this.id}: shutdown failed: ${errorMessage(err)}`));
