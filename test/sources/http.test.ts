@@ -168,14 +168,13 @@ describe('Http', () => {
     expect(valueOf(samples, 'status_code', { url: urls[3]! })).toBe(0);
   });
 
-  it('refuses a huge body at maxBytes and reports it as a failure', async () => {
-    const logged: string[] = [];
-    const log = createLogger('t', { level: 'debug', write: (l) => logged.push(l) });
+  it('refuses a huge body at maxBytes and reports it as a problem', async () => {
+    const problems: string[] = [];
     const src = new HttpSource({ type: 'Http', url: `${base}/huge`, maxBytes: 1024 * 1024 });
-    const res = await src.probe({ signal: AbortSignal.timeout(10_000), timeoutMs: 10_000, tickTime: 10, log, reportProblem: () => {} });
-    const samples = res as Sample[];
+    const samples = await probeOnce(src, { problems });
     expect(only(samples, 'success')).toBe(0);
-    expect(logged.join('\n')).toMatch(/larger than 1048576 bytes/);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/larger than 1048576 bytes/);
   });
 
   it('probes many URLs concurrently, never more than the cap at once', async () => {
@@ -205,16 +204,17 @@ describe('Http', () => {
       headers: { Authorization: 'Bearer sekrit-token-123', 'X-Trace': 'abc' },
       timeout: 1,
     });
-    const samples = (await src.probe({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 10, log, reportProblem: () => {} })) as Sample[];
+    const problems: string[] = [];
+    const samples = (await src.probe({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 10, log, reportProblem: (m) => void problems.push(m) })) as Sample[];
     expect(lastHeaders['authorization']).toBe('Bearer sekrit-token-123');
     expect(lastHeaders['x-trace']).toBe('abc');
-    const text = logged.join('\n') + JSON.stringify(samples);
-    expect(logged.length).toBeGreaterThan(0);
+    const text = logged.join('\n') + problems.join('\n') + JSON.stringify(samples);
+    expect(problems.length).toBeGreaterThan(0);
     expect(text).not.toContain('sekrit-token-123');
     expect(text).not.toContain('urlpass4242');
     // The query string may carry a token too: messages name the URL without it.
-    expect(logged.join('\n')).not.toContain('qtok777');
-    expect(logged.join('\n')).toContain('/x');
+    expect(logged.join('\n') + problems.join('\n')).not.toContain('qtok777');
+    expect(problems.join('\n')).toContain('/x');
   });
 
   it('goes through a proxy with credentials', async () => {

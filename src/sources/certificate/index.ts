@@ -141,7 +141,7 @@ export class CertificateSource extends Source<CertificateConfig> {
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     const timeoutMs = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs).ms;
     const cert = await fetchPeerCertificate(this.endpoint, { timeoutMs, signal: ctx.signal, ca: this.ca });
-    if (cert.verifyError) ctx.log.debug(`${this.endpoint.host}:${this.endpoint.port}: certificate does not verify: ${cert.verifyError}`);
+    if (cert.verifyError) ctx.reportProblem(`${this.endpoint.host}:${this.endpoint.port}: certificate does not verify: ${cert.verifyError}`);
     const now = Date.now();
     const valid = cert.verified && now >= cert.notBeforeMs && now <= cert.notAfterMs;
     return [

@@ -104,7 +104,7 @@ export class HttpSource extends Source<HttpConfig> {
     const timeoutS = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs).seconds;
     const out: Sample[] = [];
     for (const r of results) {
-      if (!r.ok) ctx.log.warn(r.error ?? `${safeUrl(r.url)} failed`);
+      if (!r.ok) ctx.reportProblem(r.error ?? `${safeUrl(r.url)} failed`);
       const labels = this.labelled ? { url: labelUrl(r.url) } : undefined;
       out.push(
         { value: r.ok ? round3(r.ms) : timeoutS * 1000, labels, unit: 'ms', help: 'HTTP response time (timeout*1000 on failure)' },

@@ -60,7 +60,7 @@ export class TcpTimeSource extends Source<TcpTimeConfig> {
     const timeoutS = timeout.seconds;
     const res = await timeConnect(this.config.host, this.config.port, timeout.ms, ctx.signal);
     if (ctx.signal.aborted) throw new SourceError(`connect to ${this.config.host}:${this.config.port} aborted at the probe timeout`);
-    if (!res.ok) ctx.log.debug(`connect to ${this.config.host}:${this.config.port} failed: ${res.error}`);
+    if (!res.ok) ctx.reportProblem(`connect to ${this.config.host}:${this.config.port} failed: ${res.error}`);
     return [
       { value: res.ok ? round3(res.ms) : timeoutS * 1000, unit: 'ms', help: 'TCP connect time (timeout*1000 on failure)' },
       { name: 'success', value: res.ok ? 1 : 0, help: '1 when the connection was accepted' },
