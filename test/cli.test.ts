@@ -71,11 +71,11 @@ describe('pollect --once', () => {
 
   it('exits 1 when a writer could not deliver (a File in a missing folder), after retrying within shutdownGrace', async () => {
     const dir = folder();
-    const file = config({ shutdownGrace: 1, selfMetrics: false, writers: [{ type: 'File', path: path.join(dir, 'missing', 'out.jsonl') }, { type: 'File', path: path.join(dir, 'out.jsonl') }], executors: [{ sources: [{ type: 'Dummy' }] }] });
+    const file = config({ shutdownGrace: 0.3, selfMetrics: false, writers: [{ type: 'File', path: path.join(dir, 'missing', 'out.jsonl') }, { type: 'File', path: path.join(dir, 'out.jsonl') }], executors: [{ sources: [{ type: 'Dummy' }] }] });
     const started = Date.now();
     const r = await cli(['-c', file, '--once']);
     expect(r.code).toBe(1);
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(2000);
     expect(r.stderr).toContain(`directory ${path.join(dir, 'missing')} does not exist`);
     expect(r.stderr).toMatch(/WARN +writer File: stopped with 1 point\(s\) not written/);
     // The other writer delivered.
@@ -89,16 +89,16 @@ describe('a source that never answers (--once, through the launcher)', () => {
     const cfg = {
       shutdownGrace: 20,
       writers: [{ type: 'File', path: 'out.jsonl' }, { type: 'DryRun' }],
-      executors: [{ sources: [{ type: './hang.mjs', timeout: 1 }, { type: 'Dummy', value: 3 }] }],
+      executors: [{ sources: [{ type: './hang.mjs', timeout: 0.5 }, { type: 'Dummy', value: 3 }] }],
     };
     writeFileSync(path.join(dir, 'c.json'), JSON.stringify(cfg));
     const started = Date.now();
     const r = spawnCli(['-c', path.join(dir, 'c.json'), '--once'], {}, 30_000);
     const elapsed = Date.now() - started;
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/ERROR pollect\.Hang: timed out after 1 s/);
+    expect(r.stderr).toMatch(/ERROR pollect\.Hang: timed out after 0\.5 s/);
     // The probe was abandoned at its timeout: shutdown does not wait on it (20 s of grace).
-    expect(elapsed).toBeLessThan(1000 + 10_000);
+    expect(elapsed).toBeLessThan(500 + 10_000);
     const filed = readFileSync(path.join(dir, 'out.jsonl'), 'utf8');
     expect(filed).toMatch(/"name":"pollect\.Dummy","labels":\{\},"value":3/);
     expect(r.stdout).toMatch(/^pollect\.Dummy 3 \d{13}$/m);
@@ -218,7 +218,7 @@ describe('plugins outside the package', () => {
 
 describe('pollect as a daemon (through the launcher)', () => {
   it('ticks on its timer and exits 0 on SIGTERM after flushing', async () => {
-    const file = config({ tickTime: 1, writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }] }] });
+    const file = config({ tickTime: 0.2, writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }] }] });
     const { child, io, exit } = startCli(['-c', file, '-r']);
     const deadline = Date.now() + 10_000;
     while (io.out.split('\n').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -229,7 +229,7 @@ describe('pollect as a daemon (through the launcher)', () => {
   });
 
   it('stops cleanly with exit 0 when stdout is closed (pollect -r | head)', async () => {
-    const file = config({ tickTime: 1, writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }] }] });
+    const file = config({ tickTime: 0.2, writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }] }] });
     const { child, io, exit } = startCli(['-c', file]);
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     child.stdout.destroy();
@@ -241,23 +241,23 @@ describe('pollect as a daemon (through the launcher)', () => {
   });
 });
 
-describe('pollect sources, schema, --version', () => {
-  it('lists source types with descriptions', async () => {
-    const r = await cli(['sources']);
+// These load every source module: faster from the build than through the test runner's transform.
+describe('pollect sources, schema, --version (through the launcher)', () => {
+  it('lists source types with descriptions', () => {
+    const r = spawnCli(['sources']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Dummy\s+A fixed value/m);
   });
 
-  it('prints a JSON schema that describes executors and every source type', async () => {
-    const r = await cli(['schema']);
+  it('prints a JSON schema that describes executors and every source type', () => {
+    const r = spawnCli(['schema']);
     expect(r.code).toBe(0);
     const schema = JSON.parse(r.stdout) as { properties: Record<string, { items?: { properties?: { sources?: { items?: { allOf?: unknown[] } } } } }> };
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['tickTime', 'writer', 'writers', 'executors']));
     expect(schema.properties.executors!.items!.properties!.sources!.items!.allOf!.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('--version prints the package version, also through the launcher', async () => {
+  it('--version prints the package version', async () => {
     expect((await cli(['--version'])).stdout.trim()).toBe(pkg.version);
-    expect(spawnCli(['--version']).stdout.trim()).toBe(pkg.version);
   });
 });
