@@ -90,8 +90,13 @@ async function run(opts: RunOptions): Promise<number> {
   }
   try {
     if (opts.once) {
-      process.stdout.on('error', () => {}); // a reader that went away (`| head`) is not a failure
-      return (await daemon.runOnce()) ? 0 : 1;
+      const ignore = (): void => {}; // a reader that went away (`| head`) is not a failure
+      process.stdout.on('error', ignore);
+      try {
+        return (await daemon.runOnce()) ? 0 : 1;
+      } finally {
+        process.stdout.off('error', ignore);
+      }
     }
     await daemon.start();
   } catch (err) {
