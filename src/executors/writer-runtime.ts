@@ -94,29 +94,37 @@ export class WriterRuntime {
     this.dropped += n;
   }
 
-  /** Writes queued batches one at a time, in order, until the queue is empty or a write fails. */
+  /**
+   * Writes queued batches one at a time, in order, until the queue is empty or a write fails. A
+   * synchronous writer is served in this loop (a long backlog never deepens the stack); an
+   * asynchronous one continues from its promise.
+   */
   private pump(): void {
-    if (this.inFlight || this.retryTimer !== undefined) return;
-    const batch = this.queue[0];
-    if (!batch) {
-      this.overflowLogged = false;
-      this.wake();
-      return;
-    }
-    this.inFlight = batch;
-    let result: WriteOutcome | Promise<WriteOutcome>;
-    try {
-      result = this.writer.write(batch);
-    } catch (err) {
-      this.failed(batch, err);
-      return;
-    }
-    if (result instanceof Promise) {
-      result.then(
-        (r) => this.succeeded(batch, r),
-        (err: unknown) => this.failed(batch, err),
-      );
-    } else {
+    while (!this.inFlight && this.retryTimer === undefined) {
+      const batch = this.queue[0];
+      if (!batch) {
+        this.overflowLogged = false;
+        this.wake();
+        return;
+      }
+      this.inFlight = batch;
+      let result: WriteOutcome | Promise<WriteOutcome>;
+      try {
+        result = this.writer.write(batch);
+      } catch (err) {
+        this.failed(batch, err);
+        return;
+      }
+      if (result instanceof Promise) {
+        result.then(
+          (r) => {
+            this.succeeded(batch, r);
+            this.pump();
+          },
+          (err: unknown) => this.failed(batch, err),
+        );
+        return;
+      }
       this.succeeded(batch, result);
     }
   }
@@ -136,7 +144,6 @@ export class WriterRuntime {
       this.log.info(`writer ${this.id}: writing again after ${this.failures} failed attempt(s)`);
       this.failures = 0;
     }
-    this.pump();
   }
 
   private failed(_batch: Batch, err: unknown): void {
