@@ -27,7 +27,7 @@ class CaptureWriter extends Writer {
   }
 }
 
-function daemon(sources: { cls: AnySourceClass; config: SourceConfig }[]) {
+function daemon(sources: { cls: AnySourceClass; config: SourceConfig }[], opts: { writer?: AnyWriterClass; shutdownGrace?: number } = {}) {
   const lines: string[] = [];
   const log = createLogger('', { level: 'debug', write: (l) => lines.push(l) });
   const resolved: ResolvedSource[] = sources.map((s, i) => ({ ...s, typeName: typeName(s.cls), path: `executors[0].sources[${i}]` }));
@@ -35,9 +35,9 @@ function daemon(sources: { cls: AnySourceClass; config: SourceConfig }[]) {
     file: 'test.json',
     configDir: process.cwd(),
     tickTime: 10,
-    shutdownGrace: 2,
+    shutdownGrace: opts.shutdownGrace ?? 2,
     selfMetrics: false,
-    writers: [{ cls: CaptureWriter as AnyWriterClass, config: { type: 'Capture', bufferSize: 1000 }, typeName: 'Capture', path: 'writer' }],
+    writers: [{ cls: opts.writer ?? (CaptureWriter as AnyWriterClass), config: { type: 'Capture', bufferSize: 1000 }, typeName: 'Capture', path: 'writer' }],
     executors: [{ collection: 'c', tickTime: 10, maxBackoff: 10, sources: resolved, path: 'executors[0]' }],
   };
   return { d: new Daemon(config, { log }), lines };
@@ -108,5 +108,45 @@ describe('init at start', () => {
     const batch = await d.executors[0]!.runTick();
     expect(batch.sources[0]).toMatchObject({ success: false, error: expect.stringMatching(new RegExp(`^Redis 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`)) });
     await d.stop();
+  });
+});
+
+describe('stop', () => {
+  it('gives a running probe half the grace at most, and the writers the rest to deliver its tick', async () => {
+    class Hang extends Source {
+      probe(): Promise<number> {
+        return new Promise(() => {});
+      }
+    }
+    class Fast extends Source {
+      probe(): number {
+        return 1;
+      }
+    }
+    // A writer that takes its time: 300 ms a batch.
+    class Slow extends Writer {
+      async write(batch: Batch): Promise<void> {
+        await new Promise((r) => setTimeout(r, 300));
+        captured.batches.push(batch);
+      }
+    }
+    const { d, lines } = daemon(
+      [
+        { cls: Hang, config: { type: 'Hang', timeout: 60 } },
+        { cls: Fast, config: { type: 'Fast' } },
+      ],
+      { writer: Slow, shutdownGrace: 2 },
+    );
+    await d.start();
+    await new Promise((r) => setTimeout(r, 50)); // the first tick is waiting on Hang
+    const started = Date.now();
+    await d.stop();
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(1000 - 20);
+    expect(took).toBeLessThan(2000);
+    expect(captured.batches).toHaveLength(1);
+    expect(captured.batches[0]!.points.map((p) => p.name.id)).toEqual(['c.Fast']);
+    expect(captured.batches[0]!.sources[0]).toMatchObject({ success: false, error: 'pollect is stopping' });
+    expect(lines.filter((l) => l.includes('not written'))).toEqual([]);
   });
 });
