@@ -44,6 +44,7 @@ export class SourceRunner {
   private ticksToSkip = 0;
   private errorsTotal = 0;
   private skippedTotal = 0;
+  private rejectedTotal = 0;
   private lastError: string | undefined;
   /** The problem a source last reported as data, while its probes keep reporting one. */
   private problem: string | undefined;
@@ -102,7 +103,7 @@ export class SourceRunner {
     try {
       if (!this.initialized) await this.init();
       const result = await this.probe(problems);
-      toPoints(toSamples(result), { ...this.points, timestamp }, out);
+      toPoints(toSamples(result, this.rejectSample), { ...this.points, timestamp }, out);
     } catch (err) {
       this.failed(err);
       return (this.last = this.status('probed', false, seconds(started)));
@@ -178,6 +179,13 @@ export class SourceRunner {
     });
   }
 
+  /** A bad sample is left out and counted; the first is logged, the rest at debug. */
+  private readonly rejectSample = (reason: string): void => {
+    this.rejectedTotal++;
+    if (this.rejectedTotal === 1) this.opts.log.warn(`${this.id}: sample left out: ${reason} (later ones are counted in pollect_source_samples_rejected_total)`);
+    else this.opts.log.debug(`${this.id}: sample left out: ${reason}`);
+  };
+
   private succeeded(problems: string[]): void {
     if (this.consecutiveFailures > 0) {
       this.opts.log.info(`${this.id}: recovered after ${this.consecutiveFailures} failed probe(s)`);
@@ -216,6 +224,7 @@ export class SourceRunner {
       error: success ? undefined : (this.lastError ?? (state === 'skipped' ? 'previous probe still running' : undefined)),
       errorsTotal: this.errorsTotal,
       skippedTotal: this.skippedTotal,
+      rejectedTotal: this.rejectedTotal,
       consecutiveFailures: this.consecutiveFailures,
     };
   }

@@ -156,6 +156,8 @@ export interface SourceStatus {
   error?: string;
   errorsTotal: number;
   skippedTotal: number;
+  /** Samples the core refused (no number, a bad type or label): the others were still written. */
+  rejectedTotal: number;
   consecutiveFailures: number;
 }
 
