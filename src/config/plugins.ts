@@ -111,11 +111,22 @@ async function resolveClass<T>(
   throw new PluginError(`unknown ${kind} type "${type}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
 }
 
+/** A plugin whose top-level code never finishes (an await that never settles) is an error, not a hang. */
+export const PLUGIN_LOAD_TIMEOUT_MS = 10_000;
+
 async function loadModule(file: string): Promise<Record<string, unknown>> {
+  let timer: NodeJS.Timeout | undefined;
+  // A timer that keeps the process alive: without one, a never-settling import lets it exit silently.
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PluginError(`plugin ${file} did not finish loading within ${PLUGIN_LOAD_TIMEOUT_MS / 1000} s (a top-level await that never settles?)`)), PLUGIN_LOAD_TIMEOUT_MS);
+  });
   try {
-    return await importPluginFile(file);
+    return await Promise.race([importPluginFile(file), timeout]);
   } catch (err) {
+    if (err instanceof PluginError) throw err;
     throw new PluginError(`cannot load plugin ${file}: ${(err as Error).message.split('\n')[0]}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
