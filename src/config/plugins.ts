@@ -15,6 +15,8 @@ export interface ResolvedClass<T> {
   typeName: string;
   /** From the built-in registry (its schema is precompiled). */
   builtin: boolean;
+  /** The plugin's file, for a plugin (errors it throws later are traced back to it). */
+  file?: string;
 }
 
 const PLUGIN_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -90,7 +92,7 @@ async function resolveClass<T>(
     const mod = await loadModule(file);
     const picked = pickClass(mod, base, suffix, method);
     if (!picked) throw new PluginError(`${file} exports no ${kind} class (a class with a ${method}() method)`);
-    return { cls: picked.cls as T, typeName: stripSuffix(picked.name, suffix), builtin: false };
+    return { cls: picked.cls as T, typeName: stripSuffix(picked.name, suffix), builtin: false, file };
   }
 
   for (const dir of pluginDirs) {
@@ -101,7 +103,7 @@ async function resolveClass<T>(
         const file = path.join(abs, stem + ext);
         if (!existsSync(file)) continue;
         const picked = pickClass(await loadModule(file), type, suffix, method);
-        if (picked) return { cls: picked.cls as T, typeName: type, builtin: false };
+        if (picked) return { cls: picked.cls as T, typeName: type, builtin: false, file };
       }
     }
   }

@@ -12,6 +12,7 @@ import { SourceRunner } from './source-runner.js';
 import { WriterRuntime } from './writer-runtime.js';
 import { SelfMetricsSource, selfSeriesName } from './self-metrics.js';
 import { within } from '../core/clock.js';
+import { CrashGuard } from './crash-guard.js';
 import { DEFAULT_BUFFER_SIZE } from '../config/schema.js';
 
 export interface DaemonOptions {
@@ -32,10 +33,13 @@ export class Daemon {
   private readonly config: PollectConfig;
   private readonly log: Logger;
   private started = false;
+  /** Errors nothing caught are traced back to plugin files; install() it where the process is ours. */
+  readonly crashGuard: CrashGuard;
 
   constructor(config: PollectConfig, opts: DaemonOptions) {
     this.config = config;
     this.log = opts.log;
+    this.crashGuard = new CrashGuard(opts.log);
     const problems: string[] = [];
     // Writers see the shortest tick of any executor.
     const writerTick = Math.min(config.tickTime, ...config.executors.map((e) => e.tickTime));
@@ -56,7 +60,7 @@ export class Daemon {
         const base = [plan.collection, s.typeName, s.config.name].filter(Boolean).join('.');
         const n = sourceIds.get(base) ?? 0;
         sourceIds.set(base, n + 1);
-        return new SourceRunner({
+        const runner = new SourceRunner({
           id: n === 0 ? base : `${base}#${n}`,
           collection: plan.collection,
           typeName: s.typeName,
@@ -66,6 +70,8 @@ export class Daemon {
           log: this.log,
           configDir: config.configDir,
         });
+        if (s.file) this.crashGuard.watch(s.file, runner);
+        return runner;
       });
       this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers }));
     }

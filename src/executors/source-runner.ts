@@ -179,6 +179,12 @@ export class SourceRunner {
     });
   }
 
+  /** An error the source threw outside its probe (a timer of its own): counted as a failed probe. */
+  crashed(err: unknown): void {
+    this.failed(err);
+    this.last = this.status('probed', false, 0);
+  }
+
   /** A bad sample is left out and counted; the first is logged, the rest at debug. */
   private readonly rejectSample = (reason: string): void => {
     this.rejectedTotal++;
