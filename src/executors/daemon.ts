@@ -69,6 +69,7 @@ export class Daemon {
           maxBackoff: plan.maxBackoff,
           log: this.log,
           configDir: config.configDir,
+          recreate: () => new s.cls(s.config as never, this.context(plan.tickTime)) as Source<SourceConfig>,
         });
         if (s.file) this.crashGuard.watch(s.file, runner);
         return runner;
