@@ -108,16 +108,16 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
   }
 
   /**
-   * Encodes the batch into the send queue. While the last connect attempt failed, tries once
-   * more and throws if carbon is still unreachable: the core then keeps the batch in its buffer
-   * and tries again with backoff. While the queue is full, waits for the socket to take data.
-   * NaN values (carbon discards them) and datapoints too long for any message are returned as
-   * dropped.
+   * Encodes the batch into the send queue, once carbon is connected. While it is not, tries to
+   * connect now (not after the backoff) and throws if that fails: the core then keeps the batch
+   * in its buffer and tries again with its own backoff. While the queue is full, waits for the
+   * socket to take data. NaN values (carbon discards them) and datapoints too long for any
+   * message are returned as dropped.
    */
   override async write(batch: Batch): Promise<WriteOutcome> {
-    if (this.conn.state === 'waiting') await this.conn.retryNow();
-    if (this.conn.state === 'waiting') throw this.unreachable();
+    if (this.conn.state !== 'connected') await this.conn.retryNow();
     if (this.conn.state === 'closed') throw new Error('stopped');
+    if (this.conn.state !== 'connected') throw this.unreachable();
     if (this.queue.pendingPoints >= QUEUE_POINTS) await this.room();
     const dropped = this.enqueue(batch);
     this.schedulePump();
