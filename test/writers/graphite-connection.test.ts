@@ -56,7 +56,7 @@ function connection(port: number, opts: Partial<ConnectionOptions> = {}) {
     clock,
     random: () => 0, // no jitter: the waits are exact
     onConnect: () => push({ type: 'connect' }),
-    onLost: (reason, wasConnected) => push({ type: 'lost', reason, wasConnected }),
+    onLost: (reason, upMs) => push({ type: 'lost', reason, wasConnected: upMs !== undefined }),
     onDrain: () => {},
     ...opts,
   });

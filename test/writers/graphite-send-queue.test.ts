@@ -45,19 +45,20 @@ describe('Graphite send queue', () => {
     expect(q.resent).toBe(1);
   });
 
-  it('sends again what a lost connection may not have delivered, oldest first, before what was already due', () => {
+  it('sends again what a lost connection may not have delivered, the last written first, before what was already due', () => {
     const { q, clock, add, sendAll } = setup();
     add('a');
     add('b');
     add('c');
     sendAll(1); // the kernel never took all of 'c'
-    q.lost();
+    expect(q.lost()).toBe(3);
     add('d');
     clock.t += 1000;
     // The connection comes back and goes again after one message.
-    expect(q.next()!.bytes.toString()).toBe('a');
+    expect(q.next()!.bytes.toString()).toBe('c');
     q.lost();
-    expect(sendAll()).toEqual(['a', 'd', 'b', 'c']);
+    // Resent and new messages take turns.
+    expect(sendAll()).toEqual(['c', 'd', 'b', 'a']);
     expect(q.resent).toBe(4);
   });
 
@@ -87,7 +88,7 @@ describe('Graphite send queue', () => {
     expect(q.givenUp).toBe(0);
   });
 
-  it('gives a message up after maxSends writes on lost connections, and counts it', () => {
+  it('stops sending a message again after maxSends writes on lost connections, and counts it', () => {
     const { q, add, sendAll } = setup({ maxSends: 3 });
     add('x', 7);
     for (let k = 0; k < 3; k++) {

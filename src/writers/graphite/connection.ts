@@ -19,8 +19,8 @@ export interface ConnectionOptions {
   random?: () => number;
   /** Called whenever a connection is up. */
   onConnect(): void;
-  /** Called once per connection or failed attempt; `wasConnected`: it had been up. */
-  onLost(reason: string, wasConnected: boolean): void;
+  /** Called once per lost connection (`upMs`: how long it had been up) or failed attempt (`upMs` undefined). */
+  onLost(reason: string, upMs: number | undefined): void;
   /** Called when the socket's own buffer has emptied after it was full. */
   onDrain(): void;
 }
@@ -168,14 +168,14 @@ export class Connection {
       if (this.socket !== sock) return;
       this.socket = undefined;
       if (this.state === 'closed') return;
-      this.lost(describe(failure, this.opts.host));
+      this.lost(failureReason(failure, this.opts.host));
     });
   }
 
   private lost(reason: string): void {
-    const wasConnected = this.state === 'connected';
+    const upMs = this.state === 'connected' ? this.clock.now() - this.connectedAt : undefined;
     this.lastError = reason;
-    if (wasConnected && this.clock.now() - this.connectedAt >= STABLE_MS) {
+    if (upMs !== undefined && upMs >= STABLE_MS) {
       // A connection that had been fine: try again at once, and back off only if that fails.
       this.failures = 0;
       this.connect();
@@ -195,7 +195,7 @@ export class Connection {
       }, wait);
     }
     this.settle();
-    this.opts.onLost(reason, wasConnected);
+    this.opts.onLost(reason, upMs);
   }
 
   private settle(): void {
@@ -212,7 +212,7 @@ export class Connection {
 }
 
 /** A clear reason for a socket failure. */
-export function describe(err: unknown, host: string): string {
+function failureReason(err: unknown, host: string): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOTFOUND':

@@ -4,7 +4,7 @@
 // writer, which encodes batches into the queue. The core's writer runtime buffers the batches
 // this writer refuses while carbon is unreachable.
 import { ParamError, Writer, type Batch, type JsonSchema, type Logger, type PluginContext, type WriteOutcome, type WriterContext, type WriterParams } from '../../sdk/index.js';
-import { Connection } from './connection.js';
+import { Connection, STABLE_MS } from './connection.js';
 import { PathBuilder } from './path.js';
 import { PickleEncoder, type EncodeResult } from './pickle.js';
 import { encodePlaintext } from './plaintext.js';
@@ -41,7 +41,7 @@ export interface GraphiteStatus {
   connected: boolean;
   /** Datapoints sent again after a connection was lost. */
   resent: number;
-  /** Datapoints given up after MAX_SENDS writes on connections that were all lost. */
+  /** Datapoints no longer sent again after MAX_SENDS writes on connections that were lost (most were delivered). */
   givenUp: number;
   /** Datapoints written to the current connection within resendWindow. */
   unconfirmed: number;
@@ -62,8 +62,11 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
   /** flush() calls waiting until the kernel has taken everything. */
   private drainWaiters: (() => void)[] = [];
   private pumpScheduled = false;
-  /** From a lost connection until a connection took the whole backlog. */
-  private outage: { since: number; warned: boolean; givenUp: number } | undefined;
+  /**
+   * From a failure until a connection stays up for STABLE_MS, so that a carbon (or a proxy) that
+   * drops every connection soon after accepting it is one outage: one warning, one recovery line.
+   */
+  private outage: { since: number; warned: boolean; recovered: boolean; resent: number } | undefined;
   private warned = new Set<string>();
 
   constructor(config: GraphiteConfig, context?: PluginContext) {
@@ -93,7 +96,7 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
       reconnectMinMs: config.reconnectMin * 1000,
       reconnectMaxMs: config.reconnectMax * 1000,
       onConnect: () => this.onConnect(),
-      onLost: (reason, wasConnected) => this.onLost(reason, wasConnected),
+      onLost: (reason, upMs) => this.onLost(reason, upMs),
       onDrain: () => this.pump(),
     });
   }
@@ -201,12 +204,14 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    setImmediate(() => this.pump());
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /** Writes queued messages while the socket has room. */
   private pump(): void {
-    this.pumpScheduled = false;
     for (let sent = 0; this.conn.writable; sent++) {
       if (sent === MESSAGES_PER_TURN) {
         this.schedulePump();
@@ -237,14 +242,12 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
     if (!this.drained() || this.conn.state !== 'connected') return;
     for (const w of this.drainWaiters.splice(0)) w();
     const o = this.outage;
-    if (!o) return;
-    this.outage = undefined;
+    if (!o || o.recovered) return;
+    o.recovered = true;
     if (!o.warned) return;
-    const givenUp = this.queue.givenUp - o.givenUp;
     this.log.info(
       `writer ${this.id}: connected to ${this.target} again after ${((Date.now() - o.since) / 1000).toFixed(1)} s; ` +
-        `${this.queue.resent} datapoint(s) sent again in all` +
-        (givenUp ? `, ${givenUp} given up after ${MAX_SENDS} sends` : ''),
+        `${this.queue.resent - o.resent} datapoint(s) sent again`,
     );
   }
 
@@ -253,11 +256,13 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
     this.pump();
   }
 
-  private onLost(reason: string, wasConnected: boolean): void {
+  private onLost(reason: string, upMs: number | undefined): void {
+    const wasConnected = upMs !== undefined;
     // Nothing says what carbon read before the connection went: send it again.
     // Whisper keeps one value per timestamp, so a duplicate overwrites itself.
     const again = this.queue.lost();
-    if (!this.outage) this.outage = { since: Date.now(), warned: false, givenUp: this.queue.givenUp };
+    if (wasConnected && upMs >= STABLE_MS) this.outage = undefined;
+    this.outage ??= { since: Date.now(), warned: false, recovered: false, resent: this.queue.resent };
     if (wasConnected && !this.outage.warned) {
       this.outage.warned = true;
       this.log.warn(`writer ${this.id}: lost the connection to ${this.target}: ${reason}; reconnecting, ${again} recently sent datapoint(s) will be sent again`);

@@ -23,7 +23,7 @@ export interface Message {
 export interface SendQueueOptions {
   /** How long a message sent is kept to be sent again if its connection is lost (ms); 0: never. */
   resendWindowMs: number;
-  /** A message is written at most this many times; then it is given up. */
+  /** A message is written to at most this many connections. */
   maxSends: number;
   /** Unconfirmed datapoints kept at most; beyond, the oldest the kernel took are forgotten. */
   maxUnconfirmedPoints: number;
@@ -45,7 +45,7 @@ export class SendQueue {
   private unconfirmedCount = 0;
   /** Datapoints sent again after a lost connection. */
   resent = 0;
-  /** Datapoints given up after `maxSends` writes on connections that were lost. */
+  /** Datapoints no longer sent again after `maxSends` writes on connections that were lost (most were delivered). */
   givenUp = 0;
 
   constructor(opts: SendQueueOptions) {
@@ -122,13 +122,15 @@ export class SendQueue {
 
   /**
    * The connection is gone and nothing says what carbon read of it: what it may not have
-   * delivered is due again, before what was already due. Returns the datapoints due again.
+   * delivered is due again, before what was already due, the last written first (the tail of a
+   * connection is what a reset loses). Returns the datapoints due again.
    */
   lost(): number {
     this.prune();
     const again = new Fifo<Message>();
     let count = 0;
-    for (const m of this.unconfirmed) {
+    for (let i = this.unconfirmed.length - 1; i >= 0; i--) {
+      const m = this.unconfirmed[i]!;
       if (m.sends >= this.opts.maxSends) {
         this.givenUp += m.count;
         continue;
@@ -141,7 +143,6 @@ export class SendQueue {
     this.resendCount += count;
     this.unconfirmed = [];
     this.unconfirmedCount = 0;
-    // A resent message first: it is the oldest data.
     this.resendTurn = true;
     return count;
   }
