@@ -119,9 +119,13 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
    */
   override async write(batch: Batch): Promise<WriteOutcome> {
     if (this.conn.state !== 'connected') await this.conn.retryNow();
-    if (this.conn.state === 'closed') throw new Error('stopped');
+    if (this.conn.state === 'closed') throw new Error('the writer is stopped');
     if (this.conn.state !== 'connected') throw this.unreachable();
-    if (this.queue.pendingPoints >= QUEUE_POINTS) await this.room();
+    if (this.queue.pendingPoints >= QUEUE_POINTS) {
+      await this.room();
+      // Stopped while waiting: the core has counted the batch as not written.
+      if (this.stopped()) return;
+    }
     const dropped = this.enqueue(batch);
     this.schedulePump();
     return dropped > 0 ? { dropped } : undefined;
@@ -232,6 +236,10 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
   /** Waits for room in the send queue; throws when carbon becomes unreachable meanwhile. */
   private room(): Promise<void> {
     return new Promise((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
+  }
+
+  private stopped(): boolean {
+    return this.conn.state === 'closed';
   }
 
   private drained(): boolean {
