@@ -132,7 +132,7 @@ export class Daemon {
   async startAll(): Promise<void> {
     for (const w of this.writers) {
       try {
-        await w.writer.start(this.context(this.config.tickTime));
+        await w.writer.start({ ...this.context(this.config.tickTime), reportDropped: (n) => w.lost(n) });
       } catch (err) {
         await this.stopWriters(Date.now() + this.config.shutdownGrace * 1000);
         const msg = errorMessage(err);

@@ -234,6 +234,11 @@ export class WriterRuntime {
     }
   }
 
+  /** Points the writer lost after taking them (see WriterContext.reportDropped). */
+  lost(count: number): void {
+    if (count > 0) this.dropped += count;
+  }
+
   /** True when nothing is queued or being written. */
   get idle(): boolean {
     return this.queue.length === 0 && this.inFlight === undefined;

@@ -180,7 +180,10 @@ export interface WriterStats {
   errors: number;
 }
 
-export type WriterContext = PluginContext;
+export interface WriterContext extends PluginContext {
+  /** Points lost after write() took them (still unsent when the writer stopped): counted as dropped. */
+  reportDropped(count: number): void;
+}
 
 /** What write() may return: nothing, or how many of the batch's points it refused for good. */
 export type WriteOutcome = void | { dropped: number };

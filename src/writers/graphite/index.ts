@@ -107,8 +107,12 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
 
   override start(ctx: WriterContext): void {
     this.log = ctx.log;
+    this.reportDropped = ctx.reportDropped;
     this.conn.open();
   }
+
+  /** Counts points lost after write() took them; the core's until start() hands it over. */
+  private reportDropped: (count: number) => void = () => {};
 
   /**
    * Encodes the batch into the send queue, once carbon is connected. While it is not, tries to
@@ -149,6 +153,7 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
     if (confirmed) this.queue.confirmAll();
     const left = this.queue.clear();
     if (left.pending > 0) {
+      this.reportDropped(left.pending);
       this.log.warn(`writer ${this.id}: stopped with ${left.pending} datapoint(s) not sent to ${this.target}`);
     } else if (left.unconfirmed > 0) {
       this.log.warn(`writer ${this.id}: stopped; carbon did not confirm the last ${left.unconfirmed} datapoint(s) by closing the connection`);
