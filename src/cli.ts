@@ -88,6 +88,8 @@ async function run(opts: RunOptions): Promise<number> {
     process.stdout.write(`${config.file}: OK (${config.executors.length} executor(s), ${sources} source(s))\n`);
     return 0;
   }
+  // A plugin's stray throw or unawaited rejection must not end the daemon.
+  const uninstall = daemon.crashGuard.install();
   try {
     if (opts.once) {
       const ignore = (): void => {}; // a reader that went away (`| head`) is not a failure
@@ -105,8 +107,14 @@ async function run(opts: RunOptions): Promise<number> {
       return 1;
     }
     throw err;
+  } finally {
+    if (opts.once) uninstall();
   }
-  return waitForSignal(daemon, log);
+  try {
+    return await waitForSignal(daemon, log);
+  } finally {
+    uninstall();
+  }
 }
 
 function waitForSignal(daemon: { stop(): Promise<void> }, log: Logger): Promise<number> {

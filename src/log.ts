@@ -60,10 +60,15 @@ export function createLogger(prefix = '', opts: LoggerOptions = {}): Logger {
 
 /** A message for any thrown value, redacted, without a stack trace. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const msg = err.message || String(code ?? err.name);
-    return redact(code && !msg.includes(code) ? `${msg} (${code})` : msg);
+  // Whatever was thrown: its getters or toString may throw too, and it may have no prototype.
+  try {
+    if (err instanceof Error) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const msg = String(err.message || String(code ?? err.name));
+      return redact(typeof code === 'string' && !msg.includes(code) ? `${msg} (${code})` : msg);
+    }
+    return redact(String(err));
+  } catch {
+    return 'an error that cannot be shown as text';
   }
-  return redact(String(err));
 }

@@ -15,6 +15,8 @@ import type { AnyWriterClass, WriterConfig } from '../sdk/index.js';
 export interface ResolvedSource {
   config: SourceConfig;
   cls: AnySourceClass;
+  /** A plugin's file (see ResolvedClass.file). */
+  file?: string;
   /** The type as used in metric names. */
   typeName: string;
   /** Config path, e.g. executors[0].sources[1]. */
@@ -107,10 +109,10 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
       const at = [...base, 'sources', j];
       if (!isObject(src) || typeof src.type !== 'string') continue;
       try {
-        const { cls, typeName, builtin } = await resolveSourceClass(src.type, configDir, pluginDirs);
+        const { cls, typeName, builtin, file } = await resolveSourceClass(src.type, configDir, pluginDirs);
         const errs = await validate(sourceParamsSchema(cls.schema), src, at, builtin ? `source/${typeName}` : undefined);
         if (errs.length) problems.push(...errs);
-        else sources.push({ config: src, cls, typeName, path: formatPath(at) });
+        else sources.push({ config: src, cls, typeName, file, path: formatPath(at) });
       } catch (err) {
         problems.push(`${formatPath([...at, 'type'])}: ${pluginMessage(err)}`);
       }

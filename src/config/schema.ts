@@ -2,7 +2,13 @@
 // its own params schema merged with the keys every source or writer accepts.
 import type { JsonSchema } from '../sdk/index.js';
 
-const positiveSeconds: JsonSchema = { type: 'number', exclusiveMinimum: 0 };
+/** The longest interval anywhere in a config: longer ones are typos (tickTime: 3e6 is 35 days). */
+export const MAX_SECONDS = 31 * 86_400;
+/** The shortest tick: below this, a tick's own work is most of what the process does. */
+export const MIN_TICK_SECONDS = 0.1;
+
+const positiveSeconds: JsonSchema = { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS };
+const tickSeconds: JsonSchema = { type: 'number', minimum: MIN_TICK_SECONDS, maximum: MAX_SECONDS };
 
 /** Keys every source accepts besides its own params. */
 export const commonSourceProperties: Record<string, JsonSchema> = {
@@ -43,7 +49,7 @@ export function frameSchema(sourceItem: JsonSchema = looseItem('type'), writerIt
     required: ['executors'],
     properties: {
       $schema: { type: 'string' },
-      tickTime: { ...positiveSeconds, default: 10, description: 'Seconds between ticks for executors without their own (default 10)' },
+      tickTime: { ...tickSeconds, default: 10, description: `Seconds between ticks for executors without their own (${MIN_TICK_SECONDS} to ${MAX_SECONDS}, 31 days)` },
       ...writerKeys,
       executors: {
         type: 'array',
@@ -54,7 +60,7 @@ export function frameSchema(sourceItem: JsonSchema = looseItem('type'), writerIt
           required: ['sources'],
           properties: {
             collection: { type: 'string', minLength: 1, description: 'First segment of every metric name (default "pollect")' },
-            tickTime: { ...positiveSeconds, description: 'Seconds between this executor\'s ticks' },
+            tickTime: { ...tickSeconds, description: "Seconds between this executor's ticks" },
             maxBackoff: { ...positiveSeconds, default: 300, description: 'Longest wait, in seconds, between probes of a failing source' },
             sources: { type: 'array', items: sourceItem },
             ...writerKeys,

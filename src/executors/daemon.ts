@@ -12,6 +12,7 @@ import { SourceRunner } from './source-runner.js';
 import { WriterRuntime } from './writer-runtime.js';
 import { SelfMetricsSource, selfSeriesName } from './self-metrics.js';
 import { within } from '../core/clock.js';
+import { CrashGuard } from './crash-guard.js';
 import { DEFAULT_BUFFER_SIZE } from '../config/schema.js';
 
 export interface DaemonOptions {
@@ -34,10 +35,13 @@ export class Daemon {
   private started = false;
   /** The executor of the self-metrics, if on: it reports on the others' ticks. */
   private selfExecutor: Executor | undefined;
+  /** Errors nothing caught are traced back to plugin files; install() it where the process is ours. */
+  readonly crashGuard: CrashGuard;
 
   constructor(config: PollectConfig, opts: DaemonOptions) {
     this.config = config;
     this.log = opts.log;
+    this.crashGuard = new CrashGuard(opts.log);
     const problems: string[] = [];
     // Writers see the shortest tick of any executor.
     const writerTick = Math.min(config.tickTime, ...config.executors.map((e) => e.tickTime));
@@ -58,7 +62,7 @@ export class Daemon {
         const base = [plan.collection, s.typeName, s.config.name].filter(Boolean).join('.');
         const n = sourceIds.get(base) ?? 0;
         sourceIds.set(base, n + 1);
-        return new SourceRunner({
+        const runner = new SourceRunner({
           id: n === 0 ? base : `${base}#${n}`,
           collection: plan.collection,
           typeName: s.typeName,
@@ -67,7 +71,10 @@ export class Daemon {
           maxBackoff: plan.maxBackoff,
           log: this.log,
           configDir: config.configDir,
+          recreate: () => new s.cls(s.config as never, this.context(plan.tickTime)) as Source<SourceConfig>,
         });
+        if (s.file) this.crashGuard.watch(s.file, runner);
+        return runner;
       });
       this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers }));
     }
@@ -128,7 +135,7 @@ export class Daemon {
   async startAll(): Promise<void> {
     for (const w of this.writers) {
       try {
-        await w.writer.start(this.context(this.config.tickTime));
+        await w.writer.start({ ...this.context(this.config.tickTime), reportDropped: (n) => w.lost(n) });
       } catch (err) {
         await this.stopWriters(Date.now() + this.config.shutdownGrace * 1000);
         const msg = errorMessage(err);

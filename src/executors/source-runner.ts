@@ -18,6 +18,8 @@ export interface SourceRunnerOptions {
   maxBackoff: number;
   log: Logger;
   configDir: string;
+  /** Builds the source anew: a probe that never settles, even after its abort, is given up with its source. */
+  recreate?: () => Source<SourceConfig>;
   /** Names a sample's series some other way than `<collection>.<Type>[.<name>].<sample name>` (the self-metrics). */
   nameOf?: (sampleName: string) => SeriesName;
 }
@@ -30,9 +32,12 @@ interface Budget {
   clear(): void;
 }
 
+/** Ticks skipped behind a probe that outlived its timeout before the source is built anew. */
+export const STUCK_TICKS = 3;
+
 export class SourceRunner {
   readonly id: string;
-  readonly source: Source<SourceConfig>;
+  source: Source<SourceConfig>;
   private readonly opts: SourceRunnerOptions;
   private readonly timeoutMs: number;
   private readonly log: Logger;
@@ -46,6 +51,13 @@ export class SourceRunner {
   private ticksToSkip = 0;
   private errorsTotal = 0;
   private skippedTotal = 0;
+  /** Ticks skipped in a row behind a probe past its timeout. */
+  private stuckTicks = 0;
+  /** A tick is under way (its init or probe may be between two awaits). */
+  private ticking = false;
+  /** When the last probe started (performance.now()). */
+  private startedAt = 0;
+  private rejectedTotal = 0;
   private lastError: string | undefined;
   /** The problem a source last reported as data, while its probes keep reporting one. */
   private problem: string | undefined;
@@ -90,24 +102,28 @@ export class SourceRunner {
 
   /** Runs one tick for this source; appends its points to `out` and returns its status. */
   async tick(timestamp: number, out: Point[]): Promise<SourceStatus> {
-    if (this.inFlight) {
-      this.skippedTotal++;
-      this.log.debug('still running from an earlier tick, skipped');
-      return (this.last = this.status('skipped', false, 0));
-    }
+    if (this.ticking || this.inFlight) return (this.last = this.skip());
     if (this.ticksToSkip > 0) {
       this.ticksToSkip--;
       return (this.last = this.status('backoff', false, 0));
     }
     const started = performance.now();
+    this.startedAt = started;
+    this.stuckTicks = 0;
     const problems: string[] = [];
+    this.ticking = true;
     try {
       if (!this.initialized) await this.init();
       const result = await this.probe(problems);
-      toPoints(toSamples(result), { ...this.points, timestamp }, out);
+      // Only a probe that blocked the event loop gets here late: its timeout could not fire.
+      const ms = performance.now() - started;
+      if (ms > this.timeoutMs) throw new TimeoutError(`the probe blocked the event loop for ${(ms / 1000).toFixed(1)} s, past its timeout of ${this.timeoutMs / 1000} s; other sources' ticks waited for it`);
+      toPoints(toSamples(result, this.rejectSample), { ...this.points, timestamp }, out);
     } catch (err) {
       this.failed(err);
       return (this.last = this.status('probed', false, seconds(started)));
+    } finally {
+      this.ticking = false;
     }
     this.succeeded(problems);
     return (this.last = this.status('probed', true, seconds(started)));
@@ -183,6 +199,55 @@ export class SourceRunner {
     });
   }
 
+  /**
+   * A tick while the last probe still runs. Usually it is just slow; one that outlived its
+   * timeout ignores its abort signal: that is said once, and after STUCK_TICKS the source is
+   * built anew (its stuck probe is left to end on its own).
+   */
+  private skip(): SourceStatus {
+    this.skippedTotal++;
+    const overdue = performance.now() - this.startedAt > this.timeoutMs;
+    if (!overdue) {
+      this.log.debug('still running from an earlier tick, skipped');
+    } else if (++this.stuckTicks === 1) {
+      this.opts.log.warn(`${this.id}: a probe is still running past its timeout of ${this.timeoutMs / 1000} s (it ignores its abort signal); ticks are skipped`);
+    }
+    if (this.stuckTicks >= STUCK_TICKS && this.opts.recreate) this.rebuild();
+    return this.status('skipped', false, 0);
+  }
+
+  private rebuild(): void {
+    let fresh: Source<SourceConfig>;
+    try {
+      fresh = this.opts.recreate!();
+    } catch (err) {
+      this.opts.log.error(`${this.id}: cannot build the source anew: ${errorMessage(err)}`);
+      return;
+    }
+    this.opts.log.warn(`${this.id}: built anew after ${this.stuckTicks} ticks skipped behind a stuck probe`);
+    const old = this.source;
+    Promise.resolve()
+      .then(() => old.shutdown())
+      .catch(() => {});
+    this.source = fresh;
+    this.inFlight = undefined;
+    this.initialized = false;
+    this.stuckTicks = 0;
+  }
+
+  /** An error the source threw outside its probe (a timer of its own): counted as a failed probe. */
+  crashed(err: unknown): void {
+    this.failed(err);
+    this.last = this.status('probed', false, 0);
+  }
+
+  /** A bad sample is left out and counted; the first is logged, the rest at debug. */
+  private readonly rejectSample = (reason: string): void => {
+    this.rejectedTotal++;
+    if (this.rejectedTotal === 1) this.opts.log.warn(`${this.id}: sample left out: ${reason} (later ones are counted in pollect_source_samples_rejected_total)`);
+    else this.opts.log.debug(`${this.id}: sample left out: ${reason}`);
+  };
+
   private succeeded(problems: string[]): void {
     if (this.consecutiveFailures > 0) {
       this.opts.log.info(`${this.id}: recovered after ${this.consecutiveFailures} failed probe(s)`);
@@ -221,6 +286,7 @@ export class SourceRunner {
       error: success ? undefined : (this.lastError ?? (state === 'skipped' ? 'previous probe still running' : undefined)),
       errorsTotal: this.errorsTotal,
       skippedTotal: this.skippedTotal,
+      rejectedTotal: this.rejectedTotal,
       consecutiveFailures: this.consecutiveFailures,
     };
   }

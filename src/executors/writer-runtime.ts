@@ -238,6 +238,11 @@ export class WriterRuntime {
     if (!(await within(p, deadline, this.clock))) this.log.warn(`writer ${this.id}: ${what} did not finish in time`);
   }
 
+  /** Points the writer lost after taking them (see WriterContext.reportDropped). */
+  lost(count: number): void {
+    if (count > 0) this.dropped += count;
+  }
+
   /** True when nothing is queued or being written. */
   get idle(): boolean {
     return this.queue.length === 0 && this.inFlight === undefined;

@@ -156,6 +156,8 @@ export interface SourceStatus {
   error?: string;
   errorsTotal: number;
   skippedTotal: number;
+  /** Samples the core refused (no number, a bad type or label): the others were still written. */
+  rejectedTotal: number;
   consecutiveFailures: number;
 }
 
@@ -178,7 +180,10 @@ export interface WriterStats {
   errors: number;
 }
 
-export type WriterContext = PluginContext;
+export interface WriterContext extends PluginContext {
+  /** Points lost after write() took them (still unsent when the writer stopped): counted as dropped. */
+  reportDropped(count: number): void;
+}
 
 /** What write() may return: nothing, or how many of the batch's points it refused for good. */
 export type WriteOutcome = void | { dropped: number };

@@ -250,19 +250,30 @@ describe('names and labels', () => {
     expect(returned[0]!.labels).toEqual({ disk: '_home' });
   });
 
-  it('a record result gives one point per key; a malformed result is an error for that source', async () => {
+  it('a record result gives one point per key; a bad value is left out and counted, a result of the wrong shape is an error', async () => {
     const pts: Point[] = [];
     const ok = await runner(build(DummySource, { value: { a: 1, b: 2 } })).tick(1, pts);
     expect(ok.success).toBe(true);
     expect(pts.map((p) => p.name.id)).toEqual(['c.Dummy.a', 'c.Dummy.b']);
     class Bad extends Source<SourceConfig> {
       probe() {
-        return { a: 'nope' } as unknown as Record<string, number>;
+        return { a: 'nope', b: 3 } as unknown as Record<string, number>;
       }
     }
-    const bad = await runner(new Bad({ type: 'Bad' }), { typeName: 'Bad' }).tick(1, []);
-    expect(bad.success).toBe(false);
-    expect(bad.error).toMatch(/non-numeric value for "a"/);
+    const badPts: Point[] = [];
+    const { lines, log } = logSink();
+    const bad = await runner(new Bad({ type: 'Bad' }), { typeName: 'Bad', log }).tick(1, badPts);
+    expect(bad).toMatchObject({ success: true, rejectedTotal: 1 });
+    expect(badPts.map((p) => [p.name.id, p.value])).toEqual([['c.Bad.b', 3]]);
+    expect(lines.filter((l) => l.includes('WARN') && l.includes('c.Bad: sample left out: sample "a": value "nope" is not a number'))).toHaveLength(1);
+    class Shapeless extends Source<SourceConfig> {
+      probe() {
+        return 'twelve' as unknown as number;
+      }
+    }
+    const wrong = await runner(new Shapeless({ type: 'Shapeless' }), { typeName: 'Shapeless' }).tick(1, []);
+    expect(wrong.success).toBe(false);
+    expect(wrong.error).toMatch(/^probe\(\) returned .*twelve.*; expected a number, a record of numbers or a list of samples$/);
   });
 });
 

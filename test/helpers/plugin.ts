@@ -1,7 +1,7 @@
 // Builds a source or writer as the daemon does: its params checked by its schema, through the
 // core's validator with its defaults filled in, then its constructor with a context. Tests thus
 // see the same defaulted config a configured plugin sees.
-import { Writer, type PluginContext, type JsonSchema } from '../../src/sdk/index.js';
+import { Writer, type PluginContext, type JsonSchema, type WriterContext } from '../../src/sdk/index.js';
 import { sourceParamsSchema, writerParamsSchema } from '../../src/config/schema.js';
 import { quietLog } from './probe.js';
 import { validate } from './validate.js';
@@ -35,4 +35,9 @@ export function configFor<T extends PluginClass>(Cls: T, params: ParamsOf<T> = {
 /** Validates and defaults `params` with `Cls`'s schema and constructs it, as the daemon does. */
 export function build<T extends PluginClass>(Cls: T, params: ParamsOf<T> = {} as ParamsOf<T>, ctx: Partial<PluginContext> = {}): InstanceType<T> {
   return new Cls(configFor(Cls, params), pluginContext(ctx)) as InstanceType<T>;
+}
+
+/** What the daemon hands a writer's start(): its context, and where it reports points it lost. */
+export function writerContext(writer: { context: PluginContext }, reportDropped: (count: number) => void = () => {}): WriterContext {
+  return { ...writer.context, reportDropped };
 }

@@ -7,7 +7,7 @@ import type { Writer } from '../../src/sdk/index.js';
 import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { createLogger } from '../../src/log.js';
 import { tempDir } from '../helpers/net.js';
-import { build } from '../helpers/plugin.js';
+import { build, writerContext } from '../helpers/plugin.js';
 import { batch, point } from '../helpers/points.js';
 import { ManualClock, waitUntil } from '../helpers/clock.js';
 
@@ -72,7 +72,7 @@ describe('File writer', () => {
     const w = file({ path: 'out.jsonl' }, dir);
     expect(w.config.format).toBe('jsonl');
     const rt = runtime(w);
-    await w.start(w.context);
+    await w.start(writerContext(w));
     rt.add(batch([point('c.LoadAvg.short', 0.25), point('c.Disk.free', 12, { mount: '/' })]));
     rt.add(batch([point('c.LoadAvg.short', NaN, {}, 1_700_000_001_000)]));
     await rt.stop(Date.now() + 5000);
@@ -90,13 +90,13 @@ describe('File writer', () => {
     const odd = 'a,b "c"\nd';
     const mk = () => file({ path: path.join(dir, 'out.csv'), format: 'csv' }, dir);
     const w = mk();
-    await w.start(w.context);
+    await w.start(writerContext(w));
     await w.write(batch([point('c.Http.latency', 1.5, { url: odd }), point('c.Weird, name', 2)]));
     await w.write(batch([point('c.Http.latency', 3, { url: odd }, 1_700_000_010_000)]));
     await w.stop();
     // A restart appends to the same file without a second header.
     const w2 = mk();
-    await w2.start(w2.context);
+    await w2.start(writerContext(w2));
     await w2.write(batch([point('c.After.restart', 4)]));
     await w2.stop();
     const text = readFileSync(path.join(dir, 'out.csv'), 'utf8');
@@ -125,7 +125,7 @@ describe('File writer', () => {
     const dir = temp();
     const target = path.join(dir, 'no', 'such', 'dir', 'out.jsonl');
     const w = file({ path: target }, dir, 'File#1');
-    await expect(w.start(w.context)).resolves.toBeUndefined();
+    await expect(w.start(writerContext(w))).resolves.toBeUndefined();
     expect(logged.filter((l) => l.includes('ERROR') && l.includes(`writer File#1: cannot append to ${target}`))).toHaveLength(1);
     await expect(w.write(batch([point('c.X', 1), point('c.Y', 2)]))).rejects.toThrow(`cannot append to ${target}: directory ${path.dirname(target)} does not exist`);
     expect(existsSync(target)).toBe(false);
@@ -192,7 +192,7 @@ describe('File writer', () => {
     const dir = temp();
     writeFileSync(path.join(dir, 'x'), '');
     const w = file({ path: dir }, dir);
-    await w.start(w.context);
+    await w.start(writerContext(w));
     await expect(w.write(batch([point('c.X', 1)]))).rejects.toThrow('it is a directory');
   });
 });
