@@ -12,6 +12,7 @@ import { parseBindStats } from '../../src/sources/bind/parse.js';
 import { SourceError } from '../../src/sdk/index.js';
 import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
+import { needs } from '../helpers/servers.js';
 
 const FIX = fixtureDir('bind');
 const fx = (f: string): string => readFileSync(path.join(FIX, f), 'utf8');
@@ -118,7 +119,7 @@ describe('Bind against hostile HTTP servers', () => {
   });
 });
 
-describe('Bind against a real named', () => {
+describe.skipIf(!needs('named', 'dig', 'curl'))('Bind against a real named', () => {
   const tmp = tempDir('pollect-named-');
   let main: Daemon;
   let auth: Daemon;

@@ -9,7 +9,8 @@ import { Redis } from 'ioredis';
 import { DramatiqSource, type DramatiqConfig } from '../../src/sources/dramatiq/index.js';
 import { queueOfKey, scanPattern } from '../../src/sources/dramatiq/keys.js';
 import { SourceError, type Sample } from '../../src/sdk/index.js';
-import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { needs } from '../helpers/servers.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { validate } from '../helpers/validate.js';
 
@@ -91,9 +92,7 @@ describe('Dramatiq key classification', () => {
   });
 });
 
-const available = await hasCommand('redis-server');
-
-describe.skipIf(!available)('Dramatiq source with a real redis-server', () => {
+describe.skipIf(!needs('redis-server'))('Dramatiq source with a real redis-server', () => {
   let port: number;
   let dir: { dir: string; remove: () => void };
   let redis: Daemon;
