@@ -115,7 +115,7 @@ ${big}
     try {
       snmpget(v2cArgs, [`${BASE}.1.1.0`]);
       break;
-    } catch (err) {
+    } catch {
       if (i > 50 || snmpd.child.exitCode !== null) throw new Error(`snmpd did not start: ${snmpd.output()}`);
       await new Promise((r) => setTimeout(r, 200));
     }
