@@ -246,8 +246,8 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
     expect(first.map((x) => x.name)).toEqual(['lo_raw']);
     const before = valueOf(first, 'lo_raw');
     // snmpd caches the interface table for a few seconds: wait (bounded) until snmpget sees it move.
-    for (let i = 0; i < 30 && Number(snmpget(v2cArgs, [IF_HC_IN_OCTETS_LO])[IF_HC_IN_OCTETS_LO]![1]) === before; i++) {
-      await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 150 && Number(snmpget(v2cArgs, [IF_HC_IN_OCTETS_LO])[IF_HC_IN_OCTETS_LO]![1]) === before; i++) {
+      await new Promise((r) => setTimeout(r, 100));
     }
     const t2 = performance.now();
     const second = await probeOnce(src);
