@@ -5,21 +5,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v apt-get >/dev/null; then
-  echo "setup-test-env: needs apt-get (Debian or Ubuntu); install the packages below by hand" >&2
-fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || { echo "setup-test-env: run as root, or install sudo" >&2; exit 1; }
   SUDO="sudo"
 fi
 
-# Keep in step with BINARIES in test/helpers/servers.ts (test/readme.test.ts checks it):
+# Keep in step with BINARIES in test/helpers/servers.ts (test/servers.test.ts checks it):
 #   redis-server (Dramatiq), graphite-carbon + python3-whisper (Graphite writer), prometheus (also
 #   promtool), snmpd + snmp (SnmpGet), bind9 + dnsutils (Bind), openssl (test certificates), python3
 #   (checks the pickle encoder against CPython's pickle), curl, procps (ps, free).
 PACKAGES="redis-server graphite-carbon python3-whisper prometheus snmpd snmp bind9 dnsutils openssl python3 curl procps"
 
+if ! command -v apt-get >/dev/null; then
+  echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2
+  exit 1
+fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086

@@ -1,7 +1,7 @@
 // One skip policy for tests that start a real server or run its client tool: a missing binary fails
 // the test file, naming the Debian package to install, unless POLLECT_TEST_SKIP names it
 // (POLLECT_TEST_SKIP=redis-server,snmpd); a skipped binary is printed. scripts/setup-test-env.sh
-// installs every package listed here (test/readme.test.ts checks that it does).
+// installs every package listed here (test/servers.test.ts checks that it does).
 import { execFileSync } from 'node:child_process';
 
 /** Every binary the suite runs that a fresh Debian or Ubuntu machine may lack, with its package. */
