@@ -350,15 +350,15 @@ describe('Docker source over a unix socket', () => {
       let src = await source();
       behaviour.list = [ALPINE];
       behaviour.stats[ALPINE.Id] = kind;
-      const msg = await probeError(src, 1000);
+      const msg = await probeError(src, 500);
       expect(msg).toMatch(/^Docker at unix:.*: stats failed for 1 of 1 containers: compassionate_mcnulty: /);
-      if (kind === 'hang') expect(msg).toMatch(/no answer within 800 ms/);
+      if (kind === 'hang') expect(msg).toMatch(/no answer within 400 ms/);
       if (kind === 'huge') expect(msg).toMatch(/larger than 1048576 bytes/);
 
       src = await source();
       behaviour.stats[ALPINE.Id] = kind;
       warnings.length = 0;
-      const s = await probe(src, 1000);
+      const s = await probe(src, 500);
       expect(valueOf(s, 'memory.usage', { container: 'chouette-iot_redis_1' })).toBe(10514432);
       expect(valueOf(s, 'containers')).toBe(1);
       expect(warnings.join('\n')).toMatch(/stats failed for 1 of 2 containers: compassionate_mcnulty/);
