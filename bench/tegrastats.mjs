@@ -14,7 +14,7 @@ const { TegrastatsSource } = await import(join(root, 'dist/sources/tegrastats/in
 const lines = readdirSync(fixtures).flatMap((f) => readFileSync(join(fixtures, f), 'utf8').split('\n').filter(Boolean));
 const rounds = 2000;
 for (const l of lines) parseTegrastatsLine(l); // warm-up
-let t = process.hrtime.bigint();
+const t = process.hrtime.bigint();
 for (let i = 0; i < rounds; i++) for (const l of lines) parseTegrastatsLine(l);
 const perLineUs = Number(process.hrtime.bigint() - t) / 1000 / (rounds * lines.length);
 console.log(`parse: ${lines.length} fixture lines x ${rounds}: ${perLineUs.toFixed(2)} µs per line`);

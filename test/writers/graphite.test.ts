@@ -19,7 +19,8 @@ import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { Daemon as Pollect } from '../../src/executors/daemon.js';
 import { selfSeriesName } from '../../src/executors/self-metrics.js';
 import { validate } from '../helpers/validate.js';
-import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { needs } from '../helpers/servers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Decoding with Python
@@ -125,14 +126,8 @@ describe('pickle encoder, decoded by Python', () => {
     });
   });
 
-  it("is accepted by carbon's own SafeUnpickler, on the Python carbon runs on", () => {
+  it.skipIf(!needs('carbon-cache'))("is accepted by carbon's own SafeUnpickler, on the Python carbon runs on", () => {
     const python = '/usr/bin/python3';
-    if (!existsSync(python)) return;
-    try {
-      execFileSync(python, ['-c', 'import carbon.util'], { stdio: 'ignore' });
-    } catch {
-      return; // graphite-carbon not installed: the carbon tests below are skipped too
-    }
     const P = ['pollect.Température.Zürich', 'b'.repeat(300), 'c'];
     const decoded = pythonDecode(Buffer.concat(encodeAll(P, [1795306119, 2 ** 31, 0], [Infinity, -1.5, 0.1])), python);
     expect(decoded.every((d) => d.safeEqual)).toBe(true);
@@ -477,9 +472,7 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
-const haveCarbon = (await hasCommand('carbon-cache')) && (await hasCommand('whisper-fetch'));
-
-describe.skipIf(!haveCarbon)('Graphite writer against carbon-cache', () => {
+describe.skipIf(!needs('carbon-cache', 'whisper-fetch'))('Graphite writer against carbon-cache', () => {
   let tmp: ReturnType<typeof tempDir>;
   let carbon: Carbon;
   // Whole seconds in the past, inside the 1-day retention; each test takes its own range.

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { PrometheusWriter, type PrometheusConfig } from '../../src/writers/prometheus/index.js';
 import type { Batch, Point, SourceStatus, WriterContext } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
-import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { needs } from '../helpers/servers.js';
 
 const logged: string[] = [];
 const ctx = (configDir = process.cwd()): WriterContext => ({
@@ -242,7 +243,7 @@ describe('Prometheus writer: exposition', () => {
     expect(fams.has('nodejs_heap_size_used_bytes')).toBe(true);
   });
 
-  it('pollect naming: promtool parses it and only objects to the style of the names', async () => {
+  it.skipIf(!needs('promtool'))('pollect naming: promtool parses it and only objects to the style of the names', async () => {
     const w = await startWriter();
     for (const b of mixedBatches()) w.write(b);
     const { body } = await scrape(w);
@@ -254,7 +255,7 @@ describe('Prometheus writer: exposition', () => {
     for (const line of r.out.trim().split('\n')) expect(line).toMatch(allowed);
   });
 
-  it('prometheus naming: snake_case, base units, _total on counters, and promtool reports nothing', async () => {
+  it.skipIf(!needs('promtool'))('prometheus naming: snake_case, base units, _total on counters, and promtool reports nothing', async () => {
     const w = await startWriter({ naming: 'prometheus' });
     for (const b of mixedBatches()) w.write(b);
     const { body } = await scrape(w);
@@ -418,12 +419,9 @@ describe('Prometheus writer: serving', () => {
     }
   });
 
-  describe('HTTPS', () => {
+  describe.skipIf(!needs('openssl'))('HTTPS', () => {
     const tmp = tempDir();
-    let haveOpenssl = false;
     beforeAll(async () => {
-      haveOpenssl = await hasCommand('openssl');
-      if (!haveOpenssl) return;
       execFileSync(
         'openssl',
         ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
@@ -433,7 +431,6 @@ describe('Prometheus writer: serving', () => {
     afterAll(() => tmp.remove());
 
     it('serves the metrics over HTTPS with the configured key and certificate', async () => {
-      expect(haveOpenssl).toBe(true);
       const w = await startWriter({ tls: { key: 'key.pem', cert: 'cert.pem' } }, tmp.dir);
       w.write(mixedBatches()[1]!);
       const ca = readFileSync(path.join(tmp.dir, 'cert.pem'), 'utf8');
@@ -456,7 +453,7 @@ describe('Prometheus writer: serving', () => {
   });
 });
 
-describe('Prometheus writer: scraped by a real Prometheus server', () => {
+describe.skipIf(!needs('prometheus'))('Prometheus writer: scraped by a real Prometheus server', () => {
   let server: Daemon | undefined;
   const tmp = tempDir('pollect-prom-');
   afterAll(async () => {
@@ -488,7 +485,6 @@ describe('Prometheus writer: scraped by a real Prometheus server', () => {
   }
 
   it('Prometheus scrapes the endpoint (OpenMetrics) and its query API returns the values', async () => {
-    expect(await hasCommand('prometheus')).toBe(true);
     const w = await startWriter({ staleAfter: 2 });
     const accepts: string[] = [];
     const seen = (w as unknown as { serve: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> }).serve.bind(w);
@@ -592,7 +588,7 @@ describe('Prometheus writer: names', () => {
     expect(promLabelName('le')).toBe('le_');
   });
 
-  it('one TYPE when sources disagree on the type of a name: the first one wins', async () => {
+  it.skipIf(!needs('promtool'))('one TYPE when sources disagree on the type of a name: the first one wins', async () => {
     const w = await startWriter();
     w.write(batch('c', [status('c.A'), status('c.B')], [pt('c.A', 'c.x', 1, { s: 'a' }), pt('c.B', 'c.x', 2, { s: 'b' }, { type: 'counter' })]));
     const { body } = await scrape(w);
