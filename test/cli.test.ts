@@ -37,7 +37,19 @@ const HANG_PLUGIN = "import { Source } from 'pollect';\nexport class HangSource 
 
 describe('pollect --once', () => {
   it('runs one tick, prints samples and exits 0 when every source succeeded', async () => {
-    const file = config({ selfMetrics: false, writer: { type: 'DryRun' }, executors: [{ collection: 'app', sources: [{ type: 'Dummy', value: 42, labels: { env: 'a"b' } }, { type: 'Dummy', name: 'two', value: { x: 1.5 } }] }] });
+    const file = config({
+      selfMetrics: false,
+      writer: { type: 'DryRun' },
+      executors: [
+        {
+          collection: 'app',
+          sources: [
+            { type: 'Dummy', value: 42, labels: { env: 'a"b' } },
+            { type: 'Dummy', name: 'two', value: { x: 1.5 } },
+          ],
+        },
+      ],
+    });
     const r = await cli(['-c', file, '--once']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -49,7 +61,18 @@ describe('pollect --once', () => {
   });
 
   it('exits 1 when a source failed, still writing the others, with a one-line error and no stack', async () => {
-    const file = config({ selfMetrics: false, writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy', error: 'backend down' }, { type: 'Dummy', name: 'ok' }] }] });
+    const file = config({
+      selfMetrics: false,
+      writer: { type: 'DryRun' },
+      executors: [
+        {
+          sources: [
+            { type: 'Dummy', error: 'backend down' },
+            { type: 'Dummy', name: 'ok' },
+          ],
+        },
+      ],
+    });
     const r = await cli(['-c', file, '--once']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^pollect\.Dummy\.ok 1 \d{13}\n$/);
@@ -71,7 +94,15 @@ describe('pollect --once', () => {
 
   it('exits 1 when a writer could not deliver (a File in a missing folder), after retrying within shutdownGrace', async () => {
     const dir = folder();
-    const file = config({ shutdownGrace: 0.3, selfMetrics: false, writers: [{ type: 'File', path: path.join(dir, 'missing', 'out.jsonl') }, { type: 'File', path: path.join(dir, 'out.jsonl') }], executors: [{ sources: [{ type: 'Dummy' }] }] });
+    const file = config({
+      shutdownGrace: 0.3,
+      selfMetrics: false,
+      writers: [
+        { type: 'File', path: path.join(dir, 'missing', 'out.jsonl') },
+        { type: 'File', path: path.join(dir, 'out.jsonl') },
+      ],
+      executors: [{ sources: [{ type: 'Dummy' }] }],
+    });
     const started = Date.now();
     const r = await cli(['-c', file, '--once']);
     expect(r.code).toBe(1);
@@ -89,7 +120,14 @@ describe('a source that never answers (--once, through the launcher)', () => {
     const cfg = {
       shutdownGrace: 20,
       writers: [{ type: 'File', path: 'out.jsonl' }, { type: 'DryRun' }],
-      executors: [{ sources: [{ type: './hang.mjs', timeout: 0.5 }, { type: 'Dummy', value: 3 }] }],
+      executors: [
+        {
+          sources: [
+            { type: './hang.mjs', timeout: 0.5 },
+            { type: 'Dummy', value: 3 },
+          ],
+        },
+      ],
     };
     writeFileSync(path.join(dir, 'c.json'), JSON.stringify(cfg));
     const started = Date.now();
@@ -201,7 +239,11 @@ describe('plugins outside the package', () => {
     const dir = folder({
       'plugins/CountSource.ts': `import { Source, type SourceConfig } from 'pollect';\ninterface C extends SourceConfig { start: number }\nexport class CountSource extends Source<C> {\n  private n: number = 0;\n  probe(): number { return this.config.start + this.n++; }\n}\n`,
       'plugins/pair.mjs': `import { Source } from 'pollect';\nexport class PairSource extends Source { probe() { return [{ name: 'p', value: 1, labels: { k: 'v' } }]; } }\n`,
-      'c.json': { pluginDirs: ['plugins'], writer: { type: 'DryRun' }, executors: [{ collection: 'x', sources: [{ type: 'Count', start: 10 }, { type: './plugins/pair.mjs' }] }] },
+      'c.json': {
+        pluginDirs: ['plugins'],
+        writer: { type: 'DryRun' },
+        executors: [{ collection: 'x', sources: [{ type: 'Count', start: 10 }, { type: './plugins/pair.mjs' }] }],
+      },
     });
     const r = spawnCli(['-c', path.join(dir, 'c.json'), '--once', '-r']);
     expect(r.stderr).toBe('');

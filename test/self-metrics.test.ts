@@ -29,10 +29,16 @@ function setup(cfg: Record<string, unknown>): { file: string; out: string } {
   return { file, out };
 }
 
-const SOURCES = [{ type: 'Dummy', value: 5 }, { type: 'Dummy', name: 'bad', error: 'backend down' }];
+const SOURCES = [
+  { type: 'Dummy', value: 5 },
+  { type: 'Dummy', name: 'bad', error: 'backend down' },
+];
 
 function readLines(out: string): Line[] {
-  return readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Line);
+  return readFileSync(out, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
 }
 
 const SELF = /^(pollect\.(source|writer|ticks)\.|process\.|nodejs\.)/;
@@ -43,7 +49,8 @@ describe('self-metrics', () => {
     const r = await cli(['-c', file, '--once']);
     expect(r.code).toBe(1);
     const lines = readLines(out);
-    const find = (name: string, labels: Record<string, string>) => lines.filter((l) => l.name === name && Object.entries(labels).every(([k, v]) => l.labels[k] === v));
+    const find = (name: string, labels: Record<string, string>) =>
+      lines.filter((l) => l.name === name && Object.entries(labels).every(([k, v]) => l.labels[k] === v));
     expect(find('pollect.source.success', { source: 'pollect.Dummy' })).toMatchObject([{ value: 1, labels: { collection: 'pollect', type: 'Dummy' } }]);
     expect(find('pollect.source.success', { source: 'pollect.Dummy.bad' })).toMatchObject([{ value: 0 }]);
     expect(find('pollect.source.errors_total', { source: 'pollect.Dummy.bad' })).toMatchObject([{ value: 1, type: 'counter' }]);
@@ -70,7 +77,10 @@ describe('self-metrics', () => {
   it('--dry-run --once leaves them out unless asked for', async () => {
     const { file } = setup({ executors: [{ sources: SOURCES }] });
     const r = await cli(['-c', file, '--once', '--dry-run']);
-    const names = r.stdout.trim().split('\n').map((l) => l.split(/[{ ]/)[0]);
+    const names = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/[{ ]/)[0]);
     expect(names).toEqual(['pollect.Dummy']);
   });
 

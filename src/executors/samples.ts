@@ -31,6 +31,7 @@ export function toSamples(result: ProbeResult, reject: (reason: string) => void 
   throw new SourceError(`probe() returned ${describe(result)}; expected a number, a record of numbers or a list of samples`);
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** The sample, made valid where that is safe (numbers coerced), or why it is refused. */

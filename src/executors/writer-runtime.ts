@@ -196,7 +196,9 @@ export class WriterRuntime {
       let done = false;
       const t = this.clock.setTimeout(
         () => {
-          if (!done) (done = true), resolve(false);
+          if (done) return;
+          done = true;
+          resolve(false);
         },
         Math.max(0, deadline - this.clock.now()),
       );

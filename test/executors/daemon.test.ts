@@ -90,7 +90,11 @@ describe('init at start', () => {
     const port = await freePort();
     const { d } = daemon([{ cls: HttpIngressSource, config: configFor(HttpIngressSource, { port, metrics: { m: {} } }) }]);
     await d.startAll();
-    const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metrics: { m: { value: 7 } } }) });
+    const res = await fetch(`http://127.0.0.1:${port}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ metrics: { m: { value: 7 } } }),
+    });
     expect(res.status).toBe(200);
     const batch = await d.executors[0]!.runTick();
     expect(batch.points.map((p) => [p.name.id, p.value])).toEqual([['c.HttpIngress.m', 7]]);

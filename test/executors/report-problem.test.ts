@@ -84,7 +84,29 @@ describe('a problem reported as data is logged once when it starts and once when
     const t = tempDir();
     closers.push(t.remove);
     const cert = (name: string) => {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-days', '30'], { cwd: t.dir, stdio: 'pipe' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          `${name}.key`,
+          '-out',
+          `${name}.crt`,
+          '-subj',
+          `/CN=${name}`,
+          '-addext',
+          `subjectAltName=DNS:${name}`,
+          '-days',
+          '30',
+        ],
+        { cwd: t.dir, stdio: 'pipe' },
+      );
       return { key: readFileSync(path.join(t.dir, `${name}.key`)), cert: readFileSync(path.join(t.dir, `${name}.crt`)) };
     };
     const right = cert('right.test');

@@ -46,8 +46,14 @@ class Manual extends Writer {
       this.calls.push({
         batch: b,
         at: this.clock.now(),
-        resolve: (o) => (done(), resolve(o)),
-        reject: (e) => (done(), reject(e)),
+        resolve: (o) => {
+          done();
+          resolve(o);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
       });
     });
   }

@@ -76,7 +76,10 @@ describe('File writer', () => {
     rt.add(batch([point('c.LoadAvg.short', 0.25), point('c.Disk.free', 12, { mount: '/' })]));
     rt.add(batch([point('c.LoadAvg.short', NaN, {}, 1_700_000_001_000)]));
     await rt.stop(Date.now() + 5000);
-    const lines = readFileSync(path.join(dir, 'out.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path.join(dir, 'out.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
       { name: 'c.LoadAvg.short', labels: {}, value: 0.25, timestamp: 1_700_000_000_000, type: 'gauge' },
       { name: 'c.Disk.free', labels: { mount: '/' }, value: 12, timestamp: 1_700_000_000_000, type: 'gauge' },
@@ -127,7 +130,9 @@ describe('File writer', () => {
     const w = file({ path: target }, dir, 'File#1');
     await expect(w.start(writerContext(w))).resolves.toBeUndefined();
     expect(logged.filter((l) => l.includes('ERROR') && l.includes(`writer File#1: cannot append to ${target}`))).toHaveLength(1);
-    await expect(w.write(batch([point('c.X', 1), point('c.Y', 2)]))).rejects.toThrow(`cannot append to ${target}: directory ${path.dirname(target)} does not exist`);
+    await expect(w.write(batch([point('c.X', 1), point('c.Y', 2)]))).rejects.toThrow(
+      `cannot append to ${target}: directory ${path.dirname(target)} does not exist`,
+    );
     expect(existsSync(target)).toBe(false);
   });
 
