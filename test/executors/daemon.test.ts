@@ -27,7 +27,10 @@ class CaptureWriter extends Writer {
   }
 }
 
-function daemon(sources: { cls: AnySourceClass; config: SourceConfig }[], opts: { writer?: AnyWriterClass; shutdownGrace?: number } = {}) {
+function daemon(
+  sources: { cls: AnySourceClass; config: SourceConfig }[],
+  opts: { writer?: AnyWriterClass; writers?: AnyWriterClass[]; shutdownGrace?: number } = {},
+) {
   const lines: string[] = [];
   const log = createLogger('', { level: 'debug', write: (l) => lines.push(l) });
   const resolved: ResolvedSource[] = sources.map((s, i) => ({ ...s, typeName: typeName(s.cls), path: `executors[0].sources[${i}]` }));
@@ -37,7 +40,12 @@ function daemon(sources: { cls: AnySourceClass; config: SourceConfig }[], opts: 
     tickTime: 10,
     shutdownGrace: opts.shutdownGrace ?? 2,
     selfMetrics: false,
-    writers: [{ cls: opts.writer ?? (CaptureWriter as AnyWriterClass), config: { type: 'Capture', bufferSize: 1000 }, typeName: 'Capture', path: 'writer' }],
+    writers: (opts.writers ?? [opts.writer ?? (CaptureWriter as AnyWriterClass)]).map((cls, i) => ({
+      cls,
+      config: { type: typeName(cls), bufferSize: 1000 },
+      typeName: typeName(cls),
+      path: `writers[${i}]`,
+    })),
     executors: [{ collection: 'c', tickTime: 10, maxBackoff: 10, sources: resolved, path: 'executors[0]' }],
   };
   return { d: new Daemon(config, { log }), lines };
@@ -152,5 +160,48 @@ describe('stop', () => {
     expect(captured.batches[0]!.points.map((p) => p.name.id)).toEqual(['c.Fast']);
     expect(captured.batches[0]!.sources[0]).toMatchObject({ success: false, error: 'pollect is stopping' });
     expect(lines.filter((l) => l.includes('not written'))).toEqual([]);
+  });
+});
+
+describe('--once (runOnce)', () => {
+  class Fast extends Source {
+    probe(): number {
+      return 1;
+    }
+  }
+
+  it('an init that never settles is a start error at the probe timeout', async () => {
+    class Stuck extends Source {
+      override init(): Promise<void> {
+        return new Promise(() => {});
+      }
+      probe(): number {
+        return 1;
+      }
+    }
+    const { d } = daemon([{ cls: Stuck, config: { type: 'Stuck', timeout: 0.2 } }]);
+    const started = Date.now();
+    const err = await d.runOnce().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartError);
+    expect((err as Error).message).toBe('c.Stuck: init failed: init timed out after 0.2 s');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(captured).toMatchObject({ started: 1, stopped: 1, batches: [] });
+  });
+
+  it('a writer whose write never settles fails the run within shutdownGrace; the other writers deliver', async () => {
+    class Never extends Writer {
+      write(): Promise<void> {
+        return new Promise(() => {});
+      }
+    }
+    const { d, lines } = daemon([{ cls: Fast, config: { type: 'Fast' } }], {
+      writers: [Never as AnyWriterClass, CaptureWriter as AnyWriterClass],
+      shutdownGrace: 0.4,
+    });
+    const started = Date.now();
+    expect(await d.runOnce()).toBe(false);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(captured.batches.map((b) => b.points.map((p) => p.name.id))).toEqual([['c.Fast']]);
+    expect(lines.filter((l) => l.includes('writer Never: stopped with 1 point(s) not written'))).toHaveLength(1);
   });
 });
