@@ -67,6 +67,7 @@ export class Daemon {
           collection: plan.collection,
           typeName: s.typeName,
           source,
+          config: s.config,
           tickTime: plan.tickTime,
           maxBackoff: plan.maxBackoff,
           log: this.log,

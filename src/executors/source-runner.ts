@@ -13,6 +13,8 @@ export interface SourceRunnerOptions {
   collection: string;
   typeName: string;
   source: Source<SourceConfig>;
+  /** The source's checked config; default: `source.config`. */
+  config?: SourceConfig;
   tickTime: number;
   /** Longest backoff, seconds. */
   maxBackoff: number;
@@ -70,9 +72,10 @@ export class SourceRunner {
     this.opts = opts;
     this.id = opts.id;
     this.source = opts.source;
-    this.timeoutMs = (opts.source.config.timeout ?? opts.tickTime) * 1000;
+    // From the config the runner was given: a plugin class need not keep it as `this.config`.
+    const cfg = opts.config ?? opts.source.config;
+    this.timeoutMs = (cfg.timeout ?? opts.tickTime) * 1000;
     this.log = opts.log.child(opts.id);
-    const cfg = opts.source.config;
     this.points = {
       base: sourceSeriesName(opts.collection, opts.typeName, cfg.name),
       staticLabels: cfg.labels,
@@ -96,7 +99,7 @@ export class SourceRunner {
     if (this.initialized) return;
     const budget = this.budget();
     const ctx: InitContext = { log: this.log, tickTime: this.opts.tickTime, configDir: this.opts.configDir, signal: budget.signal };
-    await this.bounded(Promise.resolve().then(() => this.source.init(ctx)), budget, 'init');
+    await this.bounded(Promise.resolve().then(() => this.source.init?.(ctx)), budget, 'init');
     this.initialized = true;
   }
 
@@ -227,7 +230,7 @@ export class SourceRunner {
     this.opts.log.warn(`${this.id}: built anew after ${this.stuckTicks} ticks skipped behind a stuck probe`);
     const old = this.source;
     Promise.resolve()
-      .then(() => old.shutdown())
+      .then(() => old.shutdown?.())
       .catch(() => {});
     this.source = fresh;
     this.inFlight = undefined;
@@ -279,7 +282,7 @@ export class SourceRunner {
       id: this.id,
       collection: this.opts.collection,
       type: this.opts.typeName,
-      name: this.source.config.name,
+      name: this.points.base.instance,
       state,
       success,
       durationSeconds,
@@ -299,7 +302,7 @@ export class SourceRunner {
   async shutdown(deadline: number): Promise<void> {
     if (this.awaited) await within(this.awaited, deadline);
     this.shutdownController.abort();
-    const done = Promise.resolve().then(() => this.source.shutdown());
+    const done = Promise.resolve().then(() => this.source.shutdown?.());
     done.catch((err: unknown) => this.opts.log.warn(`${this.id}: shutdown failed: ${errorMessage(err)}`));
     if (!(await within(done, deadline))) this.opts.log.warn(`${this.id}: shutdown did not finish in time`);
   }

@@ -5,6 +5,7 @@
 import type { Batch, Logger, WriteOutcome, Writer, WriterStats } from '../sdk/index.js';
 import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
+import { Fifo } from '../core/fifo.js';
 import { systemClock, within, type Clock, type ClockTimer } from '../core/clock.js';
 
 export interface WriterRuntimeOptions {
@@ -28,7 +29,7 @@ export class WriterRuntime {
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   /** Batches not yet taken by the writer; the first may be in flight. */
-  private readonly queue: Batch[] = [];
+  private readonly queue = new Fifo<Batch>();
   private queuedPoints = 0;
   private inFlight: Batch | undefined;
   private retryTimer: ClockTimer | undefined;
@@ -76,10 +77,11 @@ export class WriterRuntime {
   /** Drops the oldest batches that are not being written until the buffer fits. */
   private trim(): void {
     while (this.queuedPoints > this.bufferSize) {
-      const i = this.queue[0] === this.inFlight ? 1 : 0;
-      const oldest = this.queue[i];
-      if (!oldest || oldest === this.queue[this.queue.length - 1]) break;
-      this.queue.splice(i, 1);
+      const first = this.queue.peek() === this.inFlight;
+      const oldest = this.queue.peek(first ? 1 : 0);
+      if (!oldest || oldest === this.queue.last()) break;
+      if (first) this.queue.removeSecond();
+      else this.queue.shift();
       this.queuedPoints -= oldest.points.length;
       this.drop(oldest.points.length);
     }
@@ -101,7 +103,7 @@ export class WriterRuntime {
    */
   private pump(): void {
     while (!this.inFlight && this.retryTimer === undefined) {
-      const batch = this.queue[0];
+      const batch = this.queue.peek();
       if (!batch) {
         this.overflowLogged = false;
         this.wake();
@@ -132,7 +134,7 @@ export class WriterRuntime {
   private succeeded(batch: Batch, outcome: WriteOutcome): void {
     this.inFlight = undefined;
     // It may have been dropped meanwhile only if stop() gave up on it.
-    if (this.queue[0] === batch) {
+    if (this.queue.peek() === batch) {
       this.queue.shift();
       const n = batch.points.length;
       const refused = Math.max(0, Math.min(n, outcome?.dropped ?? 0));
@@ -227,7 +229,7 @@ export class WriterRuntime {
     if (lost > 0) {
       this.log.warn(`writer ${this.id}: stopped with ${lost} point(s) not written`);
       this.dropped += lost;
-      this.queue.length = 0;
+      this.queue.clear();
       this.queuedPoints = 0;
     }
     await this.bounded(deadline, 'stop', () => this.writer.stop());

@@ -3,6 +3,8 @@
 // anything, so a message stays "unconfirmed" for `resendWindow` after it was FIRST sent; when the
 // connection is lost, those are sent again. Time comes from `now`, so tests run it on a manual clock.
 
+import { Fifo } from '../../core/fifo.js';
+
 /** One carbon message (a pickle frame, or plaintext lines) and its delivery history. */
 export interface Message {
   readonly bytes: Buffer;
@@ -161,38 +163,5 @@ export class SendQueue {
     this.unconfirmed = [];
     this.waitingCount = this.resendCount = this.unconfirmedCount = 0;
     return out;
-  }
-}
-
-/** A first-in first-out list whose shift() does not move the remaining items. */
-class Fifo<T> {
-  private items: T[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-  }
-
-  shift(): T | undefined {
-    if (this.head === this.items.length) return undefined;
-    const item = this.items[this.head]!;
-    this.head++;
-    if (this.head === this.items.length) {
-      this.clear();
-    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      // Drop the consumed front now and then, so the array does not grow for ever.
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-
-  clear(): void {
-    this.items = [];
-    this.head = 0;
   }
 }
