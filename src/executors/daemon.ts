@@ -88,7 +88,7 @@ export class Daemon {
   private addSelfMetrics(): void {
     const others = this.executors.slice();
     const source = new SelfMetricsSource({
-      sources: () => others.flatMap((e) => e.runners.map((r) => r.last)),
+      sources: () => others.flatMap((e) => e.runners.flatMap((r) => (r.last ? [r.last] : []))),
       writers: () => this.writers.map((w) => w.stats()),
       lagMs: () => Math.max(0, ...others.map((e) => e.lagMs)),
     });

@@ -65,8 +65,8 @@ export class SourceRunner {
   private problem: string | undefined;
   /** Aborted at shutdown: ends whatever probe or init is running. */
   private readonly shutdownController = new AbortController();
-  /** How the source fared in its last tick (self-metrics read it). */
-  last: SourceStatus;
+  /** How the source fared in its last tick (self-metrics read it); undefined before its first tick. */
+  last: SourceStatus | undefined;
 
   constructor(opts: SourceRunnerOptions) {
     this.opts = opts;
@@ -83,7 +83,6 @@ export class SourceRunner {
       names: new Map(),
       nameOf: opts.nameOf,
     };
-    this.last = this.status('probed', true, 0);
   }
 
   /** The running probe or init, if any (for shutdown). */
