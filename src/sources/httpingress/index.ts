@@ -1,13 +1,14 @@
 // HttpIngress: a push receiver. Clients POST JSON values; every probe reports the current value of
 // every label set of every configured metric. Unlike the Python pollect it keeps all label sets
 // (not only the last one), validates a whole request before applying any of it, and bounds
-// bodies, label sets and request time.
-import http from 'node:http';
+// bodies, bytes in flight, label sizes, label sets and request time.
+import type http from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Source, SourceError, type InitContext, type Labels, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
 import { registerSecret, type Logger } from '../../log.js';
 import { isRecord } from '../lib/json.js';
+import { close, createHttpServer, listen, type HttpLimits } from '../../core/http-server.js';
 
 export interface MetricDefinition {
   type?: 'gauge' | 'counter';
@@ -25,6 +26,10 @@ export interface HttpIngressConfig extends SourceConfig {
 }
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Body bytes held at once over all connections: 16 full bodies. A request past it gets 503. */
+export const MAX_BYTES_IN_FLIGHT = 16 * MAX_BODY_BYTES;
+/** Longest label value kept: the exposition of every probe carries it. */
+export const MAX_LABEL_VALUE_LENGTH = 1024;
 const DEFAULT_MAX_SERIES = 10_000;
 
 interface Series {
@@ -65,8 +70,12 @@ export class IngressStore {
     const seen = new Set<string>();
     for (const u of updates) {
       const id = u.metric + '\0' + u.key;
-      if (!this.series.get(u.metric)!.has(u.key) && !seen.has(id)) fresh++;
+      const prev = this.series.get(u.metric)!.get(u.key);
+      if (!prev && !seen.has(id)) fresh++;
       seen.add(id);
+      if (prev && this.defs[u.metric]!.type === 'counter' && !Number.isFinite(prev.value + u.value)) {
+        throw new IngressError(400, `metric "${u.metric}": the counter would pass the largest number (${Number.MAX_VALUE}); not added`);
+      }
     }
     if (this.count + fresh > this.maxSeries) {
       throw new IngressError(400, `too many label sets: this would keep ${this.count + fresh}, the limit is ${this.maxSeries}`);
@@ -93,7 +102,7 @@ export class IngressStore {
     const out: Update[] = [];
     for (const [name, entry] of Object.entries(metrics)) {
       const def = Object.hasOwn(this.defs, name) ? this.defs[name] : undefined;
-      if (!def) throw new IngressError(400, `unknown metric "${name}" (configured: ${Object.keys(this.defs).join(', ')})`);
+      if (!def) throw new IngressError(400, `unknown metric ${describe(name)} (configured: ${Object.keys(this.defs).join(', ')})`);
       if (!isRecord(entry)) throw new IngressError(400, `metric "${name}": must be an object {"value": <number>, "labels": {...}}`);
       const value = entry['value'];
       if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -111,10 +120,13 @@ export class IngressStore {
           throw new IngressError(400, `metric "${name}": label "${l}" must be a string, got ${describe(v)}`);
         }
         labels[l] = String(v);
+        if (labels[l].length > MAX_LABEL_VALUE_LENGTH) {
+          throw new IngressError(400, `metric "${name}": label "${l}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters`);
+        }
       }
       for (const l of Object.keys(given)) {
         if (!wanted.includes(l)) {
-          throw new IngressError(400, `metric "${name}": unknown label "${l}" (configured: ${wanted.length ? wanted.join(', ') : 'none'})`);
+          throw new IngressError(400, `metric "${name}": unknown label ${describe(l)} (configured: ${wanted.length ? wanted.join(', ') : 'none'})`);
         }
       }
       out.push({ metric: name, key: JSON.stringify(wanted.map((l) => labels[l])), labels, value });
@@ -165,6 +177,11 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
   private server: http.Server | undefined;
   private readonly tokenDigest: Buffer | undefined;
   private log: Logger | undefined;
+  /** Body bytes held now over all requests (bounded by MAX_BYTES_IN_FLIGHT). */
+  private bytesInFlight = 0;
+  private warnedBusy = false;
+  /** Tests shorten the server's timeouts. */
+  limits: Partial<HttpLimits> = {};
 
   constructor(config: HttpIngressConfig) {
     super(config);
@@ -184,17 +201,13 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
   override async init(ctx: InitContext): Promise<void> {
     this.log = ctx.log;
     const host = this.config.host ?? '127.0.0.1';
-    const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
-        reject(new SourceError(`cannot listen on ${host}:${this.config.port}: ${why}`));
-      });
-      server.listen(this.config.port, host, () => resolve());
-    });
+    const server = createHttpServer((req, res) => this.handle(req, res), { log: ctx.log, label: 'HttpIngress', limits: this.limits });
+    try {
+      await listen(server, this.config.port, host);
+    } catch (err) {
+      throw new SourceError((err as Error).message);
+    }
     server.on('error', (err) => this.log?.error(`HttpIngress server: ${err.message}`));
-    server.on('clientError', (_err, socket) => socket.destroy());
     this.server = server;
     ctx.log.info(`HttpIngress listening on ${host}:${this.boundPort}`);
   }
@@ -207,9 +220,7 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
+    await close(server);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -237,21 +248,39 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
     if (!/json/i.test(ct)) return refuse(415, `content-type must be JSON, got "${ct || 'none'}"`);
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > MAX_BODY_BYTES) return refuse(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+    // Many large bodies at once would hold their sum in memory: past the budget, come back later.
+    const busy = (): void => {
+      if (!this.warnedBusy) this.log?.warn(`HttpIngress: ${MAX_BYTES_IN_FLIGHT} bytes of request bodies in flight; answering 503 until some are done`);
+      this.warnedBusy = true;
+      refuse(503, `busy: more than ${MAX_BYTES_IN_FLIGHT} bytes of requests in flight; retry later`, { 'retry-after': '1' });
+    };
+    if (declared > MAX_BYTES_IN_FLIGHT - this.bytesInFlight) return busy();
 
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
+    let held = 0;
     let refused = false;
+    const release = (): void => {
+      this.bytesInFlight -= held;
+      held = 0;
+      chunks = [];
+    };
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > MAX_BODY_BYTES || this.bytesInFlight + chunk.length > MAX_BYTES_IN_FLIGHT) {
         refused = true;
         req.pause();
-        return refuse(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+        release();
+        return size > MAX_BODY_BYTES ? refuse(413, `body larger than ${MAX_BODY_BYTES} bytes`) : busy();
       }
+      this.bytesInFlight += chunk.length;
+      held += chunk.length;
       chunks.push(chunk);
     });
     req.on('error', () => req.socket.destroy());
+    // A client that goes away mid-body gives its bytes back.
+    req.on('close', release);
     req.on('end', () => {
       if (refused) return;
       let doc: unknown;
@@ -259,6 +288,8 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
         doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch (err) {
         return reply(400, { error: `invalid JSON: ${(err as Error).message}` });
+      } finally {
+        release();
       }
       try {
         const updated = this.store.apply(doc);
