@@ -8,7 +8,7 @@ import { Source, SourceError, type InitContext, type Labels, type ProbeContext, 
 import type { JsonSchema } from '../../sdk/index.js';
 import { registerSecret, type Logger } from '../../log.js';
 import { isRecord } from '../lib/json.js';
-import { close, createHttpServer, listen, type HttpLimits } from '../../core/http-server.js';
+import { close, createHttpServer, listen } from '../../core/http-server.js';
 
 export interface MetricDefinition {
   type?: 'gauge' | 'counter';
@@ -180,8 +180,6 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
   /** Body bytes held now over all requests (bounded by MAX_BYTES_IN_FLIGHT). */
   private bytesInFlight = 0;
   private warnedBusy = false;
-  /** Tests shorten the server's timeouts. */
-  limits: Partial<HttpLimits> = {};
 
   constructor(config: HttpIngressConfig) {
     super(config);
@@ -201,7 +199,7 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
   override async init(ctx: InitContext): Promise<void> {
     this.log = ctx.log;
     const host = this.config.host ?? '127.0.0.1';
-    const server = createHttpServer((req, res) => this.handle(req, res), { log: ctx.log, label: 'HttpIngress', limits: this.limits });
+    const server = createHttpServer((req, res) => this.handle(req, res), { log: ctx.log, label: 'HttpIngress' });
     try {
       await listen(server, this.config.port, host);
     } catch (err) {
