@@ -8,7 +8,7 @@ import { substituteEnv } from './env.js';
 import { frameSchema, sourceParamsSchema, writerParamsSchema } from './schema.js';
 import { validate } from './validate.js';
 import { PluginError, resolveSourceClass, resolveWriterClass } from './plugins.js';
-import { registerSecret } from '../log.js';
+import { registerSecretsIn } from '../core/secrets.js';
 import type { AnySourceClass, SourceConfig } from '../sdk/index.js';
 import type { AnyWriterClass, WriterConfig } from '../sdk/index.js';
 
@@ -68,8 +68,6 @@ interface RawConfig extends RawWriters {
   selfMetrics: boolean;
 }
 
-const SECRET_KEY = /(pass(word|phrase)?|secret|token|community(string)?|credential|apikey|api_key)$/i;
-
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** --dry-run: writers come from the command line, so a config without any is fine. */
@@ -85,6 +83,8 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
   const env = opts.env ?? process.env;
   const problems: string[] = [];
   const data = substituteEnv(parsed, env, problems);
+  // Before anything can print a value (a problem, a constructor, a log line): the secret policy's one call.
+  registerSecretsIn(data);
   if (problems.length) throw new ConfigError(problems);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([`${file}: the config must be an object with "executors"`]);
@@ -93,7 +93,6 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
   const raw = data as RawConfig;
   // Frame problems do not stop the per-source checks: the user gets every problem at once.
   if (!Array.isArray(raw.executors)) throw new ConfigError(problems);
-  registerSecrets(raw);
 
   const configDir = path.dirname(file);
   const pluginDirs = Array.isArray(raw.pluginDirs) ? raw.pluginDirs.filter((d) => typeof d === 'string') : [];
@@ -172,15 +171,4 @@ function isObject(v: unknown): v is Record<string, unknown> & { type?: unknown; 
 
 function pluginMessage(err: unknown): string {
   return err instanceof PluginError ? err.message : `cannot load: ${(err as Error).message}`;
-}
-
-/** Every string under a secret-looking key is registered, so logs and errors never show it. */
-function registerSecrets(value: unknown, key = ''): void {
-  if (typeof value === 'string') {
-    if (SECRET_KEY.test(key)) registerSecret(value);
-  } else if (Array.isArray(value)) {
-    for (const v of value) registerSecrets(v, key);
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) registerSecrets(v, k);
-  }
 }
