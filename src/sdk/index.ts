@@ -84,6 +84,8 @@ export interface WriterConfig {
  */
 export type SourceParams<S extends JSONSchema> = FromSchema<S> & SourceConfig;
 export type WriterParams<S extends JSONSchema> = FromSchema<S> & WriterConfig;
+/** The type of a part of a params schema (the items of a list param), derived the same way. */
+export type ParamsOf<S extends JSONSchema> = FromSchema<S>;
 
 /** What every plugin's constructor is handed besides its params. */
 export interface PluginContext {
