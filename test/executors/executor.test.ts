@@ -6,6 +6,7 @@ import { DummySource } from '../../src/sources/dummy/index.js';
 import { Writer, type Batch } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
 import { CaptureWriter } from '../helpers/capture.js';
+import { makeSource } from '../helpers/source.js';
 
 function logSink() {
   const lines: string[] = [];
@@ -73,7 +74,7 @@ describe('Executor scheduling (fake timers)', () => {
   it('ticks at start, then on wall-clock multiples of tickTime without drift', async () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:03.250Z'));
     const w = new CaptureWriter();
-    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(new DummySource({ type: 'Dummy' }))], writers: [w], log: logSink().log });
+    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(makeSource(DummySource, { type: 'Dummy' }))], writers: [w], log: logSink().log });
     ex.start();
     await vi.advanceTimersByTimeAsync(100 * 1000);
     await ex.stop(1000);
@@ -88,7 +89,7 @@ describe('Executor scheduling (fake timers)', () => {
   it('skips an aligned tick that would come less than half a period after start', async () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:08.000Z'));
     const w = new CaptureWriter();
-    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(new DummySource({ type: 'Dummy' }))], writers: [w], log: logSink().log });
+    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(makeSource(DummySource, { type: 'Dummy' }))], writers: [w], log: logSink().log });
     ex.start();
     await vi.advanceTimersByTimeAsync(13_000);
     await ex.stop(1000);
@@ -99,8 +100,8 @@ describe('Executor scheduling (fake timers)', () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:00.500Z'));
     const fast = new CaptureWriter();
     const slow = new CaptureWriter();
-    const a = new Executor({ collection: 'a', tickTime: 1, runners: [runner(new DummySource({ type: 'Dummy' }), { tickTime: 1 })], writers: [fast], log: logSink().log });
-    const b = new Executor({ collection: 'b', tickTime: 5, runners: [runner(new DummySource({ type: 'Dummy' }), { tickTime: 5 })], writers: [slow], log: logSink().log });
+    const a = new Executor({ collection: 'a', tickTime: 1, runners: [runner(makeSource(DummySource, { type: 'Dummy' }), { tickTime: 1 })], writers: [fast], log: logSink().log });
+    const b = new Executor({ collection: 'b', tickTime: 5, runners: [runner(makeSource(DummySource, { type: 'Dummy' }), { tickTime: 5 })], writers: [slow], log: logSink().log });
     a.start();
     b.start();
     await vi.advanceTimersByTimeAsync(20_000);
@@ -111,8 +112,8 @@ describe('Executor scheduling (fake timers)', () => {
 
   it('never probes a source twice at once: a tick that finds it running skips it and counts the skip', async () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
-    const slow = new DummySource({ type: 'Dummy', sleep: 2.5, timeout: 10 } as SourceConfig);
-    const fast = new DummySource({ type: 'Dummy', name: 'fast' } as SourceConfig);
+    const slow = makeSource(DummySource, { type: 'Dummy', sleep: 2.5, timeout: 10 } as SourceConfig);
+    const fast = makeSource(DummySource, { type: 'Dummy', name: 'fast' } as SourceConfig);
     const w = new CaptureWriter();
     const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(slow, { tickTime: 1 }), runner(fast, { tickTime: 1 })], writers: [w], log: logSink().log });
     ex.start();
@@ -130,7 +131,7 @@ describe('Executor scheduling (fake timers)', () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
     const hung = new ScriptedSource({ type: 'Scripted', timeout: 2 });
     hung.mode = 'hang';
-    const ok = new DummySource({ type: 'Dummy', value: 7 });
+    const ok = makeSource(DummySource, { type: 'Dummy', value: 7 });
     const w = new CaptureWriter();
     const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(hung, { typeName: 'Scripted' }), runner(ok)], writers: [w], log: logSink().log });
     ex.start();
@@ -169,8 +170,8 @@ describe('Executor scheduling (fake timers)', () => {
 
   it('isolates a throwing source: the others are written and the executor keeps ticking', async () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
-    const bad = new DummySource({ type: 'Dummy', name: 'bad', error: 'kaput' } as SourceConfig);
-    const good = new DummySource({ type: 'Dummy', name: 'good', value: 5 } as SourceConfig);
+    const bad = makeSource(DummySource, { type: 'Dummy', name: 'bad', error: 'kaput' } as SourceConfig);
+    const good = makeSource(DummySource, { type: 'Dummy', name: 'good', value: 5 } as SourceConfig);
     const w = new CaptureWriter();
     const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(bad, { tickTime: 1 }), runner(good, { tickTime: 1 })], writers: [w], log: logSink().log });
     ex.start();
@@ -200,7 +201,7 @@ describe('Executor scheduling (fake timers)', () => {
     h.id = 'H';
     const w = new CaptureWriter();
     const { lines, log } = logSink();
-    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(new DummySource({ type: 'Dummy' }), { tickTime: 1 })], writers: [t, h, w], log });
+    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(makeSource(DummySource, { type: 'Dummy' }), { tickTime: 1 })], writers: [t, h, w], log });
     ex.start();
     await vi.advanceTimersByTimeAsync(3_500);
     await stopFake(ex, 10);
@@ -234,7 +235,7 @@ describe('names and labels', () => {
 
   it('a record result gives one point per key; a malformed result is an error for that source', async () => {
     const pts: import('../../src/sdk/index.js').Point[] = [];
-    const ok = await runner(new DummySource({ type: 'Dummy', value: { a: 1, b: 2 } } as SourceConfig)).tick(1, pts);
+    const ok = await runner(makeSource(DummySource, { type: 'Dummy', value: { a: 1, b: 2 } } as SourceConfig)).tick(1, pts);
     expect(ok.success).toBe(true);
     expect(pts.map((p) => p.name)).toEqual(['c.Dummy.a', 'c.Dummy.b']);
     class Bad extends Source<SourceConfig> {
@@ -298,7 +299,7 @@ describe('synchronous probes', () => {
 describe('Batch', () => {
   it('carries per-source status with durations', async () => {
     const w = new CaptureWriter();
-    const ex = new Executor({ collection: 'c', tickTime: 5, runners: [runner(new DummySource({ type: 'Dummy', sleep: 0.05 } as SourceConfig), { tickTime: 5 })], writers: [w], log: logSink().log });
+    const ex = new Executor({ collection: 'c', tickTime: 5, runners: [runner(makeSource(DummySource, { type: 'Dummy', sleep: 0.05 } as SourceConfig), { tickTime: 5 })], writers: [w], log: logSink().log });
     const batch: Batch = await ex.runTick(42);
     expect(batch.timestamp).toBe(42);
     expect(batch.sources[0]!.durationSeconds).toBeGreaterThanOrEqual(0.04);

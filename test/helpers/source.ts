@@ -18,14 +18,14 @@ interface PluginClass<T> {
 }
 
 /** The params as the loader hands them over: checked, with the schema's defaults. Throws on a config error. */
-export function withDefaults(cls: PluginClass<unknown>, params: Record<string, unknown>, kind: 'source' | 'writer' = 'source'): Record<string, unknown> {
+export function withDefaults(cls: PluginClass<unknown>, params: object, kind: 'source' | 'writer' = 'source'): Record<string, unknown> {
   const schema = cls.schema ?? {};
   let fn = compiled.get(schema);
   if (!fn) {
     fn = ajv.compile(kind === 'source' ? sourceParamsSchema(cls.schema) : writerParamsSchema(cls.schema));
     compiled.set(schema, fn);
   }
-  const data = structuredClone(params);
+  const data = { type: cls.name.replace(/(Source|Writer)$/, ''), ...structuredClone(params) } as Record<string, unknown>;
   if (!fn(data)) throw new Error(`${cls.name}: invalid params:\n${formatErrors(fn.errors ?? [], []).join('\n')}`);
   return data;
 }
@@ -35,8 +35,12 @@ export function testContext(overrides: Partial<PluginContext> = {}): PluginConte
 }
 
 /** `new Cls(params)` as pollect builds it from a config (`type` may be left out). */
-export function makeSource<T>(cls: PluginClass<T>, params: Record<string, unknown> = {}, context: Partial<PluginContext> = {}): T {
-  const config = withDefaults(cls, { type: cls.name.replace(/Source$/, ''), ...params });
+export function makeSource<T>(cls: PluginClass<T>, params: object = {}, context: Partial<PluginContext> = {}): T {
+  const config = withDefaults(cls, params);
   registerSecretsIn(config);
   return new cls(config as never, testContext(context));
 }
+
+/** A plugin's params as a config writes them: any param with a default may be left out. */
+export type Params<C> = DeepPartial<Omit<C, 'type'>>;
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;

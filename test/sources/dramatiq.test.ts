@@ -12,6 +12,7 @@ import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { validate } from '../helpers/validate.js';
+import { makeSource, type Params } from '../helpers/source.js';
 
 const PASSWORD = 'S3cret-dramatiq-pw';
 
@@ -99,8 +100,8 @@ describe.skipIf(!available)('Dramatiq source with a real redis-server', () => {
   let redis: Daemon;
   let r: Redis;
   const sources: DramatiqSource[] = [];
-  const make = async (cfg: Omit<DramatiqConfig, 'type'> = {}): Promise<DramatiqSource> => {
-    const s = new DramatiqSource({ type: 'Dramatiq', host: '127.0.0.1', port, ...cfg });
+  const make = async (cfg: Params<DramatiqConfig> = {}): Promise<DramatiqSource> => {
+    const s = makeSource(DramatiqSource, { type: 'Dramatiq', host: '127.0.0.1', port, ...cfg });
     await initSource(s);
     sources.push(s);
     return s;

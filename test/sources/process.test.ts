@@ -7,6 +7,7 @@ import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
 import { pageSize } from '../../src/sources/lib/procfs.js';
+import { makeSource } from '../helpers/source.js';
 
 const fake = fakeProc();
 const children: ChildProcess[] = [];
@@ -39,7 +40,7 @@ function ps(pid: number): { rss: number; vsz: number } {
 }
 
 async function make(cfg: Partial<ProcessConfig> & { procRegex: string }): Promise<ProcessSource> {
-  const s = new ProcessSource({ type: 'Process', ...cfg });
+  const s = makeSource(ProcessSource, { type: 'Process', ...cfg });
   await initSource(s);
   return s;
 }

@@ -10,7 +10,7 @@ export const metricSchema = {
     name: { type: 'string', minLength: 1, description: 'Value name of the metric' },
     oid: { type: 'string', minLength: 1, description: 'Numeric OID; ${<range.label>} is replaced by the range index' },
     oids: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: "Several OIDs, summed (pollect's older form)" },
-    mode: { type: 'string', enum: ['rate', 'raw'], default: 'raw', description: 'rate: change per second of a counter (Counter32/Counter64 wraps handled)' },
+    mode: { type: 'string', enum: ['rate', 'raw'], description: 'rate: change per second of a counter (Counter32/Counter64 wraps handled); raw or none: the value as read' },
     range: {
       type: 'object',
       required: ['from', 'to', 'label'],
