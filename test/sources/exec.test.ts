@@ -41,7 +41,7 @@ async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | un
 }
 
 async function make(config: Params<ExecConfig>, log = quietLog, tickTime = 10): Promise<ExecSource> {
-  const src = makeSource(ExecSource, { type: 'Exec', ...config });
+  const src = makeSource(ExecSource, { type: 'Exec', ...config }, { configDir: tmp.dir, tickTime });
   await src.init({ log, tickTime, configDir: tmp.dir });
   started.push(src);
   return src;
@@ -152,8 +152,9 @@ describe('Exec, per tick', () => {
     const s = await probeOnce(src);
     expect(valueOf(s, 'app.sessions.active')).toBe(3);
     expect(s.find((x) => x.name === 'app.sessions.total')?.type).toBe('counter');
-    const bad = makeSource(ExecSource, { type: 'Exec', command: ['true'], format: 'collectd', typesDb: 'missing.db' });
-    await expect(bad.init({ log: quietLog, tickTime: 10, configDir: tmp.dir })).rejects.toThrow(/cannot read typesDb .*missing\.db/);
+    expect(() => makeSource(ExecSource, { command: ['true'], format: 'collectd', typesDb: 'missing.db' }, { configDir: tmp.dir })).toThrow(
+      expect.objectContaining({ name: 'ParamError', param: 'typesDb', message: expect.stringMatching(/cannot read .*missing\.db/) }),
+    );
   });
 });
 
@@ -230,7 +231,7 @@ describe('Exec, long-running', () => {
       command: ['sh', '-c', `trap "" TERM; echo $$ > ${pidFile}; while :; do echo "a 1"; sleep 0.1; done`],
       format: 'graphite',
       longRunning: true,
-    });
+    }, { configDir: tmp.dir });
     await src.init({ log: quietLog, tickTime: 10, configDir: tmp.dir });
     await waitFor('the pid file', () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() ? true : undefined));
     const pid = Number(readFileSync(pidFile, 'utf8'));

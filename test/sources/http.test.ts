@@ -240,9 +240,11 @@ describe('Http', () => {
     expect(samples.find((s) => s.name === 'success')!.value).toBe(0);
   });
 
-  it('rejects a URL that is not http(s)', () => {
-    expect(() => makeSource(HttpSource, { type: 'Http', url: 'ftp://example.org/' })).toThrow(/not http or https/);
-    expect(() => makeSource(HttpSource, { type: 'Http', url: 'not a url' })).toThrow(/invalid url/);
+  it('rejects a URL that is not http(s) as a config error naming the param', () => {
+    const paramError = (param: string, message: RegExp) => expect.objectContaining({ name: 'ParamError', param, message: expect.stringMatching(message) });
+    expect(() => makeSource(HttpSource, { url: 'ftp://example.org/' })).toThrow(paramError('url', /must start with http:\/\/ or https:\/\//));
+    expect(() => makeSource(HttpSource, { url: ['http://a.test/', 'not a url'] })).toThrow(paramError('url[1]', /not a valid URL/));
+    expect(() => makeSource(HttpSource, { url: 'http://a.test/', proxy: 'proxy:3128' })).toThrow(paramError('proxy', /./));
   });
   it('schema: accepts the README example, rejects missing or bad params', () => {
     for (const ex of readmeExamples('http')) expect(paramProblems(HttpSource.schema, 'Http', ex)).toEqual([]);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SmartCtlSource } from '../../src/sources/smartctl/index.js';
 import { ataRawValue, parseScan, parseSmartReport } from '../../src/sources/smartctl/parse.js';
 import { SourceError } from '../../src/sdk/index.js';
-import { probeOnce, quietLog, valueOf } from '../helpers/probe.js';
+import { probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { makeSource } from '../helpers/source.js';
 
@@ -200,11 +200,13 @@ echo "Smartctl open device: $last failed: No such device" >&2; exit 2`);
     await expect(probeOnce(makeSource(SmartCtlSource, { type: 'SmartCtl', path: path.join(tmp.dir, 'nope') }))).rejects.toThrow(/not found/);
   });
 
-  it('an invalid regex is this source\'s error at init and probe, not a crash at construction', async () => {
-    const src = makeSource(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['sd[a-'] });
-    expect(() => src.init({ log: quietLog, tickTime: 10, configDir: '.' })).toThrow(/devices: invalid regex "sd\[a-"/);
-    await expect(probeOnce(src)).rejects.toThrow(/invalid regex/);
-    await expect(probeOnce(makeSource(SmartCtlSource, { type: 'SmartCtl', path: fake, discover: 'dev' }))).rejects.toThrow(/at least one device regex/);
+  it('an invalid regex, or discover "dev" without devices, is a config error naming the param', () => {
+    expect(() => makeSource(SmartCtlSource, { path: fake, devices: ['sda', 'sd[a-'] })).toThrow(
+      expect.objectContaining({ name: 'ParamError', param: 'devices[1]', message: expect.stringMatching(/invalid regex "\^\(\?:sd\[a-\)"/) }),
+    );
+    expect(() => makeSource(SmartCtlSource, { path: fake, discover: 'dev' })).toThrow(
+      expect.objectContaining({ name: 'ParamError', param: 'devices', message: expect.stringMatching(/at least one device regex/) }),
+    );
   });
 
   it('the real smartctl: scan works here (no disks in a VM is an error naming the scan)', async () => {
