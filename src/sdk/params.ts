@@ -17,7 +17,7 @@ export function compileRegex(param: string, source: string, flags?: string): Reg
   try {
     return new RegExp(source, flags);
   } catch (err) {
-    throw new ParamError(param, `invalid regex ${JSON.stringify(source)}: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    throw new ParamError(param, `invalid regex ${JSON.stringify(source)}: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '')}`);
   }
 }
 
