@@ -38,6 +38,9 @@ export function render(readme) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // The rooms' parameter tables first (from the built schemas), then README.md from the rooms.
+  const { writeParamTables } = await import('./param-table.mjs');
+  console.log(`${await writeParamTables()} plugin README parameter table(s) updated`);
   const file = path.join(root, 'README.md');
   writeFileSync(file, render(readFileSync(file, 'utf8')));
   console.log('README.md updated');

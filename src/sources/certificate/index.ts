@@ -3,7 +3,7 @@
 // expired or self-signed certificate is still measured, and cert_valid says whether it verified.
 import tls from 'node:tls';
 import net from 'node:net';
-import { requestTimeout } from '../lib/timeout.js';
+import { requestTimeout, requestTimeoutParam } from '../lib/timeout.js';
 import { ParamError, Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkHost, portParam, readParamFile } from '../../sdk/params.js';
 
@@ -12,17 +12,17 @@ const schema = {
   additionalProperties: false,
   anyOf: [{ required: ['url'] }, { required: ['host'] }],
   properties: {
-    url: { type: 'string', minLength: 1, description: 'e.g. https://example.org (port from the URL, default by scheme)' },
-    host: { type: 'string', minLength: 1, description: 'Host name or IP address (instead of url)' },
-    port: { ...portParam, description: "TCP port (default: the url's, else 443)" },
-    servername: { type: 'string', minLength: 1, description: 'SNI name and name to verify (default: the host unless an IP)' },
+    url: { type: 'string', minLength: 1, description: 'e.g. https://example.org; host and port are taken from it (default port by scheme: https 443, ldaps 636, imaps 993, pop3s 995, smtps 465, ftps 990)' },
+    host: { type: 'string', minLength: 1, description: 'Host name or IP address, instead of url (one of the two is required)' },
+    port: { ...portParam, description: "TCP port; overrides the url's (default: the url's, else 443)" },
+    servername: { type: 'string', minLength: 1, description: 'SNI name, also the name checked for cert_valid (default: the host; none for an IP address)' },
     ca: { type: 'string', minLength: 1, description: 'PEM file of extra CAs trusted for cert_valid (relative to the config file)' },
+    timeout: requestTimeoutParam,
   },
 } as const satisfies JsonSchema;
 
 export type CertificateConfig = SourceParams<typeof schema>;
 
-export const DEFAULT_TIMEOUT_S = 10;
 const DAY_MS = 86_400_000;
 const DEFAULT_PORTS: Record<string, number> = { 'https:': 443, 'ldaps:': 636, 'imaps:': 993, 'pop3s:': 995, 'smtps:': 465, 'ftps:': 990 };
 
@@ -125,7 +125,7 @@ export class CertificateSource extends Source<CertificateConfig> {
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    const timeoutMs = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs).ms;
+    const timeoutMs = requestTimeout(this.config.timeout, ctx.timeoutMs).ms;
     const cert = await fetchPeerCertificate(this.endpoint, { timeoutMs, signal: ctx.signal, ca: this.ca });
     if (cert.verifyError) ctx.log.debug(`${this.endpoint.host}:${this.endpoint.port}: certificate does not verify: ${cert.verifyError}`);
     const now = Date.now();

@@ -16,7 +16,7 @@ const schema = {
     disks: {
       type: 'array',
       items: { type: 'string', minLength: 1 },
-      description: 'Mount paths to report (default: every local filesystem; network and pseudo filesystems only when listed)',
+      description: 'Paths to report (any path on the filesystem, usually mount points). Default: every local filesystem; network and pseudo filesystems only when listed',
     },
     backend: backendSchema,
   },

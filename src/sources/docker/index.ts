@@ -10,11 +10,11 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    socketPath: { type: 'string', minLength: 1, default: '/var/run/docker.sock', description: 'Docker Engine unix socket' },
+    socketPath: { type: 'string', minLength: 1, default: '/var/run/docker.sock', description: "Docker Engine unix socket (mount it into pollect's container)" },
     host: { type: 'string', minLength: 1, description: 'Docker Engine TCP host (plain HTTP) instead of the socket' },
     port: { ...portParam, default: 2375, description: 'Docker Engine TCP port (with host)' },
-    include: { ...namesParam, description: 'Only containers whose name matches one of these (* and ? globs)' },
-    exclude: { ...namesParam, description: 'Skip containers whose name matches one of these (* and ? globs)' },
+    include: { ...namesParam, description: 'Only containers whose name (as docker ps shows it) matches one of these; * and ? globs (default: all)' },
+    exclude: { ...namesParam, description: 'Skip containers whose name matches one of these; wins over include' },
   },
 } as const satisfies JsonSchema;
 

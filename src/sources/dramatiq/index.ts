@@ -13,10 +13,10 @@ const schema = {
     host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Redis host' },
     port: { ...portParam, default: 6379, description: 'Redis port' },
     db: { type: 'integer', minimum: 0, default: 0, description: 'Redis database number' },
-    username: { type: 'string', description: 'Redis ACL user (Redis 6+); default: the default user' },
-    password: { type: 'string', description: 'Redis password (use ${ENV})' },
+    username: { type: 'string', description: 'Redis 6+ ACL user (default: the default user)' },
+    password: { type: 'string', description: 'Redis password; write ${REDIS_PASSWORD} to take it from the environment' },
     tls: {
-      description: 'true for TLS with the system CAs, or PEM files (relative to the config file) and options',
+      description: 'true: TLS verified against the system CAs; or PEM files (relative to the config file) and options',
       oneOf: [
         { type: 'boolean' },
         {
@@ -37,7 +37,7 @@ const schema = {
       type: 'array',
       items: { type: 'string', minLength: 1 },
       default: [],
-      description: 'Queues reported even when Redis holds no key for them (an idle queue has none)',
+      description: 'Queues always reported (at 0), even before any of their keys exists (an idle queue has none)',
     },
   },
 } as const satisfies JsonSchema;

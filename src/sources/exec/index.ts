@@ -27,11 +27,11 @@ const schema = {
     },
     format: { type: 'string', enum: FORMATS, description: 'Output format' },
     longRunning: { type: 'boolean', default: false, description: 'Start the command once and read lines as they come (restarted when it exits)' },
-    env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra environment variables (values of secret-looking names are redacted from logs)' },
-    cwd: { type: 'string', minLength: 1, description: 'Working directory (relative to the config file)' },
-    typesDb: { type: 'string', minLength: 1, description: 'collectd types.db with the data sets of custom types (relative to the config file)' },
+    env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra environment variables; values of secret-looking names (*PASSWORD, *TOKEN*, *SECRET*, API_KEY ...) are never logged' },
+    cwd: { type: 'string', minLength: 1, description: "Working directory, relative to the config file (default: pollect's)" },
+    typesDb: { type: 'string', minLength: 1, description: 'collectd only: a types.db with the data sets of custom types (relative to the config file)' },
     // 16 MiB
-    maxBytes: { type: 'integer', minimum: 1, default: 16777216, description: 'Per tick: largest output accepted, in bytes' },
+    maxBytes: { type: 'integer', minimum: 1, default: 16777216, description: 'Per tick: largest output accepted, in bytes (16 MiB)' },
     staleAfter: { type: 'number', exclusiveMinimum: 0, default: 300, description: 'Long-running: seconds until a series not printed again is dropped' },
   },
 } as const satisfies JsonSchema;

@@ -38,7 +38,7 @@ const schema = {
       items: { type: 'string', enum: ['cpu', 'fs', 'la', 'ram', 'network'] },
       uniqueItems: true,
       default: ['cpu', 'fs', 'la', 'ram'],
-      description: 'What to collect',
+      description: 'Parts to collect',
     },
     backend: backendSchema,
   },

@@ -5,7 +5,7 @@ import { Source, SourceError, type InitContext, type JsonSchema, type PluginCont
 import { checkUrl } from '../../sdk/params.js';
 import { httpRequest, safeUrl } from '../lib/http.js';
 import { monotonicMs } from '../lib/rate.js';
-import { requestTimeout } from '../lib/timeout.js';
+import { requestTimeout, requestTimeoutParam } from '../lib/timeout.js';
 
 const schema = {
   type: 'object',
@@ -20,24 +20,24 @@ const schema = {
       ],
     },
     statusCode: {
-      description: 'Expected status code(s) (default: any 2xx, after following redirects)',
+      description: 'Expected status of the final response (default: any 2xx; redirects are followed)',
       oneOf: [
         { type: 'integer', minimum: 100, maximum: 599 },
         { type: 'array', minItems: 1, items: { type: 'integer', minimum: 100, maximum: 599 } },
       ],
     },
     proxy: { type: 'string', minLength: 1, description: 'HTTP proxy URL, e.g. http://user:pass@proxy:3128' },
-    method: { type: 'string', minLength: 1, default: 'GET', description: 'HTTP method' },
-    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Request headers' },
+    method: { type: 'string', minLength: 1, default: 'GET', description: 'HTTP method (HEAD avoids downloading the body)' },
+    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Request headers, e.g. {"Authorization": "Bearer ..."}; values of secret-looking names are never logged' },
     concurrency: { type: 'integer', minimum: 1, default: 16, description: 'URLs probed at once' },
     // 10 MiB
-    maxBytes: { type: 'integer', minimum: 1, default: 10485760, description: 'Largest response body read, in bytes' },
+    maxBytes: { type: 'integer', minimum: 1, default: 10485760, description: 'Largest response body read, in bytes (10 MiB); a larger one counts as a failure' },
+    timeout: requestTimeoutParam,
   },
 } as const satisfies JsonSchema;
 
 export type HttpConfig = SourceParams<typeof schema>;
 
-export const DEFAULT_TIMEOUT_S = 10;
 
 export interface UrlResult {
   url: string;
@@ -73,7 +73,7 @@ export class HttpSource extends Source<HttpConfig> {
     if (ctx.signal.aborted) {
       throw new SourceError(`aborted at the probe timeout (${ctx.timeoutMs} ms) before every URL answered`);
     }
-    const timeoutS = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs).seconds;
+    const timeoutS = requestTimeout(this.config.timeout, ctx.timeoutMs).seconds;
     const out: Sample[] = [];
     for (const r of results) {
       if (!r.ok) ctx.log.warn(r.error ?? `${safeUrl(r.url)} failed`);
@@ -88,7 +88,7 @@ export class HttpSource extends Source<HttpConfig> {
   }
 
   private async probeUrl(url: string, ctx: ProbeContext): Promise<UrlResult> {
-    const timeout = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs);
+    const timeout = requestTimeout(this.config.timeout, ctx.timeoutMs);
     const method = this.config.method.toUpperCase();
     const start = monotonicMs();
     try {

@@ -14,7 +14,7 @@ const schema = {
   required: ['port', 'metrics'],
   properties: {
     port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to listen on (0: any free port)' },
-    host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address to bind (0.0.0.0 for all)' },
+    host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address to bind; 0.0.0.0 (or ::) to accept pushes from other hosts' },
     metrics: {
       type: 'object',
       minProperties: 1,
@@ -24,13 +24,13 @@ const schema = {
         additionalProperties: false,
         properties: {
           type: { type: 'string', enum: ['gauge', 'counter'], default: 'gauge', description: 'gauge: a push sets the value; counter: a push adds to it' },
-          labels: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, description: 'Label names every push must give' },
+          labels: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, description: 'Label names every push must give (default: none)' },
           help: { type: 'string', description: 'Help text for writers that use it' },
         },
       },
     },
     token: { type: 'string', minLength: 1, description: 'Require "Authorization: Bearer <token>" on POST' },
-    maxSeries: { type: 'integer', minimum: 1, default: 10000, description: 'Most label sets kept over all metrics' },
+    maxSeries: { type: 'integer', minimum: 1, default: 10000, description: 'Most label sets kept over all metrics; a push that would add more gets 400' },
   },
 } as const satisfies JsonSchema;
 

@@ -11,7 +11,7 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    include: { ...namesParam, description: 'Interface names to report (empty: all)' },
+    include: { ...namesParam, description: 'Interfaces to report (default: all)' },
     exclude: { ...namesParam, description: 'Interface names to leave out' },
     includeTotal: { type: 'boolean', default: false, description: 'Also emit the raw counters total_bytes_sent, ...' },
     backend: backendSchema,

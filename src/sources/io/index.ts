@@ -11,7 +11,7 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    include: { ...namesParam, description: 'Device names to report, e.g. sda, nvme0n1p1, dm-0 (empty: every device that has done I/O)' },
+    include: { ...namesParam, description: 'Device names to report, e.g. sda, nvme0n1, dm-0 (default: every device that has done I/O)' },
     exclude: { ...namesParam, description: 'Device names to leave out' },
     backend: backendSchema,
   },

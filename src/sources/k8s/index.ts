@@ -15,10 +15,10 @@ const schema = {
     host: { type: 'string', minLength: 1, description: 'Kubelet address (node IP or name)' },
     port: { ...portParam, default: 10250, description: 'Kubelet port' },
     cert: pemFile('Client certificate'),
-    key: pemFile('Client key'),
-    ca: pemFile('CA bundle to verify the kubelet'),
+    key: pemFile('Client key, required with cert'),
+    ca: pemFile("CA bundle that signed the kubelet's certificate"),
     insecureSkipVerify: { type: 'boolean', default: false, description: "Do not verify the kubelet's certificate" },
-    token: { type: 'string', minLength: 1, description: 'Bearer token (e.g. a service account token)' },
+    token: { type: 'string', minLength: 1, description: 'Bearer token, e.g. a service account token (use ${ENV} in the config)' },
     metrics: {
       type: 'object',
       additionalProperties: false,

@@ -13,7 +13,7 @@ export const backendSchema = {
   type: 'string',
   enum: ['auto', 'procfs', 'systeminformation'],
   default: 'auto',
-  description: 'Where readings come from: auto (procfs on Linux, systeminformation elsewhere), procfs or systeminformation',
+  description: 'auto: read /proc on Linux, systeminformation elsewhere; procfs or systeminformation to force one',
 } as const satisfies JsonSchema;
 
 /** Whether to read /proc directly for this backend setting on this platform. */

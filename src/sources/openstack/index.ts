@@ -11,7 +11,7 @@ const schema = {
   additionalProperties: false,
   required: ['authUrl', 'username', 'password', 'projectName'],
   properties: {
-    authUrl: { type: 'string', minLength: 1, description: 'Keystone URL, with or without /v3' },
+    authUrl: { type: 'string', minLength: 1, description: 'Keystone URL, with or without /v3 (e.g. https://keystone:5000)' },
     username: { type: 'string', minLength: 1, description: 'User name' },
     password: { type: 'string', minLength: 1, description: 'Password (use ${ENV})' },
     projectName: { type: 'string', minLength: 1, description: 'Project to scope the token to' },

@@ -16,7 +16,7 @@ const schema = {
       type: 'array',
       items: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
       default: [],
-      description: 'Trace point names to count (e.g. "waitqueue_wake_one"); enabled on the instance if needed',
+      description: 'Trace point names to count, e.g. waitqueue_wake_one, callout_reset, virtio_net_rx_packet; enabled on the instance if needed',
     },
   },
 } as const satisfies JsonSchema;

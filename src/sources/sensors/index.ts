@@ -9,9 +9,9 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    include: { ...namesParam, default: [], description: 'Chips to read (name, prefix or * glob); empty: all' },
-    exclude: { ...namesParam, default: [], description: 'Chips to skip (name, prefix or * glob)' },
-    useBaseUnits: { type: 'boolean', default: false, description: 'Fans in hertz and humidity as a 0..1 ratio instead of rpm and percent' },
+    include: { ...namesParam, default: [], description: 'Chips to read: full name (coretemp-isa-0000), prefix (coretemp) or * glob (nct*); empty: all' },
+    exclude: { ...namesParam, default: [], description: 'Chips to skip, matched the same way' },
+    useBaseUnits: { type: 'boolean', default: false, description: 'Fans in hertz (rpm / 60) and humidity as a 0..1 ratio, instead of rpm and percent; other kinds are already in base units' },
     path: { type: 'string', minLength: 1, default: 'sensors', description: 'The sensors command' },
   },
 } as const satisfies JsonSchema;

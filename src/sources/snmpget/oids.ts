@@ -13,12 +13,13 @@ export const metricSchema = {
     mode: { type: 'string', enum: ['rate', 'raw'], description: 'rate: change per second of a counter (Counter32/Counter64 wraps handled); raw or none: the value as read' },
     range: {
       type: 'object',
+      description: 'Repeat the metric for each integer from..to, ${<label>} in its OIDs replaced by the number, which also becomes the label <label>',
       required: ['from', 'to', 'label'],
       additionalProperties: false,
       properties: {
-        from: { type: 'integer' },
-        to: { type: 'integer' },
-        label: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        from: { type: 'integer', description: 'First number' },
+        to: { type: 'integer', description: 'Last number (inclusive)' },
+        label: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Label name, and the placeholder ${<label>}' },
       },
     },
     oidLabels: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, description: 'Label name -> OID whose value is the label (may contain ${<range.label>})' },

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkHost, portParam } from '../../sdk/params.js';
 import { monotonicMs } from '../lib/rate.js';
-import { requestTimeout } from '../lib/timeout.js';
+import { requestTimeout, requestTimeoutParam } from '../lib/timeout.js';
 
 const schema = {
   type: 'object',
@@ -14,13 +14,11 @@ const schema = {
   properties: {
     host: { type: 'string', minLength: 1, description: 'Host name or IP address' },
     port: { ...portParam, description: 'TCP port' },
+    timeout: requestTimeoutParam,
   },
 } as const satisfies JsonSchema;
 
 export type TcpTimeConfig = SourceParams<typeof schema>;
-
-/** Default connect timeout in seconds, as pollect. */
-export const DEFAULT_TIMEOUT_S = 10;
 
 export interface ConnectResult {
   ok: boolean;
@@ -61,7 +59,7 @@ export class TcpTimeSource extends Source<TcpTimeConfig> {
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    const timeout = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs);
+    const timeout = requestTimeout(this.config.timeout, ctx.timeoutMs);
     const timeoutS = timeout.seconds;
     const res = await timeConnect(this.config.host, this.config.port, timeout.ms, ctx.signal);
     if (ctx.signal.aborted) throw new SourceError(`connect to ${this.config.host}:${this.config.port} aborted at the probe timeout`);

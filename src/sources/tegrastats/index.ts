@@ -14,7 +14,7 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    path: { type: 'string', minLength: 1, default: 'tegrastats', description: 'The tegrastats executable (looked up on PATH unless it has a slash; relative to the config file)' },
+    path: { type: 'string', minLength: 1, default: 'tegrastats', description: 'The tegrastats executable; looked up on PATH unless it contains / (then relative to the config file)' },
     interval: { type: 'integer', minimum: 10, default: 1000, description: 'Milliseconds between tegrastats lines (--interval)' },
     metrics: {
       type: 'array',
@@ -23,7 +23,7 @@ const schema = {
       default: ['ram', 'temp'],
       description: 'What to report',
     },
-    restartDelay: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Seconds before restarting a dead tegrastats; doubles up to 60 s' },
+    restartDelay: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Seconds before restarting a dead tegrastats; doubles on each failed restart, up to 60 s' },
   },
 } as const satisfies JsonSchema;
 
