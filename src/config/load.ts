@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ConfigError, formatPath } from './errors.js';
 import { readConfigFile, resolveConfigPath } from './parse.js';
 import { substituteEnv } from './env.js';
-import { frameSchema, sourceParamsSchema, writerParamsSchema } from './schema.js';
+import { frameSchema, sourceParamsSchema, writerParamsSchema, type FrameConfig } from './schema.js';
 import { validate } from './validate.js';
 import { PluginError, resolveSourceClass, resolveWriterClass } from './plugins.js';
 import { registerSecretsIn } from '../core/secrets.js';
@@ -48,25 +48,7 @@ export interface PollectConfig {
   executors: ExecutorPlan[];
 }
 
-interface RawWriters {
-  writer?: WriterConfig;
-  writers?: WriterConfig[];
-}
-
-interface RawExecutor extends RawWriters {
-  collection?: string;
-  tickTime?: number;
-  maxBackoff: number;
-  sources: SourceConfig[];
-}
-
-interface RawConfig extends RawWriters {
-  tickTime: number;
-  executors: RawExecutor[];
-  pluginDirs?: string[];
-  shutdownGrace: number;
-  selfMetrics: boolean;
-}
+type RawWriters = Pick<FrameConfig, 'writer' | 'writers'>;
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -90,7 +72,7 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     throw new ConfigError([`${file}: the config must be an object with "executors"`]);
   }
   problems.push(...(await validate(frameSchema(), data, [], 'frame')));
-  const raw = data as RawConfig;
+  const raw = data as FrameConfig;
   // Frame problems do not stop the per-source checks: the user gets every problem at once.
   if (!Array.isArray(raw.executors)) throw new ConfigError(problems);
 
@@ -116,7 +98,7 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     }
     const own = ex.writer || ex.writers ? await resolveWriters(ex, base, configDir, pluginDirs, problems) : undefined;
     executors.push({
-      collection: ex.collection ?? 'pollect',
+      collection: ex.collection,
       tickTime: ex.tickTime ?? raw.tickTime,
       maxBackoff: ex.maxBackoff,
       sources,
