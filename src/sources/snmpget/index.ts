@@ -108,6 +108,7 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
     }
     // net-snmp emits "error" for a datagram it cannot decode; unhandled, that would end the process.
     session.on('error', (err) => {
+      // Redacted before it is cut, so a cut cannot leave part of a secret.
       this.badPacket = redact(String(err?.message ?? err)).slice(0, 200);
     });
     this.session = session;
@@ -151,7 +152,7 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
       this.closeSession();
       if (aborted) {
         const bad = this.badPacket ? `; the agent sent an invalid packet: ${this.badPacket}` : '';
-        throw new SourceError(redact(`SNMP ${this.target}: no complete answer within the probe timeout of ${ctx.timeoutMs} ms${bad}`));
+        throw new SourceError(`SNMP ${this.target}: no complete answer within the probe timeout of ${ctx.timeoutMs} ms${bad}`);
       }
       throw this.describe(err);
     } finally {
@@ -176,7 +177,8 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
     } else {
       msg = `${where}: ${e.message ?? String(err)}`;
     }
-    return new SourceError(redact(msg));
+    // Not redacted here: every error message is, on its way to a log line or a writer.
+    return new SourceError(msg);
   }
 
   private toSamples(values: Map<string, SnmpValue>, atMs: number, ctx: ProbeContext): Sample[] {
