@@ -67,8 +67,9 @@ function code(v) {
   return `\`${text.replace(/\|/g, '\\|')}\``;
 }
 
+/** A description as a table cell: plain text, so nothing in it turns into markup or a hidden tag. */
 function cell(text) {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return text.replace(/\|/g, '\\|').replace(/\*/g, '\\*').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, ' ');
 }
 
 /** The README text with its table replaced by the schema's; throws when the markers are missing. */

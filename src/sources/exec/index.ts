@@ -27,7 +27,7 @@ const schema = {
     },
     format: { type: 'string', enum: FORMATS, description: 'Output format' },
     longRunning: { type: 'boolean', default: false, description: 'Start the command once and read lines as they come (restarted when it exits)' },
-    env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra environment variables; values of secret-looking names (*PASSWORD, *TOKEN*, *SECRET*, API_KEY ...) are never logged' },
+    env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra environment variables; values of secret-looking names (DB_PASSWORD, API_TOKEN, AWS_SECRET_ACCESS_KEY, API_KEY ...) are never logged' },
     cwd: { type: 'string', minLength: 1, description: "Working directory, relative to the config file (default: pollect's)" },
     typesDb: { type: 'string', minLength: 1, description: 'collectd only: a types.db with the data sets of custom types (relative to the config file)' },
     // 16 MiB
