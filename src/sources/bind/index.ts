@@ -14,8 +14,8 @@ const schema = {
     url: { type: 'string', description: 'Statistics channel URL, e.g. http://127.0.0.1:8053/xml/v3/server or http://127.0.0.1:8053/json/v1/server' },
     views: { type: 'array', items: { type: 'string' }, description: "Views to report (default: all but BIND's internal _bind). A listed view that is missing is logged; if none is there the probe fails naming the views that exist" },
     format: { type: 'string', enum: ['auto', 'xml', 'json'], default: 'auto', description: 'auto: JSON when the URL path contains /json or the body starts with {, else XML' },
-    // 32 MiB: a server with many zones answers big.
-    maxBytes: { type: 'integer', minimum: 1024, default: 33554432, description: 'Largest response accepted, in bytes (32 MiB)' },
+    // A server with many zones answers big.
+    maxBytes: { type: 'integer', minimum: 1024, default: 32 * 1024 * 1024, description: 'Largest response accepted, in bytes (32 MiB)' },
   },
 } as const satisfies JsonSchema;
 

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import os from 'node:os';
 import { ParamError, Source, SourceError, type InitContext, type JsonSchema, type Logger, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { resolvePath } from '../../sdk/params.js';
-import { runCommand, firstLine } from '../lib/exec.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, runCommand, firstLine } from '../lib/exec.js';
 import { createParser, parseOutput } from './formats.js';
 import { loadTypesDb } from './collectd.js';
 import { CommandError, resolveCommand } from './command.js';
@@ -30,8 +30,7 @@ const schema = {
     env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra environment variables; values of secret-looking names (DB_PASSWORD, API_TOKEN, AWS_SECRET_ACCESS_KEY, API_KEY ...) are never logged' },
     cwd: { type: 'string', minLength: 1, description: "Working directory, relative to the config file (default: pollect's)" },
     typesDb: { type: 'string', minLength: 1, description: 'collectd only: a types.db with the data sets of custom types (relative to the config file)' },
-    // 16 MiB
-    maxBytes: { type: 'integer', minimum: 1, default: 16777216, description: 'Per tick: largest output accepted, in bytes (16 MiB)' },
+    maxBytes: { type: 'integer', minimum: 1, default: DEFAULT_MAX_OUTPUT_BYTES, description: 'Per tick: largest output accepted, in bytes (16 MiB)' },
     staleAfter: { type: 'number', exclusiveMinimum: 0, default: 300, description: 'Long-running: seconds until a series not printed again is dropped' },
   },
 } as const satisfies JsonSchema;

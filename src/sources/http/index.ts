@@ -3,7 +3,7 @@
 // `success` and `status_code` say what happened. A failing URL is data, not a source error.
 import { Source, SourceError, type InitContext, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkUrl } from '../../sdk/params.js';
-import { httpRequest, safeUrl } from '../lib/http.js';
+import { DEFAULT_MAX_BODY_BYTES, httpRequest, safeUrl } from '../lib/http.js';
 import { monotonicMs } from '../lib/rate.js';
 import { requestTimeout, requestTimeoutParam } from '../lib/timeout.js';
 
@@ -30,8 +30,7 @@ const schema = {
     method: { type: 'string', minLength: 1, default: 'GET', description: 'HTTP method (HEAD avoids downloading the body)' },
     headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Request headers, e.g. {"Authorization": "Bearer ..."}; values of secret-looking names are never logged' },
     concurrency: { type: 'integer', minimum: 1, default: 16, description: 'URLs probed at once' },
-    // 10 MiB
-    maxBytes: { type: 'integer', minimum: 1, default: 10485760, description: 'Largest response body read, in bytes (10 MiB); a larger one counts as a failure' },
+    maxBytes: { type: 'integer', minimum: 1, default: DEFAULT_MAX_BODY_BYTES, description: 'Largest response body read, in bytes (10 MiB); a larger one counts as a failure' },
     timeout: requestTimeoutParam,
   },
 } as const satisfies JsonSchema;
