@@ -1,16 +1,11 @@
 // The config's JSON schema: the frame (executors, writers, tickTime) and, per source and writer,
 // its own params schema merged with the keys every source or writer accepts.
-import type { JsonSchema, ParamsOf } from '../sdk/index.js';
+import { sourceKeys, type JsonSchema, type ParamsOf } from '../sdk/index.js';
 
 const positiveSeconds = { type: 'number', exclusiveMinimum: 0 } as const;
 
-/** Keys every source accepts besides its own params. */
-export const commonSourceProperties: Record<string, JsonSchema> = {
-  type: { type: 'string', minLength: 1, description: 'Source type: a built-in name, a plugin type, or a path to a plugin file' },
-  name: { type: 'string', minLength: 1, description: 'Inserted into the metric name: <collection>.<Type>.<name>' },
-  labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Static labels added to every sample' },
-  timeout: { ...positiveSeconds, description: 'Seconds a probe may take (default: the tickTime)' },
-};
+/** Keys every source accepts besides its own params (defined with the SDK's SourceConfig type). */
+export const commonSourceProperties: Record<string, JsonSchema> = sourceKeys;
 
 /** Points the core keeps for a writer while it cannot write. */
 export const DEFAULT_BUFFER_SIZE = 100_000;

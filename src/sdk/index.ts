@@ -62,14 +62,15 @@ export interface Sample {
 /** What probe() may return: a number, a {valueName: number} record or a list of samples. */
 export type ProbeResult = number | Record<string, number> | readonly Sample[] | null | undefined | void;
 
-/** The keys every source accepts besides its own params. */
-export interface SourceConfig {
-  type: string;
-  name?: string;
-  labels?: Labels;
-  /** Seconds; default: the executor's tickTime. */
-  timeout?: number;
-}
+/** The keys every source accepts besides its own params; the config loader adds them to each source's schema. */
+export const sourceKeys = {
+  type: { type: 'string', minLength: 1, description: 'Source type: a built-in name, a plugin type, or a path to a plugin file' },
+  name: { type: 'string', minLength: 1, description: 'Inserted into the metric name: <collection>.<Type>.<name>' },
+  labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Static labels added to every sample' },
+  timeout: { type: 'number', exclusiveMinimum: 0, description: 'Seconds a probe may take (default: the tickTime)' },
+} as const satisfies Record<string, JsonSchema>;
+
+export type SourceConfig = FromSchema<{ type: 'object'; required: ['type']; additionalProperties: false; properties: typeof sourceKeys }>;
 
 /** The keys every writer accepts besides its own params. */
 export interface WriterConfig {
