@@ -7,10 +7,9 @@ import { readConfigFile, resolveConfigPath } from './parse.js';
 import { substituteEnv } from './env.js';
 import { frameSchema, sourceParamsSchema, writerParamsSchema, type FrameConfig } from './schema.js';
 import { validate } from './validate.js';
-import { PluginError, resolveSourceClass, resolveWriterClass } from './plugins.js';
+import { PluginError, resolveSourceClass, resolveWriterClass, type ResolvedClass } from './plugins.js';
 import { registerSecretsIn } from '../core/secrets.js';
-import type { AnySourceClass, SourceConfig } from '../sdk/index.js';
-import type { AnyWriterClass, WriterConfig } from '../sdk/index.js';
+import type { AnySourceClass, AnyWriterClass, JsonSchema, SourceConfig, WriterConfig } from '../sdk/index.js';
 
 export interface ResolvedSource {
   config: SourceConfig;
@@ -85,16 +84,8 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     const sources: ResolvedSource[] = [];
     if (!isObject(ex) || !Array.isArray(ex.sources)) continue;
     for (const [j, src] of ex.sources.entries()) {
-      const at = [...base, 'sources', j];
-      if (!isObject(src) || typeof src.type !== 'string') continue;
-      try {
-        const { cls, typeName, builtin } = await resolveSourceClass(src.type, configDir, pluginDirs);
-        const errs = await validate(sourceParamsSchema(cls.schema), src, at, builtin ? `source/${typeName}` : undefined);
-        if (errs.length) problems.push(...errs);
-        else sources.push({ config: src, cls, typeName, path: formatPath(at) });
-      } catch (err) {
-        problems.push(`${formatPath([...at, 'type'])}: ${pluginMessage(err)}`);
-      }
+      const resolved = await resolvePlugin(SOURCE, src, [...base, 'sources', j], configDir, pluginDirs, problems);
+      if (resolved) sources.push(resolved);
     }
     const own = ex.writer || ex.writers ? await resolveWriters(ex, base, configDir, pluginDirs, problems) : undefined;
     executors.push({
@@ -134,17 +125,43 @@ async function resolveWriters(
   for (const [k, w] of (Array.isArray(holder.writers) ? holder.writers : []).entries()) entries.push([w, [...base, 'writers', k]]);
   const out: ResolvedWriter[] = [];
   for (const [w, at] of entries) {
-    if (!isObject(w) || typeof w.type !== 'string') continue;
-    try {
-      const { cls, typeName, builtin } = await resolveWriterClass(w.type, configDir, pluginDirs);
-      const errs = await validate(writerParamsSchema(cls.schema), w, at, builtin ? `writer/${typeName}` : undefined);
-      if (errs.length) problems.push(...errs);
-      else out.push({ config: w, cls, typeName, path: formatPath(at) });
-    } catch (err) {
-      problems.push(`${formatPath([...at, 'type'])}: ${pluginMessage(err)}`);
-    }
+    const resolved = await resolvePlugin(WRITER, w, at, configDir, pluginDirs, problems);
+    if (resolved) out.push(resolved);
   }
   return out;
+}
+
+/** How a source or a writer is found and checked. */
+interface PluginKind<T> {
+  /** Prefix of its precompiled schemas' names (`source/LoadAvg`). */
+  key: string;
+  resolve(type: string, configDir: string, pluginDirs: readonly string[]): Promise<ResolvedClass<T>>;
+  /** Its own params' schema plus the keys every plugin of the kind accepts. */
+  params(own: JsonSchema | undefined): JsonSchema;
+}
+
+const SOURCE: PluginKind<AnySourceClass> = { key: 'source', resolve: resolveSourceClass, params: sourceParamsSchema };
+const WRITER: PluginKind<AnyWriterClass> = { key: 'writer', resolve: resolveWriterClass, params: writerParamsSchema };
+
+/** The class of one configured plugin with its checked params, or undefined with the problems pushed. */
+async function resolvePlugin<T extends { schema?: JsonSchema }>(
+  kind: PluginKind<T>,
+  item: unknown,
+  at: (string | number)[],
+  configDir: string,
+  pluginDirs: string[],
+  problems: string[],
+): Promise<{ config: { type: string }; cls: T; typeName: string; path: string } | undefined> {
+  if (!isObject(item) || typeof item.type !== 'string') return undefined;
+  try {
+    const { cls, typeName, builtin } = await kind.resolve(item.type, configDir, pluginDirs);
+    const errs = await validate(kind.params(cls.schema), item, at, builtin ? `${kind.key}/${typeName}` : undefined);
+    if (errs.length === 0) return { config: item as { type: string }, cls, typeName, path: formatPath(at) };
+    problems.push(...errs);
+  } catch (err) {
+    problems.push(`${formatPath([...at, 'type'])}: ${pluginMessage(err)}`);
+  }
+  return undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> & { type?: unknown; sources?: unknown } {
