@@ -22,16 +22,25 @@ export function registerSecret(value: string): void {
   if (value.length >= 3) secrets.add(value);
 }
 
-/** `***` in place of every registered secret, plain or URL-encoded. */
+/** `***` in place of every registered secret: plain, URL-encoded, or escaped in a JSON string (a server echoing the request body). */
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) {
-    if (out.includes(s)) out = out.split(s).join('***');
-    const enc = encodeURIComponent(s);
-    if (enc !== s && out.includes(enc)) out = out.split(enc).join('***');
+    for (const form of spellings(s)) if (out.includes(form)) out = out.split(form).join('***');
   }
   return out;
 }
+
+function spellings(s: string): Set<string> {
+  return new Set([s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)]);
+}
+
+/** A user and password as an HTTP Basic credential (`dXNlcjpwYXNz`), which a server may echo. */
+function registerBasic(user: string, password: string): void {
+  if (password.length >= 3) registerSecret(Buffer.from(`${user}:${password}`).toString('base64'));
+}
+
+const USER_KEY = /^(user(name)?|login|auth_?user)$/i;
 
 /**
  * Registers the secrets of a config (or any part of it): every string under a secret key, the
@@ -49,18 +58,39 @@ export function registerSecretsIn(value: unknown, key = ''): void {
   } else if (Array.isArray(value)) {
     for (const v of value) registerSecretsIn(v, key);
   } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) registerSecretsIn(v, k);
+    const entries = Object.entries(value);
+    for (const [k, v] of entries) registerSecretsIn(v, k);
+    // A user and a password side by side may travel as a Basic credential.
+    const user = entries.find(([k, v]) => USER_KEY.test(k) && typeof v === 'string')?.[1] as string | undefined;
+    if (user !== undefined) {
+      for (const [k, v] of entries) if (typeof v === 'string' && isSecretKey(k)) registerBasic(user, v);
+    }
   }
 }
 
 function registerUrlPassword(text: string): void {
   if (!text.includes('@') || !text.includes('://')) return;
   try {
-    const { password } = new URL(text);
+    const { username, password } = new URL(text);
     if (!password) return;
     registerSecret(password);
     registerSecret(decodeURIComponent(password));
+    registerBasic(decodeURIComponent(username), decodeURIComponent(password));
   } catch {
     // not a URL
   }
+}
+
+/** The daemon's variables a child sees: where to find programs, who and where it is, its locale. */
+const CHILD_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|LC_\w+)$/;
+
+/**
+ * The environment of a child process (Exec): a minimal part of the daemon's own, the variables
+ * the config names in `pass`, then `extra`. Never the whole environment: the daemon's may hold
+ * secrets (OS_PASSWORD) that any script could read in /proc/<pid>/environ.
+ */
+export function childEnvironment(extra: Record<string, string | undefined>, pass: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (CHILD_ENV.test(k) || pass.includes(k)) out[k] = v;
+  return { ...out, ...extra };
 }

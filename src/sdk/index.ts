@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 
 export type { Logger } from '../log.js';
 /** The secret policy (src/core/secrets.ts): a plugin redacts what it quotes from a peer and registers only secrets it derives at run time. */
-export { redact, registerSecret } from '../core/secrets.js';
+export { childEnvironment, redact, registerSecret } from '../core/secrets.js';
 export { errorMessage } from '../log.js';
 
 /** A JSON schema as plain data (read-only, so a schema written `as const` fits). Ajv checks the schemas themselves. */

@@ -1,6 +1,6 @@
 // The one secret policy: which key names hold secrets, for params, Exec environments and headers alike.
 import { describe, expect, it } from 'vitest';
-import { isSecretKey, redact, registerSecret, registerSecretsIn } from '../../src/core/secrets.js';
+import { childEnvironment, isSecretKey, redact, registerSecret, registerSecretsIn } from '../../src/core/secrets.js';
 
 // [key name, secret?]
 const KEYS: [string, boolean][] = [
@@ -63,5 +63,29 @@ describe('the secret policy', () => {
   it('ignores values too short to hide without blanking ordinary words', () => {
     registerSecret('ab');
     expect(redact('ab cab')).toBe('ab cab');
+  });
+});
+
+describe('what a server may echo back', () => {
+  it('a password escaped inside a JSON string (Keystone echoes the request body)', () => {
+    registerSecretsIn({ auth: { password: 'pa"ss\\word' } });
+    const body = JSON.stringify({ auth: { identity: { password: { user: { password: 'pa"ss\\word' } } } } });
+    expect(redact(`401: ${body}`)).not.toContain('ss\\\\word');
+    expect(redact(`401: ${body}`)).toContain('"password":"***"');
+  });
+
+  it('a user and password sent as HTTP Basic credentials, from params or a URL', () => {
+    registerSecretsIn({ username: 'admin', password: 'hunter22' });
+    registerSecretsIn({ url: 'http://bob:s3cr%40t@example.invalid/x' });
+    const basic = (u: string, p: string) => Buffer.from(`${u}:${p}`).toString('base64');
+    expect(redact(`echo: Authorization: Basic ${basic('admin', 'hunter22')}`)).toBe('echo: Authorization: Basic ***');
+    expect(redact(`echo: Authorization: Basic ${basic('bob', 's3cr@t')}`)).toBe('echo: Authorization: Basic ***');
+  });
+});
+
+describe('childEnvironment', () => {
+  it("gives a child a minimal part of pollect's environment, the names passed, then the config's own", () => {
+    const env = { PATH: '/usr/bin', HOME: '/root', LANG: 'C.UTF-8', LC_TIME: 'C', OS_PASSWORD: 'hunter22', OS_AUTH_URL: 'http://k', AWS_SECRET_ACCESS_KEY: 'x' };
+    expect(childEnvironment({ DB: 'y' }, ['OS_AUTH_URL'], env)).toEqual({ PATH: '/usr/bin', HOME: '/root', LANG: 'C.UTF-8', LC_TIME: 'C', OS_AUTH_URL: 'http://k', DB: 'y' });
   });
 });

@@ -4,7 +4,7 @@
 // goes, as collectd's exec plugin runs it). Commands run without a shell.
 import { statSync } from 'node:fs';
 import os from 'node:os';
-import { ParamError, Source, SourceError, type InitContext, type JsonSchema, type Logger, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { childEnvironment, ParamError, Source, SourceError, type InitContext, type JsonSchema, type Logger, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { resolvePath } from '../../sdk/params.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, runCommand, firstLine } from '../lib/exec.js';
 import { createParser, parseOutput } from './formats.js';
@@ -28,6 +28,12 @@ const schema = {
     format: { type: 'string', enum: FORMATS, description: 'Output format' },
     longRunning: { type: 'boolean', default: false, description: 'Start the command once and read lines as they come (restarted when it exits)' },
     env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra environment variables; values of secret-looking names (DB_PASSWORD, API_TOKEN, AWS_SECRET_ACCESS_KEY, API_KEY ...) are never logged' },
+    passEnv: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: "Names of pollect's own environment variables the command sees too; otherwise it gets only PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, TZ, TMPDIR and LC_*",
+    },
     cwd: { type: 'string', minLength: 1, description: "Working directory, relative to the config file (default: pollect's)" },
     typesDb: { type: 'string', minLength: 1, description: 'collectd only: a types.db with the data sets of custom types (relative to the config file)' },
     maxBytes: { type: 'integer', minimum: 1, default: DEFAULT_MAX_OUTPUT_BYTES, description: 'Per tick: largest output accepted, in bytes (16 MiB)' },
@@ -81,13 +87,8 @@ export class ExecSource extends Source<ExecConfig> {
         throw new ParamError('typesDb', `cannot read ${file}: ${(err as Error).message}`);
       }
     }
-    // As collectd's exec plugin does, so its scripts run unchanged.
-    this.env = {
-      ...process.env,
-      COLLECTD_INTERVAL: String(this.context.tickTime),
-      COLLECTD_HOSTNAME: os.hostname(),
-      ...config.env,
-    };
+    // COLLECTD_* as collectd's exec plugin sets them, so its scripts run unchanged.
+    this.env = childEnvironment({ COLLECTD_INTERVAL: String(this.context.tickTime), COLLECTD_HOSTNAME: os.hostname(), ...config.env }, config.passEnv);
   }
 
   override async init(ctx: InitContext): Promise<void> {
