@@ -39,6 +39,9 @@ export async function render(readme, registries) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // The plugin folders' parameter tables (from the built schemas), then the README's plugin table.
+  const { writeParamTables } = await import('./param-table.mjs');
+  console.log(`${await writeParamTables()} plugin README parameter table(s) updated`);
   const { sourceRegistry } = await import(path.join(root, 'dist/sources/registry.js'));
   const { writerRegistry } = await import(path.join(root, 'dist/writers/registry.js'));
   const file = path.join(root, 'README.md');

@@ -45,14 +45,14 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       const { describeSources } = await import('./config/full-schema.js');
       const list = await describeSources();
       const width = Math.max(...list.map((s) => s.type.length));
-      for (const s of list) process.stdout.write(`${s.type.padEnd(width)}  ${s.description}\n`);
+      await print(list.map((s) => `${s.type.padEnd(width)}  ${s.description}\n`).join(''));
     });
   program
     .command('schema')
     .description('print the JSON schema of the whole config')
     .action(async () => {
       const { fullSchema } = await import('./config/full-schema.js');
-      process.stdout.write(JSON.stringify(await fullSchema(), null, 2) + '\n');
+      await print(JSON.stringify(await fullSchema(), null, 2) + '\n');
     });
 
   try {
@@ -64,6 +64,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     throw err;
   }
   return code;
+}
+
+/** Writes to stdout and waits until it is handed over: the launcher exits right after main(), which would cut a pipe short. */
+function print(text: string): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(text, () => resolve()));
 }
 
 async function run(opts: RunOptions): Promise<number> {

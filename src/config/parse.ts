@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './errors.js';
-import { locateJsonError } from './json-locate.js';
+import { locateJsonError } from '../core/json-locate.js';
 
 const EXTENSIONS = ['.yml', '.yaml', '.json'];
 

@@ -4,6 +4,7 @@ import { Executor } from '../../src/executors/executor.js';
 import { SourceRunner } from '../../src/executors/source-runner.js';
 import { DummySource } from '../../src/sources/dummy/index.js';
 import { createLogger } from '../../src/log.js';
+import { build } from '../helpers/plugin.js';
 
 const log = createLogger('test', { level: 'error', write: () => {} });
 
@@ -15,7 +16,7 @@ describe('an executor with a 31-day tick', () => {
   it('ticks once at start, then not again until 31 days have passed', async () => {
     vi.useFakeTimers({ now: Date.UTC(2026, 0, 1) });
     const tickTime = 31 * 86_400;
-    const source = new DummySource({ type: 'Dummy', value: 1 });
+    const source = build(DummySource, { value: 1 });
     const runner = new SourceRunner({ id: 'c.Dummy', collection: 'c', typeName: 'Dummy', source, tickTime, maxBackoff: 300, log, configDir: '.' });
     const ex = new Executor({ collection: 'c', tickTime, runners: [runner], writers: [] });
     ex.start();

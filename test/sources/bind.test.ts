@@ -13,6 +13,7 @@ import { SourceError } from '../../src/sdk/index.js';
 import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { needs } from '../helpers/servers.js';
+import { build } from '../helpers/plugin.js';
 
 const FIX = fixtureDir('bind');
 const fx = (f: string): string => readFileSync(path.join(FIX, f), 'utf8');
@@ -107,15 +108,15 @@ describe('Bind against hostile HTTP servers', () => {
     ['/trunc', /invalid XML/],
     ['/binary', /invalid XML|not BIND/],
   ])('%s', async (p, re) => {
-    await expect(probeOnce(new BindSource({ type: 'Bind', url: base + p }))).rejects.toThrow(re);
+    await expect(probeOnce(build(BindSource, { type: 'Bind', url: base + p }))).rejects.toThrow(re);
   });
 
   it('a huge body is refused', async () => {
-    await expect(probeOnce(new BindSource({ type: 'Bind', url: base + '/huge', maxBytes: 1024 * 1024 }))).rejects.toThrow(/larger than 1048576 bytes/);
+    await expect(probeOnce(build(BindSource, { type: 'Bind', url: base + '/huge', maxBytes: 1024 * 1024 }))).rejects.toThrow(/larger than 1048576 bytes/);
   });
 
   it('a server that never answers: timeout', async () => {
-    await expect(probeOnce(new BindSource({ type: 'Bind', url: base + '/hang' }), { timeoutMs: 300 })).rejects.toThrow(/no answer within 300 ms|aborted/);
+    await expect(probeOnce(build(BindSource, { type: 'Bind', url: base + '/hang' }), { timeoutMs: 300 })).rejects.toThrow(/no answer within 300 ms|aborted/);
   });
 });
 
@@ -207,7 +208,7 @@ view "main" {
   }
 
   it('XML v3: rates from the second probe match the queries sent with dig', async () => {
-    const src = new BindSource({ type: 'Bind', url: `http://127.0.0.1:${statsPort}/xml/v3/server`, views: ['main'] });
+    const src = build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/xml/v3/server`, views: ['main'] });
     const c0 = namedCounters();
     const t0 = performance.now();
     const first = await probeOnce(src);
@@ -243,8 +244,8 @@ view "main" {
   });
 
   it('JSON v1 from the same named gives the same cache RRsets as XML', async () => {
-    const json = await probeOnce(new BindSource({ type: 'Bind', url: `http://127.0.0.1:${statsPort}/json/v1/server` }));
-    const xml = await probeOnce(new BindSource({ type: 'Bind', url: `http://127.0.0.1:${statsPort}/xml/v3/server`, format: 'xml' }));
+    const json = await probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/json/v1/server` }));
+    const xml = await probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/xml/v3/server`, format: 'xml' }));
     const rr = (s: typeof json): string[] => s.filter((x) => x.name === 'cache_rrsets').map((x) => `${x.labels!.view}/${x.labels!.type}=${x.value}`).sort();
     expect(rr(json).length).toBeGreaterThan(0);
     expect(rr(json)).toEqual(rr(xml));
@@ -253,17 +254,17 @@ view "main" {
   });
 
   it('the root URL serves the full XML and works as pollect\'s url', async () => {
-    const s = await probeOnce(new BindSource({ type: 'Bind', url: `http://127.0.0.1:${statsPort}/` }));
+    const s = await probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/` }));
     expect(s.some((x) => x.name === 'cache_rrsets')).toBe(true);
   });
 
   it('an unknown view is a clear error naming the views there', async () => {
-    await expect(probeOnce(new BindSource({ type: 'Bind', url: `http://127.0.0.1:${statsPort}/xml/v3/server`, views: ['internal'] })))
+    await expect(probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/xml/v3/server`, views: ['internal'] })))
       .rejects.toThrow(/no view "internal" in the statistics \(views: main, _bind\)/);
   });
 
   it('nothing listening: a connection error', async () => {
     const port = await freePort();
-    await expect(probeOnce(new BindSource({ type: 'Bind', url: `http://127.0.0.1:${port}/` }))).rejects.toThrow(/ECONNREFUSED/);
+    await expect(probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${port}/` }))).rejects.toThrow(/ECONNREFUSED/);
   });
 });

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/log.js';
 import { initSource, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { toSamples } from '../../src/executors/samples.js';
+import { build } from '../helpers/plugin.js';
 
 const FIX = fixtureDir('docker');
 const LIST_RAW = readFileSync(path.join(FIX, 'containers-list.json'), 'utf8');
@@ -147,7 +148,7 @@ const log = createLogger('test', { level: 'warn', write: (l) => warnings.push(l)
 
 async function source(extra: Partial<DockerConfig> = {}): Promise<DockerSource> {
   reset();
-  const src = new DockerSource({ type: 'Docker', socketPath, ...extra });
+  const src = build(DockerSource, { type: 'Docker', socketPath, ...extra });
   await initSource(src);
   return src;
 }

@@ -13,6 +13,7 @@ import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../hel
 import { needs } from '../helpers/servers.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { validate } from '../helpers/validate.js';
+import { build, type Params } from '../helpers/plugin.js';
 
 const PASSWORD = 'S3cret-dramatiq-pw';
 
@@ -98,8 +99,8 @@ describe.skipIf(!needs('redis-server'))('Dramatiq source with a real redis-serve
   let redis: Daemon;
   let r: Redis;
   const sources: DramatiqSource[] = [];
-  const make = async (cfg: Omit<DramatiqConfig, 'type'> = {}): Promise<DramatiqSource> => {
-    const s = new DramatiqSource({ type: 'Dramatiq', host: '127.0.0.1', port, ...cfg });
+  const make = async (cfg: Params<DramatiqConfig> = {}): Promise<DramatiqSource> => {
+    const s = build(DramatiqSource, { type: 'Dramatiq', host: '127.0.0.1', port, ...cfg });
     await initSource(s);
     sources.push(s);
     return s;

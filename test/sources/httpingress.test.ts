@@ -7,6 +7,7 @@ import { crowd, oversizedHead, pipelinedGets, rawExchange, rss, statuses, until 
 import { probeOnce, valueOf, quietLog } from '../helpers/probe.js';
 import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { createLogger } from '../../src/log.js';
+import { build } from '../helpers/plugin.js';
 
 const running: HttpIngressSource[] = [];
 afterEach(async () => {
@@ -14,7 +15,7 @@ afterEach(async () => {
 });
 
 async function start(extra: Partial<HttpIngressConfig> = {}, log = quietLog): Promise<{ src: HttpIngressSource; url: string }> {
-  const src = new HttpIngressSource({
+  const src = build(HttpIngressSource, {
     type: 'HttpIngress',
     port: 0,
     metrics: {
@@ -180,18 +181,18 @@ describe('HttpIngress', () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
-    const src = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
+    const src = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
     await expect(src.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) })).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: address already in use`);
     await new Promise((r) => blocker.close(r));
 
     // Shutdown closes even a keep-alive connection and releases the port.
-    const first = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
+    const first = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
     await first.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) });
     const agent = new http.Agent({ keepAlive: true });
     await new Promise<void>((resolve) => http.get({ host: '127.0.0.1', port, agent }, (res) => { res.resume(); res.on('end', () => resolve()); }));
     await first.shutdown();
     agent.destroy();
-    const again = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
+    const again = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
     await again.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) });
     running.push(again);
   });

@@ -9,11 +9,12 @@ import { SnmpGetSource, type SnmpGetConfig } from '../../src/sources/snmpget/ind
 import { expandMetrics, normalizeOid } from '../../src/sources/snmpget/oids.js';
 import { decodeOpaqueFloat, toSnmpValue, T } from '../../src/sources/snmpget/values.js';
 import { RateTracker } from '../../src/sources/lib/rate.js';
-import { SourceError } from '../../src/sdk/index.js';
+import { ParamError, SourceError } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
 import { spawnDaemon, tempDir, type Daemon } from '../helpers/net.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { needs } from '../helpers/servers.js';
+import { build, type Params } from '../helpers/plugin.js';
 
 const COMMUNITY = 'c0mmunity-s3cret';
 const V3_USER = 'pollectv3';
@@ -127,8 +128,8 @@ afterAll(async () => {
   tmp.remove();
 });
 
-function source(extra: Partial<SnmpGetConfig> & Pick<SnmpGetConfig, 'metrics'>): SnmpGetSource {
-  return new SnmpGetSource({ type: 'SnmpGet', host: '127.0.0.1', port, communityString: COMMUNITY, snmpVersion: '2c', ...extra });
+function source(extra: Params<SnmpGetConfig> & Pick<Params<SnmpGetConfig>, 'metrics'>): SnmpGetSource {
+  return build(SnmpGetSource, { type: 'SnmpGet', host: '127.0.0.1', port, communityString: COMMUNITY, snmpVersion: '2c', ...extra });
 }
 
 function debugLog(): { lines: string[]; log: ReturnType<typeof createLogger> } {
@@ -165,7 +166,7 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
   });
 
   it('v3 authPriv (SHA/AES) reads the same values as v2c and as snmpget -v3', async () => {
-    const v3 = new SnmpGetSource({
+    const v3 = build(SnmpGetSource, {
       type: 'SnmpGet', host: '127.0.0.1', port, snmpVersion: 3, username: V3_USER,
       authPassPhrase: AUTH_PASS, authProtocol: 'SHA', privacyPassPhrase: PRIV_PASS, privacyProtocol: 'AES',
       metrics: scalarMetrics.slice(0, 5),
@@ -270,7 +271,7 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
   it('tooBig from the agent splits the request', async () => {
     const { lines, log } = debugLog();
     const labels = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`l${i + 1}`, `${BASE}.5.${i + 1}.0`]));
-    const src = new SnmpGetSource({
+    const src = build(SnmpGetSource, {
       type: 'SnmpGet', host: '127.0.0.1', port, snmpVersion: '3', username: V3_USER,
       authPassPhrase: AUTH_PASS, privacyPassPhrase: PRIV_PASS, maxVarbinds: 200,
       metrics: [{ name: 'x', oid: `${BASE}.1.1.0`, oidLabels: labels }],
@@ -293,7 +294,7 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
 
   it('v3 wrong pass phrase: an authentication error without the secret', async () => {
     const wrong = 'not-the-auth-phrase-42';
-    const src = new SnmpGetSource({
+    const src = build(SnmpGetSource, {
       type: 'SnmpGet', host: '127.0.0.1', port, snmpVersion: 3, username: V3_USER,
       authPassPhrase: wrong, privacyPassPhrase: PRIV_PASS, metrics: [{ name: 'a', oid: `${BASE}.1.1.0` }],
     });
@@ -325,26 +326,26 @@ describe('SnmpGet against hostile agents', () => {
     await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
     return s.address().port;
   }
-  const cfg = (p: number): SnmpGetConfig => ({ type: 'SnmpGet', host: '127.0.0.1', port: p, snmpVersion: '2c', retries: 0, metrics: [{ name: 'a', oid: '1.3.6.1.2.1.1.3.0' }] });
+  const cfg = (p: number): Params<SnmpGetConfig> => ({ host: '127.0.0.1', port: p, snmpVersion: '2c', retries: 0, metrics: [{ name: 'a', oid: '1.3.6.1.2.1.1.3.0' }] });
 
   it('an agent that never answers: timeout error', async () => {
     const p = await fakeAgent(undefined);
     // The abort comes later than the budget here: this is the source's own timeout, not the race with the abort.
-    await expect(probeOnce(new SnmpGetSource(cfg(p)), { timeoutMs: 400, signal: AbortSignal.timeout(2000) })).rejects.toThrow(/no answer after 1 tries/);
+    await expect(probeOnce(build(SnmpGetSource, cfg(p)), { timeoutMs: 400, signal: AbortSignal.timeout(2000) })).rejects.toThrow(/no answer after 1 tries/);
   });
 
   it('garbage and a huge garbage datagram: a SourceError, no crash', async () => {
     const p = await fakeAgent(() => Buffer.from('<html>500 Internal Server Error</html>'));
-    const err = await probeOnce(new SnmpGetSource(cfg(p)), { timeoutMs: 400, signal: AbortSignal.timeout(2000) }).catch((e: Error) => e);
+    const err = await probeOnce(build(SnmpGetSource, cfg(p)), { timeoutMs: 400, signal: AbortSignal.timeout(2000) }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(SourceError);
     expect((err as Error).message).toMatch(/invalid packet/);
     const p2 = await fakeAgent(() => Buffer.alloc(60_000, 0x30));
-    await expect(probeOnce(new SnmpGetSource(cfg(p2)), { timeoutMs: 400 })).rejects.toThrow(SourceError);
+    await expect(probeOnce(build(SnmpGetSource, cfg(p2)), { timeoutMs: 400 })).rejects.toThrow(SourceError);
   });
 
   it('the probe\'s abort signal ends a pending request at once', async () => {
     const p = await fakeAgent(undefined);
-    const src = new SnmpGetSource({ ...cfg(p), retries: 5 });
+    const src = build(SnmpGetSource, { ...cfg(p), retries: 5 });
     const started = Date.now();
     const err = await probeOnce(src, { timeoutMs: 10_000, signal: AbortSignal.timeout(200) }).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/within the probe timeout/);
@@ -367,17 +368,30 @@ describe('SnmpGet config and values', () => {
     expect(() => expandMetrics([{ name: 'x', oid: '1.3.${i}', range: { from: 1, to: 1e6, label: 'i' } }])).toThrow(/larger than/);
   });
 
-  it('config mistakes are this source\'s error at init and probe (never a crash at construction)', async () => {
+  it('config mistakes are config errors at construction, named by param (pollect --check finds them)', () => {
     const base = { type: 'SnmpGet', host: '127.0.0.1', metrics: [{ name: 'a', oid: '1.3.6.1' }] };
-    const bad = (c: Partial<SnmpGetConfig>): SnmpGetSource => new SnmpGetSource({ ...base, ...c });
-    expect(() => bad({ snmpVersion: 4 }).init()).toThrow(/snmpVersion must be 1, 2c or 3, not "4"/);
-    await expect(probeOnce(bad({ snmpVersion: '2d' }))).rejects.toThrow(/snmpVersion must be 1, 2c or 3/);
-    expect(() => bad({ snmpVersion: 3 }).init()).toThrow(/needs a username/);
+    const make = (c: object): SnmpGetSource => build(SnmpGetSource, { ...base, ...c });
+    expect(() => make({ snmpVersion: 4 })).toThrow(/snmpVersion: must be an integer, or a string/);
+    expect(() => make({ snmpVersion: '2d' })).toThrow(/snmpVersion: must be/);
+    expect(() => make({ snmpVersion: 3 })).toThrow(/username: is required/);
     // pollect's README snippet says privacyProtocol SHA, which is no cipher.
-    expect(() => bad({ snmpVersion: 3, username: 'u', authPassPhrase: 'abcdefgh', privacyPassPhrase: 'abcdefgh', privacyProtocol: 'SHA' }).init()).toThrow(/privacyProtocol must be one of DES, AES, AES128, AES256B, AES256R, not "SHA"/);
-    expect(() => bad({ metrics: [{ name: 'x' }] }).init()).toThrow(/metrics\[0\] \(x\): needs "oid" or "oids"/);
-    expect(() => bad({ metrics: [{ name: 'x', oid: 'sysDescr.0' }] }).init()).toThrow(/not a numeric OID/);
-    expect(() => bad({}).init()).not.toThrow();
+    expect(() => make({ snmpVersion: 3, username: 'u', authPassPhrase: 'abcdefgh', privacyPassPhrase: 'abcdefgh', privacyProtocol: 'SHA' })).toThrow(
+      /privacyProtocol: must be one of "DES", "AES", "AES128", "AES256B", "AES256R"/,
+    );
+    expect(() => make({ snmpVersion: 3, username: 'u', privacyPassPhrase: 'abcdefgh' })).toThrow(/must have property authPassPhrase/);
+    const paramError = (c: object): ParamError => {
+      try {
+        make(c);
+      } catch (err) {
+        if (err instanceof ParamError) return err;
+        throw err;
+      }
+      throw new Error('no ParamError');
+    };
+    expect(paramError({ metrics: [{ name: 'x' }] })).toMatchObject({ param: 'metrics[0]', message: '(x) needs "oid" or "oids"' });
+    expect(paramError({ metrics: [{ name: 'a', oid: '1.3.6.1' }, { name: 'x', oid: 'sysDescr.0' }] }).param).toBe('metrics[1].oid');
+    expect(paramError({ host: 'agent:161' }).param).toBe('host');
+    expect(() => make({ snmpVersion: '2c' })).not.toThrow();
   });
 
   it('Counter64 values stay exact and wrap at 2^64', () => {

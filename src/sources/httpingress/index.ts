@@ -4,33 +4,45 @@
 // bodies, bytes in flight, label sizes, label sets and request time.
 import type http from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Source, SourceError, type InitContext, type Labels, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
-import { registerSecret, type Logger } from '../../log.js';
+import { Source, SourceError, type InitContext, type JsonSchema, type Labels, type Logger, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkHost } from '../../sdk/params.js';
 import { isRecord } from '../lib/json.js';
 import { close, createHttpServer, listen } from '../../core/http-server.js';
 
-export interface MetricDefinition {
-  type?: 'gauge' | 'counter';
-  labels?: string[];
-  help?: string;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['port', 'metrics'],
+  properties: {
+    port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to listen on (0: any free port)' },
+    host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address to bind; 0.0.0.0 (or ::) to accept pushes from other hosts' },
+    metrics: {
+      type: 'object',
+      minProperties: 1,
+      description: 'Accepted metrics by name: {type, labels, help}',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          type: { type: 'string', enum: ['gauge', 'counter'], default: 'gauge', description: 'gauge: a push sets the value; counter: a push adds to it' },
+          labels: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, description: 'Label names every push must give (default: none)' },
+          help: { type: 'string', description: 'Help text for writers that use it' },
+        },
+      },
+    },
+    token: { type: 'string', minLength: 1, description: 'Require "Authorization: Bearer <token>" on POST' },
+    maxSeries: { type: 'integer', minimum: 1, default: 10000, description: 'Most label sets kept over all metrics; a push that would add more gets 400' },
+  },
+} as const satisfies JsonSchema;
 
-export interface HttpIngressConfig extends SourceConfig {
-  port: number;
-  host?: string;
-  metrics: Record<string, MetricDefinition>;
-  token?: string;
-  /** Most label sets kept over all metrics. */
-  maxSeries?: number;
-}
+export type HttpIngressConfig = SourceParams<typeof schema>;
+export type MetricDefinition = HttpIngressConfig['metrics'][string];
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Body bytes held at once over all connections: 16 full bodies. A request past it gets 503. */
 export const MAX_BYTES_IN_FLIGHT = 16 * MAX_BODY_BYTES;
 /** Longest label value kept: the exposition of every probe carries it. */
 export const MAX_LABEL_VALUE_LENGTH = 1024;
-const DEFAULT_MAX_SERIES = 10_000;
 
 interface Series {
   labels: Labels;
@@ -139,7 +151,7 @@ export class IngressStore {
     for (const [name, m] of this.series) {
       const def = this.defs[name]!;
       for (const s of m.values()) {
-        out.push({ name, value: s.value, labels: { ...s.labels }, type: def.type ?? 'gauge', help: def.help });
+        out.push({ name, value: s.value, labels: { ...s.labels }, type: def.type, help: def.help });
       }
     }
     return out;
@@ -148,30 +160,7 @@ export class IngressStore {
 
 export class HttpIngressSource extends Source<HttpIngressConfig> {
   static override description = 'Push receiver: clients POST JSON values over HTTP, each probe reports the current ones';
-  static override schema: JsonSchema = {
-    type: 'object',
-    required: ['port', 'metrics'],
-    properties: {
-      port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to listen on' },
-      host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address to bind (default 127.0.0.1; 0.0.0.0 for all)' },
-      metrics: {
-        type: 'object',
-        minProperties: 1,
-        description: 'Accepted metrics by name',
-        additionalProperties: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            type: { enum: ['gauge', 'counter'], default: 'gauge', description: 'gauge: a push sets the value; counter: a push adds to it' },
-            labels: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, description: 'Label names every push must give' },
-            help: { type: 'string', description: 'Help text for writers that use it' },
-          },
-        },
-      },
-      token: { type: 'string', minLength: 1, description: 'Require "Authorization: Bearer <token>" on POST' },
-      maxSeries: { type: 'integer', minimum: 1, default: DEFAULT_MAX_SERIES, description: 'Most label sets kept over all metrics (default 10000)' },
-    },
-  };
+  static override schema = schema;
 
   private readonly store: IngressStore;
   private server: http.Server | undefined;
@@ -181,13 +170,11 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
   private bytesInFlight = 0;
   private warnedBusy = false;
 
-  constructor(config: HttpIngressConfig) {
-    super(config);
-    this.store = new IngressStore(config.metrics, config.maxSeries ?? DEFAULT_MAX_SERIES);
-    if (config.token !== undefined) {
-      registerSecret(config.token);
-      this.tokenDigest = digest(`Bearer ${config.token}`);
-    }
+  constructor(config: HttpIngressConfig, context?: PluginContext) {
+    super(config, context);
+    checkHost('host', config.host);
+    this.store = new IngressStore(config.metrics, config.maxSeries);
+    if (config.token !== undefined) this.tokenDigest = digest(`Bearer ${config.token}`);
   }
 
   /** The port actually bound (useful with port 0). */
@@ -198,7 +185,7 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
 
   override async init(ctx: InitContext): Promise<void> {
     this.log = ctx.log;
-    const host = this.config.host ?? '127.0.0.1';
+    const { host } = this.config;
     const server = createHttpServer((req, res) => this.handle(req, res), { log: ctx.log, label: 'HttpIngress' });
     try {
       await listen(server, this.config.port, host);
