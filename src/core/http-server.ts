@@ -11,7 +11,8 @@ export interface HttpLimits {
   /**
    * Open connections. At the cap a new connection closes the connection that has been idle longest
    * (a keep-alive connection or one still sending its headers); when every connection has a
-   * request in flight the new one is closed at once.
+   * request in flight the new one is closed at once. Over HTTPS a connection still in its TLS
+   * handshake is not closed to make room; the handshake must be done within headersTimeout.
    */
   maxConnections: number;
   /** Requests one connection may have in flight (pipelined, their answers not yet written); past it the connection is closed. */
@@ -71,16 +72,19 @@ export function createHttpServer(handler: RequestHandler, options: HttpServerOpt
   return server;
 }
 
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'not an address of this machine',
+  ENOTFOUND: 'unknown host',
+  EAI_AGAIN: 'unknown host',
+};
+
 /** Listens; a port in use or an address that is not this machine's is a clear error. */
 export function listen(server: http.Server, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      const why =
-        err.code === 'EADDRINUSE' ? 'address already in use'
-        : err.code === 'EACCES' ? 'permission denied'
-        : err.code === 'EADDRNOTAVAIL' ? 'not an address of this machine'
-        : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? 'unknown host'
-        : err.message;
+      const why = LISTEN_ERRORS[err.code ?? ''] ?? err.message;
       reject(new Error(`cannot listen on ${host}:${port}: ${why}`));
     };
     server.once('error', onError);
@@ -98,6 +102,13 @@ export function close(server: http.Server): Promise<void> {
     server.closeAllConnections();
   });
 }
+
+/** The answer to what Node's parser refuses, by error code; anything else is a 400. */
+const CLIENT_ERRORS: Readonly<Record<string, number>> = {
+  HPE_HEADER_OVERFLOW: 431,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+};
 
 interface Connection {
   inFlight: number;
@@ -164,7 +175,10 @@ class Guard {
     conn.inFlight++;
     this.idle.delete(socket);
     if (conn.inFlight > this.limits.maxPipelined) {
-      this.warnOnce('pipelined', `${this.label}: a client sent more than ${this.limits.maxPipelined} requests without reading the answers; closing its connection`);
+      this.warnOnce(
+        'pipelined',
+        `${this.label}: a client sent more than ${this.limits.maxPipelined} requests without reading the answers; closing its connection`,
+      );
       this.forget(socket);
       socket.destroy();
       return;
@@ -179,11 +193,7 @@ class Guard {
   /** What Node's parser refused (too large a head, a timeout, garbage): answer it and close. Never throws. */
   private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     try {
-      const status =
-        err.code === 'HPE_HEADER_OVERFLOW' ? 431
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408
-        : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413
-        : 400;
+      const status = CLIENT_ERRORS[err.code ?? ''] ?? 400;
       const answering = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
       // Only where nothing of an answer was written yet, so as not to corrupt one for the client.
       if (err.code !== 'ECONNRESET' && socket.writable && !answering?.headersSent) {

@@ -1,6 +1,12 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, beforeAll, afterAll } from 'vitest';
 import type http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { needs } from '../helpers/servers.js';
+import { tempDir } from '../helpers/net.js';
 import { HTTP_LIMITS, close, createHttpServer, listen, type HttpLimits, type RequestHandler } from '../../src/core/http-server.js';
 import { crowd, oversizedHead, pipelinedGets, rawExchange, statuses, until } from '../helpers/hostile-http.js';
 
@@ -14,8 +20,12 @@ const ok: RequestHandler = (_req, res) => {
   res.end('ok\n');
 };
 
-async function serve(limits: Partial<HttpLimits> = {}, handler = ok): Promise<{ server: http.Server; port: number; url: string }> {
-  const server = createHttpServer(handler, { limits });
+async function serve(
+  limits: Partial<HttpLimits> = {},
+  handler = ok,
+  tls?: { key: string; cert: string },
+): Promise<{ server: http.Server; port: number; url: string }> {
+  const server = createHttpServer(handler, { limits, tls });
   await listen(server, 0, '127.0.0.1');
   servers.push(server);
   const port = (server.address() as net.AddressInfo).port;
@@ -114,5 +124,52 @@ describe('createHttpServer', () => {
     // Without the cap every one of the 2,000 requests would be handled.
     expect(handled).toBeLessThanOrEqual(HTTP_LIMITS.maxPipelined);
     expect(statuses(flood.text).length).toBeLessThanOrEqual(HTTP_LIMITS.maxPipelined);
+  });
+
+  describe.skipIf(!needs('openssl'))('over HTTPS', () => {
+    const tmp = tempDir();
+    let tls: { key: string; cert: string };
+    beforeAll(() => {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          'key.pem',
+          '-out',
+          'cert.pem',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { cwd: tmp.dir, stdio: 'ignore', timeout: 30_000 },
+      );
+      tls = { key: readFileSync(path.join(tmp.dir, 'key.pem'), 'utf8'), cert: readFileSync(path.join(tmp.dir, 'cert.pem'), 'utf8') };
+    });
+    afterAll(() => tmp.remove());
+
+    it('counts closed TLS connections as gone and answers 431 as over HTTP', async () => {
+      const { port } = await serve({ maxConnections: 3 }, ok, tls);
+      const get = (headers: Record<string, string> = {}): Promise<number> =>
+        new Promise((resolve) => {
+          const req = https.get({ host: '127.0.0.1', port, ca: tls.cert, agent: false, headers }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', () => resolve(-1));
+        });
+      // Ten connections one after the other through a cap of three: none is refused.
+      const got: number[] = [];
+      for (let i = 0; i < 10; i++) got.push(await get());
+      expect(got).toEqual(Array(10).fill(200));
+      expect(await get({ 'x-big': 'a'.repeat(HTTP_LIMITS.maxHeaderBytes * 2) })).toBe(431);
+    });
   });
 });

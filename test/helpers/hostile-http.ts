@@ -19,24 +19,26 @@ export async function crowd(port: number, count: number, head: string | Buffer, 
   let closed = 0;
   let destroying = false;
   await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<void>((resolve) => {
-        const s = net.connect({ port, host: '127.0.0.1' });
-        sockets.push(s);
-        const timer = setTimeout(resolve, timeoutMs);
-        s.on('error', () => {});
-        s.once('connect', () => {
-          s.write(head);
-          clearTimeout(timer);
-          resolve();
-        });
-        s.once('close', () => {
-          if (!destroying) closed++;
-          clearTimeout(timer);
-          resolve();
-        });
-        s.resume();
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve) => {
+          const s = net.connect({ port, host: '127.0.0.1' });
+          sockets.push(s);
+          const timer = setTimeout(resolve, timeoutMs);
+          s.on('error', () => {});
+          s.once('connect', () => {
+            s.write(head);
+            clearTimeout(timer);
+            resolve();
+          });
+          s.once('close', () => {
+            if (!destroying) closed++;
+            clearTimeout(timer);
+            resolve();
+          });
+          s.resume();
+        }),
     ),
   );
   return {
