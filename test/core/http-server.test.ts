@@ -91,6 +91,15 @@ describe('createHttpServer', () => {
     expect(took).toBeLessThan(3_500);
   });
 
+  it('closes an idle keep-alive connection after keepAliveTimeout seconds', async () => {
+    const { port } = await serve({ keepAliveTimeout: 1 });
+    const t0 = Date.now();
+    const answer = await rawExchange(port, pipelinedGets(1), 5_000);
+    expect(statuses(answer.text)).toEqual([200]);
+    expect(answer.closed).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+  });
+
   it('answers an oversized request head with 431, not a reset', async () => {
     const { port } = await serve();
     const answer = await rawExchange(port, oversizedHead(HTTP_LIMITS.maxHeaderBytes * 2));

@@ -1,6 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import http from 'node:http';
 import net from 'node:net';
+import { readdirSync } from 'node:fs';
 import { HttpIngressSource, MAX_BODY_BYTES, MAX_BYTES_IN_FLIGHT, MAX_LABEL_VALUE_LENGTH, type HttpIngressConfig } from '../../src/sources/httpingress/index.js';
 import { HTTP_LIMITS } from '../../src/core/http-server.js';
 import { crowd, oversizedHead, pipelinedGets, rawExchange, rss, statuses, until } from '../helpers/hostile-http.js';
@@ -211,11 +212,18 @@ describe('HttpIngress against hostile clients', () => {
 
   it('300 slow-header sockets do not take the server: the longest idle are closed at the cap and a push still succeeds', async () => {
     const { src, url } = await start();
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const fdsBefore = fds();
     const slow = await crowd(portOf(url), 300, 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n');
     try {
       const excess = 300 - HTTP_LIMITS.maxConnections;
       expect(await until(() => slow.closedByServer() >= excess, 3_000)).toBe(true);
       expect(slow.open()).toBeLessThanOrEqual(HTTP_LIMITS.maxConnections);
+      // This process holds both ends: what is not a client socket is the server's.
+      await until(() => false, 100);
+      const serverFds = fds() - fdsBefore - slow.open();
+      console.log(`ingress slow headers: 300 sockets, ${slow.closedByServer()} closed by the server, ${slow.open()} open, server descriptors +${serverFds}`);
+      expect(serverFds).toBeLessThanOrEqual(HTTP_LIMITS.maxConnections);
       const r = await post(url, { metrics: { plain: { value: 42 } } });
       expect(r.status).toBe(200);
       expect(valueOf(await probeOnce(src), 'plain')).toBe(42);
