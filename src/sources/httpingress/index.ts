@@ -131,10 +131,11 @@ export class IngressStore {
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
           throw new IngressError(400, `metric "${name}": label "${l}" must be a string, got ${describe(v)}`);
         }
-        labels[l] = String(v);
-        if (labels[l].length > MAX_LABEL_VALUE_LENGTH) {
+        const text = String(v);
+        if (text.length > MAX_LABEL_VALUE_LENGTH) {
           throw new IngressError(400, `metric "${name}": label "${l}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters`);
         }
+        labels[l] = text;
       }
       for (const l of Object.keys(given)) {
         if (!wanted.includes(l)) {
