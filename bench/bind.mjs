@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { parseBindStats } = await import(join(root, 'dist/sources/bind/parse.js'));
 const { BindSource } = await import(join(root, 'dist/sources/bind/index.js'));
+const { buildSource } = await import(join(root, 'dist/config/build.js'));
 const FIX = fixtureDir('bind');
 const views = Number(process.env.BENCH_VIEWS ?? 200);
 
@@ -33,7 +34,7 @@ await time(`parse XML v3 with ${views} views`, big, 10);
 const server = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/xml' }).end(big));
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const log = { error() {}, warn() {}, info() {}, debug() {}, child() { return log; } };
-const src = new BindSource({ type: 'Bind', url: `http://127.0.0.1:${server.address().port}/xml/v3/server`, views: Array.from({ length: views }, (_, i) => `v${i}`) });
+const src = await buildSource(BindSource, { type: 'Bind', url: `http://127.0.0.1:${server.address().port}/xml/v3/server`, views: Array.from({ length: views }, (_, i) => `v${i}`) });
 const ctx = () => ({ signal: AbortSignal.timeout(10_000), timeoutMs: 10_000, tickTime: 10, log });
 await src.probe(ctx());
 const probes = 20;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { DockerSource } from '../dist/sources/docker/index.js';
+import { buildSource } from '../dist/config/build.js';
 import { createLogger } from '../dist/log.js';
 
 const FIX = fixtureDir('docker');
@@ -33,7 +34,7 @@ console.log(`Docker source, fake daemon answering each stats call after ${DELAY}
 console.log('containers   probe wall   serial would be   max loop block   samples');
 for (const n of [10, 50, 200, 500]) {
   list = JSON.stringify(Array.from({ length: n }, (_, i) => ({ ...ENTRY, Id: `c${i}`, Names: [`/bench-${i}`] })));
-  const src = new DockerSource({ type: 'Docker', socketPath });
+  const src = await buildSource(DockerSource, { type: 'Docker', socketPath });
   await src.init({ log, tickTime: 10, configDir: process.cwd() });
   const walls = [];
   const blocks = [];

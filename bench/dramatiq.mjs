@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { DramatiqSource } = await import(join(root, 'dist/sources/dramatiq/index.js'));
+const { buildSource } = await import(join(root, 'dist/config/build.js'));
 const { Redis } = await import('ioredis');
 const queues = Number(process.env.BENCH_QUEUES ?? 300);
 const probes = Number(process.env.BENCH_PROBES ?? 200);
@@ -41,7 +42,7 @@ try {
   r.disconnect();
 
   const log = { error() {}, warn() {}, info() {}, debug() {}, child() { return log; } };
-  const src = new DramatiqSource({ type: 'Dramatiq', host: '127.0.0.1', port });
+  const src = await buildSource(DramatiqSource, { type: 'Dramatiq', host: '127.0.0.1', port });
   await src.init({ log, tickTime: 1, configDir: dir });
   const ctx = () => ({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 1, log });
   const first = await src.probe(ctx());

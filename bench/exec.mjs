@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { parseOutput } = await import(join(root, 'dist/sources/exec/formats.js'));
 const { ExecSource } = await import(join(root, 'dist/sources/exec/index.js'));
+const { buildSource } = await import(join(root, 'dist/config/build.js'));
 const { createLogger } = await import(join(root, 'dist/log.js'));
 const log = createLogger('bench', { level: 'error', write: () => {} });
 const lines = Number(process.env.BENCH_LINES ?? 100_000);
@@ -37,7 +38,7 @@ for (const [format, line] of Object.entries(gen)) {
 
 // Per-tick probes: spawn, read, reap.
 {
-  const src = new ExecSource({ type: 'Exec', command: ['echo', 'a.b 1'], format: 'graphite' });
+  const src = await buildSource(ExecSource, { type: 'Exec', command: ['echo', 'a.b 1'], format: 'graphite' });
   await src.init({ log, tickTime: 10, configDir: root });
   const n = 200;
   const t0 = process.hrtime.bigint();
@@ -49,7 +50,7 @@ for (const [format, line] of Object.entries(gen)) {
 // Long-running: how many lines per second one child can feed into the source.
 {
   const total = 200_000;
-  const src = new ExecSource({
+  const src = await buildSource(ExecSource, {
     type: 'Exec',
     command: [process.execPath, '-e', `let s='';for(let i=0;i<${total};i++){s+='m'+(i%1000)+' '+i+'\\n';if(s.length>65536){process.stdout.write(s);s=''}}process.stdout.write(s+'done 1\\n');setInterval(()=>{},1000)`],
     format: 'graphite',

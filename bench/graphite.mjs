@@ -2,9 +2,16 @@
 // carbon messages (length header included), and in the same run CPython's C pickler doing
 // pickle.dumps(protocol=2) on the same list in the same 500-point chunks (no header: in its
 // favour). Also checks that Python decodes our first message to exactly its own list slice.
+// Then the whole writer: the same datapoints as 1,000-point batches through write() (paths built
+// from the series names, encoded, queued) to a loopback socket that discards them, until flush().
 // Run: npm run bench:graphite   (needs python3 on PATH)
 import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+import { Ajv } from 'ajv';
 import { PickleEncoder } from '../dist/writers/graphite/pickle.js';
+import { GraphiteWriter } from '../dist/writers/graphite/index.js';
+import { writerParamsSchema } from '../dist/config/schema.js';
+import { AJV_OPTIONS } from '../dist/config/validate.js';
 
 const N = 1_000_000;
 const ROUNDS = 5;
@@ -103,3 +110,40 @@ console.log(
 const ratio = ascii.rate / py.median;
 console.log(`ratio node/CPython: ${ratio.toFixed(2)}x  (target >= 1.0: ${ratio >= 1 ? 'met' : 'NOT met'})`);
 console.log('first message decoded by Python equals its own list: yes');
+
+// The writer end to end, to a sink on loopback.
+const sink = net.createServer((s) => s.on('data', () => {}));
+await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+const config = { type: 'Graphite', host: '127.0.0.1', port: sink.address().port };
+new Ajv(AJV_OPTIONS).compile(writerParamsSchema(GraphiteWriter.schema, 'Graphite'))(config); // fills the defaults
+const silent = { error() {}, warn() {}, info() {}, debug() {}, child: () => silent };
+const context = { configDir: process.cwd(), tickTime: 1, log: silent };
+const writer = new GraphiteWriter(config, context);
+writer.start(context);
+// Series names are made once and handed over tick after tick, as the core does.
+const names = Array.from({ length: 20000 }, (_, i) => {
+  const id = pathOf(i);
+  const [collection, source, ...rest] = id.split('.');
+  return { collection, source, value: rest.join('.'), id };
+});
+const batches = [];
+for (let b = 0; b < N / 1000; b++) {
+  const points = [];
+  for (let i = b * 1000; i < (b + 1) * 1000; i++) {
+    points.push({ name: names[i % 20000], value: valueOf(i), labels: {}, type: 'gauge', timestamp: tsOf(i) * 1000, source: 'bench' });
+  }
+  batches.push({ collection: 'pollect', timestamp: tsOf(b * 1000) * 1000, points, sources: [] });
+}
+const writerRates = [];
+for (let r = 0; r < ROUNDS + 1; r++) {
+  const t = process.hrtime.bigint();
+  for (const batch of batches) await writer.write(batch);
+  await writer.flush();
+  const s = Number(process.hrtime.bigint() - t) / 1e9;
+  if (r > 0) writerRates.push(N / s); // the first round warms up
+}
+await writer.stop();
+sink.close();
+console.log(
+  `node  writer: write() to a socket, until flush() median ${(median(writerRates) / 1e6).toFixed(2)} M points/s  (best ${(Math.max(...writerRates) / 1e6).toFixed(2)})`,
+);

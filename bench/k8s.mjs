@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { K8sSource } from '../dist/sources/k8s/index.js';
+import { buildSource } from '../dist/config/build.js';
 import { createLogger } from '../dist/log.js';
 
 const FIX = fixtureDir('k8s');
@@ -39,7 +40,7 @@ for (const n of [110, 250, 1000]) {
     return p;
   });
   body = Buffer.from(JSON.stringify({ ...BASE, pods }));
-  const src = new K8sSource({ type: 'K8s', host: '127.0.0.1', port, ca: path.join(dir, 'c.pem'),
+  const src = await buildSource(K8sSource, { type: 'K8s', host: '127.0.0.1', port, ca: path.join(dir, 'c.pem'),
     metrics: { pods: ['cpu', 'memory', 'network'], node: ['cpu', 'memory', 'filesystem', 'inodes'] } });
   await src.init({ log, tickTime: 10, configDir: dir });
   const times = [];

@@ -13,6 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { HttpIngressSource } = await import(join(root, 'dist/sources/httpingress/index.js'));
 const { HttpSource } = await import(join(root, 'dist/sources/http/index.js'));
 const { TcpTimeSource } = await import(join(root, 'dist/sources/tcptime/index.js'));
+const { buildSource } = await import(join(root, 'dist/config/build.js'));
 const { createLogger } = await import(join(root, 'dist/log.js'));
 const log = createLogger('bench', { level: 'error', write: () => {} });
 const ctx = () => ({ signal: AbortSignal.timeout(120_000), timeoutMs: 120_000, tickTime: 10, log });
@@ -21,7 +22,7 @@ const ctx = () => ({ signal: AbortSignal.timeout(120_000), timeoutMs: 120_000, t
 {
   const clients = Number(process.env.BENCH_CLIENTS ?? 8);
   const pushes = 20_000;
-  const src = new HttpIngressSource({ type: 'HttpIngress', port: 0, metrics: { jobs: { type: 'counter', labels: ['worker'] } } });
+  const src = await buildSource(HttpIngressSource, { type: 'HttpIngress', port: 0, metrics: { jobs: { type: 'counter', labels: ['worker'] } } });
   await src.init({ log, tickTime: 10, configDir: root });
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   let next = 0;
@@ -54,7 +55,7 @@ const ctx = () => ({ signal: AbortSignal.timeout(120_000), timeoutMs: 120_000, t
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${server.address().port}`;
   for (const concurrency of [16, 64]) {
-    const src = new HttpSource({ type: 'Http', url: Array.from({ length: urls }, (_, i) => `${base}/u${i}`), concurrency });
+    const src = await buildSource(HttpSource, { type: 'Http', url: Array.from({ length: urls }, (_, i) => `${base}/u${i}`), concurrency });
     await src.init({ log, tickTime: 10, configDir: root });
     const t0 = process.hrtime.bigint();
     const samples = await src.probe(ctx());
@@ -70,7 +71,7 @@ const ctx = () => ({ signal: AbortSignal.timeout(120_000), timeoutMs: 120_000, t
 {
   const server = net.createServer((s) => s.destroy());
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const src = new TcpTimeSource({ type: 'TcpTime', host: '127.0.0.1', port: server.address().port });
+  const src = await buildSource(TcpTimeSource, { type: 'TcpTime', host: '127.0.0.1', port: server.address().port });
   const n = 2000;
   const values = [];
   const t0 = process.hrtime.bigint();

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { OpenStackSource } from '../dist/sources/openstack/index.js';
+import { buildSource } from '../dist/config/build.js';
 import { createLogger } from '../dist/log.js';
 
 const FIX = fixtureDir('openstack');
@@ -67,7 +68,7 @@ console.log(`OpenStack source, all tenants, pages of ${PER_PAGE} servers, median
 console.log('servers   pages    probe   max loop block   samples');
 for (const n of [1000, 5000, 20000]) {
   pages = build(n);
-  const src = new OpenStackSource({ type: 'OpenStack', authUrl, username: 'u', password: 'bench-password', projectName: 'p', allTenants: true });
+  const src = await buildSource(OpenStackSource, { type: 'OpenStack', authUrl, username: 'u', password: 'bench-password', projectName: 'p', allTenants: true });
   const times = [];
   const blocks = [];
   let samples = 0;

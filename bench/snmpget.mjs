@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { SnmpGetSource } = await import(join(root, 'dist/sources/snmpget/index.js'));
+const { buildSource } = await import(join(root, 'dist/config/build.js'));
 const n = Number(process.env.BENCH_OIDS ?? 1000);
 const probes = Number(process.env.BENCH_PROBES ?? 50);
 const BASE = '1.3.6.1.4.1.99999.7';
@@ -42,7 +43,7 @@ try {
   }
   let requests = 0;
   const log = { error() {}, warn() {}, info() {}, child() { return log; }, debug(m) { const r = /in (\d+) GET/.exec(m); if (r) requests = Number(r[1]); } };
-  const src = new SnmpGetSource({
+  const src = await buildSource(SnmpGetSource, {
     type: 'SnmpGet', host: '127.0.0.1', port, snmpVersion: '2c', communityString: 'benchcomm',
     metrics: [{ name: 'v', oid: `${BASE}.$\{i}.0`, range: { from: 1, to: n, label: 'i' } }],
   });

@@ -10,11 +10,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = process.env.TEGRASTATS_FIXTURES ?? join(root, '..', 'shared', 'fixtures', 'tegrastats');
 const { parseTegrastatsLine } = await import(join(root, 'dist/sources/tegrastats/parse.js'));
 const { TegrastatsSource } = await import(join(root, 'dist/sources/tegrastats/index.js'));
+const { buildSource } = await import(join(root, 'dist/config/build.js'));
 
 const lines = readdirSync(fixtures).flatMap((f) => readFileSync(join(fixtures, f), 'utf8').split('\n').filter(Boolean));
 const rounds = 2000;
 for (const l of lines) parseTegrastatsLine(l); // warm-up
-let t = process.hrtime.bigint();
+const t = process.hrtime.bigint();
 for (let i = 0; i < rounds; i++) for (const l of lines) parseTegrastatsLine(l);
 const perLineUs = Number(process.hrtime.bigint() - t) / 1000 / (rounds * lines.length);
 console.log(`parse: ${lines.length} fixture lines x ${rounds}: ${perLineUs.toFixed(2)} µs per line`);
@@ -29,7 +30,7 @@ const printer = join(dir, 'tegrastats');
 writeFileSync(printer, `#!/bin/sh\nwhile :; do while IFS= read -r l; do printf '%s\\n' "$l"; sleep ${interval / 1000}; done < '${all}'; done\n`);
 chmodSync(printer, 0o755);
 const log = { error() {}, warn() {}, info() {}, debug() {}, child() { return log; } };
-const src = new TegrastatsSource({ type: 'Tegrastats', path: printer, interval, metrics: ['ram', 'temp', 'cpu', 'gpu', 'power', 'swap'] });
+const src = await buildSource(TegrastatsSource, { type: 'Tegrastats', path: printer, interval, metrics: ['ram', 'temp', 'cpu', 'gpu', 'power', 'swap'] });
 await src.init({ log, tickTime: 1, configDir: dir });
 let probes = 0;
 let samples = 0;

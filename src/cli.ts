@@ -45,14 +45,14 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       const { describeSources } = await import('./config/full-schema.js');
       const list = await describeSources();
       const width = Math.max(...list.map((s) => s.type.length));
-      for (const s of list) process.stdout.write(`${s.type.padEnd(width)}  ${s.description}\n`);
+      await print(list.map((s) => `${s.type.padEnd(width)}  ${s.description}\n`).join(''));
     });
   program
     .command('schema')
     .description('print the JSON schema of the whole config')
     .action(async () => {
       const { fullSchema } = await import('./config/full-schema.js');
-      process.stdout.write(JSON.stringify(await fullSchema(), null, 2) + '\n');
+      await print(JSON.stringify(await fullSchema(), null, 2) + '\n');
     });
 
   try {
@@ -64,6 +64,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     throw err;
   }
   return code;
+}
+
+/** Writes to stdout and waits until it is handed over: the launcher exits right after main(), which would cut a pipe short. */
+function print(text: string): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(text, () => resolve()));
 }
 
 async function run(opts: RunOptions): Promise<number> {
@@ -88,10 +93,17 @@ async function run(opts: RunOptions): Promise<number> {
     process.stdout.write(`${config.file}: OK (${config.executors.length} executor(s), ${sources} source(s))\n`);
     return 0;
   }
+  // A plugin's stray throw or unawaited rejection must not end the daemon.
+  const uninstall = daemon.crashGuard.install();
   try {
     if (opts.once) {
-      process.stdout.on('error', () => {}); // a reader that went away (`| head`) is not a failure
-      return (await daemon.runOnce()) ? 0 : 1;
+      const ignore = (): void => {}; // a reader that went away (`| head`) is not a failure
+      process.stdout.on('error', ignore);
+      try {
+        return (await daemon.runOnce()) ? 0 : 1;
+      } finally {
+        process.stdout.off('error', ignore);
+      }
     }
     await daemon.start();
   } catch (err) {
@@ -100,8 +112,14 @@ async function run(opts: RunOptions): Promise<number> {
       return 1;
     }
     throw err;
+  } finally {
+    if (opts.once) uninstall();
   }
-  return waitForSignal(daemon, log);
+  try {
+    return await waitForSignal(daemon, log);
+  } finally {
+    uninstall();
+  }
 }
 
 function waitForSignal(daemon: { stop(): Promise<void> }, log: Logger): Promise<number> {

@@ -23,7 +23,8 @@ export {
   type WriterClass,
   type AnyWriterClass,
 } from './sdk/index.js';
-export type { JsonSchema } from './sdk/index.js';
+export { ParamError, redact, registerSecret, type JsonSchema, type ParamsOf, type SourceParams, type WriterParams, type PluginContext } from './sdk/index.js';
+export { checkHost, checkUrl, compileRegex, namesParam, portParam, readParamFile, resolvePath } from './sdk/params.js';
 export type { Logger, LogLevel } from './log.js';
 export { RateTracker } from './sources/lib/rate.js';
 export { runCommand } from './sources/lib/exec.js';

@@ -1,5 +1,10 @@
-// A small leveled logger to stderr. Every message passes through redact(), so a secret from the
-// config (password, token, key, passphrase) never reaches a log line or an error message.
+// A small leveled logger to stderr. Every message passes through redact() (the secret policy,
+// src/core/secrets.ts), so a secret from the config never reaches a log line or an error message.
+import { redact } from './core/secrets.js';
+
+// Re-exported for modules that still import them from here (the writers); sources use the SDK.
+export { redact, registerSecret } from './core/secrets.js';
+
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -10,23 +15,6 @@ export interface Logger {
   info(msg: string): void;
   debug(msg: string): void;
   child(prefix: string): Logger;
-}
-
-const secrets = new Set<string>();
-
-/** Registers a value that must never be printed. Short values are ignored to keep logs readable. */
-export function registerSecret(value: string): void {
-  if (value.length >= 3) secrets.add(value);
-}
-
-export function redact(text: string): string {
-  let out = text;
-  for (const s of secrets) {
-    if (out.includes(s)) out = out.split(s).join('***');
-    const enc = encodeURIComponent(s);
-    if (enc !== s && out.includes(enc)) out = out.split(enc).join('***');
-  }
-  return out;
 }
 
 export interface LoggerOptions {
@@ -60,10 +48,15 @@ export function createLogger(prefix = '', opts: LoggerOptions = {}): Logger {
 
 /** A message for any thrown value, redacted, without a stack trace. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const msg = err.message || String(code ?? err.name);
-    return redact(code && !msg.includes(code) ? `${msg} (${code})` : msg);
+  // Whatever was thrown: its getters or toString may throw too, and it may have no prototype.
+  try {
+    if (err instanceof Error) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const msg = String(err.message || String(code ?? err.name));
+      return redact(typeof code === 'string' && !msg.includes(code) ? `${msg} (${code})` : msg);
+    }
+    return redact(String(err));
+  } catch {
+    return 'an error that cannot be shown as text';
   }
-  return redact(String(err));
 }

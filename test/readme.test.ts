@@ -1,4 +1,5 @@
-// The README is part of the product: its commands work, and every source and writer is documented.
+// The README is part of the product: its commands work, it stays short, and its table lists every
+// built-in source and writer, up to date with their classes (npm run docs).
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,28 +11,41 @@ const root = path.resolve(__dirname, '..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 
 interface Docs {
-  rooms(kind: string): { type: string; room: string }[];
-  render(text: string): string;
+  folders(kind: string): { type: string; folder: string }[];
+  render(text: string, registries: { sources: typeof sourceRegistry; writers: typeof writerRegistry }): Promise<string>;
 }
 
 describe('README', () => {
-  it('shows the two commands', () => {
+  it('shows the two commands, and is read in ten minutes', () => {
     expect(readme).toContain('npm ci && npx pollect -c pollect.json --dry-run --once');
-    expect(readme).toMatch(/^npm test\b/m);
+    expect(readme).toMatch(/^scripts\/setup-test-env\.sh && npm test\b/m);
+    expect(readme.split('\n').length).toBeLessThanOrEqual(300);
   });
 
-  it('has a section for every registered source and writer, up to date with its room (npm run docs)', async () => {
+  it('lists every registered source and writer with a link to its README, up to date (npm run docs)', async () => {
     const docs = (await import(path.join(root, 'scripts/docs.mjs'))) as Docs;
     for (const [kind, registry] of [['sources', sourceRegistry], ['writers', writerRegistry]] as const) {
-      const rooms = docs.rooms(kind);
-      expect(rooms.map((r) => r.type).sort()).toEqual(Object.keys(registry).sort());
-      for (const { type, room } of rooms) {
-        const file = path.join(root, 'src', kind, room, 'README.md');
-        expect(existsSync(file), `${file} documents ${type}`).toBe(true);
-        expect(readFileSync(file, 'utf8'), `${file} has a section for ${type}`).toContain(`\`${type}\``);
+      const folders = docs.folders(kind);
+      expect(folders.map((f) => f.type).sort()).toEqual(Object.keys(registry).sort());
+      for (const { type, folder } of folders) {
+        const link = `src/${kind}/${folder}/README.md`;
+        expect(existsSync(path.join(root, link)), `${link} documents ${type}`).toBe(true);
+        expect(readme).toContain(`| [\`${type}\`](${link}) |`);
       }
     }
-    expect(docs.render(readme) === readme, 'README.md is stale: run npm run docs').toBe(true);
+    const fresh = await docs.render(readme, { sources: sourceRegistry, writers: writerRegistry });
+    expect(fresh === readme, 'README.md is stale: run npm run docs').toBe(true);
+  });
+
+  it('links only to files that exist', () => {
+    const links = [...readme.matchAll(/\]\(([^)#\s]+)\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/.test(l));
+    expect(links.length).toBeGreaterThan(30);
+    for (const link of links) expect(existsSync(path.join(root, link)), link).toBe(true);
+  });
+
+  it('shows the example source as it is in examples/plugins/RandomSource.ts', () => {
+    const code = readFileSync(path.join(root, 'examples/plugins/RandomSource.ts'), 'utf8').replace(/^(\/\/.*\n)+/, '');
+    expect(readme).toContain(`\`\`\`ts\n${code}\`\`\``);
   });
 
   it('the sample pollect.json runs with --dry-run --once and prints host samples', () => {

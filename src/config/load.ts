@@ -5,16 +5,17 @@ import path from 'node:path';
 import { ConfigError, formatPath } from './errors.js';
 import { readConfigFile, resolveConfigPath } from './parse.js';
 import { substituteEnv } from './env.js';
-import { frameSchema, sourceParamsSchema, writerParamsSchema } from './schema.js';
+import { frameSchema, sourceParamsSchema, writerParamsSchema, type FrameConfig } from './schema.js';
 import { validate } from './validate.js';
-import { PluginError, resolveSourceClass, resolveWriterClass } from './plugins.js';
-import { registerSecret } from '../log.js';
-import type { AnySourceClass, SourceConfig } from '../sdk/index.js';
-import type { AnyWriterClass, WriterConfig } from '../sdk/index.js';
+import { PluginError, resolveSourceClass, resolveWriterClass, type ResolvedClass } from './plugins.js';
+import { registerSecretsIn } from '../core/secrets.js';
+import type { AnySourceClass, AnyWriterClass, JsonSchema, SourceConfig, WriterConfig } from '../sdk/index.js';
 
 export interface ResolvedSource {
   config: SourceConfig;
   cls: AnySourceClass;
+  /** A plugin's file (errors it throws later are traced back to it). */
+  file?: string;
   /** The type as used in metric names. */
   typeName: string;
   /** Config path, e.g. executors[0].sources[1]. */
@@ -48,27 +49,7 @@ export interface PollectConfig {
   executors: ExecutorPlan[];
 }
 
-interface RawWriters {
-  writer?: WriterConfig;
-  writers?: WriterConfig[];
-}
-
-interface RawExecutor extends RawWriters {
-  collection?: string;
-  tickTime?: number;
-  maxBackoff: number;
-  sources: SourceConfig[];
-}
-
-interface RawConfig extends RawWriters {
-  tickTime: number;
-  executors: RawExecutor[];
-  pluginDirs?: string[];
-  shutdownGrace: number;
-  selfMetrics: boolean;
-}
-
-const SECRET_KEY = /(pass(word|phrase)?|secret|token|community(string)?|credential|apikey|api_key)$/i;
+type RawWriters = Pick<FrameConfig, 'writer' | 'writers'>;
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -85,15 +66,16 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
   const env = opts.env ?? process.env;
   const problems: string[] = [];
   const data = substituteEnv(parsed, env, problems);
+  // Before anything can print a value (a problem, a constructor, a log line): the secret policy's one call.
+  registerSecretsIn(data);
   if (problems.length) throw new ConfigError(problems);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([`${file}: the config must be an object with "executors"`]);
   }
   problems.push(...(await validate(frameSchema(), data, [], 'frame')));
-  const raw = data as RawConfig;
+  const raw = data as FrameConfig;
   // Frame problems do not stop the per-source checks: the user gets every problem at once.
   if (!Array.isArray(raw.executors)) throw new ConfigError(problems);
-  registerSecrets(raw);
 
   const configDir = path.dirname(file);
   const pluginDirs = Array.isArray(raw.pluginDirs) ? raw.pluginDirs.filter((d) => typeof d === 'string') : [];
@@ -104,20 +86,12 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     const sources: ResolvedSource[] = [];
     if (!isObject(ex) || !Array.isArray(ex.sources)) continue;
     for (const [j, src] of ex.sources.entries()) {
-      const at = [...base, 'sources', j];
-      if (!isObject(src) || typeof src.type !== 'string') continue;
-      try {
-        const { cls, typeName, builtin } = await resolveSourceClass(src.type, configDir, pluginDirs);
-        const errs = await validate(sourceParamsSchema(cls.schema), src, at, builtin ? `source/${typeName}` : undefined);
-        if (errs.length) problems.push(...errs);
-        else sources.push({ config: src, cls, typeName, path: formatPath(at) });
-      } catch (err) {
-        problems.push(`${formatPath([...at, 'type'])}: ${pluginMessage(err)}`);
-      }
+      const resolved = await resolvePlugin(SOURCE, src, [...base, 'sources', j], configDir, pluginDirs, problems);
+      if (resolved) sources.push(resolved);
     }
     const own = ex.writer || ex.writers ? await resolveWriters(ex, base, configDir, pluginDirs, problems) : undefined;
     executors.push({
-      collection: ex.collection ?? 'pollect',
+      collection: ex.collection,
       tickTime: ex.tickTime ?? raw.tickTime,
       maxBackoff: ex.maxBackoff,
       sources,
@@ -153,17 +127,43 @@ async function resolveWriters(
   for (const [k, w] of (Array.isArray(holder.writers) ? holder.writers : []).entries()) entries.push([w, [...base, 'writers', k]]);
   const out: ResolvedWriter[] = [];
   for (const [w, at] of entries) {
-    if (!isObject(w) || typeof w.type !== 'string') continue;
-    try {
-      const { cls, typeName, builtin } = await resolveWriterClass(w.type, configDir, pluginDirs);
-      const errs = await validate(writerParamsSchema(cls.schema), w, at, builtin ? `writer/${typeName}` : undefined);
-      if (errs.length) problems.push(...errs);
-      else out.push({ config: w, cls, typeName, path: formatPath(at) });
-    } catch (err) {
-      problems.push(`${formatPath([...at, 'type'])}: ${pluginMessage(err)}`);
-    }
+    const resolved = await resolvePlugin(WRITER, w, at, configDir, pluginDirs, problems);
+    if (resolved) out.push(resolved);
   }
   return out;
+}
+
+/** How a source or a writer is found and checked. */
+interface PluginKind<T> {
+  /** Prefix of its precompiled schemas' names (`source/LoadAvg`). */
+  key: string;
+  resolve(type: string, configDir: string, pluginDirs: readonly string[]): Promise<ResolvedClass<T>>;
+  /** Its own params' schema plus the keys every plugin of the kind accepts. */
+  params(own: JsonSchema | undefined): JsonSchema;
+}
+
+const SOURCE: PluginKind<AnySourceClass> = { key: 'source', resolve: resolveSourceClass, params: sourceParamsSchema };
+const WRITER: PluginKind<AnyWriterClass> = { key: 'writer', resolve: resolveWriterClass, params: writerParamsSchema };
+
+/** The class of one configured plugin with its checked params, or undefined with the problems pushed. */
+async function resolvePlugin<T extends { schema?: JsonSchema }>(
+  kind: PluginKind<T>,
+  item: unknown,
+  at: (string | number)[],
+  configDir: string,
+  pluginDirs: string[],
+  problems: string[],
+): Promise<{ config: { type: string }; cls: T; typeName: string; file?: string; path: string } | undefined> {
+  if (!isObject(item) || typeof item.type !== 'string') return undefined;
+  try {
+    const { cls, typeName, builtin, file } = await kind.resolve(item.type, configDir, pluginDirs);
+    const errs = await validate(kind.params(cls.schema), item, at, builtin ? `${kind.key}/${typeName}` : undefined);
+    if (errs.length === 0) return { config: item as { type: string }, cls, typeName, file, path: formatPath(at) };
+    problems.push(...errs);
+  } catch (err) {
+    problems.push(`${formatPath([...at, 'type'])}: ${pluginMessage(err)}`);
+  }
+  return undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> & { type?: unknown; sources?: unknown } {
@@ -172,15 +172,4 @@ function isObject(v: unknown): v is Record<string, unknown> & { type?: unknown; 
 
 function pluginMessage(err: unknown): string {
   return err instanceof PluginError ? err.message : `cannot load: ${(err as Error).message}`;
-}
-
-/** Every string under a secret-looking key is registered, so logs and errors never show it. */
-function registerSecrets(value: unknown, key = ''): void {
-  if (typeof value === 'string') {
-    if (SECRET_KEY.test(key)) registerSecret(value);
-  } else if (Array.isArray(value)) {
-    for (const v of value) registerSecrets(v, key);
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) registerSecrets(v, k);
-  }
 }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './errors.js';
-import { locateJsonError } from './json-locate.js';
+import { locateJsonError } from '../core/json-locate.js';
 
 const EXTENSIONS = ['.yml', '.yaml', '.json'];
 
@@ -27,12 +27,31 @@ export async function readConfigFile(file: string): Promise<unknown> {
   return parseConfigText(text, file);
 }
 
-export async function parseConfigText(text: string, file: string): Promise<unknown> {
+export async function parseConfigText(raw: string, file: string): Promise<unknown> {
+  // Editors on Windows save UTF-8 with a byte order mark; JSON.parse would reject it.
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.yml' || ext === '.yaml') return parseYaml(text, file);
-  if (ext === '.json' || ext === '.jsonc') return parseJson(text, file);
+  let value: unknown;
+  if (ext === '.yml' || ext === '.yaml') value = await parseYaml(text, file);
+  else if (ext === '.json' || ext === '.jsonc') value = parseJson(text, file);
   // No telling extension: JSON if it looks like JSON, else YAML.
-  return /^\s*[{[]/.test(text) ? parseJson(text, file) : parseYaml(text, file);
+  else value = /^\s*[{[]/.test(text) ? parseJson(text, file) : await parseYaml(text, file);
+  checkDepth(value, file);
+  return value;
+}
+
+/** Deeper than any real config; the loader's recursive steps stay far from the stack's limit. */
+export const MAX_CONFIG_DEPTH = 64;
+
+/** Refuses a config nested deeper than MAX_CONFIG_DEPTH (walked without recursion, so any depth is safe to check). */
+function checkDepth(value: unknown, file: string): void {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= MAX_CONFIG_DEPTH) throw new ConfigError([`${file}: nested more than ${MAX_CONFIG_DEPTH} levels deep`]);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
 }
 
 export function parseJson(text: string, file: string): unknown {
@@ -40,6 +59,8 @@ export function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(stripped);
   } catch (err) {
+    // Too deep for the parser's stack: say so rather than look for a syntax error.
+    if (err instanceof RangeError) throw new ConfigError([`${file}: nested too deeply`]);
     const problem = locateJsonError(stripped);
     if (!problem) throw new ConfigError([`${file}: invalid JSON: ${(err as Error).message}`]);
     const where = lineColumn(stripped, problem.offset);
@@ -59,7 +80,12 @@ async function parseYaml(text: string, file: string): Promise<unknown> {
       }),
     );
   }
-  return doc.toJS();
+  try {
+    // maxAliasCount bounds what aliases expand to (a "billion laughs" file).
+    return doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    throw new ConfigError([`${file}: invalid YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
 }
 
 function lineColumn(text: string, offset: number): { line: number; column: number } {

@@ -45,12 +45,24 @@ export async function load(
   if (!/\.m?ts$/.test(url) || !url.startsWith('file:')) return next(url, context);
   const file = fileURLToPath(url);
   const { transform } = await import('esbuild');
-  const out = await transform(await readFile(file, 'utf8'), {
-    loader: 'ts',
-    format: 'esm',
-    target: 'node20',
-    sourcefile: file,
-    sourcemap: 'inline',
-  });
-  return { format: 'module', source: out.code, shortCircuit: true };
+  try {
+    const out = await transform(await readFile(file, 'utf8'), {
+      loader: 'ts',
+      format: 'esm',
+      target: 'node20',
+      sourcefile: file,
+      sourcemap: 'inline',
+    });
+    return { format: 'module', source: out.code, shortCircuit: true };
+  } catch (err) {
+    throw new Error(describeTransformError(err, file));
+  }
+}
+
+/** esbuild's "Transform failed with 1 error:" as `file:line:column: reason`, for each error. */
+function describeTransformError(err: unknown, file: string): string {
+  const errors = (err as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors;
+  if (!errors?.length) return (err as Error).message;
+  // esbuild's columns count from 0; editors count from 1.
+  return errors.map((e) => (e.location ? `${file}:${e.location.line}:${e.location.column + 1}: ${e.text}` : `${file}: ${e.text}`)).join('; ');
 }

@@ -15,6 +15,8 @@ export interface ResolvedClass<T> {
   typeName: string;
   /** From the built-in registry (its schema is precompiled). */
   builtin: boolean;
+  /** The plugin's file, for a plugin (errors it throws later are traced back to it). */
+  file?: string;
 }
 
 const PLUGIN_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -90,7 +92,7 @@ async function resolveClass<T>(
     const mod = await loadModule(file);
     const picked = pickClass(mod, base, suffix, method);
     if (!picked) throw new PluginError(`${file} exports no ${kind} class (a class with a ${method}() method)`);
-    return { cls: picked.cls as T, typeName: stripSuffix(picked.name, suffix), builtin: false };
+    return { cls: picked.cls as T, typeName: stripSuffix(picked.name, suffix), builtin: false, file };
   }
 
   for (const dir of pluginDirs) {
@@ -101,7 +103,7 @@ async function resolveClass<T>(
         const file = path.join(abs, stem + ext);
         if (!existsSync(file)) continue;
         const picked = pickClass(await loadModule(file), type, suffix, method);
-        if (picked) return { cls: picked.cls as T, typeName: type, builtin: false };
+        if (picked) return { cls: picked.cls as T, typeName: type, builtin: false, file };
       }
     }
   }
@@ -111,11 +113,22 @@ async function resolveClass<T>(
   throw new PluginError(`unknown ${kind} type "${type}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
 }
 
+/** A plugin whose top-level code never finishes (an await that never settles) is an error, not a hang. */
+export const PLUGIN_LOAD_TIMEOUT_MS = 10_000;
+
 async function loadModule(file: string): Promise<Record<string, unknown>> {
+  let timer: NodeJS.Timeout | undefined;
+  // A timer that keeps the process alive: without one, a never-settling import lets it exit silently.
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PluginError(`plugin ${file} did not finish loading within ${PLUGIN_LOAD_TIMEOUT_MS / 1000} s (a top-level await that never settles?)`)), PLUGIN_LOAD_TIMEOUT_MS);
+  });
   try {
-    return await importPluginFile(file);
+    return await Promise.race([importPluginFile(file), timeout]);
   } catch (err) {
+    if (err instanceof PluginError) throw err;
     throw new PluginError(`cannot load plugin ${file}: ${(err as Error).message.split('\n')[0]}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,16 +1,17 @@
 // The config's JSON schema: the frame (executors, writers, tickTime) and, per source and writer,
 // its own params schema merged with the keys every source or writer accepts.
-import type { JsonSchema } from '../sdk/index.js';
+import { sourceKeys, type JsonSchema, type ParamsOf } from '../sdk/index.js';
 
-const positiveSeconds: JsonSchema = { type: 'number', exclusiveMinimum: 0 };
+/** The longest interval anywhere in a config: longer ones are typos (tickTime: 3e6 is 35 days). */
+export const MAX_SECONDS = 31 * 86_400;
+/** The shortest tick: below this, a tick's own work is most of what the process does. */
+export const MIN_TICK_SECONDS = 0.1;
 
-/** Keys every source accepts besides its own params. */
-export const commonSourceProperties: Record<string, JsonSchema> = {
-  type: { type: 'string', minLength: 1, description: 'Source type: a built-in name, a plugin type, or a path to a plugin file' },
-  name: { type: 'string', minLength: 1, description: 'Inserted into the metric name: <collection>.<Type>.<name>' },
-  labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Static labels added to every sample' },
-  timeout: { ...positiveSeconds, description: 'Seconds a probe may take (default: the tickTime)' },
-};
+const positiveSeconds = { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS } as const;
+const tickSeconds = { type: 'number', minimum: MIN_TICK_SECONDS, maximum: MAX_SECONDS } as const;
+
+/** Keys every source accepts besides its own params (defined with the SDK's SourceConfig type). */
+export const commonSourceProperties: Record<string, JsonSchema> = sourceKeys;
 
 /** Points the core keeps for a writer while it cannot write. */
 export const DEFAULT_BUFFER_SIZE = 100_000;
@@ -25,46 +26,67 @@ export const commonWriterProperties: Record<string, JsonSchema> = {
   },
 };
 
-const looseItem = (required: string): JsonSchema => ({
+/** A source or writer as the frame sees it: a type; its own params are checked by its own schema. */
+const looseItem = {
   type: 'object',
-  required: [required],
-  properties: { [required]: { type: 'string', minLength: 1 } },
-});
+  required: ['type'],
+  properties: { type: { type: 'string', minLength: 1 } },
+} as const satisfies JsonSchema;
+
+const writerKeys = {
+  writer: { ...looseItem, description: 'One writer' },
+  writers: { type: 'array', items: looseItem, description: 'Writers' },
+} as const;
 
 /** The frame: everything but each source's and writer's own params. */
-export function frameSchema(sourceItem: JsonSchema = looseItem('type'), writerItem: JsonSchema = looseItem('type')): JsonSchema {
-  const writerKeys: Record<string, JsonSchema> = {
-    writer: { ...writerItem, description: 'One writer' },
-    writers: { type: 'array', items: writerItem, description: 'Writers' },
-  };
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['executors'],
-    properties: {
-      $schema: { type: 'string' },
-      tickTime: { ...positiveSeconds, default: 10, description: 'Seconds between ticks for executors without their own (default 10)' },
-      ...writerKeys,
-      executors: {
-        type: 'array',
-        minItems: 1,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['sources'],
-          properties: {
-            collection: { type: 'string', minLength: 1, description: 'First segment of every metric name (default "pollect")' },
-            tickTime: { ...positiveSeconds, description: 'Seconds between this executor\'s ticks' },
-            maxBackoff: { ...positiveSeconds, default: 300, description: 'Longest wait, in seconds, between probes of a failing source' },
-            sources: { type: 'array', items: sourceItem },
-            ...writerKeys,
-          },
+const frame = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['executors'],
+  properties: {
+    $schema: { type: 'string' },
+    tickTime: { ...tickSeconds, default: 10, description: 'Seconds between ticks for executors without their own (0.1 to 2678400, 31 days)' },
+    ...writerKeys,
+    executors: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['sources'],
+        properties: {
+          collection: { type: 'string', minLength: 1, default: 'pollect', description: 'First segment of every metric name' },
+          tickTime: { ...tickSeconds, description: "Seconds between this executor's ticks (default: the top-level tickTime)" },
+          maxBackoff: { ...positiveSeconds, default: 300, description: 'Longest wait, in seconds, between probes of a failing source' },
+          sources: { type: 'array', items: looseItem },
+          ...writerKeys,
         },
       },
-      pluginDirs: { type: 'array', items: { type: 'string' }, description: 'Folders with <Type>Source plugin files, relative to the config file' },
-      shutdownGrace: { ...positiveSeconds, default: 5, description: 'Seconds the whole shutdown may take: running probes, then flushing the writers' },
-      selfMetrics: { type: 'boolean', default: true, description: "Send pollect's own metrics (sources, writers, process) to every writer" },
-      threads: { type: 'integer', description: 'Accepted for the Python pollect\'s configs; ignored (sources run concurrently)' },
+    },
+    pluginDirs: { type: 'array', items: { type: 'string' }, description: 'Folders with <Type>Source plugin files, relative to the config file' },
+    shutdownGrace: { ...positiveSeconds, default: 5, description: 'Seconds the whole shutdown may take: running probes, then flushing the writers' },
+    selfMetrics: { type: 'boolean', default: true, description: "Send pollect's own metrics (sources, writers, process) to every writer" },
+    threads: { type: 'integer', description: "Accepted for the Python pollect's configs; ignored (sources run concurrently)" },
+  },
+} as const satisfies JsonSchema;
+
+/** A config that passed the frame's checks, its defaults filled in. */
+export type FrameConfig = ParamsOf<typeof frame>;
+
+/** The frame's schema; `pollect schema` passes the full item schemas of every source and writer type. */
+export function frameSchema(sourceItem?: JsonSchema, writerItem?: JsonSchema): JsonSchema {
+  if (!sourceItem && !writerItem) return frame;
+  const writers = writerItem && { writer: { ...writerItem, description: 'One writer' }, writers: { ...writerKeys.writers, items: writerItem } };
+  const executor = frame.properties.executors.items;
+  return {
+    ...frame,
+    properties: {
+      ...frame.properties,
+      ...writers,
+      executors: {
+        ...frame.properties.executors,
+        items: { ...executor, properties: { ...executor.properties, ...writers, ...(sourceItem && { sources: { type: 'array', items: sourceItem } }) } },
+      },
     },
   };
 }

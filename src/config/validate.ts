@@ -128,6 +128,10 @@ export function formatErrors(errors: readonly ErrorObject[], basePath: (string |
 
 function describeAlternatives(e: ErrorObject): string {
   const forms = (e.schema as JsonSchema[] | undefined) ?? [];
+  // anyOf: [{ required: ['url'] }, { required: ['host'] }]: one of these keys must be there.
+  if (forms.length > 0 && forms.every((f) => f.required?.length === 1 && Object.keys(f).length === 1)) {
+    return `needs ${forms.map((f) => JSON.stringify(f.required![0])).join(' or ')}`;
+  }
   const names = forms.map((f) => (f.type ? describeType(f.type) : f.const !== undefined ? JSON.stringify(f.const) : f.enum ? f.enum.map((v) => JSON.stringify(v)).join(' or ') : 'another form'));
   return names.length ? `must be ${names.join(', or ')}` : 'matches none of the allowed forms';
 }

@@ -12,6 +12,7 @@ import { SourceRunner } from './source-runner.js';
 import { WriterRuntime } from './writer-runtime.js';
 import { SelfMetricsSource, selfSeriesName } from './self-metrics.js';
 import { within } from '../core/clock.js';
+import { CrashGuard } from './crash-guard.js';
 import { DEFAULT_BUFFER_SIZE } from '../config/schema.js';
 
 export interface DaemonOptions {
@@ -32,10 +33,15 @@ export class Daemon {
   private readonly config: PollectConfig;
   private readonly log: Logger;
   private started = false;
+  /** The executor of the self-metrics, if on: it reports on the others' ticks. */
+  private selfExecutor: Executor | undefined;
+  /** Errors nothing caught are traced back to plugin files; install() it where the process is ours. */
+  readonly crashGuard: CrashGuard;
 
   constructor(config: PollectConfig, opts: DaemonOptions) {
     this.config = config;
     this.log = opts.log;
+    this.crashGuard = new CrashGuard(opts.log);
     const problems: string[] = [];
     // Writers see the shortest tick of any executor.
     const writerTick = Math.min(config.tickTime, ...config.executors.map((e) => e.tickTime));
@@ -56,16 +62,20 @@ export class Daemon {
         const base = [plan.collection, s.typeName, s.config.name].filter(Boolean).join('.');
         const n = sourceIds.get(base) ?? 0;
         sourceIds.set(base, n + 1);
-        return new SourceRunner({
+        const runner = new SourceRunner({
           id: n === 0 ? base : `${base}#${n}`,
           collection: plan.collection,
           typeName: s.typeName,
           source,
+          config: s.config,
           tickTime: plan.tickTime,
           maxBackoff: plan.maxBackoff,
           log: this.log,
           configDir: config.configDir,
+          recreate: () => new s.cls(s.config as never, this.context(plan.tickTime)) as Source<SourceConfig>,
         });
+        if (s.file) this.crashGuard.watch(s.file, runner);
+        return runner;
       });
       this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers }));
     }
@@ -78,7 +88,7 @@ export class Daemon {
   private addSelfMetrics(): void {
     const others = this.executors.slice();
     const source = new SelfMetricsSource({
-      sources: () => others.flatMap((e) => e.runners.map((r) => r.last)),
+      sources: () => others.flatMap((e) => e.runners.flatMap((r) => (r.last ? [r.last] : []))),
       writers: () => this.writers.map((w) => w.stats()),
       lagMs: () => Math.max(0, ...others.map((e) => e.lagMs)),
     });
@@ -93,7 +103,8 @@ export class Daemon {
       configDir: this.config.configDir,
       nameOf: selfSeriesName,
     });
-    this.executors.push(new Executor({ collection: 'pollect', tickTime: this.config.tickTime, runners: [runner], writers: this.writers.slice() }));
+    this.selfExecutor = new Executor({ collection: 'pollect', tickTime: this.config.tickTime, runners: [runner], writers: this.writers.slice() });
+    this.executors.push(this.selfExecutor);
   }
 
   private context(tickTime: number): PluginContext {
@@ -125,7 +136,7 @@ export class Daemon {
   async startAll(): Promise<void> {
     for (const w of this.writers) {
       try {
-        await w.writer.start(this.context(this.config.tickTime));
+        await w.writer.start({ ...this.context(this.config.tickTime), reportDropped: (n) => w.lost(n) });
       } catch (err) {
         await this.stopWriters(Date.now() + this.config.shutdownGrace * 1000);
         const msg = errorMessage(err);
@@ -155,25 +166,35 @@ export class Daemon {
     this.log.info(`started ${this.executors.length} executor(s), ${this.writers.length} writer(s)`);
   }
 
-  /** One tick of every executor, written and flushed; true when every source succeeded and every writer wrote. */
+  /**
+   * One tick of every executor, written and flushed; true when every source succeeded and every
+   * writer delivered every point (a write that failed and then succeeded on a retry delivered).
+   */
   async runOnce(): Promise<boolean> {
     await this.startAll();
-    const batches = await Promise.all(this.executors.map((e) => e.runTick()));
+    const others = this.executors.filter((e) => e !== this.selfExecutor);
+    const batches = await Promise.all(others.map((e) => e.runTick()));
+    // The self-metrics report on the tick that just ran, so they run after it.
+    if (this.selfExecutor) batches.push(await this.selfExecutor.runTick());
     await this.stop();
     const sourcesOk = batches.every((b) => b.sources.every((s) => s.success));
-    const writersOk = this.writers.every((w) => w.errors === 0 && w.dropped === 0);
+    const writersOk = this.writers.every((w) => w.dropped === 0 && w.stats().queueLength === 0);
     return sourcesOk && writersOk;
   }
 
   /**
    * Stops everything within shutdownGrace: timers, then the running ticks (their batches still
-   * reach the writers), the sources, and last the writers' flush and stop.
+   * reach the writers), the sources, and last the writers' flush and stop. Running probes and the
+   * sources' shutdown get the first half of the grace at most, so that the writers always have
+   * the rest to deliver what the last ticks produced.
    */
   async stop(): Promise<void> {
-    const deadline = Date.now() + this.config.shutdownGrace * 1000;
+    const graceMs = this.config.shutdownGrace * 1000;
+    const deadline = Date.now() + graceMs;
+    const sourcesDeadline = deadline - graceMs / 2;
     const ticks = Promise.all(this.executors.map((e) => e.stop()));
-    await within(ticks, deadline);
-    await Promise.all(this.executors.flatMap((e) => e.runners.map((r) => r.shutdown(deadline))));
+    await within(ticks, sourcesDeadline);
+    await Promise.all(this.executors.flatMap((e) => e.runners.map((r) => r.shutdown(sourcesDeadline))));
     // Ticks that were waiting on a probe just aborted now hand their batch over.
     await within(ticks, deadline);
     await this.stopWriters(deadline);

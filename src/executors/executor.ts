@@ -45,6 +45,11 @@ export class Executor {
 
   private schedule(target: number): void {
     if (this.stopped) return;
+    // setTimeout fires at once for delays past 2^31-1 ms (24.8 days): a longer wait is chained.
+    if (target - Date.now() > MAX_TIMER_MS) {
+      this.timer = setTimeout(() => this.schedule(target), MAX_TIMER_MS);
+      return;
+    }
     this.timer = setTimeout(() => {
       const periodMs = this.tickTime * 1000;
       const now = Date.now();
@@ -79,6 +84,8 @@ export class Executor {
     return Promise.allSettled([...this.pendingTicks]);
   }
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The first multiple of periodMs strictly after t. */
 export function alignedAfter(t: number, periodMs: number): number {

@@ -2,38 +2,104 @@
 import type { Labels, Point, ProbeResult, Sample, SeriesName } from '../sdk/index.js';
 import { SourceError } from '../sdk/index.js';
 
-/** The probe's result as a list of samples; throws a SourceError for a malformed result. */
-export function toSamples(result: ProbeResult): Sample[] {
+/**
+ * The probe's result as a list of valid samples. A result of the wrong shape (a string, a Date, a
+ * Map) is a SourceError naming what came back; a single bad sample is left out and handed to
+ * `reject` with the reason, so one bad value never takes the others down with it.
+ */
+export function toSamples(result: ProbeResult, reject: (reason: string) => void = () => {}): Sample[] {
   if (result === undefined || result === null) return [];
   if (typeof result === 'number') return [{ value: result }];
   if (Array.isArray(result)) {
-    const list = result as readonly Sample[];
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i];
-      if (s === null || typeof s !== 'object' || typeof s.value !== 'number') {
-        throw new SourceError(`probe() returned a sample without a numeric value: ${safeJson(s)}`);
-      }
-    }
-    return result as Sample[];
-  }
-  if (typeof result === 'object') {
     const out: Sample[] = [];
-    for (const [name, value] of Object.entries(result as Record<string, unknown>)) {
-      if (typeof value !== 'number') throw new SourceError(`probe() returned a non-numeric value for "${name}": ${safeJson(value)}`);
-      out.push({ name, value });
+    for (const item of result as readonly unknown[]) {
+      const s = checkSample(item);
+      if (typeof s === 'string') reject(s);
+      else out.push(s);
     }
     return out;
   }
-  throw new SourceError(`probe() returned ${typeof result}; expected a number, a record of numbers or a list of samples`);
+  if (isPlainRecord(result)) {
+    const out: Sample[] = [];
+    for (const [name, raw] of Object.entries(result)) {
+      const s = checkSample({ name, value: raw });
+      if (typeof s === 'string') reject(s);
+      else out.push(s);
+    }
+    return out;
+  }
+  throw new SourceError(`probe() returned ${describe(result)}; expected a number, a record of numbers or a list of samples`);
 }
 
-function safeJson(v: unknown): string {
-  try {
-    const s = JSON.stringify(v) ?? String(v);
-    return s.length > 100 ? s.slice(0, 100) + '…' : s;
-  } catch {
-    return String(v);
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The sample, made valid where that is safe (numbers coerced), or why it is refused. */
+export function checkSample(item: unknown): Sample | string {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return `a sample must be an object, not ${describe(item)}`;
+  const s = item as Record<string, unknown>;
+  const value = toNumber(s.value);
+  const name = s.name;
+  if (value === undefined) return `sample ${label(name)}: value ${describe(s.value)} is not a number`;
+  if (name !== undefined && (typeof name !== 'string' || name === '' || CONTROL.test(name))) return `sample name ${describe(name)} is not a non-empty string without control characters`;
+  const type = s.type;
+  if (type !== undefined && type !== 'gauge' && type !== 'counter') return `sample ${label(name)}: type ${describe(type)} is not "gauge" or "counter"`;
+  for (const key of ['help', 'unit'] as const) {
+    const v = s[key];
+    if (v !== undefined && typeof v !== 'string') return `sample ${label(name)}: ${key} ${describe(v)} is not a string`;
   }
+  let labels = s.labels as Labels | undefined;
+  if (labels !== undefined) {
+    if (!isPlainRecord(labels)) return `sample ${label(name)}: labels ${describe(labels)} is not an object`;
+    for (const [k, v] of Object.entries(labels)) {
+      if (typeof v === 'string') continue;
+      if (typeof v !== 'number' && typeof v !== 'boolean' && typeof v !== 'bigint') {
+        return `sample ${label(name)}: label ${JSON.stringify(k)} is ${describe(v)}, not a string`;
+      }
+      // A number or boolean label is what the source meant; copied so the source's object stays as it was.
+      if (labels === s.labels) labels = { ...labels };
+      labels[k] = String(v);
+    }
+  }
+  if (value === s.value && labels === s.labels) return s as unknown as Sample;
+  return { ...(s as unknown as Sample), value, labels };
+}
+
+/** A number, a Number object, a bigint or a numeric string as a number; NaN is allowed, infinities are not. */
+function toNumber(v: unknown): number | undefined {
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'bigint') n = Number(v);
+  else if (v instanceof Number) n = v.valueOf();
+  else if (typeof v === 'string' && v.trim() !== '') n = Number(v);
+  else return undefined;
+  if (Number.isNaN(n)) return typeof v === 'number' ? n : undefined;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function label(name: unknown): string {
+  return typeof name === 'string' ? JSON.stringify(name.slice(0, 100)) : '(unnamed)';
+}
+
+/** What a value is, for a message: never throws, whatever the value (a throwing toString, a null prototype). */
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'string') return JSON.stringify(v.length > 100 ? v.slice(0, 100) + '…' : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'symbol') return 'a symbol';
+  if (Array.isArray(v)) return 'a list';
+  const proto = Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null;
+  const ctor = proto?.constructor?.name;
+  if (typeof ctor === 'string' && ctor !== 'Object') return `a ${ctor}`;
+  return 'an object';
 }
 
 export interface PointContext {

@@ -44,6 +44,7 @@ export class SelfMetricsSource extends Source {
         { name: 'pollect.source.success', value: s.success ? 1 : 0, labels, help: '1 when the last probe of the source succeeded, else 0.' },
         { name: 'pollect.source.errors_total', value: s.errorsTotal, labels, type: 'counter', help: 'Failed probes of the source.' },
         { name: 'pollect.ticks.skipped_total', value: s.skippedTotal, labels, type: 'counter', help: 'Ticks the source was not probed because its previous probe still ran.' },
+        { name: 'pollect.source.samples_rejected_total', value: s.rejectedTotal, labels, type: 'counter', help: 'Samples the core left out because they were malformed.' },
         { name: 'pollect.source.consecutive_failures', value: s.consecutiveFailures, labels, help: 'Failed probes of the source in a row.' },
       );
     }

@@ -13,11 +13,15 @@ export interface SourceRunnerOptions {
   collection: string;
   typeName: string;
   source: Source<SourceConfig>;
+  /** The source's checked config; default: `source.config`. */
+  config?: SourceConfig;
   tickTime: number;
   /** Longest backoff, seconds. */
   maxBackoff: number;
   log: Logger;
   configDir: string;
+  /** Builds the source anew: a probe that never settles, even after its abort, is given up with its source. */
+  recreate?: () => Source<SourceConfig>;
   /** Names a sample's series some other way than `<collection>.<Type>[.<name>].<sample name>` (the self-metrics). */
   nameOf?: (sampleName: string) => SeriesName;
 }
@@ -30,35 +34,48 @@ interface Budget {
   clear(): void;
 }
 
+/** Ticks skipped behind a probe that outlived its timeout before the source is built anew. */
+export const STUCK_TICKS = 3;
+
 export class SourceRunner {
   readonly id: string;
-  readonly source: Source<SourceConfig>;
+  source: Source<SourceConfig>;
   private readonly opts: SourceRunnerOptions;
   private readonly timeoutMs: number;
   private readonly log: Logger;
   private readonly points: Omit<PointContext, 'timestamp'>;
   private inFlight: Promise<unknown> | undefined;
+  /** The running probe or init while a tick still waits for it: not yet past its timeout. */
+  private awaited: Promise<unknown> | undefined;
   private initialized = false;
   private consecutiveFailures = 0;
   /** Ticks to sit out before the next probe (backoff). */
   private ticksToSkip = 0;
   private errorsTotal = 0;
   private skippedTotal = 0;
+  /** Ticks skipped in a row behind a probe past its timeout. */
+  private stuckTicks = 0;
+  /** A tick is under way (its init or probe may be between two awaits). */
+  private ticking = false;
+  /** When the last probe started (performance.now()). */
+  private startedAt = 0;
+  private rejectedTotal = 0;
   private lastError: string | undefined;
   /** The problem a source last reported as data, while its probes keep reporting one. */
   private problem: string | undefined;
   /** Aborted at shutdown: ends whatever probe or init is running. */
   private readonly shutdownController = new AbortController();
-  /** How the source fared in its last tick (self-metrics read it). */
-  last: SourceStatus;
+  /** How the source fared in its last tick (self-metrics read it); undefined before its first tick. */
+  last: SourceStatus | undefined;
 
   constructor(opts: SourceRunnerOptions) {
     this.opts = opts;
     this.id = opts.id;
     this.source = opts.source;
-    this.timeoutMs = (opts.source.config.timeout ?? opts.tickTime) * 1000;
+    // From the config the runner was given: a plugin class need not keep it as `this.config`.
+    const cfg = opts.config ?? opts.source.config;
+    this.timeoutMs = (cfg.timeout ?? opts.tickTime) * 1000;
     this.log = opts.log.child(opts.id);
-    const cfg = opts.source.config;
     this.points = {
       base: sourceSeriesName(opts.collection, opts.typeName, cfg.name),
       staticLabels: cfg.labels,
@@ -66,7 +83,6 @@ export class SourceRunner {
       names: new Map(),
       nameOf: opts.nameOf,
     };
-    this.last = this.status('probed', true, 0);
   }
 
   /** The running probe or init, if any (for shutdown). */
@@ -82,30 +98,34 @@ export class SourceRunner {
     if (this.initialized) return;
     const budget = this.budget();
     const ctx: InitContext = { log: this.log, tickTime: this.opts.tickTime, configDir: this.opts.configDir, signal: budget.signal };
-    await this.bounded(Promise.resolve().then(() => this.source.init(ctx)), budget, 'init');
+    await this.bounded(Promise.resolve().then(() => this.source.init?.(ctx)), budget, 'init');
     this.initialized = true;
   }
 
   /** Runs one tick for this source; appends its points to `out` and returns its status. */
   async tick(timestamp: number, out: Point[]): Promise<SourceStatus> {
-    if (this.inFlight) {
-      this.skippedTotal++;
-      this.log.debug('still running from an earlier tick, skipped');
-      return (this.last = this.status('skipped', false, 0));
-    }
+    if (this.ticking || this.inFlight) return (this.last = this.skip());
     if (this.ticksToSkip > 0) {
       this.ticksToSkip--;
       return (this.last = this.status('backoff', false, 0));
     }
     const started = performance.now();
+    this.startedAt = started;
+    this.stuckTicks = 0;
     const problems: string[] = [];
+    this.ticking = true;
     try {
       if (!this.initialized) await this.init();
       const result = await this.probe(problems);
-      toPoints(toSamples(result), { ...this.points, timestamp }, out);
+      // Only a probe that blocked the event loop gets here late: its timeout could not fire.
+      const ms = performance.now() - started;
+      if (ms > this.timeoutMs) throw new TimeoutError(`the probe blocked the event loop for ${(ms / 1000).toFixed(1)} s, past its timeout of ${this.timeoutMs / 1000} s; other sources' ticks waited for it`);
+      toPoints(toSamples(result, this.rejectSample), { ...this.points, timestamp }, out);
     } catch (err) {
       this.failed(err);
       return (this.last = this.status('probed', false, seconds(started)));
+    } finally {
+      this.ticking = false;
     }
     this.succeeded(problems);
     return (this.last = this.status('probed', true, seconds(started)));
@@ -149,12 +169,15 @@ export class SourceRunner {
   private bounded<T>(work: Promise<T>, { signal, clear }: Budget, what: string): Promise<T> {
     const tracked = work.finally(() => {
       if (this.inFlight === tracked) this.inFlight = undefined;
+      if (this.awaited === tracked) this.awaited = undefined;
     });
     this.inFlight = tracked;
+    this.awaited = tracked;
     tracked.catch(() => {}); // handled by the caller, or abandoned at the timeout
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
         clear();
+        if (this.awaited === tracked) this.awaited = undefined;
         const why = this.shutdownController.signal.aborted ? 'pollect is stopping' : `timed out after ${this.timeoutMs / 1000} s`;
         reject(new TimeoutError(what === 'probe' ? why : `${what} ${why}`));
       };
@@ -177,6 +200,55 @@ export class SourceRunner {
       );
     });
   }
+
+  /**
+   * A tick while the last probe still runs. Usually it is just slow; one that outlived its
+   * timeout ignores its abort signal: that is said once, and after STUCK_TICKS the source is
+   * built anew (its stuck probe is left to end on its own).
+   */
+  private skip(): SourceStatus {
+    this.skippedTotal++;
+    const overdue = performance.now() - this.startedAt > this.timeoutMs;
+    if (!overdue) {
+      this.log.debug('still running from an earlier tick, skipped');
+    } else if (++this.stuckTicks === 1) {
+      this.opts.log.warn(`${this.id}: a probe is still running past its timeout of ${this.timeoutMs / 1000} s (it ignores its abort signal); ticks are skipped`);
+    }
+    if (this.stuckTicks >= STUCK_TICKS && this.opts.recreate) this.rebuild();
+    return this.status('skipped', false, 0);
+  }
+
+  private rebuild(): void {
+    let fresh: Source<SourceConfig>;
+    try {
+      fresh = this.opts.recreate!();
+    } catch (err) {
+      this.opts.log.error(`${this.id}: cannot build the source anew: ${errorMessage(err)}`);
+      return;
+    }
+    this.opts.log.warn(`${this.id}: built anew after ${this.stuckTicks} ticks skipped behind a stuck probe`);
+    const old = this.source;
+    Promise.resolve()
+      .then(() => old.shutdown?.())
+      .catch(() => {});
+    this.source = fresh;
+    this.inFlight = undefined;
+    this.initialized = false;
+    this.stuckTicks = 0;
+  }
+
+  /** An error the source threw outside its probe (a timer of its own): counted as a failed probe. */
+  crashed(err: unknown): void {
+    this.failed(err);
+    this.last = this.status('probed', false, 0);
+  }
+
+  /** A bad sample is left out and counted; the first is logged, the rest at debug. */
+  private readonly rejectSample = (reason: string): void => {
+    this.rejectedTotal++;
+    if (this.rejectedTotal === 1) this.opts.log.warn(`${this.id}: sample left out: ${reason} (later ones are counted in pollect_source_samples_rejected_total)`);
+    else this.opts.log.debug(`${this.id}: sample left out: ${reason}`);
+  };
 
   private succeeded(problems: string[]): void {
     if (this.consecutiveFailures > 0) {
@@ -209,22 +281,27 @@ export class SourceRunner {
       id: this.id,
       collection: this.opts.collection,
       type: this.opts.typeName,
-      name: this.source.config.name,
+      name: this.points.base.instance,
       state,
       success,
       durationSeconds,
       error: success ? undefined : (this.lastError ?? (state === 'skipped' ? 'previous probe still running' : undefined)),
       errorsTotal: this.errorsTotal,
       skippedTotal: this.skippedTotal,
+      rejectedTotal: this.rejectedTotal,
       consecutiveFailures: this.consecutiveFailures,
     };
   }
 
-  /** Waits for a running probe until `deadline` (ms since the epoch), aborts it, then calls the source's shutdown(). */
+  /**
+   * Waits for a running probe until `deadline` (ms since the epoch), aborts it, then calls the
+   * source's shutdown(). A probe already abandoned at its timeout is not waited for: its tick is
+   * done, and it has had its abort signal.
+   */
   async shutdown(deadline: number): Promise<void> {
-    if (this.inFlight) await within(this.inFlight, deadline);
+    if (this.awaited) await within(this.awaited, deadline);
     this.shutdownController.abort();
-    const done = Promise.resolve().then(() => this.source.shutdown());
+    const done = Promise.resolve().then(() => this.source.shutdown?.());
     done.catch((err: unknown) => this.opts.log.warn(`${this.id}: shutdown failed: ${errorMessage(err)}`));
     if (!(await within(done, deadline))) this.opts.log.warn(`${this.id}: shutdown did not finish in time`);
   }

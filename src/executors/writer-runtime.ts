@@ -5,7 +5,8 @@
 import type { Batch, Logger, WriteOutcome, Writer, WriterStats } from '../sdk/index.js';
 import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
-import { systemClock, type Clock, type ClockTimer } from '../core/clock.js';
+import { Fifo } from '../core/fifo.js';
+import { systemClock, within, type Clock, type ClockTimer } from '../core/clock.js';
 
 export interface WriterRuntimeOptions {
   /** Points kept while the writer cannot write. */
@@ -28,13 +29,13 @@ export class WriterRuntime {
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   /** Batches not yet taken by the writer; the first may be in flight. */
-  private readonly queue: Batch[] = [];
+  private readonly queue = new Fifo<Batch>();
   private queuedPoints = 0;
   private inFlight: Batch | undefined;
   private retryTimer: ClockTimer | undefined;
   private failures = 0;
   private stopped = false;
-  /** The buffer overflowed during the current failure (logged once until a write succeeds). */
+  /** The buffer overflowed since the writer last caught up (logged once until it does). */
   private overflowLogged = false;
   /** Called whenever the queue empties or a write fails (flush waits on these). */
   private waiters: (() => void)[] = [];
@@ -76,10 +77,11 @@ export class WriterRuntime {
   /** Drops the oldest batches that are not being written until the buffer fits. */
   private trim(): void {
     while (this.queuedPoints > this.bufferSize) {
-      const i = this.queue[0] === this.inFlight ? 1 : 0;
-      const oldest = this.queue[i];
-      if (!oldest || oldest === this.queue[this.queue.length - 1]) break;
-      this.queue.splice(i, 1);
+      const first = this.queue.peek() === this.inFlight;
+      const oldest = this.queue.peek(first ? 1 : 0);
+      if (!oldest || oldest === this.queue.last()) break;
+      if (first) this.queue.removeSecond();
+      else this.queue.shift();
       this.queuedPoints -= oldest.points.length;
       this.drop(oldest.points.length);
     }
@@ -94,28 +96,37 @@ export class WriterRuntime {
     this.dropped += n;
   }
 
-  /** Writes queued batches one at a time, in order, until the queue is empty or a write fails. */
+  /**
+   * Writes queued batches one at a time, in order, until the queue is empty or a write fails. A
+   * synchronous writer is served in this loop (a long backlog never deepens the stack); an
+   * asynchronous one continues from its promise.
+   */
   private pump(): void {
-    if (this.inFlight || this.retryTimer !== undefined) return;
-    const batch = this.queue[0];
-    if (!batch) {
-      this.wake();
-      return;
-    }
-    this.inFlight = batch;
-    let result: WriteOutcome | Promise<WriteOutcome>;
-    try {
-      result = this.writer.write(batch);
-    } catch (err) {
-      this.failed(batch, err);
-      return;
-    }
-    if (result instanceof Promise) {
-      result.then(
-        (r) => this.succeeded(batch, r),
-        (err: unknown) => this.failed(batch, err),
-      );
-    } else {
+    while (!this.inFlight && this.retryTimer === undefined) {
+      const batch = this.queue.peek();
+      if (!batch) {
+        this.overflowLogged = false;
+        this.wake();
+        return;
+      }
+      this.inFlight = batch;
+      let result: WriteOutcome | Promise<WriteOutcome>;
+      try {
+        result = this.writer.write(batch);
+      } catch (err) {
+        this.failed(batch, err);
+        return;
+      }
+      if (result instanceof Promise) {
+        result.then(
+          (r) => {
+            this.succeeded(batch, r);
+            this.pump();
+          },
+          (err: unknown) => this.failed(batch, err),
+        );
+        return;
+      }
       this.succeeded(batch, result);
     }
   }
@@ -123,10 +134,10 @@ export class WriterRuntime {
   private succeeded(batch: Batch, outcome: WriteOutcome): void {
     this.inFlight = undefined;
     // It may have been dropped meanwhile only if stop() gave up on it.
-    if (this.queue[0] === batch) {
+    if (this.queue.peek() === batch) {
       this.queue.shift();
       const n = batch.points.length;
-      const refused = Math.min(n, outcome?.dropped ?? 0);
+      const refused = Math.max(0, Math.min(n, outcome?.dropped ?? 0));
       this.queuedPoints -= n;
       this.written += n - refused;
       this.dropped += refused;
@@ -134,9 +145,7 @@ export class WriterRuntime {
     if (this.failures > 0) {
       this.log.info(`writer ${this.id}: writing again after ${this.failures} failed attempt(s)`);
       this.failures = 0;
-      this.overflowLogged = false;
     }
-    this.pump();
   }
 
   private failed(_batch: Batch, err: unknown): void {
@@ -165,14 +174,15 @@ export class WriterRuntime {
   private async drain(deadline: number): Promise<boolean> {
     while (this.queue.length > 0) {
       if (this.clock.now() >= deadline) return false;
+      // Listening before the retry below: a synchronous write may empty the queue or fail at once.
+      const woken = this.until(deadline, (resolve) => this.waiters.push(resolve));
       // A writer in backoff is tried again now: whoever flushes wants it delivered.
       if (this.retryTimer !== undefined && !this.stopped) {
         this.clock.clearTimeout(this.retryTimer);
         this.retryTimer = undefined;
         this.pump();
       }
-      const woken = await this.until(deadline, (resolve) => this.waiters.push(resolve));
-      if (!woken) return this.queue.length === 0;
+      if (!(await woken)) return this.queue.length === 0;
       // A failed write wakes us: wait a little before the next attempt rather than spin.
       if (this.queue.length > 0 && this.failures > 0 && this.inFlight === undefined) {
         const wait = Math.min(backoffDelay(this.failures, { min: this.retryMinMs, max: this.retryMaxMs }), deadline - this.clock.now());
@@ -188,7 +198,9 @@ export class WriterRuntime {
       let done = false;
       const t = this.clock.setTimeout(
         () => {
-          if (!done) (done = true), resolve(false);
+          if (done) return;
+          done = true;
+          resolve(false);
         },
         Math.max(0, deadline - this.clock.now()),
       );
@@ -217,7 +229,7 @@ export class WriterRuntime {
     if (lost > 0) {
       this.log.warn(`writer ${this.id}: stopped with ${lost} point(s) not written`);
       this.dropped += lost;
-      this.queue.length = 0;
+      this.queue.clear();
       this.queuedPoints = 0;
     }
     await this.bounded(deadline, 'stop', () => this.writer.stop());
@@ -225,13 +237,14 @@ export class WriterRuntime {
 
   /** Runs a writer hook; one that throws or outlives the deadline is logged, never thrown. */
   private async bounded(deadline: number, what: string, fn: () => void | Promise<void>): Promise<void> {
-    try {
-      const p = Promise.resolve(fn());
-      const inTime = await Promise.race([p.then(() => true), this.until(deadline, () => {})]);
-      if (!inTime) this.log.warn(`writer ${this.id}: ${what} did not finish in time`);
-    } catch (err) {
-      this.log.warn(`writer ${this.id}: ${what} failed: ${errorMessage(err)}`);
-    }
+    const p = Promise.resolve().then(fn);
+    p.catch((err: unknown) => this.log.warn(`writer ${this.id}: ${what} failed: ${errorMessage(err)}`));
+    if (!(await within(p, deadline, this.clock))) this.log.warn(`writer ${this.id}: ${what} did not finish in time`);
+  }
+
+  /** Points the writer lost after taking them (see WriterContext.reportDropped). */
+  lost(count: number): void {
+    if (count > 0) this.dropped += count;
   }
 
   /** True when nothing is queued or being written. */

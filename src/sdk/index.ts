@@ -5,6 +5,9 @@ import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import type { Logger } from '../log.js';
 
 export type { Logger } from '../log.js';
+/** The secret policy (src/core/secrets.ts): a plugin redacts what it quotes from a peer and registers only secrets it derives at run time. */
+export { childEnvironment, redact, registerSecret } from '../core/secrets.js';
+export { errorMessage } from '../log.js';
 
 /** A JSON schema as plain data (read-only, so a schema written `as const` fits). Ajv checks the schemas themselves. */
 export interface JsonSchema {
@@ -59,14 +62,15 @@ export interface Sample {
 /** What probe() may return: a number, a {valueName: number} record or a list of samples. */
 export type ProbeResult = number | Record<string, number> | readonly Sample[] | null | undefined | void;
 
-/** The keys every source accepts besides its own params. */
-export interface SourceConfig {
-  type: string;
-  name?: string;
-  labels?: Labels;
-  /** Seconds; default: the executor's tickTime. */
-  timeout?: number;
-}
+/** The keys every source accepts besides its own params; the config loader adds them to each source's schema. */
+export const sourceKeys = {
+  type: { type: 'string', minLength: 1, description: 'Source type: a built-in name, a plugin type, or a path to a plugin file' },
+  name: { type: 'string', minLength: 1, description: 'Inserted into the metric name: <collection>.<Type>.<name>' },
+  labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Static labels added to every sample' },
+  timeout: { type: 'number', exclusiveMinimum: 0, maximum: 31 * 86_400, description: 'Seconds a probe may take (default: the tickTime)' },
+} as const satisfies Record<string, JsonSchema>;
+
+export type SourceConfig = FromSchema<{ type: 'object'; required: ['type']; additionalProperties: false; properties: typeof sourceKeys }>;
 
 /** The keys every writer accepts besides its own params. */
 export interface WriterConfig {
@@ -81,6 +85,8 @@ export interface WriterConfig {
  */
 export type SourceParams<S extends JSONSchema> = FromSchema<S> & SourceConfig;
 export type WriterParams<S extends JSONSchema> = FromSchema<S> & WriterConfig;
+/** The type of a part of a params schema (the items of a list param), derived the same way. */
+export type ParamsOf<S extends JSONSchema> = FromSchema<S>;
 
 /** What every plugin's constructor is handed besides its params. */
 export interface PluginContext {
@@ -156,6 +162,8 @@ export interface SourceStatus {
   error?: string;
   errorsTotal: number;
   skippedTotal: number;
+  /** Samples the core refused (no number, a bad type or label): the others were still written. */
+  rejectedTotal: number;
   consecutiveFailures: number;
 }
 
@@ -178,7 +186,10 @@ export interface WriterStats {
   errors: number;
 }
 
-export type WriterContext = PluginContext;
+export interface WriterContext extends PluginContext {
+  /** Points lost after write() took them (still unsent when the writer stopped): counted as dropped. */
+  reportDropped(count: number): void;
+}
 
 /** What write() may return: nothing, or how many of the batch's points it refused for good. */
 export type WriteOutcome = void | { dropped: number };

@@ -1,6 +1,6 @@
-// Every built-in source, by type name. A source is a room of its own (src/sources/<room>/) and
+// Every built-in source, by type name. A source has a plugin folder of its own (src/sources/<folder>/) and
 // is imported only when a config names it, so heavy dependencies load only when needed.
-// Adding a source: one room and one line here (the README lists sources in this order).
+// Adding a source: one folder and one line here (the README lists sources in this order).
 import type { AnySourceClass } from '../sdk/index.js';
 
 export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {

@@ -1,5 +1,5 @@
 // Every built-in writer, by type name, imported only when a config names it.
-// Adding a writer: one room (src/writers/<room>/) and one line here.
+// Adding a writer: one folder (src/writers/<folder>/) and one line here.
 import type { AnyWriterClass } from '../sdk/index.js';
 
 export const writerRegistry: Record<string, () => Promise<AnyWriterClass>> = {

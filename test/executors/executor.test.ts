@@ -3,9 +3,11 @@ import { Executor, alignedAfter } from '../../src/executors/executor.js';
 import { SourceRunner } from '../../src/executors/source-runner.js';
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../src/sdk/index.js';
 import { DummySource } from '../../src/sources/dummy/index.js';
-import { Writer, type Batch } from '../../src/sdk/index.js';
+import { Writer, type Batch, type Logger, type Point } from '../../src/sdk/index.js';
+import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { createLogger } from '../../src/log.js';
 import { CaptureWriter } from '../helpers/capture.js';
+import { build } from '../helpers/plugin.js';
 
 function logSink() {
   const lines: string[] = [];
@@ -24,6 +26,11 @@ function runner(source: Source<SourceConfig>, opts: { tickTime?: number; typeNam
     log: opts.log ?? logSink().log,
     configDir: '.',
   });
+}
+
+/** The core's runtime around a writer, as the daemon adopts it. */
+function rt(writer: Writer, log: Logger = logSink().log): WriterRuntime {
+  return new WriterRuntime(writer, { bufferSize: 1000, log });
 }
 
 /** A source whose probes are counted and can be made to fail or hang. */
@@ -46,10 +53,10 @@ class ScriptedSource extends Source<SourceConfig> {
   }
 }
 
-/** Stops an executor under fake timers: the grace period has to be advanced by hand. */
-async function stopFake(ex: Executor, graceMs: number): Promise<void> {
-  const done = ex.stop(graceMs);
-  await vi.advanceTimersByTimeAsync(graceMs);
+/** Stops an executor under fake timers: the running probes' timeouts have to be advanced by hand. */
+async function stopFake(ex: Executor, timeoutMs: number): Promise<void> {
+  const done = ex.stop();
+  await vi.advanceTimersByTimeAsync(timeoutMs);
   await done;
 }
 
@@ -73,10 +80,10 @@ describe('Executor scheduling (fake timers)', () => {
   it('ticks at start, then on wall-clock multiples of tickTime without drift', async () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:03.250Z'));
     const w = new CaptureWriter();
-    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(new DummySource({ type: 'Dummy' }))], writers: [w], log: logSink().log });
+    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(build(DummySource))], writers: [rt(w)] });
     ex.start();
     await vi.advanceTimersByTimeAsync(100 * 1000);
-    await ex.stop(1000);
+    await ex.stop();
     const stamps = w.batches.map((b) => new Date(b.timestamp).toISOString());
     expect(stamps[0]).toBe('2026-01-01T00:00:03.250Z');
     // From the second tick on, exactly on :10, :20, ... however long the run.
@@ -88,10 +95,10 @@ describe('Executor scheduling (fake timers)', () => {
   it('skips an aligned tick that would come less than half a period after start', async () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:08.000Z'));
     const w = new CaptureWriter();
-    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(new DummySource({ type: 'Dummy' }))], writers: [w], log: logSink().log });
+    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(build(DummySource))], writers: [rt(w)] });
     ex.start();
     await vi.advanceTimersByTimeAsync(13_000);
-    await ex.stop(1000);
+    await ex.stop();
     expect(w.batches.map((b) => new Date(b.timestamp).toISOString())).toEqual(['2026-01-01T00:00:08.000Z', '2026-01-01T00:00:20.000Z']);
   });
 
@@ -99,22 +106,22 @@ describe('Executor scheduling (fake timers)', () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:00.500Z'));
     const fast = new CaptureWriter();
     const slow = new CaptureWriter();
-    const a = new Executor({ collection: 'a', tickTime: 1, runners: [runner(new DummySource({ type: 'Dummy' }), { tickTime: 1 })], writers: [fast], log: logSink().log });
-    const b = new Executor({ collection: 'b', tickTime: 5, runners: [runner(new DummySource({ type: 'Dummy' }), { tickTime: 5 })], writers: [slow], log: logSink().log });
+    const a = new Executor({ collection: 'a', tickTime: 1, runners: [runner(build(DummySource), { tickTime: 1 })], writers: [rt(fast)] });
+    const b = new Executor({ collection: 'b', tickTime: 5, runners: [runner(build(DummySource), { tickTime: 5 })], writers: [rt(slow)] });
     a.start();
     b.start();
     await vi.advanceTimersByTimeAsync(20_000);
-    await Promise.all([a.stop(100), b.stop(100)]);
+    await Promise.all([a.stop(), b.stop()]);
     expect(fast.batches.length).toBe(21); // start at :00.5, then :01 .. :20 (half a period away is not too close)
     expect(slow.batches.map((x) => x.timestamp % 5000)).toEqual([500, 0, 0, 0, 0]);
   });
 
   it('never probes a source twice at once: a tick that finds it running skips it and counts the skip', async () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
-    const slow = new DummySource({ type: 'Dummy', sleep: 2.5, timeout: 10 } as SourceConfig);
-    const fast = new DummySource({ type: 'Dummy', name: 'fast' } as SourceConfig);
+    const slow = build(DummySource, { sleep: 2.5, timeout: 10 });
+    const fast = build(DummySource, { name: 'fast' });
     const w = new CaptureWriter();
-    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(slow, { tickTime: 1 }), runner(fast, { tickTime: 1 })], writers: [w], log: logSink().log });
+    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(slow, { tickTime: 1 }), runner(fast, { tickTime: 1 })], writers: [rt(w)] });
     ex.start();
     await vi.advanceTimersByTimeAsync(5_100);
     await stopFake(ex, 5000);
@@ -123,16 +130,16 @@ describe('Executor scheduling (fake timers)', () => {
     const last = w.batches.at(-1)!.sources[0]!;
     expect(last.skippedTotal).toBe(slowStates.filter((s) => s === 'skipped').length);
     // The fast source was written every tick regardless.
-    expect(w.batches.every((b) => b.points.some((p) => p.name === 'c.Dummy.fast'))).toBe(true);
+    expect(w.batches.every((b) => b.points.some((p) => p.name.id === 'c.Dummy.fast'))).toBe(true);
   });
 
   it('abandons a probe past its timeout, counts an error, and writes the other sources on time', async () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
     const hung = new ScriptedSource({ type: 'Scripted', timeout: 2 });
     hung.mode = 'hang';
-    const ok = new DummySource({ type: 'Dummy', value: 7 });
+    const ok = build(DummySource, { value: 7 });
     const w = new CaptureWriter();
-    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(hung, { typeName: 'Scripted' }), runner(ok)], writers: [w], log: logSink().log });
+    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(hung, { typeName: 'Scripted' }), runner(ok)], writers: [rt(w)] });
     ex.start();
     await vi.advanceTimersByTimeAsync(1_999);
     expect(w.batches).toHaveLength(0);
@@ -140,7 +147,7 @@ describe('Executor scheduling (fake timers)', () => {
     expect(w.batches).toHaveLength(1);
     expect(hung.calls).toBe(1);
     const b = w.batches[0]!;
-    expect(b.points.map((p) => [p.name, p.value])).toEqual([['c.Dummy', 7]]);
+    expect(b.points.map((p) => [p.name.id, p.value])).toEqual([['c.Dummy', 7]]);
     expect(b.sources[0]).toMatchObject({ success: false, error: 'timed out after 2 s', errorsTotal: 1 });
     await stopFake(ex, 10);
   });
@@ -152,7 +159,7 @@ describe('Executor scheduling (fake timers)', () => {
     const { lines, log } = logSink();
     const w = new CaptureWriter();
     const r = runner(src, { tickTime: 1, typeName: 'Scripted', log, maxBackoff: 8 });
-    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [r], writers: [w], log });
+    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [r], writers: [rt(w, log)] });
     ex.start();
     await vi.advanceTimersByTimeAsync(40_000);
     // Probes at ticks 0,1,3,7,15,23,31,39 (waits 1,2,4,8,8,8,8 ticks) — 41 ticks in all.
@@ -162,22 +169,22 @@ describe('Executor scheduling (fake timers)', () => {
     expect(lines.filter((l) => l.includes('ERROR'))).toHaveLength(1);
     src.mode = 'ok';
     await vi.advanceTimersByTimeAsync(9_000);
-    await ex.stop(10);
+    await ex.stop();
     expect(lines.filter((l) => l.includes('recovered after 8 failed probe(s)'))).toHaveLength(1);
     expect(w.batches.at(-1)!.sources[0]).toMatchObject({ success: true, consecutiveFailures: 0, errorsTotal: 8 });
   });
 
   it('isolates a throwing source: the others are written and the executor keeps ticking', async () => {
     vi.setSystemTime(new Date('2026-01-01T00:00:00.000Z'));
-    const bad = new DummySource({ type: 'Dummy', name: 'bad', error: 'kaput' } as SourceConfig);
-    const good = new DummySource({ type: 'Dummy', name: 'good', value: 5 } as SourceConfig);
+    const bad = build(DummySource, { name: 'bad', error: 'kaput' });
+    const good = build(DummySource, { name: 'good', value: 5 });
     const w = new CaptureWriter();
-    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(bad, { tickTime: 1 }), runner(good, { tickTime: 1 })], writers: [w], log: logSink().log });
+    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(bad, { tickTime: 1 }), runner(good, { tickTime: 1 })], writers: [rt(w)] });
     ex.start();
     await vi.advanceTimersByTimeAsync(3_000);
-    await ex.stop(10);
+    await ex.stop();
     expect(w.batches.length).toBe(4); // :00 (start), :01, :02, :03
-    for (const b of w.batches) expect(b.points.map((p) => p.name)).toEqual(['c.Dummy.good']);
+    for (const b of w.batches) expect(b.points.map((p) => p.name.id)).toEqual(['c.Dummy.good']);
   });
 
   it('a writer that throws or hangs never blocks the next tick or the other writers', async () => {
@@ -200,13 +207,19 @@ describe('Executor scheduling (fake timers)', () => {
     h.id = 'H';
     const w = new CaptureWriter();
     const { lines, log } = logSink();
-    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(new DummySource({ type: 'Dummy' }), { tickTime: 1 })], writers: [t, h, w], log });
+    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(build(DummySource), { tickTime: 1 })], writers: [rt(t, log), rt(h, log), rt(w, log)] });
+    const [tr, hr] = ex.writers as [WriterRuntime, WriterRuntime];
     ex.start();
     await vi.advanceTimersByTimeAsync(3_500);
-    await stopFake(ex, 10);
+    await ex.stop();
     expect(w.batches.length).toBe(4);
-    expect(t.calls).toBe(4);
+    // The throwing writer is retried with backoff (0.5 s, 1 s, 2 s ...), not once per tick, and logged once.
+    expect(t.calls).toBeGreaterThanOrEqual(3);
+    expect(t.calls).toBeLessThanOrEqual(4);
+    expect(tr.stats()).toMatchObject({ errors: t.calls, written: 0, queueLength: 4 });
     expect(lines.filter((l) => l.includes('writer T: disk full'))).toHaveLength(1);
+    // The hanging writer holds its first batch; the next three wait behind it.
+    expect(hr.stats()).toMatchObject({ written: 0, queueLength: 4 });
   });
 });
 
@@ -220,31 +233,47 @@ describe('names and labels', () => {
       }
     }
     const r = runner(new ListSource({ type: 'List', name: 'n', labels: { env: 'prod' } }), { typeName: 'List' });
-    const points: import('../../src/sdk/index.js').Point[] = [];
+    const points: Point[] = [];
     const status = await r.tick(1234, points);
     expect(status.success).toBe(true);
     expect(points).toEqual([
-      expect.objectContaining({ name: 'c.List.n.x', value: 1, labels: { env: 'prod', disk: '_home' }, timestamp: 1234, type: 'gauge' }),
-      expect.objectContaining({ name: 'c.List.n', value: 2, labels: { env: 'prod' } }),
+      expect.objectContaining({ name: { collection: 'c', source: 'List', instance: 'n', value: 'x', id: 'c.List.n.x' }, value: 1, labels: { env: 'prod', disk: '_home' }, timestamp: 1234, type: 'gauge' }),
+      expect.objectContaining({ name: { collection: 'c', source: 'List', instance: 'n', id: 'c.List.n' }, value: 2, labels: { env: 'prod' } }),
     ]);
+    // Names are built once: the next tick's points share them.
+    const again: Point[] = [];
+    await r.tick(1235, again);
+    expect(again[0]!.name).toBe(points[0]!.name);
+    expect(again[1]!.name).toBe(points[1]!.name);
     expect(JSON.stringify(returned)).toBe(frozen);
     points[0]!.labels.env = 'changed';
     expect(returned[0]!.labels).toEqual({ disk: '_home' });
   });
 
-  it('a record result gives one point per key; a malformed result is an error for that source', async () => {
-    const pts: import('../../src/sdk/index.js').Point[] = [];
-    const ok = await runner(new DummySource({ type: 'Dummy', value: { a: 1, b: 2 } } as SourceConfig)).tick(1, pts);
+  it('a record result gives one point per key; a bad value is left out and counted, a result of the wrong shape is an error', async () => {
+    const pts: Point[] = [];
+    const ok = await runner(build(DummySource, { value: { a: 1, b: 2 } })).tick(1, pts);
     expect(ok.success).toBe(true);
-    expect(pts.map((p) => p.name)).toEqual(['c.Dummy.a', 'c.Dummy.b']);
+    expect(pts.map((p) => p.name.id)).toEqual(['c.Dummy.a', 'c.Dummy.b']);
     class Bad extends Source<SourceConfig> {
       probe() {
-        return { a: 'nope' } as unknown as Record<string, number>;
+        return { a: 'nope', b: 3 } as unknown as Record<string, number>;
       }
     }
-    const bad = await runner(new Bad({ type: 'Bad' }), { typeName: 'Bad' }).tick(1, []);
-    expect(bad.success).toBe(false);
-    expect(bad.error).toMatch(/non-numeric value for "a"/);
+    const badPts: Point[] = [];
+    const { lines, log } = logSink();
+    const bad = await runner(new Bad({ type: 'Bad' }), { typeName: 'Bad', log }).tick(1, badPts);
+    expect(bad).toMatchObject({ success: true, rejectedTotal: 1 });
+    expect(badPts.map((p) => [p.name.id, p.value])).toEqual([['c.Bad.b', 3]]);
+    expect(lines.filter((l) => l.includes('WARN') && l.includes('c.Bad: sample left out: sample "a": value "nope" is not a number'))).toHaveLength(1);
+    class Shapeless extends Source<SourceConfig> {
+      probe() {
+        return 'twelve' as unknown as number;
+      }
+    }
+    const wrong = await runner(new Shapeless({ type: 'Shapeless' }), { typeName: 'Shapeless' }).tick(1, []);
+    expect(wrong.success).toBe(false);
+    expect(wrong.error).toMatch(/^probe\(\) returned .*twelve.*; expected a number, a record of numbers or a list of samples$/);
   });
 });
 
@@ -261,10 +290,10 @@ describe('synchronous probes', () => {
     }
     const runners = ['a', 'b', 'c'].map((name) => runner(new Sync({ type: 'Sync', name }), { typeName: 'Sync' }));
     const w = new CaptureWriter();
-    const ex = new Executor({ collection: 'c', tickTime: 10, runners, writers: [w], log: logSink().log });
+    const ex = new Executor({ collection: 'c', tickTime: 10, runners, writers: [rt(w)] });
     const batch = await ex.runTick(1000);
     expect(order.slice(0, 3)).toEqual(['probe a', 'probe b', 'probe c']);
-    expect(batch.points.map((p) => p.name)).toEqual(['c.Sync.a', 'c.Sync.b', 'c.Sync.c']);
+    expect(batch.points.map((p) => p.name.id)).toEqual(['c.Sync.a', 'c.Sync.b', 'c.Sync.c']);
     expect(batch.sources.every((s) => s.success)).toBe(true);
   });
 
@@ -281,7 +310,7 @@ describe('synchronous probes', () => {
         throw new SourceError('no such file');
       }
     }
-    const pts: import('../../src/sdk/index.js').Point[] = [];
+    const pts: Point[] = [];
     const r = runner(new UsesSignal({ type: 'U' }), { typeName: 'U' });
     expect((await r.tick(1, pts)).success).toBe(true);
     expect(seen).toBeInstanceOf(AbortSignal);
@@ -298,7 +327,7 @@ describe('synchronous probes', () => {
 describe('Batch', () => {
   it('carries per-source status with durations', async () => {
     const w = new CaptureWriter();
-    const ex = new Executor({ collection: 'c', tickTime: 5, runners: [runner(new DummySource({ type: 'Dummy', sleep: 0.05 } as SourceConfig), { tickTime: 5 })], writers: [w], log: logSink().log });
+    const ex = new Executor({ collection: 'c', tickTime: 5, runners: [runner(build(DummySource, { sleep: 0.05 }), { tickTime: 5 })], writers: [rt(w)] });
     const batch: Batch = await ex.runTick(42);
     expect(batch.timestamp).toBe(42);
     expect(batch.sources[0]!.durationSeconds).toBeGreaterThanOrEqual(0.04);

@@ -67,14 +67,3 @@ export function spawnDaemon(file: string, args: string[], opts: SpawnOptions = {
     },
   };
 }
-
-/** True when `cmd` is on PATH (tests of real servers require it; .ci/run installs it). */
-export async function hasCommand(cmd: string): Promise<boolean> {
-  const { execFileSync } = await import('node:child_process');
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

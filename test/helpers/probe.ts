@@ -9,17 +9,26 @@ export interface ProbeOptions {
   timeoutMs?: number;
   tickTime?: number;
   signal?: AbortSignal;
+  /** Receives what the source reports through ctx.reportProblem(). */
+  problems?: string[];
 }
 
 export async function probeOnce(source: Source<SourceConfig>, opts: ProbeOptions = {}): Promise<Sample[]> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const signal = opts.signal ?? AbortSignal.timeout(timeoutMs);
-  const result = await source.probe({ signal, timeoutMs, tickTime: opts.tickTime ?? 10, log: quietLog });
+  const problems = opts.problems ?? [];
+  const result = await source.probe({
+    signal,
+    timeoutMs,
+    tickTime: opts.tickTime ?? 10,
+    log: quietLog,
+    reportProblem: (message) => void problems.push(message),
+  });
   return toSamples(result);
 }
 
-export async function initSource(source: Source<SourceConfig>, configDir = process.cwd(), tickTime = 10): Promise<void> {
-  await source.init({ log: quietLog, tickTime, configDir });
+export async function initSource(source: Source<SourceConfig>, configDir = process.cwd(), tickTime = 10, signal = AbortSignal.timeout(10_000)): Promise<void> {
+  await source.init({ log: quietLog, tickTime, configDir, signal });
 }
 
 /** The value of the one sample that matches name and labels; throws when none or several match. */

@@ -5,9 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CertificateSource } from '../../src/sources/certificate/index.js';
-import { probeOnce, valueOf, initSource } from '../helpers/probe.js';
+import { probeOnce, valueOf } from '../helpers/probe.js';
 import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { tempDir, freePort } from '../helpers/net.js';
+import { build } from '../helpers/plugin.js';
 
 const DAY = 86_400_000;
 let tmp: ReturnType<typeof tempDir>;
@@ -100,7 +101,7 @@ function expectedDays(notAfterMs: number, before: number, after: number): number
 
 describe('Certificate', () => {
   it('reads notAfter and days left of the default certificate (IP host: no SNI)', async () => {
-    const src = new CertificateSource({ type: 'Certificate', host: '127.0.0.1', port });
+    const src = build(CertificateSource, { type: 'Certificate', host: '127.0.0.1', port });
     const before = Date.now();
     const samples = await probeOnce(src);
     const after = Date.now();
@@ -112,7 +113,7 @@ describe('Certificate', () => {
   });
 
   it('selects the certificate by SNI servername and still measures an expired one', async () => {
-    const src = new CertificateSource({ type: 'Certificate', url: `https://127.0.0.1:${port}/`, servername: 'expired.test' });
+    const src = build(CertificateSource, { type: 'Certificate', url: `https://127.0.0.1:${port}/`, servername: 'expired.test' });
     const samples = await probeOnce(src);
     const notAfter = Date.UTC(2021, 5, 15, 12, 0, 0);
     expect(valueOf(samples, 'cert_not_after')).toBe(notAfter / 1000);
@@ -122,7 +123,7 @@ describe('Certificate', () => {
   });
 
   it('counts whole days down to a certificate that expires soon', async () => {
-    const src = new CertificateSource({ type: 'Certificate', host: '127.0.0.1', port, servername: 'soon.test' });
+    const src = build(CertificateSource, { type: 'Certificate', host: '127.0.0.1', port, servername: 'soon.test' });
     const before = Date.now();
     const samples = await probeOnce(src);
     expect(valueOf(samples, 'cert_not_after')).toBe(soonNotAfter / 1000);
@@ -131,44 +132,43 @@ describe('Certificate', () => {
   });
 
   it('reports cert_valid 1 when the chain is trusted (ca param) and the name matches', async () => {
-    const ok = new CertificateSource({ type: 'Certificate', host: '127.0.0.1', port, servername: 'good.test', ca: 'ca.crt' });
-    await initSource(ok, tmp.dir);
+    const ok = build(CertificateSource, { type: 'Certificate', host: '127.0.0.1', port, servername: 'good.test', ca: 'ca.crt' }, { configDir: tmp.dir });
     expect(valueOf(await probeOnce(ok), 'cert_valid')).toBe(1);
 
-    const wrongName = new CertificateSource({ type: 'Certificate', host: '127.0.0.1', port, servername: 'other.test', ca: 'ca.crt' });
-    await initSource(wrongName, tmp.dir);
+    const wrongName = build(CertificateSource, { type: 'Certificate', host: '127.0.0.1', port, servername: 'other.test', ca: 'ca.crt' }, { configDir: tmp.dir });
     expect(valueOf(await probeOnce(wrongName), 'cert_valid')).toBe(0);
 
-    const expired = new CertificateSource({ type: 'Certificate', host: '127.0.0.1', port, servername: 'expired.test', ca: 'ca.crt' });
-    await initSource(expired, tmp.dir);
+    const expired = build(CertificateSource, { type: 'Certificate', host: '127.0.0.1', port, servername: 'expired.test', ca: 'ca.crt' }, { configDir: tmp.dir });
     expect(valueOf(await probeOnce(expired), 'cert_valid')).toBe(0);
   });
 
   it('fails with a clear SourceError for a server that never completes the handshake', async () => {
-    const src = new CertificateSource({ type: 'Certificate', host: '127.0.0.1', port: silentPort, timeout: 0.3 });
+    const src = build(CertificateSource, { type: 'Certificate', host: '127.0.0.1', port: silentPort, timeout: 0.3 });
     await expect(probeOnce(src)).rejects.toThrow(/127\.0\.0\.1:\d+: no TLS handshake within 285 ms/); // 0.3 s less a 5 % margin before the probe is abandoned
   });
 
   it('fails with a clear SourceError for a server that does not speak TLS', async () => {
-    const src = new CertificateSource({ type: 'Certificate', host: '127.0.0.1', port: plainPort, timeout: 2 });
+    const src = build(CertificateSource, { type: 'Certificate', host: '127.0.0.1', port: plainPort, timeout: 2 });
     await expect(probeOnce(src)).rejects.toThrow(/TLS connection failed/);
   });
 
   it('fails with a clear SourceError when nothing listens', async () => {
-    const src = new CertificateSource({ type: 'Certificate', host: '127.0.0.1', port: await freePort(), timeout: 2 });
+    const src = build(CertificateSource, { type: 'Certificate', host: '127.0.0.1', port: await freePort(), timeout: 2 });
     await expect(probeOnce(src)).rejects.toThrow(/TLS connection failed: .*ECONNREFUSED/);
   });
 
-  it('reports a missing ca file at init and an incomplete endpoint at construction', async () => {
-    const src = new CertificateSource({ type: 'Certificate', host: '127.0.0.1', port, ca: 'nope.pem' });
-    await expect(initSource(src, tmp.dir)).rejects.toThrow(/cannot read ca .*nope\.pem/);
-    expect(() => new CertificateSource({ type: 'Certificate' })).toThrow(/set "url" or "host"/);
-    expect(() => new CertificateSource({ type: 'Certificate', url: 'ldap://x.test' })).toThrow(/no default TLS port/);
+  it('reports a missing ca file and an incomplete endpoint at construction, as config errors', () => {
+    expect(() => build(CertificateSource, { host: '127.0.0.1', port, ca: 'nope.pem' }, { configDir: tmp.dir })).toThrow(
+      expect.objectContaining({ name: 'ParamError', param: 'ca', message: expect.stringMatching(/cannot read .*nope\.pem: no such file/) }),
+    );
+    expect(() => build(CertificateSource, {})).toThrow(/needs "url" or "host"/);
+    expect(() => build(CertificateSource, { url: 'ldap://x.test' })).toThrow(/no default TLS port/);
+    expect(() => build(CertificateSource, { host: 'x.test:443' })).toThrow(/carries a port/);
   });
 
   it('takes host and port from an https URL (default 443) and SNI from the host name', () => {
     // Endpoint parsing only: no traffic leaves loopback.
-    const src = new CertificateSource({ type: 'Certificate', url: 'https://example.org' }) as unknown as { endpoint: object };
+    const src = build(CertificateSource, { type: 'Certificate', url: 'https://example.org' }) as unknown as { endpoint: object };
     expect(src.endpoint).toEqual({ host: 'example.org', port: 443, servername: 'example.org' });
   });
   it('schema: accepts the README examples, needs url or host', () => {

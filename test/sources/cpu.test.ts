@@ -4,6 +4,7 @@ import { CpuSource } from '../../src/sources/cpu/index.js';
 import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
+import { build } from '../helpers/plugin.js';
 
 const fake = fakeProc();
 afterEach(() => fake.restore());
@@ -15,7 +16,7 @@ const sumFor = (s: Sample[], cpu: string) => s.filter((x) => x.labels!.cpu === c
 
 describe('Cpu on this machine', () => {
   it('primes, then reports every mode for all cores and each core, summing to 100', async () => {
-    const s = new CpuSource({ type: 'Cpu' });
+    const s = build(CpuSource, { type: 'Cpu' });
     expect(await probeOnce(s)).toEqual([]);
     const end = Date.now() + 300;
     while (Date.now() < end); // keep a core busy
@@ -31,14 +32,14 @@ describe('Cpu on this machine', () => {
   });
 
   it('reports only the total with perCpu false', async () => {
-    const s = new CpuSource({ type: 'Cpu', perCpu: false });
+    const s = build(CpuSource, { type: 'Cpu', perCpu: false });
     await probeOnce(s);
     await sleep(50);
     expect(new Set((await probeOnce(s)).map((x) => x.labels!.cpu))).toEqual(new Set(['all']));
   });
 
   it('runs the non-Linux path (os.cpus)', async () => {
-    const s = new CpuSource({ type: 'Cpu', backend: 'systeminformation' });
+    const s = build(CpuSource, { type: 'Cpu', backend: 'systeminformation' });
     await probeOnce(s);
     const end = Date.now() + 200;
     while (Date.now() < end);
@@ -52,7 +53,7 @@ describe('Cpu on fake /proc/stat', () => {
   it('computes exact shares between two readings and skips a cpu whose counters went back', async () => {
     fake.use();
     fake.write({ stat: 'cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 50 0 50 400 0 0 0 0 0 0\ncpu1 50 0 50 400 0 0 0 0 0 0\nintr 1 2 3\n' });
-    const s = new CpuSource({ type: 'Cpu' });
+    const s = build(CpuSource, { type: 'Cpu' });
     await probeOnce(s);
     // cpu0: +60 user +20 system +10 idle +10 iowait; cpu1 was hot-unplugged and came back reset.
     fake.write({ stat: 'cpu  160 0 120 810 10 0 0 0 0 0\ncpu0 110 0 70 410 10 0 0 0 0 0\ncpu1 1 0 1 2 0 0 0 0 0 0\nintr 1 2 3\n' });
@@ -68,7 +69,7 @@ describe('Cpu on fake /proc/stat', () => {
     fake.use();
     for (const text of [GARBAGE, '', 'cpu  1 2 x']) {
       fake.write({ stat: text });
-      const err = await probeOnce(new CpuSource({ type: 'Cpu' })).catch((e: unknown) => e);
+      const err = await probeOnce(build(CpuSource, { type: 'Cpu' })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SourceError);
       expect((err as Error).message).toMatch(/^cannot read \/proc\/stat: (no cpu lines|unexpected)/);
     }

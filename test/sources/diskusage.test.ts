@@ -10,6 +10,7 @@ import { hungCalls } from '../../src/sources/lib/guard.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { createLogger } from '../../src/log.js';
+import { build } from '../helpers/plugin.js';
 
 const tmp = tempDir('pollect-diskusage-');
 afterAll(() => tmp.remove());
@@ -40,7 +41,7 @@ const near = (a: number, b: number, tol: number) => expect(Math.abs(a - b)).toBe
 
 describe('DiskUsage', () => {
   it('matches df -B1 for / (default mount list)', async () => {
-    const s = new DiskUsageSource({ type: 'DiskUsage' });
+    const s = build(DiskUsageSource, { type: 'DiskUsage' });
     const before = df('/');
     const samples = await probeOnce(s);
     const after = df('/');
@@ -63,7 +64,7 @@ describe('DiskUsage', () => {
   it('reports listed paths, including pseudo filesystems and paths with spaces', async () => {
     const spaced = join(tmp.dir, 'my disk');
     mkdirSync(spaced, { recursive: true });
-    const s = new DiskUsageSource({ type: 'DiskUsage', disks: ['/', '/dev/shm', spaced] });
+    const s = build(DiskUsageSource, { type: 'DiskUsage', disks: ['/', '/dev/shm', spaced] });
     const samples = await probeOnce(s);
     expect(valueOf(samples, undefined, { disk: '_dev_shm', type: 'total' })).toBe(df('/dev/shm').total);
     expect(valueOf(samples, undefined, { disk: spaced.replace(/\//g, '_'), type: 'total' })).toBe(df(spaced).total);
@@ -74,25 +75,25 @@ describe('DiskUsage', () => {
     mkdirSync(spaced, { recursive: true });
     const esc = spaced.replace(/ /g, '\\040');
     const mountinfo = `27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n62 27 8:17 / ${esc} rw,relatime shared:40 - vfat /dev/sdb1 rw\n22 27 0:21 / /proc rw - proc proc rw\n`;
-    const samples = await withProc({ 'self/mountinfo': mountinfo }, () => probeOnce(new DiskUsageSource({ type: 'DiskUsage' })));
+    const samples = await withProc({ 'self/mountinfo': mountinfo }, () => probeOnce(build(DiskUsageSource, { type: 'DiskUsage' })));
     expect([...new Set(samples.map((x) => x.labels!.disk))]).toEqual(['_', spaced.replace(/\//g, '_')]);
   });
 
   it('gives a SourceError for garbage mountinfo, a missing /proc and paths that all fail', async () => {
     await withProc({ 'self/mountinfo': '\x00\xff<html>502</html>' }, async () => {
       // Garbage has no mounts: nothing to report, no crash.
-      expect(await probeOnce(new DiskUsageSource({ type: 'DiskUsage' }))).toEqual([]);
+      expect(await probeOnce(build(DiskUsageSource, { type: 'DiskUsage' }))).toEqual([]);
     });
     await withProc({}, async () => {
-      await expect(probeOnce(new DiskUsageSource({ type: 'DiskUsage' }))).rejects.toThrow(/^cannot read \/proc\/self\/mountinfo: ENOENT$/);
+      await expect(probeOnce(build(DiskUsageSource, { type: 'DiskUsage' }))).rejects.toThrow(/^cannot read \/proc\/self\/mountinfo: ENOENT$/);
     });
-    const err = await probeOnce(new DiskUsageSource({ type: 'DiskUsage', disks: ['/no/such/dir', '/nor/this'] })).catch((e: unknown) => e);
+    const err = await probeOnce(build(DiskUsageSource, { type: 'DiskUsage', disks: ['/no/such/dir', '/nor/this'] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceError);
     expect((err as Error).message).toBe("statfs(/no/such/dir) failed: ENOENT ENOENT: no such file or directory, statfs '/no/such/dir' (and 1 more)");
   });
 
   it('runs the systeminformation path (non-Linux fallback)', async () => {
-    const s = new DiskUsageSource({ type: 'DiskUsage', disks: ['/'], backend: 'systeminformation' });
+    const s = build(DiskUsageSource, { type: 'DiskUsage', disks: ['/'], backend: 'systeminformation' });
     const samples = await probeOnce(s);
     const d = df('/');
     expect(valueOf(samples, undefined, { disk: '_', type: 'total' })).toBe(d.total);
@@ -126,7 +127,7 @@ describe.runIf(canFuse)('DiskUsage with a hung filesystem', () => {
       expect(code).toBe(0);
       const warnings: string[] = [];
       const log = createLogger('t', { level: 'warn', write: (l) => warnings.push(l) });
-      const s = new DiskUsageSource({ type: 'DiskUsage', disks: ['/', dir] });
+      const s = build(DiskUsageSource, { type: 'DiskUsage', disks: ['/', dir] });
       const probe = () => s.probe({ signal: AbortSignal.timeout(400), timeoutMs: 400, tickTime: 1, log }) as Promise<Sample[]>;
       const t0 = Date.now();
       const first = await probe();

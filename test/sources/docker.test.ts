@@ -13,6 +13,7 @@ import { createLogger } from '../../src/log.js';
 import { initSource, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { toSamples } from '../../src/executors/samples.js';
+import { build } from '../helpers/plugin.js';
 
 const FIX = fixtureDir('docker');
 const LIST_RAW = readFileSync(path.join(FIX, 'containers-list.json'), 'utf8');
@@ -33,16 +34,20 @@ interface Behaviour {
   list: Json[] | 'garbage' | 'html' | 'huge' | 'hang' | 'truncated' | 'object' | 'empty';
   /** Per container id: a payload, or a failure. */
   stats: Record<string, string | 'garbage' | 'huge' | 'hang' | 'truncated'>;
-  delayMs: number;
+  /** Stats answers wait until this many stats requests are in flight at once (0: answer at once). */
+  awaitInFlight: number;
 }
 let behaviour: Behaviour;
 let requests: string[] = [];
 let inFlight = 0;
 let maxInFlight = 0;
 let statsCalls = new Map<string, number>();
+/** Stats answers held back until behaviour.awaitInFlight requests are in flight. */
+let held: (() => void)[] = [];
 
 function reset(): void {
-  behaviour = { list: [ALPINE, REDIS], stats: { [ALPINE.Id]: V2_RAW, '123a': V1_RAW }, delayMs: 0 };
+  behaviour = { list: [ALPINE, REDIS], stats: { [ALPINE.Id]: V2_RAW, '123a': V1_RAW }, awaitInFlight: 0 };
+  held = [];
   requests = [];
   inFlight = 0;
   maxInFlight = 0;
@@ -104,14 +109,16 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
     maxInFlight = Math.max(maxInFlight, inFlight);
     const done = (): void => void inFlight--;
     res.on('close', done);
-    setTimeout(() => {
+    held.push(() => {
       const payload = behaviour.stats[id];
       if (payload === undefined) {
         return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `No such container: ${id}` }));
       }
       if (['garbage', 'huge', 'hang', 'truncated'].includes(payload)) return sendFailure(res, payload);
       res.writeHead(200, { 'content-type': 'application/json' }).end(payload);
-    }, behaviour.delayMs);
+    });
+    // Concurrency shows without timing: a source that asked one by one would never get an answer.
+    if (inFlight >= behaviour.awaitInFlight) for (const answer of held.splice(0)) answer();
     return;
   }
   res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"page not found"}');
@@ -141,13 +148,13 @@ const log = createLogger('test', { level: 'warn', write: (l) => warnings.push(l)
 
 async function source(extra: Partial<DockerConfig> = {}): Promise<DockerSource> {
   reset();
-  const src = new DockerSource({ type: 'Docker', socketPath, ...extra });
+  const src = build(DockerSource, { type: 'Docker', socketPath, ...extra });
   await initSource(src);
   return src;
 }
 
 async function probe(src: DockerSource, timeoutMs = 5000): Promise<Sample[]> {
-  return toSamples(await src.probe({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, tickTime: 10, log }));
+  return toSamples(await src.probe({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, tickTime: 10, log, reportProblem: () => {} }));
 }
 
 async function probeError(src: DockerSource, timeoutMs = 5000): Promise<string> {
@@ -196,7 +203,7 @@ describe('docker stats figures from the captured payloads (CLI formulas)', () =>
 describe('Docker source over a unix socket', () => {
   it('lists containers and fetches each one\'s stats once, stream=false, concurrently', async () => {
     const src = await source();
-    behaviour.delayMs = 150;
+    behaviour.awaitInFlight = 2;
     const s = await probe(src);
     expect(requests[0]).toBe('GET /containers/json');
     expect(requests.slice(1).sort()).toEqual([`GET /containers/123a/stats?stream=false`, `GET /containers/${ALPINE.Id}/stats?stream=false`].sort());
@@ -250,7 +257,7 @@ describe('Docker source over a unix socket', () => {
     const many = Array.from({ length: 60 }, (_, i) => ({ ...REDIS, Id: `c${i}`, Names: [`/redis-${i}`] }));
     behaviour.list = many;
     for (const c of many) behaviour.stats[c.Id] = V1_RAW;
-    behaviour.delayMs = 100;
+    behaviour.awaitInFlight = 60;
     const seen: string[] = [];
     const onWarning = (w: Error): void => void seen.push(w.name);
     process.on('warning', onWarning);
@@ -344,15 +351,15 @@ describe('Docker source over a unix socket', () => {
       let src = await source();
       behaviour.list = [ALPINE];
       behaviour.stats[ALPINE.Id] = kind;
-      const msg = await probeError(src, 1000);
+      const msg = await probeError(src, 500);
       expect(msg).toMatch(/^Docker at unix:.*: stats failed for 1 of 1 containers: compassionate_mcnulty: /);
-      if (kind === 'hang') expect(msg).toMatch(/no answer within 800 ms/);
+      if (kind === 'hang') expect(msg).toMatch(/no answer within 400 ms/);
       if (kind === 'huge') expect(msg).toMatch(/larger than 1048576 bytes/);
 
       src = await source();
       behaviour.stats[ALPINE.Id] = kind;
       warnings.length = 0;
-      const s = await probe(src, 1000);
+      const s = await probe(src, 500);
       expect(valueOf(s, 'memory.usage', { container: 'chouette-iot_redis_1' })).toBe(10514432);
       expect(valueOf(s, 'containers')).toBe(1);
       expect(warnings.join('\n')).toMatch(/stats failed for 1 of 2 containers: compassionate_mcnulty/);

@@ -9,9 +9,11 @@ import { Redis } from 'ioredis';
 import { DramatiqSource, type DramatiqConfig } from '../../src/sources/dramatiq/index.js';
 import { queueOfKey, scanPattern } from '../../src/sources/dramatiq/keys.js';
 import { SourceError, type Sample } from '../../src/sdk/index.js';
-import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { needs } from '../helpers/servers.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { validate } from '../helpers/validate.js';
+import { build, type Params } from '../helpers/plugin.js';
 
 const PASSWORD = 'S3cret-dramatiq-pw';
 
@@ -91,16 +93,14 @@ describe('Dramatiq key classification', () => {
   });
 });
 
-const available = await hasCommand('redis-server');
-
-describe.skipIf(!available)('Dramatiq source with a real redis-server', () => {
+describe.skipIf(!needs('redis-server'))('Dramatiq source with a real redis-server', () => {
   let port: number;
   let dir: { dir: string; remove: () => void };
   let redis: Daemon;
   let r: Redis;
   const sources: DramatiqSource[] = [];
-  const make = async (cfg: Omit<DramatiqConfig, 'type'> = {}): Promise<DramatiqSource> => {
-    const s = new DramatiqSource({ type: 'Dramatiq', host: '127.0.0.1', port, ...cfg });
+  const make = async (cfg: Params<DramatiqConfig> = {}): Promise<DramatiqSource> => {
+    const s = build(DramatiqSource, { type: 'Dramatiq', host: '127.0.0.1', port, ...cfg });
     await initSource(s);
     sources.push(s);
     return s;
@@ -274,8 +274,10 @@ describe.skipIf(!available)('Dramatiq source with a real redis-server', () => {
     const d = tempDir('pollect-dramatiq-tls-');
     const f = (n: string): string => path.join(d.dir, n);
     const ssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
-    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=pollect test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr'));
+    // EC keys: generated at once, where RSA keys take up to seconds on a busy machine.
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    ssl('req', '-x509', ...ec, '-days', '2', '-subj', '/CN=pollect test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+    ssl('req', ...ec, '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr'));
     execFileSync('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1\n' > '${f('ext')}'`]);
     ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('ext'), '-out', f('server.pem'));
     const tlsPort = await freePort();
@@ -352,9 +354,9 @@ describe.skipIf(!available)('Dramatiq source with a real redis-server', () => {
           s.write('\r\n');
         }),
       );
-      const err = await probeOnce(await make({ port: p }), { timeoutMs: 3000 }).catch((e: unknown) => e);
+      const err = await probeOnce(await make({ port: p }), { timeoutMs: 1000 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SourceError);
-      expect((err as Error).message).toMatch(new RegExp(`^Redis 127\\.0\\.0\\.1:${p}: no ready connection within 3000 ms`));
+      expect((err as Error).message).toMatch(new RegExp(`^Redis 127\\.0\\.0\\.1:${p}: no ready connection within 1000 ms`));
     });
 
     it('reports a 50 MB reply to SCAN from a real Redis behind a proxy', async () => {

@@ -8,6 +8,7 @@ import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { tempDir } from '../helpers/net.js';
 import { createLogger } from '../../src/log.js';
 import type { Sample } from '../../src/sdk/index.js';
+import { build, type Params } from '../helpers/plugin.js';
 
 let tmp: ReturnType<typeof tempDir>;
 const started: ExecSource[] = [];
@@ -39,8 +40,8 @@ async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | un
   }
 }
 
-async function make(config: Omit<ExecConfig, 'type'>, log = quietLog, tickTime = 10): Promise<ExecSource> {
-  const src = new ExecSource({ type: 'Exec', ...config });
+async function make(config: Params<ExecConfig>, log = quietLog, tickTime = 10): Promise<ExecSource> {
+  const src = build(ExecSource, { type: 'Exec', ...config }, { configDir: tmp.dir, tickTime });
   await src.init({ log, tickTime, configDir: tmp.dir });
   started.push(src);
   return src;
@@ -89,9 +90,9 @@ describe('Exec, per tick', () => {
 
   it('refuses shell syntax in a string command and points to sh -c', () => {
     for (const cmd of ['cat /proc/loadavg | cut -d" " -f1', 'echo $HOME', 'a && b', 'x > /tmp/y', 'echo `id`', 'echo "$(id)"']) {
-      expect(() => new ExecSource({ type: 'Exec', command: cmd, format: 'json' }), cmd).toThrow(/uses shell syntax .*\["sh", "-c", "..."\]/);
+      expect(() => build(ExecSource, { type: 'Exec', command: cmd, format: 'json' }), cmd).toThrow(/uses shell syntax .*\["sh", "-c", "..."\]/);
     }
-    expect(() => new ExecSource({ type: 'Exec', command: "echo 'open", format: 'json' })).toThrow(/unterminated ' quote/);
+    expect(() => build(ExecSource, { type: 'Exec', command: "echo 'open", format: 'json' })).toThrow(/unterminated ' quote/);
   });
 
   it('reads a prometheus textfile and json output', async () => {
@@ -151,8 +152,9 @@ describe('Exec, per tick', () => {
     const s = await probeOnce(src);
     expect(valueOf(s, 'app.sessions.active')).toBe(3);
     expect(s.find((x) => x.name === 'app.sessions.total')?.type).toBe('counter');
-    const bad = new ExecSource({ type: 'Exec', command: ['true'], format: 'collectd', typesDb: 'missing.db' });
-    await expect(bad.init({ log: quietLog, tickTime: 10, configDir: tmp.dir })).rejects.toThrow(/cannot read typesDb .*missing\.db/);
+    expect(() => build(ExecSource, { command: ['true'], format: 'collectd', typesDb: 'missing.db' }, { configDir: tmp.dir })).toThrow(
+      expect.objectContaining({ name: 'ParamError', param: 'typesDb', message: expect.stringMatching(/cannot read .*missing\.db/) }),
+    );
   });
 });
 
@@ -224,12 +226,12 @@ describe('Exec, long-running', () => {
 
   it('kills the child, even one that ignores SIGTERM, at shutdown', async () => {
     const pidFile = path.join(tmp.dir, 'stubborn.pid');
-    const src = new ExecSource({
+    const src = build(ExecSource, {
       type: 'Exec',
       command: ['sh', '-c', `trap "" TERM; echo $$ > ${pidFile}; while :; do echo "a 1"; sleep 0.1; done`],
       format: 'graphite',
       longRunning: true,
-    });
+    }, { configDir: tmp.dir });
     await src.init({ log: quietLog, tickTime: 10, configDir: tmp.dir });
     await waitFor('the pid file', () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() ? true : undefined));
     const pid = Number(readFileSync(pidFile, 'utf8'));
@@ -239,7 +241,7 @@ describe('Exec, long-running', () => {
   });
 
   it('reports a missing command at init', async () => {
-    const src = new ExecSource({ type: 'Exec', command: ['/nonexistent/pollect-daemon'], format: 'influx', longRunning: true });
+    const src = build(ExecSource, { type: 'Exec', command: ['/nonexistent/pollect-daemon'], format: 'influx', longRunning: true });
     await expect(src.init({ log: quietLog, tickTime: 10, configDir: tmp.dir })).rejects.toThrow(/pollect-daemon: command not found/);
   });
   it('schema: accepts the README examples, needs command and a known format', () => {

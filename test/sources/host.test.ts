@@ -10,6 +10,7 @@ import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { probeOnce, quietLog, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
 import { tempDir } from '../helpers/net.js';
+import { build } from '../helpers/plugin.js';
 
 const fake = fakeProc();
 const tmp = tempDir('pollect-host-');
@@ -19,7 +20,7 @@ afterAll(() => {
   tmp.remove();
 });
 
-const make = (cfg: Partial<HostConfig> = {}) => new HostSource({ type: 'Host', ...cfg });
+const make = (cfg: Partial<HostConfig> = {}) => build(HostSource, { type: 'Host', ...cfg });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const names = (s: Sample[]) => s.map((x) => x.name);
 

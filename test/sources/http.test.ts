@@ -7,6 +7,7 @@ import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { freePort } from '../helpers/net.js';
 import { createLogger } from '../../src/log.js';
 import type { Sample } from '../../src/sdk/index.js';
+import { build } from '../helpers/plugin.js';
 
 let base = '';
 let server: http.Server;
@@ -120,7 +121,7 @@ function only(samples: Sample[], name: string | undefined): number {
 
 describe('Http', () => {
   it('reports response time, status 200 and success for a single URL, without a url label', async () => {
-    const src = new HttpSource({ type: 'Http', url: `${base}/ok` });
+    const src = build(HttpSource, { type: 'Http', url: `${base}/ok` });
     await initSource(src);
     const samples = await probeOnce(src);
     expect(samples).toHaveLength(3);
@@ -132,30 +133,30 @@ describe('Http', () => {
   });
 
   it('follows redirects and judges the final status', async () => {
-    const src = new HttpSource({ type: 'Http', url: `${base}/redirect` });
+    const src = build(HttpSource, { type: 'Http', url: `${base}/redirect` });
     const samples = await probeOnce(src);
     expect(only(samples, 'status_code')).toBe(200);
     expect(only(samples, 'success')).toBe(1);
   });
 
   it('treats a non-2xx status as a failure valued timeout*1000 ms, unless statusCode expects it', async () => {
-    const bad = await probeOnce(new HttpSource({ type: 'Http', url: `${base}/missing`, timeout: 4 }));
+    const bad = await probeOnce(build(HttpSource, { type: 'Http', url: `${base}/missing`, timeout: 4 }));
     expect(only(bad, undefined)).toBe(4000);
     expect(only(bad, 'status_code')).toBe(404);
     expect(only(bad, 'success')).toBe(0);
 
-    const expected = await probeOnce(new HttpSource({ type: 'Http', url: `${base}/missing`, statusCode: 404 }));
+    const expected = await probeOnce(build(HttpSource, { type: 'Http', url: `${base}/missing`, statusCode: 404 }));
     expect(only(expected, 'success')).toBe(1);
     expect(only(expected, undefined)).toBeLessThan(4000);
 
-    const list = await probeOnce(new HttpSource({ type: 'Http', url: `${base}/ok`, statusCode: [201, 204] }));
+    const list = await probeOnce(build(HttpSource, { type: 'Http', url: `${base}/ok`, statusCode: [201, 204] }));
     expect(only(list, 'success')).toBe(0);
     expect(only(list, 'status_code')).toBe(200);
   });
 
   it('labels each URL of a list and keeps failing URLs as data', async () => {
     const urls = [`${base}/ok`, `${base}/error`, `${base}/hang`, `http://127.0.0.1:${garbagePort}/`, `http://127.0.0.1:${await freePort()}/`];
-    const src = new HttpSource({ type: 'Http', url: urls, timeout: 0.5 });
+    const src = build(HttpSource, { type: 'Http', url: urls, timeout: 0.5 });
     const samples = await probeOnce(src);
     expect(samples).toHaveLength(urls.length * 3);
     expect(valueOf(samples, 'success', { url: urls[0]! })).toBe(1);
@@ -168,27 +169,26 @@ describe('Http', () => {
     expect(valueOf(samples, 'status_code', { url: urls[3]! })).toBe(0);
   });
 
-  it('refuses a huge body at maxBytes and reports it as a failure', async () => {
-    const logged: string[] = [];
-    const log = createLogger('t', { level: 'debug', write: (l) => logged.push(l) });
-    const src = new HttpSource({ type: 'Http', url: `${base}/huge`, maxBytes: 1024 * 1024 });
-    const res = await src.probe({ signal: AbortSignal.timeout(10_000), timeoutMs: 10_000, tickTime: 10, log });
-    const samples = res as Sample[];
+  it('refuses a huge body at maxBytes and reports it as a problem', async () => {
+    const problems: string[] = [];
+    const src = build(HttpSource, { type: 'Http', url: `${base}/huge`, maxBytes: 1024 * 1024 });
+    const samples = await probeOnce(src, { problems });
     expect(only(samples, 'success')).toBe(0);
-    expect(logged.join('\n')).toMatch(/larger than 1048576 bytes/);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/larger than 1048576 bytes/);
   });
 
   it('probes many URLs concurrently, never more than the cap at once', async () => {
     maxInFlight = 0;
     const urls = Array.from({ length: 24 }, (_, i) => `${base}/slow/${i}`);
-    const src = new HttpSource({ type: 'Http', url: urls, concurrency: 5 });
+    const src = build(HttpSource, { type: 'Http', url: urls, concurrency: 5 });
     const samples = await probeOnce(src);
     expect(samples.filter((s) => s.name === 'success' && s.value === 1)).toHaveLength(24);
     expect(maxInFlight).toBe(5);
   });
 
   it('opens a fresh connection for every probe so connect time is measured', async () => {
-    const src = new HttpSource({ type: 'Http', url: `${base}/ok` });
+    const src = build(HttpSource, { type: 'Http', url: `${base}/ok` });
     const before = connections;
     await probeOnce(src);
     await probeOnce(src);
@@ -198,28 +198,29 @@ describe('Http', () => {
   it('sends method and headers, and keeps secret header values and URL passwords out of logs', async () => {
     const logged: string[] = [];
     const log = createLogger('t', { level: 'debug', write: (l) => logged.push(l) });
-    const src = new HttpSource({
+    const src = build(HttpSource, {
       type: 'Http',
       url: [`${base}/ok`, `http://someone:urlpass4242@127.0.0.1:${await freePort()}/x?token=qtok777`],
       method: 'head',
       headers: { Authorization: 'Bearer sekrit-token-123', 'X-Trace': 'abc' },
       timeout: 1,
     });
-    const samples = (await src.probe({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 10, log })) as Sample[];
+    const problems: string[] = [];
+    const samples = (await src.probe({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 10, log, reportProblem: (m) => void problems.push(m) })) as Sample[];
     expect(lastHeaders['authorization']).toBe('Bearer sekrit-token-123');
     expect(lastHeaders['x-trace']).toBe('abc');
-    const text = logged.join('\n') + JSON.stringify(samples);
-    expect(logged.length).toBeGreaterThan(0);
+    const text = logged.join('\n') + problems.join('\n') + JSON.stringify(samples);
+    expect(problems.length).toBeGreaterThan(0);
     expect(text).not.toContain('sekrit-token-123');
     expect(text).not.toContain('urlpass4242');
     // The query string may carry a token too: messages name the URL without it.
-    expect(logged.join('\n')).not.toContain('qtok777');
-    expect(logged.join('\n')).toContain('/x');
+    expect(logged.join('\n') + problems.join('\n')).not.toContain('qtok777');
+    expect(problems.join('\n')).toContain('/x');
   });
 
   it('goes through a proxy with credentials', async () => {
     proxied.length = 0;
-    const src = new HttpSource({ type: 'Http', url: `${base}/ok`, proxy: `http://pxuser:pxsecret99@127.0.0.1:${proxyPort}` });
+    const src = build(HttpSource, { type: 'Http', url: `${base}/ok`, proxy: `http://pxuser:pxsecret99@127.0.0.1:${proxyPort}` });
     const samples = await probeOnce(src);
     expect(only(samples, 'success')).toBe(1);
     expect(proxied).toHaveLength(1);
@@ -227,21 +228,23 @@ describe('Http', () => {
   });
 
   it('fails the probe with a SourceError when the executor aborts it (shutdown)', async () => {
-    const src = new HttpSource({ type: 'Http', url: `${base}/hang`, timeout: 10 });
+    const src = build(HttpSource, { type: 'Http', url: `${base}/hang`, timeout: 10 });
     await expect(probeOnce(src, { signal: AbortSignal.timeout(200), timeoutMs: 10_000 })).rejects.toThrow(/aborted at the probe timeout/);
   });
 
   it('ends a request before a probe budget shorter than its timeout, reporting it as data', async () => {
     // tickTime 1 s with the default 10 s timeout: the probe may take 1 s, so the request gets 950 ms.
-    const src = new HttpSource({ type: 'Http', url: `${base}/hang` });
+    const src = build(HttpSource, { type: 'Http', url: `${base}/hang` });
     const samples = await probeOnce(src, { timeoutMs: 1000 });
     expect(samples.find((s) => s.name === undefined)!.value).toBe(1000);
     expect(samples.find((s) => s.name === 'success')!.value).toBe(0);
   });
 
-  it('rejects a URL that is not http(s)', () => {
-    expect(() => new HttpSource({ type: 'Http', url: 'ftp://example.org/' })).toThrow(/not http or https/);
-    expect(() => new HttpSource({ type: 'Http', url: 'not a url' })).toThrow(/invalid url/);
+  it('rejects a URL that is not http(s) as a config error naming the param', () => {
+    const paramError = (param: string, message: RegExp) => expect.objectContaining({ name: 'ParamError', param, message: expect.stringMatching(message) });
+    expect(() => build(HttpSource, { url: 'ftp://example.org/' })).toThrow(paramError('url', /must start with http:\/\/ or https:\/\//));
+    expect(() => build(HttpSource, { url: ['http://a.test/', 'not a url'] })).toThrow(paramError('url[1]', /not a valid URL/));
+    expect(() => build(HttpSource, { url: 'http://a.test/', proxy: 'proxy:3128' })).toThrow(paramError('proxy', /./));
   });
   it('schema: accepts the README example, rejects missing or bad params', () => {
     for (const ex of readmeExamples('http')) expect(paramProblems(HttpSource.schema, 'Http', ex)).toEqual([]);

@@ -1,10 +1,14 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import http from 'node:http';
 import net from 'node:net';
-import { HttpIngressSource, type HttpIngressConfig } from '../../src/sources/httpingress/index.js';
+import { readdirSync } from 'node:fs';
+import { HttpIngressSource, MAX_BODY_BYTES, MAX_BYTES_IN_FLIGHT, MAX_LABEL_VALUE_LENGTH, type HttpIngressConfig } from '../../src/sources/httpingress/index.js';
+import { HTTP_LIMITS } from '../../src/core/http-server.js';
+import { crowd, oversizedHead, pipelinedGets, rawExchange, rss, statuses, until } from '../helpers/hostile-http.js';
 import { probeOnce, valueOf, quietLog } from '../helpers/probe.js';
 import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { createLogger } from '../../src/log.js';
+import { build } from '../helpers/plugin.js';
 
 const running: HttpIngressSource[] = [];
 afterEach(async () => {
@@ -12,7 +16,7 @@ afterEach(async () => {
 });
 
 async function start(extra: Partial<HttpIngressConfig> = {}, log = quietLog): Promise<{ src: HttpIngressSource; url: string }> {
-  const src = new HttpIngressSource({
+  const src = build(HttpIngressSource, {
     type: 'HttpIngress',
     port: 0,
     metrics: {
@@ -22,7 +26,7 @@ async function start(extra: Partial<HttpIngressConfig> = {}, log = quietLog): Pr
     },
     ...extra,
   });
-  await src.init({ log, tickTime: 10, configDir: process.cwd() });
+  await src.init({ log, tickTime: 10, configDir: process.cwd(), signal: AbortSignal.timeout(10_000) });
   running.push(src);
   return { src, url: `http://127.0.0.1:${src.boundPort}/` };
 }
@@ -178,19 +182,19 @@ describe('HttpIngress', () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
-    const src = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
-    await expect(src.init({ log: quietLog, tickTime: 10, configDir: '.' })).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: address already in use`);
+    const src = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
+    await expect(src.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) })).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: address already in use`);
     await new Promise((r) => blocker.close(r));
 
     // Shutdown closes even a keep-alive connection and releases the port.
-    const first = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
-    await first.init({ log: quietLog, tickTime: 10, configDir: '.' });
+    const first = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
+    await first.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) });
     const agent = new http.Agent({ keepAlive: true });
     await new Promise<void>((resolve) => http.get({ host: '127.0.0.1', port, agent }, (res) => { res.resume(); res.on('end', () => resolve()); }));
     await first.shutdown();
     agent.destroy();
-    const again = new HttpIngressSource({ type: 'HttpIngress', port, metrics: { m: {} } });
-    await again.init({ log: quietLog, tickTime: 10, configDir: '.' });
+    const again = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
+    await again.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) });
     running.push(again);
   });
   it('schema: accepts the README example, rejects bad metric definitions', () => {
@@ -199,5 +203,148 @@ describe('HttpIngress', () => {
     expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', { type: 'HttpIngress', port: 1 }).join('\n')).toMatch(/metrics: is required/);
     expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', { type: 'HttpIngress', port: 1, metrics: { m: { type: 'histogram' } } }).join('\n')).toMatch(/gauge/);
     expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', { type: 'HttpIngress', port: 1, metrics: { m: { labels: ['bad-name'] } } })).not.toEqual([]);
+  });
+});
+
+// Issue 17, items 6 and 8: each attack at a bounded size on loopback.
+describe('HttpIngress against hostile clients', () => {
+  const portOf = (url: string): number => Number(new URL(url).port);
+
+  it('300 slow-header sockets do not take the server: the longest idle are closed at the cap and a push still succeeds', async () => {
+    const { src, url } = await start();
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const fdsBefore = fds();
+    const slow = await crowd(portOf(url), 300, 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n');
+    try {
+      const excess = 300 - HTTP_LIMITS.maxConnections;
+      expect(await until(() => slow.closedByServer() >= excess, 3_000)).toBe(true);
+      expect(slow.open()).toBeLessThanOrEqual(HTTP_LIMITS.maxConnections);
+      // This process holds both ends: what is not a client socket is the server's.
+      await until(() => false, 100);
+      const serverFds = fds() - fdsBefore - slow.open();
+      console.log(`ingress slow headers: 300 sockets, ${slow.closedByServer()} closed by the server, ${slow.open()} open, server descriptors +${serverFds}`);
+      expect(serverFds).toBeLessThanOrEqual(HTTP_LIMITS.maxConnections);
+      const r = await post(url, { metrics: { plain: { value: 42 } } });
+      expect(r.status).toBe(200);
+      expect(valueOf(await probeOnce(src), 'plain')).toBe(42);
+    } finally {
+      slow.destroy();
+    }
+  });
+
+  it('answers an oversized request head with 431, not a reset', async () => {
+    const { url } = await start();
+    const answer = await rawExchange(portOf(url), oversizedHead(64 * 1024, 'POST'));
+    expect(statuses(answer.text)).toEqual([431]);
+  });
+
+  it('bounds pipelined requests per connection: of 2,000 pipelined in one write at most maxPipelined are answered', async () => {
+    const { src, url } = await start();
+    const flood = await rawExchange(portOf(url), pipelinedGets(2_000), 5_000);
+    expect(flood.closed).toBe(true);
+    expect(statuses(flood.text).length).toBeLessThanOrEqual(HTTP_LIMITS.maxPipelined);
+    // A client that reads its answers may send pushes back to back on one connection.
+    const body = JSON.stringify({ metrics: { sample_metric: { value: 1, labels: { host: 'p' } } } });
+    const push = `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const pushes = await rawExchange(portOf(url), push.repeat(50) + pipelinedGets(1, true));
+    expect(statuses(pushes.text)).toEqual(Array(51).fill(200));
+    expect(valueOf(await probeOnce(src), 'sample_metric', { host: 'p' })).toBe(50);
+  });
+
+  it('bounds body bytes in flight over all connections: 250 stalled 1 MB bodies hold at most 16 MiB, the rest get 503', async () => {
+    const { src, url } = await start();
+    const port = portOf(url);
+    const n = 250;
+    const bodySize = 1_000_000;
+    // Each client declares 1 MB, sends all but the last 1,000 bytes and stalls.
+    const part = Buffer.alloc(bodySize - 1_000, 0x20);
+    const head = `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${bodySize}\r\n\r\n`;
+    const before = rss();
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rss())), 20);
+    const answers: string[] = [];
+    const sockets: net.Socket[] = [];
+    try {
+      await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          new Promise<void>((resolve) => {
+            const s = net.connect({ port, host: '127.0.0.1' });
+            sockets.push(s);
+            answers[i] = '';
+            s.on('data', (d: Buffer) => (answers[i] += d.toString('latin1')));
+            s.on('error', () => resolve());
+            s.on('close', () => resolve());
+            s.once('connect', () => {
+              s.write(head);
+              // Resolves once the kernel took it all (the server read it) or the server closed.
+              s.write(part, () => resolve());
+            });
+          }),
+        ),
+      );
+      // Time for the server to read what the kernel holds for it.
+      await until(() => false, 1_000);
+      peak = Math.max(peak, rss());
+      const refused = answers.filter((a) => statuses(a)[0] === 503).length;
+      const held = sockets.filter((s) => !s.destroyed).length;
+      console.log(`ingress bodies in flight: ${n} clients, ${held} held, ${refused} answered 503; RSS ${(before / 2 ** 20).toFixed(0)} MiB before, peak ${(peak / 2 ** 20).toFixed(0)} MiB (+${((peak - before) / 2 ** 20).toFixed(0)} MiB)`);
+      expect(held).toBeLessThanOrEqual(MAX_BYTES_IN_FLIGHT / (bodySize - 1_000));
+      expect(refused).toBeGreaterThanOrEqual(n - held - 5);
+      expect(answers.find((a) => statuses(a)[0] === 503)).toMatch(/Retry-After: 1/i);
+      // 250 MB held would be the unbounded case; the budget is 16 MiB.
+      expect(peak - before).toBeLessThan(64 * 2 ** 20);
+      // A small push still fits in what is left.
+      expect((await post(url, { metrics: { plain: { value: 1 } } })).status).toBe(200);
+    } finally {
+      clearInterval(sampler);
+      for (const s of sockets) s.destroy();
+    }
+    // The stalled clients are gone: their bytes are given back, a body near 1 MiB fits again.
+    await until(() => false, 200);
+    const big = JSON.stringify({ metrics: { plain: { value: 2 } } }) + ' '.repeat(MAX_BODY_BYTES - 100);
+    expect((await post(url, big)).status).toBe(200);
+    expect(valueOf(await probeOnce(src), 'plain')).toBe(2);
+  });
+
+  it('refuses a 1 MB label value (400) and keeps one of 1 KiB', async () => {
+    const { src, url } = await start();
+    const r = await post(url, { metrics: { sample_metric: { value: 1, labels: { host: 'x'.repeat(1_000_000) } } } });
+    expect(r.status).toBe(400);
+    expect(String(r.json['error'])).toMatch(`label "host" is longer than ${MAX_LABEL_VALUE_LENGTH} characters`);
+    expect(await probeOnce(src)).toEqual([]);
+    const long = 'y'.repeat(MAX_LABEL_VALUE_LENGTH);
+    expect((await post(url, { metrics: { sample_metric: { value: 1, labels: { host: long } } } })).status).toBe(200);
+    expect(valueOf(await probeOnce(src), 'sample_metric', { host: long })).toBe(1);
+  });
+
+  it('echoes at most a short piece of an unknown metric or label name', async () => {
+    const { url } = await start();
+    const name = 'm'.repeat(100_000);
+    const r = await post(url, { metrics: { [name]: { value: 1 } } });
+    expect(r.status).toBe(400);
+    expect(String(r.json['error']).length).toBeLessThan(200);
+  });
+
+  it('refuses a counter pushed past the largest finite number (400) and keeps its value', async () => {
+    const { src, url } = await start();
+    const push = (value: number) => post(url, { metrics: { sample_metric: { value, labels: { host: 'o' } } } });
+    expect((await push(Number.MAX_VALUE)).status).toBe(200);
+    const r = await push(Number.MAX_VALUE);
+    expect(r.status).toBe(400);
+    expect(String(r.json['error'])).toMatch(/counter would pass the largest number/);
+    expect(valueOf(await probeOnce(src), 'sample_metric', { host: 'o' })).toBe(Number.MAX_VALUE);
+    // 1e309 is not a finite JSON number at all.
+    expect((await post(url, '{"metrics": {"sample_metric": {"value": 1e309, "labels": {"host": "o"}}}}')).status).toBe(400);
+  });
+
+  it('maxSeries holds under many distinct label sets', async () => {
+    const { src, url } = await start({ maxSeries: 50 });
+    let refused = 0;
+    for (let i = 0; i < 80; i++) {
+      const r = await post(url, { metrics: { sample_metric: { value: 1, labels: { host: `h${i}` } } } });
+      if (r.status === 400) refused++;
+    }
+    expect(refused).toBe(30);
+    expect(await probeOnce(src)).toHaveLength(50);
   });
 });

@@ -7,6 +7,7 @@ import { InterfaceSource, type InterfaceConfig } from '../../src/sources/interfa
 import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
+import { build } from '../helpers/plugin.js';
 
 const fake = fakeProc();
 afterEach(() => fake.restore());
@@ -35,7 +36,7 @@ function netdevLo(): { rxBytes: number; txBytes: number } {
 
 describe('Interface on this machine', () => {
   it('primes on the first probe, then reports lo traffic; totals match /proc/net/dev', async () => {
-    const s = new InterfaceSource({ type: 'Interface', include: ['lo'], includeTotal: true });
+    const s = build(InterfaceSource, { type: 'Interface', include: ['lo'], includeTotal: true });
     const before = netdevLo();
     const first = await timed(s);
     const after = netdevLo();
@@ -64,7 +65,7 @@ describe('Interface on this machine', () => {
   });
 
   it('runs the non-Linux path (systeminformation): bytes only', async () => {
-    const s = new InterfaceSource({ type: 'Interface', include: ['lo'], includeTotal: true, backend: 'systeminformation' });
+    const s = build(InterfaceSource, { type: 'Interface', include: ['lo'], includeTotal: true, backend: 'systeminformation' });
     const samples = await probeOnce(s);
     const lo = netdevLo();
     expect(samples.map((x) => x.name)).toEqual(['total_bytes_sent', 'total_bytes_recv']);
@@ -76,7 +77,7 @@ describe('Interface on this machine', () => {
 });
 
 describe('Interface on fake counters', () => {
-  const make = (cfg: Partial<InterfaceConfig> = {}) => new InterfaceSource({ type: 'Interface', ...cfg });
+  const make = (cfg: Partial<InterfaceConfig> = {}) => build(InterfaceSource, { type: 'Interface', ...cfg });
 
   it('divides by the real elapsed time; names with dots and colons; pollect labels', async () => {
     fake.use();

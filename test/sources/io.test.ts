@@ -8,6 +8,7 @@ import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
 import { tempDir } from '../helpers/net.js';
+import { build } from '../helpers/plugin.js';
 
 const fake = fakeProc();
 const tmp = tempDir('pollect-io-');
@@ -17,7 +18,7 @@ afterAll(() => {
   tmp.remove();
 });
 
-const make = (cfg: Partial<IOConfig> = {}) => new IOSource({ type: 'IO', ...cfg });
+const make = (cfg: Partial<IOConfig> = {}) => build(IOSource, { type: 'IO', ...cfg });
 async function timed(s: IOSource): Promise<{ samples: Sample[]; a: number; b: number }> {
   const a = performance.now();
   const samples = await probeOnce(s);

@@ -11,11 +11,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { K8sSource, type K8sConfig } from '../../src/sources/k8s/index.js';
-import { summaryToSamples } from '../../src/sources/k8s/summary.js';
+import { NODE_METRICS, POD_METRICS, summaryToSamples, type K8sMetrics } from '../../src/sources/k8s/summary.js';
 import { SourceError } from '../../src/sdk/index.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
+import { build, configFor, type Params } from '../helpers/plugin.js';
 
+const ALL: K8sMetrics = { pods: POD_METRICS, node: NODE_METRICS };
 const FIX = fixtureDir('k8s');
 const NANO = readFileSync(path.join(FIX, 'stats-summary-microk8s-jetson-nano.json'));
 const HONEY = readFileSync(path.join(FIX, 'stats-summary-honeycomb-baremetal-2020.json'));
@@ -123,8 +125,8 @@ afterAll(async () => {
   pki.remove();
 });
 
-async function source(extra: Partial<K8sConfig> = {}, port = strictPort): Promise<K8sSource> {
-  const src = new K8sSource({ type: 'K8s', host: '127.0.0.1', port, cert: 'client.crt', key: 'client.key', ca: 'ca.crt', ...extra });
+async function source(extra: Params<K8sConfig> = {}, port = strictPort): Promise<K8sSource> {
+  const src = build(K8sSource, { type: 'K8s', host: '127.0.0.1', port, cert: 'client.crt', key: 'client.key', ca: 'ca.crt', ...extra }, { configDir: pki.dir });
   await initSource(src, pki.dir);
   return src;
 }
@@ -186,8 +188,10 @@ describe('K8s summary parser on the captured payloads', () => {
 
   it('honours the metric selection (node memory is honoured, unlike chouette)', () => {
     const doc = JSON.parse(HONEY.toString());
-    const names = (m: Parameters<typeof summaryToSamples>[1]) => [...new Set(summaryToSamples(doc, m).map((x) => x.name))].sort();
-    expect(names(undefined)).toEqual(
+    const defaults = { pods: ['memory', 'cpu'], node: ['inodes'] } as const;
+    expect(configFor(K8sSource, { host: 'h' }).metrics).toEqual(defaults);
+    const names = (m: Partial<K8sMetrics>) => [...new Set(summaryToSamples(doc, { ...defaults, ...m }).map((x) => x.name))].sort();
+    expect(names({})).toEqual(
       ['node.fs.inodes', 'node.fs.inodes_free', 'node.fs.inodes_used', 'pod.cpu.usage_nanocores', 'pod.memory.rss_bytes', 'pod.memory.working_set_bytes', 'pods.running'],
     );
     expect(names({ pods: [], node: ['memory'] })).toEqual(
@@ -197,9 +201,9 @@ describe('K8s summary parser on the captured payloads', () => {
   });
 
   it('rejects documents that are not summaries', () => {
-    expect(() => summaryToSamples({ kind: 'Status' })).toThrow(SourceError);
-    expect(() => summaryToSamples([1, 2])).toThrow(/not a kubelet stats summary/);
-    expect(() => summaryToSamples({ node: {}, pods: 'x' })).toThrow(/"pods" is not a list/);
+    expect(() => summaryToSamples({ kind: 'Status' }, ALL)).toThrow(SourceError);
+    expect(() => summaryToSamples([1, 2], ALL)).toThrow(/not a kubelet stats summary/);
+    expect(() => summaryToSamples({ node: {}, pods: 'x' }, ALL)).toThrow(/"pods" is not a list/);
   });
 });
 
@@ -243,10 +247,11 @@ describe('K8s source over HTTPS with a client certificate', () => {
     expect(valueOf(s, 'pods.running', { node: 'nano' })).toBe(1);
   });
 
-  it('a missing certificate file fails at init with its path', async () => {
-    const src = new K8sSource({ type: 'K8s', host: '127.0.0.1', cert: 'nope.crt', key: 'client.key' });
-    await expect(initSource(src, pki.dir)).rejects.toThrow(/cannot read cert file .*nope\.crt: ENOENT/);
-    await expect(initSource(new K8sSource({ type: 'K8s', host: '127.0.0.1', cert: 'client.crt' }), pki.dir)).rejects.toThrow(/go together/);
+  it('a missing certificate file is a config error naming the param and the file', () => {
+    expect(() => build(K8sSource, { host: '127.0.0.1', cert: 'nope.crt', key: 'client.key' }, { configDir: pki.dir })).toThrow(
+      expect.objectContaining({ name: 'ParamError', param: 'cert', message: expect.stringMatching(/cannot read .*nope\.crt: no such file/) }),
+    );
+    expect(() => build(K8sSource, { host: '127.0.0.1', cert: 'client.crt' }, { configDir: pki.dir })).toThrow(/go together/);
   });
 
   it('a server that never answers gives a timeout error', async () => {

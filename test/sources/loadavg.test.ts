@@ -5,6 +5,7 @@ import { LoadAvgSource } from '../../src/sources/loadavg/index.js';
 import { SourceError } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
+import { build } from '../helpers/plugin.js';
 
 const fake = fakeProc();
 afterEach(() => fake.restore());
@@ -12,7 +13,7 @@ afterEach(() => fake.restore());
 describe('LoadAvg', () => {
   it('matches /proc/loadavg read at the same moment', async () => {
     const before = readFileSync('/proc/loadavg', 'utf8').split(' ').map(Number);
-    const s = await probeOnce(new LoadAvgSource({ type: 'LoadAvg' }));
+    const s = await probeOnce(build(LoadAvgSource, { type: 'LoadAvg' }));
     const after = readFileSync('/proc/loadavg', 'utf8').split(' ').map(Number);
     expect(s.map((x) => x.labels!.time)).toEqual(['short', 'mid', 'long']);
     ['short', 'mid', 'long'].forEach((time, i) => {
@@ -26,18 +27,18 @@ describe('LoadAvg', () => {
   it('reads odd content and fails clearly on garbage', async () => {
     fake.write({ loadavg: '101.25 8.50 0.00 17/2048 4194303\n' });
     fake.use();
-    const s = await probeOnce(new LoadAvgSource({ type: 'LoadAvg' }));
+    const s = await probeOnce(build(LoadAvgSource, { type: 'LoadAvg' }));
     expect(s.map((x) => x.value)).toEqual([101.25, 8.5, 0]);
     fake.write({ loadavg: GARBAGE });
-    const err = await probeOnce(new LoadAvgSource({ type: 'LoadAvg' })).catch((e: unknown) => e);
+    const err = await probeOnce(build(LoadAvgSource, { type: 'LoadAvg' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceError);
     expect((err as Error).message).toMatch(/^cannot read \/proc\/loadavg: unexpected \/proc\/loadavg content: /);
     fake.write({ loadavg: '' });
-    await expect(probeOnce(new LoadAvgSource({ type: 'LoadAvg' }))).rejects.toThrow(SourceError);
+    await expect(probeOnce(build(LoadAvgSource, { type: 'LoadAvg' }))).rejects.toThrow(SourceError);
   });
 
   it('runs the non-Linux path', async () => {
-    const s = await probeOnce(new LoadAvgSource({ type: 'LoadAvg', backend: 'systeminformation' }));
+    const s = await probeOnce(build(LoadAvgSource, { type: 'LoadAvg', backend: 'systeminformation' }));
     const os = loadavg();
     s.forEach((x, i) => expect(Math.abs(x.value - os[i]!)).toBeLessThan(0.5));
   });

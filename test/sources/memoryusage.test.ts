@@ -4,6 +4,7 @@ import { MemoryUsageSource } from '../../src/sources/memoryusage/index.js';
 import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
+import { build } from '../helpers/plugin.js';
 
 const fake = fakeProc();
 afterEach(() => fake.restore());
@@ -21,7 +22,7 @@ const types = (s: Sample[]) => s.map((x) => x.labels!.type);
 describe('MemoryUsage', () => {
   it('matches free -b at the same moment', async () => {
     const a = free();
-    const s = await probeOnce(new MemoryUsageSource({ type: 'MemoryUsage' }));
+    const s = await probeOnce(build(MemoryUsageSource, { type: 'MemoryUsage' }));
     const b = free();
     expect(types(s)).toEqual(['total', 'available', 'used', 'cached', 'free']);
     expect(valueOf(s, undefined, { type: 'total' })).toBe(a.total);
@@ -39,14 +40,14 @@ describe('MemoryUsage', () => {
     fake.use();
     for (const text of [GARBAGE, 'MemTotal:       24683656 kB\nMemFr', '']) {
       fake.write({ meminfo: text });
-      const err = await probeOnce(new MemoryUsageSource({ type: 'MemoryUsage' })).catch((e: unknown) => e);
+      const err = await probeOnce(build(MemoryUsageSource, { type: 'MemoryUsage' })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SourceError);
       expect((err as Error).message).toBe('cannot read /proc/meminfo: /proc/meminfo has no MemTotal or MemFree');
     }
   });
 
   it('runs the non-Linux path (systeminformation)', async () => {
-    const s = await probeOnce(new MemoryUsageSource({ type: 'MemoryUsage', backend: 'systeminformation' }));
+    const s = await probeOnce(build(MemoryUsageSource, { type: 'MemoryUsage', backend: 'systeminformation' }));
     const f = free();
     expect(types(s)).toEqual(['total', 'available', 'used', 'cached', 'free']);
     expect(valueOf(s, undefined, { type: 'total' })).toBe(f.total);

@@ -12,6 +12,7 @@ import { OpenStackSource, type OpenStackConfig } from '../../src/sources/opensta
 import { UsageCollector, parsePage } from '../../src/sources/openstack/usage.js';
 import { SourceError, type Sample } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
+import { build } from '../helpers/plugin.js';
 
 const FIX = fixtureDir('openstack');
 const read = (f: string): string => readFileSync(path.join(FIX, f), 'utf8');
@@ -226,7 +227,7 @@ afterAll(async () => {
 });
 
 function source(extra: Partial<OpenStackConfig> = {}): OpenStackSource {
-  return new OpenStackSource({ type: 'OpenStack', authUrl: authBase, username: USER, password: PASSWORD, projectName: 'admin', ...extra });
+  return build(OpenStackSource, { type: 'OpenStack', authUrl: authBase, username: USER, password: PASSWORD, projectName: 'admin', ...extra });
 }
 
 async function probeError(src: OpenStackSource, timeoutMs = 5000): Promise<string> {

@@ -11,6 +11,7 @@ import { parseLong, parseThreads, parseTraceCounts } from '../../src/sources/osv
 import { SourceError } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { validate } from '../helpers/validate.js';
+import { build } from '../helpers/plugin.js';
 
 const FIX = fixtureDir('osv');
 const fixture = (f: string): string => readFileSync(path.join(FIX, f), 'utf8');
@@ -112,7 +113,7 @@ describe('OSv source over HTTP', () => {
   afterEach(() => osv.override.clear());
 
   it('emits memory, uptime, summed thread CPU time and no trace without traces', async () => {
-    const src = new OSvSource({ type: 'OSv', host: '127.0.0.1', port: osv.port });
+    const src = build(OSvSource, { type: 'OSv', host: '127.0.0.1', port: osv.port });
     const s = await probeOnce(src);
     expect(valueOf(s, 'memory.free')).toBe(20000);
     expect(valueOf(s, 'memory.total')).toBe(10000);
@@ -125,7 +126,7 @@ describe('OSv source over HTTP', () => {
   });
 
   it('reports enabled counters and enables the others once', async () => {
-    const src = new OSvSource({ type: 'OSv', host: '127.0.0.1', port: osv.port, traces: ['waitqueue_wake_one', 'callout_reset'] });
+    const src = build(OSvSource, { type: 'OSv', host: '127.0.0.1', port: osv.port, traces: ['waitqueue_wake_one', 'callout_reset'] });
     const s = await probeOnce(src);
     expect(valueOf(s, 'trace', { tracepoint: 'waitqueue_wake_one' })).toBe(1000);
     expect(valueOf(s, 'trace', { tracepoint: 'callout_reset' })).toBe(0);
@@ -143,7 +144,7 @@ describe('OSv source over HTTP', () => {
   });
 
   it('names an unknown trace point', async () => {
-    const src = new OSvSource({ type: 'OSv', host: '127.0.0.1', port: osv.port, traces: ['no_such_point'] });
+    const src = build(OSvSource, { type: 'OSv', host: '127.0.0.1', port: osv.port, traces: ['no_such_point'] });
     await expect(probeOnce(src)).rejects.toThrow(/OSv has no trace point "no_such_point" .*HTTP 400/);
   });
 
@@ -183,7 +184,7 @@ describe('OSv source over HTTP', () => {
   for (const [what, where, handler, message] of bad) {
     it(`gives a clear SourceError for ${what}`, async () => {
       osv.override.set(where, handler);
-      const src = new OSvSource({ type: 'OSv', host: '127.0.0.1', port: osv.port });
+      const src = build(OSvSource, { type: 'OSv', host: '127.0.0.1', port: osv.port });
       const err = await probeOnce(src).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SourceError);
       expect((err as Error).message).toMatch(message);
@@ -196,7 +197,7 @@ describe('OSv source over HTTP', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as net.AddressInfo).port;
     try {
-      const src = new OSvSource({ type: 'OSv', host: '127.0.0.1', port });
+      const src = build(OSvSource, { type: 'OSv', host: '127.0.0.1', port });
       const err = await probeOnce(src, { timeoutMs: 500 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SourceError);
       expect((err as Error).message).toMatch(/^http:\/\/127\.0\.0\.1:\d+: no complete answer within 500 ms$/);
@@ -211,7 +212,7 @@ describe('OSv source over HTTP', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as net.AddressInfo).port;
     await new Promise((r) => server.close(r));
-    const src = new OSvSource({ type: 'OSv', host: '127.0.0.1', port });
+    const src = build(OSvSource, { type: 'OSv', host: '127.0.0.1', port });
     await expect(probeOnce(src)).rejects.toThrow(/ECONNREFUSED/);
   });
 });

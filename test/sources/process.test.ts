@@ -3,10 +3,11 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { ProcessSource, type ProcessConfig } from '../../src/sources/process/index.js';
-import { SourceError, type Sample } from '../../src/sdk/index.js';
+import type { Sample } from '../../src/sdk/index.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
 import { pageSize } from '../../src/sources/lib/procfs.js';
+import { build, type Params } from '../helpers/plugin.js';
 
 const fake = fakeProc();
 const children: ChildProcess[] = [];
@@ -38,8 +39,8 @@ function ps(pid: number): { rss: number; vsz: number } {
   return { rss: rss! * 1024, vsz: vsz! * 1024 };
 }
 
-async function make(cfg: Partial<ProcessConfig> & { procRegex: string }): Promise<ProcessSource> {
-  const s = new ProcessSource({ type: 'Process', ...cfg });
+async function make(cfg: Params<ProcessConfig> & { procRegex: string }): Promise<ProcessSource> {
+  const s = build(ProcessSource, { type: 'Process', ...cfg });
   await initSource(s);
   return s;
 }
@@ -93,8 +94,10 @@ describe('Process on this machine', () => {
   it('emits only the count when nothing matches; rejects an invalid regex', async () => {
     const s = await make({ procRegex: `no-such-process-${marker()}` });
     expect(await probeOnce(s)).toEqual([{ name: 'process_count', value: 0, labels: { pidx: 'all' } }]);
-    await expect(make({ procRegex: '(unclosed' })).rejects.toThrow(SourceError);
-    await expect(make({ procRegex: '(unclosed' })).rejects.toThrow(/^invalid procRegex "\(unclosed": /);
+    // A config error, found before start (`pollect --check`), at the param's path.
+    expect(() => build(ProcessSource, { procRegex: '(unclosed' })).toThrow(
+      expect.objectContaining({ name: 'ParamError', param: 'procRegex', message: 'invalid regex "(unclosed": Unterminated group' }),
+    );
   });
 
   it('runs the non-Linux path (systeminformation)', async () => {

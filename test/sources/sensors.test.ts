@@ -7,6 +7,7 @@ import { chipMatches, cleanSensorsJson, parseSensorsJson } from '../../src/sourc
 import { SourceError } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
+import { build } from '../helpers/plugin.js';
 
 /** Whether a process runs (a killed one waiting to be reaped by init, state Z, does not). */
 function alive(pid: number): boolean {
@@ -106,7 +107,7 @@ describe('SensorsSource running a command', () => {
   afterAll(() => tmp.remove());
 
   it('emits samples with device, name and unit labels', async () => {
-    const src = new SensorsSource({ type: 'Sensors', path: fixtureCmd });
+    const src = build(SensorsSource, { type: 'Sensors', path: fixtureCmd });
     const samples = await probeOnce(src);
     expect(samples.length).toBe(countInputs(nct));
     const data = JSON.parse(nct) as Record<string, Record<string, Record<string, number>>>;
@@ -119,17 +120,17 @@ describe('SensorsSource running a command', () => {
   });
 
   it('include and exclude chips', async () => {
-    const inc = await probeOnce(new SensorsSource({ type: 'Sensors', path: fixtureCmd, include: ['coretemp'] }));
+    const inc = await probeOnce(build(SensorsSource, { type: 'Sensors', path: fixtureCmd, include: ['coretemp'] }));
     expect(inc.length).toBeGreaterThan(0);
     expect(inc.every((s) => s.labels?.device === 'coretemp-isa-0000')).toBe(true);
-    const exc = await probeOnce(new SensorsSource({ type: 'Sensors', path: fixtureCmd, exclude: ['coretemp', 'nvme-pci-0200'] }));
+    const exc = await probeOnce(build(SensorsSource, { type: 'Sensors', path: fixtureCmd, exclude: ['coretemp', 'nvme-pci-0200'] }));
     expect(exc.length).toBeGreaterThan(0);
     expect(exc.every((s) => s.labels?.device === 'nct6798-isa-02a0')).toBe(true);
   });
 
   it('useBaseUnits: fans in hertz', async () => {
-    const plain = await probeOnce(new SensorsSource({ type: 'Sensors', path: fixtureCmd }));
-    const base = await probeOnce(new SensorsSource({ type: 'Sensors', path: fixtureCmd, useBaseUnits: true }));
+    const plain = await probeOnce(build(SensorsSource, { type: 'Sensors', path: fixtureCmd }));
+    const base = await probeOnce(build(SensorsSource, { type: 'Sensors', path: fixtureCmd, useBaseUnits: true }));
     const f0 = plain.find((s) => s.name === 'fan' && s.value > 0)!;
     const f1 = base.find((s) => s.name === 'fan' && s.labels?.name === f0.labels?.name)!;
     expect(f1.labels?.unit).toBe('hertz');
@@ -140,7 +141,7 @@ describe('SensorsSource running a command', () => {
   it('a hanging command is killed at the timeout', async () => {
     const hang = script('sensors-hang', 'exec sleep 30');
     const started = Date.now();
-    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: hang }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
+    await expect(probeOnce(build(SensorsSource, { type: 'Sensors', path: hang }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -148,7 +149,7 @@ describe('SensorsSource running a command', () => {
     const pidFile = path.join(tmp.dir, 'grandchild.pid');
     const wrapper = script('sensors-wrapper', `sleep 60 &\necho $! > '${pidFile}'\nwait`);
     const started = Date.now();
-    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: wrapper }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
+    await expect(probeOnce(build(SensorsSource, { type: 'Sensors', path: wrapper }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
     expect(Date.now() - started).toBeLessThan(5000);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     for (let i = 0; i < 20 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
@@ -157,21 +158,21 @@ describe('SensorsSource running a command', () => {
 
   it('binary output, garbage, a failing command and a missing command give SourceErrors', async () => {
     const bin = script('sensors-bin', "printf '\\000\\001\\002\\377\\376'");
-    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: bin }))).rejects.toThrow(/binary/);
+    await expect(probeOnce(build(SensorsSource, { type: 'Sensors', path: bin }))).rejects.toThrow(/binary/);
     const garbage = script('sensors-garbage', "echo 'Segmentation fault, core dumped'");
-    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: garbage }))).rejects.toThrow(SourceError);
+    await expect(probeOnce(build(SensorsSource, { type: 'Sensors', path: garbage }))).rejects.toThrow(SourceError);
     const none = script('sensors-none', "printf '{\\n\\n}\\n'; echo 'No sensors found!' >&2; exit 1");
-    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: none }))).rejects.toThrow(/No sensors found!/);
-    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: path.join(tmp.dir, 'missing') }))).rejects.toThrow(/not found/);
+    await expect(probeOnce(build(SensorsSource, { type: 'Sensors', path: none }))).rejects.toThrow(/No sensors found!/);
+    await expect(probeOnce(build(SensorsSource, { type: 'Sensors', path: path.join(tmp.dir, 'missing') }))).rejects.toThrow(/not found/);
   });
 
   it('a huge output is cut off with a SourceError', async () => {
     const huge = script('sensors-huge', 'yes "          " | head -c 20000000');
-    await expect(probeOnce(new SensorsSource({ type: 'Sensors', path: huge }))).rejects.toThrow(/more than/);
+    await expect(probeOnce(build(SensorsSource, { type: 'Sensors', path: huge }))).rejects.toThrow(/more than/);
   });
 
   it('the real sensors binary answers or fails cleanly (no chips in a VM)', async () => {
-    const src = new SensorsSource({ type: 'Sensors' });
+    const src = build(SensorsSource, { type: 'Sensors' });
     try {
       const samples = await probeOnce(src);
       for (const s of samples) expect(Number.isFinite(s.value)).toBe(true);

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { SmartCtlSource } from '../../src/sources/smartctl/index.js';
 import { ataRawValue, parseScan, parseSmartReport } from '../../src/sources/smartctl/parse.js';
 import { SourceError } from '../../src/sdk/index.js';
-import { probeOnce, quietLog, valueOf } from '../helpers/probe.js';
+import { probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
+import { build } from '../helpers/plugin.js';
 
 /** Whether a process runs (a killed one waiting to be reaped by init, state Z, does not). */
 function alive(pid: number): boolean {
@@ -104,7 +105,7 @@ esac`,
   );
 
   it('reads every scanned device; exit bits 4 and 64 still carry data', async () => {
-    const samples = await probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: fake }));
+    const samples = await probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake }));
     const wd = json('ata-hdd-wd-red.json');
     const row = wd.ata_smart_attributes.table.find((r: Json) => r.name === 'Power_On_Hours');
     expect(valueOf(samples, undefined, { attribute: 'Power_On_Hours', dev: 'sda' })).toBe(row.raw.value);
@@ -121,7 +122,7 @@ esac`,
   });
 
   it('devices regexes and attributes filter; matched at every probe', async () => {
-    const src = new SmartCtlSource({ type: 'SmartCtl', path: fake, devices: ['nvme'], attributes: ['temperature', 'media_errors'] });
+    const src = build(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['nvme'], attributes: ['temperature', 'media_errors'] });
     const samples = await probeOnce(src);
     expect(samples.map((s) => `${s.labels?.dev}/${s.labels?.attribute}`).sort()).toEqual([
       'nvme0/media_errors', 'nvme0/temperature', 'nvme1/media_errors', 'nvme1/temperature',
@@ -129,7 +130,7 @@ esac`,
     writeFileSync(argsLog, '');
     await probeOnce(src);
     expect(readFileSync(argsLog, 'utf8')).toMatch(/^--scan --json$/m); // scanned again, not once at start
-    const one = await probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: fake, devices: ['nvme1$'] }));
+    const one = await probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['nvme1$'] }));
     expect(new Set(one.map((s) => s.labels?.dev))).toEqual(new Set(['nvme1']));
   });
 
@@ -137,24 +138,24 @@ esac`,
     const dev = readdirSync('/dev').find((n) => /^(null)$/.test(n));
     expect(dev).toBe('null');
     // /dev/null is not a disk: the fake smartctl fails on it with exit 2, a clear error.
-    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: fake, discover: 'dev', devices: ['null$'] })))
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, discover: 'dev', devices: ['null$'] })))
       .rejects.toThrow(/\/dev\/null: exit status 2 .*no such device/);
   });
 
   it('no matching device is an error naming the regexes', async () => {
-    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: fake, devices: ['hd[a-z]'] })))
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['hd[a-z]'] })))
       .rejects.toThrow(/no device matches \["hd\[a-z\]"\] among 3/);
   });
 
   it('a scan that finds nothing says so', async () => {
     const none = script('smartctl-none', `printf '{"json_format_version":[1,0],"smartctl":{"exit_status":0},"devices":[]}\\n'`);
-    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: none }))).rejects.toThrow(/no device found by .*smartctl-none --scan/);
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: none }))).rejects.toThrow(/no device found by .*smartctl-none --scan/);
   });
 
   it('exit status 2 with smartctl\'s JSON message', async () => {
     const open = script('smartctl-open', `if [ "$1" = "--scan" ]; then cat '${FIX}/scan.json'; exit 0; fi
 printf '{"smartctl":{"exit_status":2,"messages":[{"string":"/dev/sda: Permission denied","severity":"error"}]}}\\n'; exit 2`);
-    const err = await probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: open, devices: ['sda'] })).catch((e: Error) => e);
+    const err = await probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: open, devices: ['sda'] })).catch((e: Error) => e);
     expect(err).toBeInstanceOf(SourceError);
     expect((err as Error).message).toMatch(/sda: exit status 2 \(device open failed.*Permission denied/);
   });
@@ -164,7 +165,7 @@ printf '{"smartctl":{"exit_status":2,"messages":[{"string":"/dev/sda: Permission
 for last; do :; done
 [ "$last" = /dev/nvme0 ] && { cat '${FIX}/nvme-samsung-pm9a1.json'; exit 0; }
 echo "Smartctl open device: $last failed: No such device" >&2; exit 2`);
-    const samples = await probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: mixed }));
+    const samples = await probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: mixed }));
     expect(new Set(samples.map((s) => s.labels?.dev))).toEqual(new Set(['nvme0']));
   });
 
@@ -172,7 +173,7 @@ echo "Smartctl open device: $last failed: No such device" >&2; exit 2`);
     const pidFile = path.join(tmp.dir, 'hang.pid');
     const hang = script('smartctl-hang', `echo $$ > '${pidFile}'; exec sleep 60`);
     const started = Date.now();
-    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: hang }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: hang }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
     expect(Date.now() - started).toBeLessThan(5000);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     expect(existsSync(`/proc/${pid}`)).toBe(false);
@@ -182,7 +183,7 @@ echo "Smartctl open device: $last failed: No such device" >&2; exit 2`);
     const pidFile = path.join(tmp.dir, 'grandchild.pid');
     const wrapper = script('smartctl-wrapper', `sleep 60 &\necho $! > '${pidFile}'\nwait`);
     const started = Date.now();
-    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: wrapper }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: wrapper }), { timeoutMs: 300 })).rejects.toThrow(/timed out|aborted/);
     expect(Date.now() - started).toBeLessThan(5000);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     for (let i = 0; i < 20 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
@@ -191,23 +192,25 @@ echo "Smartctl open device: $last failed: No such device" >&2; exit 2`);
 
   it('binary output, garbage, huge output and a missing binary give SourceErrors', async () => {
     const bin = script('smartctl-bin', "printf '\\177ELF\\000\\001\\002'");
-    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: bin }))).rejects.toThrow(/binary/);
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: bin }))).rejects.toThrow(/binary/);
     const garbage = script('smartctl-garbage', `if [ "$1" = "--scan" ]; then cat '${FIX}/scan.json'; exit 0; fi\necho 'smartctl 7.3: unknown option'`);
-    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: garbage }))).rejects.toThrow(/invalid JSON/);
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: garbage }))).rejects.toThrow(/invalid JSON/);
     const huge = script('smartctl-huge', `if [ "$1" = "--scan" ]; then cat '${FIX}/scan.json'; exit 0; fi\nyes '{"a":1}' | head -c 50000000`);
-    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: huge }))).rejects.toThrow(/more than/);
-    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: path.join(tmp.dir, 'nope') }))).rejects.toThrow(/not found/);
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: huge }))).rejects.toThrow(/more than/);
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: path.join(tmp.dir, 'nope') }))).rejects.toThrow(/not found/);
   });
 
-  it('an invalid regex is this source\'s error at init and probe, not a crash at construction', async () => {
-    const src = new SmartCtlSource({ type: 'SmartCtl', path: fake, devices: ['sd[a-'] });
-    expect(() => src.init({ log: quietLog, tickTime: 10, configDir: '.' })).toThrow(/devices: invalid regex "sd\[a-"/);
-    await expect(probeOnce(src)).rejects.toThrow(/invalid regex/);
-    await expect(probeOnce(new SmartCtlSource({ type: 'SmartCtl', path: fake, discover: 'dev' }))).rejects.toThrow(/at least one device regex/);
+  it('an invalid regex, or discover "dev" without devices, is a config error naming the param', () => {
+    expect(() => build(SmartCtlSource, { path: fake, devices: ['sda', 'sd[a-'] })).toThrow(
+      expect.objectContaining({ name: 'ParamError', param: 'devices[1]', message: expect.stringMatching(/invalid regex "\^\(\?:sd\[a-\)"/) }),
+    );
+    expect(() => build(SmartCtlSource, { path: fake, discover: 'dev' })).toThrow(
+      expect.objectContaining({ name: 'ParamError', param: 'devices', message: expect.stringMatching(/at least one device regex/) }),
+    );
   });
 
   it('the real smartctl: scan works here (no disks in a VM is an error naming the scan)', async () => {
-    const src = new SmartCtlSource({ type: 'SmartCtl' });
+    const src = build(SmartCtlSource, { type: 'SmartCtl' });
     try {
       const samples = await probeOnce(src, { timeoutMs: 20_000 });
       expect(samples.length).toBeGreaterThan(0);

@@ -5,6 +5,7 @@ import { TcpTimeSource } from '../../src/sources/tcptime/index.js';
 import { freePort } from '../helpers/net.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
+import { build } from '../helpers/plugin.js';
 
 // A listener whose process never accepts: once its tiny backlog is full the kernel drops
 // further SYNs, so a connect hangs like one to a black-holed host (all on loopback).
@@ -41,7 +42,7 @@ describe('TcpTime', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     cleanups.push(() => srv.close());
     const port = (srv.address() as net.AddressInfo).port;
-    const src = new TcpTimeSource({ type: 'TcpTime', host: '127.0.0.1', port, timeout: 2 });
+    const src = build(TcpTimeSource, { type: 'TcpTime', host: '127.0.0.1', port, timeout: 2 });
     const samples = await probeOnce(src);
     const ms = valueOf(samples, undefined);
     expect(ms).toBeGreaterThanOrEqual(0);
@@ -52,7 +53,7 @@ describe('TcpTime', () => {
 
   it('reports a refused connection as timeout*1000 ms with success 0', async () => {
     const port = await freePort();
-    const src = new TcpTimeSource({ type: 'TcpTime', host: '127.0.0.1', port, timeout: 3 });
+    const src = build(TcpTimeSource, { type: 'TcpTime', host: '127.0.0.1', port, timeout: 3 });
     const samples = await probeOnce(src);
     expect(valueOf(samples, undefined)).toBe(3000);
     expect(valueOf(samples, 'success')).toBe(0);
@@ -61,7 +62,7 @@ describe('TcpTime', () => {
   it('gives up at its timeout when the SYN is never answered', async () => {
     const port = await freePort();
     cleanups.push(await blackHole(port));
-    const src = new TcpTimeSource({ type: 'TcpTime', host: '127.0.0.1', port, timeout: 0.3 });
+    const src = build(TcpTimeSource, { type: 'TcpTime', host: '127.0.0.1', port, timeout: 0.3 });
     const started = Date.now();
     const samples = await probeOnce(src);
     expect(valueOf(samples, 'success')).toBe(0);
@@ -71,14 +72,14 @@ describe('TcpTime', () => {
 
   it('uses the default 10 s timeout value for a failure', async () => {
     const port = await freePort();
-    const src = new TcpTimeSource({ type: 'TcpTime', host: '127.0.0.1', port });
+    const src = build(TcpTimeSource, { type: 'TcpTime', host: '127.0.0.1', port });
     expect(valueOf(await probeOnce(src), undefined)).toBe(10_000);
   });
 
   it('fails with a SourceError when the probe is aborted', async () => {
     const port = await freePort();
     cleanups.push(await blackHole(port));
-    const src = new TcpTimeSource({ type: 'TcpTime', host: '127.0.0.1', port, timeout: 10 });
+    const src = build(TcpTimeSource, { type: 'TcpTime', host: '127.0.0.1', port, timeout: 10 });
     await expect(probeOnce(src, { signal: AbortSignal.timeout(200), timeoutMs: 10_000 })).rejects.toThrow(
       /aborted at the probe timeout/,
     );

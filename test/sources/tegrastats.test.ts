@@ -12,6 +12,7 @@ import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { EXPECTED, type LineExpect } from './tegrastats-expected.js';
 import { validate } from '../helpers/validate.js';
+import { build, type Params } from '../helpers/plugin.js';
 
 const FIX = fixtureDir('tegrastats');
 const MB = 1024 * 1024;
@@ -104,8 +105,8 @@ function script(name: string, body: string): string {
 }
 
 const sources: TegrastatsSource[] = [];
-function make(cfg: Omit<TegrastatsConfig, 'type'>): TegrastatsSource {
-  const s = new TegrastatsSource({ type: 'Tegrastats', ...cfg });
+function make(cfg: Params<TegrastatsConfig>): TegrastatsSource {
+  const s = build(TegrastatsSource, { type: 'Tegrastats', ...cfg });
   sources.push(s);
   return s;
 }

@@ -1,25 +1,28 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FileWriter, CSV_HEADER, csvField } from '../../src/writers/file/index.js';
 import { DryRunWriter } from '../../src/writers/dryrun/index.js';
-import type { Batch, Point, WriterContext } from '../../src/sdk/index.js';
+import type { Writer } from '../../src/sdk/index.js';
+import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { createLogger } from '../../src/log.js';
 import { tempDir } from '../helpers/net.js';
+import { build, writerContext } from '../helpers/plugin.js';
+import { batch, point } from '../helpers/points.js';
+import { ManualClock, waitUntil } from '../helpers/clock.js';
 
 const logged: string[] = [];
-const ctx = (configDir: string): WriterContext => ({
-  log: createLogger('test', { level: 'debug', write: (l) => logged.push(l) }),
-  configDir,
-  allWriterStats: () => [],
-});
+const log = createLogger('test', { level: 'debug', write: (l) => logged.push(l) });
 
-function point(name: string, value: number, labels: Record<string, string> = {}, ts = 1_700_000_000_000): Point {
-  return { name, value, labels, type: 'gauge', timestamp: ts, source: 'c.Dummy' };
+function file(params: { path: string; format?: 'jsonl' | 'csv' }, configDir: string, id = 'File'): FileWriter {
+  const w = build(FileWriter, params, { configDir, log });
+  w.id = id;
+  return w;
 }
 
-function batch(points: Point[]): Batch {
-  return { collection: 'c', timestamp: points[0]?.timestamp ?? 0, points, sources: [] };
+/** The core's runtime around a writer, as the daemon adopts it. */
+function runtime(w: Writer, clock?: ManualClock): WriterRuntime {
+  return new WriterRuntime(w, { bufferSize: 1000, log, clock });
 }
 
 /** A minimal RFC 4180 reader, to check the writer's quoting from the reader's side. */
@@ -57,39 +60,47 @@ afterEach(() => {
   logged.length = 0;
 });
 
+function temp(): string {
+  const { dir, remove } = tempDir();
+  cleanups.push(remove);
+  return dir;
+}
+
 describe('File writer', () => {
-  it('appends one JSON line per point each tick', async () => {
-    const { dir, remove } = tempDir();
-    cleanups.push(remove);
-    const w = new FileWriter({ type: 'File', path: 'out.jsonl', format: 'jsonl' });
-    w.id = 'File#0';
-    await w.start(ctx(dir));
-    w.write(batch([point('c.LoadAvg.short', 0.25), point('c.Disk.free', 12, { mount: '/' })]));
-    w.write(batch([point('c.LoadAvg.short', NaN, {}, 1_700_000_001_000)]));
-    await w.flush();
-    const lines = readFileSync(path.join(dir, 'out.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+  it('appends one JSON line per point each tick (jsonl is the default format)', async () => {
+    const dir = temp();
+    const w = file({ path: 'out.jsonl' }, dir);
+    expect(w.config.format).toBe('jsonl');
+    const rt = runtime(w);
+    await w.start(writerContext(w));
+    rt.add(batch([point('c.LoadAvg.short', 0.25), point('c.Disk.free', 12, { mount: '/' })]));
+    rt.add(batch([point('c.LoadAvg.short', NaN, {}, 1_700_000_001_000)]));
+    await rt.stop(Date.now() + 5000);
+    const lines = readFileSync(path.join(dir, 'out.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
       { name: 'c.LoadAvg.short', labels: {}, value: 0.25, timestamp: 1_700_000_000_000, type: 'gauge' },
       { name: 'c.Disk.free', labels: { mount: '/' }, value: 12, timestamp: 1_700_000_000_000, type: 'gauge' },
       { name: 'c.LoadAvg.short', labels: {}, value: 'NaN', timestamp: 1_700_000_001_000, type: 'gauge' },
     ]);
-    expect(w.stats()).toMatchObject({ written: 3, errors: 0, dropped: 0, queueLength: 0 });
+    expect(rt.stats()).toMatchObject({ written: 3, errors: 0, dropped: 0, queueLength: 0 });
   });
 
   it('writes CSV with the header once and quotes what needs quoting', async () => {
-    const { dir, remove } = tempDir();
-    cleanups.push(remove);
+    const dir = temp();
     const odd = 'a,b "c"\nd';
-    const mk = () => new FileWriter({ type: 'File', path: path.join(dir, 'out.csv'), format: 'csv' });
+    const mk = () => file({ path: path.join(dir, 'out.csv'), format: 'csv' }, dir);
     const w = mk();
-    await w.start(ctx(dir));
-    w.write(batch([point('c.Http.latency', 1.5, { url: odd }), point('c.Weird, name', 2)]));
-    w.write(batch([point('c.Http.latency', 3, { url: odd }, 1_700_000_010_000)]));
+    await w.start(writerContext(w));
+    await w.write(batch([point('c.Http.latency', 1.5, { url: odd }), point('c.Weird, name', 2)]));
+    await w.write(batch([point('c.Http.latency', 3, { url: odd }, 1_700_000_010_000)]));
     await w.stop();
     // A restart appends to the same file without a second header.
     const w2 = mk();
-    await w2.start(ctx(dir));
-    w2.write(batch([point('c.After.restart', 4)]));
+    await w2.start(writerContext(w2));
+    await w2.write(batch([point('c.After.restart', 4)]));
     await w2.stop();
     const text = readFileSync(path.join(dir, 'out.csv'), 'utf8');
     expect(text.startsWith(CSV_HEADER)).toBe(true);
@@ -113,68 +124,80 @@ describe('File writer', () => {
     expect(csvField(' edge')).toBe('" edge"');
   });
 
-  it('a missing directory is a clear, counted error and never a throw', async () => {
-    const { dir, remove } = tempDir();
-    cleanups.push(remove);
-    const file = path.join(dir, 'no', 'such', 'dir', 'out.jsonl');
-    const w = new FileWriter({ type: 'File', path: file });
-    w.id = 'File#1';
-    await expect(w.start(ctx(dir))).resolves.toBeUndefined();
-    expect(() => w.write(batch([point('c.X', 1), point('c.Y', 2)]))).not.toThrow();
-    await expect(w.flush()).resolves.toBeUndefined();
-    expect(w.stats()).toMatchObject({ written: 0, dropped: 2 });
-    expect(w.stats().errors).toBeGreaterThanOrEqual(2);
-    expect(w.error).toContain('File writer File#1');
-    expect(w.error).toContain(`directory ${path.dirname(file)} does not exist`);
-    expect(logged.some((l) => l.includes('ERROR') && l.includes('does not exist'))).toBe(true);
-    expect(existsSync(file)).toBe(false);
+  it('a missing directory is said at start, and each write rejects with a clear message', async () => {
+    const dir = temp();
+    const target = path.join(dir, 'no', 'such', 'dir', 'out.jsonl');
+    const w = file({ path: target }, dir, 'File#1');
+    await expect(w.start(writerContext(w))).resolves.toBeUndefined();
+    expect(logged.filter((l) => l.includes('ERROR') && l.includes(`writer File#1: cannot append to ${target}`))).toHaveLength(1);
+    await expect(w.write(batch([point('c.X', 1), point('c.Y', 2)]))).rejects.toThrow(
+      `cannot append to ${target}: directory ${path.dirname(target)} does not exist`,
+    );
+    expect(existsSync(target)).toBe(false);
   });
 
-  it('a full disk (/dev/full) is a clear, counted error, and other writers keep writing', async () => {
-    const full = new FileWriter({ type: 'File', path: '/dev/full', format: 'csv' });
-    full.id = 'File#full';
-    const seen: string[] = [];
-    const dry = new DryRunWriter({ type: 'DryRun' });
-    dry.sink = (t) => void seen.push(t);
-    await full.start(ctx('/'));
-    for (let tick = 0; tick < 3; tick++) {
-      const b = batch([point('c.Tick', tick)]);
-      // What an executor does: hand the batch to each writer in turn.
-      for (const w of [full, dry]) expect(() => w.write(b)).not.toThrow();
+  it('a missing directory through the core: counted, logged once, never thrown, dropped at stop', async () => {
+    const dir = temp();
+    const w = file({ path: 'no/out.jsonl' }, dir, 'File#1');
+    const clock = new ManualClock();
+    const rt = runtime(w, clock);
+    for (let tick = 0; tick < 3; tick++) expect(() => rt.add(batch([point('c.X', tick), point('c.Y', tick)]))).not.toThrow();
+    // Each failed attempt is retried after a backoff.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await waitUntil(() => rt.stats().errors === attempt);
+      await clock.advance(clock.nextAt! - clock.now());
     }
-    await full.flush();
-    expect(seen).toHaveLength(3);
-    expect(full.stats()).toMatchObject({ written: 0, dropped: 3, errors: 3 });
-    expect(full.error).toBe('File writer File#full: cannot append to /dev/full: no space left on device (disk full)');
-    // Logged once, not once per tick.
-    expect(logged.filter((l) => l.includes('no space left')).length).toBe(1);
+    await waitUntil(() => rt.stats().errors === 4);
+    expect(logged.filter((l) => l.includes('ERROR') && l.includes('does not exist'))).toHaveLength(1);
+    const stopped = rt.stop(clock.now() + 1000);
+    await clock.advance(1000);
+    await stopped;
+    expect(rt.stats()).toMatchObject({ written: 0, dropped: 6, queueLength: 0 });
   });
 
-  it('recovers when the directory appears', async () => {
-    const { dir, remove } = tempDir();
-    cleanups.push(remove);
-    const w = new FileWriter({ type: 'File', path: 'later/out.jsonl' });
-    await w.start(ctx(dir));
-    w.write(batch([point('c.Lost', 1)]));
-    await w.flush();
-    const { mkdirSync } = await import('node:fs');
+  it('a full disk (/dev/full) is a clear error, logged once, and other writers keep writing', async () => {
+    const full = file({ path: '/dev/full', format: 'csv' }, '/', 'File#full');
+    await expect(full.write(batch([point('c.Tick', 0)]))).rejects.toThrow('cannot append to /dev/full: no space left on device (disk full)');
+    const seen: string[] = [];
+    const dry = build(DryRunWriter);
+    dry.sink = (t) => void seen.push(t);
+    const clock = new ManualClock();
+    const writers = [runtime(full, clock), runtime(dry, clock)];
+    for (let tick = 0; tick < 3; tick++) {
+      // What an executor does: hand the batch to each writer's runtime in turn.
+      for (const w of writers) w.add(batch([point('c.Tick', tick)]));
+      await waitUntil(() => writers[0]!.stats().errors === tick + 1);
+      await clock.advance(10_000);
+    }
+    expect(seen).toHaveLength(3);
+    await waitUntil(() => writers[0]!.stats().errors === 4);
+    expect(writers[0]!.stats()).toMatchObject({ written: 0, queueLength: 3 });
+    expect(logged.filter((l) => !l.includes('DEBUG') && l.includes('no space left'))).toHaveLength(1);
+  });
+
+  it('recovers when the directory appears, and writes what it kept meanwhile', async () => {
+    const dir = temp();
+    const w = file({ path: 'later/out.jsonl' }, dir, 'File');
+    const clock = new ManualClock();
+    const rt = runtime(w, clock);
+    rt.add(batch([point('c.Kept', 1)]));
+    await waitUntil(() => rt.stats().errors === 1);
+    expect(rt.stats()).toMatchObject({ queueLength: 1 });
     mkdirSync(path.join(dir, 'later'));
-    w.write(batch([point('c.Kept', 2)]));
-    await w.flush();
+    rt.add(batch([point('c.Also', 2)]));
+    // A flush tries again at once rather than after the backoff.
+    await rt.flush(clock.now() + 5000);
     const lines = readFileSync(path.join(dir, 'later/out.jsonl'), 'utf8').trimEnd().split('\n');
-    expect(lines.map((l) => JSON.parse(l).name)).toEqual(['c.Kept']);
-    expect(w.stats()).toMatchObject({ written: 1, dropped: 1 });
-    expect(w.error).toBe('');
+    expect(lines.map((l) => JSON.parse(l).name)).toEqual(['c.Kept', 'c.Also']);
+    expect(rt.stats()).toMatchObject({ written: 2, dropped: 0, queueLength: 0 });
+    expect(logged.filter((l) => l.includes('writer File: writing again after 1 failed attempt(s)'))).toHaveLength(1);
   });
 
   it('a path that is a directory is a clear error', async () => {
-    const { dir, remove } = tempDir();
-    cleanups.push(remove);
+    const dir = temp();
     writeFileSync(path.join(dir, 'x'), '');
-    const w = new FileWriter({ type: 'File', path: dir });
-    await w.start(ctx(dir));
-    w.write(batch([point('c.X', 1)]));
-    await w.flush();
-    expect(w.error).toContain('it is a directory');
+    const w = file({ path: dir }, dir);
+    await w.start(writerContext(w));
+    await expect(w.write(batch([point('c.X', 1)]))).rejects.toThrow('it is a directory');
   });
 });

@@ -13,7 +13,8 @@ import { SelfMetricsSource, selfSeriesName } from '../../src/executors/self-metr
 import { sourceSeriesName, toPoints, toSamples } from '../../src/executors/samples.js';
 import { createLogger } from '../../src/log.js';
 import { main } from '../../src/cli.js';
-import { freePort, hasCommand, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { needs } from '../helpers/servers.js';
 import { validate } from '../helpers/validate.js';
 
 const logged: string[] = [];
@@ -93,6 +94,7 @@ function status(id: string, over: Partial<SourceStatus> = {}): SourceStatus {
     durationSeconds: 0.012,
     errorsTotal: 0,
     skippedTotal: 0,
+    rejectedTotal: 0,
     consecutiveFailures: 0,
     ...over,
   };
@@ -325,7 +327,7 @@ describe('Prometheus writer: exposition', () => {
     expect(w.render() + p.render()).not.toContain('not_what');
   });
 
-  it('pollect naming: promtool parses it and only objects to the style of the names', async () => {
+  it.skipIf(!needs('promtool'))('pollect naming: promtool parses it and only objects to the style of the names', async () => {
     const w = await startWriter();
     send(w, ...mixedBatches());
     sendSelf(w);
@@ -338,7 +340,7 @@ describe('Prometheus writer: exposition', () => {
     for (const line of r.out.trim().split('\n')) expect(line).toMatch(allowed);
   });
 
-  it('prometheus naming: snake_case, base units, _total on counters, and promtool reports nothing', async () => {
+  it.skipIf(!needs('promtool'))('prometheus naming: snake_case, base units, _total on counters, and promtool reports nothing', async () => {
     const w = await startWriter({ naming: 'prometheus' });
     send(w, ...mixedBatches());
     sendSelf(w);
@@ -524,12 +526,9 @@ describe('Prometheus writer: serving', () => {
     }
   });
 
-  describe('HTTPS', () => {
+  describe.skipIf(!needs('openssl'))('HTTPS', () => {
     const tmp = tempDir();
-    let haveOpenssl = false;
     beforeAll(async () => {
-      haveOpenssl = await hasCommand('openssl');
-      if (!haveOpenssl) return;
       execFileSync(
         'openssl',
         ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
@@ -539,7 +538,6 @@ describe('Prometheus writer: serving', () => {
     afterAll(() => tmp.remove());
 
     it('serves the metrics over HTTPS with the configured key and certificate', async () => {
-      expect(haveOpenssl).toBe(true);
       const w = await startWriter({ tls: { key: 'key.pem', cert: 'cert.pem' } }, tmp.dir);
       send(w, mixedBatches()[1]!);
       const ca = readFileSync(path.join(tmp.dir, 'cert.pem'), 'utf8');
@@ -608,7 +606,7 @@ describe('Prometheus writer: serving', () => {
   });
 });
 
-describe('Prometheus writer: scraped by a real Prometheus server', () => {
+describe.skipIf(!needs('prometheus'))('Prometheus writer: scraped by a real Prometheus server', () => {
   let server: Daemon | undefined;
   const tmp = tempDir('pollect-prom-');
   afterAll(async () => {
@@ -640,7 +638,6 @@ describe('Prometheus writer: scraped by a real Prometheus server', () => {
   }
 
   it('Prometheus scrapes the endpoint (OpenMetrics) and its query API returns the values', async () => {
-    expect(await hasCommand('prometheus')).toBe(true);
     const w = await startWriter({ staleAfter: 2 });
     const accepts: string[] = [];
     const seen = (w as unknown as { serve: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> }).serve.bind(w);
@@ -754,7 +751,7 @@ describe('Prometheus writer: names', () => {
     expect(promLabelName('le')).toBe('le_');
   });
 
-  it('one TYPE when sources disagree on the type of a name: the first one wins', async () => {
+  it.skipIf(!needs('promtool'))('one TYPE when sources disagree on the type of a name: the first one wins', async () => {
     const w = await startWriter();
     send(w, batch('c', [status('c.A'), status('c.B')], [pt('c.A', 'c.x', 1, { s: 'a' }), pt('c.B', 'c.x', 2, { s: 'b' }, { type: 'counter' })]));
     const { body } = await scrape(w);

@@ -1,50 +1,41 @@
 // Bind: BIND 9's statistics channel: cached RRsets per view, incoming queries per second by
 // type, resolver queries (IPv4/IPv6) and cache hits/misses per second per view.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkUrl } from '../../sdk/params.js';
 import { expectOk, httpRequest, safeUrl } from '../lib/http.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
 import { parseBindStats, type BindStats } from './parse.js';
 
-export interface BindConfig extends SourceConfig {
-  /** The statistics channel URL, e.g. http://127.0.0.1:8053/ or .../xml/v3/server or .../json/v1/server. */
-  url: string;
-  /** Views to report; default all but BIND's internal `_bind`. */
-  views?: string[];
-  /** `xml`, `json`, or `auto` (default: JSON when the URL path has /json or the body is JSON). */
-  format?: 'auto' | 'xml' | 'json';
-  /** Largest response accepted, bytes. Default 32 MiB (a server with many zones answers big). */
-  maxBytes?: number;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: { type: 'string', description: 'Statistics channel URL, e.g. http://127.0.0.1:8053/xml/v3/server or http://127.0.0.1:8053/json/v1/server' },
+    views: { type: 'array', items: { type: 'string' }, description: "Views to report (default: all but BIND's internal _bind). A listed view that is missing is logged; if none is there the probe fails naming the views that exist" },
+    format: { type: 'string', enum: ['auto', 'xml', 'json'], default: 'auto', description: 'auto: JSON when the URL path contains /json or the body starts with {, else XML' },
+    // A server with many zones answers big.
+    maxBytes: { type: 'integer', minimum: 1024, default: 32 * 1024 * 1024, description: 'Largest response accepted, in bytes (32 MiB)' },
+  },
+} as const satisfies JsonSchema;
 
-const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+export type BindConfig = SourceParams<typeof schema>;
 
 export class BindSource extends Source<BindConfig> {
   static override description = 'BIND 9 statistics channel: cache RRsets, query rates by type, resolver and cache rates';
-  static override schema: JsonSchema = {
-    type: 'object',
-    required: ['url'],
-    properties: {
-      url: { type: 'string', pattern: '^https?://', description: 'Statistics channel URL (XML v3 or JSON v1)' },
-      views: { type: 'array', items: { type: 'string' }, description: 'Views to report; default all but _bind' },
-      format: { type: 'string', enum: ['auto', 'xml', 'json'], default: 'auto' },
-      maxBytes: { type: 'integer', minimum: 1024, default: DEFAULT_MAX_BYTES, description: 'Largest response accepted' },
-    },
-  };
+  static override schema = schema;
 
   private readonly rates = new RateTracker();
   /** When the last probe read the statistics: a query type first listed after it started from 0. */
   private lastAtMs: number | undefined;
 
-  private wantJson(): boolean | undefined {
-    const f = this.config.format ?? 'auto';
-    if (f !== 'auto') return f === 'json';
-    try {
-      if (new URL(this.config.url).pathname.includes('/json')) return true;
-    } catch {
-      // an invalid URL fails in the request with a clear message
-    }
-    return undefined;
+  /** true: JSON, false: XML, undefined: whatever the body is. */
+  private readonly wantJson: boolean | undefined;
+
+  constructor(config: BindConfig, context?: PluginContext) {
+    super(config, context);
+    const url = checkUrl('url', config.url, ['http:', 'https:']);
+    this.wantJson = config.format === 'auto' ? (url.pathname.includes('/json') ? true : undefined) : config.format === 'json';
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
@@ -53,14 +44,14 @@ export class BindSource extends Source<BindConfig> {
       url: this.config.url,
       timeoutMs: ctx.timeoutMs,
       signal: ctx.signal,
-      maxBytes: this.config.maxBytes ?? DEFAULT_MAX_BYTES,
+      maxBytes: this.config.maxBytes,
       headers: { accept: 'application/xml, application/json;q=0.9' },
     });
     expectOk(res, where);
     const atMs = monotonicMs();
     let stats: BindStats;
     try {
-      stats = await parseBindStats(res.body.toString('utf8'), this.wantJson());
+      stats = await parseBindStats(res.body.toString('utf8'), this.wantJson);
     } catch (err) {
       if (err instanceof SourceError) throw new SourceError(`${where}: ${err.message}`);
       throw err;

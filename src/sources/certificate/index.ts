@@ -3,22 +3,26 @@
 // expired or self-signed certificate is still measured, and cert_valid says whether it verified.
 import tls from 'node:tls';
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { requestTimeout } from '../lib/timeout.js';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { requestTimeout, requestTimeoutParam } from '../lib/timeout.js';
+import { ParamError, Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkHost, portParam, readParamFile } from '../../sdk/params.js';
 
-export interface CertificateConfig extends SourceConfig {
-  url?: string;
-  host?: string;
-  port?: number;
-  servername?: string;
-  /** PEM file of extra trusted CAs for cert_valid (relative to the config file). */
-  ca?: string;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  anyOf: [{ required: ['url'] }, { required: ['host'] }],
+  properties: {
+    url: { type: 'string', minLength: 1, description: 'e.g. https://example.org; host and port are taken from it (default port by scheme: https 443, ldaps 636, imaps 993, pop3s 995, smtps 465, ftps 990)' },
+    host: { type: 'string', minLength: 1, description: 'Host name or IP address, instead of url (one of the two is required)' },
+    port: { ...portParam, description: "TCP port; overrides the url's (default: the url's, else 443)" },
+    servername: { type: 'string', minLength: 1, description: 'SNI name, also the name checked for cert_valid (default: the host; none for an IP address)' },
+    ca: { type: 'string', minLength: 1, description: 'PEM file of extra CAs trusted for cert_valid (relative to the config file)' },
+    timeout: requestTimeoutParam,
+  },
+} as const satisfies JsonSchema;
 
-export const DEFAULT_TIMEOUT_S = 10;
+export type CertificateConfig = SourceParams<typeof schema>;
+
 const DAY_MS = 86_400_000;
 const DEFAULT_PORTS: Record<string, number> = { 'https:': 443, 'ldaps:': 636, 'imaps:': 993, 'pop3s:': 995, 'smtps:': 465, 'ftps:': 990 };
 
@@ -38,8 +42,8 @@ export interface Endpoint {
   servername?: string;
 }
 
-/** host, port and SNI name from the config; throws a SourceError when they are incomplete. */
-export function endpointOf(config: CertificateConfig): Endpoint {
+/** host, port and SNI name from the config; throws a ParamError when they are incomplete. */
+export function endpointOf(config: Pick<CertificateConfig, 'url' | 'host' | 'port' | 'servername'>): Endpoint {
   let host = config.host;
   let port = config.port;
   if (config.url) {
@@ -47,13 +51,13 @@ export function endpointOf(config: CertificateConfig): Endpoint {
     try {
       u = new URL(config.url);
     } catch {
-      throw new SourceError(`invalid url "${config.url}"`);
+      throw new ParamError('url', `invalid url "${config.url}"`);
     }
     host ??= u.hostname.replace(/^\[|\]$/g, '');
     port ??= u.port ? Number(u.port) : DEFAULT_PORTS[u.protocol];
-    if (port === undefined) throw new SourceError(`url "${config.url}" has no port and ${u.protocol} has no default TLS port; set "port"`);
-  }
-  if (!host) throw new SourceError('set "url" or "host"');
+    if (port === undefined) throw new ParamError('url', `"${config.url}" has no port and ${u.protocol} has no default TLS port; set "port"`);
+  } else if (host) checkHost('host', host);
+  if (!host) throw new ParamError('host', 'set "url" or "host"');
   port ??= 443;
   const servername = config.servername ?? (net.isIP(host) ? undefined : host);
   return { host, port, servername };
@@ -108,40 +112,22 @@ export function fetchPeerCertificate(ep: Endpoint, opts: { timeoutMs: number; si
 
 export class CertificateSource extends Source<CertificateConfig> {
   static override description = 'Days until the TLS certificate of an endpoint expires, its notAfter and whether it verifies';
-  static override schema: JsonSchema = {
-    type: 'object',
-    anyOf: [{ required: ['url'] }, { required: ['host'] }],
-    properties: {
-      url: { type: 'string', minLength: 1, description: 'e.g. https://example.org (port from the URL, default by scheme)' },
-      host: { type: 'string', minLength: 1, description: 'Host name or IP address (instead of url)' },
-      port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port (default 443)' },
-      servername: { type: 'string', minLength: 1, description: 'SNI name and name to verify (default: the host unless an IP)' },
-      ca: { type: 'string', minLength: 1, description: 'PEM file of extra CAs trusted for cert_valid' },
-    },
-  };
+  static override schema = schema;
 
   private readonly endpoint: Endpoint;
-  private ca: Buffer | undefined;
+  private readonly ca: Buffer | undefined;
 
-  constructor(config: CertificateConfig) {
-    super(config);
+  constructor(config: CertificateConfig, context?: PluginContext) {
+    super(config, context);
     this.endpoint = endpointOf(config);
-  }
-
-  override init(ctx: InitContext): void {
-    if (!this.config.ca) return;
-    const file = path.resolve(ctx.configDir, this.config.ca);
-    try {
-      this.ca = readFileSync(file);
-    } catch (err) {
-      throw new SourceError(`cannot read ca ${file}: ${(err as Error).message}`);
-    }
+    // Read now: a file that cannot be read is a config error (`pollect --check`).
+    this.ca = config.ca === undefined ? undefined : readParamFile(this.context, 'ca', config.ca);
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    const timeoutMs = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs).ms;
+    const timeoutMs = requestTimeout(this.config.timeout, ctx.timeoutMs).ms;
     const cert = await fetchPeerCertificate(this.endpoint, { timeoutMs, signal: ctx.signal, ca: this.ca });
-    if (cert.verifyError) ctx.log.debug(`${this.endpoint.host}:${this.endpoint.port}: certificate does not verify: ${cert.verifyError}`);
+    if (cert.verifyError) ctx.reportProblem(`${this.endpoint.host}:${this.endpoint.port}: certificate does not verify: ${cert.verifyError}`);
     const now = Date.now();
     const valid = cert.verified && now >= cert.notBeforeMs && now <= cert.notAfterMs;
     return [

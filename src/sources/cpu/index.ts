@@ -1,16 +1,20 @@
 // Cpu: utilisation percent by mode (user, system, iowait, idle, steal, ...), overall and per core,
 // from the jiffy counters of /proc/stat between two probes.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { CPU_MODES, parseStatCpu, readError, readProcShared, type CpuTimes } from '../lib/procfs.js';
-import { backendSchema, osCpuTimes, useProcfs, type HostBackend } from '../lib/sysinfo.js';
+import { backendSchema, osCpuTimes, useProcfs } from '../lib/sysinfo.js';
 import { SeriesCache } from '../lib/labels.js';
 
-export interface CpuConfig extends SourceConfig {
-  /** Also report every core (label cpu = 0, 1, ...); default true. */
-  perCpu?: boolean;
-  backend?: HostBackend;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    perCpu: { type: 'boolean', default: true, description: 'Also report each core (label cpu = 0, 1, ...)' },
+    backend: backendSchema,
+  },
+} as const satisfies JsonSchema;
+
+export type CpuConfig = SourceParams<typeof schema>;
 
 /** Percent of time per mode between two readings of one cpu; undefined on a counter reset. */
 export function cpuPercents(prev: CpuTimes['times'], cur: CpuTimes['times']): Record<string, number> | undefined {
@@ -32,13 +36,7 @@ export function cpuPercents(prev: CpuTimes['times'], cur: CpuTimes['times']): Re
 
 export class CpuSource extends Source<CpuConfig> {
   static override description = 'CPU utilisation percent by mode, overall and per core';
-  static override schema: JsonSchema = {
-    type: 'object',
-    properties: {
-      perCpu: { type: 'boolean', description: 'Also report each core (default true)' },
-      backend: backendSchema,
-    },
-  };
+  static override schema = schema;
 
   private readonly procfs = useProcfs(this.config.backend);
   private prev = new Map<string, CpuTimes['times']>();
@@ -52,7 +50,7 @@ export class CpuSource extends Source<CpuConfig> {
     } catch (err) {
       throw new SourceError(readError('/proc/stat', err));
     }
-    const perCpu = this.config.perCpu ?? true;
+    const { perCpu } = this.config;
     const out: Sample[] = [];
     const next = new Map<string, CpuTimes['times']>();
     for (let i = 0; i < list.length; i++) {

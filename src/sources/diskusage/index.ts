@@ -2,19 +2,27 @@
 // filesystems are asked directly; any other statfs is bounded by half the source timeout (5 s at
 // most) and never runs twice at once for a path, so a dead network mount shows up as a warning
 // instead of a stuck tick.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { readDirectStatfsPaths, readError, readLocalMounts, sanitiseDiskName } from '../lib/procfs.js';
 import { statPaths, type FsUsage, type FsUsageResult } from '../lib/fsusage.js';
 import { waitBudget } from '../lib/guard.js';
 import { SeriesCache } from '../lib/labels.js';
-import { backendSchema, siFsUsage, useProcfs, type HostBackend } from '../lib/sysinfo.js';
+import { backendSchema, siFsUsage, useProcfs } from '../lib/sysinfo.js';
 
-export interface DiskUsageConfig extends SourceConfig {
-  /** Paths to report; default: every local data filesystem mounted. */
-  disks?: string[];
-  backend?: HostBackend;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    disks: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      description: 'Paths to report (any path on the filesystem, usually mount points). Default: every local filesystem; network and pseudo filesystems only when listed',
+    },
+    backend: backendSchema,
+  },
+} as const satisfies JsonSchema;
+
+export type DiskUsageConfig = SourceParams<typeof schema>;
 
 const TYPES = [
   ['total', 'total', 'bytes'],
@@ -42,17 +50,7 @@ function samplesOf(usage: readonly FsUsage[], series: SeriesCache<DiskLabels>): 
 
 export class DiskUsageSource extends Source<DiskUsageConfig> {
   static override description = 'Size, used and free space and inodes of mounted filesystems';
-  static override schema: JsonSchema = {
-    type: 'object',
-    properties: {
-      disks: {
-        type: 'array',
-        items: { type: 'string', minLength: 1 },
-        description: 'Mount paths to report (default: every local filesystem; network and pseudo filesystems only when listed)',
-      },
-      backend: backendSchema,
-    },
-  };
+  static override schema = schema;
 
   private readonly procfs = useProcfs(this.config.backend);
   private lastErrors = '';

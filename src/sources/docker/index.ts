@@ -2,18 +2,23 @@
 // dockerode's transport to the Engine API on a unix socket or TCP.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
-import { redact } from '../../log.js';
+import { Source, SourceError, redact, type InitContext, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkHost, namesParam, portParam } from '../../sdk/params.js';
 import { containerName, cpuReading, globMatch, statsToSamples, type CpuReading } from './stats.js';
 
-export interface DockerConfig extends SourceConfig {
-  socketPath?: string;
-  host?: string;
-  port?: number;
-  include?: string[];
-  exclude?: string[];
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    socketPath: { type: 'string', minLength: 1, default: '/var/run/docker.sock', description: "Docker Engine unix socket (mount it into pollect's container)" },
+    host: { type: 'string', minLength: 1, description: 'Docker Engine TCP host (plain HTTP) instead of the socket' },
+    port: { ...portParam, default: 2375, description: 'Docker Engine TCP port (with host)' },
+    include: { ...namesParam, description: 'Only containers whose name (as docker ps shows it) matches one of these; * and ? globs (default: all)' },
+    exclude: { ...namesParam, description: 'Skip containers whose name matches one of these; wins over include' },
+  },
+} as const satisfies JsonSchema;
+
+export type DockerConfig = SourceParams<typeof schema>;
 
 /** The part of docker-modem this source uses (dockerode types it as any). */
 interface Modem {
@@ -42,25 +47,16 @@ const MAX_STATS_BYTES = 1024 * 1024;
 
 export class DockerSource extends Source<DockerConfig> {
   static override description = 'CPU %, memory, network and block I/O of running Docker containers, as `docker stats` shows them';
-  static override schema: JsonSchema = {
-    type: 'object',
-    properties: {
-      socketPath: { type: 'string', minLength: 1, default: '/var/run/docker.sock', description: 'Docker Engine unix socket' },
-      host: { type: 'string', minLength: 1, description: 'Docker Engine TCP host (plain HTTP) instead of the socket' },
-      port: { type: 'integer', minimum: 1, maximum: 65535, default: 2375, description: 'Docker Engine TCP port (with host)' },
-      include: { type: 'array', items: { type: 'string' }, description: 'Only containers whose name matches one of these (* and ? globs)' },
-      exclude: { type: 'array', items: { type: 'string' }, description: 'Skip containers whose name matches one of these (* and ? globs)' },
-    },
-  };
+  static override schema = schema;
 
   private modem: Modem | undefined;
   /** Last CPU counters per container id, for documents without precpu_stats. */
   private previous = new Map<string, CpuReading>();
   private readonly where: string;
 
-  constructor(config: DockerConfig) {
-    super(config);
-    this.where = config.host ? `Docker at http://${config.host}:${config.port ?? 2375}` : `Docker at unix:${config.socketPath ?? '/var/run/docker.sock'}`;
+  constructor(config: DockerConfig, context?: PluginContext) {
+    super(config, context);
+    this.where = config.host ? `Docker at http://${checkHost('host', config.host)}:${config.port}` : `Docker at unix:${config.socketPath}`;
   }
 
   override async init(_ctx: InitContext): Promise<void> {
@@ -72,8 +68,8 @@ export class DockerSource extends Source<DockerConfig> {
     const { default: Docker } = await import('dockerode');
     // Explicit options throughout: docker-modem otherwise reads DOCKER_HOST/DOCKER_CERT_PATH from the environment.
     const docker = this.config.host
-      ? new Docker({ host: this.config.host, port: this.config.port ?? 2375, protocol: 'http' })
-      : new Docker({ socketPath: this.config.socketPath ?? '/var/run/docker.sock', host: undefined, port: undefined, protocol: 'http' });
+      ? new Docker({ host: this.config.host, port: this.config.port, protocol: 'http' })
+      : new Docker({ socketPath: this.config.socketPath, host: undefined, port: undefined, protocol: 'http' });
     this.modem = docker.modem as Modem;
     // One fresh connection per request: probes are seconds apart, and a pooled connection the daemon
     // has closed meanwhile fails the next request with EPIPE.

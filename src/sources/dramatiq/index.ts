@@ -1,36 +1,48 @@
 // Dramatiq (chouette-iot's DramatiqCollector): the size of every Dramatiq queue kept in Redis by
 // Dramatiq's RedisBroker, with its delayed (.DQ) and dead-letter (.XQ) queues, through ioredis.
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import path from 'node:path';
 import type { Redis, RedisOptions } from 'ioredis';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
-import { errorMessage, redact, registerSecret } from '../../log.js';
+import { Source, SourceError, errorMessage, redact, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkHost, portParam, readParamFile } from '../../sdk/params.js';
 import { queueOfKey, reportedQueues, scanPattern } from './keys.js';
 
-export interface DramatiqTls {
-  /** PEM files, relative to the config file. */
-  ca?: string;
-  cert?: string;
-  key?: string;
-  /** Default true: verify the server's certificate. */
-  rejectUnauthorized?: boolean;
-  servername?: string;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Redis host' },
+    port: { ...portParam, default: 6379, description: 'Redis port' },
+    db: { type: 'integer', minimum: 0, default: 0, description: 'Redis database number' },
+    username: { type: 'string', description: 'Redis 6+ ACL user (default: the default user)' },
+    password: { type: 'string', description: 'Redis password; write ${REDIS_PASSWORD} to take it from the environment' },
+    tls: {
+      description: 'true: TLS verified against the system CAs; or PEM files (relative to the config file) and options',
+      oneOf: [
+        { type: 'boolean' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ca: { type: 'string', description: 'CA certificate file (PEM)' },
+            cert: { type: 'string', description: 'Client certificate file (PEM)' },
+            key: { type: 'string', description: 'Client key file (PEM)' },
+            rejectUnauthorized: { type: 'boolean', default: true, description: "Verify the server's certificate" },
+            servername: { type: 'string', description: 'Server name for SNI and verification (default: the host unless an IP)' },
+          },
+        },
+      ],
+    },
+    prefix: { type: 'string', minLength: 1, default: 'dramatiq', description: "The broker's namespace (RedisBroker(namespace=...))" },
+    queues: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: 'Queues always reported (at 0), even before any of their keys exists (an idle queue has none)',
+    },
+  },
+} as const satisfies JsonSchema;
 
-export interface DramatiqConfig extends SourceConfig {
-  host?: string;
-  port?: number;
-  db?: number;
-  username?: string;
-  password?: string;
-  tls?: boolean | DramatiqTls;
-  /** The broker's namespace (RedisBroker(namespace=...)). */
-  prefix?: string;
-  /** Queues always reported, at 0 when Redis has no key for them (yet). */
-  queues?: string[];
-}
+export type DramatiqConfig = SourceParams<typeof schema>;
 
 /** SCAN COUNT per call; Dramatiq keeps a handful of keys per queue, so one or two calls usually do. */
 const SCAN_COUNT = 1000;
@@ -40,85 +52,30 @@ const MAX_CONNECT_MS = 10_000;
 
 export class DramatiqSource extends Source<DramatiqConfig> {
   static override description = 'Dramatiq queue sizes (with delayed and dead-letter queues) from its Redis broker';
-  static override schema: JsonSchema = {
-    type: 'object',
-    properties: {
-      host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Redis host' },
-      port: { type: 'integer', minimum: 1, maximum: 65535, default: 6379, description: 'Redis port' },
-      db: { type: 'integer', minimum: 0, default: 0, description: 'Redis database number' },
-      username: { type: 'string', description: 'Redis ACL user (Redis 6+); default: the default user' },
-      password: { type: 'string', description: 'Redis password (use ${ENV})' },
-      tls: {
-        description: 'true for TLS with the system CAs, or PEM files and options',
-        oneOf: [
-          { type: 'boolean' },
-          {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              ca: { type: 'string', description: 'CA certificate file (PEM)' },
-              cert: { type: 'string', description: 'Client certificate file (PEM)' },
-              key: { type: 'string', description: 'Client key file (PEM)' },
-              rejectUnauthorized: { type: 'boolean', default: true, description: "Verify the server's certificate" },
-              servername: { type: 'string', description: 'Server name for SNI and verification' },
-            },
-          },
-        ],
-      },
-      prefix: { type: 'string', minLength: 1, default: 'dramatiq', description: "The broker's namespace" },
-      queues: {
-        type: 'array',
-        items: { type: 'string', minLength: 1 },
-        default: [],
-        description: 'Queues reported even when Redis holds no key for them (an idle queue has none)',
-      },
-    },
-  };
+  static override schema = schema;
 
   private client: Redis | undefined;
   private lastError: string | undefined;
-  private tlsOptions: RedisOptions['tls'];
-  private configDir = process.cwd();
+  private readonly tlsOptions: RedisOptions['tls'];
+  private readonly where: string;
   /** Base queue names seen so far (or configured); once seen, a queue is reported, at 0 when empty. */
   private readonly known = new Set<string>();
 
-  constructor(config: DramatiqConfig) {
-    super(config);
-    if (config.password !== undefined) registerSecret(config.password);
-    for (const q of config.queues ?? []) this.known.add(q);
-  }
-
-  private get where(): string {
-    return `Redis ${this.config.host ?? '127.0.0.1'}:${this.config.port ?? 6379}`;
-  }
-
-  private get prefix(): string {
-    return this.config.prefix ?? 'dramatiq';
-  }
-
-  override init(ctx: InitContext): void {
-    this.configDir = ctx.configDir;
-    const tls = this.config.tls;
+  constructor(config: DramatiqConfig, context?: PluginContext) {
+    super(config, context);
+    this.where = `Redis ${checkHost('host', config.host)}:${config.port}`;
+    for (const q of config.queues) this.known.add(q);
+    const { tls, host } = config;
     // SNI takes host names only; for an address, verification uses the certificate's IP SANs.
-    const host = this.config.host ?? '127.0.0.1';
     const sni = isIP(host) ? undefined : host;
     if (tls === true) this.tlsOptions = { servername: sni };
     else if (tls && typeof tls === 'object') {
-      const read = (f: string | undefined): Buffer | undefined => {
-        if (f === undefined) return undefined;
-        try {
-          return readFileSync(path.resolve(this.configDir, f));
-        } catch (err) {
-          throw new SourceError(`cannot read TLS file ${f}: ${errorMessage(err)}`);
-        }
+      // Read now: a file that cannot be read is a config error (`pollect --check`).
+      const read = (param: 'ca' | 'cert' | 'key'): Buffer | undefined => {
+        const file = tls[param];
+        return file === undefined ? undefined : readParamFile(this.context, `tls.${param}`, file);
       };
-      this.tlsOptions = {
-        ca: read(tls.ca),
-        cert: read(tls.cert),
-        key: read(tls.key),
-        rejectUnauthorized: tls.rejectUnauthorized ?? true,
-        servername: tls.servername ?? sni,
-      };
+      this.tlsOptions = { ca: read('ca'), cert: read('cert'), key: read('key'), rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername ?? sni };
     }
   }
 
@@ -141,9 +98,9 @@ export class DramatiqSource extends Source<DramatiqConfig> {
     if (!this.client) {
       const { Redis } = await import('ioredis');
       const client = new Redis({
-        host: this.config.host ?? '127.0.0.1',
-        port: this.config.port ?? 6379,
-        db: this.config.db ?? 0,
+        host: this.config.host,
+        port: this.config.port,
+        db: this.config.db,
         username: this.config.username,
         password: this.config.password,
         tls: this.tlsOptions,
@@ -180,7 +137,7 @@ export class DramatiqSource extends Source<DramatiqConfig> {
   }
 
   private async collect(client: Redis, ctx: ProbeContext): Promise<Sample[]> {
-    const prefix = this.prefix;
+    const { prefix } = this.config;
     const pattern = scanPattern(prefix);
     let cursor = '0';
     let seen = 0;

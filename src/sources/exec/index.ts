@@ -2,34 +2,47 @@
 // Telegraf exec scripts (InfluxDB line protocol), Prometheus textfile exporters, Graphite
 // plaintext or JSON. Per tick (run, wait, parse) or long-running (one child printing lines as it
 // goes, as collectd's exec plugin runs it). Commands run without a shell.
+import { statSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
-import { runCommand, firstLine } from '../lib/exec.js';
-import { registerSecret, type Logger } from '../../log.js';
+import { childEnvironment, ParamError, Source, SourceError, type InitContext, type JsonSchema, type Logger, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { resolvePath } from '../../sdk/params.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, runCommand, firstLine } from '../lib/exec.js';
 import { createParser, parseOutput } from './formats.js';
 import { loadTypesDb } from './collectd.js';
 import { CommandError, resolveCommand } from './command.js';
 import { LongRunningCommand } from './longrun.js';
-import { FORMATS, ParseError, lineError, seriesKey, type DataSource, type Format, type LineParser, type Notification, type ParserOptions } from './parser.js';
+import { FORMATS, ParseError, lineError, seriesKey, type DataSource, type LineParser, type Notification, type ParserOptions } from './parser.js';
 
-export interface ExecConfig extends SourceConfig {
-  command: string | string[];
-  format: Format;
-  longRunning?: boolean;
-  env?: Record<string, string>;
-  cwd?: string;
-  /** collectd: a types.db file with the data sets of custom types. */
-  typesDb?: string;
-  /** Per-tick mode: largest output accepted, in bytes. */
-  maxBytes?: number;
-  /** Long-running mode: seconds after which a series that was not printed again is dropped. */
-  staleAfter?: number;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['command', 'format'],
+  properties: {
+    command: {
+      description: 'The command: a string split into words like a simple shell command (no pipes, variables, globs), or a list of words',
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', minItems: 1, items: { type: 'string' } },
+      ],
+    },
+    format: { type: 'string', enum: FORMATS, description: 'Output format' },
+    longRunning: { type: 'boolean', default: false, description: 'Start the command once and read lines as they come (restarted when it exits)' },
+    env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra environment variables; values of secret-looking names (DB_PASSWORD, API_TOKEN, AWS_SECRET_ACCESS_KEY, API_KEY ...) are never logged' },
+    passEnv: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: "Names of pollect's own environment variables the command sees too; otherwise it gets only PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, TZ, TMPDIR and LC_*",
+    },
+    cwd: { type: 'string', minLength: 1, description: "Working directory, relative to the config file (default: pollect's)" },
+    typesDb: { type: 'string', minLength: 1, description: 'collectd only: a types.db with the data sets of custom types (relative to the config file)' },
+    maxBytes: { type: 'integer', minimum: 1, default: DEFAULT_MAX_OUTPUT_BYTES, description: 'Per tick: largest output accepted, in bytes (16 MiB)' },
+    staleAfter: { type: 'number', exclusiveMinimum: 0, default: 300, description: 'Long-running: seconds until a series not printed again is dropped' },
+  },
+} as const satisfies JsonSchema;
 
-const SECRET_ENV = /pass|secret|token|key|auth|credential/i;
-const DEFAULT_STALE_S = 300;
+export type ExecConfig = SourceParams<typeof schema>;
+
 const MAX_LINE_BYTES = 1024 * 1024;
 
 interface Held {
@@ -39,32 +52,13 @@ interface Held {
 
 export class ExecSource extends Source<ExecConfig> {
   static override description = 'Runs a command and parses its output: collectd PUTVAL, Influx line protocol, Prometheus text, Graphite or JSON';
-  static override schema: JsonSchema = {
-    type: 'object',
-    required: ['command', 'format'],
-    properties: {
-      command: {
-        description: 'The command: a string split into words like a simple shell command (no pipes, variables, globs), or a list of words',
-        oneOf: [
-          { type: 'string', minLength: 1 },
-          { type: 'array', minItems: 1, items: { type: 'string' } },
-        ],
-      },
-      format: { enum: [...FORMATS], description: 'Output format: collectd, influx, prometheus, graphite or json' },
-      longRunning: { type: 'boolean', default: false, description: 'Start the command once and read lines as they come (restarted when it exits)' },
-      env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra environment variables' },
-      cwd: { type: 'string', minLength: 1, description: 'Working directory (relative to the config file)' },
-      typesDb: { type: 'string', minLength: 1, description: 'collectd types.db with the data sets of custom types (relative to the config file)' },
-      maxBytes: { type: 'integer', minimum: 1, description: 'Per tick: largest output accepted (default 16 MiB)' },
-      staleAfter: { type: 'number', exclusiveMinimum: 0, description: 'Long-running: seconds until a series not printed again is dropped (default 300)' },
-    },
-  };
+  static override schema = schema;
 
-  private file = '';
-  private args: string[] = [];
-  private env: NodeJS.ProcessEnv = {};
-  private cwd: string | undefined;
-  private types: Map<string, DataSource[]> | undefined;
+  private readonly file: string;
+  private readonly args: string[];
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly cwd: string | undefined;
+  private readonly types: Map<string, DataSource[]> | undefined;
   private log: Logger | undefined;
   // long-running state
   private runner: LongRunningCommand | undefined;
@@ -73,40 +67,32 @@ export class ExecSource extends Source<ExecConfig> {
   private problem: string | undefined;
   private problems = 0;
 
-  constructor(config: ExecConfig) {
-    super(config);
-    for (const [k, v] of Object.entries(config.env ?? {})) if (SECRET_ENV.test(k)) registerSecret(v);
-    this.resolve(process.cwd(), 10);
-  }
-
-  private resolve(configDir: string, tickTime: number): void {
+  constructor(config: ExecConfig, context?: PluginContext) {
+    super(config, context);
     try {
-      ({ file: this.file, args: this.args } = resolveCommand(this.config.command, configDir));
+      ({ file: this.file, args: this.args } = resolveCommand(config.command, this.context.configDir));
     } catch (err) {
-      if (err instanceof CommandError) throw new SourceError(err.message);
+      if (err instanceof CommandError) throw new ParamError('command', err.message);
       throw err;
     }
-    this.cwd = this.config.cwd ? path.resolve(configDir, this.config.cwd) : undefined;
-    // As collectd's exec plugin does, so its scripts run unchanged.
-    this.env = {
-      ...process.env,
-      COLLECTD_INTERVAL: String(tickTime),
-      COLLECTD_HOSTNAME: os.hostname(),
-      ...this.config.env,
-    };
+    if (config.cwd !== undefined) {
+      this.cwd = resolvePath(this.context, config.cwd);
+      if (!isDirectory(this.cwd)) throw new ParamError('cwd', `${this.cwd} is not a directory`);
+    }
+    if (config.typesDb !== undefined) {
+      const file = resolvePath(this.context, config.typesDb);
+      try {
+        this.types = loadTypesDb(file);
+      } catch (err) {
+        throw new ParamError('typesDb', `cannot read ${file}: ${(err as Error).message}`);
+      }
+    }
+    // COLLECTD_* as collectd's exec plugin sets them, so its scripts run unchanged.
+    this.env = childEnvironment({ COLLECTD_INTERVAL: String(this.context.tickTime), COLLECTD_HOSTNAME: os.hostname(), ...config.env }, config.passEnv);
   }
 
   override async init(ctx: InitContext): Promise<void> {
     this.log = ctx.log;
-    this.resolve(ctx.configDir, ctx.tickTime);
-    if (this.config.typesDb) {
-      const file = path.resolve(ctx.configDir, this.config.typesDb);
-      try {
-        this.types = loadTypesDb(file);
-      } catch (err) {
-        throw new SourceError(`cannot read typesDb ${file}: ${(err as Error).message}`);
-      }
-    }
     if (!this.config.longRunning) return;
     this.runner = new LongRunningCommand({
       file: this.file,
@@ -179,7 +165,7 @@ export class ExecSource extends Source<ExecConfig> {
       this.problems = 0;
       throw new SourceError(msg);
     }
-    const cutoff = Date.now() - (this.config.staleAfter ?? DEFAULT_STALE_S) * 1000;
+    const cutoff = Date.now() - this.config.staleAfter * 1000;
     const out: Sample[] = [];
     for (const [k, h] of this.held) {
       if (h.atMs < cutoff) this.held.delete(k);
@@ -216,5 +202,13 @@ export class ExecSource extends Source<ExecConfig> {
         else log.info(text);
       },
     };
+  }
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -4,7 +4,7 @@
 // A whole output is one document; in long-running mode every line is one document (JSON Lines).
 import type { Sample } from '../../sdk/index.js';
 import { ParseError, type LineParser } from './parser.js';
-import { locateJsonError } from '../../config/json-locate.js';
+import { locateJsonError } from '../../core/json-locate.js';
 
 export class JsonLineParser implements LineParser {
   line(text: string): Sample[] {

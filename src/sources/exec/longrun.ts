@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SourceError } from '../../sdk/index.js';
 import { isText, firstLine } from '../lib/exec.js';
-import { errorMessage, type Logger } from '../../log.js';
+import { errorMessage, type Logger } from '../../sdk/index.js';
 
 export interface LongRunOptions {
   file: string;

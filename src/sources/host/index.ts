@@ -1,7 +1,6 @@
 // Host: chouette-iot's HostStats collector. CPU busy percent, filesystem used/free per device,
 // load average, memory used/available and (on request) bytes sent/received per interface.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import {
   readDirectStatfsPaths,
   readLocalMounts,
@@ -28,36 +27,35 @@ import {
   siMemory,
   siNetCounters,
   useProcfs,
-  type HostBackend,
 } from '../lib/sysinfo.js';
 
-export type HostMetric = 'cpu' | 'fs' | 'la' | 'ram' | 'network';
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    metrics: {
+      type: 'array',
+      items: { type: 'string', enum: ['cpu', 'fs', 'la', 'ram', 'network'] },
+      uniqueItems: true,
+      default: ['cpu', 'fs', 'la', 'ram'],
+      description: 'Parts to collect',
+    },
+    backend: backendSchema,
+  },
+} as const satisfies JsonSchema;
 
-export interface HostConfig extends SourceConfig {
-  metrics?: HostMetric[];
-  backend?: HostBackend;
-}
+export type HostConfig = SourceParams<typeof schema>;
+export type HostMetric = HostConfig['metrics'][number];
 
 const PERIODS = ['1m', '5m', '15m'] as const;
 const PERIOD_LABELS = PERIODS.map((period) => ({ period }));
 
 export class HostSource extends Source<HostConfig> {
   static override description = "Host stats as chouette-iot's HostStats: cpu percent, fs used/free, load, memory, network bytes";
-  static override schema: JsonSchema = {
-    type: 'object',
-    properties: {
-      metrics: {
-        type: 'array',
-        items: { type: 'string', enum: ['cpu', 'fs', 'la', 'ram', 'network'] },
-        uniqueItems: true,
-        description: 'What to collect (default ["cpu", "fs", "la", "ram"])',
-      },
-      backend: backendSchema,
-    },
-  };
+  static override schema = schema;
 
   private readonly procfs = useProcfs(this.config.backend);
-  private readonly metrics = new Set<HostMetric>(this.config.metrics ?? ['cpu', 'fs', 'la', 'ram']);
+  private readonly metrics = new Set<HostMetric>(this.config.metrics);
   private prevCpu: CpuTimes['times'] | undefined;
   private lastFsErrors = '';
   private readonly deviceLabels = new LabelCache('device');

@@ -1,28 +1,42 @@
 // Http: response time of one or more URLs. As in the Python pollect, a URL that fails (transport
 // error, timeout, unexpected status) reports timeout*1000 ms so the outage shows in the graph;
 // `success` and `status_code` say what happened. A failing URL is data, not a source error.
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
-import { httpRequest, safeUrl } from '../lib/http.js';
+import { Source, SourceError, type InitContext, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkUrl } from '../../sdk/params.js';
+import { DEFAULT_MAX_BODY_BYTES, httpRequest, safeUrl } from '../lib/http.js';
 import { monotonicMs } from '../lib/rate.js';
-import { requestTimeout } from '../lib/timeout.js';
-import { registerSecret } from '../../log.js';
+import { requestTimeout, requestTimeoutParam } from '../lib/timeout.js';
 
-export interface HttpConfig extends SourceConfig {
-  url: string | string[];
-  /** Expected status code(s); default any 2xx (redirects are followed first). */
-  statusCode?: number | number[];
-  proxy?: string;
-  method?: string;
-  headers?: Record<string, string>;
-  /** URLs probed at once. */
-  concurrency?: number;
-  /** Largest response body read, in bytes. */
-  maxBytes?: number;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  properties: {
+    url: {
+      description: 'URL, or a list of URLs (then every sample gets a url label)',
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+      ],
+    },
+    statusCode: {
+      description: 'Expected status of the final response (default: any 2xx; redirects are followed)',
+      oneOf: [
+        { type: 'integer', minimum: 100, maximum: 599 },
+        { type: 'array', minItems: 1, items: { type: 'integer', minimum: 100, maximum: 599 } },
+      ],
+    },
+    proxy: { type: 'string', minLength: 1, description: 'HTTP proxy URL, e.g. http://user:pass@proxy:3128' },
+    method: { type: 'string', minLength: 1, default: 'GET', description: 'HTTP method (HEAD avoids downloading the body)' },
+    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Request headers, e.g. {"Authorization": "Bearer ..."}; values of secret-looking names are never logged' },
+    concurrency: { type: 'integer', minimum: 1, default: 16, description: 'URLs probed at once' },
+    maxBytes: { type: 'integer', minimum: 1, default: DEFAULT_MAX_BODY_BYTES, description: 'Largest response body read, in bytes (10 MiB); a larger one counts as a failure' },
+    timeout: requestTimeoutParam,
+  },
+} as const satisfies JsonSchema;
 
-export const DEFAULT_TIMEOUT_S = 10;
-const SECRET_HEADER = /authorization|token|secret|password|passwd|api[-_]?key|cookie|session/i;
+export type HttpConfig = SourceParams<typeof schema>;
+
 
 export interface UrlResult {
   url: string;
@@ -34,60 +48,17 @@ export interface UrlResult {
 
 export class HttpSource extends Source<HttpConfig> {
   static override description = 'HTTP response time of one or more URLs in ms, with status_code and success';
-  static override schema: JsonSchema = {
-    type: 'object',
-    required: ['url'],
-    properties: {
-      url: {
-        description: 'URL, or a list of URLs (then every sample gets a url label)',
-        oneOf: [
-          { type: 'string', minLength: 1 },
-          { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
-        ],
-      },
-      statusCode: {
-        description: 'Expected status code(s) (default: any 2xx, after following redirects)',
-        oneOf: [
-          { type: 'integer', minimum: 100, maximum: 599 },
-          { type: 'array', minItems: 1, items: { type: 'integer', minimum: 100, maximum: 599 } },
-        ],
-      },
-      proxy: { type: 'string', minLength: 1, description: 'HTTP proxy URL, e.g. http://user:pass@proxy:3128' },
-      method: { type: 'string', minLength: 1, default: 'GET', description: 'HTTP method (default GET)' },
-      headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Request headers' },
-      concurrency: { type: 'integer', minimum: 1, default: 16, description: 'URLs probed at once (default 16)' },
-      maxBytes: { type: 'integer', minimum: 1, description: 'Largest response body read (default 10 MiB)' },
-    },
-  };
+  static override schema = schema;
 
   private readonly urls: string[];
   private readonly labelled: boolean;
 
-  constructor(config: HttpConfig) {
-    super(config);
+  constructor(config: HttpConfig, context?: PluginContext) {
+    super(config, context);
     this.labelled = Array.isArray(config.url);
     this.urls = Array.isArray(config.url) ? [...config.url] : [config.url];
-    for (const u of this.urls) registerUrlSecrets(u);
-    if (config.proxy) registerUrlSecrets(config.proxy);
-    for (const [k, v] of Object.entries(config.headers ?? {})) {
-      if (SECRET_HEADER.test(k)) {
-        registerSecret(v);
-        // "Bearer abc" / "Basic abc": the credential alone must be hidden too.
-        const cred = v.split(/\s+/).slice(1).join(' ');
-        if (cred) registerSecret(cred);
-      }
-    }
-    for (const u of this.urls) {
-      let parsed: URL;
-      try {
-        parsed = new URL(u);
-      } catch {
-        throw new SourceError(`invalid url "${safeUrl(u)}"`);
-      }
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-        throw new SourceError(`url "${safeUrl(u)}" is not http or https`);
-      }
-    }
+    this.urls.forEach((u, i) => checkUrl(this.labelled ? `url[${i}]` : 'url', u, ['http:', 'https:']));
+    if (config.proxy) checkUrl('proxy', config.proxy, ['http:', 'https:']);
   }
 
   override async init(_ctx: InitContext): Promise<void> {
@@ -97,14 +68,14 @@ export class HttpSource extends Source<HttpConfig> {
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     await import('axios');
-    const results = await mapLimit(this.urls, this.config.concurrency ?? 16, (u) => this.probeUrl(u, ctx));
+    const results = await mapLimit(this.urls, this.config.concurrency, (u) => this.probeUrl(u, ctx));
     if (ctx.signal.aborted) {
       throw new SourceError(`aborted at the probe timeout (${ctx.timeoutMs} ms) before every URL answered`);
     }
-    const timeoutS = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs).seconds;
+    const timeoutS = requestTimeout(this.config.timeout, ctx.timeoutMs).seconds;
     const out: Sample[] = [];
     for (const r of results) {
-      if (!r.ok) ctx.log.warn(r.error ?? `${safeUrl(r.url)} failed`);
+      if (!r.ok) ctx.reportProblem(r.error ?? `${safeUrl(r.url)} failed`);
       const labels = this.labelled ? { url: labelUrl(r.url) } : undefined;
       out.push(
         { value: r.ok ? round3(r.ms) : timeoutS * 1000, labels, unit: 'ms', help: 'HTTP response time (timeout*1000 on failure)' },
@@ -116,8 +87,8 @@ export class HttpSource extends Source<HttpConfig> {
   }
 
   private async probeUrl(url: string, ctx: ProbeContext): Promise<UrlResult> {
-    const timeout = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs);
-    const method = (this.config.method ?? 'GET').toUpperCase();
+    const timeout = requestTimeout(this.config.timeout, ctx.timeoutMs);
+    const method = this.config.method.toUpperCase();
     const start = monotonicMs();
     try {
       const res = await httpRequest({
@@ -154,18 +125,6 @@ function labelUrl(url: string): string {
     return u.toString();
   } catch {
     return url;
-  }
-}
-
-function registerUrlSecrets(url: string): void {
-  try {
-    const u = new URL(url);
-    if (u.password) {
-      registerSecret(u.password);
-      registerSecret(decodeURIComponent(u.password));
-    }
-  } catch {
-    // reported as an invalid url by the constructor
   }
 }
 

@@ -1,31 +1,48 @@
 // HttpIngress: a push receiver. Clients POST JSON values; every probe reports the current value of
 // every label set of every configured metric. Unlike the Python pollect it keeps all label sets
 // (not only the last one), validates a whole request before applying any of it, and bounds
-// bodies, label sets and request time.
-import http from 'node:http';
+// bodies, bytes in flight, label sizes, label sets and request time.
+import type http from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Source, SourceError, type InitContext, type Labels, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
-import { registerSecret, type Logger } from '../../log.js';
+import { Source, SourceError, type InitContext, type JsonSchema, type Labels, type Logger, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkHost } from '../../sdk/params.js';
 import { isRecord } from '../lib/json.js';
+import { close, createHttpServer, listen } from '../../core/http-server.js';
 
-export interface MetricDefinition {
-  type?: 'gauge' | 'counter';
-  labels?: string[];
-  help?: string;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['port', 'metrics'],
+  properties: {
+    port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to listen on (0: any free port)' },
+    host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address to bind; 0.0.0.0 (or ::) to accept pushes from other hosts' },
+    metrics: {
+      type: 'object',
+      minProperties: 1,
+      description: 'Accepted metrics by name: {type, labels, help}',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          type: { type: 'string', enum: ['gauge', 'counter'], default: 'gauge', description: 'gauge: a push sets the value; counter: a push adds to it' },
+          labels: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, description: 'Label names every push must give (default: none)' },
+          help: { type: 'string', description: 'Help text for writers that use it' },
+        },
+      },
+    },
+    token: { type: 'string', minLength: 1, description: 'Require "Authorization: Bearer <token>" on POST' },
+    maxSeries: { type: 'integer', minimum: 1, default: 10000, description: 'Most label sets kept over all metrics; a push that would add more gets 400' },
+  },
+} as const satisfies JsonSchema;
 
-export interface HttpIngressConfig extends SourceConfig {
-  port: number;
-  host?: string;
-  metrics: Record<string, MetricDefinition>;
-  token?: string;
-  /** Most label sets kept over all metrics. */
-  maxSeries?: number;
-}
+export type HttpIngressConfig = SourceParams<typeof schema>;
+export type MetricDefinition = HttpIngressConfig['metrics'][string];
 
 export const MAX_BODY_BYTES = 1024 * 1024;
-const DEFAULT_MAX_SERIES = 10_000;
+/** Body bytes held at once over all connections: 16 full bodies. A request past it gets 503. */
+export const MAX_BYTES_IN_FLIGHT = 16 * MAX_BODY_BYTES;
+/** Longest label value kept: the exposition of every probe carries it. */
+export const MAX_LABEL_VALUE_LENGTH = 1024;
 
 interface Series {
   labels: Labels;
@@ -65,8 +82,12 @@ export class IngressStore {
     const seen = new Set<string>();
     for (const u of updates) {
       const id = u.metric + '\0' + u.key;
-      if (!this.series.get(u.metric)!.has(u.key) && !seen.has(id)) fresh++;
+      const prev = this.series.get(u.metric)!.get(u.key);
+      if (!prev && !seen.has(id)) fresh++;
       seen.add(id);
+      if (prev && this.defs[u.metric]!.type === 'counter' && !Number.isFinite(prev.value + u.value)) {
+        throw new IngressError(400, `metric "${u.metric}": the counter would pass the largest number (${Number.MAX_VALUE}); not added`);
+      }
     }
     if (this.count + fresh > this.maxSeries) {
       throw new IngressError(400, `too many label sets: this would keep ${this.count + fresh}, the limit is ${this.maxSeries}`);
@@ -93,7 +114,7 @@ export class IngressStore {
     const out: Update[] = [];
     for (const [name, entry] of Object.entries(metrics)) {
       const def = Object.hasOwn(this.defs, name) ? this.defs[name] : undefined;
-      if (!def) throw new IngressError(400, `unknown metric "${name}" (configured: ${Object.keys(this.defs).join(', ')})`);
+      if (!def) throw new IngressError(400, `unknown metric ${describe(name)} (configured: ${Object.keys(this.defs).join(', ')})`);
       if (!isRecord(entry)) throw new IngressError(400, `metric "${name}": must be an object {"value": <number>, "labels": {...}}`);
       const value = entry['value'];
       if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -110,11 +131,15 @@ export class IngressStore {
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
           throw new IngressError(400, `metric "${name}": label "${l}" must be a string, got ${describe(v)}`);
         }
-        labels[l] = String(v);
+        const text = String(v);
+        if (text.length > MAX_LABEL_VALUE_LENGTH) {
+          throw new IngressError(400, `metric "${name}": label "${l}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters`);
+        }
+        labels[l] = text;
       }
       for (const l of Object.keys(given)) {
         if (!wanted.includes(l)) {
-          throw new IngressError(400, `metric "${name}": unknown label "${l}" (configured: ${wanted.length ? wanted.join(', ') : 'none'})`);
+          throw new IngressError(400, `metric "${name}": unknown label ${describe(l)} (configured: ${wanted.length ? wanted.join(', ') : 'none'})`);
         }
       }
       out.push({ metric: name, key: JSON.stringify(wanted.map((l) => labels[l])), labels, value });
@@ -127,7 +152,7 @@ export class IngressStore {
     for (const [name, m] of this.series) {
       const def = this.defs[name]!;
       for (const s of m.values()) {
-        out.push({ name, value: s.value, labels: { ...s.labels }, type: def.type ?? 'gauge', help: def.help });
+        out.push({ name, value: s.value, labels: { ...s.labels }, type: def.type, help: def.help });
       }
     }
     return out;
@@ -136,43 +161,21 @@ export class IngressStore {
 
 export class HttpIngressSource extends Source<HttpIngressConfig> {
   static override description = 'Push receiver: clients POST JSON values over HTTP, each probe reports the current ones';
-  static override schema: JsonSchema = {
-    type: 'object',
-    required: ['port', 'metrics'],
-    properties: {
-      port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to listen on' },
-      host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address to bind (default 127.0.0.1; 0.0.0.0 for all)' },
-      metrics: {
-        type: 'object',
-        minProperties: 1,
-        description: 'Accepted metrics by name',
-        additionalProperties: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            type: { enum: ['gauge', 'counter'], default: 'gauge', description: 'gauge: a push sets the value; counter: a push adds to it' },
-            labels: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, description: 'Label names every push must give' },
-            help: { type: 'string', description: 'Help text for writers that use it' },
-          },
-        },
-      },
-      token: { type: 'string', minLength: 1, description: 'Require "Authorization: Bearer <token>" on POST' },
-      maxSeries: { type: 'integer', minimum: 1, default: DEFAULT_MAX_SERIES, description: 'Most label sets kept over all metrics (default 10000)' },
-    },
-  };
+  static override schema = schema;
 
   private readonly store: IngressStore;
   private server: http.Server | undefined;
   private readonly tokenDigest: Buffer | undefined;
   private log: Logger | undefined;
+  /** Body bytes held now over all requests (bounded by MAX_BYTES_IN_FLIGHT). */
+  private bytesInFlight = 0;
+  private warnedBusy = false;
 
-  constructor(config: HttpIngressConfig) {
-    super(config);
-    this.store = new IngressStore(config.metrics, config.maxSeries ?? DEFAULT_MAX_SERIES);
-    if (config.token !== undefined) {
-      registerSecret(config.token);
-      this.tokenDigest = digest(`Bearer ${config.token}`);
-    }
+  constructor(config: HttpIngressConfig, context?: PluginContext) {
+    super(config, context);
+    checkHost('host', config.host);
+    this.store = new IngressStore(config.metrics, config.maxSeries);
+    if (config.token !== undefined) this.tokenDigest = digest(`Bearer ${config.token}`);
   }
 
   /** The port actually bound (useful with port 0). */
@@ -183,18 +186,14 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
 
   override async init(ctx: InitContext): Promise<void> {
     this.log = ctx.log;
-    const host = this.config.host ?? '127.0.0.1';
-    const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
-        reject(new SourceError(`cannot listen on ${host}:${this.config.port}: ${why}`));
-      });
-      server.listen(this.config.port, host, () => resolve());
-    });
+    const { host } = this.config;
+    const server = createHttpServer((req, res) => this.handle(req, res), { log: ctx.log, label: 'HttpIngress' });
+    try {
+      await listen(server, this.config.port, host);
+    } catch (err) {
+      throw new SourceError((err as Error).message);
+    }
     server.on('error', (err) => this.log?.error(`HttpIngress server: ${err.message}`));
-    server.on('clientError', (_err, socket) => socket.destroy());
     this.server = server;
     ctx.log.info(`HttpIngress listening on ${host}:${this.boundPort}`);
   }
@@ -207,9 +206,7 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
+    await close(server);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -237,21 +234,39 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
     if (!/json/i.test(ct)) return refuse(415, `content-type must be JSON, got "${ct || 'none'}"`);
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > MAX_BODY_BYTES) return refuse(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+    // Many large bodies at once would hold their sum in memory: past the budget, come back later.
+    const busy = (): void => {
+      if (!this.warnedBusy) this.log?.warn(`HttpIngress: ${MAX_BYTES_IN_FLIGHT} bytes of request bodies in flight; answering 503 until some are done`);
+      this.warnedBusy = true;
+      refuse(503, `busy: more than ${MAX_BYTES_IN_FLIGHT} bytes of requests in flight; retry later`, { 'retry-after': '1' });
+    };
+    if (declared > MAX_BYTES_IN_FLIGHT - this.bytesInFlight) return busy();
 
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
+    let held = 0;
     let refused = false;
+    const release = (): void => {
+      this.bytesInFlight -= held;
+      held = 0;
+      chunks = [];
+    };
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > MAX_BODY_BYTES || this.bytesInFlight + chunk.length > MAX_BYTES_IN_FLIGHT) {
         refused = true;
         req.pause();
-        return refuse(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+        release();
+        return size > MAX_BODY_BYTES ? refuse(413, `body larger than ${MAX_BODY_BYTES} bytes`) : busy();
       }
+      this.bytesInFlight += chunk.length;
+      held += chunk.length;
       chunks.push(chunk);
     });
     req.on('error', () => req.socket.destroy());
+    // A client that goes away mid-body gives its bytes back.
+    req.on('close', release);
     req.on('end', () => {
       if (refused) return;
       let doc: unknown;
@@ -259,6 +274,8 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
         doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch (err) {
         return reply(400, { error: `invalid JSON: ${(err as Error).message}` });
+      } finally {
+        release();
       }
       try {
         const updated = this.store.apply(doc);

@@ -1,18 +1,24 @@
 // Interface: per network interface, send/receive rates (bytes and packets per second) from
 // /proc/net/dev, and optionally the raw counters. Rates divide by the real elapsed time.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { namesParam } from '../../sdk/params.js';
 import { acceptName, labelName, parseNetDev, readError, readProcShared, type NetCounters } from '../lib/procfs.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
 import { SeriesCache } from '../lib/labels.js';
-import { backendSchema, siNetCounters, useProcfs, type HostBackend } from '../lib/sysinfo.js';
+import { backendSchema, siNetCounters, useProcfs } from '../lib/sysinfo.js';
 
-export interface InterfaceConfig extends SourceConfig {
-  include?: string[];
-  exclude?: string[];
-  includeTotal?: boolean;
-  backend?: HostBackend;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    include: { ...namesParam, description: 'Interfaces to report (default: all)' },
+    exclude: { ...namesParam, description: 'Interface names to leave out' },
+    includeTotal: { type: 'boolean', default: false, description: 'Also emit the raw counters total_bytes_sent, ...' },
+    backend: backendSchema,
+  },
+} as const satisfies JsonSchema;
+
+export type InterfaceConfig = SourceParams<typeof schema>;
 
 // pollect's order and names: counter field, total name, rate name. No `unit` on these samples:
 // the names already say it, and a unit would be appended to them by the Prometheus writer.
@@ -23,8 +29,6 @@ const FIELDS = [
   ['rxPackets', 'total_packets_recv', 'recv_packets_sec'],
 ] as const;
 
-const names = { type: 'array', items: { type: 'string' } } as const;
-
 interface DeviceKeys {
   labels: { interface: string };
   /** RateTracker keys, one per FIELDS entry. */
@@ -33,15 +37,7 @@ interface DeviceKeys {
 
 export class InterfaceSource extends Source<InterfaceConfig> {
   static override description = 'Network interface traffic: bytes and packets per second sent and received';
-  static override schema: JsonSchema = {
-    type: 'object',
-    properties: {
-      include: { ...names, description: 'Interface names to report (empty: all)' },
-      exclude: { ...names, description: 'Interface names to leave out' },
-      includeTotal: { type: 'boolean', description: 'Also emit the raw counters total_bytes_sent, ... (default false)' },
-      backend: backendSchema,
-    },
-  };
+  static override schema = schema;
 
   private readonly procfs = useProcfs(this.config.backend);
   private readonly rates = new RateTracker();

@@ -1,17 +1,23 @@
 // IO: per block device, reads and writes per second, bytes read and written per second and the
 // busy percentage (time with I/O in flight) from /proc/diskstats.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { namesParam } from '../../sdk/params.js';
 import { acceptName, labelName, parseDiskstats, readError, readProcShared, type DiskCounters } from '../lib/procfs.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
 import { SeriesCache } from '../lib/labels.js';
-import { backendSchema, siDiskCounters, useProcfs, type HostBackend } from '../lib/sysinfo.js';
+import { backendSchema, siDiskCounters, useProcfs } from '../lib/sysinfo.js';
 
-export interface IOConfig extends SourceConfig {
-  include?: string[];
-  exclude?: string[];
-  backend?: HostBackend;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    include: { ...namesParam, description: 'Device names to report, e.g. sda, nvme0n1, dm-0 (default: every device that has done I/O)' },
+    exclude: { ...namesParam, description: 'Device names to leave out' },
+    backend: backendSchema,
+  },
+} as const satisfies JsonSchema;
+
+export type IOConfig = SourceParams<typeof schema>;
 
 // No `unit` on the rates: the names already say it (a unit would be appended by the Prometheus writer).
 const FIELDS = [
@@ -21,8 +27,6 @@ const FIELDS = [
   ['writeBytes', 'write_bytes_sec'],
 ] as const;
 
-const names = { type: 'array', items: { type: 'string' } } as const;
-
 interface DeviceKeys {
   labels: { disk: string };
   /** RateTracker keys: one per FIELDS entry, then the busy time. */
@@ -31,14 +35,7 @@ interface DeviceKeys {
 
 export class IOSource extends Source<IOConfig> {
   static override description = 'Block device I/O: operations and bytes per second, busy percent';
-  static override schema: JsonSchema = {
-    type: 'object',
-    properties: {
-      include: { ...names, description: 'Device names to report, e.g. sda, nvme0n1p1, dm-0 (empty: every device that has done I/O)' },
-      exclude: { ...names, description: 'Device names to leave out' },
-      backend: backendSchema,
-    },
-  };
+  static override schema = schema;
 
   private readonly procfs = useProcfs(this.config.backend);
   private readonly rates = new RateTracker();

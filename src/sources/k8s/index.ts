@@ -1,73 +1,60 @@
 // K8s: pod and node figures from the kubelet's /stats/summary (chouette-iot's K8s collector),
 // over HTTPS with a client certificate or a bearer token.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
-import { registerSecret } from '../../log.js';
+import { ParamError, Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkHost, portParam, readParamFile } from '../../sdk/params.js';
 import { expectOk, httpRequest, parseJsonBody, safeUrl, type TlsOptions } from '../lib/http.js';
-import { DEFAULT_METRICS, NODE_METRICS, POD_METRICS, summaryToSamples, type K8sMetrics } from './summary.js';
+import { NODE_METRICS, POD_METRICS, summaryToSamples } from './summary.js';
 
-export interface K8sConfig extends SourceConfig {
-  host: string;
-  port?: number;
-  /** Client certificate, key and CA bundle: PEM file paths, relative to the config file. */
-  cert?: string;
-  key?: string;
-  ca?: string;
-  insecureSkipVerify?: boolean;
-  token?: string;
-  metrics?: K8sMetrics;
-}
+const pemFile = (what: string) => ({ type: 'string', minLength: 1, description: `${what} (PEM file, relative to the config file)` }) as const;
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host'],
+  properties: {
+    host: { type: 'string', minLength: 1, description: 'Kubelet address (node IP or name)' },
+    port: { ...portParam, default: 10250, description: 'Kubelet port' },
+    cert: pemFile('Client certificate'),
+    key: pemFile('Client key, required with cert'),
+    ca: pemFile("CA bundle that signed the kubelet's certificate"),
+    insecureSkipVerify: { type: 'boolean', default: false, description: "Do not verify the kubelet's certificate" },
+    token: { type: 'string', minLength: 1, description: 'Bearer token, e.g. a service account token (use ${ENV} in the config)' },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Which figures to emit; a missing key keeps its default, an empty list turns it off',
+      properties: {
+        pods: { type: 'array', items: { type: 'string', enum: POD_METRICS }, default: ['memory', 'cpu'], description: 'Pod figures' },
+        node: { type: 'array', items: { type: 'string', enum: NODE_METRICS }, default: ['inodes'], description: 'Node figures' },
+      },
+    },
+  },
+} as const satisfies JsonSchema;
+
+export type K8sConfig = SourceParams<typeof schema>;
 
 /** A summary of a big node is a few MB; anything far beyond is not a summary. */
 const MAX_BYTES = 32 * 1024 * 1024;
 
 export class K8sSource extends Source<K8sConfig> {
   static override description = 'Pod and node CPU, memory, network and filesystem figures from the kubelet /stats/summary';
-  static override schema: JsonSchema = {
-    type: 'object',
-    required: ['host'],
-    properties: {
-      host: { type: 'string', minLength: 1, description: 'Kubelet address (node IP or name)' },
-      port: { type: 'integer', minimum: 1, maximum: 65535, default: 10250, description: 'Kubelet port' },
-      cert: { type: 'string', description: 'Client certificate (PEM file; relative to the config file)' },
-      key: { type: 'string', description: 'Client key (PEM file; relative to the config file)' },
-      ca: { type: 'string', description: 'CA bundle to verify the kubelet (PEM file; relative to the config file)' },
-      insecureSkipVerify: { type: 'boolean', default: false, description: "Do not verify the kubelet's certificate" },
-      token: { type: 'string', minLength: 1, description: 'Bearer token (e.g. a service account token)' },
-      metrics: {
-        type: 'object',
-        additionalProperties: false,
-        description: 'Which figures to emit; a missing key keeps its default, an empty list turns it off',
-        properties: {
-          pods: { type: 'array', items: { type: 'string', enum: [...POD_METRICS] }, default: DEFAULT_METRICS.pods },
-          node: { type: 'array', items: { type: 'string', enum: [...NODE_METRICS] }, default: DEFAULT_METRICS.node },
-        },
-      },
-    },
-  };
+  static override schema = schema;
 
-  private tls: TlsOptions = {};
+  private readonly tls: TlsOptions;
   private readonly url: string;
 
-  constructor(config: K8sConfig) {
-    super(config);
-    if (config.token) registerSecret(config.token);
-    const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
-    this.url = `https://${host}:${config.port ?? 10250}/stats/summary`;
-  }
-
-  override async init(ctx: InitContext): Promise<void> {
-    const { cert, key, ca } = this.config;
-    if ((cert === undefined) !== (key === undefined)) {
-      throw new SourceError('K8s: "cert" and "key" go together; give both or neither');
-    }
+  constructor(config: K8sConfig, context?: PluginContext) {
+    super(config, context);
+    this.url = `https://${checkHost('host', config.host)}:${config.port}/stats/summary`;
+    const { cert, key, ca } = config;
+    if ((cert === undefined) !== (key === undefined)) throw new ParamError(cert === undefined ? 'cert' : 'key', '"cert" and "key" go together; give both or neither');
+    // Read now: a file that cannot be read is a config error (`pollect --check`), not a failing probe.
     this.tls = {
-      cert: cert === undefined ? undefined : await readPem(ctx.configDir, cert, 'cert'),
-      key: key === undefined ? undefined : await readPem(ctx.configDir, key, 'key'),
-      ca: ca === undefined ? undefined : await readPem(ctx.configDir, ca, 'ca'),
-      rejectUnauthorized: this.config.insecureSkipVerify !== true,
+      cert: cert === undefined ? undefined : readParamFile(this.context, 'cert', cert),
+      key: key === undefined ? undefined : readParamFile(this.context, 'key', key),
+      ca: ca === undefined ? undefined : readParamFile(this.context, 'ca', ca),
+      rejectUnauthorized: !config.insecureSkipVerify,
     };
   }
 
@@ -109,15 +96,6 @@ export class K8sSource extends Source<K8sConfig> {
     } catch (err) {
       throw new SourceError(`${where}: ${(err as Error).message}`);
     }
-  }
-}
-
-async function readPem(configDir: string, file: string, what: string): Promise<Buffer> {
-  const full = path.resolve(configDir, file);
-  try {
-    return await readFile(full);
-  } catch (err) {
-    throw new SourceError(`K8s: cannot read ${what} file ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 

@@ -8,13 +8,11 @@ export const NODE_METRICS = ['filesystem', 'memory', 'cpu', 'inodes'] as const;
 export type PodMetric = (typeof POD_METRICS)[number];
 export type NodeMetric = (typeof NODE_METRICS)[number];
 
+/** Which figures to emit (the source's `metrics` param, defaults filled in by its schema). */
 export interface K8sMetrics {
-  pods?: PodMetric[];
-  node?: NodeMetric[];
+  pods: readonly PodMetric[];
+  node: readonly NodeMetric[];
 }
-
-export const DEFAULT_METRICS: Required<K8sMetrics> = { pods: ['memory', 'cpu'], node: ['inodes'] };
-
 
 /** Appends a sample when the value exists; the summary omits figures the kubelet has not yet measured. */
 function push(out: Sample[], name: string, value: number | undefined, labels: Record<string, string>, unit?: string, type?: 'counter'): void {
@@ -26,14 +24,14 @@ function push(out: Sample[], name: string, value: number | undefined, labels: Re
 }
 
 /** Samples for the chosen metrics; throws a SourceError when the document is not a summary. */
-export function summaryToSamples(doc: unknown, metrics: K8sMetrics = DEFAULT_METRICS): Sample[] {
+export function summaryToSamples(doc: unknown, metrics: K8sMetrics): Sample[] {
   if (!isRecord(doc) || !isRecord(doc.node)) {
     throw new SourceError('not a kubelet stats summary: no "node" object');
   }
   const pods = doc.pods === undefined || doc.pods === null ? [] : doc.pods;
   if (!Array.isArray(pods)) throw new SourceError('not a kubelet stats summary: "pods" is not a list');
-  const podSet = new Set(metrics.pods ?? DEFAULT_METRICS.pods);
-  const nodeSet = new Set(metrics.node ?? DEFAULT_METRICS.node);
+  const podSet = new Set(metrics.pods);
+  const nodeSet = new Set(metrics.node);
   const out: Sample[] = [];
 
   const node = doc.node;

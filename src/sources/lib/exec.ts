@@ -2,10 +2,13 @@
 import { spawn } from 'node:child_process';
 import { SourceError } from '../../sdk/index.js';
 
+/** The most a command may print unless the caller says otherwise (the Exec source's maxBytes default). */
+export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
 export interface RunOptions {
   timeoutMs: number;
   signal?: AbortSignal;
-  /** Largest stdout accepted; the child is killed past it. Default 16 MiB. */
+  /** Largest stdout accepted; the child is killed past it. Default DEFAULT_MAX_OUTPUT_BYTES. */
   maxBytes?: number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
@@ -33,7 +36,7 @@ const KILL_GRACE_MS = 500;
  * SourceError when it cannot start, passes its timeout, prints too much or prints binary.
  */
 export function runCommand(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
-  const maxBytes = opts.maxBytes ?? 16 * 1024 * 1024;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const group = opts.killGroup ?? true;
   return new Promise((resolve, reject) => {
     let child;

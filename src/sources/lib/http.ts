@@ -2,8 +2,7 @@
 // Bounded in time and size; every failure becomes a one-line SourceError that names the URL
 // without credentials and never carries a header value.
 import type { AxiosInstance } from 'axios';
-import { SourceError } from '../../sdk/index.js';
-import { redact } from '../../log.js';
+import { SourceError, redact } from '../../sdk/index.js';
 
 export interface TlsOptions {
   ca?: string | Buffer;
@@ -21,7 +20,7 @@ export interface HttpRequest {
   body?: string | Buffer;
   timeoutMs: number;
   signal?: AbortSignal;
-  /** Largest body accepted. Default 10 MiB. */
+  /** Largest body accepted. Default DEFAULT_MAX_BODY_BYTES. */
   maxBytes?: number;
   tls?: TlsOptions;
   /** Talk HTTP over a unix socket (the URL's host is then ignored). */
@@ -38,6 +37,9 @@ export interface HttpResponse {
   headers: Record<string, string>;
   body: Buffer;
 }
+
+/** The largest body a request accepts unless it says otherwise (the Http source's maxBytes default). */
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 let axiosPromise: Promise<AxiosInstance> | undefined;
 function loadAxios(): Promise<AxiosInstance> {
@@ -63,7 +65,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const axios = await loadAxios();
   const method = (req.method ?? 'GET').toUpperCase();
   const where = `${method} ${safeUrl(req.url)}`;
-  const maxBytes = req.maxBytes ?? 10 * 1024 * 1024;
+  const maxBytes = req.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
   // axios' own timeout only covers an idle socket; this bounds the whole exchange.
   const deadline = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;

@@ -9,11 +9,12 @@ import type { JsonSchema } from '../../sdk/index.js';
 export type HostBackend = 'auto' | 'procfs' | 'systeminformation';
 
 /** The `backend` param every host source accepts. */
-export const backendSchema: JsonSchema = {
+export const backendSchema = {
   type: 'string',
   enum: ['auto', 'procfs', 'systeminformation'],
-  description: 'Where readings come from: auto (procfs on Linux, systeminformation elsewhere), procfs or systeminformation',
-};
+  default: 'auto',
+  description: 'auto: read /proc on Linux, systeminformation elsewhere; procfs or systeminformation to force one',
+} as const satisfies JsonSchema;
 
 /** Whether to read /proc directly for this backend setting on this platform. */
 export function useProcfs(backend: HostBackend | undefined, platform: NodeJS.Platform = process.platform): boolean {

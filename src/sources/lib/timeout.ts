@@ -1,6 +1,20 @@
 // How long one request may take inside a probe. A source's own `timeout` (or its default) is
 // capped by the probe's budget and ends a little before it, so a slow peer is reported as data
 // (pollect's timeout*1000 ms, success 0) instead of the probe being abandoned as an error.
+
+/** Seconds a request may take when the source sets no `timeout`, as pollect. */
+const DEFAULT_REQUEST_TIMEOUT_S = 10;
+
+/**
+ * The common `timeout` param as the request-timing sources (Http, TcpTime, Certificate) read it:
+ * its default is computed, so the schema names it instead of filling it in.
+ */
+export const requestTimeoutParam = {
+  type: 'number',
+  exclusiveMinimum: 0,
+  description: `Seconds a request may take (default ${DEFAULT_REQUEST_TIMEOUT_S}, at most the probe timeout); a failure reports this ×1000 ms. The common timeout key, so it bounds the probe too`,
+} as const;
+
 export interface RequestTimeout {
   /** The timeout to report, in seconds. */
   seconds: number;
@@ -8,8 +22,8 @@ export interface RequestTimeout {
   ms: number;
 }
 
-export function requestTimeout(configuredS: number | undefined, defaultS: number, probeTimeoutMs: number): RequestTimeout {
-  const seconds = Math.min(configuredS ?? defaultS, probeTimeoutMs / 1000);
+export function requestTimeout(configuredS: number | undefined, probeTimeoutMs: number): RequestTimeout {
+  const seconds = Math.min(configuredS ?? DEFAULT_REQUEST_TIMEOUT_S, probeTimeoutMs / 1000);
   const margin = Math.min(250, seconds * 1000 * 0.05);
   return { seconds, ms: Math.max(1, Math.round(seconds * 1000 - margin)) };
 }

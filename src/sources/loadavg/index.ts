@@ -1,12 +1,11 @@
 // LoadAvg: the 1, 5 and 15 minute load averages from /proc/loadavg.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { parseLoadavg, readError, readProcShared } from '../lib/procfs.js';
-import { backendSchema, osLoadavg, useProcfs, type HostBackend } from '../lib/sysinfo.js';
+import { backendSchema, osLoadavg, useProcfs } from '../lib/sysinfo.js';
 
-export interface LoadAvgConfig extends SourceConfig {
-  backend?: HostBackend;
-}
+const schema = { type: 'object', additionalProperties: false, properties: { backend: backendSchema } } as const satisfies JsonSchema;
+
+export type LoadAvgConfig = SourceParams<typeof schema>;
 
 const TIMES = ['short', 'mid', 'long'] as const;
 // One label object per period for the life of the process: nothing changes a sample's labels.
@@ -14,7 +13,7 @@ const LABELS = TIMES.map((time) => ({ time }));
 
 export class LoadAvgSource extends Source<LoadAvgConfig> {
   static override description = 'System load average over 1, 5 and 15 minutes';
-  static override schema: JsonSchema = { type: 'object', properties: { backend: backendSchema } };
+  static override schema = schema;
 
   private readonly procfs = useProcfs(this.config.backend);
 

@@ -1,12 +1,11 @@
 // MemoryUsage: total, available, used, cached and free memory in bytes from /proc/meminfo.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { readError, readMemSummary, readProcShared, type MemSummary } from '../lib/procfs.js';
-import { backendSchema, siMemory, useProcfs, type HostBackend } from '../lib/sysinfo.js';
+import { backendSchema, siMemory, useProcfs } from '../lib/sysinfo.js';
 
-export interface MemoryUsageConfig extends SourceConfig {
-  backend?: HostBackend;
-}
+const schema = { type: 'object', additionalProperties: false, properties: { backend: backendSchema } } as const satisfies JsonSchema;
+
+export type MemoryUsageConfig = SourceParams<typeof schema>;
 
 const TYPES = ['total', 'available', 'used', 'cached', 'free'] as const;
 // One label object per type for the life of the process: nothing changes a sample's labels.
@@ -14,7 +13,7 @@ const LABELS = TYPES.map((type) => ({ type }));
 
 export class MemoryUsageSource extends Source<MemoryUsageConfig> {
   static override description = 'System memory: total, available, used, cached and free bytes';
-  static override schema: JsonSchema = { type: 'object', properties: { backend: backendSchema } };
+  static override schema = schema;
 
   private readonly procfs = useProcfs(this.config.backend);
 

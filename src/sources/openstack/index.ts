@@ -1,25 +1,30 @@
 // OpenStack: Nova usage for billing (os-metrics): per-tenant totals and per-server figures from
 // os-simple-tenant-usage over a sliding window, after Keystone v3 password authentication.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
-import { registerSecret } from '../../log.js';
+import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkUrl } from '../../sdk/params.js';
 import { httpRequest, safeUrl, type HttpResponse } from '../lib/http.js';
 import { apiMessage, authenticate, tokenUrl, type KeystoneSession } from './keystone.js';
 import { UsageCollector, novaTime, parsePage } from './usage.js';
 
-export interface OpenStackConfig extends SourceConfig {
-  authUrl: string;
-  username: string;
-  password: string;
-  projectName: string;
-  userDomain?: string;
-  projectDomain?: string;
-  region?: string;
-  interface?: 'public' | 'internal' | 'admin';
-  /** Seconds. */
-  window?: number;
-  allTenants?: boolean;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['authUrl', 'username', 'password', 'projectName'],
+  properties: {
+    authUrl: { type: 'string', minLength: 1, description: 'Keystone URL, with or without /v3 (e.g. https://keystone:5000)' },
+    username: { type: 'string', minLength: 1, description: 'User name' },
+    password: { type: 'string', minLength: 1, description: 'Password (use ${ENV})' },
+    projectName: { type: 'string', minLength: 1, description: 'Project to scope the token to' },
+    userDomain: { type: 'string', minLength: 1, default: 'Default', description: "Name of the user's domain" },
+    projectDomain: { type: 'string', minLength: 1, default: 'Default', description: "Name of the project's domain" },
+    region: { type: 'string', minLength: 1, description: 'Region of the compute endpoint (needed when the catalog has several)' },
+    interface: { type: 'string', enum: ['public', 'internal', 'admin'], default: 'public', description: 'Catalog interface of the compute endpoint' },
+    window: { type: 'number', exclusiveMinimum: 0, default: 86400, description: 'Seconds of usage to report, ending now' },
+    allTenants: { type: 'boolean', default: false, description: 'Report every tenant (needs the admin role) instead of the scoped project' },
+  },
+} as const satisfies JsonSchema;
+
+export type OpenStackConfig = SourceParams<typeof schema>;
 
 /** The first microversion with paged usage answers. */
 const MICROVERSION = '2.40';
@@ -38,28 +43,13 @@ interface Budget {
 
 export class OpenStackSource extends Source<OpenStackConfig> {
   static override description = 'Nova usage per tenant and server (os-simple-tenant-usage) over a sliding window, for billing';
-  static override schema: JsonSchema = {
-    type: 'object',
-    required: ['authUrl', 'username', 'password', 'projectName'],
-    properties: {
-      authUrl: { type: 'string', pattern: '^https?://', description: 'Keystone URL, with or without /v3' },
-      username: { type: 'string', minLength: 1, description: 'User name' },
-      password: { type: 'string', minLength: 1, description: 'Password (use ${ENV})' },
-      projectName: { type: 'string', minLength: 1, description: 'Project to scope the token to' },
-      userDomain: { type: 'string', minLength: 1, default: 'Default', description: "Name of the user's domain" },
-      projectDomain: { type: 'string', minLength: 1, default: 'Default', description: "Name of the project's domain" },
-      region: { type: 'string', minLength: 1, description: 'Region of the compute endpoint (needed when the catalog has several)' },
-      interface: { type: 'string', enum: ['public', 'internal', 'admin'], default: 'public', description: 'Catalog interface of the compute endpoint' },
-      window: { type: 'number', exclusiveMinimum: 0, default: 86400, description: 'Seconds of usage to report, ending now' },
-      allTenants: { type: 'boolean', default: false, description: 'Report every tenant (needs the admin role) instead of the scoped project' },
-    },
-  };
+  static override schema = schema;
 
   private session: KeystoneSession | undefined;
 
-  constructor(config: OpenStackConfig) {
-    super(config);
-    registerSecret(config.password);
+  constructor(config: OpenStackConfig, context?: PluginContext) {
+    super(config, context);
+    checkUrl('authUrl', config.authUrl, ['http:', 'https:']);
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
@@ -75,7 +65,7 @@ export class OpenStackSource extends Source<OpenStackConfig> {
         return Math.max(1, deadline - Date.now()) + 1000;
       },
     };
-    const windowMs = (this.config.window ?? 86400) * 1000;
+    const windowMs = this.config.window * 1000;
     const end = Date.now();
     const query: Record<string, string> = { start: novaTime(end - windowMs), end: novaTime(end) };
     const kind = this.config.allTenants ? 'list' : 'show';
@@ -126,10 +116,10 @@ export class OpenStackSource extends Source<OpenStackConfig> {
           username: c.username,
           password: c.password,
           projectName: c.projectName,
-          userDomain: c.userDomain ?? 'Default',
-          projectDomain: c.projectDomain ?? 'Default',
+          userDomain: c.userDomain,
+          projectDomain: c.projectDomain,
         },
-        { region: c.region, interface: c.interface ?? 'public' },
+        { region: c.region, interface: c.interface },
         { timeoutMs: budget.left(), signal: budget.signal },
       );
     } catch (err) {

@@ -1,5 +1,5 @@
 // Keystone v3 password authentication: a project-scoped token and the compute endpoint from its
-// catalog. The password travels only in the request body; it is registered as a secret by the source.
+// catalog. The password travels only in the request body (the config loader registers it as a secret).
 import { SourceError } from '../../sdk/index.js';
 import { bodyExcerpt, httpRequest, safeUrl } from '../lib/http.js';
 

@@ -1,16 +1,27 @@
 // OSv: memory, uptime, thread CPU time and trace-point counters from an OSv unikernel's REST API
 // (httpserver-api, the successor of snap's OSv collector).
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkHost, portParam } from '../../sdk/params.js';
 import { expectOk, httpJson, httpRequest, safeUrl } from '../lib/http.js';
 import { parseLong, parseThreads, parseTraceCounts } from './parse.js';
 
-export interface OSvConfig extends SourceConfig {
-  host: string;
-  port?: number;
-  /** Trace point names whose counters are reported (and enabled when they are not yet). */
-  traces?: string[];
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host'],
+  properties: {
+    host: { type: 'string', minLength: 1, description: 'Host name or address of the OSv instance' },
+    port: { ...portParam, default: 8000, description: 'Port of the REST API' },
+    traces: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+      default: [],
+      description: 'Trace point names to count, e.g. waitqueue_wake_one, callout_reset, virtio_net_rx_packet; enabled on the instance if needed',
+    },
+  },
+} as const satisfies JsonSchema;
+
+export type OSvConfig = SourceParams<typeof schema>;
 
 // Bodies are small: a bare number, or one object per thread / enabled counter.
 const SCALAR_MAX_BYTES = 64 * 1024;
@@ -18,27 +29,13 @@ const LIST_MAX_BYTES = 8 * 1024 * 1024;
 
 export class OSvSource extends Source<OSvConfig> {
   static override description = 'OSv unikernel REST API: memory, uptime, thread CPU time, trace-point counters';
-  static override schema: JsonSchema = {
-    type: 'object',
-    required: ['host'],
-    properties: {
-      host: { type: 'string', minLength: 1, description: 'Host name or address of the OSv instance' },
-      port: { type: 'integer', minimum: 1, maximum: 65535, default: 8000, description: 'Port of the REST API' },
-      traces: {
-        type: 'array',
-        items: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
-        default: [],
-        description: 'Trace point names to count (e.g. "waitqueue_wake_one"); enabled on the instance if needed',
-      },
-    },
-  };
+  static override schema = schema;
 
   private readonly base: string;
 
-  constructor(config: OSvConfig) {
-    super(config);
-    const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
-    this.base = `http://${host}:${config.port ?? 8000}`;
+  constructor(config: OSvConfig, context?: PluginContext) {
+    super(config, context);
+    this.base = `http://${checkHost('host', config.host)}:${config.port}`;
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
@@ -54,7 +51,7 @@ export class OSvSource extends Source<OSvConfig> {
   private async collect(ctx: ProbeContext): Promise<Sample[]> {
     const get = (path: string, maxBytes: number): Promise<unknown> =>
       httpJson({ url: this.base + path, timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes });
-    const traces = this.config.traces ?? [];
+    const { traces } = this.config;
     const [free, total, uptime, threads, counts] = await Promise.all([
       get('/os/memory/free', SCALAR_MAX_BYTES).then((v) => parseLong(v, 'GET /os/memory/free')),
       get('/os/memory/total', SCALAR_MAX_BYTES).then((v) => parseLong(v, 'GET /os/memory/total')),

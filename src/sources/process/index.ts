@@ -5,20 +5,27 @@
 // itself right after starting), and every cached process is re-checked once per 30 ticks.
 import { close, open, read } from 'node:fs';
 import { uptime } from 'node:os';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { compileRegex } from '../../sdk/params.js';
 import { CLOCK_TICKS, lastPid, listPids, pageSize, parseCmdline, parsePidStat, procPath, readError, readProc, type PidStat } from '../lib/procfs.js';
 import { deadlineAfter, guarded, waitBudget } from '../lib/guard.js';
 import { LabelCache } from '../lib/labels.js';
 import { monotonicMs } from '../lib/rate.js';
-import { backendSchema, siProcesses, useProcfs, type HostBackend } from '../lib/sysinfo.js';
+import { backendSchema, siProcesses, useProcfs } from '../lib/sysinfo.js';
 
-export interface ProcessConfig extends SourceConfig {
-  procRegex: string;
-  memory?: boolean;
-  load?: boolean;
-  backend?: HostBackend;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['procRegex'],
+  properties: {
+    procRegex: { type: 'string', description: 'Regex (JavaScript syntax) searched in the command line (arguments joined by spaces)' },
+    memory: { type: 'boolean', default: true, description: 'Emit virtual_memory and resident_memory' },
+    load: { type: 'boolean', default: true, description: 'Emit load_percent' },
+    backend: backendSchema,
+  },
+} as const satisfies JsonSchema;
+
+export type ProcessConfig = SourceParams<typeof schema>;
 
 interface Entry {
   start: number;
@@ -43,19 +50,10 @@ const RECHECK_EVERY = 30;
 
 export class ProcessSource extends Source<ProcessConfig> {
   static override description = 'CPU load and memory of processes whose command line matches a regex';
-  static override schema: JsonSchema = {
-    type: 'object',
-    required: ['procRegex'],
-    properties: {
-      procRegex: { type: 'string', description: 'Regex searched in the command line (arguments joined by spaces)' },
-      memory: { type: 'boolean', description: 'Emit virtual_memory and resident_memory (default true)' },
-      load: { type: 'boolean', description: 'Emit load_percent (default true)' },
-      backend: backendSchema,
-    },
-  };
+  static override schema = schema;
 
   private readonly procfs = useProcfs(this.config.backend);
-  private regex: RegExp | undefined;
+  private readonly regex: RegExp;
   private readonly cache = new Map<number, Entry>();
   private readonly pidxLabels = new LabelCache('pidx');
   private probes = 0;
@@ -63,23 +61,14 @@ export class ProcessSource extends Source<ProcessConfig> {
   private pids: number[] = [];
   private lastPid: number | undefined;
 
-  override init(_ctx: InitContext): void {
-    this.compile();
-  }
-
-  private compile(): RegExp {
-    if (this.regex) return this.regex;
-    try {
-      this.regex = new RegExp(this.config.procRegex);
-    } catch (err) {
-      throw new SourceError(`invalid procRegex ${JSON.stringify(this.config.procRegex)}: ${(err as Error).message}`);
-    }
-    return this.regex;
+  constructor(config: ProcessConfig, context?: PluginContext) {
+    super(config, context);
+    this.regex = compileRegex('procRegex', config.procRegex);
   }
 
   // Synchronous unless a new process's command line has to be read (off the event loop).
   probe(ctx: ProbeContext): Sample[] | Promise<Sample[]> {
-    const re = this.compile();
+    const re = this.regex;
     if (!this.procfs) return this.fallback(re);
     const probeNo = this.probes++;
     // Listing /proc costs the kernel a walk of every task; when no pid has been handed out since
@@ -146,8 +135,7 @@ export class ProcessSource extends Source<ProcessConfig> {
 
   private samples(stats: ReadonlyMap<number, PidStat>): Sample[] {
     const now = monotonicMs();
-    const memory = this.config.memory ?? true;
-    const load = this.config.load ?? true;
+    const { memory, load } = this.config;
     const page = pageSize();
     const out: Sample[] = [];
     let matches = 0;
@@ -211,8 +199,7 @@ export class ProcessSource extends Source<ProcessConfig> {
     } catch (err) {
       throw new SourceError(readError('the process list', err));
     }
-    const memory = this.config.memory ?? true;
-    const load = this.config.load ?? true;
+    const { memory, load } = this.config;
     const out: Sample[] = [];
     let matches = 0;
     for (const p of list.sort((a, b) => a.pid - b.pid)) {

@@ -1,20 +1,22 @@
 // Sensors: temperatures, fans, voltages, power, current, energy and humidity from lm-sensors'
 // `sensors -j`, labelled by chip (device), feature label (name) and unit.
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { namesParam } from '../../sdk/params.js';
 import { firstLine, runCommand } from '../lib/exec.js';
 import { chipMatches, parseSensorsJson, type SensorKind } from './parse.js';
 
-export interface SensorsConfig extends SourceConfig {
-  /** Chip names (or prefixes, or `*` globs) to read; empty or absent: all. */
-  include?: string[];
-  /** Chip names (or prefixes, or `*` globs) to skip. */
-  exclude?: string[];
-  /** Report fans in hertz and humidity as a 0..1 ratio instead of rpm and percent. */
-  useBaseUnits?: boolean;
-  /** The sensors binary. Default `sensors`. */
-  path?: string;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    include: { ...namesParam, default: [], description: 'Chips to read: full name (coretemp-isa-0000), prefix (coretemp) or * glob (nct*); empty: all' },
+    exclude: { ...namesParam, default: [], description: 'Chips to skip, matched the same way' },
+    useBaseUnits: { type: 'boolean', default: false, description: 'Fans in hertz (rpm / 60) and humidity as a 0..1 ratio, instead of rpm and percent; other kinds are already in base units' },
+    path: { type: 'string', minLength: 1, default: 'sensors', description: 'The sensors command' },
+  },
+} as const satisfies JsonSchema;
+
+export type SensorsConfig = SourceParams<typeof schema>;
 
 interface UnitRule {
   unit: string;
@@ -39,18 +41,10 @@ const BASE_UNITS: Record<SensorKind, UnitRule> = {
 
 export class SensorsSource extends Source<SensorsConfig> {
   static override description = 'Temperatures, fans, voltages and power from lm-sensors (`sensors -j`)';
-  static override schema: JsonSchema = {
-    type: 'object',
-    properties: {
-      include: { type: 'array', items: { type: 'string' }, description: 'Chips to read (name, prefix or * glob); default all' },
-      exclude: { type: 'array', items: { type: 'string' }, description: 'Chips to skip (name, prefix or * glob)' },
-      useBaseUnits: { type: 'boolean', default: false, description: 'Fans in hertz and humidity as a ratio' },
-      path: { type: 'string', minLength: 1, default: 'sensors', description: 'The sensors command' },
-    },
-  };
+  static override schema = schema;
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    const file = this.config.path ?? 'sensors';
+    const file = this.config.path;
     const res = await runCommand(file, ['-j'], { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 4 * 1024 * 1024 });
     const failed = (): SourceError =>
       new SourceError(`${file} -j failed: ${firstLine(res.stderr) || `exit code ${res.code ?? res.signal}`}`);
@@ -58,8 +52,8 @@ export class SensorsSource extends Source<SensorsConfig> {
     const readings = parseSensorsJson(res.stdout);
     // With no chip at all, sensors prints `{}`, "No sensors found!" on stderr and exits 1.
     if (res.code !== 0 && readings.length === 0) throw failed();
-    const include = (this.config.include ?? []).filter((s) => s !== '');
-    const exclude = (this.config.exclude ?? []).filter((s) => s !== '');
+    const include = this.config.include.filter((s) => s !== '');
+    const exclude = this.config.exclude.filter((s) => s !== '');
     const units = this.config.useBaseUnits ? BASE_UNITS : UNITS;
     const out: Sample[] = [];
     for (const r of readings) {

@@ -1,23 +1,28 @@
 // SmartCtl: SMART attributes of disks through `smartctl --json -a`, devices chosen by regex at
 // every probe (disks come and go), one labelled value per attribute as in pollect.
 import { readdir } from 'node:fs/promises';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { ParamError, Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { compileRegex, namesParam } from '../../sdk/params.js';
 import { firstLine, runCommand } from '../lib/exec.js';
 import { parseScan, parseSmartReport, smartctlMessages, type ScannedDevice } from './parse.js';
 
-export interface SmartCtlConfig extends SourceConfig {
-  /** Regexes matched (from the start, as Python's re.match) against device names like `sda`, `nvme0`. */
-  devices?: string[];
-  /** Attribute names to report; empty or absent: all. */
-  attributes?: string[];
-  /** How devices are found: `scan` (`smartctl --scan --json`, default) or `dev` (the /dev listing, as pollect). */
-  discover?: 'scan' | 'dev';
-  /** The smartctl binary. Default `smartctl`. */
-  path?: string;
-  /** How many smartctl processes run at once. Default 4. */
-  concurrency?: number;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    devices: {
+      ...namesParam,
+      default: [],
+      description: "Regexes matched from the start (as Python's re.match) against device names without /dev/ (sd[a-z], nvme0); empty: all found. Required with discover dev",
+    },
+    attributes: { ...namesParam, default: [], description: 'Attribute names to report, e.g. Reallocated_Sector_Ct, temperature; empty: all' },
+    discover: { type: 'string', enum: ['scan', 'dev'], default: 'scan', description: 'scan: smartctl --scan --json (disks only, with their -d type); dev: every /dev entry matching devices (as pollect)' },
+    path: { type: 'string', minLength: 1, default: 'smartctl', description: 'The smartctl command' },
+    concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'smartctl processes at once' },
+  },
+} as const satisfies JsonSchema;
+
+export type SmartCtlConfig = SourceParams<typeof schema>;
 
 // smartctl's exit status is a bitmask (smartctl(8) RETURN VALUES). Bits 0 and 1 mean no data
 // (bad command line; device open failed or did not identify); bits 2..7 come with a full report
@@ -33,47 +38,23 @@ interface Device {
 
 export class SmartCtlSource extends Source<SmartCtlConfig> {
   static override description = 'SMART attributes of ATA and NVMe disks through smartctl --json';
-  static override schema: JsonSchema = {
-    type: 'object',
-    properties: {
-      devices: { type: 'array', items: { type: 'string' }, description: 'Regexes of device names (sda, nvme0) to read; default all found' },
-      attributes: { type: 'array', items: { type: 'string' }, description: 'Attribute names to report; default all' },
-      discover: { type: 'string', enum: ['scan', 'dev'], default: 'scan', description: 'Find devices with smartctl --scan or by listing /dev' },
-      path: { type: 'string', minLength: 1, default: 'smartctl', description: 'The smartctl command' },
-      concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'smartctl processes at once' },
-    },
-  };
+  static override schema = schema;
 
   private readonly patterns: RegExp[] = [];
   private readonly attributes: Set<string>;
-  /** A config mistake found in the constructor, reported by init()/probe() as this source's error. */
-  private configError: SourceError | undefined;
 
-  constructor(config: SmartCtlConfig) {
-    super(config);
-    for (const d of (config.devices ?? []).filter((x) => x !== '')) {
-      try {
-        this.patterns.push(new RegExp(`^(?:${d})`));
-      } catch (err) {
-        this.configError ??= new SourceError(`devices: invalid regex "${d}": ${(err as Error).message}`);
-      }
+  constructor(config: SmartCtlConfig, context?: PluginContext) {
+    super(config, context);
+    config.devices.forEach((d, i) => {
+      if (d !== '') this.patterns.push(compileRegex(`devices[${i}]`, `^(?:${d})`));
+    });
+    this.attributes = new Set(config.attributes.filter((a) => a !== ''));
+    if (config.discover === 'dev' && this.patterns.length === 0) {
+      throw new ParamError('devices', 'with discover "dev" at least one device regex is needed');
     }
-    this.attributes = new Set((config.attributes ?? []).filter((a) => a !== ''));
-    if (config.discover === 'dev' && (config.devices ?? []).filter((x) => x !== '').length === 0) {
-      this.configError ??= new SourceError('devices: with discover "dev" at least one device regex is needed');
-    }
-  }
-
-  override init(_ctx?: InitContext): void {
-    if (this.configError) throw this.configError;
-  }
-
-  private get file(): string {
-    return this.config.path ?? 'smartctl';
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    if (this.configError) throw this.configError;
     const devices = await this.findDevices(ctx);
     const samples: Sample[] = [];
     const errors: string[] = [];
@@ -90,7 +71,7 @@ export class SmartCtlSource extends Source<SmartCtlConfig> {
         }
       }
     };
-    const n = Math.min(this.config.concurrency ?? 4, devices.length);
+    const n = Math.min(this.config.concurrency, devices.length);
     await Promise.all(Array.from({ length: n }, worker));
     if (errors.length === devices.length) {
       const more = errors.length > 1 ? ` (and ${errors.length - 1} more device(s) failed)` : '';
@@ -111,9 +92,9 @@ export class SmartCtlSource extends Source<SmartCtlConfig> {
       });
       found = names.sort().map((n) => ({ name: `/dev/${n}` }));
     } else {
-      const res = await runCommand(this.file, ['--scan', '--json'], { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 1024 * 1024 });
+      const res = await runCommand(this.config.path, ['--scan', '--json'], { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 1024 * 1024 });
       if (res.code !== 0 && res.stdout.trim() === '') {
-        throw new SourceError(`${this.file} --scan failed: ${firstLine(res.stderr) || `exit code ${res.code ?? res.signal}`}`);
+        throw new SourceError(`${this.config.path} --scan failed: ${firstLine(res.stderr) || `exit code ${res.code ?? res.signal}`}`);
       }
       found = parseScan(res.stdout);
     }
@@ -125,17 +106,17 @@ export class SmartCtlSource extends Source<SmartCtlConfig> {
       if (this.matches(short)) devices.push({ path: d.name, label, type: d.type });
     }
     if (devices.length === 0) {
-      const how = this.config.discover === 'dev' ? 'in /dev' : `by ${this.file} --scan`;
+      const how = this.config.discover === 'dev' ? 'in /dev' : `by ${this.config.path} --scan`;
       if (found.length === 0) throw new SourceError(`no device found ${how}`);
-      throw new SourceError(`no device matches ${JSON.stringify(this.config.devices ?? [])} among ${found.length} found ${how}`);
+      throw new SourceError(`no device matches ${JSON.stringify(this.config.devices)} among ${found.length} found ${how}`);
     }
     return devices;
   }
 
   private async readDevice(dev: Device, ctx: ProbeContext): Promise<Sample[]> {
     const args = ['--json', '-a', ...(dev.type ? ['-d', dev.type] : []), dev.path];
-    const res = await runCommand(this.file, args, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 8 * 1024 * 1024 });
-    const where = `${this.file} ${dev.path}`;
+    const res = await runCommand(this.config.path, args, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 8 * 1024 * 1024 });
+    const where = `${this.config.path} ${dev.path}`;
     if (res.code === null) throw new SourceError(`${where}: ended by signal ${res.signal}`);
     if (res.code & NO_DATA_BITS) {
       let why = '';

@@ -3,101 +3,54 @@
 // counters (Counter32/Counter64 wraps handled), ranges of indexes and labels read from OIDs.
 import { isIPv6 } from 'node:net';
 import type { NetSnmp, Session } from 'net-snmp';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
-import { redact, registerSecret } from '../../log.js';
+import { Source, SourceError, redact, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkHost, portParam } from '../../sdk/params.js';
 import { RateTracker, monotonicMs } from '../lib/rate.js';
 import { getAll } from './client.js';
-import { allOids, expandMetrics, type Series, type SnmpMetricConfig } from './oids.js';
+import { allOids, expandMetrics, metricSchema, type Series } from './oids.js';
 import { labelText, numericValue, typeName, wrapOf, type SnmpValue } from './values.js';
 
 export type { SnmpMetricConfig } from './oids.js';
 
-export interface SnmpGetConfig extends SourceConfig {
-  host: string;
-  port?: number;
-  /** v1/v2c community. Default `public`. */
-  communityString?: string;
-  /** 1, 2c or 3 (number or string). Default 1, as pollect. */
-  snmpVersion?: number | string;
-  username?: string;
-  authPassPhrase?: string;
-  authProtocol?: string;
-  privacyPassPhrase?: string;
-  privacyProtocol?: string;
-  /** Re-sends of an unanswered request. Default 1. */
-  retries?: number;
-  /** Most OIDs in one GET request. Default 50. */
-  maxVarbinds?: number;
-  metrics: SnmpMetricConfig[];
-}
+/** The protocols a config may name, and net-snmp's names for them (the compiler keeps both lists in step). */
+const AUTH_PROTOCOLS = ['MD5', 'SHA', 'SHA1', 'SHA224', 'SHA256', 'SHA384', 'SHA512'] as const;
+const PRIV_PROTOCOLS = ['DES', 'AES', 'AES128', 'AES256B', 'AES256R'] as const;
+const AUTH: Record<(typeof AUTH_PROTOCOLS)[number], string> = { MD5: 'md5', SHA: 'sha', SHA1: 'sha', SHA224: 'sha224', SHA256: 'sha256', SHA384: 'sha384', SHA512: 'sha512' };
+const PRIV: Record<(typeof PRIV_PROTOCOLS)[number], string> = { DES: 'des', AES: 'aes', AES128: 'aes', AES256B: 'aes256b', AES256R: 'aes256r' };
 
-const AUTH: Record<string, string> = { MD5: 'md5', SHA: 'sha', SHA1: 'sha', SHA224: 'sha224', SHA256: 'sha256', SHA384: 'sha384', SHA512: 'sha512' };
-const PRIV: Record<string, string> = { DES: 'des', AES: 'aes', AES128: 'aes', AES256B: 'aes256b', AES256R: 'aes256r' };
-
-function parseVersion(v: number | string | undefined): 1 | 2 | 3 {
-  switch (String(v ?? '1').toLowerCase()) {
-    case '1':
-      return 1;
-    case '2':
-    case '2c':
-      return 2;
-    case '3':
-      return 3;
-    default:
-      throw new SourceError(`snmpVersion must be 1, 2c or 3, not "${v}"`);
-  }
-}
-
-const metricSchema: JsonSchema = {
+const schema = {
   type: 'object',
-  required: ['name'],
   additionalProperties: false,
+  required: ['host', 'metrics'],
   properties: {
-    name: { type: 'string', minLength: 1, description: 'Value name of the metric' },
-    oid: { type: 'string', minLength: 1, description: 'Numeric OID; ${<range.label>} is replaced by the range index' },
-    oids: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'Several OIDs, summed (pollect\'s older form)' },
-    mode: { type: 'string', enum: ['rate', 'raw'], description: 'rate: change per second of a counter' },
-    range: {
-      type: 'object',
-      required: ['from', 'to', 'label'],
-      additionalProperties: false,
-      properties: {
-        from: { type: 'integer' },
-        to: { type: 'integer' },
-        label: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
-      },
-    },
-    oidLabels: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, description: 'Label name -> OID whose value is the label' },
+    host: { type: 'string', minLength: 1, description: 'Agent host name or IP (IPv6 literals use UDP over IPv6)' },
+    port: { ...portParam, default: 161, description: 'Agent UDP port' },
+    communityString: { type: 'string', default: 'public', description: 'v1/v2c community (a secret: never logged)' },
+    snmpVersion: { oneOf: [{ type: 'integer', enum: [1, 2, 3] }, { type: 'string', enum: ['1', '2', '2c', '2C', '3'] }], default: 1, description: 'SNMP version: 1, 2c or 3' },
+    username: { type: 'string', minLength: 1, description: 'v3 security name (required with v3)' },
+    authPassPhrase: { type: 'string', minLength: 8, description: 'v3 authentication pass phrase (a secret); with it the level is authNoPriv' },
+    authProtocol: { type: 'string', enum: AUTH_PROTOCOLS, default: 'SHA', description: 'v3 authentication protocol' },
+    privacyPassPhrase: { type: 'string', minLength: 8, description: 'v3 privacy pass phrase (a secret; needs authPassPhrase); with it the level is authPriv' },
+    privacyProtocol: { type: 'string', enum: PRIV_PROTOCOLS, default: 'AES', description: 'v3 privacy protocol' },
+    retries: { type: 'integer', minimum: 0, maximum: 10, default: 1, description: 'Re-sends of an unanswered request; each try gets an equal share of 90% of the probe timeout' },
+    maxVarbinds: { type: 'integer', minimum: 1, maximum: 1000, default: 50, description: 'Most OIDs in one GET request' },
+    metrics: { type: 'array', minItems: 1, items: metricSchema, description: 'What to read. The config loader substitutes ${VAR}, so write a range placeholder as $${if}' },
   },
-};
+  // SNMPv3 has no privacy without authentication, and no user-less requests.
+  dependencies: { privacyPassPhrase: ['authPassPhrase'] },
+  if: { required: ['snmpVersion'], properties: { snmpVersion: { enum: [3, '3'] } } },
+  then: { required: ['username'] },
+} as const satisfies JsonSchema;
+
+export type SnmpGetConfig = SourceParams<typeof schema>;
 
 export class SnmpGetSource extends Source<SnmpGetConfig> {
   static override description = 'Values and counter rates from an SNMP agent (v1, v2c, v3) by OID';
-  static override schema: JsonSchema = {
-    type: 'object',
-    required: ['host', 'metrics'],
-    properties: {
-      host: { type: 'string', minLength: 1, description: 'Agent host name or IP' },
-      port: { type: 'integer', minimum: 1, maximum: 65535, default: 161 },
-      communityString: { type: 'string', default: 'public', description: 'v1/v2c community (a secret)' },
-      snmpVersion: { oneOf: [{ type: 'integer', enum: [1, 2, 3] }, { type: 'string', enum: ['1', '2', '2c', '2C', '3'] }], default: 1 },
-      username: { type: 'string', minLength: 1, description: 'v3 security name' },
-      authPassPhrase: { type: 'string', minLength: 8, description: 'v3 authentication pass phrase (a secret)' },
-      authProtocol: { type: 'string', description: 'MD5, SHA (default), SHA224, SHA256, SHA384 or SHA512' },
-      privacyPassPhrase: { type: 'string', minLength: 8, description: 'v3 privacy pass phrase (a secret)' },
-      privacyProtocol: { type: 'string', description: 'DES, AES (default), AES256B or AES256R' },
-      retries: { type: 'integer', minimum: 0, maximum: 10, default: 1 },
-      maxVarbinds: { type: 'integer', minimum: 1, maximum: 1000, default: 50, description: 'Most OIDs in one GET request' },
-      metrics: { type: 'array', minItems: 1, items: metricSchema },
-    },
-  };
+  static override schema = schema;
 
-  private version: 1 | 2 | 3 = 1;
-  private series: Series[] = [];
-  private oids: string[] = [];
-  /** A config mistake found in the constructor, reported by init()/probe() as this source's error. */
-  private readonly configError: SourceError | undefined;
+  private readonly version: 1 | 2 | 3;
+  private readonly series: Series[];
+  private readonly oids: string[];
   private readonly rates = new RateTracker();
   private session: Session | undefined;
   private sessionTimeoutMs = 0;
@@ -105,45 +58,21 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
   private badPacket: string | undefined;
   private lastMissing = '';
 
-  constructor(config: SnmpGetConfig) {
-    super(config);
-    for (const s of [config.communityString, config.authPassPhrase, config.privacyPassPhrase]) if (s) registerSecret(s);
-    try {
-      this.checkConfig(config);
-    } catch (err) {
-      if (!(err instanceof SourceError)) throw err;
-      this.configError = err;
-    }
-  }
-
-  private checkConfig(config: SnmpGetConfig): void {
-    this.version = parseVersion(config.snmpVersion);
-    if (this.version === 3) {
-      if (!config.username) throw new SourceError('snmpVersion 3 needs a username');
-      if (config.authProtocol && !AUTH[config.authProtocol.toUpperCase()]) {
-        throw new SourceError(`authProtocol must be one of ${Object.keys(AUTH).join(', ')}, not "${config.authProtocol}"`);
-      }
-      if (config.privacyProtocol && !PRIV[config.privacyProtocol.toUpperCase()]) {
-        throw new SourceError(`privacyProtocol must be one of ${Object.keys(PRIV).join(', ')}, not "${config.privacyProtocol}"`);
-      }
-      if (config.privacyPassPhrase && !config.authPassPhrase) throw new SourceError('privacyPassPhrase needs authPassPhrase too (SNMPv3 has no privacy without authentication)');
-    }
-    this.series = expandMetrics(config.metrics ?? []);
-    if (this.series.length === 0) throw new SourceError('metrics: at least one metric is needed');
+  constructor(config: SnmpGetConfig, context?: PluginContext) {
+    super(config, context);
+    checkHost('host', config.host);
+    this.version = config.snmpVersion === 3 || config.snmpVersion === '3' ? 3 : config.snmpVersion === 1 || config.snmpVersion === '1' ? 1 : 2;
+    this.series = expandMetrics(config.metrics);
     this.oids = allOids(this.series);
-  }
-
-  override init(_ctx?: InitContext): void {
-    if (this.configError) throw this.configError;
   }
 
   private get target(): string {
     const host = isIPv6(this.config.host) ? `[${this.config.host}]` : this.config.host;
-    return `${host}:${this.config.port ?? 161}`;
+    return `${host}:${this.config.port}`;
   }
 
   private async openSession(timeoutMs: number): Promise<Session> {
-    const retries = this.config.retries ?? 1;
+    const { retries } = this.config;
     // Each try gets its share of 90% of the probe budget, so the last one ends before the probe's
     // deadline and its error says what happened.
     const perTry = Math.max(100, Math.floor((timeoutMs * 0.9) / (retries + 1)));
@@ -152,7 +81,7 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
     const mod = (await import('net-snmp')) as unknown as { default?: NetSnmp } & NetSnmp;
     const snmp = mod.default ?? mod;
     const options = {
-      port: this.config.port ?? 161,
+      port: this.config.port,
       retries,
       timeout: perTry,
       transport: isIPv6(this.config.host) ? ('udp6' as const) : ('udp4' as const),
@@ -166,21 +95,22 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
         {
           name: c.username!,
           level: snmp.SecurityLevel[level]!,
-          authProtocol: c.authPassPhrase ? snmp.AuthProtocols[AUTH[(c.authProtocol ?? 'SHA').toUpperCase()]!] : undefined,
+          authProtocol: c.authPassPhrase ? snmp.AuthProtocols[AUTH[c.authProtocol]] : undefined,
           authKey: c.authPassPhrase,
-          privProtocol: c.privacyPassPhrase ? snmp.PrivProtocols[PRIV[(c.privacyProtocol ?? 'AES').toUpperCase()]!] : undefined,
+          privProtocol: c.privacyPassPhrase ? snmp.PrivProtocols[PRIV[c.privacyProtocol]] : undefined,
           privKey: c.privacyPassPhrase,
         },
         { ...options, version: snmp.Version3 },
       );
     } else {
-      session = snmp.createSession(c.host, c.communityString ?? 'public', {
+      session = snmp.createSession(c.host, c.communityString, {
         ...options,
         version: this.version === 1 ? snmp.Version1 : snmp.Version2c,
       });
     }
     // net-snmp emits "error" for a datagram it cannot decode; unhandled, that would end the process.
     session.on('error', (err) => {
+      // Redacted before it is cut, so a cut cannot leave part of a secret.
       this.badPacket = redact(String(err?.message ?? err)).slice(0, 200);
     });
     this.session = session;
@@ -205,7 +135,6 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    if (this.configError) throw this.configError;
     const session = await this.openSession(ctx.timeoutMs);
     this.badPacket = undefined;
     let aborted = false;
@@ -219,13 +148,13 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
     let values: Map<string, SnmpValue>;
     try {
       const stats = { requests: 0 };
-      values = await getAll(session, this.oids, this.config.maxVarbinds ?? 50, stats);
+      values = await getAll(session, this.oids, this.config.maxVarbinds, stats);
       ctx.log.debug(`SNMP ${this.target}: ${this.oids.length} OIDs in ${stats.requests} GET request(s)`);
     } catch (err) {
       this.closeSession();
       if (aborted) {
         const bad = this.badPacket ? `; the agent sent an invalid packet: ${this.badPacket}` : '';
-        throw new SourceError(redact(`SNMP ${this.target}: no complete answer within the probe timeout of ${ctx.timeoutMs} ms${bad}`));
+        throw new SourceError(`SNMP ${this.target}: no complete answer within the probe timeout of ${ctx.timeoutMs} ms${bad}`);
       }
       throw this.describe(err);
     } finally {
@@ -239,7 +168,7 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
     const where = `SNMP ${this.target}`;
     let msg: string;
     if (e.name === 'RequestTimedOutError') {
-      const retries = this.config.retries ?? 1;
+      const { retries } = this.config;
       const hint = this.version === 3 ? 'no agent, or it drops this user' : 'wrong community string, or no agent';
       msg = `${where}: no answer after ${retries + 1} tries of ${this.sessionTimeoutMs} ms (${hint})`;
       if (this.badPacket) msg += `; the agent sent an invalid packet: ${this.badPacket}`;
@@ -250,7 +179,8 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
     } else {
       msg = `${where}: ${e.message ?? String(err)}`;
     }
-    return new SourceError(redact(msg));
+    // Not redacted here: every error message is, on its way to a log line or a writer.
+    return new SourceError(msg);
   }
 
   private toSamples(values: Map<string, SnmpValue>, atMs: number, ctx: ProbeContext): Sample[] {

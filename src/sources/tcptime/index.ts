@@ -2,18 +2,23 @@
 // times out is reported as timeout*1000 ms (so graphs show the outage as a spike); `success`
 // says which it was.
 import net from 'node:net';
-import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { checkHost, portParam } from '../../sdk/params.js';
 import { monotonicMs } from '../lib/rate.js';
-import { requestTimeout } from '../lib/timeout.js';
+import { requestTimeout, requestTimeoutParam } from '../lib/timeout.js';
 
-export interface TcpTimeConfig extends SourceConfig {
-  host: string;
-  port: number;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'port'],
+  properties: {
+    host: { type: 'string', minLength: 1, description: 'Host name or IP address' },
+    port: { ...portParam, description: 'TCP port' },
+    timeout: requestTimeoutParam,
+  },
+} as const satisfies JsonSchema;
 
-/** Default connect timeout in seconds, as pollect. */
-export const DEFAULT_TIMEOUT_S = 10;
+export type TcpTimeConfig = SourceParams<typeof schema>;
 
 export interface ConnectResult {
   ok: boolean;
@@ -46,21 +51,19 @@ export function timeConnect(host: string, port: number, timeoutMs: number, signa
 
 export class TcpTimeSource extends Source<TcpTimeConfig> {
   static override description = 'TCP connect time to host:port in ms (timeout*1000 when it fails), with success 0/1';
-  static override schema: JsonSchema = {
-    type: 'object',
-    required: ['host', 'port'],
-    properties: {
-      host: { type: 'string', minLength: 1, description: 'Host name or IP address' },
-      port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port' },
-    },
-  };
+  static override schema = schema;
+
+  constructor(config: TcpTimeConfig, context?: PluginContext) {
+    super(config, context);
+    checkHost('host', config.host);
+  }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    const timeout = requestTimeout(this.config.timeout, DEFAULT_TIMEOUT_S, ctx.timeoutMs);
+    const timeout = requestTimeout(this.config.timeout, ctx.timeoutMs);
     const timeoutS = timeout.seconds;
     const res = await timeConnect(this.config.host, this.config.port, timeout.ms, ctx.signal);
     if (ctx.signal.aborted) throw new SourceError(`connect to ${this.config.host}:${this.config.port} aborted at the probe timeout`);
-    if (!res.ok) ctx.log.debug(`connect to ${this.config.host}:${this.config.port} failed: ${res.error}`);
+    if (!res.ok) ctx.reportProblem(`connect to ${this.config.host}:${this.config.port} failed: ${res.error}`);
     return [
       { value: res.ok ? round3(res.ms) : timeoutS * 1000, unit: 'ms', help: 'TCP connect time (timeout*1000 on failure)' },
       { name: 'success', value: res.ok ? 1 : 0, help: '1 when the connection was accepted' },

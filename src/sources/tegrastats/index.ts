@@ -1,9 +1,8 @@
 // Tegrastats (chouette-iot's TegrastatsCollector): RAM, temperatures, CPU, GPU, power rails and swap
 // of an NVIDIA Jetson board, from one long-lived `tegrastats --interval <ms>` child whose lines are
 // parsed as they arrive; probe() reports the latest line.
-import path from 'node:path';
-import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
-import type { JsonSchema } from '../../sdk/index.js';
+import { Source, SourceError, type InitContext, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { resolvePath } from '../../sdk/params.js';
 import { monotonicMs } from '../lib/rate.js';
 import { LineChild } from './child.js';
 import { parseTegrastatsLine, type TegraReading } from './parse.js';
@@ -11,35 +10,30 @@ import { parseTegrastatsLine, type TegraReading } from './parse.js';
 export const TEGRASTATS_METRICS = ['ram', 'temp', 'cpu', 'gpu', 'power', 'swap'] as const;
 export type TegrastatsMetric = (typeof TEGRASTATS_METRICS)[number];
 
-export interface TegrastatsConfig extends SourceConfig {
-  /** The tegrastats executable; a bare name is looked up on PATH. */
-  path?: string;
-  /** Milliseconds between lines (`--interval`). */
-  interval?: number;
-  metrics?: TegrastatsMetric[];
-  /** Seconds before the first restart of a dead child; doubles up to 60 s. */
-  restartDelay?: number;
-}
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    path: { type: 'string', minLength: 1, default: 'tegrastats', description: 'The tegrastats executable; looked up on PATH unless it contains / (then relative to the config file)' },
+    interval: { type: 'integer', minimum: 10, default: 1000, description: 'Milliseconds between tegrastats lines (--interval)' },
+    metrics: {
+      type: 'array',
+      items: { type: 'string', enum: TEGRASTATS_METRICS },
+      uniqueItems: true,
+      default: ['ram', 'temp'],
+      description: 'What to report',
+    },
+    restartDelay: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Seconds before restarting a dead tegrastats; doubles on each failed restart, up to 60 s' },
+  },
+} as const satisfies JsonSchema;
+
+export type TegrastatsConfig = SourceParams<typeof schema>;
 
 const MAX_RESTART_DELAY_MS = 60_000;
 
 export class TegrastatsSource extends Source<TegrastatsConfig> {
   static override description = 'NVIDIA Jetson stats (RAM, temperatures, CPU, GPU, power rails, swap) from a running tegrastats';
-  static override schema: JsonSchema = {
-    type: 'object',
-    properties: {
-      path: { type: 'string', minLength: 1, default: 'tegrastats', description: 'The tegrastats executable (looked up on PATH unless it has a slash)' },
-      interval: { type: 'integer', minimum: 10, default: 1000, description: 'Milliseconds between tegrastats lines (--interval)' },
-      metrics: {
-        type: 'array',
-        items: { type: 'string', enum: [...TEGRASTATS_METRICS] },
-        uniqueItems: true,
-        default: ['ram', 'temp'],
-        description: 'What to report: ram, temp, cpu, gpu, power, swap',
-      },
-      restartDelay: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Seconds before restarting a dead tegrastats; doubles up to 60 s' },
-    },
-  };
+  static override schema = schema;
 
   private child: LineChild | undefined;
   private latest: { reading: TegraReading; at: number } | undefined;
@@ -47,19 +41,16 @@ export class TegrastatsSource extends Source<TegrastatsConfig> {
   private problem: string | undefined;
   private waiters: (() => void)[] = [];
   private shutDown = false;
-  private configDir = process.cwd();
+  private readonly file: string;
+  private readonly intervalMs: number;
 
-  private get file(): string {
-    const p = this.config.path ?? 'tegrastats';
-    return p.includes('/') ? path.resolve(this.configDir, p) : p;
+  constructor(config: TegrastatsConfig, context?: PluginContext) {
+    super(config, context);
+    this.file = config.path.includes('/') ? resolvePath(this.context, config.path) : config.path;
+    this.intervalMs = config.interval;
   }
 
-  private get intervalMs(): number {
-    return this.config.interval ?? 1000;
-  }
-
-  override init(ctx: InitContext): void {
-    this.configDir = ctx.configDir;
+  override init(_ctx: InitContext): void {
     this.ensureStarted();
   }
 
@@ -80,7 +71,7 @@ export class TegrastatsSource extends Source<TegrastatsConfig> {
           this.wake();
         },
       },
-      { minDelayMs: Math.round((this.config.restartDelay ?? 1) * 1000), maxDelayMs: MAX_RESTART_DELAY_MS },
+      { minDelayMs: Math.round(this.config.restartDelay * 1000), maxDelayMs: MAX_RESTART_DELAY_MS },
     );
     this.child.start();
   }
@@ -112,7 +103,7 @@ export class TegrastatsSource extends Source<TegrastatsConfig> {
     // A child that is alive but silent (hung driver, stopped process) must not freeze the values.
     const staleMs = 3 * this.intervalMs + 1000;
     if (age > staleMs) throw new SourceError(`no new line from ${this.file} for ${Math.round(age)} ms (interval ${this.intervalMs} ms)`);
-    return readingSamples(latest.reading, new Set(this.config.metrics ?? ['ram', 'temp']));
+    return readingSamples(latest.reading, new Set(this.config.metrics));
   }
 
   private nextEvent(ctx: ProbeContext): Promise<void> {

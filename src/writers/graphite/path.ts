@@ -1,8 +1,9 @@
-// Graphite paths from pollect points: `<prefix>.<name>.<labelValue>...` or, with tags,
-// Graphite 1.1 tagged series `<prefix>.<name>;label=value;...`. Every piece is sanitised so that
-// carbon stores exactly one series for it and neither protocol breaks.
+// Graphite paths from pollect points: `<prefix>.<collection>.<Type>[.<name>][.<value>].<labelValue>...`
+// or, with tags, Graphite 1.1 tagged series `<prefix>.<collection>.<Type>...;label=value;...`.
+// Built from the parts of the series name; every piece is sanitised so that carbon stores exactly
+// one series for it and neither protocol breaks.
 import { createHash } from 'node:crypto';
-import type { Labels } from '../../sdk/index.js';
+import type { Labels, SeriesName } from '../../sdk/index.js';
 
 /**
  * Characters that never survive in a path segment, replaced by `_`:
@@ -47,13 +48,28 @@ export function sanitizeTagValue(s: string): string {
   return out;
 }
 
-/** A dotted name (prefix, pollect name) with each part sanitised and no empty parts. */
+/**
+ * A dotted name (the prefix, or one part of a series name) as path segments: dots stay Graphite's
+ * separators (`ram.used` is two levels, as in pollect's dotted name), each segment is sanitised,
+ * empty segments at either end are left out and empty ones inside become `_`.
+ */
 export function sanitizeDotted(name: string): string {
   return name
     .split('.')
     .filter((part, i, all) => part.length > 0 || (i > 0 && i < all.length - 1))
     .map(sanitizeSegment)
     .join('.');
+}
+
+/** The path of a series name, from its parts: `<collection>.<source>[.<instance>][.<value>]`. */
+export function seriesPath(name: SeriesName): string {
+  let out = '';
+  for (const part of [name.collection, name.source, name.instance, name.value]) {
+    if (part === undefined) continue;
+    const p = sanitizeDotted(part);
+    if (p) out = out ? out + '.' + p : p;
+  }
+  return out;
 }
 
 function shorten(s: string): string {
@@ -71,7 +87,8 @@ function shorten(s: string): string {
 export class PathBuilder {
   private readonly prefix: string;
   private readonly tags: boolean;
-  private names = new Map<string, string>();
+  /** By series name: the core hands the same SeriesName object tick after tick. */
+  private names = new Map<SeriesName, string>();
   private values = new Map<string, string>();
   private tagNames = new Map<string, string>();
   private static readonly CACHE_LIMIT = 100_000;
@@ -82,10 +99,10 @@ export class PathBuilder {
     this.tags = opts.tags === true;
   }
 
-  path(name: string, labels: Labels): string {
+  path(name: SeriesName, labels: Labels): string {
     let base = this.names.get(name);
     if (base === undefined) {
-      base = this.prefix + sanitizeDotted(name);
+      base = this.prefix + seriesPath(name);
       this.remember(this.names, name, base);
     }
     if (this.tags) return this.tagged(base, labels);
@@ -121,7 +138,7 @@ export class PathBuilder {
     return pairs.length ? base + ';' + pairs.join(';') : base;
   }
 
-  private remember(map: Map<string, string>, key: string, value: string): void {
+  private remember<K>(map: Map<K, string>, key: K, value: string): void {
     // Label values can be unbounded (ids, URLs): never let the cache grow without limit.
     if (map.size >= PathBuilder.CACHE_LIMIT) map.clear();
     map.set(key, value);

@@ -77,6 +77,8 @@ export function locateJsonError(text: string): JsonSyntaxProblem | undefined {
     if (i < text.length) fail(`unexpected ${show(text[i])} after the end of the document`);
     return undefined;
   } catch (e) {
+    // The scanner recurses per level: a text nested deeper than its stack says so.
+    if (e instanceof RangeError) return { offset: i, message: 'nested too deeply' };
     return e as JsonSyntaxProblem;
   }
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a Debian or Ubuntu machine, then the npm dependencies:
+# the real servers and tools the tests start on loopback ports (never as system services).
+# apt-get needs root: run it as root or as a user with sudo. CI (.ci/run) runs this same script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup-test-env: run as root, or install sudo" >&2; exit 1; }
+  SUDO="sudo"
+fi
+
+# Keep in step with BINARIES in test/helpers/servers.ts (test/servers.test.ts checks it):
+#   redis-server (Dramatiq), graphite-carbon + python3-whisper (Graphite writer), prometheus (also
+#   promtool), snmpd + snmp (SnmpGet), bind9 + dnsutils (Bind), openssl (test certificates), python3
+#   (checks the pickle encoder against CPython's pickle), curl, procps (ps, free).
+PACKAGES="redis-server graphite-carbon python3-whisper prometheus snmpd snmp bind9 dnsutils openssl python3 curl procps"
+
+if ! command -v apt-get >/dev/null; then
+  echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
+# Installing a package may start its system service; the tests start their own instances.
+for svc in redis-server carbon-cache prometheus snmpd named bind9; do
+  $SUDO service "$svc" stop >/dev/null 2>&1 || true
+done
+
+npm ci --no-audit --no-fund

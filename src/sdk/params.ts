@@ -1,0 +1,65 @@
+// Params several plugins share: schema pieces (spread them into a schema written `as const`) and
+// the checks a constructor makes on what a schema cannot say: a regex that must compile, a file
+// that must be readable, a host name that must not carry a port. Each throws a ParamError, which
+// `pollect --check` reports at the param's path.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ParamError, type PluginContext } from './index.js';
+
+/** A TCP or UDP port: `port: { ...portParam, default: 8080, description: '...' }`. */
+export const portParam = { type: 'integer', minimum: 1, maximum: 65535 } as const;
+
+/** A list of names, such as interfaces or devices to include. */
+export const namesParam = { type: 'array', items: { type: 'string' } } as const;
+
+/** The regex `source` compiled, or a ParamError naming `param`. */
+export function compileRegex(param: string, source: string, flags?: string): RegExp {
+  try {
+    return new RegExp(source, flags);
+  } catch (err) {
+    throw new ParamError(param, `invalid regex ${JSON.stringify(source)}: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '')}`);
+  }
+}
+
+/** A path param resolved against the config file's directory. */
+export function resolvePath(context: PluginContext, file: string): string {
+  return path.resolve(context.configDir, file);
+}
+
+/** Reads a file a param names (relative to the config file): one that cannot be read is a config error. */
+export function readParamFile(context: PluginContext, param: string, file: string): Buffer {
+  const full = resolvePath(context, file);
+  try {
+    return readFileSync(full);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ParamError(param, `cannot read ${full}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message}`);
+  }
+}
+
+/**
+ * Checks a host param: a name or an address, without a scheme, path or `:port` (a port has a
+ * param of its own). Returns the host as it goes into a URL (an IPv6 address in brackets).
+ */
+export function checkHost(param: string, host: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host) || host.includes('/')) {
+    throw new ParamError(param, `"${host}" is not a host name or address (no scheme or path)`);
+  }
+  const withPort = /^(\[[^\]]*\]|[^:]*):(\d*)$/.exec(host);
+  if (withPort) throw new ParamError(param, `"${host}" carries a port: give the host alone and the port in "port"`);
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** Parses a URL param whose scheme must be one of `protocols` (`['http:', 'https:']`). */
+export function checkUrl(param: string, url: string, protocols: readonly string[]): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ParamError(param, 'not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ParamError(param, `the URL must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return parsed;
+}

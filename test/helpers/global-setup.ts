@@ -1,0 +1,10 @@
+// Runs once before the suite: says up front which binaries are missing (each file that needs one
+// then fails, naming it) and which POLLECT_TEST_SKIP skips.
+import { BINARIES, installHint, onPath, skippedBinaries } from './servers.js';
+
+export default function setup(): void {
+  const skip = skippedBinaries();
+  const missing = Object.keys(BINARIES).filter((b) => !skip.includes(b) && !onPath(b));
+  if (skip.length > 0) console.warn(`pollect tests: skipping the tests that need ${skip.join(', ')} (POLLECT_TEST_SKIP)`);
+  if (missing.length > 0) console.warn(`pollect tests: ${installHint(missing)}`);
+}
