@@ -31,8 +31,8 @@ export interface HttpLimits {
  * 512 descriptors, half of the smallest common limit (1024; Node raises the soft limit to the hard
  * one, often 65536 or more), which leaves the rest to files, sockets and child processes. A
  * scraper or a push client needs one connection; 16 pipelined requests is more than any real
- * client sends. Timeouts are checked every second, so a slow client is cut off within a second of
- * its deadline.
+ * client sends. Request timeouts are checked every headersTimeout / 2 seconds (5 s), so a slow
+ * client is cut off within that of its deadline, and an idle daemon is not woken every second.
  */
 export const HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   maxConnections: 256,
@@ -63,7 +63,8 @@ export function createHttpServer(handler: RequestHandler, options: HttpServerOpt
     headersTimeout: limits.headersTimeout * 1000,
     requestTimeout: limits.requestTimeout * 1000,
     keepAliveTimeout: limits.keepAliveTimeout * 1000,
-    connectionsCheckingInterval: 1000,
+    // Node's check runs on a timer whether or not any connection is open: every wake-up counts.
+    connectionsCheckingInterval: (limits.headersTimeout * 1000) / 2,
   };
   const server: http.Server = options.tls
     ? https.createServer({ ...serverOptions, ...options.tls, handshakeTimeout: limits.headersTimeout * 1000 })

@@ -520,7 +520,7 @@ describe('Prometheus writer: serving', () => {
     try {
       const w = new PrometheusWriter(promConfig({ port }), ctx());
       w.id = 'Prometheus#busy';
-      await expect(w.start()).rejects.toThrow(`Prometheus writer Prometheus#busy: port ${port} on 127.0.0.1 is already in use`);
+      await expect(w.start()).rejects.toThrow(`Prometheus writer Prometheus#busy: cannot listen on 127.0.0.1:${port}: address already in use`);
     } finally {
       blocker.close();
     }
@@ -791,6 +791,6 @@ describe('Prometheus writer: names', () => {
   it('an unknown bind host is a clear error naming the writer', async () => {
     const w = new PrometheusWriter(promConfig({ host: 'no-such-host.invalid' }), ctx());
     w.id = 'Prometheus#host';
-    await expect(w.start()).rejects.toThrow(/^Prometheus writer Prometheus#host: cannot bind no-such-host.invalid:0: unknown host/);
+    await expect(w.start()).rejects.toThrow(/^Prometheus writer Prometheus#host: cannot listen on no-such-host.invalid:0: unknown host/);
   });
 });

@@ -1,6 +1,5 @@
 // Prometheus: serves the latest samples on an HTTP(S) endpoint for Prometheus to scrape, in the
 // text format or OpenMetrics. pollect's self-metrics reach it as any other source's samples.
-import http from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -8,6 +7,7 @@ import path from 'node:path';
 import { gzip } from 'node:zlib';
 import { ParamError, Writer, type Batch, type JsonSchema, type PluginContext, type WriteOutcome, type WriterParams } from '../../sdk/index.js';
 import { errorMessage, registerSecret } from '../../log.js';
+import { close, createHttpServer, listen } from '../../core/http-server.js';
 import { createNamer } from './naming.js';
 import { SeriesStore } from './store.js';
 import { familyHeader, negotiate, OPENMETRICS_CONTENT_TYPE, seriesPrefix, TEXT_CONTENT_TYPE, type Format } from './render.js';
@@ -100,28 +100,17 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
       }
     };
     let server: Server;
-    if (this.tls) {
-      // Loaded only for HTTPS: TLS costs a plain endpoint memory for nothing.
-      const https = await import('node:https');
-      try {
-        server = https.createServer(this.tls, handler);
-      } catch (err) {
-        throw new Error(`${this.label}: tls.key and tls.cert are not a usable PEM key and certificate: ${errorMessage(err)}`);
-      }
-    } else {
-      server = http.createServer(handler);
+    try {
+      server = createHttpServer(handler, { tls: this.tls, log: this.context.log, label: this.label });
+    } catch (err) {
+      throw new Error(`${this.label}: tls.key and tls.cert are not a usable PEM key and certificate: ${errorMessage(err)}`);
     }
     const { host, port } = this.config;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EADDRINUSE') reject(new Error(`${this.label}: port ${port} on ${host} is already in use`));
-        else if (err.code === 'EACCES') reject(new Error(`${this.label}: no permission to listen on ${host}:${port}`));
-        else if (err.code === 'EADDRNOTAVAIL') reject(new Error(`${this.label}: cannot bind ${host}:${port}: not an address of this machine`));
-        else if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') reject(new Error(`${this.label}: cannot bind ${host}:${port}: unknown host`));
-        else reject(new Error(`${this.label}: cannot listen on ${host}:${port}: ${errorMessage(err)}`));
-      });
-      server.listen(port, host, () => resolve());
-    });
+    try {
+      await listen(server, port, host);
+    } catch (err) {
+      throw new Error(`${this.label}: ${errorMessage(err)}`);
+    }
     server.on('error', (err) => this.context.log.error(`${this.label}: ${errorMessage(err)}`));
     this.server = server;
     this.context.log.info(`${this.label}: serving ${this.tls ? 'https' : 'http'}://${host}:${this.port}${this.config.path}`);
@@ -138,11 +127,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   override async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    if (server) await close(server);
   }
 
   /** The whole exposition, as a scrape sees it (tests, promtool). */
