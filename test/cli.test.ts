@@ -154,7 +154,7 @@ describe('start errors', () => {
     const file = config({ writer: { type: 'Prometheus', host: '127.0.0.1', port }, executors: [{ sources: [{ type: 'Dummy' }] }] });
     const r = await cli(['-c', file, '--once']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^\\S+ ERROR .*Prometheus.*: port ${port} on 127\\.0\\.0\\.1 is already in use\n$`));
+    expect(r.stderr).toMatch(new RegExp(`^\\S+ ERROR Prometheus writer Prometheus: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use\n$`));
   });
 
   it('an HttpIngress source whose port is in use: exit 1 naming the source, before any tick', async () => {

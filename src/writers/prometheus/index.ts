@@ -2,11 +2,10 @@
 // text format or OpenMetrics. pollect's self-metrics reach it as any other source's samples.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { gzip } from 'node:zlib';
 import { ParamError, Writer, type Batch, type JsonSchema, type PluginContext, type WriteOutcome, type WriterParams } from '../../sdk/index.js';
 import { errorMessage, registerSecret } from '../../log.js';
+import { readParamFile, resolvePath } from '../../sdk/params.js';
 import { close, createHttpServer, listen } from '../../core/http-server.js';
 import { createNamer } from './naming.js';
 import { SeriesStore } from './store.js';
@@ -66,17 +65,12 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     }
   }
 
-  /** A TLS file, read now so that `pollect --check` finds a missing or unreadable one. */
+  /** A TLS file, read now so that `pollect --check` finds a missing, unreadable or non-PEM one. */
   private readPem(which: 'key' | 'cert', kind: string): string {
-    const file = path.resolve(this.context.configDir, this.config.tls![which]);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ParamError(`tls.${which}`, `cannot read ${file}: ${errorMessage(err)}`);
-    }
+    const file = this.config.tls![which];
+    const text = readParamFile(this.context, `tls.${which}`, file).toString('utf8');
     if (!new RegExp(`-----BEGIN [A-Z0-9 ]*${kind}-----`).test(text)) {
-      throw new ParamError(`tls.${which}`, `${file} is not a PEM file with a ${kind.toLowerCase()}`);
+      throw new ParamError(`tls.${which}`, `${resolvePath(this.context, file)} is not a PEM file with a ${kind.toLowerCase()}`);
     }
     return text;
   }
