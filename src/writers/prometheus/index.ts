@@ -2,7 +2,7 @@
 // text format or OpenMetrics. pollect's self-metrics reach it as any other source's samples.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzip } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import { ParamError, Writer, type Batch, type JsonSchema, type PluginContext, type WriteOutcome, type WriterParams } from '../../sdk/index.js';
 import { errorMessage, registerSecret } from '../../log.js';
 import { readParamFile, resolvePath } from '../../sdk/params.js';
@@ -166,17 +166,18 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
       res.end();
       return;
     }
-    // One call on the thread pool: the event loop is not held up by a big exposition.
-    gzip(Buffer.concat(parts, length), { level: 1 }, (err, zipped) => {
-      if (err) {
-        this.warnOnce('gzip', `${this.label}: cannot compress a scrape: ${errorMessage(err)}`);
-        res.destroy();
-        return;
-      }
-      res.setHeader('Content-Encoding', 'gzip');
-      res.setHeader('Content-Length', zipped.length);
-      res.end(zipped);
+    // Compressed on the thread pool, piece by piece: neither a copy of the whole exposition nor
+    // the compression holds up the event loop, and a slow scraper is waited for.
+    res.setHeader('Content-Encoding', 'gzip');
+    const gz = createGzip({ level: 1, chunkSize: 128 * 1024 });
+    gz.on('error', (err) => {
+      this.warnOnce('gzip', `${this.label}: cannot compress a scrape: ${errorMessage(err)}`);
+      res.destroy();
     });
+    res.once('close', () => gz.destroy());
+    gz.pipe(res);
+    for (const p of parts) gz.write(p);
+    gz.end();
   }
 
   /** Every family: the sources' pre-rendered chunks, then the writer's own series count. */
