@@ -1,8 +1,8 @@
 // Benchmark of the host sources: runs pollect with LoadAvg, MemoryUsage, DiskUsage, Process,
 // Interface, IO, Host and Cpu in one executor at tickTime 1 with a DryRun writer (stdout to
-// /dev/null) for BENCH_SECONDS (default 30) and prints CPU time per tick (after BENCH_WARMUP
-// ticks, default 3, so start-up is not counted), peak RSS and the number of child processes
-// started (counted by a preloaded module, bench/count-children.mjs).
+// /dev/null) for BENCH_SECONDS (default 30) and prints CPU time and wake-ups per tick (after
+// BENCH_WARMUP ticks, default 3, so start-up is not counted), peak RSS and the number of child
+// processes started (counted by a preloaded module, bench/count-children.mjs).
 // Targets (issue 3): at most 2 ms CPU per tick, peak RSS under 55 MB, 0 child processes.
 // BENCH_BASELINE=1 also measures the same daemon with one Dummy source instead, to tell the
 // host sources' share from the rest of the process.
