@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -12,7 +12,7 @@ import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { SelfMetricsSource, selfSeriesName } from '../../src/executors/self-metrics.js';
 import { sourceSeriesName, toPoints, toSamples } from '../../src/executors/samples.js';
 import { createLogger } from '../../src/log.js';
-import { main } from '../../src/cli.js';
+import { cli } from '../helpers/cli.js';
 import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { needs } from '../helpers/servers.js';
 import { validate } from '../helpers/validate.js';
@@ -581,26 +581,13 @@ describe('Prometheus writer: serving', () => {
     it('pollect --check rejects a TLS file that does not exist, naming its path in the config', async () => {
       const file = path.join(tmp.dir, 'check.json');
       writeFileSync(file, JSON.stringify({ writers: [{ type: 'Prometheus', tls: { key: 'nope/key.pem', cert: 'cert.pem' } }], executors: [{ sources: [{ type: 'Dummy' }] }] }));
-      const err: string[] = [];
-      const out: string[] = [];
-      const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
-      const outSpy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));
-      try {
-        expect(await main(['node', 'pollect', '-c', file, '--check'])).toBe(2);
-      } finally {
-        errSpy.mockRestore();
-        outSpy.mockRestore();
-      }
-      expect(err.join('')).toMatch(/^ {2}writers\[0\]\.tls\.key: cannot read .*nope\/key\.pem: no such file$/m);
-      expect(out.join('')).not.toContain('OK');
+      const r = await cli(['-c', file, '--check']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^ {2}writers\[0\]\.tls\.key: cannot read .*nope\/key\.pem: no such file$/m);
+      expect(r.stdout).not.toContain('OK');
       // The same config with files that are there is fine.
       writeFileSync(file, JSON.stringify({ writers: [{ type: 'Prometheus', tls: { key: 'key.pem', cert: 'cert.pem' } }], executors: [{ sources: [{ type: 'Dummy' }] }] }));
-      const ok = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-      try {
-        expect(await main(['node', 'pollect', '-c', file, '--check'])).toBe(0);
-      } finally {
-        ok.mockRestore();
-      }
+      expect((await cli(['-c', file, '--check'])).code).toBe(0);
     });
   });
 });
