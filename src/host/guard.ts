@@ -12,18 +12,10 @@ interface Outstanding {
   call: Promise<unknown>;
 }
 
-const outstanding = new Map<string, Outstanding>();
-let hungCount = 0;
-
 /** The most guarded calls allowed to hang at once: the pool size minus two, at least one. */
 export function maxHung(): number {
   const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
   return Math.max(1, pool - 2);
-}
-
-/** How many guarded calls are past their deadline and still running. */
-export function hungCalls(): number {
-  return hungCount;
 }
 
 /** Why a guarded call gave no answer; `message` is one line naming the key. */
@@ -37,64 +29,79 @@ export class GuardError extends Error {
   }
 }
 
-/**
- * Runs `fn` unless a call with the same key is still outstanding, and waits for it until
- * `deadline` resolves (a timer or an abort). Rejects with a GuardError on timeout, busy key or
- * saturation, or with fn's own error.
- */
-export function guarded<T>(key: string, fn: () => Promise<T>, deadline: Promise<void>): Promise<T> {
-  const prev = outstanding.get(key);
-  let entry: Outstanding;
-  let call: Promise<T>;
-  if (prev) {
-    // A call already past someone's deadline: do not wait for it again.
-    if (prev.hung) {
-      const secs = ((Date.now() - prev.since) / 1000).toFixed(0);
-      return Promise.reject(new GuardError(`${key}: an earlier call has not returned for ${secs} s; skipped`, 'busy'));
-    }
-    // Another source asked for the same thing this moment: share its answer.
-    entry = prev;
-    call = prev.call as Promise<T>;
-  } else {
-    if (hungCount >= maxHung()) {
-      return Promise.reject(new GuardError(`${key}: ${hungCount} calls are hanging; not starting another`, 'saturated'));
-    }
-    try {
-      call = fn();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const started: Outstanding = { since: Date.now(), hung: false, call };
-    entry = started;
-    outstanding.set(key, started);
-    const settle = (): void => {
-      outstanding.delete(key);
-      if (started.hung) hungCount--;
-    };
-    call.then(settle, settle);
+export class CallGuard {
+  private readonly outstanding = new Map<string, Outstanding>();
+  private hungCount = 0;
+
+  constructor(private readonly maxHung: number) {}
+
+  /** How many guarded calls are past their deadline and still running. */
+  get hungCalls(): number {
+    return this.hungCount;
   }
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    call.then(
-      (v) => {
-        done = true;
-        resolve(v);
-      },
-      (e: unknown) => {
-        done = true;
-        reject(e);
-      },
-    );
-    void deadline.then(() => {
-      if (done) return;
-      if (outstanding.get(key) === entry && !entry.hung) {
-        entry.hung = true;
-        hungCount++;
+
+  /**
+   * Runs `fn` unless a call with the same key is still outstanding, and waits for it until
+   * `deadline` resolves (a timer or an abort). Rejects with a GuardError on timeout, busy key or
+   * saturation, or with fn's own error.
+   */
+  run<T>(key: string, fn: () => Promise<T>, deadline: Promise<void>): Promise<T> {
+    const prev = this.outstanding.get(key);
+    let entry: Outstanding;
+    let call: Promise<T>;
+    if (prev) {
+      // A call already past someone's deadline: do not wait for it again.
+      if (prev.hung) {
+        const secs = ((Date.now() - prev.since) / 1000).toFixed(0);
+        return Promise.reject(new GuardError(`${key}: an earlier call has not returned for ${secs} s; skipped`, 'busy'));
       }
-      reject(new GuardError(`${key}: no answer before the deadline`, 'timeout'));
+      // Another source asked for the same thing this moment: share its answer.
+      entry = prev;
+      call = prev.call as Promise<T>;
+    } else {
+      if (this.hungCount >= this.maxHung) {
+        return Promise.reject(new GuardError(`${key}: ${this.hungCount} calls are hanging; not starting another`, 'saturated'));
+      }
+      try {
+        call = fn();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      const started: Outstanding = { since: Date.now(), hung: false, call };
+      entry = started;
+      this.outstanding.set(key, started);
+      const settle = (): void => {
+        this.outstanding.delete(key);
+        if (started.hung) this.hungCount--;
+      };
+      call.then(settle, settle);
+    }
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      call.then(
+        (v) => {
+          done = true;
+          resolve(v);
+        },
+        (e: unknown) => {
+          done = true;
+          reject(e);
+        },
+      );
+      void deadline.then(() => {
+        if (done) return;
+        if (this.outstanding.get(key) === entry && !entry.hung) {
+          entry.hung = true;
+          this.hungCount++;
+        }
+        reject(new GuardError(`${key}: no answer before the deadline`, 'timeout'));
+      });
     });
-  });
+  }
 }
+
+/** The guard of this process's libuv pool: every guarded call takes a thread of that one pool, so they share one count. */
+export const poolGuard = new CallGuard(maxHung());
 
 /**
  * A promise that resolves after `ms` or when `signal` aborts, and a function to release its timer.

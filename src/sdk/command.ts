@@ -1,6 +1,6 @@
 // Runs a command without a shell, bounded in time and output, and always reaps it.
 import { spawn } from 'node:child_process';
-import { SourceError } from '../../sdk/index.js';
+import { SourceError } from './index.js';
 
 export interface RunOptions {
   timeoutMs: number;

@@ -2,8 +2,8 @@
 // Bounded in time and size; every failure becomes a one-line SourceError that names the URL
 // without credentials and never carries a header value.
 import type { AxiosInstance } from 'axios';
-import { SourceError } from '../../sdk/index.js';
-import { redact } from '../../log.js';
+import { SourceError } from './index.js';
+import { redact } from '../log.js';
 
 export interface TlsOptions {
   ca?: string | Buffer;

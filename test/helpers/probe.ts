@@ -14,12 +14,12 @@ export interface ProbeOptions {
 export async function probeOnce(source: Source<SourceConfig>, opts: ProbeOptions = {}): Promise<Sample[]> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const signal = opts.signal ?? AbortSignal.timeout(timeoutMs);
-  const result = await source.probe({ signal, timeoutMs, tickTime: opts.tickTime ?? 10, log: quietLog });
+  const result = await source.probe({ signal, timeoutMs, tickTime: opts.tickTime ?? 10, log: quietLog, reportProblem: () => {} });
   return toSamples(result);
 }
 
 export async function initSource(source: Source<SourceConfig>, configDir = process.cwd(), tickTime = 10): Promise<void> {
-  await source.init({ log: quietLog, tickTime, configDir });
+  await source.init({ log: quietLog, tickTime, configDir, signal: AbortSignal.timeout(10_000) });
 }
 
 /** The value of the one sample that matches name and labels; throws when none or several match. */

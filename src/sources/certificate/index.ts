@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { requestTimeout } from '../lib/timeout.js';
+import { requestTimeout } from '../../sdk/timeout.js';
 import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
 

@@ -6,12 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
-import { runCommand, firstLine } from '../lib/exec.js';
+import { runCommand, firstLine } from '../../sdk/command.js';
 import { registerSecret, type Logger } from '../../log.js';
 import { createParser, parseOutput } from './formats.js';
 import { loadTypesDb } from './collectd.js';
 import { CommandError, resolveCommand } from './command.js';
-import { LongRunningCommand } from './longrun.js';
+import { LineChild, formatDelay } from '../../sdk/child.js';
 import { FORMATS, ParseError, lineError, seriesKey, type DataSource, type Format, type LineParser, type Notification, type ParserOptions } from './parser.js';
 
 export interface ExecConfig extends SourceConfig {
@@ -31,6 +31,9 @@ export interface ExecConfig extends SourceConfig {
 const SECRET_ENV = /pass|secret|token|key|auth|credential/i;
 const DEFAULT_STALE_S = 300;
 const MAX_LINE_BYTES = 1024 * 1024;
+/** Restart waits after a long-running child failed: 1 s, doubling up to a minute. */
+const MIN_RESTART_MS = 1000;
+const MAX_RESTART_MS = 60_000;
 
 interface Held {
   sample: Sample;
@@ -67,7 +70,7 @@ export class ExecSource extends Source<ExecConfig> {
   private types: Map<string, DataSource[]> | undefined;
   private log: Logger | undefined;
   // long-running state
-  private runner: LongRunningCommand | undefined;
+  private runner: LineChild | undefined;
   private parser: LineParser | undefined;
   private readonly held = new Map<string, Held>();
   private problem: string | undefined;
@@ -108,26 +111,34 @@ export class ExecSource extends Source<ExecConfig> {
       }
     }
     if (!this.config.longRunning) return;
-    this.runner = new LongRunningCommand({
+    const runner = new LineChild({
       file: this.file,
       args: this.args,
       env: this.env,
       cwd: this.cwd,
-      log: ctx.log,
       maxLineBytes: MAX_LINE_BYTES,
+      minRestartMs: MIN_RESTART_MS,
+      maxRestartMs: MAX_RESTART_MS,
       cleanRestartMs: Math.max(1, ctx.tickTime) * 1000,
-      onStart: () => {
+      // A new child: a new parser, so no state (Prometheus TYPE lines) carries over.
+      onStart: (pid) => {
         this.parser = createParser(this.config.format, this.parserOptions(ctx.log));
+        ctx.log.debug(`started ${this.file} (pid ${pid})`);
       },
       onLine: (line, lineNo) => this.onLine(line, lineNo),
-      onBadLine: (lineNo, message) => this.report(`${this.config.format} output of ${this.file}: line ${lineNo}: ${message}`),
-      onExit: (message, clean, restartInMs) => {
-        if (clean) ctx.log.debug(`${message}; starting again in ${restartInMs / 1000} s`);
-        else this.report(`${message}; restarting in ${restartInMs / 1000} s`);
+      onBadLine: (lineNo, reason) => this.report(`${this.config.format} output of ${this.file}: line ${lineNo}: ${reason}`),
+      onExit: ({ message, clean, restartInMs }) => {
+        if (clean) ctx.log.debug(`${message}; starting again in ${formatDelay(restartInMs)}`);
+        else this.report(`${message}; restarting in ${formatDelay(restartInMs)}`);
       },
     });
-    this.parser = createParser(this.config.format, this.parserOptions(ctx.log));
-    await this.runner.start();
+    try {
+      await runner.start();
+    } catch (err) {
+      await runner.stop();
+      throw new SourceError((err as Error).message);
+    }
+    this.runner = runner;
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {

@@ -3,9 +3,9 @@
 // `success` and `status_code` say what happened. A failing URL is data, not a source error.
 import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
-import { httpRequest, safeUrl } from '../lib/http.js';
-import { monotonicMs } from '../lib/rate.js';
-import { requestTimeout } from '../lib/timeout.js';
+import { httpRequest, safeUrl } from '../../sdk/http.js';
+import { monotonicMs } from '../../sdk/rate.js';
+import { requestTimeout } from '../../sdk/timeout.js';
 import { registerSecret } from '../../log.js';
 
 export interface HttpConfig extends SourceConfig {

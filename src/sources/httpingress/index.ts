@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Source, SourceError, type InitContext, type Labels, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
 import { registerSecret, type Logger } from '../../log.js';
-import { isRecord } from '../lib/json.js';
+import { isRecord } from '../../sdk/json.js';
 
 export interface MetricDefinition {
   type?: 'gauge' | 'counter';

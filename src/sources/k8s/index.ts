@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
 import { registerSecret } from '../../log.js';
-import { expectOk, httpRequest, parseJsonBody, safeUrl, type TlsOptions } from '../lib/http.js';
+import { expectOk, httpRequest, parseJsonBody, safeUrl, type TlsOptions } from '../../sdk/http.js';
 import { DEFAULT_METRICS, NODE_METRICS, POD_METRICS, summaryToSamples, type K8sMetrics } from './summary.js';
 
 export interface K8sConfig extends SourceConfig {

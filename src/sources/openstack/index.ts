@@ -3,7 +3,7 @@
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
 import { registerSecret } from '../../log.js';
-import { httpRequest, safeUrl, type HttpResponse } from '../lib/http.js';
+import { httpRequest, safeUrl, type HttpResponse } from '../../sdk/http.js';
 import { apiMessage, authenticate, tokenUrl, type KeystoneSession } from './keystone.js';
 import { UsageCollector, novaTime, parsePage } from './usage.js';
 

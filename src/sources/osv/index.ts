@@ -2,7 +2,7 @@
 // (httpserver-api, the successor of snap's OSv collector).
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
-import { expectOk, httpJson, httpRequest, safeUrl } from '../lib/http.js';
+import { expectOk, httpJson, httpRequest, safeUrl } from '../../sdk/http.js';
 import { parseLong, parseThreads, parseTraceCounts } from './parse.js';
 
 export interface OSvConfig extends SourceConfig {

@@ -2,7 +2,7 @@
 // `sensors -j`, labelled by chip (device), feature label (name) and unit.
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
-import { firstLine, runCommand } from '../lib/exec.js';
+import { firstLine, runCommand } from '../../sdk/command.js';
 import { chipMatches, parseSensorsJson, type SensorKind } from './parse.js';
 
 export interface SensorsConfig extends SourceConfig {

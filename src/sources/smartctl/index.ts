@@ -3,7 +3,7 @@
 import { readdir } from 'node:fs/promises';
 import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
-import { firstLine, runCommand } from '../lib/exec.js';
+import { firstLine, runCommand } from '../../sdk/command.js';
 import { parseScan, parseSmartReport, smartctlMessages, type ScannedDevice } from './parse.js';
 
 export interface SmartCtlConfig extends SourceConfig {

@@ -6,7 +6,7 @@ import type { NetSnmp, Session } from 'net-snmp';
 import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
 import { redact, registerSecret } from '../../log.js';
-import { RateTracker, monotonicMs } from '../lib/rate.js';
+import { RateTracker, monotonicMs } from '../../sdk/rate.js';
 import { getAll } from './client.js';
 import { allOids, expandMetrics, type Series, type SnmpMetricConfig } from './oids.js';
 import { labelText, numericValue, typeName, wrapOf, type SnmpValue } from './values.js';

@@ -4,8 +4,8 @@
 import net from 'node:net';
 import { Source, SourceError, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
-import { monotonicMs } from '../lib/rate.js';
-import { requestTimeout } from '../lib/timeout.js';
+import { monotonicMs } from '../../sdk/rate.js';
+import { requestTimeout } from '../../sdk/timeout.js';
 
 export interface TcpTimeConfig extends SourceConfig {
   host: string;

@@ -4,8 +4,8 @@
 import path from 'node:path';
 import { Source, SourceError, type InitContext, type ProbeContext, type Sample, type SourceConfig } from '../../sdk/index.js';
 import type { JsonSchema } from '../../sdk/index.js';
-import { monotonicMs } from '../lib/rate.js';
-import { LineChild } from './child.js';
+import { monotonicMs } from '../../sdk/rate.js';
+import { LineChild, formatDelay } from '../../sdk/child.js';
 import { parseTegrastatsLine, type TegraReading } from './parse.js';
 
 export const TEGRASTATS_METRICS = ['ram', 'temp', 'cpu', 'gpu', 'power', 'swap'] as const;
@@ -22,6 +22,7 @@ export interface TegrastatsConfig extends SourceConfig {
 }
 
 const MAX_RESTART_DELAY_MS = 60_000;
+const MAX_LINE_BYTES = 64 * 1024;
 
 export class TegrastatsSource extends Source<TegrastatsConfig> {
   static override description = 'NVIDIA Jetson stats (RAM, temperatures, CPU, GPU, power rails, swap) from a running tegrastats';
@@ -47,19 +48,17 @@ export class TegrastatsSource extends Source<TegrastatsConfig> {
   private problem: string | undefined;
   private waiters: (() => void)[] = [];
   private shutDown = false;
-  private configDir = process.cwd();
 
   private get file(): string {
     const p = this.config.path ?? 'tegrastats';
-    return p.includes('/') ? path.resolve(this.configDir, p) : p;
+    return p.includes('/') ? path.resolve(this.context.configDir, p) : p;
   }
 
   private get intervalMs(): number {
     return this.config.interval ?? 1000;
   }
 
-  override init(ctx: InitContext): void {
-    this.configDir = ctx.configDir;
+  override init(_ctx: InitContext): void {
     this.ensureStarted();
   }
 
@@ -70,32 +69,35 @@ export class TegrastatsSource extends Source<TegrastatsConfig> {
 
   private ensureStarted(): void {
     if (this.child || this.shutDown) return;
-    this.child = new LineChild(
-      this.file,
-      ['--interval', String(this.intervalMs)],
-      {
-        line: (text) => this.onLine(text),
-        problem: (message) => {
-          this.problem = message;
-          this.wake();
-        },
-      },
-      { minDelayMs: Math.round((this.config.restartDelay ?? 1) * 1000), maxDelayMs: MAX_RESTART_DELAY_MS },
-    );
-    this.child.start();
+    this.child = new LineChild({
+      file: this.file,
+      args: ['--interval', String(this.intervalMs)],
+      maxLineBytes: MAX_LINE_BYTES,
+      minRestartMs: Math.round((this.config.restartDelay ?? 1) * 1000),
+      maxRestartMs: MAX_RESTART_DELAY_MS,
+      onLine: (text) => this.onLine(text),
+      onBadLine: (lineNo, reason) => this.setProblem(`${this.file}: line ${lineNo}: ${reason}`),
+      onExit: (exit) => this.setProblem(`${exit.message}; restarting in ${formatDelay(exit.restartInMs)}`),
+    });
+    // A tegrastats that cannot start yet is retried with backoff; probes fail meanwhile.
+    this.child.start().catch((err: unknown) => this.setProblem((err as Error).message));
   }
 
-  private onLine(text: string): boolean {
+  private onLine(line: string): void {
+    const text = line.trim();
+    if (text === '') return;
     try {
       this.latest = { reading: parseTegrastatsLine(text), at: monotonicMs() };
       this.problem = undefined;
-      return true;
-    } catch (err) {
-      this.problem = `${this.file}: ${(err as Error).message}`;
-      return false;
-    } finally {
       this.wake();
+    } catch (err) {
+      this.setProblem(`${this.file}: ${(err as Error).message}`);
     }
+  }
+
+  private setProblem(message: string): void {
+    this.problem = message;
+    this.wake();
   }
 
   private wake(): void {
