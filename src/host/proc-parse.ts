@@ -6,16 +6,11 @@ export const CLOCK_TICKS = 100;
 /** /proc/diskstats counts 512-byte sectors whatever the device's real sector size. */
 export const SECTOR_BYTES = 512;
 
-function allFinite7(a: number, b: number, c: number, d: number, e: number, f: number, g: number): boolean {
-  return Number.isFinite(a) && Number.isFinite(b) && Number.isFinite(c) && Number.isFinite(d) && Number.isFinite(e) && Number.isFinite(f) && Number.isFinite(g);
-}
-
 function num(s: string | undefined): number {
   // Number('') is 0; a missing field must not read as a zero counter.
   if (s === undefined || s === '') return NaN;
   return Number(s);
 }
-
 
 // ---------------------------------------------------------------- /proc/loadavg
 
@@ -202,7 +197,7 @@ export function parseDiskstats(text: string): DiskCounters[] {
       writeBytes: num(f[9]) * SECTOR_BYTES,
       ioMs: num(f[12]),
     };
-    if (!(allFinite7(d.major, d.minor, d.reads, d.readBytes, d.writes, d.writeBytes, d.ioMs!))) continue;
+    if (![d.major, d.minor, d.reads, d.readBytes, d.writes, d.writeBytes, d.ioMs].every(Number.isFinite)) continue;
     out.push(d);
   }
   // A container may have no block devices (empty file), but text without one device line is garbage.
