@@ -56,7 +56,8 @@ export class LineChild {
   private child: ChildProcess | undefined;
   private closed: Promise<void> = Promise.resolve();
   private restartTimer: ClockTimer | undefined;
-  private stopped = false;
+  /** Between start() and stop(). */
+  private active = false;
   /** Failures in a row, for the backoff. */
   private failures = 0;
 
@@ -71,11 +72,13 @@ export class LineChild {
   }
 
   /**
-   * Starts the child. Resolves once it runs; rejects when it cannot be started (a missing
-   * command), and then a retry is already scheduled as after any failure: call stop() to give up.
+   * Starts the child (once; again only after stop()). Resolves once it runs; rejects when it
+   * cannot be started (a missing command), and then a retry is already scheduled as after any
+   * failure: call stop() to give up.
    */
   start(): Promise<void> {
-    this.stopped = false;
+    if (this.active) return Promise.resolve();
+    this.active = true;
     return this.spawnChild().catch((err: unknown) => {
       this.scheduleRestart(this.failed(0));
       throw err;
@@ -84,15 +87,18 @@ export class LineChild {
 
   /** Terminates the child (SIGTERM, SIGKILL after the grace period), cancels any restart and waits until it is gone. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.active = false;
     if (this.restartTimer !== undefined) this.clock.clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
-    const child = this.child;
-    if (!child) return this.closed;
+    if (this.child) this.terminate(this.child);
+    // Also a child still starting: it is terminated as soon as it runs.
+    await this.closed;
+  }
+
+  private terminate(child: ChildProcess): void {
     signalGroup(child, 'SIGTERM');
     const killer = this.clock.setTimeout(() => signalGroup(child, 'SIGKILL'), this.opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-    await this.closed;
-    this.clock.clearTimeout(killer);
+    child.once('close', () => this.clock.clearTimeout(killer));
   }
 
   private spawnChild(): Promise<void> {
@@ -121,7 +127,8 @@ export class LineChild {
         running = true;
         startedAt = this.clock.now();
         this.child = child;
-        this.opts.onStart?.(child.pid);
+        if (!this.active) this.terminate(child);
+        else this.opts.onStart?.(child.pid);
         resolve();
       });
       child.once('error', (err: NodeJS.ErrnoException) => {
@@ -139,7 +146,7 @@ export class LineChild {
         lines.end();
         this.child = undefined;
         onClosed();
-        if (this.stopped) return;
+        if (!this.active) return;
         const clean = code === 0;
         const delay = clean && this.opts.cleanRestartMs !== undefined ? this.opts.cleanRestartMs : this.failed(this.clock.now() - startedAt);
         const err = firstLine(stderrTail).replace(/[^\x20-\x7e]+/g, '?');
@@ -168,10 +175,10 @@ export class LineChild {
   }
 
   private scheduleRestart(delay: number): void {
-    if (this.stopped) return;
+    if (!this.active) return;
     this.restartTimer = this.clock.setTimeout(() => {
       this.restartTimer = undefined;
-      if (this.stopped) return;
+      if (!this.active) return;
       this.spawnChild().catch((err: unknown) => {
         const next = this.failed(0);
         this.opts.onExit({ message: (err as Error).message, clean: false, restartInMs: next });

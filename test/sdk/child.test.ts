@@ -250,6 +250,23 @@ describe('LineChild', () => {
   });
 });
 
+describe('LineChild stop() while the child is starting', () => {
+  it('terminates it as soon as it runs, and start() twice starts one child', async () => {
+    let starts = 0;
+    const h = harness({ onStart: () => void starts++ });
+    const started = h.lc.start();
+    const again = h.lc.start();
+    const stopped = h.lc.stop();
+    await Promise.all([started, again, stopped]);
+    expect(h.children).toHaveLength(1);
+    expect(h.children[0]!.exited).toBe(true);
+    expect(h.children[0]!.signals[0]).toBe('SIGTERM');
+    expect(starts).toBe(0);
+    await h.clock.advance(60_000);
+    expect(h.children).toHaveLength(1);
+  });
+});
+
 describe('formatDelay', () => {
   it('says ms below a second, seconds above', () => {
     expect([100, 999, 1000, 1600, 60_000].map(formatDelay)).toEqual(['100 ms', '999 ms', '1 s', '1.6 s', '60 s']);
