@@ -6,8 +6,6 @@ import net from 'node:net';
 import { requestTimeout, requestTimeoutParam } from '../../sdk/timeout.js';
 import { ParamError, Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkHost, portParam, readParamFile } from '../../sdk/params.js';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 
 const schema = {
   type: 'object',

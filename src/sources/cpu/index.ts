@@ -1,8 +1,8 @@
 // Cpu: utilisation percent by mode (user, system, iowait, idle, steal, ...), overall and per core,
 // from the jiffy counters of /proc/stat between two probes.
-import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { CPU_MODES, cpuPercents, type CpuTimes } from '../../host/proc-parse.js';
-import { backendSchema, hostReader, type HostBackend } from '../../host/reader.js';
+import { backendSchema, hostReader, } from '../../host/reader.js';
 
 
 const schema = {

@@ -5,7 +5,7 @@
 import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { waitBudget } from '../../host/guard.js';
 import { sanitiseDiskName } from '../../host/names.js';
-import { backendSchema, hostReader, type FsUsage, type HostBackend } from '../../host/reader.js';
+import { backendSchema, hostReader, type FsUsage, } from '../../host/reader.js';
 
 
 const schema = {

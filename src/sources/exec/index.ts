@@ -11,7 +11,7 @@ import { createParser, parseOutput } from './formats.js';
 import { loadTypesDb } from './collectd.js';
 import { CommandError, resolveCommand } from './command.js';
 import { LineChild, formatDelay } from '../../sdk/child.js';
-import { FORMATS, ParseError, lineError, seriesKey, type DataSource, type Format, type LineParser, type Notification, type ParserOptions } from './parser.js';
+import { FORMATS, ParseError, lineError, seriesKey, type DataSource, type LineParser, type Notification, type ParserOptions } from './parser.js';
 
 
 const schema = {

@@ -3,7 +3,7 @@
 import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { waitBudget } from '../../host/guard.js';
 import { cpuPercents, type CpuTimes } from '../../host/proc-parse.js';
-import { backendSchema, hostReader, type HostBackend } from '../../host/reader.js';
+import { backendSchema, hostReader, } from '../../host/reader.js';
 
 
 const schema = {

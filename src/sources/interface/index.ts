@@ -1,10 +1,10 @@
 // Interface: per network interface, send/receive rates (bytes and packets per second) from
 // /proc/net/dev, and optionally the raw counters. Rates divide by the real elapsed time.
-import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { namesParam } from '../../sdk/params.js';
 import { RateTracker, monotonicMs } from '../../sdk/rate.js';
 import { acceptName, labelName } from '../../host/names.js';
-import { backendSchema, hostReader, type HostBackend } from '../../host/reader.js';
+import { backendSchema, hostReader, } from '../../host/reader.js';
 
 
 const schema = {

@@ -1,10 +1,10 @@
 // IO: per block device, reads and writes per second, bytes read and written per second and the
 // busy percentage (time with I/O in flight) from /proc/diskstats.
-import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { namesParam } from '../../sdk/params.js';
 import { RateTracker, monotonicMs } from '../../sdk/rate.js';
 import { acceptName, labelName } from '../../host/names.js';
-import { backendSchema, hostReader, type HostBackend } from '../../host/reader.js';
+import { backendSchema, hostReader, } from '../../host/reader.js';
 
 
 const schema = {

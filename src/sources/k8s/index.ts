@@ -4,8 +4,6 @@ import { ParamError, Source, SourceError, type JsonSchema, type PluginContext, t
 import { checkHost, portParam, readParamFile } from '../../sdk/params.js';
 import { expectOk, httpRequest, parseJsonBody, safeUrl, type TlsOptions } from '../../sdk/http.js';
 import { NODE_METRICS, POD_METRICS, summaryToSamples } from './summary.js';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 
 const pemFile = (what: string) => ({ type: 'string', minLength: 1, description: `${what} (PEM file, relative to the config file)` }) as const;
 

@@ -3,7 +3,6 @@
 // parsed as they arrive; probe() reports the latest line.
 import { Source, SourceError, type InitContext, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { resolvePath } from '../../sdk/params.js';
-import path from 'node:path';
 import { monotonicMs } from '../../sdk/rate.js';
 import { LineChild, formatDelay } from '../../sdk/child.js';
 import { parseTegrastatsLine, type TegraReading } from './parse.js';
