@@ -26,6 +26,7 @@ export {
 export { ParamError, redact, registerSecret, type JsonSchema, type ParamsOf, type SourceParams, type WriterParams, type PluginContext } from './sdk/index.js';
 export { checkHost, checkUrl, compileRegex, namesParam, portParam, readParamFile, resolvePath } from './sdk/params.js';
 export type { Logger, LogLevel } from './log.js';
-export { RateTracker } from './sources/lib/rate.js';
-export { runCommand } from './sources/lib/exec.js';
-export { httpRequest, httpJson } from './sources/lib/http.js';
+export { RateTracker } from './sdk/rate.js';
+export { runCommand } from './sdk/command.js';
+export { httpRequest, httpJson } from './sdk/http.js';
+export { LineChild, type LineChildOptions, type ChildExit } from './sdk/child.js';

@@ -6,7 +6,7 @@ import { ProcessSource, type ProcessConfig } from '../../src/sources/process/ind
 import type { Sample } from '../../src/sdk/index.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { fakeProc, GARBAGE } from '../helpers/hostproc.js';
-import { pageSize } from '../../src/sources/lib/procfs.js';
+import { readPageSize } from '../../src/host/page-size.js';
 import { build, type Params } from '../helpers/plugin.js';
 
 const fake = fakeProc();
@@ -133,7 +133,7 @@ describe('Process on a fake /proc', () => {
     const out = await probeOnce(s);
     expect(out).toEqual([
       { name: 'virtual_memory', value: 104857600, labels: { pidx: '0' }, unit: 'bytes' },
-      { name: 'resident_memory', value: 2560 * pageSize(), labels: { pidx: '0' }, unit: 'bytes' },
+      { name: 'resident_memory', value: 2560 * readPageSize(), labels: { pidx: '0' }, unit: 'bytes' },
       { name: 'process_count', value: 1, labels: { pidx: 'all' } },
     ]);
   });

@@ -1,6 +1,6 @@
 import { fixtureDir } from '../helpers/fixtures.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { SensorsSource } from '../../src/sources/sensors/index.js';
 import { chipMatches, cleanSensorsJson, parseSensorsJson } from '../../src/sources/sensors/parse.js';

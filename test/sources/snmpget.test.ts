@@ -8,7 +8,7 @@ import path from 'node:path';
 import { SnmpGetSource, type SnmpGetConfig } from '../../src/sources/snmpget/index.js';
 import { expandMetrics, normalizeOid } from '../../src/sources/snmpget/oids.js';
 import { decodeOpaqueFloat, toSnmpValue, T } from '../../src/sources/snmpget/values.js';
-import { RateTracker } from '../../src/sources/lib/rate.js';
+import { RateTracker } from '../../src/sdk/rate.js';
 import { ParamError, SourceError } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
 import { spawnDaemon, tempDir, type Daemon } from '../helpers/net.js';

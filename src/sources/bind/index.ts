@@ -2,8 +2,8 @@
 // type, resolver queries (IPv4/IPv6) and cache hits/misses per second per view.
 import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkUrl } from '../../sdk/params.js';
-import { expectOk, httpRequest, safeUrl } from '../lib/http.js';
-import { RateTracker, monotonicMs } from '../lib/rate.js';
+import { expectOk, httpRequest, safeUrl } from '../../sdk/http.js';
+import { RateTracker, monotonicMs } from '../../sdk/rate.js';
 import { parseBindStats, type BindStats } from './parse.js';
 
 const schema = {

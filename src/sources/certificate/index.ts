@@ -3,7 +3,7 @@
 // expired or self-signed certificate is still measured, and cert_valid says whether it verified.
 import tls from 'node:tls';
 import net from 'node:net';
-import { requestTimeout, requestTimeoutParam } from '../lib/timeout.js';
+import { requestTimeout, requestTimeoutParam } from '../../sdk/timeout.js';
 import { ParamError, Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkHost, portParam, readParamFile } from '../../sdk/params.js';
 

@@ -1,9 +1,9 @@
 // Cpu: utilisation percent by mode (user, system, iowait, idle, steal, ...), overall and per core,
 // from the jiffy counters of /proc/stat between two probes.
-import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
-import { CPU_MODES, parseStatCpu, readError, readProcShared, type CpuTimes } from '../lib/procfs.js';
-import { backendSchema, osCpuTimes, useProcfs } from '../lib/sysinfo.js';
-import { SeriesCache } from '../lib/labels.js';
+import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { CPU_MODES, cpuPercents, type CpuTimes } from '../../host/proc-parse.js';
+import { backendSchema, hostReader, } from '../../host/reader.js';
+
 
 const schema = {
   type: 'object',
@@ -16,54 +16,28 @@ const schema = {
 
 export type CpuConfig = SourceParams<typeof schema>;
 
-/** Percent of time per mode between two readings of one cpu; undefined on a counter reset. */
-export function cpuPercents(prev: CpuTimes['times'], cur: CpuTimes['times']): Record<string, number> | undefined {
-  let total = 0;
-  for (let i = 0; i < CPU_MODES.length; i++) {
-    const m = CPU_MODES[i]!;
-    const d = cur[m] - prev[m];
-    if (d < 0) return undefined;
-    total += d;
-  }
-  if (total <= 0) return undefined;
-  const out: Record<string, number> = {};
-  for (let i = 0; i < CPU_MODES.length; i++) {
-    const m = CPU_MODES[i]!;
-    out[m] = ((cur[m] - prev[m]) / total) * 100;
-  }
-  return out;
-}
-
 export class CpuSource extends Source<CpuConfig> {
   static override description = 'CPU utilisation percent by mode, overall and per core';
   static override schema = schema;
 
-  private readonly procfs = useProcfs(this.config.backend);
+  private readonly host = hostReader(this.config.backend);
   private prev = new Map<string, CpuTimes['times']>();
-  /** The label sets of one cpu, one per mode, made once. */
-  private readonly labels = new SeriesCache((cpu) => CPU_MODES.map((mode) => ({ cpu, mode })));
 
-  probe(_ctx: ProbeContext): Sample[] {
-    let list: CpuTimes[];
-    try {
-      list = this.procfs ? parseStatCpu(readProcShared('/proc/stat')) : osCpuTimes();
-    } catch (err) {
-      throw new SourceError(readError('/proc/stat', err));
-    }
+  async probe(_ctx: ProbeContext): Promise<Sample[]> {
     const { perCpu } = this.config;
+    const list = (await this.host.cpuTimes()).filter((c) => perCpu || c.cpu === 'all');
     const out: Sample[] = [];
-    const next = new Map<string, CpuTimes['times']>();
-    for (let i = 0; i < list.length; i++) {
-      const c = list[i]!;
-      if (!perCpu && c.cpu !== 'all') continue;
-      next.set(c.cpu, c.times);
-      const before = this.prev.get(c.cpu);
-      const pct = before && cpuPercents(before, c.times);
+    for (const { cpu, times } of list) {
+      const before = this.prev.get(cpu);
+      const pct = before && cpuPercents(before, times);
       if (!pct) continue;
-      const labels = this.labels.get(c.cpu);
-      for (let m = 0; m < CPU_MODES.length; m++) out.push({ value: pct[CPU_MODES[m]!]!, labels: labels[m], unit: 'percent' });
+      for (const mode of CPU_MODES) out.push({ value: pct[mode], labels: { cpu, mode }, unit: 'percent' });
     }
-    this.prev = next;
+    this.prev = new Map(list.map((c) => [c.cpu, c.times]));
     return out;
+  }
+
+  override shutdown(): void {
+    this.host.close();
   }
 }

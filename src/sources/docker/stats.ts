@@ -1,7 +1,7 @@
 // The figures `docker stats` shows, computed from one Engine API stats document the way the docker
 // CLI computes them (cli/command/container/stats_helpers.go). Pure functions, tested on captures.
 import type { Sample } from '../../sdk/index.js';
-import { isRecord, numberAt } from '../lib/json.js';
+import { isRecord, numberAt } from '../../sdk/json.js';
 
 
 /** The two CPU counters a percentage is computed from. */

@@ -2,16 +2,17 @@
 // Telegraf exec scripts (InfluxDB line protocol), Prometheus textfile exporters, Graphite
 // plaintext or JSON. Per tick (run, wait, parse) or long-running (one child printing lines as it
 // goes, as collectd's exec plugin runs it). Commands run without a shell.
-import { statSync } from 'node:fs';
-import os from 'node:os';
 import { childEnvironment, ParamError, Source, SourceError, type InitContext, type JsonSchema, type Logger, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { resolvePath } from '../../sdk/params.js';
-import { DEFAULT_MAX_OUTPUT_BYTES, runCommand, firstLine } from '../lib/exec.js';
+import { statSync } from 'node:fs';
+import os from 'node:os';
+import { DEFAULT_MAX_OUTPUT_BYTES, runCommand, firstLine } from '../../sdk/command.js';
 import { createParser, parseOutput } from './formats.js';
 import { loadTypesDb } from './collectd.js';
 import { CommandError, resolveCommand } from './command.js';
-import { LongRunningCommand } from './longrun.js';
+import { LineChild, formatDelay } from '../../sdk/child.js';
 import { FORMATS, ParseError, lineError, seriesKey, type DataSource, type LineParser, type Notification, type ParserOptions } from './parser.js';
+
 
 const schema = {
   type: 'object',
@@ -44,6 +45,9 @@ const schema = {
 export type ExecConfig = SourceParams<typeof schema>;
 
 const MAX_LINE_BYTES = 1024 * 1024;
+/** Restart waits after a long-running child failed: 1 s, doubling up to a minute. */
+const MIN_RESTART_MS = 1000;
+const MAX_RESTART_MS = 60_000;
 
 interface Held {
   sample: Sample;
@@ -61,7 +65,7 @@ export class ExecSource extends Source<ExecConfig> {
   private readonly types: Map<string, DataSource[]> | undefined;
   private log: Logger | undefined;
   // long-running state
-  private runner: LongRunningCommand | undefined;
+  private runner: LineChild | undefined;
   private parser: LineParser | undefined;
   private readonly held = new Map<string, Held>();
   private problem: string | undefined;
@@ -94,26 +98,34 @@ export class ExecSource extends Source<ExecConfig> {
   override async init(ctx: InitContext): Promise<void> {
     this.log = ctx.log;
     if (!this.config.longRunning) return;
-    this.runner = new LongRunningCommand({
+    const runner = new LineChild({
       file: this.file,
       args: this.args,
       env: this.env,
       cwd: this.cwd,
-      log: ctx.log,
       maxLineBytes: MAX_LINE_BYTES,
+      minRestartMs: MIN_RESTART_MS,
+      maxRestartMs: MAX_RESTART_MS,
       cleanRestartMs: Math.max(1, ctx.tickTime) * 1000,
-      onStart: () => {
+      // A new child: a new parser, so no state (Prometheus TYPE lines) carries over.
+      onStart: (pid) => {
         this.parser = createParser(this.config.format, this.parserOptions(ctx.log));
+        ctx.log.debug(`started ${this.file} (pid ${pid})`);
       },
       onLine: (line, lineNo) => this.onLine(line, lineNo),
-      onBadLine: (lineNo, message) => this.report(`${this.config.format} output of ${this.file}: line ${lineNo}: ${message}`),
-      onExit: (message, clean, restartInMs) => {
-        if (clean) ctx.log.debug(`${message}; starting again in ${restartInMs / 1000} s`);
-        else this.report(`${message}; restarting in ${restartInMs / 1000} s`);
+      onBadLine: (lineNo, reason) => this.report(`${this.config.format} output of ${this.file}: line ${lineNo}: ${reason}`),
+      onExit: ({ message, clean, restartInMs }) => {
+        if (clean) ctx.log.debug(`${message}; starting again in ${formatDelay(restartInMs)}`);
+        else this.report(`${message}; restarting in ${formatDelay(restartInMs)}`);
       },
     });
-    this.parser = createParser(this.config.format, this.parserOptions(ctx.log));
-    await this.runner.start();
+    try {
+      await runner.start();
+    } catch (err) {
+      await runner.stop();
+      throw new SourceError((err as Error).message);
+    }
+    this.runner = runner;
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {

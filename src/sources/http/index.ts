@@ -3,9 +3,9 @@
 // `success` and `status_code` say what happened. A failing URL is data, not a source error.
 import { Source, SourceError, type InitContext, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkUrl } from '../../sdk/params.js';
-import { DEFAULT_MAX_BODY_BYTES, httpRequest, safeUrl } from '../lib/http.js';
-import { monotonicMs } from '../lib/rate.js';
-import { requestTimeout, requestTimeoutParam } from '../lib/timeout.js';
+import { DEFAULT_MAX_BODY_BYTES, httpRequest, safeUrl } from '../../sdk/http.js';
+import { monotonicMs } from '../../sdk/rate.js';
+import { requestTimeout, requestTimeoutParam } from '../../sdk/timeout.js';
 
 const schema = {
   type: 'object',

@@ -6,7 +6,7 @@ import type http from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Source, SourceError, type InitContext, type JsonSchema, type Labels, type Logger, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkHost } from '../../sdk/params.js';
-import { isRecord } from '../lib/json.js';
+import { isRecord } from '../../sdk/json.js';
 import { close, createHttpServer, listen } from '../../core/http-server.js';
 
 const schema = {

@@ -1,11 +1,11 @@
 // Interface: per network interface, send/receive rates (bytes and packets per second) from
 // /proc/net/dev, and optionally the raw counters. Rates divide by the real elapsed time.
-import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { namesParam } from '../../sdk/params.js';
-import { acceptName, labelName, parseNetDev, readError, readProcShared, type NetCounters } from '../lib/procfs.js';
-import { RateTracker, monotonicMs } from '../lib/rate.js';
-import { SeriesCache } from '../lib/labels.js';
-import { backendSchema, siNetCounters, useProcfs } from '../lib/sysinfo.js';
+import { RateTracker, monotonicMs } from '../../sdk/rate.js';
+import { acceptName, labelName } from '../../host/names.js';
+import { backendSchema, hostReader, } from '../../host/reader.js';
+
 
 const schema = {
   type: 'object',
@@ -29,63 +29,35 @@ const FIELDS = [
   ['rxPackets', 'total_packets_recv', 'recv_packets_sec'],
 ] as const;
 
-interface DeviceKeys {
-  labels: { interface: string };
-  /** RateTracker keys, one per FIELDS entry. */
-  keys: string[];
-}
 
 export class InterfaceSource extends Source<InterfaceConfig> {
   static override description = 'Network interface traffic: bytes and packets per second sent and received';
   static override schema = schema;
 
-  private readonly procfs = useProcfs(this.config.backend);
+  private readonly host = hostReader(this.config.backend);
   private readonly rates = new RateTracker();
-  /** Rate keys and labels of an interface, made once: a tick then builds no strings for them. */
-  private readonly devices = new SeriesCache<DeviceKeys>((name) => ({
-    labels: { interface: labelName(name) },
-    keys: FIELDS.map(([field]) => `${name}\0${field}`),
-  }));
 
-  // Synchronous on Linux: no promise per tick for a read that cannot block.
-  probe(_ctx: ProbeContext): Sample[] | Promise<Sample[]> {
-    if (!this.procfs) {
-      return siNetCounters().then(
-        (list) => this.samples(list, monotonicMs()),
-        (err: unknown) => {
-          throw new SourceError(readError('network counters', err));
-        },
-      );
-    }
-    let list: NetCounters[];
-    try {
-      list = parseNetDev(readProcShared('/proc/net/dev'));
-    } catch (err) {
-      throw new SourceError(readError('/proc/net/dev', err));
-    }
-    return this.samples(list, monotonicMs());
-  }
-
-  private samples(list: NetCounters[], now: number): Sample[] {
+  async probe(_ctx: ProbeContext): Promise<Sample[]> {
+    const list = await this.host.netCounters();
+    const now = monotonicMs();
     const { include, exclude, includeTotal } = this.config;
     const out: Sample[] = [];
-    for (let i = 0; i < list.length; i++) {
-      const nic = list[i]!;
+    for (const nic of list) {
       if (!acceptName(nic.name, include, exclude)) continue;
-      const dev = this.devices.get(nic.name);
-      for (let f = 0; f < FIELDS.length; f++) {
-        // Indexing, not destructuring: destructuring runs the iterator protocol in unoptimised code.
-        const spec = FIELDS[f]!;
-        const total = spec[1];
-        const rate = spec[2];
-        const v = nic[spec[0]];
+      const labels = { interface: labelName(nic.name) };
+      for (const [field, total, rate] of FIELDS) {
+        const v = nic[field];
         if (!Number.isFinite(v)) continue;
-        if (includeTotal) out.push({ name: total, value: v, labels: dev.labels, type: 'counter' });
-        const r = this.rates.rate(dev.keys[f]!, v, now);
-        if (r !== undefined) out.push({ name: rate, value: r, labels: dev.labels });
+        if (includeTotal) out.push({ name: total, value: v, labels, type: 'counter' });
+        const r = this.rates.rate(`${nic.name}\0${field}`, v, now);
+        if (r !== undefined) out.push({ name: rate, value: r, labels });
       }
     }
     this.rates.sweep();
     return out;
+  }
+
+  override shutdown(): void {
+    this.host.close();
   }
 }

@@ -1,11 +1,11 @@
 // IO: per block device, reads and writes per second, bytes read and written per second and the
 // busy percentage (time with I/O in flight) from /proc/diskstats.
-import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { namesParam } from '../../sdk/params.js';
-import { acceptName, labelName, parseDiskstats, readError, readProcShared, type DiskCounters } from '../lib/procfs.js';
-import { RateTracker, monotonicMs } from '../lib/rate.js';
-import { SeriesCache } from '../lib/labels.js';
-import { backendSchema, siDiskCounters, useProcfs } from '../lib/sysinfo.js';
+import { RateTracker, monotonicMs } from '../../sdk/rate.js';
+import { acceptName, labelName } from '../../host/names.js';
+import { backendSchema, hostReader, } from '../../host/reader.js';
+
 
 const schema = {
   type: 'object',
@@ -27,67 +27,42 @@ const FIELDS = [
   ['writeBytes', 'write_bytes_sec'],
 ] as const;
 
-interface DeviceKeys {
-  labels: { disk: string };
-  /** RateTracker keys: one per FIELDS entry, then the busy time. */
-  keys: string[];
-}
 
 export class IOSource extends Source<IOConfig> {
   static override description = 'Block device I/O: operations and bytes per second, busy percent';
   static override schema = schema;
 
-  private readonly procfs = useProcfs(this.config.backend);
+  private readonly host = hostReader(this.config.backend);
   private readonly rates = new RateTracker();
-  /** Rate keys and labels of a device, made once: a tick then builds no strings for them. */
-  private readonly devices = new SeriesCache<DeviceKeys>((name) => ({
-    labels: { disk: labelName(name) },
-    keys: [...FIELDS.map(([field]) => `${name}\0${field}`), `${name}\0ioMs`],
-  }));
 
-  // Synchronous on Linux: no promise per tick for a read that cannot block.
-  probe(_ctx: ProbeContext): Sample[] | Promise<Sample[]> {
-    if (!this.procfs) {
-      return siDiskCounters().then(
-        (list) => this.samples(list, monotonicMs()),
-        (err: unknown) => {
-          throw new SourceError(readError('disk counters', err));
-        },
-      );
-    }
-    let list: DiskCounters[];
-    try {
-      list = parseDiskstats(readProcShared('/proc/diskstats'));
-    } catch (err) {
-      throw new SourceError(readError('/proc/diskstats', err));
-    }
-    return this.samples(list, monotonicMs());
-  }
-
-  private samples(list: DiskCounters[], now: number): Sample[] {
+  async probe(_ctx: ProbeContext): Promise<Sample[]> {
+    const list = await this.host.diskCounters();
+    const now = monotonicMs();
     const { include, exclude } = this.config;
     const listed = include !== undefined && include.length > 0;
     const out: Sample[] = [];
-    for (let i = 0; i < list.length; i++) {
-      const d = list[i]!;
+    for (const d of list) {
       if (!acceptName(d.name, include, exclude)) continue;
       // Unused loop, ram and zram devices would only add zero series; a listed device always counts.
       if (!listed && d.reads === 0 && d.writes === 0) continue;
-      const dev = this.devices.get(d.name);
-      for (let f = 0; f < FIELDS.length; f++) {
-        // Indexing, not destructuring: destructuring runs the iterator protocol in unoptimised code.
-        const spec = FIELDS[f]!;
-        const name = spec[1];
-        const v = d[spec[0]];
-        const r = Number.isFinite(v) ? this.rates.rate(dev.keys[f]!, v, now) : undefined;
-        if (r !== undefined) out.push({ name, value: r, labels: dev.labels });
+      const labels = { disk: labelName(d.name) };
+      for (const [field, name] of FIELDS) {
+        const r = this.rate(d.name, field, d[field], now);
+        if (r !== undefined) out.push({ name, value: r, labels });
       }
-      if (d.ioMs !== undefined && Number.isFinite(d.ioMs)) {
-        const msPerSec = this.rates.rate(dev.keys[FIELDS.length]!, d.ioMs, now);
-        if (msPerSec !== undefined) out.push({ name: 'busy_percent', value: Math.min(100, msPerSec / 10), labels: dev.labels, unit: 'percent' });
-      }
+      // Milliseconds with I/O in flight per second: a tenth of that is the busy percentage.
+      const busyMs = this.rate(d.name, 'ioMs', d.ioMs, now);
+      if (busyMs !== undefined) out.push({ name: 'busy_percent', value: Math.min(100, busyMs / 10), labels, unit: 'percent' });
     }
     this.rates.sweep();
     return out;
+  }
+
+  override shutdown(): void {
+    this.host.close();
+  }
+
+  private rate(device: string, field: string, value: number | undefined, now: number): number | undefined {
+    return value !== undefined && Number.isFinite(value) ? this.rates.rate(`${device}\0${field}`, value, now) : undefined;
   }
 }

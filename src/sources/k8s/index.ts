@@ -2,7 +2,7 @@
 // over HTTPS with a client certificate or a bearer token.
 import { ParamError, Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkHost, portParam, readParamFile } from '../../sdk/params.js';
-import { expectOk, httpRequest, parseJsonBody, safeUrl, type TlsOptions } from '../lib/http.js';
+import { expectOk, httpRequest, parseJsonBody, safeUrl, type TlsOptions } from '../../sdk/http.js';
 import { NODE_METRICS, POD_METRICS, summaryToSamples } from './summary.js';
 
 const pemFile = (what: string) => ({ type: 'string', minLength: 1, description: `${what} (PEM file, relative to the config file)` }) as const;

@@ -1,7 +1,7 @@
 // Turns a kubelet /stats/summary document into samples. Pure: no I/O, so the parser is tested
 // on the captured payloads directly.
 import { SourceError, type Sample } from '../../sdk/index.js';
-import { isRecord, numberAt } from '../lib/json.js';
+import { isRecord, numberAt } from '../../sdk/json.js';
 
 export const POD_METRICS = ['memory', 'cpu', 'network'] as const;
 export const NODE_METRICS = ['filesystem', 'memory', 'cpu', 'inodes'] as const;

@@ -2,7 +2,7 @@
 // os-simple-tenant-usage over a sliding window, after Keystone v3 password authentication.
 import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkUrl } from '../../sdk/params.js';
-import { httpRequest, safeUrl, type HttpResponse } from '../lib/http.js';
+import { httpRequest, safeUrl, type HttpResponse } from '../../sdk/http.js';
 import { apiMessage, authenticate, tokenUrl, type KeystoneSession } from './keystone.js';
 import { UsageCollector, novaTime, parsePage } from './usage.js';
 

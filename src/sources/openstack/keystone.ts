@@ -1,7 +1,7 @@
 // Keystone v3 password authentication: a project-scoped token and the compute endpoint from its
 // catalog. The password travels only in the request body (the config loader registers it as a secret).
 import { SourceError } from '../../sdk/index.js';
-import { bodyExcerpt, httpRequest, safeUrl } from '../lib/http.js';
+import { bodyExcerpt, httpRequest, safeUrl } from '../../sdk/http.js';
 
 export interface KeystoneCredentials {
   authUrl: string;

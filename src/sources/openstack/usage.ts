@@ -2,7 +2,7 @@
 // From microversion 2.40 the answers are paged by instance: a tenant may appear on several pages,
 // each page's totals covering only that page's instances, so totals are summed across pages.
 import { SourceError, type Sample } from '../../sdk/index.js';
-import { finite } from '../lib/json.js';
+import { finite } from '../../sdk/json.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

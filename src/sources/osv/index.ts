@@ -2,7 +2,7 @@
 // (httpserver-api, the successor of snap's OSv collector).
 import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkHost, portParam } from '../../sdk/params.js';
-import { expectOk, httpJson, httpRequest, safeUrl } from '../lib/http.js';
+import { expectOk, httpJson, httpRequest, safeUrl } from '../../sdk/http.js';
 import { parseLong, parseThreads, parseTraceCounts } from './parse.js';
 
 const schema = {

@@ -2,7 +2,7 @@
 // `sensors -j`, labelled by chip (device), feature label (name) and unit.
 import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { namesParam } from '../../sdk/params.js';
-import { firstLine, runCommand } from '../lib/exec.js';
+import { firstLine, runCommand } from '../../sdk/command.js';
 import { chipMatches, parseSensorsJson, type SensorKind } from './parse.js';
 
 const schema = {

@@ -3,7 +3,7 @@
 import { readdir } from 'node:fs/promises';
 import { ParamError, Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { compileRegex, namesParam } from '../../sdk/params.js';
-import { firstLine, runCommand } from '../lib/exec.js';
+import { firstLine, runCommand } from '../../sdk/command.js';
 import { parseScan, parseSmartReport, smartctlMessages, type ScannedDevice } from './parse.js';
 
 const schema = {

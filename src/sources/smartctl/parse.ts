@@ -1,6 +1,6 @@
 // Parses `smartctl --json` output: the device list of `--scan` and the attributes of `-a`.
 import { SourceError } from '../../sdk/index.js';
-import { finite, isRecord } from '../lib/json.js';
+import { finite, isRecord } from '../../sdk/json.js';
 
 export interface ScannedDevice {
   /** e.g. `/dev/sda` */

@@ -5,7 +5,7 @@ import { isIPv6 } from 'node:net';
 import type { NetSnmp, Session } from 'net-snmp';
 import { Source, SourceError, redact, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkHost, portParam } from '../../sdk/params.js';
-import { RateTracker, monotonicMs } from '../lib/rate.js';
+import { RateTracker, monotonicMs } from '../../sdk/rate.js';
 import { getAll } from './client.js';
 import { allOids, expandMetrics, metricSchema, type Series } from './oids.js';
 import { labelText, numericValue, typeName, wrapOf, type SnmpValue } from './values.js';

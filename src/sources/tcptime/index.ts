@@ -4,8 +4,8 @@
 import net from 'node:net';
 import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkHost, portParam } from '../../sdk/params.js';
-import { monotonicMs } from '../lib/rate.js';
-import { requestTimeout, requestTimeoutParam } from '../lib/timeout.js';
+import { monotonicMs } from '../../sdk/rate.js';
+import { requestTimeout, requestTimeoutParam } from '../../sdk/timeout.js';
 
 const schema = {
   type: 'object',

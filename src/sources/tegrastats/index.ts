@@ -3,9 +3,10 @@
 // parsed as they arrive; probe() reports the latest line.
 import { Source, SourceError, type InitContext, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { resolvePath } from '../../sdk/params.js';
-import { monotonicMs } from '../lib/rate.js';
-import { LineChild } from './child.js';
+import { monotonicMs } from '../../sdk/rate.js';
+import { LineChild, formatDelay } from '../../sdk/child.js';
 import { parseTegrastatsLine, type TegraReading } from './parse.js';
+
 
 export const TEGRASTATS_METRICS = ['ram', 'temp', 'cpu', 'gpu', 'power', 'swap'] as const;
 export type TegrastatsMetric = (typeof TEGRASTATS_METRICS)[number];
@@ -30,6 +31,7 @@ const schema = {
 export type TegrastatsConfig = SourceParams<typeof schema>;
 
 const MAX_RESTART_DELAY_MS = 60_000;
+const MAX_LINE_BYTES = 64 * 1024;
 
 export class TegrastatsSource extends Source<TegrastatsConfig> {
   static override description = 'NVIDIA Jetson stats (RAM, temperatures, CPU, GPU, power rails, swap) from a running tegrastats';
@@ -61,32 +63,35 @@ export class TegrastatsSource extends Source<TegrastatsConfig> {
 
   private ensureStarted(): void {
     if (this.child || this.shutDown) return;
-    this.child = new LineChild(
-      this.file,
-      ['--interval', String(this.intervalMs)],
-      {
-        line: (text) => this.onLine(text),
-        problem: (message) => {
-          this.problem = message;
-          this.wake();
-        },
-      },
-      { minDelayMs: Math.round(this.config.restartDelay * 1000), maxDelayMs: MAX_RESTART_DELAY_MS },
-    );
-    this.child.start();
+    this.child = new LineChild({
+      file: this.file,
+      args: ['--interval', String(this.intervalMs)],
+      maxLineBytes: MAX_LINE_BYTES,
+      minRestartMs: Math.round(this.config.restartDelay * 1000),
+      maxRestartMs: MAX_RESTART_DELAY_MS,
+      onLine: (text) => this.onLine(text),
+      onBadLine: (lineNo, reason) => this.setProblem(`${this.file}: line ${lineNo}: ${reason}`),
+      onExit: (exit) => this.setProblem(`${exit.message}; restarting in ${formatDelay(exit.restartInMs)}`),
+    });
+    // A tegrastats that cannot start yet is retried with backoff; probes fail meanwhile.
+    this.child.start().catch((err: unknown) => this.setProblem((err as Error).message));
   }
 
-  private onLine(text: string): boolean {
+  private onLine(line: string): void {
+    const text = line.trim();
+    if (text === '') return;
     try {
       this.latest = { reading: parseTegrastatsLine(text), at: monotonicMs() };
       this.problem = undefined;
-      return true;
-    } catch (err) {
-      this.problem = `${this.file}: ${(err as Error).message}`;
-      return false;
-    } finally {
       this.wake();
+    } catch (err) {
+      this.setProblem(`${this.file}: ${(err as Error).message}`);
     }
+  }
+
+  private setProblem(message: string): void {
+    this.problem = message;
+    this.wake();
   }
 
   private wake(): void {

@@ -24,7 +24,6 @@ export class RateTracker {
       this.prev.set(key, { value, atMs, round: this.round });
       return undefined;
     }
-    // The reading is updated in place: hosts call this for every counter on every tick.
     const lastValue = last.value;
     const lastAt = last.atMs;
     last.value = value;
@@ -64,13 +63,8 @@ export class RateTracker {
 
   /** Forgets keys not read by rate() since the last sweep() (retain() without building a set). */
   sweep(): void {
-    const round = this.round;
-    const prev = this.prev;
-    // forEach, not for-of: no [key, value] pair per entry in code that never gets optimised.
-    prev.forEach((r, k) => {
-      if (r.round !== round) prev.delete(k);
-    });
-    this.round = round + 1;
+    for (const [key, reading] of this.prev) if (reading.round !== this.round) this.prev.delete(key);
+    this.round++;
   }
 }
 

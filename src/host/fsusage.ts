@@ -1,10 +1,12 @@
 // Filesystem sizes by statfs, each call bounded by a deadline and at most one outstanding per
 // path (see guard.ts), so a dead network mount costs one pool thread, not a blocked tick.
 import { statfs as statfsCb, statfsSync } from 'node:fs';
-import { deadlineAfter, guarded } from './guard.js';
+import { deadlineAfter, poolGuard } from './guard.js';
 
 export interface FsUsage {
   path: string;
+  /** The mounted device (`/dev/sda1`, `server:/export`), where known. */
+  device?: string;
   total: number;
   used: number;
   /** Space available to unprivileged users (df's "Available"). */
@@ -60,7 +62,7 @@ export async function fsUsage(
 ): Promise<FsUsageResult> {
   const { deadline, clear } = deadlineAfter(deadlineMs, signal);
   try {
-    const settled = await Promise.allSettled(paths.map((p) => guarded(`statfs(${p})`, () => fn(p), deadline)));
+    const settled = await Promise.allSettled(paths.map((p) => poolGuard.run(`statfs(${p})`, () => fn(p), deadline)));
     const out: FsUsageResult = { usage: [], errors: [] };
     settled.forEach((r, i) => {
       const path = paths[i]!;
@@ -74,16 +76,17 @@ export async function fsUsage(
 }
 
 /**
- * fsUsage, but the paths in `direct` (mount points of filesystems that answer statfs from memory,
- * see readDirectStatfsPaths) are asked synchronously: no pool thread, promise or timer for them.
- * Answers synchronously when every path is direct. Results keep the order of `paths`.
+ * fsUsage, but the paths in `direct` (mount points of kernel filesystems that answer statfs from
+ * memory, see directStatfsPaths) are asked synchronously: no pool thread or timer for them.
+ * Results keep the order of `paths`.
  */
-export function statPaths(
+export async function statPaths(
   paths: readonly string[],
   direct: ReadonlySet<string>,
   deadlineMs: number,
   signal?: AbortSignal,
-): FsUsageResult | Promise<FsUsageResult> {
+  fn: StatfsFn = statfs,
+): Promise<FsUsageResult> {
   const out: FsUsageResult = { usage: [], errors: [] };
   const rest: string[] = [];
   for (const path of paths) {
@@ -98,12 +101,10 @@ export function statPaths(
     }
   }
   if (rest.length === 0) return out;
-  return fsUsage(rest, deadlineMs, signal).then((more) => {
-    if (out.usage.length === 0 && out.errors.length === 0) return more;
-    const order = new Map(paths.map((p, i) => [p, i]));
-    const byOrder = <T extends { path: string }>(a: T, b: T): number => order.get(a.path)! - order.get(b.path)!;
-    return { usage: [...out.usage, ...more.usage].sort(byOrder), errors: [...out.errors, ...more.errors].sort(byOrder) };
-  });
+  const more = await fsUsage(rest, deadlineMs, signal, fn);
+  const order = new Map(paths.map((p, i) => [p, i]));
+  const byOrder = <T extends { path: string }>(a: T, b: T): number => order.get(a.path)! - order.get(b.path)!;
+  return { usage: [...out.usage, ...more.usage].sort(byOrder), errors: [...out.errors, ...more.errors].sort(byOrder) };
 }
 
 function errorLine(err: unknown, path: string, deadlineMs: number): string {

@@ -1,21 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabelCache } from '../../../src/sources/lib/labels.js';
-import { RateTracker } from '../../../src/sources/lib/rate.js';
-
-describe('LabelCache', () => {
-  it('gives the same object for a value every time, and starts over past its bound', () => {
-    const c = new LabelCache('iface', 3);
-    const eth0 = c.get('eth0');
-    expect(eth0).toEqual({ iface: 'eth0' });
-    expect(c.get('eth0')).toBe(eth0);
-    c.get('a');
-    c.get('b');
-    // The fourth value clears the map instead of growing it.
-    c.get('c');
-    expect(c.get('eth0')).not.toBe(eth0);
-    expect(c.get('eth0')).toEqual({ iface: 'eth0' });
-  });
-});
+import { RateTracker } from '../../src/sdk/rate.js';
 
 describe('RateTracker.sweep', () => {
   it('forgets keys not read since the last sweep, so a returning device primes again', () => {

@@ -2,7 +2,7 @@
 // Bounded in time and size; every failure becomes a one-line SourceError that names the URL
 // without credentials and never carries a header value.
 import type { AxiosInstance } from 'axios';
-import { SourceError, redact } from '../../sdk/index.js';
+import { SourceError, redact } from './index.js';
 
 export interface TlsOptions {
   ca?: string | Buffer;

@@ -2,8 +2,10 @@
 // deadline, is never started twice for one path, and hung calls cannot take the whole pool.
 import { afterEach, describe, expect, it } from 'vitest';
 import { statfsSync } from 'node:fs';
-import { fsUsage, statPaths, type StatfsLike } from '../../../src/sources/lib/fsusage.js';
-import { hungCalls, maxHung } from '../../../src/sources/lib/guard.js';
+import { fsUsage, statPaths, type StatfsLike } from '../../src/host/fsusage.js';
+import { maxHung, poolGuard } from '../../src/host/guard.js';
+
+const hungCalls = (): number => poolGuard.hungCalls;
 
 const OK: StatfsLike = { bsize: 4096, blocks: 1000, bfree: 400, bavail: 300, files: 64, ffree: 10 };
 
@@ -99,21 +101,19 @@ describe('fsUsage', () => {
 });
 
 describe('statPaths', () => {
-  it('answers at once, without a promise, when every path is direct', () => {
-    const r = statPaths(['/', '/nonexistent-pollect'], new Set(['/', '/nonexistent-pollect']), 1000);
-    expect(r).not.toBeInstanceOf(Promise);
-    const { usage, errors } = r as Exclude<typeof r, Promise<unknown>>;
+  it('asks direct paths with statfsSync, the others through the guarded pool, and keeps the order asked', async () => {
+    const f = fakeStatfs({ '/proc': 'ok', '/sys': 'ok', '/nonexistent-pollect': 'ENOENT' });
+    const { usage, errors } = await statPaths(['/proc', '/', '/nonexistent-pollect', '/sys'], new Set(['/']), 1000, undefined, f.fn);
+    expect(f.calls).toEqual(['/proc', '/nonexistent-pollect', '/sys']);
+    expect(usage.map((u) => u.path)).toEqual(['/proc', '/', '/sys']);
     const s = statfsSync('/');
-    expect(usage).toHaveLength(1);
-    expect(usage[0]!.total).toBe(s.blocks * s.bsize);
-    expect(errors).toEqual([{ path: '/nonexistent-pollect', message: expect.stringMatching(/^statfs\(\/nonexistent-pollect\) failed: ENOENT/) }]);
+    expect(usage[1]!.total).toBe(s.blocks * s.bsize);
+    expect(errors.map((e) => e.path)).toEqual(['/nonexistent-pollect']);
   });
 
-  it('asks the others through the guarded pool and keeps the order asked', async () => {
-    const r = statPaths(['/proc', '/', '/nonexistent-pollect', '/sys'], new Set(['/']), 1000);
-    expect(r).toBeInstanceOf(Promise);
-    const { usage, errors } = await r;
-    expect(usage.map((u) => u.path)).toEqual(['/proc', '/', '/sys']);
-    expect(errors.map((e) => e.path)).toEqual(['/nonexistent-pollect']);
+  it('reports a direct path that fails', async () => {
+    const { usage, errors } = await statPaths(['/nonexistent-pollect'], new Set(['/nonexistent-pollect']), 1000);
+    expect(usage).toEqual([]);
+    expect(errors).toEqual([{ path: '/nonexistent-pollect', message: expect.stringMatching(/^statfs\(\/nonexistent-pollect\) failed: ENOENT/) }]);
   });
 });

@@ -3,30 +3,26 @@
 // loop and NVMe partitions, mount points with spaces and other escapes, comm with parentheses.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  acceptName,
-  directStatfsPaths,
-  isLocalDataFs,
-  labelName,
-  localMounts,
   memSummary,
-  pageSize,
   parseCmdline,
   parseDiskstats,
+  parseLastPid,
   parseLoadavg,
   parseMeminfo,
   parseMountinfo,
   parseNetDev,
   parsePidStat,
   parseStatCpu,
-  readProc,
-  readProcShared,
-  sanitiseDiskName,
   unescapeMount,
-} from '../../../src/sources/lib/procfs.js';
+} from '../../src/host/proc-parse.js';
+import { MountTable, directStatfsPaths, isLocalDataFs, localMounts } from '../../src/host/mounts.js';
+import { acceptName, labelName, sanitiseDiskName } from '../../src/host/names.js';
+import { ProcFiles } from '../../src/host/proc-files.js';
+import { parseAuxvPageSize, readPageSize } from '../../src/host/page-size.js';
 
 const GARBAGE = '\x00\xff\xfe<html><body>502 Bad Gateway</body></html>\x1b[31m';
 
@@ -34,6 +30,10 @@ describe('parseLoadavg', () => {
   it('reads the three averages', () => {
     expect(parseLoadavg('0.48 0.33 0.15 2/345 12345\n')).toEqual([0.48, 0.33, 0.15]);
     expect(parseLoadavg('12.00 8.50 101.25 17/2048 4194303\n')).toEqual([12, 8.5, 101.25]);
+  });
+  it('reads the last pid handed out', () => {
+    expect(parseLastPid('0.48 0.33 0.15 2/345 12345\n')).toBe(12345);
+    expect(parseLastPid(GARBAGE)).toBeUndefined();
   });
   it('rejects garbage, empty and truncated content', () => {
     expect(() => parseLoadavg(GARBAGE)).toThrow(/unexpected \/proc\/loadavg/);
@@ -327,56 +327,82 @@ describe('parsePidStat / parseCmdline', () => {
   });
 });
 
-describe('on this machine', () => {
-  it('reads the real files', () => {
-    expect(parseLoadavg(readProc('/proc/loadavg'))).toHaveLength(3);
-    expect(parseStatCpu(readProc('/proc/stat')).length).toBeGreaterThan(1);
-    expect(parseNetDev(readProc('/proc/net/dev')).some((n) => n.name === 'lo')).toBe(true);
-    expect(parseMountinfo(readProc('/proc/self/mountinfo')).some((m) => m.mountPoint === '/')).toBe(true);
-    const self = parsePidStat(readProc(`/proc/${process.pid}/stat`));
-    expect(self.pid).toBe(process.pid);
+describe('MountTable', () => {
+  it('reads the table again only after its max age, and parses it again only when it changed', () => {
+    let text = MOUNTINFO;
+    let reads = 0;
+    const table = new MountTable(() => {
+      reads++;
+      return text;
+    }, 10_000);
+    const first = table.localMounts(0);
+    expect(first.map((m) => m.mountPoint)).toContain('/home');
+    expect(table.directPaths(9_999).has('/home')).toBe(true);
+    expect(reads).toBe(1);
+    // Read again after 10 s: the same text keeps the same parsed list.
+    expect(table.localMounts(10_000)).toBe(first);
+    expect(reads).toBe(2);
+    text = MOUNTINFO.split('\n').filter((l) => !l.includes(' /home ')).join('\n');
+    expect(table.localMounts(15_000)).toBe(first);
+    expect(table.localMounts(20_000).map((m) => m.mountPoint)).not.toContain('/home');
+    expect(table.directPaths(20_000).has('/home')).toBe(false);
   });
-  it('reads files larger than its first buffer', () => {
-    // smaps of a node process is well over the 64 KiB first buffer.
-    const text = readProc('/proc/self/smaps');
+});
+
+describe('on this machine', () => {
+  const files = new ProcFiles('/proc');
+  it('reads the real files', () => {
+    expect(parseLoadavg(files.read('/proc/loadavg'))).toHaveLength(3);
+    expect(parseStatCpu(files.read('/proc/stat')).length).toBeGreaterThan(1);
+    expect(parseNetDev(files.read('/proc/net/dev')).some((n) => n.name === 'lo')).toBe(true);
+    expect(parseMountinfo(files.read('/proc/self/mountinfo')).some((m) => m.mountPoint === '/')).toBe(true);
+    const self = parsePidStat(files.read(`/proc/${process.pid}/stat`));
+    expect(self.pid).toBe(process.pid);
+    expect(files.listPids()).toContain(process.pid);
+  });
+  it('reads files larger than its first buffer, also off the event loop', async () => {
+    // smaps of a node process is well over the 16 KiB first buffer.
+    const text = files.read('/proc/self/smaps');
     expect(text.length).toBeGreaterThan(64 * 1024);
     expect(text.endsWith('\n')).toBe(true);
     expect(text.startsWith(readFileSync('/proc/self/maps', 'latin1').split('\n')[0]!)).toBe(true);
+    const cmdline = await files.readAsync(`/proc/${process.pid}/cmdline`);
+    expect(parseCmdline(cmdline)).toBe(readFileSync('/proc/self/cmdline', 'latin1').replace(/\0+$/, '').replace(/\0/g, ' '));
   });
-  it('re-reads a system-wide file through the descriptor it keeps open', async () => {
-    const t0 = readProcShared('/proc/uptime');
+  it('re-reads a file through the descriptor it keeps open, until close()', async () => {
+    const kept = new ProcFiles('/proc');
+    const t0 = kept.readKept('/proc/uptime');
     await new Promise((r) => setTimeout(r, 30));
-    // A new run: the kernel regenerates the file on a read from offset 0.
-    const t1 = readProcShared('/proc/uptime');
+    // The kernel generates the file again on a read from offset 0.
+    const t1 = kept.readKept('/proc/uptime');
     expect(Number(t1.split(' ')[0])).toBeGreaterThan(Number(t0.split(' ')[0]));
+    const fds = readdirSync('/proc/self/fd').length;
+    kept.close();
+    expect(readdirSync('/proc/self/fd').length).toBe(fds - 1);
   });
-  it('shares a reading within a run; under HOST_PROC opens the file each time (it may be replaced)', async () => {
+  it('reads under HOST_PROC, opening a file each time there (it may be replaced)', () => {
     const root = mkdtempSync(path.join(tmpdir(), 'pollect-procfs-'));
     try {
-      process.env.HOST_PROC = root;
-      await Promise.resolve(); // a new run picks HOST_PROC up
+      const other = new ProcFiles(root);
       writeFileSync(path.join(root, 'loadavg'), '1.00 2.00 3.00 1/100 42\n');
-      expect(parseLoadavg(readProcShared('/proc/loadavg'))).toEqual([1, 2, 3]);
-      // Within one synchronous run (one executor tick) every source sees the same reading.
-      writeFileSync(path.join(root, 'loadavg'), '7.00 8.00 9.00 1/100 44\n');
-      expect(parseLoadavg(readProcShared('/proc/loadavg'))).toEqual([1, 2, 3]);
-      await Promise.resolve();
-      expect(parseLoadavg(readProcShared('/proc/loadavg'))).toEqual([7, 8, 9]);
-      await Promise.resolve();
+      expect(parseLoadavg(other.readKept('/proc/loadavg'))).toEqual([1, 2, 3]);
       rmSync(path.join(root, 'loadavg'));
       writeFileSync(path.join(root, 'loadavg'), '4.00 5.00 6.00 1/100 43\n');
-      expect(parseLoadavg(readProcShared('/proc/loadavg'))).toEqual([4, 5, 6]);
+      expect(parseLoadavg(other.readKept('/proc/loadavg'))).toEqual([4, 5, 6]);
       mkdirSync(path.join(root, 'net'));
-      await Promise.resolve();
-      expect(() => readProcShared('/proc/net/dev')).toThrow(/ENOENT/);
+      expect(() => other.readKept('/proc/net/dev')).toThrow(/ENOENT/);
+      expect(other.path('/proc/1/stat')).toBe(`${root}/1/stat`);
     } finally {
-      delete process.env.HOST_PROC;
       rmSync(root, { recursive: true, force: true });
     }
-    await Promise.resolve();
-    expect(parseLoadavg(readProcShared('/proc/loadavg'))).toHaveLength(3);
   });
   it('knows the page size', () => {
-    expect(pageSize()).toBe(Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()));
+    expect(readPageSize()).toBe(Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()));
+    // A 32-bit big-endian auxv: AT_PHDR (3), AT_PAGESZ (6) = 16384, AT_NULL.
+    const auxv = Buffer.alloc(24);
+    [3, 0x1000, 6, 16384, 0, 0].forEach((v, i) => auxv.writeUInt32BE(v, i * 4));
+    expect(parseAuxvPageSize(auxv, 4, false)).toBe(16384);
+    expect(parseAuxvPageSize(Buffer.alloc(16), 8, true)).toBeUndefined();
+    expect(readPageSize('/nonexistent')).toBe(4096);
   });
 });

@@ -1,6 +1,6 @@
 // Runs a command without a shell, bounded in time and output, and always reaps it.
 import { spawn } from 'node:child_process';
-import { SourceError } from '../../sdk/index.js';
+import { SourceError } from './index.js';
 
 /** The most a command may print unless the caller says otherwise (the Exec source's maxBytes default). */
 export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;

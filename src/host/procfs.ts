@@ -1,0 +1,69 @@
+// The host reader on Linux: the kernel's own files under /proc, and statfs.
+import { SourceError } from '../sdk/index.js';
+import { MountTable } from './mounts.js';
+import { readError } from './names.js';
+import { ProcFiles } from './proc-files.js';
+import { parseDiskstats, parseLoadavg, parseNetDev, parseStatCpu, readMemSummary } from './proc-parse.js';
+import { ProcfsProcessWatch } from './processes.js';
+import { statPaths, type FsUsageResult } from './fsusage.js';
+import type { HostReader, ProcessWatch } from './reader.js';
+
+const NONE: ReadonlySet<string> = new Set();
+
+export class ProcfsReader implements HostReader {
+  private readonly files = new ProcFiles();
+  private readonly mounts = new MountTable(() => this.files.read('/proc/self/mountinfo'));
+
+  async loadAvg(): Promise<[number, number, number]> {
+    return this.parse('/proc/loadavg', parseLoadavg);
+  }
+
+  async memory() {
+    return this.parse('/proc/meminfo', readMemSummary);
+  }
+
+  async cpuTimes() {
+    return this.parse('/proc/stat', parseStatCpu);
+  }
+
+  async netCounters() {
+    return this.parse('/proc/net/dev', parseNetDev);
+  }
+
+  async diskCounters() {
+    return this.parse('/proc/diskstats', parseDiskstats);
+  }
+
+  async fsUsage(paths: readonly string[] | undefined, deadlineMs: number): Promise<FsUsageResult> {
+    // Mount points under another root (HOST_PROC) are not ours to stat directly.
+    const ours = this.files.root === '/proc';
+    let devices: Map<string, string> | undefined;
+    let direct = NONE;
+    try {
+      if (!paths) devices = new Map(this.mounts.localMounts().map((m) => [m.mountPoint, m.source]));
+      if (ours) direct = this.mounts.directPaths();
+    } catch (err) {
+      throw new SourceError(readError('/proc/self/mountinfo', err));
+    }
+    const res = await statPaths(paths ?? [...devices!.keys()], direct, deadlineMs);
+    if (devices) for (const u of res.usage) u.device = devices.get(u.path);
+    return res;
+  }
+
+  processes(pattern: RegExp): ProcessWatch {
+    return new ProcfsProcessWatch(this.files, pattern);
+  }
+
+  close(): void {
+    this.files.close();
+  }
+
+  /** Reads a file read every tick and parses it; either failure is a SourceError naming the file. */
+  private parse<T>(path: string, parse: (text: string) => T): T {
+    try {
+      return parse(this.files.readKept(path));
+    } catch (err) {
+      throw new SourceError(readError(path, err));
+    }
+  }
+}
