@@ -10,7 +10,7 @@ import { readError } from './names.js';
 import { readPageSize } from './page-size.js';
 import type { ProcFiles } from './proc-files.js';
 import { CLOCK_TICKS, parseCmdline, parseLastPid, parsePidStat, type PidStat } from './proc-parse.js';
-import type { ProcessReading, ProcessWatch } from './reader.js';
+import type { ProcessReading, ProcessWatch } from './types.js';
 import { monotonicMs } from '../sdk/rate.js';
 
 interface Entry {

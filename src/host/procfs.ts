@@ -6,7 +6,7 @@ import { ProcFiles } from './proc-files.js';
 import { parseDiskstats, parseLoadavg, parseNetDev, parseStatCpu, readMemSummary } from './proc-parse.js';
 import { ProcfsProcessWatch } from './processes.js';
 import { statPaths, type FsUsageResult } from './fsusage.js';
-import type { HostReader, ProcessWatch } from './reader.js';
+import type { HostReader, ProcessWatch } from './types.js';
 
 const NONE: ReadonlySet<string> = new Set();
 

@@ -6,7 +6,7 @@ import { SourceError } from '../sdk/index.js';
 import { readError } from './names.js';
 import type { CpuTimes, DiskCounters, MemSummary, NetCounters } from './proc-parse.js';
 import type { FsUsage, FsUsageResult } from './fsusage.js';
-import type { HostReader, ProcessReading, ProcessWatch } from './reader.js';
+import type { HostReader, ProcessReading, ProcessWatch } from './types.js';
 
 type SI = typeof import('systeminformation');
 

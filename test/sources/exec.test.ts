@@ -152,7 +152,7 @@ describe('Exec, per tick', () => {
     const s = await probeOnce(src);
     expect(valueOf(s, 'app.sessions.active')).toBe(3);
     expect(s.find((x) => x.name === 'app.sessions.total')?.type).toBe('counter');
-    expect(() => build(ExecSource, { command: ['true'], format: 'collectd', typesDb: 'missing.db' }, { configDir: tmp.dir, signal: AbortSignal.timeout(10_000) })).toThrow(
+    expect(() => build(ExecSource, { command: ['true'], format: 'collectd', typesDb: 'missing.db' }, { configDir: tmp.dir })).toThrow(
       expect.objectContaining({ name: 'ParamError', param: 'typesDb', message: expect.stringMatching(/cannot read .*missing\.db/) }),
     );
   });
@@ -243,7 +243,7 @@ describe('Exec, long-running', () => {
       command: ['sh', '-c', `trap "" TERM; echo $$ > ${pidFile}; while :; do echo "a 1"; sleep 0.1; done`],
       format: 'graphite',
       longRunning: true,
-    }, { configDir: tmp.dir, signal: AbortSignal.timeout(10_000) });
+    }, { configDir: tmp.dir });
     await src.init({ log: quietLog, tickTime: 10, configDir: tmp.dir, signal: AbortSignal.timeout(10_000) });
     await waitFor('the pid file', () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() ? true : undefined));
     const pid = Number(readFileSync(pidFile, 'utf8'));

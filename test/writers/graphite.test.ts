@@ -453,7 +453,7 @@ function graphite(params: Record<string, unknown>, id = 'Graphite#test'): Harnes
   const writer = new GraphiteWriter(config, context);
   writer.id = id;
   const runtime = new WriterRuntime(writer, { bufferSize: config.bufferSize!, log, retryMinMs: 50, retryMaxMs: 300 });
-  writer.start(context);
+  writer.start({ ...context, reportDropped: (n) => runtime.lost(n) });
   return {
     writer,
     runtime,
