@@ -10,7 +10,7 @@ export type { FsUsage, FsUsageResult } from './fsusage.js';
 export { backendSchema, type HostBackend, type HostReader, type ProcessReading, type ProcessWatch } from './types.js';
 
 /** The reader for a `backend` setting: procfs on Linux unless told otherwise. */
-export function hostReader(backend: HostBackend = 'auto', platform: NodeJS.Platform = process.platform): HostReader {
+export function hostReader(backend: HostBackend, platform: NodeJS.Platform = process.platform): HostReader {
   const procfs = backend === 'procfs' || (backend === 'auto' && platform === 'linux');
   return procfs ? new ProcfsReader() : new SystemInformationReader();
 }

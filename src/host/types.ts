@@ -9,6 +9,7 @@ export type HostBackend = 'auto' | 'procfs' | 'systeminformation';
 export const backendSchema = {
   type: 'string',
   enum: ['auto', 'procfs', 'systeminformation'],
+  default: 'auto',
   description: 'Where readings come from: auto (procfs on Linux, systeminformation elsewhere), procfs or systeminformation',
 } as const;
 
