@@ -67,7 +67,7 @@ function benchNode(label, pathFn) {
   return { rate: median(rates), first: out.first };
 }
 
-const PY = String.raw`
+const PY = `
 import sys, time, pickle, json, struct, platform
 import _pickle
 assert pickle.dumps is _pickle.dumps, 'C pickler not in use'

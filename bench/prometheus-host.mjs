@@ -53,7 +53,10 @@ async function waitForPort(port, proc) {
     if (proc.exited) throw new Error(`${proc.label} exited at start:\n${proc.output()}`);
     const ok = await new Promise((resolve) => {
       const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;

@@ -9,7 +9,7 @@ export function sanitiseDiskName(path: string): string {
 /** pollect's include/exclude rule: an empty or missing include list accepts every name. */
 export function acceptName(name: string, include?: readonly string[], exclude?: readonly string[]): boolean {
   if (include && include.length > 0 && !include.includes(name)) return false;
-  return !(exclude && exclude.includes(name));
+  return !exclude?.includes(name);
 }
 
 /** pollect's label for an interface or disk name: dots become underscores (Graphite paths). */

@@ -25,7 +25,7 @@ describe('Cpu on this machine', () => {
     expect(ids).toEqual(['all', ...cpus().map((_, i) => String(i))]);
     for (const id of ids) {
       expect(out.filter((x) => x.labels!.cpu === id).map((x) => x.labels!.mode)).toEqual(MODES);
-      expect(sumFor(out, id)).toBeCloseTo(100, 6);
+      expect(sumFor(out, id!)).toBeCloseTo(100, 6);
     }
     expect(100 - valueOf(out, undefined, { cpu: 'all', mode: 'idle' })).toBeGreaterThan(10);
     expect(out.every((x) => x.value >= 0 && x.unit === 'percent')).toBe(true);

@@ -36,7 +36,7 @@ interface Decoded {
 
 /** Feeds concatenated messages to python3: pickle.loads, carbon's SafeUnpickler and pickletools. */
 function pythonDecode(bytes: Buffer, python = 'python3'): Decoded[] {
-  const script = String.raw`
+  const script = `
 import sys, json, struct, pickle, pickletools, io
 try:
     from carbon.util import get_unpickler

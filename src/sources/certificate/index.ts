@@ -95,7 +95,7 @@ export function fetchPeerCertificate(ep: Endpoint, opts: { timeoutMs: number; si
       // getPeerCertificate only: on Node 20, calling getPeerX509Certificate first drops
       // subjectaltname from this object, which checkServerIdentity needs.
       const peer = socket.getPeerCertificate();
-      if (!peer || !peer.valid_to) return done(new SourceError(`${where}: the server sent no certificate`));
+      if (!peer?.valid_to) return done(new SourceError(`${where}: the server sent no certificate`));
       const notAfterMs = Date.parse(peer.valid_to);
       const notBeforeMs = Date.parse(peer.valid_from);
       if (!Number.isFinite(notAfterMs)) return done(new SourceError(`${where}: unreadable notAfter "${peer.valid_to}"`));
