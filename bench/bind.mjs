@@ -25,7 +25,9 @@ async function time(label, body, iterations) {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < iterations; i++) await parseBindStats(body);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6 / iterations;
-  console.log(`${label} (${(body.length / 1024).toFixed(0)} KiB): ${ms.toFixed(2)} ms per parse, ${((body.length / 1024 / 1024) / (ms / 1000)).toFixed(1)} MiB/s`);
+  console.log(
+    `${label} (${(body.length / 1024).toFixed(0)} KiB): ${ms.toFixed(2)} ms per parse, ${(body.length / 1024 / 1024 / (ms / 1000)).toFixed(1)} MiB/s`,
+  );
 }
 await time('parse XML v3 server fixture', xml, 500);
 await time('parse JSON v1 server fixture', json, 2000);
@@ -33,8 +35,20 @@ await time(`parse XML v3 with ${views} views`, big, 10);
 
 const server = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/xml' }).end(big));
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const log = { error() {}, warn() {}, info() {}, debug() {}, child() { return log; } };
-const src = await buildSource(BindSource, { type: 'Bind', url: `http://127.0.0.1:${server.address().port}/xml/v3/server`, views: Array.from({ length: views }, (_, i) => `v${i}`) });
+const log = {
+  error() {},
+  warn() {},
+  info() {},
+  debug() {},
+  child() {
+    return log;
+  },
+};
+const src = await buildSource(BindSource, {
+  type: 'Bind',
+  url: `http://127.0.0.1:${server.address().port}/xml/v3/server`,
+  views: Array.from({ length: views }, (_, i) => `v${i}`),
+});
 const ctx = () => ({ signal: AbortSignal.timeout(10_000), timeoutMs: 10_000, tickTime: 10, log });
 await src.probe(ctx());
 const probes = 20;
@@ -44,5 +58,7 @@ let samples = 0;
 for (let i = 0; i < probes; i++) samples = (await src.probe(ctx())).length;
 const wall = Number(process.hrtime.bigint() - t0) / 1e6 / probes;
 const cpu = process.cpuUsage(cpu0);
-console.log(`probe of the ${views}-view document over HTTP: ${wall.toFixed(1)} ms per probe, ${((cpu.user + cpu.system) / 1000 / probes).toFixed(1)} ms CPU, ${samples} samples`);
+console.log(
+  `probe of the ${views}-view document over HTTP: ${wall.toFixed(1)} ms per probe, ${((cpu.user + cpu.system) / 1000 / probes).toFixed(1)} ms CPU, ${samples} samples`,
+);
 server.close();

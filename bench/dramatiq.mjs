@@ -41,7 +41,15 @@ try {
   await p.exec();
   r.disconnect();
 
-  const log = { error() {}, warn() {}, info() {}, debug() {}, child() { return log; } };
+  const log = {
+    error() {},
+    warn() {},
+    info() {},
+    debug() {},
+    child() {
+      return log;
+    },
+  };
   const src = await buildSource(DramatiqSource, { type: 'Dramatiq', host: '127.0.0.1', port });
   await src.init({ log, tickTime: 1, configDir: dir });
   const ctx = () => ({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 1, log });

@@ -16,7 +16,9 @@ const lines = Number(process.env.BENCH_LINES ?? 100_000);
 const gen = {
   collectd: (i) => `PUTVAL host${i % 50}/interface-eth${i % 4}/if_octets interval=10 N:${i * 1000}:${i * 2000}`,
   influx: (i) => `cpu,host=web${i % 50},cpu=cpu${i % 8} usage_idle=${(i % 100) + 0.5},usage_user=1.5,count=${i}i 1700000000000000000`,
-  prometheus: (i) => (i === 0 ? '# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\n' : '') + `http_requests_total{code="${200 + (i % 5)}",handler="/api/v${i % 7}",instance="i${i}"} ${i} 1700000000000`,
+  prometheus: (i) =>
+    (i === 0 ? '# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\n' : '') +
+    `http_requests_total{code="${200 + (i % 5)}",handler="/api/v${i % 7}",instance="i${i}"} ${i} 1700000000000`,
   graphite: (i) => `servers.web${i % 50}.cpu${i % 8}.load ${i / 7} 1700000000`,
 };
 
@@ -26,7 +28,9 @@ for (const [format, line] of Object.entries(gen)) {
   const t0 = process.hrtime.bigint();
   const samples = parseOutput(format, text);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  console.log(`${format.padEnd(10)} ${lines} lines (${(text.length / 1024 / 1024).toFixed(1)} MiB) -> ${samples.length} samples: ${ms.toFixed(0)} ms, ${Math.round(lines / (ms / 1000)).toLocaleString('en')} lines/s`);
+  console.log(
+    `${format.padEnd(10)} ${lines} lines (${(text.length / 1024 / 1024).toFixed(1)} MiB) -> ${samples.length} samples: ${ms.toFixed(0)} ms, ${Math.round(lines / (ms / 1000)).toLocaleString('en')} lines/s`,
+  );
 }
 {
   const doc = JSON.stringify(Array.from({ length: lines }, (_, i) => ({ name: `m${i % 100}`, value: i, labels: { a: String(i) } })));
@@ -52,7 +56,11 @@ for (const [format, line] of Object.entries(gen)) {
   const total = 200_000;
   const src = await buildSource(ExecSource, {
     type: 'Exec',
-    command: [process.execPath, '-e', `let s='';for(let i=0;i<${total};i++){s+='m'+(i%1000)+' '+i+'\\n';if(s.length>65536){process.stdout.write(s);s=''}}process.stdout.write(s+'done 1\\n');setInterval(()=>{},1000)`],
+    command: [
+      process.execPath,
+      '-e',
+      `let s='';for(let i=0;i<${total};i++){s+='m'+(i%1000)+' '+i+'\\n';if(s.length>65536){process.stdout.write(s);s=''}}process.stdout.write(s+'done 1\\n');setInterval(()=>{},1000)`,
+    ],
     format: 'graphite',
     longRunning: true,
   });
@@ -65,5 +73,7 @@ for (const [format, line] of Object.entries(gen)) {
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   await src.shutdown();
-  console.log(`long-running: ${total} lines read in ${ms.toFixed(0)} ms, ${Math.round(total / (ms / 1000)).toLocaleString('en')} lines/s (incl. node start-up)`);
+  console.log(
+    `long-running: ${total} lines read in ${ms.toFixed(0)} ms, ${Math.round(total / (ms / 1000)).toLocaleString('en')} lines/s (incl. node start-up)`,
+  );
 }

@@ -80,8 +80,12 @@ async function measure(config) {
 
 function print(label, r) {
   console.log(`${label}: ${Math.round(r.ticks)} ticks of 1 s measured after ${warmupTicks} warm-up ticks`);
-  console.log(`  CPU per tick:     ${r.perTick.toFixed(2)} ms (utime+stime, 10 ms resolution); ${r.sched.cpu.toFixed(3)} ms by schedstat (main thread ${r.sched.main.cpu.toFixed(3)}, other threads ${r.sched.others.cpu.toFixed(3)})`);
-  console.log(`  wake-ups per tick: ${r.sched.wakeups.toFixed(1)} (main thread ${r.sched.main.wakeups.toFixed(1)}, other threads ${r.sched.others.wakeups.toFixed(1)})`);
+  console.log(
+    `  CPU per tick:     ${r.perTick.toFixed(2)} ms (utime+stime, 10 ms resolution); ${r.sched.cpu.toFixed(3)} ms by schedstat (main thread ${r.sched.main.cpu.toFixed(3)}, other threads ${r.sched.others.cpu.toFixed(3)})`,
+  );
+  console.log(
+    `  wake-ups per tick: ${r.sched.wakeups.toFixed(1)} (main thread ${r.sched.main.wakeups.toFixed(1)}, other threads ${r.sched.others.wakeups.toFixed(1)})`,
+  );
   console.log(`  peak RSS (VmHWM): ${mb(r.hwm)} MB (RSS at end ${mb(r.rss)} MB)`);
   console.log(`  child processes:  ${r.spawns.length}${r.spawns.length ? '  ' + r.spawns.slice(0, 5).join(', ') : ''}`);
   if (r.warnings.length) console.log(`  daemon warnings (${r.warnings.length}):\n    ${r.warnings.slice(0, 5).join('\n    ')}`);

@@ -20,8 +20,29 @@ const RUNS = Number(process.env.RUNS ?? 9);
 const log = createLogger('bench', { level: 'error', write: () => {} });
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pollect-bench-k8s-'));
-execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem',
-  '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    'k.pem',
+    '-out',
+    'c.pem',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ],
+  { cwd: dir, stdio: 'ignore' },
+);
 
 let body = Buffer.alloc(0);
 const server = https.createServer({ key: readFileSync(path.join(dir, 'k.pem')), cert: readFileSync(path.join(dir, 'c.pem')) }, (req, res) => {
@@ -40,8 +61,13 @@ for (const n of [110, 250, 1000]) {
     return p;
   });
   body = Buffer.from(JSON.stringify({ ...BASE, pods }));
-  const src = await buildSource(K8sSource, { type: 'K8s', host: '127.0.0.1', port, ca: path.join(dir, 'c.pem'),
-    metrics: { pods: ['cpu', 'memory', 'network'], node: ['cpu', 'memory', 'filesystem', 'inodes'] } });
+  const src = await buildSource(K8sSource, {
+    type: 'K8s',
+    host: '127.0.0.1',
+    port,
+    ca: path.join(dir, 'c.pem'),
+    metrics: { pods: ['cpu', 'memory', 'network'], node: ['cpu', 'memory', 'filesystem', 'inodes'] },
+  });
   await src.init({ log, tickTime: 10, configDir: dir });
   const times = [];
   const blocks = [];
@@ -55,7 +81,9 @@ for (const n of [110, 250, 1000]) {
     h.disable();
     blocks.push(h.max / 1e6);
   }
-  console.log(`${String(n).padStart(6)} ${(body.length / 1e6).toFixed(2).padStart(6)} MB ${median(times).toFixed(1).padStart(6)} ms ${median(blocks).toFixed(1).padStart(12)} ms ${String(samples).padStart(9)}`);
+  console.log(
+    `${String(n).padStart(6)} ${(body.length / 1e6).toFixed(2).padStart(6)} MB ${median(times).toFixed(1).padStart(6)} ms ${median(blocks).toFixed(1).padStart(12)} ms ${String(samples).padStart(9)}`,
+  );
 }
 server.close();
 rmSync(dir, { recursive: true, force: true });

@@ -29,21 +29,36 @@ const ctx = () => ({ signal: AbortSignal.timeout(120_000), timeoutMs: 120_000, t
   const push = (i) =>
     new Promise((resolve, reject) => {
       const body = JSON.stringify({ metrics: { jobs: { value: 1, labels: { worker: `w${i % 1000}` } } } });
-      const req = http.request({ host: '127.0.0.1', port: src.boundPort, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: src.boundPort,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
   const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: clients }, async () => { while (next < pushes) await push(next++); }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < pushes) await push(next++);
+    }),
+  );
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const p0 = process.hrtime.bigint();
   const samples = src.probe(ctx());
   const pms = Number(process.hrtime.bigint() - p0) / 1e6;
   const total = samples.reduce((a, s) => a + s.value, 0);
-  console.log(`HttpIngress: ${pushes} pushes from ${clients} clients in ${ms.toFixed(0)} ms, ${Math.round(pushes / (ms / 1000)).toLocaleString('en')} pushes/s; probe of ${samples.length} label sets ${pms.toFixed(2)} ms (sum ${total})`);
+  console.log(
+    `HttpIngress: ${pushes} pushes from ${clients} clients in ${ms.toFixed(0)} ms, ${Math.round(pushes / (ms / 1000)).toLocaleString('en')} pushes/s; probe of ${samples.length} label sets ${pms.toFixed(2)} ms (sum ${total})`,
+  );
   agent.destroy();
   await src.shutdown();
 }
@@ -78,6 +93,8 @@ const ctx = () => ({ signal: AbortSignal.timeout(120_000), timeoutMs: 120_000, t
   for (let i = 0; i < n; i++) values.push((await src.probe(ctx()))[0].value);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   values.sort((a, b) => a - b);
-  console.log(`TcpTime: ${n} probes in ${ms.toFixed(0)} ms; connect time median ${values[n >> 1].toFixed(3)} ms, p99 ${values[Math.floor(n * 0.99)].toFixed(3)} ms`);
+  console.log(
+    `TcpTime: ${n} probes in ${ms.toFixed(0)} ms; connect time median ${values[n >> 1].toFixed(3)} ms, p99 ${values[Math.floor(n * 0.99)].toFixed(3)} ms`,
+  );
   server.close();
 }

@@ -41,16 +41,25 @@ novaBase = `http://127.0.0.1:${await listen(nova)}`;
 const authUrl = `http://127.0.0.1:${await listen(keystone)}/v3`;
 
 function build(n) {
-  const servers = Array.from({ length: n }, (_, i) => ({ ...DUMP.server_usages[i % DUMP.server_usages.length], instance_id: `srv-${i}`, tenant_id: `tenant${i % 50}` }));
+  const servers = Array.from({ length: n }, (_, i) => ({
+    ...DUMP.server_usages[i % DUMP.server_usages.length],
+    instance_id: `srv-${i}`,
+    tenant_id: `tenant${i % 50}`,
+  }));
   const out = new Map();
   for (let i = 0, marker = ''; i < n; i += PER_PAGE) {
     const chunk = servers.slice(i, i + PER_PAGE);
     const byTenant = new Map();
     for (const s of chunk) byTenant.set(s.tenant_id, [...(byTenant.get(s.tenant_id) ?? []), s]);
     const usages = [...byTenant].map(([tenant_id, ss]) => ({
-      tenant_id, start: DUMP.start, stop: DUMP.stop, server_usages: ss,
-      total_hours: ss.reduce((a, s) => a + s.hours, 0), total_vcpus_usage: ss.reduce((a, s) => a + s.hours * s.vcpus, 0),
-      total_memory_mb_usage: ss.reduce((a, s) => a + s.hours * s.memory_mb, 0), total_local_gb_usage: ss.reduce((a, s) => a + s.hours * s.local_gb, 0),
+      tenant_id,
+      start: DUMP.start,
+      stop: DUMP.stop,
+      server_usages: ss,
+      total_hours: ss.reduce((a, s) => a + s.hours, 0),
+      total_vcpus_usage: ss.reduce((a, s) => a + s.hours * s.vcpus, 0),
+      total_memory_mb_usage: ss.reduce((a, s) => a + s.hours * s.memory_mb, 0),
+      total_local_gb_usage: ss.reduce((a, s) => a + s.hours * s.local_gb, 0),
     }));
     const last = chunk[chunk.length - 1].instance_id;
     const links = chunk.length === PER_PAGE ? [{ rel: 'next', href: `${novaBase}/v2.1/os-simple-tenant-usage?marker=${last}` }] : undefined;
@@ -82,7 +91,9 @@ for (const n of [1000, 5000, 20000]) {
     h.disable();
     blocks.push(h.max / 1e6);
   }
-  console.log(`${String(n).padStart(7)} ${String(fetched).padStart(7)} ${median(times).toFixed(0).padStart(6)} ms ${median(blocks).toFixed(1).padStart(12)} ms ${String(samples).padStart(9)}`);
+  console.log(
+    `${String(n).padStart(7)} ${String(fetched).padStart(7)} ${median(times).toFixed(0).padStart(6)} ms ${median(blocks).toFixed(1).padStart(12)} ms ${String(samples).padStart(9)}`,
+  );
 }
 nova.close();
 keystone.close();

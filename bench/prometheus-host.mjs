@@ -158,7 +158,13 @@ const hostSources = sample.executors[0].sources;
 const procs = [];
 try {
   procs.push(await startPollect('pollect', hostSources, dir));
-  procs.push(await startPollect('pollect without Process', hostSources.filter((s) => s.type !== 'Process'), dir));
+  procs.push(
+    await startPollect(
+      'pollect without Process',
+      hostSources.filter((s) => s.type !== 'Process'),
+      dir,
+    ),
+  );
   procs.push(await startPollect('dummy', [{ type: 'Dummy' }], dir));
   procs.push(await startExporter());
   for (const p of procs) {
@@ -188,7 +194,9 @@ try {
   const line = (x) =>
     `${f(x.cpu)} ms CPU (main thread ${f(x.main.cpu)}, others ${f(x.others.cpu)}; utime+stime ${f(x.stat)}), ${f(x.wakeups)} wake-ups (main thread ${f(x.main.wakeups)}, others ${f(x.others.wakeups)})`;
   console.log(`bench:prometheus-host: ${hostSources.map((s) => s.type).join(', ')} (pollect.json) at tickTime 1, node ${process.version}`);
-  console.log(`  ${Math.round(h.idle.seconds)} s idle and ${Math.round(h.busy.seconds)} s scraped once a second (${h.busy.scrapes} scrapes each, gzip accepted), in alternating ${BLOCK} s blocks after ${warmup} s of warm-up`);
+  console.log(
+    `  ${Math.round(h.idle.seconds)} s idle and ${Math.round(h.busy.seconds)} s scraped once a second (${h.busy.scrapes} scrapes each, gzip accepted), in alternating ${BLOCK} s blocks after ${warmup} s of warm-up`,
+  );
   for (const x of [h, n, d]) {
     console.log(`  ${x.label}, idle`.padEnd(40) + `per tick:   ${line(x.idle.perSecond)}`);
     console.log(`  ${x.label}, scraped`.padEnd(40) + `per tick:   ${line(x.busy.perSecond)}`);
@@ -198,16 +206,28 @@ try {
   console.log(`  node_exporter collectors: ${COLLECTORS.join(', ')}`);
   console.log(`  scrape size on the wire: pollect ${h.bytes} B, without Process ${n.bytes} B, dummy ${d.bytes} B, node_exporter ${e.bytes} B (gzip)`);
   console.log(`  peak RSS (VmHWM): pollect ${mb(h.hwm)} MB, without Process ${mb(n.hwm)} MB, dummy ${mb(d.hwm)} MB, node_exporter ${mb(e.hwm)} MB`);
-  console.log(`  host sources' share, scraped: ${(h.busy.perSecond.cpu - d.busy.perSecond.cpu).toFixed(2)} ms per tick (without Process ${(n.busy.perSecond.cpu - d.busy.perSecond.cpu).toFixed(2)} ms), ${mb(h.hwm - d.hwm)} MB peak RSS`);
+  console.log(
+    `  host sources' share, scraped: ${(h.busy.perSecond.cpu - d.busy.perSecond.cpu).toFixed(2)} ms per tick (without Process ${(n.busy.perSecond.cpu - d.busy.perSecond.cpu).toFixed(2)} ms), ${mb(h.hwm - d.hwm)} MB peak RSS`,
+  );
   const exporterCpu = e.busy.perScrape.cpu;
   const targets = [
-    [`pollect scraped ${h.busy.perSecond.cpu.toFixed(2)} ms per tick <= node_exporter ${exporterCpu.toFixed(2)} ms per scrape`, h.busy.perSecond.cpu <= exporterCpu],
+    [
+      `pollect scraped ${h.busy.perSecond.cpu.toFixed(2)} ms per tick <= node_exporter ${exporterCpu.toFixed(2)} ms per scrape`,
+      h.busy.perSecond.cpu <= exporterCpu,
+    ],
     [`${h.idle.perSecond.wakeups.toFixed(1)} wake-ups per tick when idle <= 5`, h.idle.perSecond.wakeups <= 5],
     [`peak RSS ${mb(h.hwm)} MB <= 50 MB`, h.hwm <= 50 * 1024 * 1024],
   ];
   for (const [what, ok] of targets) console.log(`  target: ${what}: ${ok ? 'met' : 'MISSED'}`);
-  console.log(`  (without Process: ${n.busy.perSecond.cpu.toFixed(2)} ms per tick scraped, ${n.idle.perSecond.wakeups.toFixed(1)} wake-ups per tick idle, ${mb(n.hwm)} MB)`);
-  console.log(`  load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
+  console.log(
+    `  (without Process: ${n.busy.perSecond.cpu.toFixed(2)} ms per tick scraped, ${n.idle.perSecond.wakeups.toFixed(1)} wake-ups per tick idle, ${mb(n.hwm)} MB)`,
+  );
+  console.log(
+    `  load average at the end: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} on ${os.cpus().length} CPUs`,
+  );
 } finally {
   for (const p of procs) if (!p.exited) p.child.kill('SIGTERM');
   await sleep(500);

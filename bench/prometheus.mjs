@@ -47,7 +47,18 @@ function batches(tick) {
     for (let k = 0; k < SOURCES / TYPES; k++) {
       const id = `${collection}.Type${t}.src${k}`;
       const names = metricNames(collection, t);
-      sources.push({ id, collection, type: `Type${t}`, name: `src${k}`, state: 'probed', success: true, durationSeconds: 0.01, errorsTotal: 0, skippedTotal: 0, consecutiveFailures: 0 });
+      sources.push({
+        id,
+        collection,
+        type: `Type${t}`,
+        name: `src${k}`,
+        state: 'probed',
+        success: true,
+        durationSeconds: 0.01,
+        errorsTotal: 0,
+        skippedTotal: 0,
+        consecutiveFailures: 0,
+      });
       for (let m = 0; m < METRICS; m++) {
         const type = m % 3 === 0 ? 'counter' : 'gauge';
         for (let d = 0; d < SERIES; d++) {
@@ -136,7 +147,7 @@ async function main() {
     if (tick === 0) coldTick = performance.now() - t0;
     if (tick >= WARM) writeTimes.push(performance.now() - t0);
   }
-  const series = (SOURCES * METRICS * SERIES);
+  const series = SOURCES * METRICS * SERIES;
 
   // Scrapes from another process, with this process's event loop watched by perf_hooks and by a
   // 1 ms interval probe.
@@ -201,14 +212,25 @@ async function main() {
   console.log(`  write() of one batch (10 sources, 10k)   median ${ms(median(batchTimes))}   max ${ms(Math.max(...batchTimes))}`);
   console.log(`  prom-client: set() of the same tick      median ${ms(median(pcUpdate))}   (for scale: updating its registry is not free either)`);
   console.log(`  scrape over HTTP from another process:`);
-  console.log(`  scrape over HTTP, text 0.0.4            median ${ms(median(text))}   min ${ms(Math.min(...text))}   max ${ms(Math.max(...text))}   (${(bytes / 1e6).toFixed(1)} MB)`);
+  console.log(
+    `  scrape over HTTP, text 0.0.4            median ${ms(median(text))}   min ${ms(Math.min(...text))}   max ${ms(Math.max(...text))}   (${(bytes / 1e6).toFixed(1)} MB)`,
+  );
   console.log(`  scrape over HTTP, OpenMetrics           median ${ms(median(om))}`);
   console.log(`  scrape over HTTP, text + gzip           median ${ms(median(gz))}`);
-  console.log(`  prom-client registry.metrics()          median ${ms(median(pc))}   min ${ms(Math.min(...pc))}   (${(pcBytes / 1e6).toFixed(1)} MB, blocks the loop throughout)`);
+  console.log(
+    `  prom-client registry.metrics()          median ${ms(median(pc))}   min ${ms(Math.min(...pc))}   (${(pcBytes / 1e6).toFixed(1)} MB, blocks the loop throughout)`,
+  );
   console.log(`  speedup over prom-client                ${speedup.toFixed(1)}x   (target >= 5x: ${speedup >= 5 ? 'met' : 'MISSED'})`);
-  console.log(`  max event-loop block while serving      ${ms(loopMax)} (monitorEventLoopDelay)   ${ms(lagMax)} (1 ms interval probe)   (target <= 20 ms: ${Math.max(loopMax, lagMax) <= 20 ? 'met' : 'MISSED'})`);
+  console.log(
+    `  max event-loop block while serving      ${ms(loopMax)} (monitorEventLoopDelay)   ${ms(lagMax)} (1 ms interval probe)   (target <= 20 ms: ${Math.max(loopMax, lagMax) <= 20 ? 'met' : 'MISSED'})`,
+  );
   console.log(`  event-loop delay while serving, p99     ${ms(loopP99)}   mean ${ms(loopMean)}`);
-  console.log(`  load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs (other processes inflate the figures)`);
+  console.log(
+    `  load average at the end: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} on ${os.cpus().length} CPUs (other processes inflate the figures)`,
+  );
   process.exit(0);
 }
 

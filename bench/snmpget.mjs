@@ -42,9 +42,24 @@ try {
     }
   }
   let requests = 0;
-  const log = { error() {}, warn() {}, info() {}, child() { return log; }, debug(m) { const r = /in (\d+) GET/.exec(m); if (r) requests = Number(r[1]); } };
+  const log = {
+    error() {},
+    warn() {},
+    info() {},
+    child() {
+      return log;
+    },
+    debug(m) {
+      const r = /in (\d+) GET/.exec(m);
+      if (r) requests = Number(r[1]);
+    },
+  };
   const src = await buildSource(SnmpGetSource, {
-    type: 'SnmpGet', host: '127.0.0.1', port, snmpVersion: '2c', communityString: 'benchcomm',
+    type: 'SnmpGet',
+    host: '127.0.0.1',
+    port,
+    snmpVersion: '2c',
+    communityString: 'benchcomm',
     metrics: [{ name: 'v', oid: `${BASE}.$\{i}.0`, range: { from: 1, to: n, label: 'i' } }],
   });
   const ctx = () => ({ signal: AbortSignal.timeout(10_000), timeoutMs: 10_000, tickTime: 10, log });

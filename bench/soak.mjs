@@ -128,7 +128,9 @@ while (Date.now() < end && child.exitCode === null) {
     for (let i = 2; i < stamps.length; i++) missed += Math.max(0, Math.round((stamps[i] - stamps[i - 1]) / 1000) - 1);
     const row = { t: Math.round((now - start) / 1000), rss: rss(child.pid), ticks: stamps.length, missed, misaligned };
     rows.push(row);
-    console.log(`${String(row.t).padStart(4)}  ${row.rss.toFixed(1).padStart(7)}  ${String(row.ticks).padStart(5)}  ${String(missed).padStart(6)}  ${String(misaligned).padStart(10)}  ${String(scrapes).padStart(7)}  ${String(scrapeFailures).padStart(6)}`);
+    console.log(
+      `${String(row.t).padStart(4)}  ${row.rss.toFixed(1).padStart(7)}  ${String(row.ticks).padStart(5)}  ${String(missed).padStart(6)}  ${String(misaligned).padStart(10)}  ${String(scrapes).padStart(7)}  ${String(scrapeFailures).padStart(6)}`,
+    );
   }
   await sleep(Math.max(0, 1000 - (Date.now() - now)));
 }
@@ -140,8 +142,19 @@ const last = rows.at(-1);
 console.log('');
 if (after.length >= 2) {
   const growth = last.rss - after[0].rss;
-  console.log(`RSS ${after[0].rss.toFixed(1)} MB at ${after[0].t} s -> ${last.rss.toFixed(1)} MB at ${last.t} s: ${growth >= 0 ? '+' : ''}${growth.toFixed(2)} MB after the first ${settleAfter} s`);
+  console.log(
+    `RSS ${after[0].rss.toFixed(1)} MB at ${after[0].t} s -> ${last.rss.toFixed(1)} MB at ${last.t} s: ${growth >= 0 ? '+' : ''}${growth.toFixed(2)} MB after the first ${settleAfter} s`,
+  );
 }
-console.log(`peak RSS ${Math.max(...rows.map((r) => r.rss)).toFixed(1)} MB; ticks ${last?.ticks}, missed ${last?.missed}, misaligned ${last?.misaligned}; scrapes ${scrapes}, failed ${scrapeFailures}; promtool runs with errors: ${promtoolProblems}`);
-if (/ERROR/.test(stderr)) console.log(`daemon errors:\n${stderr.split('\n').filter((l) => l.includes('ERROR')).slice(0, 10).join('\n')}`);
+console.log(
+  `peak RSS ${Math.max(...rows.map((r) => r.rss)).toFixed(1)} MB; ticks ${last?.ticks}, missed ${last?.missed}, misaligned ${last?.misaligned}; scrapes ${scrapes}, failed ${scrapeFailures}; promtool runs with errors: ${promtoolProblems}`,
+);
+if (/ERROR/.test(stderr))
+  console.log(
+    `daemon errors:\n${stderr
+      .split('\n')
+      .filter((l) => l.includes('ERROR'))
+      .slice(0, 10)
+      .join('\n')}`,
+  );
 rmSync(dir, { recursive: true, force: true });

@@ -29,7 +29,15 @@ const printer = join(dir, 'tegrastats');
 // The printer ignores --interval and uses the benchmark's own pace.
 writeFileSync(printer, `#!/bin/sh\nwhile :; do while IFS= read -r l; do printf '%s\\n' "$l"; sleep ${interval / 1000}; done < '${all}'; done\n`);
 chmodSync(printer, 0o755);
-const log = { error() {}, warn() {}, info() {}, debug() {}, child() { return log; } };
+const log = {
+  error() {},
+  warn() {},
+  info() {},
+  debug() {},
+  child() {
+    return log;
+  },
+};
 const src = await buildSource(TegrastatsSource, { type: 'Tegrastats', path: printer, interval, metrics: ['ram', 'temp', 'cpu', 'gpu', 'power', 'swap'] });
 await src.init({ log, tickTime: 1, configDir: dir });
 let probes = 0;

@@ -97,9 +97,11 @@ export async function plugins(importFrom) {
 /** Rewrites the table of every plugin README from the built classes (dist/). */
 export async function writeParamTables() {
   const dist = path.join(root, 'dist');
-  const list = await plugins((rel) => import(path.join(dist, rel)).catch(() => {
-    throw new Error('dist/ is missing or stale: run npm run build first');
-  }));
+  const list = await plugins((rel) =>
+    import(path.join(dist, rel)).catch(() => {
+      throw new Error('dist/ is missing or stale: run npm run build first');
+    }),
+  );
   let changed = 0;
   for (const { file, load } of list) {
     const readme = readFileSync(file, 'utf8');

@@ -22,9 +22,7 @@ function importsOf(file: string, text = readFileSync(file, 'utf8')): string[] {
     ...text.matchAll(/^\s*import\s+'([^']+)'/gm),
     ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
   ].map((m) => m[1]!);
-  return specs
-    .filter((s) => s.startsWith('.'))
-    .map((s) => path.relative(src, path.resolve(path.dirname(file), s)).replace(/\.js$/, '.ts'));
+  return specs.filter((s) => s.startsWith('.')).map((s) => path.relative(src, path.resolve(path.dirname(file), s)).replace(/\.js$/, '.ts'));
 }
 
 const graph = new Map(tsFiles(src).map((f) => [path.relative(src, f), importsOf(f)]));
@@ -52,12 +50,18 @@ function cycles(g: Map<string, string[]>): string[][] {
 describe('imports in src/', () => {
   it('finds the imports of a module, whatever their form', () => {
     const file = path.join(src, 'sources/x/index.ts');
-    const text = "import { a } from '../../sdk/index.js';\nimport type { B } from './b.js';\nexport { c } from '../lib/c.js';\nconst d = () => import('node:fs');\nconst e = () => import('./e.js');\nimport {\n  f,\n} from '../../config/load.js';\n";
+    const text =
+      "import { a } from '../../sdk/index.js';\nimport type { B } from './b.js';\nexport { c } from '../lib/c.js';\nconst d = () => import('node:fs');\nconst e = () => import('./e.js');\nimport {\n  f,\n} from '../../config/load.js';\n";
     expect(importsOf(file, text).sort()).toEqual(['config/load.ts', 'sdk/index.ts', 'sources/lib/c.ts', 'sources/x/b.ts', 'sources/x/e.ts']);
   });
 
   it('finds a cycle', () => {
-    const g = new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]);
+    const g = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', ['a.ts']],
+    ]);
     expect(cycles(g)).toEqual([['a.ts', 'b.ts', 'c.ts', 'a.ts']]);
   });
 

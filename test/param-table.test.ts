@@ -10,7 +10,9 @@ interface ParamTable {
   END: string;
   paramTable(schema: JsonSchema | undefined): string;
   withParamTable(readme: string, schema: JsonSchema | undefined, file?: string): string;
-  plugins(importFrom: (rel: string) => Promise<Record<string, unknown>>): Promise<{ type: string; file: string; load: () => Promise<{ schema?: JsonSchema }> }[]>;
+  plugins(
+    importFrom: (rel: string) => Promise<Record<string, unknown>>,
+  ): Promise<{ type: string; file: string; load: () => Promise<{ schema?: JsonSchema }> }[]>;
 }
 
 const root = path.resolve(__dirname, '..');
@@ -49,7 +51,10 @@ describe('parameter tables', () => {
       const readme = readFileSync(file, 'utf8');
       const { schema } = await load();
       expect(readme.includes(gen.START) && readme.includes(gen.END), `${path.relative(root, file)} has the ${gen.START} markers`).toBe(true);
-      expect(gen.withParamTable(readme, schema) === readme, `${type}: the table in ${path.relative(root, file)} is stale: run npm run build && npm run docs`).toBe(true);
+      expect(
+        gen.withParamTable(readme, schema) === readme,
+        `${type}: the table in ${path.relative(root, file)} is stale: run npm run build && npm run docs`,
+      ).toBe(true);
     }
   });
 });

@@ -24,7 +24,10 @@ describe('README', () => {
 
   it('lists every registered source and writer with a link to its README, up to date (npm run docs)', async () => {
     const docs = (await import(path.join(root, 'scripts/docs.mjs'))) as Docs;
-    for (const [kind, registry] of [['sources', sourceRegistry], ['writers', writerRegistry]] as const) {
+    for (const [kind, registry] of [
+      ['sources', sourceRegistry],
+      ['writers', writerRegistry],
+    ] as const) {
       const folders = docs.folders(kind);
       expect(folders.map((f) => f.type).sort()).toEqual(Object.keys(registry).sort());
       for (const { type, folder } of folders) {

@@ -7,12 +7,7 @@ const PATTERN = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])((?:[^{}]|\{[^{}]
  * Returns a copy of `value` with variables substituted; problems (missing variables) are pushed
  * to `problems` with their config path.
  */
-export function substituteEnv(
-  value: unknown,
-  env: NodeJS.ProcessEnv,
-  problems: string[],
-  path: (string | number)[] = [],
-): unknown {
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, problems: string[], path: (string | number)[] = []): unknown {
   if (typeof value === 'string') return substituteString(value, env, problems, path);
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, i]));
   if (value !== null && typeof value === 'object') {
@@ -28,7 +23,7 @@ function substituteString(s: string, env: NodeJS.ProcessEnv, problems: string[],
   return s.replace(PATTERN, (match, name: string | undefined, op: string | undefined, arg: string | undefined) => {
     if (match === '$${') return '${';
     const v = env[name!];
-    const unsetOrEmpty = v === undefined || (op?.startsWith(':') ?? false) && v === '';
+    const unsetOrEmpty = v === undefined || ((op?.startsWith(':') ?? false) && v === '');
     if (op === undefined) {
       if (v === undefined) {
         problems.push(

@@ -37,11 +37,7 @@ export async function resolve(
   return next(specifier, context);
 }
 
-export async function load(
-  url: string,
-  context: LoadContext,
-  next: (u: string, c: LoadContext) => Promise<LoadResult>,
-): Promise<LoadResult> {
+export async function load(url: string, context: LoadContext, next: (u: string, c: LoadContext) => Promise<LoadResult>): Promise<LoadResult> {
   if (!/\.m?ts$/.test(url) || !url.startsWith('file:')) return next(url, context);
   const file = fileURLToPath(url);
   const { transform } = await import('esbuild');

@@ -120,7 +120,10 @@ async function loadModule(file: string): Promise<Record<string, unknown>> {
   let timer: NodeJS.Timeout | undefined;
   // A timer that keeps the process alive: without one, a never-settling import lets it exit silently.
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PluginError(`plugin ${file} did not finish loading within ${PLUGIN_LOAD_TIMEOUT_MS / 1000} s (a top-level await that never settles?)`)), PLUGIN_LOAD_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new PluginError(`plugin ${file} did not finish loading within ${PLUGIN_LOAD_TIMEOUT_MS / 1000} s (a top-level await that never settles?)`)),
+      PLUGIN_LOAD_TIMEOUT_MS,
+    );
   });
   try {
     return await Promise.race([importPluginFile(file), timeout]);

@@ -113,6 +113,6 @@ function mergeParams(own: JsonSchema | undefined, common: Record<string, JsonSch
     },
     required: ['type', ...(required ?? [])],
     // A source that lists no params at all (a quick plugin) may take any; one that lists them takes only those.
-    additionalProperties: additionalProperties ?? (own?.properties === undefined),
+    additionalProperties: additionalProperties ?? own?.properties === undefined,
   };
 }

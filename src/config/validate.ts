@@ -90,7 +90,12 @@ export function formatErrors(errors: readonly ErrorObject[], basePath: (string |
   const alternatives = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.schemaPath.replace(/\/(oneOf|anyOf)$/, ''));
   const out: string[] = [];
   for (const e of errors) {
-    if (e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && alternatives.some((p) => e.schemaPath.startsWith(p + '/oneOf/') || e.schemaPath.startsWith(p + '/anyOf/'))) continue;
+    if (
+      e.keyword !== 'oneOf' &&
+      e.keyword !== 'anyOf' &&
+      alternatives.some((p) => e.schemaPath.startsWith(p + '/oneOf/') || e.schemaPath.startsWith(p + '/anyOf/'))
+    )
+      continue;
     if (e.keyword === 'if') continue;
     const path = [...basePath, ...segments(e.instancePath)];
     let line: string;
@@ -132,6 +137,14 @@ function describeAlternatives(e: ErrorObject): string {
   if (forms.length > 0 && forms.every((f) => f.required?.length === 1 && Object.keys(f).length === 1)) {
     return `needs ${forms.map((f) => JSON.stringify(f.required![0])).join(' or ')}`;
   }
-  const names = forms.map((f) => (f.type ? describeType(f.type) : f.const !== undefined ? JSON.stringify(f.const) : f.enum ? f.enum.map((v) => JSON.stringify(v)).join(' or ') : 'another form'));
+  const names = forms.map((f) =>
+    f.type
+      ? describeType(f.type)
+      : f.const !== undefined
+        ? JSON.stringify(f.const)
+        : f.enum
+          ? f.enum.map((v) => JSON.stringify(v)).join(' or ')
+          : 'another form',
+  );
   return names.length ? `must be ${names.join(', or ')}` : 'matches none of the allowed forms';
 }

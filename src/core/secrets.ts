@@ -89,7 +89,11 @@ const CHILD_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|LC_\w+
  * the config names in `pass`, then `extra`. Never the whole environment: the daemon's may hold
  * secrets (OS_PASSWORD) that any script could read in /proc/<pid>/environ.
  */
-export function childEnvironment(extra: Record<string, string | undefined>, pass: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function childEnvironment(
+  extra: Record<string, string | undefined>,
+  pass: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(env)) if (CHILD_ENV.test(k) || pass.includes(k)) out[k] = v;
   return { ...out, ...extra };

@@ -50,15 +50,18 @@ export class Executor {
       this.timer = setTimeout(() => this.schedule(target), MAX_TIMER_MS);
       return;
     }
-    this.timer = setTimeout(() => {
-      const periodMs = this.tickTime * 1000;
-      const now = Date.now();
-      this.lagMs = Math.max(0, now - target);
-      // Timers may fire a little late; a tick lost to a long stall is skipped, not run twice.
-      const next = target + periodMs > now ? target + periodMs : alignedAfter(now, periodMs);
-      this.schedule(next);
-      void this.runTick(target);
-    }, Math.max(0, target - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        const periodMs = this.tickTime * 1000;
+        const now = Date.now();
+        this.lagMs = Math.max(0, now - target);
+        // Timers may fire a little late; a tick lost to a long stall is skipped, not run twice.
+        const next = target + periodMs > now ? target + periodMs : alignedAfter(now, periodMs);
+        this.schedule(next);
+        void this.runTick(target);
+      },
+      Math.max(0, target - Date.now()),
+    );
   }
 
   /** One tick: probe all sources, hand the batch to the writers. Resolves with the batch. */

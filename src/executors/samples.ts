@@ -41,7 +41,8 @@ export function checkSample(item: unknown): Sample | string {
   const value = toNumber(s.value);
   const name = s.name;
   if (value === undefined) return `sample ${label(name)}: value ${describe(s.value)} is not a number`;
-  if (name !== undefined && (typeof name !== 'string' || name === '' || CONTROL.test(name))) return `sample name ${describe(name)} is not a non-empty string without control characters`;
+  if (name !== undefined && (typeof name !== 'string' || name === '' || CONTROL.test(name)))
+    return `sample name ${describe(name)} is not a non-empty string without control characters`;
   const type = s.type;
   if (type !== undefined && type !== 'gauge' && type !== 'counter') return `sample ${label(name)}: type ${describe(type)} is not "gauge" or "counter"`;
   for (const key of ['help', 'unit'] as const) {

@@ -40,11 +40,29 @@ export class SelfMetricsSource extends Source {
       const labels = { collection: s.collection, source: s.id, type: s.type };
       if (s.state === 'probed') this.durations.set(s.id, s.durationSeconds);
       out.push(
-        { name: 'pollect.source.duration_seconds', value: this.durations.get(s.id) ?? 0, labels, unit: 'seconds', help: 'Duration of the last probe of the source.' },
+        {
+          name: 'pollect.source.duration_seconds',
+          value: this.durations.get(s.id) ?? 0,
+          labels,
+          unit: 'seconds',
+          help: 'Duration of the last probe of the source.',
+        },
         { name: 'pollect.source.success', value: s.success ? 1 : 0, labels, help: '1 when the last probe of the source succeeded, else 0.' },
         { name: 'pollect.source.errors_total', value: s.errorsTotal, labels, type: 'counter', help: 'Failed probes of the source.' },
-        { name: 'pollect.ticks.skipped_total', value: s.skippedTotal, labels, type: 'counter', help: 'Ticks the source was not probed because its previous probe still ran.' },
-        { name: 'pollect.source.samples_rejected_total', value: s.rejectedTotal, labels, type: 'counter', help: 'Samples the core left out because they were malformed.' },
+        {
+          name: 'pollect.ticks.skipped_total',
+          value: s.skippedTotal,
+          labels,
+          type: 'counter',
+          help: 'Ticks the source was not probed because its previous probe still ran.',
+        },
+        {
+          name: 'pollect.source.samples_rejected_total',
+          value: s.rejectedTotal,
+          labels,
+          type: 'counter',
+          help: 'Samples the core left out because they were malformed.',
+        },
         { name: 'pollect.source.consecutive_failures', value: s.consecutiveFailures, labels, help: 'Failed probes of the source in a row.' },
       );
     }
@@ -60,12 +78,23 @@ export class SelfMetricsSource extends Source {
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
     out.push(
-      { name: 'process.cpu.seconds_total', value: (cpu.user + cpu.system) / 1e6, type: 'counter', unit: 'seconds', help: 'User and system CPU time spent, in seconds.' },
+      {
+        name: 'process.cpu.seconds_total',
+        value: (cpu.user + cpu.system) / 1e6,
+        type: 'counter',
+        unit: 'seconds',
+        help: 'User and system CPU time spent, in seconds.',
+      },
       { name: 'process.resident_memory.bytes', value: mem.rss, unit: 'bytes', help: 'Resident memory size in bytes.' },
       { name: 'process.start_time.seconds', value: START_TIME_SECONDS, unit: 'seconds', help: 'Start time of the process since the Unix epoch, in seconds.' },
       { name: 'nodejs.heap_size.total_bytes', value: mem.heapTotal, unit: 'bytes', help: 'Size of the JavaScript heap, in bytes.' },
       { name: 'nodejs.heap_size.used_bytes', value: mem.heapUsed, unit: 'bytes', help: 'Used size of the JavaScript heap, in bytes.' },
-      { name: 'nodejs.eventloop.lag_seconds', value: this.state.lagMs() / 1000, unit: 'seconds', help: "How late the executors' timers fired at their last tick, in seconds." },
+      {
+        name: 'nodejs.eventloop.lag_seconds',
+        value: this.state.lagMs() / 1000,
+        unit: 'seconds',
+        help: "How late the executors' timers fired at their last tick, in seconds.",
+      },
     );
     const fds = openFds();
     if (fds !== undefined) out.push({ name: 'process.open.fds', value: fds, help: 'Open file descriptors.' });

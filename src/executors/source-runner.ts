@@ -98,7 +98,11 @@ export class SourceRunner {
     if (this.initialized) return;
     const budget = this.budget();
     const ctx: InitContext = { log: this.log, tickTime: this.opts.tickTime, configDir: this.opts.configDir, signal: budget.signal };
-    await this.bounded(Promise.resolve().then(() => this.source.init?.(ctx)), budget, 'init');
+    await this.bounded(
+      Promise.resolve().then(() => this.source.init?.(ctx)),
+      budget,
+      'init',
+    );
     this.initialized = true;
   }
 
@@ -119,7 +123,10 @@ export class SourceRunner {
       const result = await this.probe(problems);
       // Only a probe that blocked the event loop gets here late: its timeout could not fire.
       const ms = performance.now() - started;
-      if (ms > this.timeoutMs) throw new TimeoutError(`the probe blocked the event loop for ${(ms / 1000).toFixed(1)} s, past its timeout of ${this.timeoutMs / 1000} s; other sources' ticks waited for it`);
+      if (ms > this.timeoutMs)
+        throw new TimeoutError(
+          `the probe blocked the event loop for ${(ms / 1000).toFixed(1)} s, past its timeout of ${this.timeoutMs / 1000} s; other sources' ticks waited for it`,
+        );
       toPoints(toSamples(result, this.rejectSample), { ...this.points, timestamp }, out);
     } catch (err) {
       this.failed(err);
@@ -140,7 +147,11 @@ export class SourceRunner {
       log: this.log,
       reportProblem: (message) => void problems.push(message),
     };
-    return this.bounded(Promise.resolve().then(() => this.source.probe(ctx)), budget, 'probe');
+    return this.bounded(
+      Promise.resolve().then(() => this.source.probe(ctx)),
+      budget,
+      'probe',
+    );
   }
 
   /**
@@ -212,7 +223,9 @@ export class SourceRunner {
     if (!overdue) {
       this.log.debug('still running from an earlier tick, skipped');
     } else if (++this.stuckTicks === 1) {
-      this.opts.log.warn(`${this.id}: a probe is still running past its timeout of ${this.timeoutMs / 1000} s (it ignores its abort signal); ticks are skipped`);
+      this.opts.log.warn(
+        `${this.id}: a probe is still running past its timeout of ${this.timeoutMs / 1000} s (it ignores its abort signal); ticks are skipped`,
+      );
     }
     if (this.stuckTicks >= STUCK_TICKS && this.opts.recreate) this.rebuild();
     return this.status('skipped', false, 0);
@@ -246,7 +259,8 @@ export class SourceRunner {
   /** A bad sample is left out and counted; the first is logged, the rest at debug. */
   private readonly rejectSample = (reason: string): void => {
     this.rejectedTotal++;
-    if (this.rejectedTotal === 1) this.opts.log.warn(`${this.id}: sample left out: ${reason} (later ones are counted in pollect_source_samples_rejected_total)`);
+    if (this.rejectedTotal === 1)
+      this.opts.log.warn(`${this.id}: sample left out: ${reason} (later ones are counted in pollect_source_samples_rejected_total)`);
     else this.opts.log.debug(`${this.id}: sample left out: ${reason}`);
   };
 

@@ -54,12 +54,7 @@ export function usageOf(path: string, s: StatfsLike): FsUsage {
  * statfs of every path in parallel; waits at most `deadlineMs` (or until `signal` aborts).
  * Never rejects: a path that fails, hangs or is still hanging from an earlier call is in `errors`.
  */
-export async function fsUsage(
-  paths: readonly string[],
-  deadlineMs: number,
-  signal?: AbortSignal,
-  fn: StatfsFn = statfs,
-): Promise<FsUsageResult> {
+export async function fsUsage(paths: readonly string[], deadlineMs: number, signal?: AbortSignal, fn: StatfsFn = statfs): Promise<FsUsageResult> {
   const { deadline, clear } = deadlineAfter(deadlineMs, signal);
   try {
     const settled = await Promise.allSettled(paths.map((p) => poolGuard.run(`statfs(${p})`, () => fn(p), deadline)));

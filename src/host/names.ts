@@ -23,4 +23,3 @@ export function readError(what: string, err: unknown): string {
   if (e && typeof e === 'object' && typeof e.code === 'string') return `cannot read ${what}: ${e.code}`;
   return `cannot read ${what}: ${e instanceof Error ? e.message : String(err)}`;
 }
-

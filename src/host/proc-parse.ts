@@ -30,7 +30,10 @@ export function parseMeminfo(text: string): Map<string, number> {
   for (const line of text.split('\n')) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    const rest = line.slice(colon + 1).trim().split(/\s+/);
+    const rest = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     const v = num(rest[0]);
     if (!Number.isFinite(v)) continue;
     out.set(line.slice(0, colon), rest[1] === 'kB' ? v * 1024 : v);
@@ -46,13 +49,15 @@ export function meminfoValues(text: string, keys: readonly string[]): Map<string
     const at = text.startsWith(key + ':') ? 0 : text.indexOf('\n' + key + ':') + 1;
     if (at <= 0 && !text.startsWith(key + ':')) continue;
     const eol = text.indexOf('\n', at);
-    const rest = text.slice(at + key.length + 1, eol < 0 ? text.length : eol).trim().split(/\s+/);
+    const rest = text
+      .slice(at + key.length + 1, eol < 0 ? text.length : eol)
+      .trim()
+      .split(/\s+/);
     const v = num(rest[0]);
     if (Number.isFinite(v)) out.set(key, rest[1] === 'kB' ? v * 1024 : v);
   }
   return out;
 }
-
 
 export interface MemSummary {
   total: number;
@@ -74,7 +79,6 @@ export function memSummary(m: Map<string, number>): MemSummary {
   const available = m.get('MemAvailable') ?? Math.min(total, free + cached + (m.get('Buffers') ?? 0));
   return { total, available, used: total - available, cached, free };
 }
-
 
 const SUMMARY_KEYS = ['MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SReclaimable'] as const;
 
@@ -149,7 +153,10 @@ export function parseNetDev(text: string): NetCounters[] {
     const line = lines[i]!;
     const colon = line.lastIndexOf(':');
     if (colon <= 0 || line.includes('|')) continue;
-    const f = line.slice(colon + 1).trim().split(/\s+/);
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     if (f.length < 16) continue;
     const c: NetCounters = {
       name: line.slice(0, colon).trim(),
@@ -244,7 +251,6 @@ export function parseMountinfo(text: string): MountInfo[] {
   return out;
 }
 
-
 /** The last pid the kernel handed out: the 5th field of `/proc/loadavg`, or undefined. */
 export function parseLastPid(loadavg: string): number | undefined {
   const v = Number(loadavg.slice(loadavg.trimEnd().lastIndexOf(' ') + 1));
@@ -279,7 +285,9 @@ export function parsePidStat(text: string): PidStat {
     vsizeBytes: num(f[20]),
     rssPages: num(f[21]),
   };
-  if (!(Number.isFinite(s.pid) && Number.isFinite(s.cpuTicks) && Number.isFinite(s.startTicks) && Number.isFinite(s.vsizeBytes) && Number.isFinite(s.rssPages))) {
+  if (
+    !(Number.isFinite(s.pid) && Number.isFinite(s.cpuTicks) && Number.isFinite(s.startTicks) && Number.isFinite(s.vsizeBytes) && Number.isFinite(s.rssPages))
+  ) {
     throw new Error(`unexpected /proc/<pid>/stat content: ${excerpt(text)}`);
   }
   return s;
@@ -296,4 +304,3 @@ export function excerpt(text: string, max = 80): string {
   const t = text.replace(/[^\x20-\x7e]/g, '.');
   return JSON.stringify(t.length > max ? t.slice(0, max) + '…' : t);
 }
-

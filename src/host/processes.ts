@@ -123,9 +123,7 @@ export class ProcfsProcessWatch implements ProcessWatch {
   private async readCmdlines(pids: number[], stats: Map<number, PidStat>, up: number, deadlineMs: number): Promise<void> {
     const { deadline, clear } = deadlineAfter(deadlineMs);
     try {
-      const texts = await Promise.allSettled(
-        pids.map((pid) => poolGuard.run(`cmdline(${pid})`, () => this.files.readAsync(`/proc/${pid}/cmdline`), deadline)),
-      );
+      const texts = await Promise.allSettled(pids.map((pid) => poolGuard.run(`cmdline(${pid})`, () => this.files.readAsync(`/proc/${pid}/cmdline`), deadline)));
       pids.forEach((pid, i) => {
         const r = texts[i]!;
         const e = this.cache.get(pid);

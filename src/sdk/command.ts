@@ -74,10 +74,7 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
     };
     // The command is done: what it left running in its group would hold its output open.
     if (group) child.once('exit', () => sendSignal('SIGTERM'));
-    const timer = setTimeout(
-      () => kill(new SourceError(`${file} timed out after ${opts.timeoutMs} ms and was killed`)),
-      opts.timeoutMs,
-    );
+    const timer = setTimeout(() => kill(new SourceError(`${file} timed out after ${opts.timeoutMs} ms and was killed`)), opts.timeoutMs);
     const onAbort = (): void => kill(new SourceError(`${file} was aborted and killed`));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -127,6 +124,10 @@ export function isText(buf: Buffer): boolean {
 
 /** The first line of a command's stderr, trimmed, for error messages. */
 export function firstLine(text: string, max = 200): string {
-  const line = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  const line =
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '';
   return line.length > max ? line.slice(0, max) + '…' : line;
 }

@@ -154,9 +154,7 @@ export function parseJsonBody(res: HttpResponse, where: string): unknown {
     return JSON.parse(text);
   } catch (err) {
     const ct = res.headers['content-type'] ?? 'no content type';
-    throw new SourceError(
-      `${where}: invalid JSON (${(err as Error).message}; ${ct}; body starts "${bodyExcerpt(res.body, 60)}")`,
-    );
+    throw new SourceError(`${where}: invalid JSON (${(err as Error).message}; ${ct}; body starts "${bodyExcerpt(res.body, 60)}")`);
   }
 }
 

@@ -91,14 +91,21 @@ describe('hostile plugin files', () => {
   it('a TypeScript syntax error names the line, column and reason (installed build, through the launcher)', async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'p'));
-    writeFileSync(path.join(dir, 'p', 'BadSource.ts'), "import { Source } from 'pollect';\nexport class BadSource extends Source {\n  probe(): number {\n    return 1 +;\n  }\n}\n");
+    writeFileSync(
+      path.join(dir, 'p', 'BadSource.ts'),
+      "import { Source } from 'pollect';\nexport class BadSource extends Source {\n  probe(): number {\n    return 1 +;\n  }\n}\n",
+    );
     const config = path.join(dir, 'c.json');
     writeFileSync(config, '{"executors":[{"sources":[{"type":"./p/BadSource.ts"}]}]}');
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [BIN, '-c', config, '--check', '--dry-run'], (err, _out, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? null : 0, stderr }));
+      const child = execFile(process.execPath, [BIN, '-c', config, '--check', '--dry-run'], (err, _out, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }),
+      );
       child.stdin?.end();
     });
     expect(code).toBe(2);
-    expect(stderr).toContain(`executors[0].sources[0].type: cannot load plugin ${path.join(dir, 'p', 'BadSource.ts')}: ${path.join(dir, 'p', 'BadSource.ts')}:4:15: Unexpected ";"`);
+    expect(stderr).toContain(
+      `executors[0].sources[0].type: cannot load plugin ${path.join(dir, 'p', 'BadSource.ts')}: ${path.join(dir, 'p', 'BadSource.ts')}:4:15: Unexpected ";"`,
+    );
   });
 });

@@ -32,9 +32,17 @@ describe('a valid config', () => {
     expect(cfg.writers.map((w) => w.typeName)).toEqual(['DryRun']);
   });
 
-  it('an executor\'s own writers replace the global ones; `writer` and `writers` combine', async () => {
+  it("an executor's own writers replace the global ones; `writer` and `writers` combine", async () => {
     const cfg = await buildConfig(
-      { tickTime: 2, writer: { type: 'DryRun' }, writers: [{ type: 'DryRun', format: 'json' }], executors: [{ sources: [], writer: { type: 'DryRun', format: 'json' } }, { sources: [], tickTime: 7 }] },
+      {
+        tickTime: 2,
+        writer: { type: 'DryRun' },
+        writers: [{ type: 'DryRun', format: 'json' }],
+        executors: [
+          { sources: [], writer: { type: 'DryRun', format: 'json' } },
+          { sources: [], tickTime: 7 },
+        ],
+      },
       '/x/c.json',
       {},
     );
@@ -64,11 +72,19 @@ const CASES: [string, unknown, string[]][] = [
   ['empty executors', { executors: [] }, ['executors: must NOT have fewer than 1 items']],
   ['negative tickTime', ok(undefined, { tickTime: -5 }), ['tickTime: must be >= 0.1']],
   ['absurd tickTime (35 days)', ok(undefined, { tickTime: 3e6 }), ['tickTime: must be <= 2678400']],
-  ['executor tickTime below the minimum', { writers: [{ type: 'DryRun' }], executors: [{ tickTime: 0.01, sources: [] }] }, ['executors[0].tickTime: must be >= 0.1']],
+  [
+    'executor tickTime below the minimum',
+    { writers: [{ type: 'DryRun' }], executors: [{ tickTime: 0.01, sources: [] }] },
+    ['executors[0].tickTime: must be >= 0.1'],
+  ],
   ['absurd probe timeout', ok([{ type: 'Dummy', timeout: 1e7 }]), ['executors[0].sources[0].timeout: must be <= 2678400']],
   ['tickTime as a string', ok(undefined, { tickTime: '10' }), ['tickTime: must be a number']],
   ['unknown top-level key', ok(undefined, { tickTim: 3 }), ['(top level): unknown key "tickTim" (did you mean "tickTime"?)']],
-  ['unknown executor key', { writers: [{ type: 'DryRun' }], executors: [{ sources: [], colection: 'x' }] }, ['executors[0]: unknown key "colection" (did you mean "collection"?)']],
+  [
+    'unknown executor key',
+    { writers: [{ type: 'DryRun' }], executors: [{ sources: [], colection: 'x' }] },
+    ['executors[0]: unknown key "colection" (did you mean "collection"?)'],
+  ],
   ['executor without sources', { writers: [{ type: 'DryRun' }], executors: [{ collection: 'x' }] }, ['executors[0].sources: is required']],
   ['source without type', ok([{ name: 'x' }]), ['executors[0].sources[0].type: is required']],
   ['unknown source type', ok([{ type: 'Dumy' }]), ['executors[0].sources[0].type: unknown source type "Dumy" (did you mean "Dummy"?)']],
@@ -79,17 +95,31 @@ const CASES: [string, unknown, string[]][] = [
   ['labels not strings', ok([{ type: 'Dummy', labels: { env: 1 } }]), ['executors[0].sources[0].labels.env: must be a string']],
   ['negative source timeout', ok([{ type: 'Dummy', timeout: 0 }]), ['executors[0].sources[0].timeout: must be > 0']],
   ['unknown writer', { writers: [{ type: 'DryRn' }], executors: [{ sources: [] }] }, ['writers[0].type: unknown writer type "DryRn" (did you mean "DryRun"?)']],
-  ['unknown writer param', { writer: { type: 'DryRun', fromat: 'json' }, executors: [{ sources: [] }] }, ['writer: unknown key "fromat" (did you mean "format"?)']],
+  [
+    'unknown writer param',
+    { writer: { type: 'DryRun', fromat: 'json' }, executors: [{ sources: [] }] },
+    ['writer: unknown key "fromat" (did you mean "format"?)'],
+  ],
   ['bad enum', { writer: { type: 'DryRun', format: 'xml' }, executors: [{ sources: [] }] }, ['writer.format: must be one of "text", "json"']],
-  ['no writer at all', { executors: [{ sources: [{ type: 'Dummy' }] }] }, ['executors[0]: no writer: add "writer" or "writers" (at the top level or in the executor), or run with --dry-run']],
-  ['missing env variable', ok([{ type: 'Dummy', name: '${POLLECT_NOT_SET}' }]), ['executors[0].sources[0].name: environment variable POLLECT_NOT_SET is not set (write ${POLLECT_NOT_SET:-default} for a default, $${POLLECT_NOT_SET} for a literal ${POLLECT_NOT_SET})']],
+  [
+    'no writer at all',
+    { executors: [{ sources: [{ type: 'Dummy' }] }] },
+    ['executors[0]: no writer: add "writer" or "writers" (at the top level or in the executor), or run with --dry-run'],
+  ],
+  [
+    'missing env variable',
+    ok([{ type: 'Dummy', name: '${POLLECT_NOT_SET}' }]),
+    [
+      'executors[0].sources[0].name: environment variable POLLECT_NOT_SET is not set (write ${POLLECT_NOT_SET:-default} for a default, $${POLLECT_NOT_SET} for a literal ${POLLECT_NOT_SET})',
+    ],
+  ],
   ['plugin file missing', ok([{ type: './plugins/Nope.ts' }]), ['executors[0].sources[0].type: plugin file not found: /tmp/pollect-test/plugins/Nope.ts']],
   ['config not an object', [1, 2], ['/tmp/pollect-test/config.json: the config must be an object with "executors"']],
-  ['several problems at once', { tickTime: 0, writers: [{ type: 'DryRun' }], executors: [{ sources: [{ type: 'Dummy', value: 'a' }, { type: 'Nope' }] }] }, [
-    'tickTime: must be >= 0.1',
-    'executors[0].sources[0].value: must be a number, or an object',
-    'executors[0].sources[1].type: unknown source type "Nope"',
-  ]],
+  [
+    'several problems at once',
+    { tickTime: 0, writers: [{ type: 'DryRun' }], executors: [{ sources: [{ type: 'Dummy', value: 'a' }, { type: 'Nope' }] }] },
+    ['tickTime: must be >= 0.1', 'executors[0].sources[0].value: must be a number, or an object', 'executors[0].sources[1].type: unknown source type "Nope"'],
+  ],
 ];
 
 describe('malformed configs name the bad path', () => {
@@ -122,10 +152,17 @@ describe('loadConfig from a file', () => {
     const t = tempDir();
     try {
       mkdirSync(path.join(t.dir, 'plugins'));
-      writeFileSync(path.join(t.dir, 'plugins', 'RandomSource.mjs'), 'export class RandomSource { constructor(c) { this.config = c; } probe() { return Math.random(); } }\n');
+      writeFileSync(
+        path.join(t.dir, 'plugins', 'RandomSource.mjs'),
+        'export class RandomSource { constructor(c) { this.config = c; } probe() { return Math.random(); } }\n',
+      );
       writeFileSync(
         path.join(t.dir, 'c.json'),
-        JSON.stringify({ pluginDirs: ['plugins'], writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Random', max: 3 }, { type: './plugins/RandomSource.mjs' }, { type: 'Randon' }] }] }),
+        JSON.stringify({
+          pluginDirs: ['plugins'],
+          writer: { type: 'DryRun' },
+          executors: [{ sources: [{ type: 'Random', max: 3 }, { type: './plugins/RandomSource.mjs' }, { type: 'Randon' }] }],
+        }),
       );
       const err = await loadConfig(path.join(t.dir, 'c.json')).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConfigError);

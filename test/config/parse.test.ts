@@ -83,7 +83,9 @@ describe('finding the file', () => {
       expect(resolveConfigPath(path.join(t.dir, 'cfg'))).toBe(path.join(t.dir, 'cfg.yaml'));
       writeFileSync(path.join(t.dir, 'cfg.yml'), 'executors: []');
       expect(resolveConfigPath(path.join(t.dir, 'cfg'))).toBe(path.join(t.dir, 'cfg.yml'));
-      expect(problemsOf(() => resolveConfigPath(path.join(t.dir, 'nope')))[0]).toMatch(/config file not found: tried .*nope, .*nope\.yml, .*nope\.yaml, .*nope\.json/);
+      expect(problemsOf(() => resolveConfigPath(path.join(t.dir, 'nope')))[0]).toMatch(
+        /config file not found: tried .*nope, .*nope\.yml, .*nope\.yaml, .*nope\.json/,
+      );
     } finally {
       t.remove();
     }

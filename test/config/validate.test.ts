@@ -42,10 +42,29 @@ describe('precompiled validators', () => {
     const mod = await precompiled(['frame', 'source/Dummy', 'source/Http', 'writer/Graphite', 'writer/DryRun']);
     const ajv = new Ajv(AJV_OPTIONS);
     const cases: [string, JsonSchema, unknown[]][] = [
-      ['frame', frameSchema(), [{ executors: [] }, { tickTime: -1, executors: [{ sources: [], colection: 1 }] }, { executors: [{ sources: [{ type: 'X' }] }] }, 'nope']],
-      ['source/Dummy', sourceParamsSchema((await sourceRegistry.Dummy!()).schema), [{ type: 'Dummy' }, { type: 'Dummy', value: 'x', sleeep: 1 }, { type: 'Dummy', labels: { a: 1 }, timeout: 0 }]],
-      ['source/Http', sourceParamsSchema((await sourceRegistry.Http!()).schema), [{ type: 'Http', url: 'http://127.0.0.1/' }, { type: 'Http', url: '' }, { type: 'Http' }]],
-      ['writer/Graphite', writerParamsSchema((await writerRegistry.Graphite!()).schema), [{ type: 'Graphite', host: '127.0.0.1' }, { type: 'Graphite', protocol: 'udp' }]],
+      [
+        'frame',
+        frameSchema(),
+        [{ executors: [] }, { tickTime: -1, executors: [{ sources: [], colection: 1 }] }, { executors: [{ sources: [{ type: 'X' }] }] }, 'nope'],
+      ],
+      [
+        'source/Dummy',
+        sourceParamsSchema((await sourceRegistry.Dummy!()).schema),
+        [{ type: 'Dummy' }, { type: 'Dummy', value: 'x', sleeep: 1 }, { type: 'Dummy', labels: { a: 1 }, timeout: 0 }],
+      ],
+      [
+        'source/Http',
+        sourceParamsSchema((await sourceRegistry.Http!()).schema),
+        [{ type: 'Http', url: 'http://127.0.0.1/' }, { type: 'Http', url: '' }, { type: 'Http' }],
+      ],
+      [
+        'writer/Graphite',
+        writerParamsSchema((await writerRegistry.Graphite!()).schema),
+        [
+          { type: 'Graphite', host: '127.0.0.1' },
+          { type: 'Graphite', protocol: 'udp' },
+        ],
+      ],
       ['writer/DryRun', writerParamsSchema((await writerRegistry.DryRun!()).schema), [{ type: 'DryRun' }, { type: 'DryRun', format: 'xml' }]],
     ];
     for (const [key, schema, inputs] of cases) {

@@ -44,7 +44,7 @@ describe('the secret policy', () => {
     expect(isSecretKey(key)).toBe(secret);
   });
 
-  it('registers a config\'s secrets once: params, environment variables, headers, credentials and URL passwords', () => {
+  it("registers a config's secrets once: params, environment variables, headers, credentials and URL passwords", () => {
     registerSecretsIn({
       executors: [
         {
@@ -85,7 +85,22 @@ describe('what a server may echo back', () => {
 
 describe('childEnvironment', () => {
   it("gives a child a minimal part of pollect's environment, the names passed, then the config's own", () => {
-    const env = { PATH: '/usr/bin', HOME: '/root', LANG: 'C.UTF-8', LC_TIME: 'C', OS_PASSWORD: 'hunter22', OS_AUTH_URL: 'http://k', AWS_SECRET_ACCESS_KEY: 'x' };
-    expect(childEnvironment({ DB: 'y' }, ['OS_AUTH_URL'], env)).toEqual({ PATH: '/usr/bin', HOME: '/root', LANG: 'C.UTF-8', LC_TIME: 'C', OS_AUTH_URL: 'http://k', DB: 'y' });
+    const env = {
+      PATH: '/usr/bin',
+      HOME: '/root',
+      LANG: 'C.UTF-8',
+      LC_TIME: 'C',
+      OS_PASSWORD: 'hunter22',
+      OS_AUTH_URL: 'http://k',
+      AWS_SECRET_ACCESS_KEY: 'x',
+    };
+    expect(childEnvironment({ DB: 'y' }, ['OS_AUTH_URL'], env)).toEqual({
+      PATH: '/usr/bin',
+      HOME: '/root',
+      LANG: 'C.UTF-8',
+      LC_TIME: 'C',
+      OS_AUTH_URL: 'http://k',
+      DB: 'y',
+    });
   });
 });

@@ -207,7 +207,12 @@ describe('Executor scheduling (fake timers)', () => {
     h.id = 'H';
     const w = new CaptureWriter();
     const { lines, log } = logSink();
-    const ex = new Executor({ collection: 'c', tickTime: 1, runners: [runner(build(DummySource), { tickTime: 1 })], writers: [rt(t, log), rt(h, log), rt(w, log)] });
+    const ex = new Executor({
+      collection: 'c',
+      tickTime: 1,
+      runners: [runner(build(DummySource), { tickTime: 1 })],
+      writers: [rt(t, log), rt(h, log), rt(w, log)],
+    });
     const [tr, hr] = ex.writers as [WriterRuntime, WriterRuntime];
     ex.start();
     await vi.advanceTimersByTimeAsync(3_500);
@@ -237,7 +242,13 @@ describe('names and labels', () => {
     const status = await r.tick(1234, points);
     expect(status.success).toBe(true);
     expect(points).toEqual([
-      expect.objectContaining({ name: { collection: 'c', source: 'List', instance: 'n', value: 'x', id: 'c.List.n.x' }, value: 1, labels: { env: 'prod', disk: '_home' }, timestamp: 1234, type: 'gauge' }),
+      expect.objectContaining({
+        name: { collection: 'c', source: 'List', instance: 'n', value: 'x', id: 'c.List.n.x' },
+        value: 1,
+        labels: { env: 'prod', disk: '_home' },
+        timestamp: 1234,
+        type: 'gauge',
+      }),
       expect.objectContaining({ name: { collection: 'c', source: 'List', instance: 'n', id: 'c.List.n' }, value: 2, labels: { env: 'prod' } }),
     ]);
     // Names are built once: the next tick's points share them.

@@ -30,8 +30,16 @@ describe('toSamples', () => {
     expect(() => collect(result)).toThrow(`probe() returned ${what}; expected a number, a record of numbers or a list of samples`);
   });
 
-  it('never calls a returned object\'s own toString (which may throw)', () => {
-    const hostile = [{ value: { toString: () => { throw new Error('boom'); } } }];
+  it("never calls a returned object's own toString (which may throw)", () => {
+    const hostile = [
+      {
+        value: {
+          toString: () => {
+            throw new Error('boom');
+          },
+        },
+      },
+    ];
     const { samples, rejected } = collect(hostile);
     expect(samples).toEqual([]);
     expect(rejected).toEqual(['sample (unnamed): value an object is not a number']);
@@ -68,7 +76,7 @@ describe('toSamples', () => {
     ]);
   });
 
-  it('coerces numbers that are only spelled differently, without touching the source\'s objects', () => {
+  it("coerces numbers that are only spelled differently, without touching the source's objects", () => {
     const labels = { port: 8080, up: true, name: 'x' } as unknown as Record<string, string>;
     const sample = { name: 'n', value: '42', labels };
     const { samples, rejected } = collect([sample, { name: 'big', value: 7n }, { name: 'boxed', value: new Number(3) }]);

@@ -37,7 +37,16 @@ class NeverSource extends Source {
 describe('a probe that blocks the event loop past its timeout', () => {
   it('is a failure naming how long it blocked, logged once', async () => {
     const { lines, log } = capture();
-    const r = new SourceRunner({ id: 'c.Busy', collection: 'c', typeName: 'Busy', source: new BusySource({ type: 'Busy', timeout: 0.1 }), tickTime: 1, maxBackoff: 1, log, configDir: '.' });
+    const r = new SourceRunner({
+      id: 'c.Busy',
+      collection: 'c',
+      typeName: 'Busy',
+      source: new BusySource({ type: 'Busy', timeout: 0.1 }),
+      tickTime: 1,
+      maxBackoff: 1,
+      log,
+      configDir: '.',
+    });
     const out: Point[] = [];
     const status = await r.tick(Date.now(), out);
     expect(status.success).toBe(false);
@@ -90,7 +99,17 @@ describe('a probe that ignores its abort signal and never settles', () => {
         return new Promise((r) => (resolve = r));
       }
     }
-    const r = new SourceRunner({ id: 'c.Slow', collection: 'c', typeName: 'Slow', source: new SlowSource({ type: 'Slow', timeout: 10 }), tickTime: 0.01, maxBackoff: 1, log, configDir: '.', recreate: () => new SlowSource({ type: 'Slow' }) });
+    const r = new SourceRunner({
+      id: 'c.Slow',
+      collection: 'c',
+      typeName: 'Slow',
+      source: new SlowSource({ type: 'Slow', timeout: 10 }),
+      tickTime: 0.01,
+      maxBackoff: 1,
+      log,
+      configDir: '.',
+      recreate: () => new SlowSource({ type: 'Slow' }),
+    });
     const first = r.tick(Date.now(), []);
     for (let i = 0; i < 4; i++) expect((await r.tick(Date.now(), [])).state).toBe('skipped');
     await vi.waitFor(() => expect(built).toBe(1));

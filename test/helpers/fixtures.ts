@@ -4,11 +4,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 function locate(): string {
-  const candidates = [
-    process.env.POLLECT_FIXTURES,
-    path.resolve(__dirname, '../../../shared/fixtures'),
-    '/work/shared/fixtures',
-  ].filter((c): c is string => Boolean(c));
+  const candidates = [process.env.POLLECT_FIXTURES, path.resolve(__dirname, '../../../shared/fixtures'), '/work/shared/fixtures'].filter((c): c is string =>
+    Boolean(c),
+  );
   const found = candidates.find((c) => existsSync(path.join(c, 'README.md')));
   if (!found) throw new Error(`shared fixtures not found; tried ${candidates.join(', ')} (set POLLECT_FIXTURES)`);
   return found;

@@ -33,9 +33,7 @@ export async function initSource(source: Source<SourceConfig>, configDir = proce
 
 /** The value of the one sample that matches name and labels; throws when none or several match. */
 export function valueOf(samples: readonly Sample[], name: string | undefined, labels: Record<string, string> = {}): number {
-  const hits = samples.filter(
-    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels?.[k] === v),
-  );
+  const hits = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels?.[k] === v));
   if (hits.length !== 1) {
     throw new Error(`expected one sample ${name} ${JSON.stringify(labels)}, found ${hits.length}`);
   }

@@ -198,7 +198,16 @@ describe('parseDiskstats', () => {
   it('reads every layout, dm-, loop and partitions, sectors as 512 bytes', () => {
     const d = parseDiskstats(DISKSTATS);
     expect(d.map((x) => x.name)).toEqual(['loop0', 'loop1', 'nvme0n1', 'nvme0n1p1', 'nvme0n1p2', 'dm-0', 'vda', 'sda']);
-    expect(d[5]).toEqual({ major: 253, minor: 0, name: 'dm-0', reads: 516161, readBytes: 33166322 * 512, writes: 1717548, writeBytes: 64524672 * 512, ioMs: 512920 });
+    expect(d[5]).toEqual({
+      major: 253,
+      minor: 0,
+      name: 'dm-0',
+      reads: 516161,
+      readBytes: 33166322 * 512,
+      writes: 1717548,
+      writeBytes: 64524672 * 512,
+      ioMs: 512920,
+    });
     expect(d[7]).toEqual({ major: 8, minor: 0, name: 'sda', reads: 9461, readBytes: 674162 * 512, writes: 3301, writeBytes: 84552 * 512, ioMs: 18796 });
     expect(d[1]!.reads + d[1]!.writes).toBe(0);
   });
@@ -241,7 +250,14 @@ describe('parseMountinfo / localMounts', () => {
   });
   it('keeps local data filesystems, each device once', () => {
     const l = localMounts(parseMountinfo(MOUNTINFO));
-    expect(l.map((x) => x.mountPoint)).toEqual(['/', '/home', '/media/user/My USB Stick', '/var/lib/docker/overlay2/abc/merged', '/mnt/odd\ttab\\back', '/mnt/win']);
+    expect(l.map((x) => x.mountPoint)).toEqual([
+      '/',
+      '/home',
+      '/media/user/My USB Stick',
+      '/var/lib/docker/overlay2/abc/merged',
+      '/mnt/odd\ttab\\back',
+      '/mnt/win',
+    ]);
   });
   it('prefers the mount of the filesystem root over a bind mount of a subdirectory', () => {
     const lines = MOUNTINFO.split('\n');
@@ -261,7 +277,16 @@ describe('parseMountinfo / localMounts', () => {
   it('asks statfs directly only of kernel filesystems that no server, daemon or automount can hold up', () => {
     const direct = directStatfsPaths(parseMountinfo(MOUNTINFO));
     expect([...direct].sort()).toEqual(
-      ['/', '/dev/shm', '/home', '/media/user/My USB Stick', '/mnt/odd\ttab\\back', '/sys/fs/cgroup', '/var/lib/docker/overlay2/abc/merged', '/var/lib/docker/volumes/data'].sort(),
+      [
+        '/',
+        '/dev/shm',
+        '/home',
+        '/media/user/My USB Stick',
+        '/mnt/odd\ttab\\back',
+        '/sys/fs/cgroup',
+        '/var/lib/docker/overlay2/abc/merged',
+        '/var/lib/docker/volumes/data',
+      ].sort(),
     );
     // fuseblk (ntfs-3g) is local data but answered by a user-space daemon: the guarded pool asks it.
     expect(direct.has('/mnt/win')).toBe(false);
@@ -289,7 +314,7 @@ describe('parseMountinfo / localMounts', () => {
 });
 
 describe('names', () => {
-  it("sanitises mount paths as pollect does", () => {
+  it('sanitises mount paths as pollect does', () => {
     expect(sanitiseDiskName('/')).toBe('_');
     expect(sanitiseDiskName('/home')).toBe('_home');
     expect(sanitiseDiskName('/media/user/My USB Stick')).toBe('_media_user_My USB Stick');
@@ -311,7 +336,9 @@ describe('parsePidStat / parseCmdline', () => {
     expect(s).toEqual({ pid: 4412, comm: 'bash', cpuTicks: 15, startTicks: 35223, vsizeBytes: 5365760, rssPages: 1022 });
   });
   it('takes comm up to the last parenthesis (names with spaces and parentheses)', () => {
-    const s = parsePidStat('977 (tmux: server) (1)) S 1 977 977 0 -1 4194624 1233 0 0 0 120 55 0 0 20 0 1 0 4242 11272192 987 18446744073709551615 1 1 0 0 0 0 0 4096 134433283 0 0 0 17 1 0 0 0 0 0\n');
+    const s = parsePidStat(
+      '977 (tmux: server) (1)) S 1 977 977 0 -1 4194624 1233 0 0 0 120 55 0 0 20 0 1 0 4242 11272192 987 18446744073709551615 1 1 0 0 0 0 0 4096 134433283 0 0 0 17 1 0 0 0 0 0\n',
+    );
     expect(s.comm).toBe('tmux: server) (1)');
     expect(s.cpuTicks).toBe(175);
     expect(s.rssPages).toBe(987);
@@ -342,7 +369,9 @@ describe('MountTable', () => {
     // Read again after 10 s: the same text keeps the same parsed list.
     expect(table.localMounts(10_000)).toBe(first);
     expect(reads).toBe(2);
-    text = MOUNTINFO.split('\n').filter((l) => !l.includes(' /home ')).join('\n');
+    text = MOUNTINFO.split('\n')
+      .filter((l) => !l.includes(' /home '))
+      .join('\n');
     expect(table.localMounts(15_000)).toBe(first);
     expect(table.localMounts(20_000).map((m) => m.mountPoint)).not.toContain('/home');
     expect(table.directPaths(20_000).has('/home')).toBe(false);

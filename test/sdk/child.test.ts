@@ -113,7 +113,11 @@ describe('LineSplitter', () => {
   it('splits across chunks, drops CR, numbers empty lines, ends with a last line without LF', () => {
     const got: string[] = [];
     const bad: string[] = [];
-    const s = new LineSplitter(16, (l, n) => got.push(`${n}:${l}`), (n, r) => bad.push(`${n}:${r}`));
+    const s = new LineSplitter(
+      16,
+      (l, n) => got.push(`${n}:${l}`),
+      (n, r) => bad.push(`${n}:${r}`),
+    );
     s.push(Buffer.from('a 1\r\nb '));
     s.push(Buffer.from('2\n\nc'));
     s.push(Buffer.from(' 3'));
@@ -125,7 +129,11 @@ describe('LineSplitter', () => {
   it('reports binary and overlong lines by number, without buffering the long one, and goes on', () => {
     const got: string[] = [];
     const bad: string[] = [];
-    const s = new LineSplitter(8, (l, n) => got.push(`${n}:${l}`), (n, r) => bad.push(`${n}:${r}`));
+    const s = new LineSplitter(
+      8,
+      (l, n) => got.push(`${n}:${l}`),
+      (n, r) => bad.push(`${n}:${r}`),
+    );
     s.push(Buffer.from('ok\n\x00\x01\n0123456789'));
     // The rest of the long line arrives: nothing of it is kept.
     s.push(Buffer.from('abcdefghij'.repeat(1000)));

@@ -41,7 +41,10 @@ describe('Bind statistics parser on captured payloads', () => {
     expect(s.format).toBe('json-v1');
     expect(s.qtypes).toEqual({ A: 2, PTR: 7, AAAA: 2, SRV: 2 });
     expect(s.views['_default']).toEqual({
-      queryV4: 447, queryV6: 112, cacheHits: 1675, cacheMisses: 44,
+      queryV4: 447,
+      queryV6: 112,
+      cacheHits: 1675,
+      cacheMisses: 44,
       rrsets: { A: 150, NS: 44, PTR: 3, AAAA: 104, DS: 23, RRSIG: 94, NSEC: 8, DNSKEY: 7, '!AAAA': 23, '!DS': 5, NXDOMAIN: 1 },
     });
   });
@@ -144,16 +147,21 @@ describe.skipIf(!needs('named', 'dig', 'curl'))('Bind against a real named', () 
     const authDir = path.join(tmp.dir, 'auth');
     const mainDir = path.join(tmp.dir, 'main');
     const hosts = Array.from({ length: 20 }, (_, i) => `h${i} IN A 192.0.2.${i + 1}\nt${i} IN TXT "t${i}"`).join('\n');
-    const authConf = namedConf(authDir, `options {
+    const authConf = namedConf(
+      authDir,
+      `options {
   directory "${authDir}"; pid-file "${authDir}/named.pid"; session-keyfile "${authDir}/session.key";
   listen-on port ${authPort} { 127.0.0.1; }; listen-on-v6 { none; }; recursion no; dnssec-validation no;
 };
 controls { };
 statistics-channels { inet 127.0.0.1 port ${authStats} allow { 127.0.0.1; }; };
 zone "fwd.test" { type primary; file "${authDir}/fwd.zone"; };
-`);
+`,
+    );
     writeFileSync(path.join(authDir, 'fwd.zone'), zone('fwd.test', hosts));
-    const mainConf = namedConf(mainDir, `options {
+    const mainConf = namedConf(
+      mainDir,
+      `options {
   directory "${mainDir}"; pid-file "${mainDir}/named.pid"; session-keyfile "${mainDir}/session.key";
   listen-on port ${dnsPort} { 127.0.0.1; }; listen-on-v6 { none; }; dnssec-validation no;
   allow-query { 127.0.0.1; }; allow-recursion { 127.0.0.1; };
@@ -166,12 +174,17 @@ view "main" {
   zone "example.test" { type primary; file "${mainDir}/example.zone"; };
   zone "fwd.test" { type forward; forward only; forwarders { 127.0.0.1 port ${authPort}; }; };
 };
-`);
+`,
+    );
     writeFileSync(path.join(mainDir, 'example.zone'), zone('example.test', 'www IN A 192.0.2.80\nwww IN AAAA 2001:db8::80'));
     auth = spawnDaemon('named', ['-g', '-c', authConf]);
     main = spawnDaemon('named', ['-g', '-c', mainConf]);
-    await waitForPort(authStats, '127.0.0.1', 20_000).catch((e: Error) => { throw new Error(`${e.message}\n${auth.output()}`); });
-    await waitForPort(statsPort, '127.0.0.1', 20_000).catch((e: Error) => { throw new Error(`${e.message}\n${main.output()}`); });
+    await waitForPort(authStats, '127.0.0.1', 20_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${auth.output()}`);
+    });
+    await waitForPort(statsPort, '127.0.0.1', 20_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${main.output()}`);
+    });
     // named answers DNS once its zones are loaded: wait (bounded) for an authoritative answer.
     for (let i = 0; dig('www.example.test', 'A') !== '192.0.2.80'; i++) {
       if (i > 50) throw new Error(`named does not answer: ${main.output()}`);
@@ -202,8 +215,11 @@ view "main" {
       return Number(new RegExp(`<counter name="${name}">(\\d+)</counter>`).exec(g)?.[1] ?? 0);
     };
     return {
-      qtypeA: grab(server, 'qtype', 'A'), qtypeTXT: grab(server, 'qtype', 'TXT'), queryV4: grab(view, 'resstats', 'Queryv4'),
-      hits: grab(view, 'cachestats', 'CacheHits'), misses: grab(view, 'cachestats', 'CacheMisses'),
+      qtypeA: grab(server, 'qtype', 'A'),
+      qtypeTXT: grab(server, 'qtype', 'TXT'),
+      queryV4: grab(view, 'resstats', 'Queryv4'),
+      hits: grab(view, 'cachestats', 'CacheHits'),
+      misses: grab(view, 'cachestats', 'CacheMisses'),
     };
   }
 
@@ -246,21 +262,26 @@ view "main" {
   it('JSON v1 from the same named gives the same cache RRsets as XML', async () => {
     const json = await probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/json/v1/server` }));
     const xml = await probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/xml/v3/server`, format: 'xml' }));
-    const rr = (s: typeof json): string[] => s.filter((x) => x.name === 'cache_rrsets').map((x) => `${x.labels!.view}/${x.labels!.type}=${x.value}`).sort();
+    const rr = (s: typeof json): string[] =>
+      s
+        .filter((x) => x.name === 'cache_rrsets')
+        .map((x) => `${x.labels!.view}/${x.labels!.type}=${x.value}`)
+        .sort();
     expect(rr(json).length).toBeGreaterThan(0);
     expect(rr(json)).toEqual(rr(xml));
     // Default views: all but _bind.
     expect(new Set(json.map((s) => s.labels?.view).filter(Boolean))).toEqual(new Set(['main']));
   });
 
-  it('the root URL serves the full XML and works as pollect\'s url', async () => {
+  it("the root URL serves the full XML and works as pollect's url", async () => {
     const s = await probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/` }));
     expect(s.some((x) => x.name === 'cache_rrsets')).toBe(true);
   });
 
   it('an unknown view is a clear error naming the views there', async () => {
-    await expect(probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/xml/v3/server`, views: ['internal'] })))
-      .rejects.toThrow(/no view "internal" in the statistics \(views: main, _bind\)/);
+    await expect(probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/xml/v3/server`, views: ['internal'] }))).rejects.toThrow(
+      /no view "internal" in the statistics \(views: main, _bind\)/,
+    );
   });
 
   it('nothing listening: a connection error', async () => {

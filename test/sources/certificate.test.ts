@@ -30,7 +30,26 @@ function stamp(ms: number): string {
 
 /** A leaf for `name` signed by the test CA with the given validity. */
 function issue(dir: string, name: string, start: string, end: string): { key: string; cert: string } {
-  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`], dir);
+  openssl(
+    [
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      `subjectAltName=DNS:${name}`,
+    ],
+    dir,
+  );
   openssl(['ca', '-batch', '-config', 'ca.cnf', '-startdate', start, '-enddate', end, '-in', `${name}.csr`, '-out', `${name}.crt`, '-notext'], dir);
   return { key: readFileSync(path.join(dir, `${name}.key`), 'utf8'), cert: readFileSync(path.join(dir, `${name}.crt`), 'utf8') };
 }
@@ -52,12 +71,44 @@ beforeAll(async () => {
   writeFileSync(
     path.join(dir, 'ca.cnf'),
     [
-      '[ca]', 'default_ca = test', '[test]', 'dir = .', 'database = index.txt', 'serial = serial', 'new_certs_dir = certs',
-      'certificate = ca.crt', 'private_key = ca.key', 'default_md = sha256', 'policy = any', 'copy_extensions = copy',
-      'unique_subject = no', '[any]', 'commonName = supplied', '',
+      '[ca]',
+      'default_ca = test',
+      '[test]',
+      'dir = .',
+      'database = index.txt',
+      'serial = serial',
+      'new_certs_dir = certs',
+      'certificate = ca.crt',
+      'private_key = ca.key',
+      'default_md = sha256',
+      'policy = any',
+      'copy_extensions = copy',
+      'unique_subject = no',
+      '[any]',
+      'commonName = supplied',
+      '',
     ].join('\n'),
   );
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=pollect test CA', '-days', '30'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-subj',
+      '/CN=pollect test CA',
+      '-days',
+      '30',
+    ],
+    dir,
+  );
   soonNotAfter = Math.floor((Date.now() + 5 * DAY + 3_600_000) / 1000) * 1000;
   const good = issue(dir, 'good.test', '20200101000000Z', '20991231235959Z');
   const expired = issue(dir, 'expired.test', '20200101000000Z', '20210615120000Z');
@@ -135,10 +186,18 @@ describe('Certificate', () => {
     const ok = build(CertificateSource, { type: 'Certificate', host: '127.0.0.1', port, servername: 'good.test', ca: 'ca.crt' }, { configDir: tmp.dir });
     expect(valueOf(await probeOnce(ok), 'cert_valid')).toBe(1);
 
-    const wrongName = build(CertificateSource, { type: 'Certificate', host: '127.0.0.1', port, servername: 'other.test', ca: 'ca.crt' }, { configDir: tmp.dir });
+    const wrongName = build(
+      CertificateSource,
+      { type: 'Certificate', host: '127.0.0.1', port, servername: 'other.test', ca: 'ca.crt' },
+      { configDir: tmp.dir },
+    );
     expect(valueOf(await probeOnce(wrongName), 'cert_valid')).toBe(0);
 
-    const expired = build(CertificateSource, { type: 'Certificate', host: '127.0.0.1', port, servername: 'expired.test', ca: 'ca.crt' }, { configDir: tmp.dir });
+    const expired = build(
+      CertificateSource,
+      { type: 'Certificate', host: '127.0.0.1', port, servername: 'expired.test', ca: 'ca.crt' },
+      { configDir: tmp.dir },
+    );
     expect(valueOf(await probeOnce(expired), 'cert_valid')).toBe(0);
   });
 

@@ -158,7 +158,10 @@ async function probe(src: DockerSource, timeoutMs = 5000): Promise<Sample[]> {
 }
 
 async function probeError(src: DockerSource, timeoutMs = 5000): Promise<string> {
-  const err = await probe(src, timeoutMs).then(() => undefined, (e: unknown) => e);
+  const err = await probe(src, timeoutMs).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SourceError);
   return (err as SourceError).message;
 }
@@ -194,14 +197,22 @@ describe('docker stats figures from the captured payloads (CLI formulas)', () =>
     expect(memoryUsageNoCache(mem)).toBe(700);
     expect(memoryUsageNoCache({ usage: 1000, stats: { total_inactive_file: 2000, inactive_file: 100 } })).toBe(900);
     expect(memoryUsageNoCache({ usage: 1000 })).toBe(1000);
-    expect(blockIoBytes({ io_service_bytes_recursive: [{ op: 'Read', value: 5 }, { op: 'Write', value: 7 }, { op: 'Total', value: 12 }, { op: 'Read', value: 1 }] }))
-      .toEqual({ read: 6, write: 7 });
+    expect(
+      blockIoBytes({
+        io_service_bytes_recursive: [
+          { op: 'Read', value: 5 },
+          { op: 'Write', value: 7 },
+          { op: 'Total', value: 12 },
+          { op: 'Read', value: 1 },
+        ],
+      }),
+    ).toEqual({ read: 6, write: 7 });
     expect(blockIoBytes({ io_service_bytes_recursive: null })).toBeUndefined();
   });
 });
 
 describe('Docker source over a unix socket', () => {
-  it('lists containers and fetches each one\'s stats once, stream=false, concurrently', async () => {
+  it("lists containers and fetches each one's stats once, stream=false, concurrently", async () => {
     const src = await source();
     behaviour.awaitInFlight = 2;
     const s = await probe(src);

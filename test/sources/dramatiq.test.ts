@@ -32,7 +32,15 @@ class Broker {
   private n = 0;
   async enqueue(queue: string): Promise<string> {
     const id = `00000000-0000-4000-8000-${String(++this.n).padStart(12, '0')}`;
-    const msg = JSON.stringify({ queue_name: queue, actor_name: 'work', args: [this.n], kwargs: {}, options: {}, message_id: id, message_timestamp: Date.now() });
+    const msg = JSON.stringify({
+      queue_name: queue,
+      actor_name: 'work',
+      args: [this.n],
+      kwargs: {},
+      options: {},
+      message_id: id,
+      message_timestamp: Date.now(),
+    });
     await this.r.hset(`${this.ns}:${queue}.msgs`, id, msg);
     await this.r.rpush(`${this.ns}:${queue}`, id);
     return id;
@@ -279,12 +287,41 @@ describe.skipIf(!needs('redis-server'))('Dramatiq source with a real redis-serve
     ssl('req', '-x509', ...ec, '-days', '2', '-subj', '/CN=pollect test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
     ssl('req', ...ec, '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr'));
     execFileSync('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1\n' > '${f('ext')}'`]);
-    ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('ext'), '-out', f('server.pem'));
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f('server.csr'),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      f('ext'),
+      '-out',
+      f('server.pem'),
+    );
     const tlsPort = await freePort();
-    const tlsRedis = await startRedis(0, d.dir, [
-      '--tls-port', String(tlsPort), '--tls-cert-file', f('server.pem'), '--tls-key-file', f('server.key'),
-      '--tls-ca-cert-file', f('ca.pem'), '--tls-auth-clients', 'no',
-    ], tlsPort);
+    const tlsRedis = await startRedis(
+      0,
+      d.dir,
+      [
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        f('server.pem'),
+        '--tls-key-file',
+        f('server.key'),
+        '--tls-ca-cert-file',
+        f('ca.pem'),
+        '--tls-auth-clients',
+        'no',
+      ],
+      tlsPort,
+    );
     try {
       const ok = await make({ port: tlsPort, tls: { ca: f('ca.pem') }, queues: ['default'] });
       expect(valueOf(await probeOnce(ok, { timeoutMs: 5000 }), 'queue_size', { queue: 'default' })).toBe(0);

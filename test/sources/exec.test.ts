@@ -82,7 +82,7 @@ describe('Exec, per tick', () => {
   });
 
   it('splits a string command into words without a shell', async () => {
-    const src = await make({ command: "printf 'servers.a 1\\nservers.b %s\\n' \"2 \"", format: 'graphite' });
+    const src = await make({ command: 'printf \'servers.a 1\\nservers.b %s\\n\' "2 "', format: 'graphite' });
     const s = await probeOnce(src);
     expect(valueOf(s, 'servers.a')).toBe(1);
     expect(valueOf(s, 'servers.b')).toBe(2);
@@ -140,7 +140,10 @@ describe('Exec, per tick', () => {
   it('logs collectd PUTNOTIF lines by severity', async () => {
     const lines: string[] = [];
     const log = createLogger('t', { level: 'debug', write: (l) => lines.push(l) });
-    const src = await make({ command: ['printf', 'PUTNOTIF severity=warning time=1 message=Disk almost full\\nPUTVAL h/df/percent-root N:93\\n'], format: 'collectd' });
+    const src = await make({
+      command: ['printf', 'PUTNOTIF severity=warning time=1 message=Disk almost full\\nPUTVAL h/df/percent-root N:93\\n'],
+      format: 'collectd',
+    });
     const res = await src.probe({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 10, log, reportProblem: () => {} });
     expect(valueOf(res as Sample[], 'df.percent', { type_instance: 'root' })).toBe(93);
     expect(lines.some((l) => l.includes('WARN') && l.includes('Disk almost full'))).toBe(true);
@@ -210,7 +213,11 @@ describe('Exec, long-running', () => {
 
   it('fails the next probe for a malformed, binary or overlong line, naming it, and goes on', async () => {
     const src = await make({
-      command: ['sh', '-c', 'echo "good 1"; echo "bad line here"; printf "\\000\\001\\n"; head -c 1200000 /dev/zero | tr "\\0" a; echo; echo "good 2"; sleep 30'],
+      command: [
+        'sh',
+        '-c',
+        'echo "good 1"; echo "bad line here"; printf "\\000\\001\\n"; head -c 1200000 /dev/zero | tr "\\0" a; echo; echo "good 2"; sleep 30',
+      ],
       format: 'graphite',
       longRunning: true,
     });
@@ -238,12 +245,16 @@ describe('Exec, long-running', () => {
 
   it('kills the child, even one that ignores SIGTERM, at shutdown', async () => {
     const pidFile = path.join(tmp.dir, 'stubborn.pid');
-    const src = build(ExecSource, {
-      type: 'Exec',
-      command: ['sh', '-c', `trap "" TERM; echo $$ > ${pidFile}; while :; do echo "a 1"; sleep 0.1; done`],
-      format: 'graphite',
-      longRunning: true,
-    }, { configDir: tmp.dir });
+    const src = build(
+      ExecSource,
+      {
+        type: 'Exec',
+        command: ['sh', '-c', `trap "" TERM; echo $$ > ${pidFile}; while :; do echo "a 1"; sleep 0.1; done`],
+        format: 'graphite',
+        longRunning: true,
+      },
+      { configDir: tmp.dir },
+    );
     await src.init({ log: quietLog, tickTime: 10, configDir: tmp.dir, signal: AbortSignal.timeout(10_000) });
     await waitFor('the pid file', () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() ? true : undefined));
     const pid = Number(readFileSync(pidFile, 'utf8'));
@@ -254,7 +265,9 @@ describe('Exec, long-running', () => {
 
   it('reports a missing command at init', async () => {
     const src = build(ExecSource, { type: 'Exec', command: ['/nonexistent/pollect-daemon'], format: 'influx', longRunning: true });
-    await expect(src.init({ log: quietLog, tickTime: 10, configDir: tmp.dir, signal: AbortSignal.timeout(10_000) })).rejects.toThrow(/pollect-daemon: command not found/);
+    await expect(src.init({ log: quietLog, tickTime: 10, configDir: tmp.dir, signal: AbortSignal.timeout(10_000) })).rejects.toThrow(
+      /pollect-daemon: command not found/,
+    );
   });
   it('schema: accepts the README examples, needs command and a known format', () => {
     const examples = readmeExamples('exec');

@@ -24,7 +24,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const names = (s: Sample[]) => s.map((x) => x.name);
 
 function rootDevice(): string {
-  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === '/')!;
+  const line = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.split(' ')[4] === '/')!;
   const f = line.split(' ');
   return f[f.indexOf('-') + 2]!;
 }
@@ -54,14 +56,22 @@ describe('Host on this machine', () => {
     const slack = 64 * 1024 * 1024;
     expect(Math.abs(valueOf(out, 'fs.used', { device: dev }) - d.used)).toBeLessThan(slack);
     expect(Math.abs(valueOf(out, 'fs.free', { device: dev }) - d.free)).toBeLessThan(slack);
-    const free = execFileSync('free', ['-b'], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('Mem:'))!.split(/\s+/).map(Number);
+    const free = execFileSync('free', ['-b'], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.startsWith('Mem:'))!
+      .split(/\s+/)
+      .map(Number);
     expect(Math.abs(valueOf(out, 'memory.available') - free[6]!)).toBeLessThan(slack);
     expect(Math.abs(valueOf(out, 'memory.used') - free[2]!)).toBeLessThan(slack);
   });
 
   it('sends network byte counters for every interface but lo', async () => {
     const out = await probeOnce(make({ metrics: ['network'] }));
-    const dev = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter(Boolean).map((l) => l.slice(0, l.lastIndexOf(':')).trim());
+    const dev = readFileSync('/proc/net/dev', 'utf8')
+      .split('\n')
+      .slice(2)
+      .filter(Boolean)
+      .map((l) => l.slice(0, l.lastIndexOf(':')).trim());
     const ifaces = [...new Set(out.map((x) => x.labels!.iface))];
     expect(ifaces).toEqual(dev.filter((n) => n !== 'lo'));
     expect(names(out).slice(0, 2)).toEqual(['network.bytes.sent', 'network.bytes.recv']);
@@ -94,7 +104,16 @@ describe('Host on this machine', () => {
     await probeOnce(s);
     await sleep(100);
     const out = await probeOnce(s);
-    expect([...new Set(names(out))]).toEqual(['cpu.percentage', 'fs.used', 'fs.free', 'la', 'memory.used', 'memory.available', 'network.bytes.sent', 'network.bytes.recv']);
+    expect([...new Set(names(out))]).toEqual([
+      'cpu.percentage',
+      'fs.used',
+      'fs.free',
+      'la',
+      'memory.used',
+      'memory.available',
+      'network.bytes.sent',
+      'network.bytes.recv',
+    ]);
     const d = df('/');
     expect(Math.abs(valueOf(out, 'fs.free', { device: rootDevice() }) - d.free)).toBeLessThan(64 * 1024 * 1024);
     expect(out.some((x) => x.labels?.iface === 'lo')).toBe(false);
@@ -113,7 +132,9 @@ describe('Host on broken files', () => {
       { name: 'memory.available', value: 600 * 1024, unit: 'bytes' },
     ]);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^cannot read \/proc\/stat: no cpu lines in \/proc\/stat: .*; cannot read \/proc\/loadavg: unexpected \/proc\/loadavg content: /);
+    expect(warnings[0]).toMatch(
+      /^cannot read \/proc\/stat: no cpu lines in \/proc\/stat: .*; cannot read \/proc\/loadavg: unexpected \/proc\/loadavg content: /,
+    );
     fake.write({ meminfo: GARBAGE });
     const err = await probeOnce(make({ metrics: ['la', 'ram'] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceError);

@@ -112,7 +112,6 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
   await new Promise((r) => garbage.close(r));
   await new Promise((r) => proxy.close(r));
-
 });
 
 function only(samples: Sample[], name: string | undefined): number {
@@ -206,7 +205,13 @@ describe('Http', () => {
       timeout: 1,
     });
     const problems: string[] = [];
-    const samples = (await src.probe({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 10, log, reportProblem: (m) => void problems.push(m) })) as Sample[];
+    const samples = (await src.probe({
+      signal: AbortSignal.timeout(5000),
+      timeoutMs: 5000,
+      tickTime: 10,
+      log,
+      reportProblem: (m) => void problems.push(m),
+    })) as Sample[];
     expect(lastHeaders['authorization']).toBe('Bearer sekrit-token-123');
     expect(lastHeaders['x-trace']).toBe('abc');
     const text = logged.join('\n') + problems.join('\n') + JSON.stringify(samples);

@@ -111,10 +111,13 @@ describe('HttpIngress', () => {
     const { url } = await start();
     const u = new URL(url);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: u.hostname, port: u.port, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(50 * 1024 * 1024) } }, (res) => {
-        resolve(res.statusCode ?? 0);
-        res.resume();
-      });
+      const req = http.request(
+        { host: u.hostname, port: u.port, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(50 * 1024 * 1024) } },
+        (res) => {
+          resolve(res.statusCode ?? 0);
+          res.resume();
+        },
+      );
       req.on('error', reject);
       // Only the headers and a few bytes are ever sent: the answer must not wait for 50 MiB.
       req.write('{"metrics":');
@@ -183,14 +186,21 @@ describe('HttpIngress', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     const src = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
-    await expect(src.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) })).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: address already in use`);
+    await expect(src.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) })).rejects.toThrow(
+      `cannot listen on 127.0.0.1:${port}: address already in use`,
+    );
     await new Promise((r) => blocker.close(r));
 
     // Shutdown closes even a keep-alive connection and releases the port.
     const first = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
     await first.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) });
     const agent = new http.Agent({ keepAlive: true });
-    await new Promise<void>((resolve) => http.get({ host: '127.0.0.1', port, agent }, (res) => { res.resume(); res.on('end', () => resolve()); }));
+    await new Promise<void>((resolve) =>
+      http.get({ host: '127.0.0.1', port, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      }),
+    );
     await first.shutdown();
     agent.destroy();
     const again = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
@@ -201,7 +211,9 @@ describe('HttpIngress', () => {
     expect(readmeExamples('httpingress')).toHaveLength(1);
     for (const ex of readmeExamples('httpingress')) expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', ex)).toEqual([]);
     expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', { type: 'HttpIngress', port: 1 }).join('\n')).toMatch(/metrics: is required/);
-    expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', { type: 'HttpIngress', port: 1, metrics: { m: { type: 'histogram' } } }).join('\n')).toMatch(/gauge/);
+    expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', { type: 'HttpIngress', port: 1, metrics: { m: { type: 'histogram' } } }).join('\n')).toMatch(
+      /gauge/,
+    );
     expect(paramProblems(HttpIngressSource.schema, 'HttpIngress', { type: 'HttpIngress', port: 1, metrics: { m: { labels: ['bad-name'] } } })).not.toEqual([]);
   });
 });
@@ -266,20 +278,22 @@ describe('HttpIngress against hostile clients', () => {
     const sockets: net.Socket[] = [];
     try {
       await Promise.all(
-        Array.from({ length: n }, (_, i) =>
-          new Promise<void>((resolve) => {
-            const s = net.connect({ port, host: '127.0.0.1' });
-            sockets.push(s);
-            answers[i] = '';
-            s.on('data', (d: Buffer) => (answers[i] += d.toString('latin1')));
-            s.on('error', () => resolve());
-            s.on('close', () => resolve());
-            s.once('connect', () => {
-              s.write(head);
-              // Resolves once the kernel took it all (the server read it) or the server closed.
-              s.write(part, () => resolve());
-            });
-          }),
+        Array.from(
+          { length: n },
+          (_, i) =>
+            new Promise<void>((resolve) => {
+              const s = net.connect({ port, host: '127.0.0.1' });
+              sockets.push(s);
+              answers[i] = '';
+              s.on('data', (d: Buffer) => (answers[i] += d.toString('latin1')));
+              s.on('error', () => resolve());
+              s.on('close', () => resolve());
+              s.once('connect', () => {
+                s.write(head);
+                // Resolves once the kernel took it all (the server read it) or the server closed.
+                s.write(part, () => resolve());
+              });
+            }),
         ),
       );
       // Time for the server to read what the kernel holds for it.
@@ -287,7 +301,9 @@ describe('HttpIngress against hostile clients', () => {
       peak = Math.max(peak, rss());
       const refused = answers.filter((a) => statuses(a)[0] === 503).length;
       const held = sockets.filter((s) => !s.destroyed).length;
-      console.log(`ingress bodies in flight: ${n} clients, ${held} held, ${refused} answered 503; RSS ${(before / 2 ** 20).toFixed(0)} MiB before, peak ${(peak / 2 ** 20).toFixed(0)} MiB (+${((peak - before) / 2 ** 20).toFixed(0)} MiB)`);
+      console.log(
+        `ingress bodies in flight: ${n} clients, ${held} held, ${refused} answered 503; RSS ${(before / 2 ** 20).toFixed(0)} MiB before, peak ${(peak / 2 ** 20).toFixed(0)} MiB (+${((peak - before) / 2 ** 20).toFixed(0)} MiB)`,
+      );
       expect(held).toBeLessThanOrEqual(MAX_BYTES_IN_FLIGHT / (bodySize - 1_000));
       expect(refused).toBeGreaterThanOrEqual(n - held - 5);
       expect(answers.find((a) => statuses(a)[0] === 503)).toMatch(/Retry-After: 1/i);

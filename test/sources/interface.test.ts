@@ -29,8 +29,14 @@ async function timed(s: InterfaceSource): Promise<{ samples: Sample[]; a: number
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function netdevLo(): { rxBytes: number; txBytes: number } {
-  const l = readFileSync('/proc/net/dev', 'utf8').split('\n').find((x) => x.trim().startsWith('lo:'))!;
-  const f = l.slice(l.indexOf(':') + 1).trim().split(/\s+/).map(Number);
+  const l = readFileSync('/proc/net/dev', 'utf8')
+    .split('\n')
+    .find((x) => x.trim().startsWith('lo:'))!;
+  const f = l
+    .slice(l.indexOf(':') + 1)
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   return { rxBytes: f[0]!, txBytes: f[8]! };
 }
 
@@ -86,7 +92,9 @@ describe('Interface on fake counters', () => {
     const p1 = await timed(s);
     expect(p1.samples).toEqual([]);
     await sleep(200);
-    fake.write({ 'net/dev': HEAD + line('lo', 100, 1, 100, 1) + line('eth0.100', 1000 + 300_000, 10 + 300, 5000 + 60_000, 50 + 60) + line('eth0:1', 7, 1, 7, 1) });
+    fake.write({
+      'net/dev': HEAD + line('lo', 100, 1, 100, 1) + line('eth0.100', 1000 + 300_000, 10 + 300, 5000 + 60_000, 50 + 60) + line('eth0:1', 7, 1, 7, 1),
+    });
     const p2 = await timed(s);
     const labels = [...new Set(p2.samples.map((x) => x.labels!.interface))];
     expect(labels).toEqual(['eth0_100', 'eth0:1']);

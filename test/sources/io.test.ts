@@ -69,7 +69,12 @@ describe('IO on fake counters', () => {
     const s = make();
     const p1 = await timed(s);
     await sleep(200);
-    fake.write({ diskstats: line(7, 0, 'loop0', 0, 0, 0, 0, 0) + line(253, 0, 'dm-0', 100 + 40, 800 + 2048, 50 + 20, 400 + 4096, 1000 + 100) + line(259, 1, 'nvme0n1p1', 5, 40, 5, 40, 10) });
+    fake.write({
+      diskstats:
+        line(7, 0, 'loop0', 0, 0, 0, 0, 0) +
+        line(253, 0, 'dm-0', 100 + 40, 800 + 2048, 50 + 20, 400 + 4096, 1000 + 100) +
+        line(259, 1, 'nvme0n1p1', 5, 40, 5, 40, 10),
+    });
     const p2 = await timed(s);
     expect(p1.samples).toEqual([]);
     expect([...new Set(p2.samples.map((x) => x.labels!.disk))]).toEqual(['dm-0', 'nvme0n1p1']);

@@ -37,10 +37,29 @@ function makePki(dir: string, prefix: string): void {
   openssl(dir, 'req', '-x509', ...ec, '-keyout', `${prefix}ca.key`, '-out', `${prefix}ca.crt`, '-days', '2', '-subj', `/CN=${prefix}test-ca`);
   writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   writeFileSync(path.join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [who, ext, cn] of [['server', 'server.ext', '127.0.0.1'], ['client', 'client.ext', 'system:pollect']] as const) {
+  for (const [who, ext, cn] of [
+    ['server', 'server.ext', '127.0.0.1'],
+    ['client', 'client.ext', 'system:pollect'],
+  ] as const) {
     openssl(dir, 'req', ...ec, '-keyout', `${prefix}${who}.key`, '-out', `${prefix}${who}.csr`, '-subj', `/CN=${cn}`);
-    openssl(dir, 'x509', '-req', '-in', `${prefix}${who}.csr`, '-CA', `${prefix}ca.crt`, '-CAkey', `${prefix}ca.key`,
-      '-CAcreateserial', '-out', `${prefix}${who}.crt`, '-days', '2', '-extfile', ext);
+    openssl(
+      dir,
+      'x509',
+      '-req',
+      '-in',
+      `${prefix}${who}.csr`,
+      '-CA',
+      `${prefix}ca.crt`,
+      '-CAkey',
+      `${prefix}ca.key`,
+      '-CAcreateserial',
+      '-out',
+      `${prefix}${who}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+    );
   }
 }
 
@@ -70,7 +89,9 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
     case 'garbage':
       return void res.writeHead(200, json).end(Buffer.from([0x00, 0xff, 0x13, 0x37, 0xfe, 0x80, 0x01, 0x9c]));
     case 'html':
-      return void res.writeHead(502, { 'content-type': 'text/html' }).end('<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>');
+      return void res
+        .writeHead(502, { 'content-type': 'text/html' })
+        .end('<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>');
     case 'huge': {
       res.writeHead(200, json);
       const chunk = Buffer.alloc(1024 * 1024, 0x20);
@@ -146,7 +167,10 @@ interface Fixture {
 }
 
 describe('K8s summary parser on the captured payloads', () => {
-  for (const [file, body] of [['microk8s-jetson-nano', NANO], ['honeycomb-baremetal', HONEY]] as const) {
+  for (const [file, body] of [
+    ['microk8s-jetson-nano', NANO],
+    ['honeycomb-baremetal', HONEY],
+  ] as const) {
     it(`every figure of ${file} matches the document`, () => {
       const doc = JSON.parse(body.toString()) as Fixture;
       const all = { pods: ['memory', 'cpu', 'network'] as const, node: ['filesystem', 'memory', 'cpu', 'inodes'] as const };
@@ -191,12 +215,22 @@ describe('K8s summary parser on the captured payloads', () => {
     const defaults = { pods: ['memory', 'cpu'], node: ['inodes'] } as const;
     expect(configFor(K8sSource, { host: 'h' }).metrics).toEqual(defaults);
     const names = (m: Partial<K8sMetrics>) => [...new Set(summaryToSamples(doc, { ...defaults, ...m }).map((x) => x.name))].sort();
-    expect(names({})).toEqual(
-      ['node.fs.inodes', 'node.fs.inodes_free', 'node.fs.inodes_used', 'pod.cpu.usage_nanocores', 'pod.memory.rss_bytes', 'pod.memory.working_set_bytes', 'pods.running'],
-    );
-    expect(names({ pods: [], node: ['memory'] })).toEqual(
-      ['node.memory.available_bytes', 'node.memory.rss_bytes', 'node.memory.usage_bytes', 'node.memory.working_set_bytes', 'pods.running'],
-    );
+    expect(names({})).toEqual([
+      'node.fs.inodes',
+      'node.fs.inodes_free',
+      'node.fs.inodes_used',
+      'pod.cpu.usage_nanocores',
+      'pod.memory.rss_bytes',
+      'pod.memory.working_set_bytes',
+      'pods.running',
+    ]);
+    expect(names({ pods: [], node: ['memory'] })).toEqual([
+      'node.memory.available_bytes',
+      'node.memory.rss_bytes',
+      'node.memory.usage_bytes',
+      'node.memory.working_set_bytes',
+      'pods.running',
+    ]);
     expect(names({ pods: ['network'] })).toContain('pod.network.tx_bytes');
   });
 

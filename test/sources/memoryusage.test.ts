@@ -12,7 +12,9 @@ afterAll(() => fake.remove());
 
 /** `free -b`: the Mem: row. */
 function free(): { total: number; used: number; free: number; available: number } {
-  const row = execFileSync('free', ['-b'], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('Mem:'))!;
+  const row = execFileSync('free', ['-b'], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.startsWith('Mem:'))!;
   const f = row.split(/\s+/).slice(1).map(Number);
   return { total: f[0]!, used: f[1]!, free: f[2]!, available: f[5]! };
 }

@@ -63,7 +63,8 @@ function keystone(req: http.IncomingMessage, res: http.ServerResponse): void {
     ks.auths++;
     if (ks.mode === 'hang') return;
     if (ks.mode === 'garbage') return void res.writeHead(201, { 'x-subject-token': 'x' }).end(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0x01]));
-    if (ks.mode === 'html') return void res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body><h1>503 Service Unavailable</h1>No server is available</body></html>');
+    if (ks.mode === 'html')
+      return void res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body><h1>503 Service Unavailable</h1>No server is available</body></html>');
     if (ks.mode === 'echo') {
       // A hostile or broken Keystone that quotes the request (password included) in its error.
       return void res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 401, message: `bad request ${raw}` } }));
@@ -75,10 +76,16 @@ function keystone(req: http.IncomingMessage, res: http.ServerResponse): void {
       return void res.writeHead(400).end('{"error":{"code":400,"message":"Malformed request body"}}');
     }
     const id = body?.auth?.identity;
-    const ok = id?.methods?.[0] === 'password' && id?.password?.user?.name === USER && id?.password?.user?.password === PASSWORD &&
-      id?.password?.user?.domain?.name === 'Default' && body?.auth?.scope?.project?.name === 'admin' && body?.auth?.scope?.project?.domain?.name === 'Default';
+    const ok =
+      id?.methods?.[0] === 'password' &&
+      id?.password?.user?.name === USER &&
+      id?.password?.user?.password === PASSWORD &&
+      id?.password?.user?.domain?.name === 'Default' &&
+      body?.auth?.scope?.project?.name === 'admin' &&
+      body?.auth?.scope?.project?.domain?.name === 'Default';
     if (!ok) {
-      return void res.writeHead(401, { 'content-type': 'application/json' })
+      return void res
+        .writeHead(401, { 'content-type': 'application/json' })
         .end('{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}');
     }
     const token = `gAAAAAB-test-token-${++tokenSerial}-${Math.random().toString(36).slice(2)}`;
@@ -106,12 +113,15 @@ function novaHandler(req: http.IncomingMessage, res: http.ServerResponse): void 
   const token = String(req.headers['x-auth-token'] ?? '');
   nova.requests.push({ path: url.pathname, query: url.searchParams, token });
   const json = { 'content-type': 'application/json' };
-  if (!/^(\/r2)?\/v2\.1\/[0-9a-f]+\/os-simple-tenant-usage(\/[0-9a-f]+)?$/.test(url.pathname)) return void res.writeHead(404, json).end('{"itemNotFound":{"code":404}}');
+  if (!/^(\/r2)?\/v2\.1\/[0-9a-f]+\/os-simple-tenant-usage(\/[0-9a-f]+)?$/.test(url.pathname))
+    return void res.writeHead(404, json).end('{"itemNotFound":{"code":404}}');
   if (nova.failure === 'always401') {
     return void res.writeHead(401, json).end(`{"error": {"code": 401, "message": "token ${token} is not valid"}}`);
   }
   if (!validTokens.has(token)) {
-    return void res.writeHead(401, json).end('{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}');
+    return void res
+      .writeHead(401, json)
+      .end('{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}');
   }
   if (nova.revokeNext) {
     nova.revokeNext = false;
@@ -132,13 +142,19 @@ function novaHandler(req: http.IncomingMessage, res: http.ServerResponse): void 
     case 'garbage':
       return void res.writeHead(200, json).end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00]));
     case 'html':
-      return void res.writeHead(500, { 'content-type': 'text/html' }).end('<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1><p>The server encountered an internal error.</p></body></html>');
+      return void res
+        .writeHead(500, { 'content-type': 'text/html' })
+        .end(
+          '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1><p>The server encountered an internal error.</p></body></html>',
+        );
     case 'truncated':
       return void res.writeHead(200, json).end(JSON.stringify({ tenant_usage: DUMPS['os_metrics_20220301.json'] }).slice(0, 2000));
     case 'empty':
       return void res.writeHead(200, json).end(EMPTY_DUMP);
     case 'forbidden':
-      return void res.writeHead(403, json).end('{"forbidden": {"code": 403, "message": "Policy doesn\'t allow os_compute_api:os-simple-tenant-usage:list to be performed."}}');
+      return void res
+        .writeHead(403, json)
+        .end('{"forbidden": {"code": 403, "message": "Policy doesn\'t allow os_compute_api:os-simple-tenant-usage:list to be performed."}}');
     case 'wrongshape':
       return void res.writeHead(200, json).end('{"servers": []}');
     case 'huge': {
@@ -185,12 +201,19 @@ function paged(usages: Json[], per: number, kind: 'show' | 'list'): Map<string, 
       return { tenant_id: tid, start: u.start, stop: u.stop, ...totalsOf(mine), server_usages: mine };
     });
     // The href names an internal host on purpose: only its marker may be used.
-    const links = chunk.length === per
-      ? [{ rel: 'next', href: `http://nova-internal.example:8774/v2.1/${PROJECT_ID}/os-simple-tenant-usage?limit=${per}&marker=${chunk[chunk.length - 1].instance_id}` }]
-      : undefined;
-    const doc = kind === 'show'
-      ? { tenant_usage: tenants[0] ?? {}, ...(links ? { tenant_usage_links: links } : {}) }
-      : { tenant_usages: tenants, ...(links ? { tenant_usages_links: links } : {}) };
+    const links =
+      chunk.length === per
+        ? [
+            {
+              rel: 'next',
+              href: `http://nova-internal.example:8774/v2.1/${PROJECT_ID}/os-simple-tenant-usage?limit=${per}&marker=${chunk[chunk.length - 1].instance_id}`,
+            },
+          ]
+        : undefined;
+    const doc =
+      kind === 'show'
+        ? { tenant_usage: tenants[0] ?? {}, ...(links ? { tenant_usage_links: links } : {}) }
+        : { tenant_usages: tenants, ...(links ? { tenant_usages_links: links } : {}) };
     pages.set(marker, JSON.stringify(doc));
     if (!links) return pages;
     marker = chunk[chunk.length - 1].instance_id;
@@ -214,7 +237,12 @@ beforeAll(async () => {
 
 beforeEach(() => {
   Object.assign(ks, { mode: 'ok', lifetimeMs: 3_600_000, twoRegions: false, auths: 0 });
-  Object.assign(nova, { pages: new Map([['', JSON.stringify({ tenant_usage: DUMPS['os_metrics_20220301.json'] })]]), failure: undefined, revokeNext: false, requests: [] });
+  Object.assign(nova, {
+    pages: new Map([['', JSON.stringify({ tenant_usage: DUMPS['os_metrics_20220301.json'] })]]),
+    failure: undefined,
+    revokeNext: false,
+    requests: [],
+  });
 });
 
 afterEach(() => {
@@ -231,7 +259,10 @@ function source(extra: Partial<OpenStackConfig> = {}): OpenStackSource {
 }
 
 async function probeError(src: OpenStackSource, timeoutMs = 5000): Promise<string> {
-  const err = await probeOnce(src, { timeoutMs }).then(() => undefined, (e: unknown) => e);
+  const err = await probeOnce(src, { timeoutMs }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SourceError);
   const msg = (err as Error).message;
   expect(msg).not.toContain(PASSWORD);
@@ -255,7 +286,10 @@ function expectUsage(samples: Sample[], usage: Json): void {
 
 describe('Nova usage documents -> samples', () => {
   it('reads the 2.40 show and detailed list samples, and their next markers', () => {
-    for (const [file, kind] of [['nova-simple-tenant-usage-show.json', 'show'], ['nova-simple-tenant-usage-list-detailed.json', 'list']] as const) {
+    for (const [file, kind] of [
+      ['nova-simple-tenant-usage-show.json', 'show'],
+      ['nova-simple-tenant-usage-list-detailed.json', 'list'],
+    ] as const) {
       const doc = JSON.parse(read(file));
       const page = parsePage(doc, kind);
       expect(page.nextMarker).toBe('1f1deceb-17b5-4c04-84c7-e0d4499c8fe0');
@@ -276,9 +310,17 @@ describe('Nova usage documents -> samples', () => {
 
     c = new UsageCollector();
     parsePage(JSON.parse(read('nova-simple-tenant-usage-list.json')), 'list').usages.forEach((u) => c.add(u));
-    expect(c.samples().map((x) => x.name).sort()).toEqual(['total_hours', 'total_local_gb_usage', 'total_memory_mb_usage', 'total_vcpus_usage']);
+    expect(
+      c
+        .samples()
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(['total_hours', 'total_local_gb_usage', 'total_memory_mb_usage', 'total_vcpus_usage']);
 
-    for (const [file, kind] of [['nova-simple-tenant-usage-show-v2.1.json', 'show'], ['nova-simple-tenant-usage-list-detailed-v2.1.json', 'list']] as const) {
+    for (const [file, kind] of [
+      ['nova-simple-tenant-usage-show-v2.1.json', 'show'],
+      ['nova-simple-tenant-usage-list-detailed-v2.1.json', 'list'],
+    ] as const) {
       const p = parsePage(JSON.parse(read(file)), kind);
       expect(p.nextMarker).toBeUndefined();
       c = new UsageCollector();
@@ -311,7 +353,7 @@ describe('OpenStack source against Keystone and Nova servers', () => {
     });
   }
 
-  it('asks the scoped project\'s usage for [now - window, now] with microversion 2.40 on the public endpoint', async () => {
+  it("asks the scoped project's usage for [now - window, now] with microversion 2.40 on the public endpoint", async () => {
     await probeOnce(source({ window: 3600 }));
     expect(nova.requests).toHaveLength(1);
     const r = nova.requests[0]!;
@@ -391,7 +433,9 @@ describe('OpenStack source against Keystone and Nova servers', () => {
 
   it('a wrong password is a clear auth error that does not show the password', async () => {
     const msg = await probeError(source({ password: 'not-the-Password-42' }));
-    expect(msg).toMatch(/^OpenStack: Keystone POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens: authentication failed for user "admin" \(domain "Default"\), project "admin" \(domain "Default"\): HTTP 401: The request you have made requires authentication\.$/);
+    expect(msg).toMatch(
+      /^OpenStack: Keystone POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens: authentication failed for user "admin" \(domain "Default"\), project "admin" \(domain "Default"\): HTTP 401: The request you have made requires authentication\.$/,
+    );
     expect(msg).not.toContain('not-the-Password-42');
     expect(nova.requests).toHaveLength(0);
   });
@@ -407,23 +451,31 @@ describe('OpenStack source against Keystone and Nova servers', () => {
     await probeOnce(source({ authUrl: `${authBase}/v3/` }));
     expect(ks.auths).toBe(1);
     ks.twoRegions = true;
-    expect(await probeError(source())).toMatch(/^OpenStack: Keystone POST http:\S+: the catalog has public "compute" endpoints in several regions \(RegionOne, RegionTwo\); set "region"/);
+    expect(await probeError(source())).toMatch(
+      /^OpenStack: Keystone POST http:\S+: the catalog has public "compute" endpoints in several regions \(RegionOne, RegionTwo\); set "region"/,
+    );
     nova.requests = [];
     await probeOnce(source({ region: 'RegionTwo' }));
     expect(nova.requests[0]!.path).toMatch(/^\/r2\/v2\.1\//);
-    expect(await probeError(source({ region: 'Nowhere' }))).toMatch(/no public "compute" endpoint in region "Nowhere" in the catalog \(it has: .*public@RegionOne/);
+    expect(await probeError(source({ region: 'Nowhere' }))).toMatch(
+      /no public "compute" endpoint in region "Nowhere" in the catalog \(it has: .*public@RegionOne/,
+    );
   });
 
   it('Keystone failures: no answer, garbage, an HTML error page, no X-Subject-Token', async () => {
     ks.mode = 'hang';
-    expect(await probeError(source(), 400)).toMatch(/^OpenStack: Keystone POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens: no answer within 400 ms$/);
+    expect(await probeError(source(), 400)).toMatch(
+      /^OpenStack: Keystone POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens: no answer within 400 ms$/,
+    );
     ks.mode = 'garbage';
     expect(await probeError(source())).toMatch(/the token answer is not JSON/);
     ks.mode = 'html';
     expect(await probeError(source())).toMatch(/HTTP 503 Service Unavailable: 503 Service Unavailable No server is available/);
     ks.mode = 'notoken';
     expect(await probeError(source())).toMatch(/no X-Subject-Token header/);
-    expect(await probeError(source({ authUrl: 'http://127.0.0.1:9/identity' }))).toMatch(/^OpenStack: Keystone POST http:\/\/127\.0\.0\.1:9\/identity\/v3\/auth\/tokens: .*ECONNREFUSED/);
+    expect(await probeError(source({ authUrl: 'http://127.0.0.1:9/identity' }))).toMatch(
+      /^OpenStack: Keystone POST http:\/\/127\.0\.0\.1:9\/identity\/v3\/auth\/tokens: .*ECONNREFUSED/,
+    );
   });
 
   it('Nova failures: garbage, HTML page, truncated JSON, wrong shape, 403 on all tenants, 50 MB, no answer', async () => {
@@ -449,7 +501,10 @@ describe('OpenStack source against Keystone and Nova servers', () => {
     const dump = DUMPS['os_metrics_20260101.json'];
     const id = dump.server_usages[0].instance_id;
     const looping = JSON.stringify({ tenant_usage: dump, tenant_usage_links: [{ rel: 'next', href: `http://x/os-simple-tenant-usage?marker=${id}` }] });
-    nova.pages = new Map([['', looping], [id, looping]]);
+    nova.pages = new Map([
+      ['', looping],
+      [id, looping],
+    ]);
     expect(await probeError(source())).toMatch(/"next" links loop/);
     expect(nova.requests).toHaveLength(2);
   });

@@ -149,7 +149,12 @@ describe('OSv source over HTTP', () => {
   });
 
   const bad: [string, string, (res: http.ServerResponse) => void, RegExp][] = [
-    ['garbage bytes', '/os/memory/free', (res) => res.end(Buffer.from([0xff, 0x00, 0x13, 0x37, 0xfe])), /GET http:\/\/127\.0\.0\.1:\d+\/os\/memory\/free: invalid JSON/],
+    [
+      'garbage bytes',
+      '/os/memory/free',
+      (res) => res.end(Buffer.from([0xff, 0x00, 0x13, 0x37, 0xfe])),
+      /GET http:\/\/127\.0\.0\.1:\d+\/os\/memory\/free: invalid JSON/,
+    ],
     [
       'an HTML error page',
       '/os/threads',

@@ -35,7 +35,10 @@ async function child(tag: string, opts: { busy?: boolean; title?: string } = {})
 }
 
 function ps(pid: number): { rss: number; vsz: number } {
-  const [rss, vsz] = execFileSync('ps', ['-o', 'rss=,vsz=', '-p', String(pid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+  const [rss, vsz] = execFileSync('ps', ['-o', 'rss=,vsz=', '-p', String(pid)], { encoding: 'utf8' })
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   return { rss: rss! * 1024, vsz: vsz! * 1024 };
 }
 

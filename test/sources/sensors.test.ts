@@ -34,7 +34,10 @@ describe('parseSensorsJson on real sensors -j output', () => {
     expect(r.length).toBe(countInputs(nct));
     const data = JSON.parse(nct) as Record<string, Record<string, Record<string, number>>>;
     expect(r.find((x) => x.device === 'nct6798-isa-02a0' && x.name === 'in0')).toEqual({
-      device: 'nct6798-isa-02a0', name: 'in0', kind: 'voltage', value: data['nct6798-isa-02a0']!['in0']!['in0_input'],
+      device: 'nct6798-isa-02a0',
+      name: 'in0',
+      kind: 'voltage',
+      value: data['nct6798-isa-02a0']!['in0']!['in0_input'],
     });
     expect(r.some((x) => x.kind === 'fan')).toBe(true);
     expect(r.some((x) => x.kind === 'temperature' && x.device.startsWith('coretemp'))).toBe(true);

@@ -57,7 +57,7 @@ describe('smartctl JSON parser on real reports', () => {
     ]);
   });
 
-  it('decoded packed raw values use smartctl\'s decoding', () => {
+  it("decoded packed raw values use smartctl's decoding", () => {
     expect(ataRawValue({ value: 193273528356, string: '36 (Min/Max 20/45)' })).toBe(36);
     expect(ataRawValue({ value: 4925812092, string: '1234h+05m+06.789s' })).toBe(1234);
     expect(ataRawValue({ value: 6150, string: '6150' })).toBe(6150);
@@ -125,7 +125,10 @@ esac`,
     const src = build(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['nvme'], attributes: ['temperature', 'media_errors'] });
     const samples = await probeOnce(src);
     expect(samples.map((s) => `${s.labels?.dev}/${s.labels?.attribute}`).sort()).toEqual([
-      'nvme0/media_errors', 'nvme0/temperature', 'nvme1/media_errors', 'nvme1/temperature',
+      'nvme0/media_errors',
+      'nvme0/temperature',
+      'nvme1/media_errors',
+      'nvme1/temperature',
     ]);
     writeFileSync(argsLog, '');
     await probeOnce(src);
@@ -138,13 +141,15 @@ esac`,
     const dev = readdirSync('/dev').find((n) => /^(null)$/.test(n));
     expect(dev).toBe('null');
     // /dev/null is not a disk: the fake smartctl fails on it with exit 2, a clear error.
-    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, discover: 'dev', devices: ['null$'] })))
-      .rejects.toThrow(/\/dev\/null: exit status 2 .*no such device/);
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, discover: 'dev', devices: ['null$'] }))).rejects.toThrow(
+      /\/dev\/null: exit status 2 .*no such device/,
+    );
   });
 
   it('no matching device is an error naming the regexes', async () => {
-    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['hd[a-z]'] })))
-      .rejects.toThrow(/no device matches \["hd\[a-z\]"\] among 3/);
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['hd[a-z]'] }))).rejects.toThrow(
+      /no device matches \["hd\[a-z\]"\] among 3/,
+    );
   });
 
   it('a scan that finds nothing says so', async () => {
@@ -152,19 +157,25 @@ esac`,
     await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: none }))).rejects.toThrow(/no device found by .*smartctl-none --scan/);
   });
 
-  it('exit status 2 with smartctl\'s JSON message', async () => {
-    const open = script('smartctl-open', `if [ "$1" = "--scan" ]; then cat '${FIX}/scan.json'; exit 0; fi
-printf '{"smartctl":{"exit_status":2,"messages":[{"string":"/dev/sda: Permission denied","severity":"error"}]}}\\n'; exit 2`);
+  it("exit status 2 with smartctl's JSON message", async () => {
+    const open = script(
+      'smartctl-open',
+      `if [ "$1" = "--scan" ]; then cat '${FIX}/scan.json'; exit 0; fi
+printf '{"smartctl":{"exit_status":2,"messages":[{"string":"/dev/sda: Permission denied","severity":"error"}]}}\\n'; exit 2`,
+    );
     const err = await probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: open, devices: ['sda'] })).catch((e: Error) => e);
     expect(err).toBeInstanceOf(SourceError);
     expect((err as Error).message).toMatch(/sda: exit status 2 \(device open failed.*Permission denied/);
   });
 
   it('one failing device does not hide the others', async () => {
-    const mixed = script('smartctl-mixed', `if [ "$1" = "--scan" ]; then cat '${FIX}/scan.json'; exit 0; fi
+    const mixed = script(
+      'smartctl-mixed',
+      `if [ "$1" = "--scan" ]; then cat '${FIX}/scan.json'; exit 0; fi
 for last; do :; done
 [ "$last" = /dev/nvme0 ] && { cat '${FIX}/nvme-samsung-pm9a1.json'; exit 0; }
-echo "Smartctl open device: $last failed: No such device" >&2; exit 2`);
+echo "Smartctl open device: $last failed: No such device" >&2; exit 2`,
+    );
     const samples = await probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: mixed }));
     expect(new Set(samples.map((s) => s.labels?.dev))).toEqual(new Set(['nvme0']));
   });

@@ -167,8 +167,15 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
 
   it('v3 authPriv (SHA/AES) reads the same values as v2c and as snmpget -v3', async () => {
     const v3 = build(SnmpGetSource, {
-      type: 'SnmpGet', host: '127.0.0.1', port, snmpVersion: 3, username: V3_USER,
-      authPassPhrase: AUTH_PASS, authProtocol: 'SHA', privacyPassPhrase: PRIV_PASS, privacyProtocol: 'AES',
+      type: 'SnmpGet',
+      host: '127.0.0.1',
+      port,
+      snmpVersion: 3,
+      username: V3_USER,
+      authPassPhrase: AUTH_PASS,
+      authProtocol: 'SHA',
+      privacyPassPhrase: PRIV_PASS,
+      privacyProtocol: 'AES',
       metrics: scalarMetrics.slice(0, 5),
     });
     const s3 = await probeOnce(v3);
@@ -204,14 +211,18 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
     });
     const samples = await src.probe({ signal: AbortSignal.timeout(10_000), timeoutMs: 10_000, tickTime: 10, log, reportProblem: () => {} });
     const ref = snmpget(v2cArgs, [`${BASE}.3.1`, `${BASE}.3.2`, `${BASE}.3.3`, `${BASE}.4.2`]);
-    expect(samples).toEqual([1, 2, 3].map((i) => ({
-      name: 'port_value', value: Number(ref[`${BASE}.3.${i}`]![1]), labels: { if: String(i), port: `port-${i}` },
-    })));
+    expect(samples).toEqual(
+      [1, 2, 3].map((i) => ({
+        name: 'port_value',
+        value: Number(ref[`${BASE}.3.${i}`]![1]),
+        labels: { if: String(i), port: `port-${i}` },
+      })),
+    );
     expect(ref[`${BASE}.4.2`]![1]).toBe('port-2');
     expect(lines.join('\n')).toMatch(/skipped 1 OID.*99999\.3\.4 \(noSuchInstance\)/);
   });
 
-  it('pollect.json\'s `oids` list is summed', async () => {
+  it("pollect.json's `oids` list is summed", async () => {
     const samples = await probeOnce(source({ metrics: [{ name: 'sum', oids: [`${BASE}.3.1`, `${BASE}.3.2`, `iso.3.6.1.4.1.99999.3.3`] }] }));
     expect(samples).toEqual([{ name: 'sum', value: 10 + 20 + 30 }]);
   });
@@ -240,7 +251,12 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
   });
 
   it('rate of a real Counter64 (ifHCInOctets of lo) matches the change snmpget sees', async () => {
-    const src = source({ metrics: [{ name: 'lo_rate', oid: IF_HC_IN_OCTETS_LO, mode: 'rate' }, { name: 'lo_raw', oid: IF_HC_IN_OCTETS_LO }] });
+    const src = source({
+      metrics: [
+        { name: 'lo_rate', oid: IF_HC_IN_OCTETS_LO, mode: 'rate' },
+        { name: 'lo_raw', oid: IF_HC_IN_OCTETS_LO },
+      ],
+    });
     const t0 = performance.now();
     const first = await probeOnce(src);
     const t1 = performance.now();
@@ -272,8 +288,14 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
     const { lines, log } = debugLog();
     const labels = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`l${i + 1}`, `${BASE}.5.${i + 1}.0`]));
     const src = build(SnmpGetSource, {
-      type: 'SnmpGet', host: '127.0.0.1', port, snmpVersion: '3', username: V3_USER,
-      authPassPhrase: AUTH_PASS, privacyPassPhrase: PRIV_PASS, maxVarbinds: 200,
+      type: 'SnmpGet',
+      host: '127.0.0.1',
+      port,
+      snmpVersion: '3',
+      username: V3_USER,
+      authPassPhrase: AUTH_PASS,
+      privacyPassPhrase: PRIV_PASS,
+      maxVarbinds: 200,
       metrics: [{ name: 'x', oid: `${BASE}.1.1.0`, oidLabels: labels }],
     });
     const samples = await src.probe({ signal: AbortSignal.timeout(15_000), timeoutMs: 15_000, tickTime: 10, log, reportProblem: () => {} });
@@ -295,8 +317,14 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
   it('v3 wrong pass phrase: an authentication error without the secret', async () => {
     const wrong = 'not-the-auth-phrase-42';
     const src = build(SnmpGetSource, {
-      type: 'SnmpGet', host: '127.0.0.1', port, snmpVersion: 3, username: V3_USER,
-      authPassPhrase: wrong, privacyPassPhrase: PRIV_PASS, metrics: [{ name: 'a', oid: `${BASE}.1.1.0` }],
+      type: 'SnmpGet',
+      host: '127.0.0.1',
+      port,
+      snmpVersion: 3,
+      username: V3_USER,
+      authPassPhrase: wrong,
+      privacyPassPhrase: PRIV_PASS,
+      metrics: [{ name: 'a', oid: `${BASE}.1.1.0` }],
     });
     const err = await probeOnce(src, { timeoutMs: 3000 }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(SourceError);
@@ -305,7 +333,12 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
   });
 
   it('only missing OIDs: a clear error', async () => {
-    const src = source({ metrics: [{ name: 'a', oid: `${BASE}.9.1.0` }, { name: 'b', oid: `${BASE}.1.3.0` }] });
+    const src = source({
+      metrics: [
+        { name: 'a', oid: `${BASE}.9.1.0` },
+        { name: 'b', oid: `${BASE}.1.3.0` },
+      ],
+    });
     const err = await probeOnce(src).catch((e: Error) => e);
     expect(err).toBeInstanceOf(SourceError);
     expect((err as Error).message).toContain('none of the 2 OIDs has a numeric value: 1.3.6.1.4.1.99999.9.1.0 (noSuchObject)');
@@ -326,7 +359,13 @@ describe('SnmpGet against hostile agents', () => {
     await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
     return s.address().port;
   }
-  const cfg = (p: number): Params<SnmpGetConfig> => ({ host: '127.0.0.1', port: p, snmpVersion: '2c', retries: 0, metrics: [{ name: 'a', oid: '1.3.6.1.2.1.1.3.0' }] });
+  const cfg = (p: number): Params<SnmpGetConfig> => ({
+    host: '127.0.0.1',
+    port: p,
+    snmpVersion: '2c',
+    retries: 0,
+    metrics: [{ name: 'a', oid: '1.3.6.1.2.1.1.3.0' }],
+  });
 
   it('an agent that never answers: timeout error', async () => {
     const p = await fakeAgent(undefined);
@@ -343,7 +382,7 @@ describe('SnmpGet against hostile agents', () => {
     await expect(probeOnce(build(SnmpGetSource, cfg(p2)), { timeoutMs: 400 })).rejects.toThrow(SourceError);
   });
 
-  it('the probe\'s abort signal ends a pending request at once', async () => {
+  it("the probe's abort signal ends a pending request at once", async () => {
     const p = await fakeAgent(undefined);
     const src = build(SnmpGetSource, { ...cfg(p), retries: 5 });
     const started = Date.now();
@@ -389,7 +428,14 @@ describe('SnmpGet config and values', () => {
       throw new Error('no ParamError');
     };
     expect(paramError({ metrics: [{ name: 'x' }] })).toMatchObject({ param: 'metrics[0]', message: '(x) needs "oid" or "oids"' });
-    expect(paramError({ metrics: [{ name: 'a', oid: '1.3.6.1' }, { name: 'x', oid: 'sysDescr.0' }] }).param).toBe('metrics[1].oid');
+    expect(
+      paramError({
+        metrics: [
+          { name: 'a', oid: '1.3.6.1' },
+          { name: 'x', oid: 'sysDescr.0' },
+        ],
+      }).param,
+    ).toBe('metrics[1].oid');
     expect(paramError({ host: 'agent:161' }).param).toBe('host');
     expect(() => make({ snmpVersion: '2c' })).not.toThrow();
   });

@@ -80,9 +80,7 @@ describe('TcpTime', () => {
     const port = await freePort();
     cleanups.push(await blackHole(port));
     const src = build(TcpTimeSource, { type: 'TcpTime', host: '127.0.0.1', port, timeout: 10 });
-    await expect(probeOnce(src, { signal: AbortSignal.timeout(200), timeoutMs: 10_000 })).rejects.toThrow(
-      /aborted at the probe timeout/,
-    );
+    await expect(probeOnce(src, { signal: AbortSignal.timeout(200), timeoutMs: 10_000 })).rejects.toThrow(/aborted at the probe timeout/);
   });
   it('schema: accepts the README example, rejects missing or bad params', () => {
     for (const ex of readmeExamples('tcptime')) expect(paramProblems(TcpTimeSource.schema, 'TcpTime', ex)).toEqual([]);

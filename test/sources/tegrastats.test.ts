@@ -16,7 +16,10 @@ import { build, type Params } from '../helpers/plugin.js';
 
 const FIX = fixtureDir('tegrastats');
 const MB = 1024 * 1024;
-const lines = (file: string): string[] => readFileSync(path.join(FIX, file), 'utf8').split('\n').filter((l) => l !== '');
+const lines = (file: string): string[] =>
+  readFileSync(path.join(FIX, file), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 
 function expectedReading(e: LineExpect): TegraReading {
   const r: TegraReading = {
@@ -139,7 +142,11 @@ describe('Tegrastats source with a child process', () => {
     expect(valueOf(s, 'ram.free')).toBe((3964 - 534) * MB);
     expect(valueOf(s, 'temperature', { zone: 'cpu' })).toBe(36.5);
     expect(valueOf(s, 'temperature', { zone: 'thermal' })).toBe(36.25);
-    expect(byName(s, 'temperature').map((x) => x.labels?.zone).sort()).toEqual(['ao', 'cpu', 'gpu', 'pll', 'thermal']);
+    expect(
+      byName(s, 'temperature')
+        .map((x) => x.labels?.zone)
+        .sort(),
+    ).toEqual(['ao', 'cpu', 'gpu', 'pll', 'thermal']);
     expect(new Set(s.map((x) => x.name))).toEqual(new Set(['ram.used', 'ram.free', 'temperature']));
     // Still the same child after several probes: one long-lived process, not one per tick.
     const pid = src.childPid();
@@ -184,7 +191,10 @@ describe('Tegrastats source with a child process', () => {
       const src = make({ path: printer(`ts-${file}`, path.join(FIX, file), 0.02), metrics: ['ram', 'temp', 'cpu', 'gpu', 'power', 'swap'] });
       const s = await probeOnce(src);
       const used = valueOf(s, 'ram.used') / MB;
-      expect(EXPECTED[file]!.some((e) => e.ram[0] === used), file).toBe(true);
+      expect(
+        EXPECTED[file]!.some((e) => e.ram[0] === used),
+        file,
+      ).toBe(true);
       await src.shutdown();
     }
   });

@@ -24,7 +24,10 @@ describe('DryRun', () => {
     const batch: Batch = { collection: 'c', timestamp: 1, points: [point(), point({ name: 'c.X', labels: { a: 'b' }, type: 'counter' })], sources: [] };
     w.write(batch);
     expect(out).toHaveLength(1);
-    const lines = out[0]!.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out[0]!
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[1]).toEqual({ name: 'c.X', labels: { a: 'b' }, value: 0.5, timestamp: 1700000000000, type: 'counter' });
     expect(lines).toHaveLength(2);
   });

@@ -106,7 +106,7 @@ describe('Graphite send queue', () => {
     const { q, clock, add } = setup();
     const firstSent = new Map<string, number>();
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let tick = 0; tick < 120; tick++) {
       add(`t${tick}`);
       const cap = 2 + Math.floor(random() * 4);

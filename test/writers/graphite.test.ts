@@ -91,14 +91,7 @@ function encodeAll(paths: string[], ts: number[], vals: number[]): Buffer[] {
 
 describe('pickle encoder, decoded by Python', () => {
   it('round-trips unicode paths, big/negative/odd floats and every int size', () => {
-    const paths = [
-      'pollect.LoadAvg.short',
-      'pollect.Température.Zürich',
-      'pollect.温度.センサー',
-      'pollect.emoji.😀🚀',
-      'a',
-      'x'.repeat(70_000),
-    ];
+    const paths = ['pollect.LoadAvg.short', 'pollect.Température.Zürich', 'pollect.温度.センサー', 'pollect.emoji.😀🚀', 'a', 'x'.repeat(70_000)];
     const values = [0, -0, 1.5, -2.25e10, 0.1, 1e308, -1.7976931348623157e308, 5e-324, 2 ** 53 + 2, -123456.789, Infinity, -Infinity, NaN];
     const stamps = [0, 1, 255, 256, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 40, 2 ** 53 - 1, -1, -128, -129, -(2 ** 31), -(2 ** 31) - 1, 1795306119];
     const P: string[] = [];
@@ -136,7 +129,11 @@ describe('pickle encoder, decoded by Python', () => {
 
   it('encodes UTF-8 exactly as Buffer does, lone surrogates included', () => {
     const P = ['ascii', 'ß', '€uro', '𝄞 clef', 'mix ä€𝄞 end', 'lone \ud800 high', 'lone \udc00 low', 'tail \ud83d'];
-    const msgs = encodeAll(P, P.map(() => 1), P.map(() => 1));
+    const msgs = encodeAll(
+      P,
+      P.map(() => 1),
+      P.map(() => 1),
+    );
     const got = pythonDecode(msgs[0]!)[0]!.points.map((p) => p[0]);
     expect(got).toEqual(P.map((p) => Buffer.from(p, 'utf8').toString('utf8')));
   });
@@ -205,12 +202,19 @@ describe('plaintext encoder', () => {
     const text = r.bytes.toString('utf8');
     expect(text).toBe('a.b 0.1 10\nc.ü -2.5e-300 20\nd.e inf 30\nf.g -inf 40\n');
     // Parse as carbon's MetricLineReceiver does.
-    const py = execFileSync('python3', ['-c', `
+    const py = execFileSync(
+      'python3',
+      [
+        '-c',
+        `
 import sys, struct
 for line in sys.stdin.buffer.read().split(b'\\n')[:-1]:
     m, v, t = line.decode('utf-8').strip().split()
     print(m, struct.pack('>d', float(v)).hex(), float(t))
-`], { input: r.bytes }).toString();
+`,
+      ],
+      { input: r.bytes },
+    ).toString();
     expect(py.trim().split('\n')).toEqual(P.map((p, i) => `${p} ${hex(V[i]!)} ${(i + 1) * 10}.0`));
   });
 
@@ -398,7 +402,9 @@ function whisperValues(carbon: Carbon, metric: string, from: number, until: numb
   const json = execFileSync('whisper-fetch', ['--json', `--from=${from - 1}`, `--until=${until}`, file]).toString();
   // whisper-fetch writes bare inf/nan; keep them as strings for JSON.parse.
   const data = JSON.parse(json.replace(/-?\b(inf|nan)\b/g, (m) => `"${m}"`)) as { start: number; step: number; values: (number | string | null)[] };
-  data.values.forEach((v, i) => out.set(data.start + i * data.step, typeof v === 'string' ? (v.includes('nan') ? NaN : v.startsWith('-') ? -Infinity : Infinity) : v));
+  data.values.forEach((v, i) =>
+    out.set(data.start + i * data.step, typeof v === 'string' ? (v.includes('nan') ? NaN : v.startsWith('-') ? -Infinity : Infinity) : v),
+  );
   return out;
 }
 
@@ -506,7 +512,12 @@ describe.skipIf(!needs('carbon-cache', 'whisper-fetch'))('Graphite writer agains
     for (const [n, l, f] of series) {
       const m = new Map<number, number>();
       for (let k = 0; k < 5; k++) m.set(base + k, f(base + k));
-      const p = 'pk.' + n + Object.values(l).map((v) => '.' + sanitizeSegment(v)).join('');
+      const p =
+        'pk.' +
+        n +
+        Object.values(l)
+          .map((v) => '.' + sanitizeSegment(v))
+          .join('');
       expected.set(p, m);
     }
     expect([...expected.keys()]).toContain('pk.pollect.Disk.free._var_lib.sda_1');

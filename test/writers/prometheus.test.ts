@@ -135,7 +135,15 @@ function scrape(w: PrometheusWriter, opts: { headers?: Record<string, string>; p
   const mod = opts.tls ? https : http;
   return new Promise((resolve, reject) => {
     const req = mod.request(
-      { host: '127.0.0.1', port: w.port, path: opts.path ?? '/metrics', method: opts.method ?? 'GET', headers: opts.headers, ca: opts.tls?.ca, timeout: 10_000 },
+      {
+        host: '127.0.0.1',
+        port: w.port,
+        path: opts.path ?? '/metrics',
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        ca: opts.tls?.ca,
+        timeout: 10_000,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -216,7 +224,10 @@ function parseExposition(text: string): Map<string, ParsedFamily> {
     // Label names must agree within one sample name of a family.
     const byName = new Map<string, string>();
     for (const s of f.samples) {
-      const names = Object.keys(s.labels).filter((l) => l !== 'le' && l !== 'quantile').sort().join(',');
+      const names = Object.keys(s.labels)
+        .filter((l) => l !== 'le' && l !== 'quantile')
+        .sort()
+        .join(',');
       if (byName.has(s.name) && byName.get(s.name) !== names) throw new Error(`inconsistent label names in ${name}: ${names} vs ${byName.get(s.name)}`);
       byName.set(s.name, names);
     }
@@ -248,11 +259,11 @@ function mixedBatches(): Batch[] {
         pt('host.Http.api', 'host.Http.api.latencyMs', 250, { 'url.path': '/a"b\\c\nd', method: 'GET' }),
         pt('host.Http.api', 'host.Http.api.latencyMs', 35, { method: 'POST' }),
         pt('host.Http.api', 'host.Http.api.requests', 12, { statusCode: '200' }, { type: 'counter', help: 'Requests sent' }),
-        pt('host.Http.api', 'host.Http.api.bytes-in!', 7, { 'le': '10', 'quantile': 'x' }, { type: 'counter', unit: 'kb' }),
+        pt('host.Http.api', 'host.Http.api.bytes-in!', 7, { le: '10', quantile: 'x' }, { type: 'counter', unit: 'kb' }),
         pt('host.Http.api', 'host.Http.api.temp_fahrenheit', 212, { '0zone': 'cpu' }),
         pt('host.Http.api', 'host.Http.api.queue_count', 3),
         pt('host.Http.api', 'host.Http.api.wrong_total', 5),
-        pt('host.Http.api', 'host.Http.api.up gauge', 1, { 'üñí': 'ok' }),
+        pt('host.Http.api', 'host.Http.api.up gauge', 1, { üñí: 'ok' }),
         pt('host.Http.api', 'host.Http.api.special', NaN, { v: 'nan' }),
         pt('host.Http.api', 'host.Http.api.special', Infinity, { v: 'inf' }),
         pt('host.Http.api', 'host.Http.api.special', -Infinity, { v: 'minus' }),
@@ -312,7 +323,14 @@ describe('Prometheus writer: exposition', () => {
     expect(fams.has('process_start_time_seconds')).toBe(true);
     expect(fams.has('nodejs_heap_size_used_bytes')).toBe(true);
     expect(valueOf(fams, 'nodejs_eventloop_lag_seconds')).toBe('0.002');
-    expect(valueOf(fams, 'pollect_prometheus_series', { writer: w.id })).toBe(String(w.render().split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('pollect_prometheus_series')).length));
+    expect(valueOf(fams, 'pollect_prometheus_series', { writer: w.id })).toBe(
+      String(
+        w
+          .render()
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#') && !l.startsWith('pollect_prometheus_series')).length,
+      ),
+    );
   });
 
   it('builds family names from the series name parts, not from the dotted id', async () => {
@@ -375,7 +393,9 @@ describe('Prometheus writer: exposition', () => {
     const w = await startWriter();
     send(w, ...mixedBatches());
     sendSelf(w);
-    const om = await scrape(w, { headers: { Accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'Accept-Encoding': 'gzip' } });
+    const om = await scrape(w, {
+      headers: { Accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'Accept-Encoding': 'gzip' },
+    });
     expect(om.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
     expect(om.headers['content-encoding']).toBeUndefined();
     expect(Number(om.headers['content-length'])).toBe(Buffer.byteLength(om.body));
@@ -438,7 +458,14 @@ describe('Prometheus writer: exposition', () => {
 describe('Prometheus writer: stale series', () => {
   it('drops at once what a successful probe no longer produced', async () => {
     const w = await startWriter();
-    send(w, batch('c', [status('c.Disk')], [pt('c.Disk', 'c.Disk.free', 10, { mount: '/' }), pt('c.Disk', 'c.Disk.free', 20, { mount: '/home' }), pt('c.Disk', 'c.Disk.inodes', 5)]));
+    send(
+      w,
+      batch(
+        'c',
+        [status('c.Disk')],
+        [pt('c.Disk', 'c.Disk.free', 10, { mount: '/' }), pt('c.Disk', 'c.Disk.free', 20, { mount: '/home' }), pt('c.Disk', 'c.Disk.inodes', 5)],
+      ),
+    );
     let fams = parseExposition((await scrape(w)).body);
     expect(valueOf(fams, 'c_Disk_free', { mount: '/home' })).toBe('20');
     send(w, batch('c', [status('c.Disk')], [pt('c.Disk', 'c.Disk.free', 11, { mount: '/' })]));
@@ -450,10 +477,23 @@ describe('Prometheus writer: stale series', () => {
 
   it('keeps a failing source for staleAfter ticks, then removes it; backoff and skipped count as failing', async () => {
     const w = await startWriter({ staleAfter: 3 });
-    const ok = (v: number): Batch =>
-      batch('c', [status('c.Redis'), status('c.Other')], [pt('c.Redis', 'c.Redis.clients', v), pt('c.Other', 'c.Other', 1)]);
+    const ok = (v: number): Batch => batch('c', [status('c.Redis'), status('c.Other')], [pt('c.Redis', 'c.Redis.clients', v), pt('c.Other', 'c.Other', 1)]);
     const failing = (state: SourceStatus['state'], n: number): Batch =>
-      batch('c', [status('c.Redis', { state, success: false, consecutiveFailures: n, errorsTotal: n, error: 'connection refused', durationSeconds: state === 'probed' ? 0.034 : 0 }), status('c.Other')], [pt('c.Other', 'c.Other', 1)]);
+      batch(
+        'c',
+        [
+          status('c.Redis', {
+            state,
+            success: false,
+            consecutiveFailures: n,
+            errorsTotal: n,
+            error: 'connection refused',
+            durationSeconds: state === 'probed' ? 0.034 : 0,
+          }),
+          status('c.Other'),
+        ],
+        [pt('c.Other', 'c.Other', 1)],
+      );
     send(w, ok(7));
     sendSelf(w);
     send(w, failing('probed', 1));
@@ -530,7 +570,23 @@ describe('Prometheus writer: serving', () => {
     beforeAll(async () => {
       execFileSync(
         'openssl',
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          'key.pem',
+          '-out',
+          'cert.pem',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        ],
         { cwd: tmp.dir, stdio: 'ignore', timeout: 30_000 },
       );
     });
@@ -580,13 +636,19 @@ describe('Prometheus writer: serving', () => {
 
     it('pollect --check rejects a TLS file that does not exist, naming its path in the config', async () => {
       const file = path.join(tmp.dir, 'check.json');
-      writeFileSync(file, JSON.stringify({ writers: [{ type: 'Prometheus', tls: { key: 'nope/key.pem', cert: 'cert.pem' } }], executors: [{ sources: [{ type: 'Dummy' }] }] }));
+      writeFileSync(
+        file,
+        JSON.stringify({ writers: [{ type: 'Prometheus', tls: { key: 'nope/key.pem', cert: 'cert.pem' } }], executors: [{ sources: [{ type: 'Dummy' }] }] }),
+      );
       const r = await cli(['-c', file, '--check']);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^ {2}writers\[0\]\.tls\.key: cannot read .*nope\/key\.pem: no such file$/m);
       expect(r.stdout).not.toContain('OK');
       // The same config with files that are there is fine.
-      writeFileSync(file, JSON.stringify({ writers: [{ type: 'Prometheus', tls: { key: 'key.pem', cert: 'cert.pem' } }], executors: [{ sources: [{ type: 'Dummy' }] }] }));
+      writeFileSync(
+        file,
+        JSON.stringify({ writers: [{ type: 'Prometheus', tls: { key: 'key.pem', cert: 'cert.pem' } }], executors: [{ sources: [{ type: 'Dummy' }] }] }),
+      );
       expect((await cli(['-c', file, '--check'])).code).toBe(0);
     });
   });
@@ -636,7 +698,23 @@ describe.skipIf(!needs('prometheus'))('Prometheus writer: scraped by a real Prom
     // A second endpoint over HTTPS, with prometheus naming, which Prometheus verifies against the CA.
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.pem',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
       { cwd: tmp.dir, stdio: 'ignore', timeout: 30_000 },
     );
     const tlsWriter = await startWriter({ tls: { key: 'key.pem', cert: 'cert.pem' }, naming: 'prometheus' }, tmp.dir);
@@ -669,9 +747,17 @@ describe.skipIf(!needs('prometheus'))('Prometheus writer: scraped by a real Prom
       '--log.level=warn',
     ]);
     await waitForPort(promPort);
-    const up = await until('target up', () => query(promPort, 'up{job="pollect"}'), (r) => r.length === 1 && r[0]!.value[1] === '1');
+    const up = await until(
+      'target up',
+      () => query(promPort, 'up{job="pollect"}'),
+      (r) => r.length === 1 && r[0]!.value[1] === '1',
+    );
     expect(up[0]!.metric.instance).toBe(`127.0.0.1:${w.port}`);
-    const load = await until('load', () => query(promPort, 'host_LoadAvg_short'), (r) => r.length === 1);
+    const load = await until(
+      'load',
+      () => query(promPort, 'host_LoadAvg_short'),
+      (r) => r.length === 1,
+    );
     expect(load[0]!.value[1]).toBe('0.42');
     const lat = await query(promPort, 'host_Http_api_latencyMs');
     expect(lat.map((r) => [r.metric.method, r.metric.url_path, r.value[1]]).sort()).toEqual([
@@ -683,8 +769,16 @@ describe.skipIf(!needs('prometheus'))('Prometheus writer: scraped by a real Prom
     expect((await query(promPort, 'pollect_source_success{job="pollect",source="net.Ping.gw"}'))[0]!.value[1]).toBe('1');
     expect((await query(promPort, 'process_cpu_seconds_total{job="pollect"}')).length).toBe(1);
     expect(accepts.some((a) => a.includes('application/openmetrics-text'))).toBe(true);
-    await until('https target up', () => query(promPort, 'up{job="pollect_tls"}'), (r) => r.length === 1 && r[0]!.value[1] === '1');
-    const tlsLat = await until('https latency', () => query(promPort, 'host_http_api_latency_seconds{method="GET"}'), (r) => r.length === 1);
+    await until(
+      'https target up',
+      () => query(promPort, 'up{job="pollect_tls"}'),
+      (r) => r.length === 1 && r[0]!.value[1] === '1',
+    );
+    const tlsLat = await until(
+      'https latency',
+      () => query(promPort, 'host_http_api_latency_seconds{method="GET"}'),
+      (r) => r.length === 1,
+    );
     expect(tlsLat[0]!.value[1]).toBe('0.25');
     expect((await query(promPort, 'host_http_api_requests_total{job="pollect_tls"}'))[0]!.value[1]).toBe('12');
     // The self-metrics have the same names with prometheus naming.
@@ -696,8 +790,16 @@ describe.skipIf(!needs('prometheus'))('Prometheus writer: scraped by a real Prom
     send(w, failed);
     send(w, failed);
     send(w, batch('host', [status('host.LoadAvg')], [pt('host.LoadAvg', 'host.LoadAvg.short', 0.5)]));
-    await until('new load value', () => query(promPort, 'host_LoadAvg_short'), (r) => r[0]?.value[1] === '0.5');
-    await until('stale rtt gone', () => query(promPort, 'net_Ping_gw_rtt'), (r) => r.length === 0);
+    await until(
+      'new load value',
+      () => query(promPort, 'host_LoadAvg_short'),
+      (r) => r[0]?.value[1] === '0.5',
+    );
+    await until(
+      'stale rtt gone',
+      () => query(promPort, 'net_Ping_gw_rtt'),
+      (r) => r.length === 0,
+    );
     // The scrapes never failed: Prometheus accepted every exposition.
     expect((await query(promPort, 'up{job="pollect"}'))[0]!.value[1]).toBe('1');
     const samplesScraped = await query(promPort, 'scrape_samples_scraped{job="pollect"}');
@@ -709,7 +811,8 @@ describe('Prometheus writer: names', () => {
   it('prometheus naming: snake_case, base units with scaled values, type words, reserved suffixes', async () => {
     const naming = await import('../../src/writers/prometheus/naming.js');
     const { promLabelName, pollectLabelName } = naming;
-    const promMetricName = (id: string, ...rest: ['gauge' | 'counter', string?]): ReturnType<typeof naming.promMetricName> => naming.promMetricName(sn(id), ...rest);
+    const promMetricName = (id: string, ...rest: ['gauge' | 'counter', string?]): ReturnType<typeof naming.promMetricName> =>
+      naming.promMetricName(sn(id), ...rest);
     const pollectMetricName = (id: string): ReturnType<typeof naming.pollectMetricName> => naming.pollectMetricName(sn(id));
     expect(promMetricName('host.LoadAvg.short', 'gauge')).toMatchObject({ family: 'host_load_avg_short', mul: 1, add: 0 });
     expect(promMetricName('web.HTTPServer.latencyMs', 'gauge')).toMatchObject({ family: 'web_http_server_latency_seconds', mul: 1e-3, unit: 'seconds' });

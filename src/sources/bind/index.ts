@@ -12,8 +12,18 @@ const schema = {
   required: ['url'],
   properties: {
     url: { type: 'string', description: 'Statistics channel URL, e.g. http://127.0.0.1:8053/xml/v3/server or http://127.0.0.1:8053/json/v1/server' },
-    views: { type: 'array', items: { type: 'string' }, description: "Views to report (default: all but BIND's internal _bind). A listed view that is missing is logged; if none is there the probe fails naming the views that exist" },
-    format: { type: 'string', enum: ['auto', 'xml', 'json'], default: 'auto', description: 'auto: JSON when the URL path contains /json or the body starts with {, else XML' },
+    views: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        "Views to report (default: all but BIND's internal _bind). A listed view that is missing is logged; if none is there the probe fails naming the views that exist",
+    },
+    format: {
+      type: 'string',
+      enum: ['auto', 'xml', 'json'],
+      default: 'auto',
+      description: 'auto: JSON when the URL path contains /json or the body starts with {, else XML',
+    },
     // A server with many zones answers big.
     maxBytes: { type: 'integer', minimum: 1024, default: 32 * 1024 * 1024, description: 'Largest response accepted, in bytes (32 MiB)' },
   },

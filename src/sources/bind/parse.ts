@@ -192,6 +192,11 @@ export async function parseBindStats(body: string, json?: boolean): Promise<Bind
 }
 
 function excerpt(body: string): string {
-  const s = body.slice(0, 200).replace(/<[^>]*>/g, ' ').replace(/[^\x20-\x7e]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const s = body
+    .slice(0, 200)
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return s.length > 60 ? s.slice(0, 60) + '…' : s;
 }

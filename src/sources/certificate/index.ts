@@ -12,7 +12,12 @@ const schema = {
   additionalProperties: false,
   anyOf: [{ required: ['url'] }, { required: ['host'] }],
   properties: {
-    url: { type: 'string', minLength: 1, description: 'e.g. https://example.org; host and port are taken from it (default port by scheme: https 443, ldaps 636, imaps 993, pop3s 995, smtps 465, ftps 990)' },
+    url: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'e.g. https://example.org; host and port are taken from it (default port by scheme: https 443, ldaps 636, imaps 993, pop3s 995, smtps 465, ftps 990)',
+    },
     host: { type: 'string', minLength: 1, description: 'Host name or IP address, instead of url (one of the two is required)' },
     port: { ...portParam, description: "TCP port; overrides the url's (default: the url's, else 443)" },
     servername: { type: 'string', minLength: 1, description: 'SNI name, also the name checked for cert_valid (default: the host; none for an IP address)' },
@@ -131,7 +136,12 @@ export class CertificateSource extends Source<CertificateConfig> {
     const now = Date.now();
     const valid = cert.verified && now >= cert.notBeforeMs && now <= cert.notAfterMs;
     return [
-      { name: 'cert_expire_days', value: Math.floor((cert.notAfterMs - now) / DAY_MS), unit: 'days', help: 'Whole days until the certificate expires (negative: expired)' },
+      {
+        name: 'cert_expire_days',
+        value: Math.floor((cert.notAfterMs - now) / DAY_MS),
+        unit: 'days',
+        help: 'Whole days until the certificate expires (negative: expired)',
+      },
       { name: 'cert_not_after', value: Math.round(cert.notAfterMs / 1000), unit: 'seconds', help: 'notAfter of the certificate, Unix time' },
       { name: 'cert_valid', value: valid ? 1 : 0, help: '1 when the chain verifies, the name matches and it is within its validity' },
     ];

@@ -2,8 +2,7 @@
 // from the jiffy counters of /proc/stat between two probes.
 import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { CPU_MODES, cpuPercents, type CpuTimes } from '../../host/proc-parse.js';
-import { backendSchema, hostReader, } from '../../host/reader.js';
-
+import { backendSchema, hostReader } from '../../host/reader.js';
 
 const schema = {
   type: 'object',

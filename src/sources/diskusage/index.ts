@@ -5,8 +5,7 @@
 import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { waitBudget } from '../../host/guard.js';
 import { sanitiseDiskName } from '../../host/names.js';
-import { backendSchema, hostReader, type FsUsage, } from '../../host/reader.js';
-
+import { backendSchema, hostReader, type FsUsage } from '../../host/reader.js';
 
 const schema = {
   type: 'object',
@@ -15,7 +14,8 @@ const schema = {
     disks: {
       type: 'array',
       items: { type: 'string', minLength: 1 },
-      description: 'Paths to report (any path on the filesystem, usually mount points). Default: every local filesystem; network and pseudo filesystems only when listed',
+      description:
+        'Paths to report (any path on the filesystem, usually mount points). Default: every local filesystem; network and pseudo filesystems only when listed',
     },
     backend: backendSchema,
   },

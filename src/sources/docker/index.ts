@@ -2,7 +2,17 @@
 // dockerode's transport to the Engine API on a unix socket or TCP.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { Source, SourceError, redact, type InitContext, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import {
+  Source,
+  SourceError,
+  redact,
+  type InitContext,
+  type JsonSchema,
+  type PluginContext,
+  type ProbeContext,
+  type Sample,
+  type SourceParams,
+} from '../../sdk/index.js';
 import { checkHost, namesParam, portParam } from '../../sdk/params.js';
 import { containerName, cpuReading, globMatch, statsToSamples, type CpuReading } from './stats.js';
 
@@ -87,7 +97,8 @@ export class DockerSource extends Source<DockerConfig> {
       throw new SourceError(`${this.where}: GET /containers/json: ${this.reason(err, ctx.signal, ctx.timeoutMs)}`);
     }
     if (!Array.isArray(list)) throw new SourceError(`${this.where}: GET /containers/json: expected a list of containers, got ${typeof list}`);
-    const containers = list.filter((c): c is ListEntry => typeof c === 'object' && c !== null && typeof (c as ListEntry).Id === 'string')
+    const containers = list
+      .filter((c): c is ListEntry => typeof c === 'object' && c !== null && typeof (c as ListEntry).Id === 'string')
       .filter((c) => this.wanted(containerName(c)));
 
     // A stuck container must not take the others down with it: each stats call gets 80% of the budget.
@@ -114,7 +125,9 @@ export class DockerSource extends Source<DockerConfig> {
       }
       const v = r.value;
       if (typeof v !== 'object' || v === null || Array.isArray(v) || !('cpu_stats' in v || 'memory_stats' in v)) {
-        failures.push(`${name}: not a stats document (${Array.isArray(v) ? 'a list' : typeof v === 'object' && v ? `keys ${Object.keys(v).slice(0, 5).join(', ')}` : typeof v})`);
+        failures.push(
+          `${name}: not a stats document (${Array.isArray(v) ? 'a list' : typeof v === 'object' && v ? `keys ${Object.keys(v).slice(0, 5).join(', ')}` : typeof v})`,
+        );
         return;
       }
       seen.add(c.Id);
@@ -147,16 +160,17 @@ export class DockerSource extends Source<DockerConfig> {
     if (signal.aborted) return `no answer within ${timeoutMs} ms`;
     if (err instanceof SourceError) return err.message;
     const e = err as NodeJS.ErrnoException;
-    const msg = redact(String(e.message ?? err)).replace(/\s+/g, ' ').slice(0, 200);
+    const msg = redact(String(e.message ?? err))
+      .replace(/\s+/g, ' ')
+      .slice(0, 200);
     return e.code && !msg.includes(e.code) ? `${msg} (${e.code})` : msg;
   }
 
   /** GET through docker-modem; the body is read here, bounded in size and time, and parsed as JSON. */
   private async getJson(modem: Modem, path: string, query: Record<string, string>, signal: AbortSignal, maxBytes: number): Promise<unknown> {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      modem.dial(
-        { path: `${path}?`, method: 'GET', isStream: true, statusCodes: ANY_STATUS, options: { ...query }, abortSignal: signal },
-        (err, r) => (err ? reject(err) : resolve(r as IncomingMessage)),
+      modem.dial({ path: `${path}?`, method: 'GET', isStream: true, statusCodes: ANY_STATUS, options: { ...query }, abortSignal: signal }, (err, r) =>
+        err ? reject(err) : resolve(r as IncomingMessage),
       );
     });
     const body = await readBody(res, maxBytes, signal);
@@ -195,7 +209,11 @@ function apiMessage(text: string): string {
 }
 
 function excerpt(text: string, max: number): string {
-  const t = text.slice(0, 4096).replace(/[^\x20-\x7e]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const t = text
+    .slice(0, 4096)
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return redact(t.length > max ? t.slice(0, max) + '…' : t);
 }
 

@@ -3,7 +3,6 @@
 import type { Sample } from '../../sdk/index.js';
 import { isRecord, numberAt } from '../../sdk/json.js';
 
-
 /** The two CPU counters a percentage is computed from. */
 export interface CpuReading {
   total: number;
@@ -116,6 +115,13 @@ export function containerName(entry: { Names?: unknown; Id: string }): string {
 
 /** Glob match with `*` and `?`, whole name. */
 export function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  const re = new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+  );
   return re.test(name);
 }

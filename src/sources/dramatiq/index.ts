@@ -2,7 +2,17 @@
 // Dramatiq's RedisBroker, with its delayed (.DQ) and dead-letter (.XQ) queues, through ioredis.
 import { isIP } from 'node:net';
 import type { Redis, RedisOptions } from 'ioredis';
-import { Source, SourceError, errorMessage, redact, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import {
+  Source,
+  SourceError,
+  errorMessage,
+  redact,
+  type JsonSchema,
+  type PluginContext,
+  type ProbeContext,
+  type Sample,
+  type SourceParams,
+} from '../../sdk/index.js';
 import { checkHost, portParam, readParamFile } from '../../sdk/params.js';
 import { queueOfKey, reportedQueues, scanPattern } from './keys.js';
 
@@ -220,7 +230,9 @@ function describeReply(r: unknown): string {
 
 /** Redacted, one line, printable. */
 function clean(msg: string): string {
-  const one = redact(msg).replace(/[^\x20-\x7e]+/g, ' ').trim();
+  const one = redact(msg)
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim();
   return one.length > 300 ? one.slice(0, 300) + '…' : one;
 }
 

@@ -27,10 +27,14 @@ export class DummySource extends Source<DummyConfig> {
     if (sleep > 0) {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(resolve, sleep * 1000);
-        ctx.signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          reject(new SourceError('aborted'));
-        }, { once: true });
+        ctx.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            reject(new SourceError('aborted'));
+          },
+          { once: true },
+        );
       });
     }
     if (this.config.error !== undefined) throw new SourceError(this.config.error);

@@ -188,7 +188,9 @@ export class CollectdParser implements LineParser {
     if (!values) throw new ParseError('PUTVAL without a value list');
     const sources = this.types.get(id.type);
     if (sources && sources.length !== values.length) {
-      throw new ParseError(`type ${id.type} has ${sources.length} value${sources.length > 1 ? 's' : ''} (${sources.map((d) => d.name).join(', ')}), got ${values.length}`);
+      throw new ParseError(
+        `type ${id.type} has ${sources.length} value${sources.length > 1 ? 's' : ''} (${sources.map((d) => d.name).join(', ')}), got ${values.length}`,
+      );
     }
     const labels: Record<string, string> = { host: id.host };
     if (id.pluginInstance !== undefined) labels['plugin_instance'] = id.pluginInstance;

@@ -13,9 +13,7 @@ export function splitCommand(line: string): string[] {
   let inWord = false;
   let i = 0;
   const shellSyntax = (what: string): never => {
-    throw new CommandError(
-      `command "${line}" uses shell syntax (${what}); commands run without a shell: write it as ["sh", "-c", "..."]`,
-    );
+    throw new CommandError(`command "${line}" uses shell syntax (${what}); commands run without a shell: write it as ["sh", "-c", "..."]`);
   };
   while (i < line.length) {
     const c = line[i]!;

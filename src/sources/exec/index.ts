@@ -2,7 +2,19 @@
 // Telegraf exec scripts (InfluxDB line protocol), Prometheus textfile exporters, Graphite
 // plaintext or JSON. Per tick (run, wait, parse) or long-running (one child printing lines as it
 // goes, as collectd's exec plugin runs it). Commands run without a shell.
-import { childEnvironment, ParamError, Source, SourceError, type InitContext, type JsonSchema, type Logger, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import {
+  childEnvironment,
+  ParamError,
+  Source,
+  SourceError,
+  type InitContext,
+  type JsonSchema,
+  type Logger,
+  type PluginContext,
+  type ProbeContext,
+  type Sample,
+  type SourceParams,
+} from '../../sdk/index.js';
 import { resolvePath } from '../../sdk/params.js';
 import { statSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +24,6 @@ import { loadTypesDb } from './collectd.js';
 import { CommandError, resolveCommand } from './command.js';
 import { LineChild, formatDelay } from '../../sdk/child.js';
 import { FORMATS, ParseError, lineError, seriesKey, type DataSource, type LineParser, type Notification, type ParserOptions } from './parser.js';
-
 
 const schema = {
   type: 'object',
@@ -28,12 +39,17 @@ const schema = {
     },
     format: { type: 'string', enum: FORMATS, description: 'Output format' },
     longRunning: { type: 'boolean', default: false, description: 'Start the command once and read lines as they come (restarted when it exits)' },
-    env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra environment variables; values of secret-looking names (DB_PASSWORD, API_TOKEN, AWS_SECRET_ACCESS_KEY, API_KEY ...) are never logged' },
+    env: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'Extra environment variables; values of secret-looking names (DB_PASSWORD, API_TOKEN, AWS_SECRET_ACCESS_KEY, API_KEY ...) are never logged',
+    },
     passEnv: {
       type: 'array',
       items: { type: 'string', minLength: 1 },
       default: [],
-      description: "Names of pollect's own environment variables the command sees too; otherwise it gets only PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, TZ, TMPDIR and LC_*",
+      description:
+        "Names of pollect's own environment variables the command sees too; otherwise it gets only PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, TZ, TMPDIR and LC_*",
     },
     cwd: { type: 'string', minLength: 1, description: "Working directory, relative to the config file (default: pollect's)" },
     typesDb: { type: 'string', minLength: 1, description: 'collectd only: a types.db with the data sets of custom types (relative to the config file)' },

@@ -104,4 +104,3 @@ function kindOf(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   return typeof v === 'string' ? `a string ("${v.length > 30 ? v.slice(0, 30) + '…' : v}")` : `a ${typeof v}`;
 }
-

@@ -70,6 +70,10 @@ export function parseNumber(s: string): number | undefined {
 
 /** The identity of a series: its name and labels in a fixed order. */
 export function seriesKey(s: Sample): string {
-  const labels = s.labels ? Object.keys(s.labels).sort().map((k) => [k, s.labels![k]]) : [];
+  const labels = s.labels
+    ? Object.keys(s.labels)
+        .sort()
+        .map((k) => [k, s.labels![k]])
+    : [];
   return JSON.stringify([s.name ?? '', labels]);
 }

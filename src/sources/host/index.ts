@@ -3,8 +3,7 @@
 import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { waitBudget } from '../../host/guard.js';
 import { cpuPercents, type CpuTimes } from '../../host/proc-parse.js';
-import { backendSchema, hostReader, } from '../../host/reader.js';
-
+import { backendSchema, hostReader } from '../../host/reader.js';
 
 const schema = {
   type: 'object',
@@ -38,9 +37,7 @@ export class HostSource extends Source<HostConfig> {
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     // Independent parts: one that fails does not hide the others, unless all fail.
-    const parts = await Promise.allSettled(
-      METRICS.filter((m) => this.metrics.has(m)).map((m) => this.part(m, ctx)),
-    );
+    const parts = await Promise.allSettled(METRICS.filter((m) => this.metrics.has(m)).map((m) => this.part(m, ctx)));
     const out: Sample[] = [];
     const errors: string[] = [];
     for (const p of parts) {

@@ -1,7 +1,16 @@
 // Http: response time of one or more URLs. As in the Python pollect, a URL that fails (transport
 // error, timeout, unexpected status) reports timeout*1000 ms so the outage shows in the graph;
 // `success` and `status_code` say what happened. A failing URL is data, not a source error.
-import { Source, SourceError, type InitContext, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import {
+  Source,
+  SourceError,
+  type InitContext,
+  type JsonSchema,
+  type PluginContext,
+  type ProbeContext,
+  type Sample,
+  type SourceParams,
+} from '../../sdk/index.js';
 import { checkUrl } from '../../sdk/params.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest, safeUrl } from '../../sdk/http.js';
 import { monotonicMs } from '../../sdk/rate.js';
@@ -28,15 +37,23 @@ const schema = {
     },
     proxy: { type: 'string', minLength: 1, description: 'HTTP proxy URL, e.g. http://user:pass@proxy:3128' },
     method: { type: 'string', minLength: 1, default: 'GET', description: 'HTTP method (HEAD avoids downloading the body)' },
-    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Request headers, e.g. {"Authorization": "Bearer ..."}; values of secret-looking names are never logged' },
+    headers: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'Request headers, e.g. {"Authorization": "Bearer ..."}; values of secret-looking names are never logged',
+    },
     concurrency: { type: 'integer', minimum: 1, default: 16, description: 'URLs probed at once' },
-    maxBytes: { type: 'integer', minimum: 1, default: DEFAULT_MAX_BODY_BYTES, description: 'Largest response body read, in bytes (10 MiB); a larger one counts as a failure' },
+    maxBytes: {
+      type: 'integer',
+      minimum: 1,
+      default: DEFAULT_MAX_BODY_BYTES,
+      description: 'Largest response body read, in bytes (10 MiB); a larger one counts as a failure',
+    },
     timeout: requestTimeoutParam,
   },
 } as const satisfies JsonSchema;
 
 export type HttpConfig = SourceParams<typeof schema>;
-
 
 export interface UrlResult {
   url: string;

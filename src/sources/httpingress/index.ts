@@ -4,7 +4,18 @@
 // bodies, bytes in flight, label sizes, label sets and request time.
 import type http from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Source, SourceError, type InitContext, type JsonSchema, type Labels, type Logger, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import {
+  Source,
+  SourceError,
+  type InitContext,
+  type JsonSchema,
+  type Labels,
+  type Logger,
+  type PluginContext,
+  type ProbeContext,
+  type Sample,
+  type SourceParams,
+} from '../../sdk/index.js';
 import { checkHost } from '../../sdk/params.js';
 import { isRecord } from '../../sdk/json.js';
 import { close, createHttpServer, listen } from '../../core/http-server.js';
@@ -25,7 +36,11 @@ const schema = {
         additionalProperties: false,
         properties: {
           type: { type: 'string', enum: ['gauge', 'counter'], default: 'gauge', description: 'gauge: a push sets the value; counter: a push adds to it' },
-          labels: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, description: 'Label names every push must give (default: none)' },
+          labels: {
+            type: 'array',
+            items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+            description: 'Label names every push must give (default: none)',
+          },
           help: { type: 'string', description: 'Help text for writers that use it' },
         },
       },
@@ -58,7 +73,10 @@ interface Update {
 
 /** A request the receiver turns down: status and a message for the JSON error body. */
 export class IngressError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -296,7 +314,6 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
-
 
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';

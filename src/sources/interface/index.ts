@@ -4,8 +4,7 @@ import { Source, type JsonSchema, type ProbeContext, type Sample, type SourcePar
 import { namesParam } from '../../sdk/params.js';
 import { RateTracker, monotonicMs } from '../../sdk/rate.js';
 import { acceptName, labelName } from '../../host/names.js';
-import { backendSchema, hostReader, } from '../../host/reader.js';
-
+import { backendSchema, hostReader } from '../../host/reader.js';
 
 const schema = {
   type: 'object',
@@ -28,7 +27,6 @@ const FIELDS = [
   ['rxBytes', 'total_bytes_recv', 'recv_bytes_sec'],
   ['rxPackets', 'total_packets_recv', 'recv_packets_sec'],
 ] as const;
-
 
 export class InterfaceSource extends Source<InterfaceConfig> {
   static override description = 'Network interface traffic: bytes and packets per second sent and received';

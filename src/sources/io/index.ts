@@ -4,8 +4,7 @@ import { Source, type JsonSchema, type ProbeContext, type Sample, type SourcePar
 import { namesParam } from '../../sdk/params.js';
 import { RateTracker, monotonicMs } from '../../sdk/rate.js';
 import { acceptName, labelName } from '../../host/names.js';
-import { backendSchema, hostReader, } from '../../host/reader.js';
-
+import { backendSchema, hostReader } from '../../host/reader.js';
 
 const schema = {
   type: 'object',
@@ -26,7 +25,6 @@ const FIELDS = [
   ['readBytes', 'read_bytes_sec'],
   ['writeBytes', 'write_bytes_sec'],
 ] as const;
-
 
 export class IOSource extends Source<IOConfig> {
   static override description = 'Block device I/O: operations and bytes per second, busy percent';

@@ -48,7 +48,8 @@ export class K8sSource extends Source<K8sConfig> {
     super(config, context);
     this.url = `https://${checkHost('host', config.host)}:${config.port}/stats/summary`;
     const { cert, key, ca } = config;
-    if ((cert === undefined) !== (key === undefined)) throw new ParamError(cert === undefined ? 'cert' : 'key', '"cert" and "key" go together; give both or neither');
+    if ((cert === undefined) !== (key === undefined))
+      throw new ParamError(cert === undefined ? 'cert' : 'key', '"cert" and "key" go together; give both or neither');
     // Read now: a file that cannot be read is a config error (`pollect --check`), not a failing probe.
     this.tls = {
       cert: cert === undefined ? undefined : readParamFile(this.context, 'cert', cert),

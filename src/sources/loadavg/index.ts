@@ -1,7 +1,6 @@
 // LoadAvg: the 1, 5 and 15 minute load averages from /proc/loadavg.
 import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
-import { backendSchema, hostReader, } from '../../host/reader.js';
-
+import { backendSchema, hostReader } from '../../host/reader.js';
 
 const schema = { type: 'object', additionalProperties: false, properties: { backend: backendSchema } } as const satisfies JsonSchema;
 

@@ -118,11 +118,16 @@ export function findEndpoint(catalog: unknown, type: string, choice: EndpointCho
   const endpoints = service.endpoints.filter(isObj);
   const regionOf = (e: Obj): string => String(e.region_id ?? e.region ?? '');
   const fitting = endpoints.filter(
-    (e) => e.interface === choice.interface && typeof e.url === 'string' && (choice.region === undefined || regionOf(e) === choice.region || e.region === choice.region),
+    (e) =>
+      e.interface === choice.interface &&
+      typeof e.url === 'string' &&
+      (choice.region === undefined || regionOf(e) === choice.region || e.region === choice.region),
   );
   if (fitting.length === 0) {
     const have = endpoints.map((e) => `${String(e.interface)}@${regionOf(e) || 'no region'}`).join(', ');
-    throw new SourceError(`no ${choice.interface} "${type}" endpoint${choice.region ? ` in region "${choice.region}"` : ''} in the catalog (it has: ${have || 'none'})`);
+    throw new SourceError(
+      `no ${choice.interface} "${type}" endpoint${choice.region ? ` in region "${choice.region}"` : ''} in the catalog (it has: ${have || 'none'})`,
+    );
   }
   const regions = [...new Set(fitting.map(regionOf))];
   if (choice.region === undefined && regions.length > 1) {

@@ -78,7 +78,6 @@ export function parsePage(doc: unknown, kind: 'show' | 'list'): UsagePage {
   return { usages, nextMarker };
 }
 
-
 function str(v: unknown): string {
   return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
 }

@@ -11,7 +11,11 @@ const schema = {
   properties: {
     include: { ...namesParam, default: [], description: 'Chips to read: full name (coretemp-isa-0000), prefix (coretemp) or * glob (nct*); empty: all' },
     exclude: { ...namesParam, default: [], description: 'Chips to skip, matched the same way' },
-    useBaseUnits: { type: 'boolean', default: false, description: 'Fans in hertz (rpm / 60) and humidity as a 0..1 ratio, instead of rpm and percent; other kinds are already in base units' },
+    useBaseUnits: {
+      type: 'boolean',
+      default: false,
+      description: 'Fans in hertz (rpm / 60) and humidity as a 0..1 ratio, instead of rpm and percent; other kinds are already in base units',
+    },
     path: { type: 'string', minLength: 1, default: 'sensors', description: 'The sensors command' },
   },
 } as const satisfies JsonSchema;
@@ -46,8 +50,7 @@ export class SensorsSource extends Source<SensorsConfig> {
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     const file = this.config.path;
     const res = await runCommand(file, ['-j'], { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 4 * 1024 * 1024 });
-    const failed = (): SourceError =>
-      new SourceError(`${file} -j failed: ${firstLine(res.stderr) || `exit code ${res.code ?? res.signal}`}`);
+    const failed = (): SourceError => new SourceError(`${file} -j failed: ${firstLine(res.stderr) || `exit code ${res.code ?? res.signal}`}`);
     if (res.code !== 0 && res.stdout.trim() === '') throw failed();
     const readings = parseSensorsJson(res.stdout);
     // With no chip at all, sensors prints `{}`, "No sensors found!" on stderr and exits 1.

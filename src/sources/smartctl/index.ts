@@ -13,10 +13,16 @@ const schema = {
     devices: {
       ...namesParam,
       default: [],
-      description: "Regexes matched from the start (as Python's re.match) against device names without /dev/ (sd[a-z], nvme0); empty: all found. Required with discover dev",
+      description:
+        "Regexes matched from the start (as Python's re.match) against device names without /dev/ (sd[a-z], nvme0); empty: all found. Required with discover dev",
     },
     attributes: { ...namesParam, default: [], description: 'Attribute names to report, e.g. Reallocated_Sector_Ct, temperature; empty: all' },
-    discover: { type: 'string', enum: ['scan', 'dev'], default: 'scan', description: 'scan: smartctl --scan --json (disks only, with their -d type); dev: every /dev entry matching devices (as pollect)' },
+    discover: {
+      type: 'string',
+      enum: ['scan', 'dev'],
+      default: 'scan',
+      description: 'scan: smartctl --scan --json (disks only, with their -d type); dev: every /dev entry matching devices (as pollect)',
+    },
     path: { type: 'string', minLength: 1, default: 'smartctl', description: 'The smartctl command' },
     concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'smartctl processes at once' },
   },

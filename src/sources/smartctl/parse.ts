@@ -34,7 +34,6 @@ function parseJson(text: string, what: string): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
-
 /** The devices of `smartctl --scan --json`. */
 export function parseScan(text: string): ScannedDevice[] {
   const data = parseJson(text, 'smartctl --scan');
@@ -71,7 +70,6 @@ export function ataRawValue(raw: unknown): number | undefined {
   }
   return typeof raw['value'] === 'number' ? raw['value'] : undefined;
 }
-
 
 /** The attributes of one `smartctl --json -a` report: ATA table, NVMe health log, a few common fields. */
 export function parseSmartReport(text: string, what = 'smartctl'): SmartReport {

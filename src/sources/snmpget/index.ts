@@ -15,7 +15,15 @@ export type { SnmpMetricConfig } from './oids.js';
 /** The protocols a config may name, and net-snmp's names for them (the compiler keeps both lists in step). */
 const AUTH_PROTOCOLS = ['MD5', 'SHA', 'SHA1', 'SHA224', 'SHA256', 'SHA384', 'SHA512'] as const;
 const PRIV_PROTOCOLS = ['DES', 'AES', 'AES128', 'AES256B', 'AES256R'] as const;
-const AUTH: Record<(typeof AUTH_PROTOCOLS)[number], string> = { MD5: 'md5', SHA: 'sha', SHA1: 'sha', SHA224: 'sha224', SHA256: 'sha256', SHA384: 'sha384', SHA512: 'sha512' };
+const AUTH: Record<(typeof AUTH_PROTOCOLS)[number], string> = {
+  MD5: 'md5',
+  SHA: 'sha',
+  SHA1: 'sha',
+  SHA224: 'sha224',
+  SHA256: 'sha256',
+  SHA384: 'sha384',
+  SHA512: 'sha512',
+};
 const PRIV: Record<(typeof PRIV_PROTOCOLS)[number], string> = { DES: 'des', AES: 'aes', AES128: 'aes', AES256B: 'aes256b', AES256R: 'aes256r' };
 
 const schema = {
@@ -26,15 +34,33 @@ const schema = {
     host: { type: 'string', minLength: 1, description: 'Agent host name or IP (IPv6 literals use UDP over IPv6)' },
     port: { ...portParam, default: 161, description: 'Agent UDP port' },
     communityString: { type: 'string', default: 'public', description: 'v1/v2c community (a secret: never logged)' },
-    snmpVersion: { oneOf: [{ type: 'integer', enum: [1, 2, 3] }, { type: 'string', enum: ['1', '2', '2c', '2C', '3'] }], default: 1, description: 'SNMP version: 1, 2c or 3' },
+    snmpVersion: {
+      oneOf: [
+        { type: 'integer', enum: [1, 2, 3] },
+        { type: 'string', enum: ['1', '2', '2c', '2C', '3'] },
+      ],
+      default: 1,
+      description: 'SNMP version: 1, 2c or 3',
+    },
     username: { type: 'string', minLength: 1, description: 'v3 security name (required with v3)' },
     authPassPhrase: { type: 'string', minLength: 8, description: 'v3 authentication pass phrase (a secret); with it the level is authNoPriv' },
     authProtocol: { type: 'string', enum: AUTH_PROTOCOLS, default: 'SHA', description: 'v3 authentication protocol' },
     privacyPassPhrase: { type: 'string', minLength: 8, description: 'v3 privacy pass phrase (a secret; needs authPassPhrase); with it the level is authPriv' },
     privacyProtocol: { type: 'string', enum: PRIV_PROTOCOLS, default: 'AES', description: 'v3 privacy protocol' },
-    retries: { type: 'integer', minimum: 0, maximum: 10, default: 1, description: 'Re-sends of an unanswered request; each try gets an equal share of 90% of the probe timeout' },
+    retries: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 10,
+      default: 1,
+      description: 'Re-sends of an unanswered request; each try gets an equal share of 90% of the probe timeout',
+    },
     maxVarbinds: { type: 'integer', minimum: 1, maximum: 1000, default: 50, description: 'Most OIDs in one GET request' },
-    metrics: { type: 'array', minItems: 1, items: metricSchema, description: 'What to read. The config loader substitutes ${VAR}, so write a range placeholder as $${if}' },
+    metrics: {
+      type: 'array',
+      minItems: 1,
+      items: metricSchema,
+      description: 'What to read. The config loader substitutes ${VAR}, so write a range placeholder as $${if}',
+    },
   },
   // SNMPv3 has no privacy without authentication, and no user-less requests.
   dependencies: { privacyPassPhrase: ['authPassPhrase'] },
@@ -222,11 +248,15 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
       out.push(Object.keys(labels).length > 0 ? { name: s.metric, value: sum, labels } : { name: s.metric, value: sum });
     }
     if (found === 0 && missing.length > 0) {
-      throw new SourceError(`SNMP ${this.target}: none of the ${missing.length} OIDs has a numeric value: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`);
+      throw new SourceError(
+        `SNMP ${this.target}: none of the ${missing.length} OIDs has a numeric value: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`,
+      );
     }
     const key = missing.join(',');
     if (key !== this.lastMissing && missing.length > 0) {
-      ctx.log.warn(`SNMP ${this.target}: skipped ${missing.length} OID(s) without a numeric value: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+      ctx.log.warn(
+        `SNMP ${this.target}: skipped ${missing.length} OID(s) without a numeric value: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`,
+      );
     }
     this.lastMissing = key;
     return out;

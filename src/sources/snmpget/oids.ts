@@ -10,7 +10,11 @@ export const metricSchema = {
     name: { type: 'string', minLength: 1, description: 'Value name of the metric' },
     oid: { type: 'string', minLength: 1, description: 'Numeric OID; ${<range.label>} is replaced by the range index' },
     oids: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: "Several OIDs, summed (pollect's older form)" },
-    mode: { type: 'string', enum: ['rate', 'raw'], description: 'rate: change per second of a counter (Counter32/Counter64 wraps handled); raw or none: the value as read' },
+    mode: {
+      type: 'string',
+      enum: ['rate', 'raw'],
+      description: 'rate: change per second of a counter (Counter32/Counter64 wraps handled); raw or none: the value as read',
+    },
     range: {
       type: 'object',
       description: 'Repeat the metric for each integer from..to, ${<label>} in its OIDs replaced by the number, which also becomes the label <label>',
@@ -22,7 +26,11 @@ export const metricSchema = {
         label: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Label name, and the placeholder ${<label>}' },
       },
     },
-    oidLabels: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, description: 'Label name -> OID whose value is the label (may contain ${<range.label>})' },
+    oidLabels: {
+      type: 'object',
+      additionalProperties: { type: 'string', minLength: 1 },
+      description: 'Label name -> OID whose value is the label (may contain ${<range.label>})',
+    },
   },
 } as const satisfies JsonSchema;
 

@@ -1,12 +1,20 @@
 // Tegrastats (chouette-iot's TegrastatsCollector): RAM, temperatures, CPU, GPU, power rails and swap
 // of an NVIDIA Jetson board, from one long-lived `tegrastats --interval <ms>` child whose lines are
 // parsed as they arrive; probe() reports the latest line.
-import { Source, SourceError, type InitContext, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import {
+  Source,
+  SourceError,
+  type InitContext,
+  type JsonSchema,
+  type PluginContext,
+  type ProbeContext,
+  type Sample,
+  type SourceParams,
+} from '../../sdk/index.js';
 import { resolvePath } from '../../sdk/params.js';
 import { monotonicMs } from '../../sdk/rate.js';
 import { LineChild, formatDelay } from '../../sdk/child.js';
 import { parseTegrastatsLine, type TegraReading } from './parse.js';
-
 
 export const TEGRASTATS_METRICS = ['ram', 'temp', 'cpu', 'gpu', 'power', 'swap'] as const;
 export type TegrastatsMetric = (typeof TEGRASTATS_METRICS)[number];
@@ -15,7 +23,12 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    path: { type: 'string', minLength: 1, default: 'tegrastats', description: 'The tegrastats executable; looked up on PATH unless it contains / (then relative to the config file)' },
+    path: {
+      type: 'string',
+      minLength: 1,
+      default: 'tegrastats',
+      description: 'The tegrastats executable; looked up on PATH unless it contains / (then relative to the config file)',
+    },
     interval: { type: 'integer', minimum: 10, default: 1000, description: 'Milliseconds between tegrastats lines (--interval)' },
     metrics: {
       type: 'array',
@@ -24,7 +37,12 @@ const schema = {
       default: ['ram', 'temp'],
       description: 'What to report',
     },
-    restartDelay: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Seconds before restarting a dead tegrastats; doubles on each failed restart, up to 60 s' },
+    restartDelay: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 1,
+      description: 'Seconds before restarting a dead tegrastats; doubles on each failed restart, up to 60 s',
+    },
   },
 } as const satisfies JsonSchema;
 

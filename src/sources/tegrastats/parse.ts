@@ -59,7 +59,14 @@ export function parseTegrastatsLine(line: string): TegraReading {
   }
   const gpu = GPU_RE.exec(line);
   if (gpu && (gpu[1] !== undefined || gpu[2] !== undefined)) {
-    const freqs = gpu[2] === undefined ? [] : gpu[2].replace(/[[\]]/g, '').split(',').filter((f) => f !== '').map(Number);
+    const freqs =
+      gpu[2] === undefined
+        ? []
+        : gpu[2]
+            .replace(/[[\]]/g, '')
+            .split(',')
+            .filter((f) => f !== '')
+            .map(Number);
     reading.gpu = { freqs };
     if (gpu[1] !== undefined) reading.gpu.load = Number(gpu[1]);
   }

@@ -3,7 +3,17 @@
 // waits, and what was sent recently and is sent again if the connection is lost) and this thin
 // writer, which encodes batches into the queue. The core's writer runtime buffers the batches
 // this writer refuses while carbon is unreachable.
-import { ParamError, Writer, type Batch, type JsonSchema, type Logger, type PluginContext, type WriteOutcome, type WriterContext, type WriterParams } from '../../sdk/index.js';
+import {
+  ParamError,
+  Writer,
+  type Batch,
+  type JsonSchema,
+  type Logger,
+  type PluginContext,
+  type WriteOutcome,
+  type WriterContext,
+  type WriterParams,
+} from '../../sdk/index.js';
 import { Connection, STABLE_MS } from './connection.js';
 import { PathBuilder } from './path.js';
 import { PickleEncoder, type EncodeResult } from './pickle.js';
@@ -22,8 +32,18 @@ const schema = {
     reconnectMin: { type: 'number', exclusiveMinimum: 0, default: 0.5, description: 'First wait before reconnecting, in seconds; doubles after each failure' },
     reconnectMax: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'Longest wait before reconnecting, in seconds' },
     connectTimeout: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Seconds a connect attempt may take' },
-    writeTimeout: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'A connection that takes no bytes for this many seconds is dropped and replaced' },
-    resendWindow: { type: 'number', minimum: 0, default: 30, description: 'Seconds a sent datapoint is kept to be sent again if its connection is lost; 0: never' },
+    writeTimeout: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 30,
+      description: 'A connection that takes no bytes for this many seconds is dropped and replaced',
+    },
+    resendWindow: {
+      type: 'number',
+      minimum: 0,
+      default: 30,
+      description: 'Seconds a sent datapoint is kept to be sent again if its connection is lost; 0: never',
+    },
   },
 } as const satisfies JsonSchema;
 
@@ -195,9 +215,7 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
     let oversize = 0;
     for (let i = 0; i < paths.length; ) {
       const r: EncodeResult =
-        this.protocol === 'pickle'
-          ? this.encoder.encode(paths, stamps, values, i, paths.length)
-          : encodePlaintext(paths, stamps, values, i, paths.length);
+        this.protocol === 'pickle' ? this.encoder.encode(paths, stamps, values, i, paths.length) : encodePlaintext(paths, stamps, values, i, paths.length);
       if (r.count === 0) {
         oversize++;
         i++;
@@ -278,7 +296,9 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
     this.outage ??= { since: Date.now(), warned: false, recovered: false, resent: this.queue.resent };
     if (wasConnected && !this.outage.warned) {
       this.outage.warned = true;
-      this.log.warn(`writer ${this.id}: lost the connection to ${this.target}: ${reason}; reconnecting, ${again} recently sent datapoint(s) will be sent again`);
+      this.log.warn(
+        `writer ${this.id}: lost the connection to ${this.target}: ${reason}; reconnecting, ${again} recently sent datapoint(s) will be sent again`,
+      );
     } else {
       this.log.debug(`writer ${this.id}: ${wasConnected ? 'lost the connection' : 'cannot connect'} to ${this.target}: ${reason}`);
     }

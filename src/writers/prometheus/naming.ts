@@ -84,7 +84,9 @@ export function createNamer(mode: Naming): Namer {
 }
 
 export function pollectMetricName(name: SeriesName, _type?: MetricType, unit?: string): MetricName {
-  let out = nameParts(name).join('_').replace(/[^a-zA-Z0-9_:]/g, '_');
+  let out = nameParts(name)
+    .join('_')
+    .replace(/[^a-zA-Z0-9_:]/g, '_');
   if (out === '' || /^[0-9]/.test(out)) out = '_' + out;
   return { family: out, unit: unit ? pollectLabelName(unit) : undefined, mul: 1, add: 0 };
 }
@@ -106,7 +108,9 @@ export function snakeCase(s: string): string {
 }
 
 function tokens(s: string): string[] {
-  return snakeCase(s).split(/[^a-z0-9]+/).filter((t) => t !== '');
+  return snakeCase(s)
+    .split(/[^a-z0-9]+/)
+    .filter((t) => t !== '');
 }
 
 interface Conversion {

@@ -30,13 +30,7 @@ export function seriesPrefix(name: string, labelNames: readonly string[], labels
  * HELP/TYPE (and UNIT) lines. In OpenMetrics a counter family is named without `_total` and its
  * samples carry it; a counter whose name lacks `_total` cannot be expressed and becomes `unknown`.
  */
-export function familyHeader(
-  name: string,
-  type: FamilyType,
-  help: string,
-  format: Format,
-  unit?: string,
-): string {
+export function familyHeader(name: string, type: FamilyType, help: string, format: Format, unit?: string): string {
   if (format === 'text') {
     return `# HELP ${name} ${escapeHelp(help, format)}\n# TYPE ${name} ${type}\n`;
   }

@@ -3,10 +3,18 @@ import { parseOutput } from '../../../src/sources/exec/formats.js';
 import { valueOf } from '../../helpers/probe.js';
 
 // Real exposition text, produced by prom-client (the library Node exporters use) in the test.
-async function realExposition(): Promise<{ text: string; json: { name: string; values: { value: number; labels: Record<string, string | number>; metricName?: string }[] }[] }> {
+async function realExposition(): Promise<{
+  text: string;
+  json: { name: string; values: { value: number; labels: Record<string, string | number>; metricName?: string }[] }[];
+}> {
   const prom = await import('prom-client');
   const reg = new prom.Registry();
-  const c = new prom.Counter({ name: 'jobs_processed_total', help: 'Jobs processed, by "queue"\nand result\\status', labelNames: ['queue', 'result'], registers: [reg] });
+  const c = new prom.Counter({
+    name: 'jobs_processed_total',
+    help: 'Jobs processed, by "queue"\nand result\\status',
+    labelNames: ['queue', 'result'],
+    registers: [reg],
+  });
   c.inc({ queue: 'mail', result: 'ok' }, 41);
   c.inc({ queue: 'say "hi"\\there\nnext', result: 'failed' }, 2);
   const g = new prom.Gauge({ name: 'queue_depth', help: 'Items waiting', registers: [reg] });
@@ -28,7 +36,12 @@ describe('prometheus text format', () => {
       for (const v of fam.values) {
         const labels = Object.fromEntries(Object.entries(v.labels).map(([k, x]) => [k, String(x)]));
         const name = v.metricName ?? fam.name;
-        const got = s.filter((x) => x.name === name && JSON.stringify(x.labels) === JSON.stringify(Object.fromEntries(Object.keys(x.labels ?? {}).map((k) => [k, labels[k]]))) && Object.keys(x.labels ?? {}).length === Object.keys(labels).length);
+        const got = s.filter(
+          (x) =>
+            x.name === name &&
+            JSON.stringify(x.labels) === JSON.stringify(Object.fromEntries(Object.keys(x.labels ?? {}).map((k) => [k, labels[k]]))) &&
+            Object.keys(x.labels ?? {}).length === Object.keys(labels).length,
+        );
         expect(got, `${name} ${JSON.stringify(labels)}`).toHaveLength(1);
         expect(got[0]!.value).toBe(v.value);
         n++;
