@@ -28,7 +28,9 @@ const hostSources = [
   { type: 'Host', metrics: ['cpu', 'fs', 'la', 'ram', 'network'] },
   { type: 'Cpu' },
 ];
-const configOf = (sources) => ({ tickTime: 1, writers: [{ type: 'DryRun' }], executors: [{ collection: 'host', sources }] });
+// BENCH_SELF_METRICS=off measures the sources alone, as builds before the self-metrics source did.
+const selfMetrics = process.env.BENCH_SELF_METRICS === 'off' ? { selfMetrics: false } : {};
+const configOf = (sources) => ({ tickTime: 1, ...selfMetrics, writers: [{ type: 'DryRun' }], executors: [{ collection: 'host', sources }] });
 
 async function measure(config) {
   const dir = mkdtempSync(join(tmpdir(), 'pollect-bench-host-'));

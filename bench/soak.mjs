@@ -56,7 +56,10 @@ const config = {
   ],
 };
 writeFileSync(join(dir, 'soak.json'), JSON.stringify(config));
-const child = spawn(process.execPath, [join(root, 'bin/pollect.js'), '-c', join(dir, 'soak.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
+// SOAK_NODE_ARGS: extra node flags for the daemon (e.g. --trace-gc, whose lines go to SOAK_STDOUT).
+const nodeArgs = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const stdout = process.env.SOAK_STDOUT ? openSync(process.env.SOAK_STDOUT, 'w') : 'ignore';
+const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/pollect.js'), '-c', join(dir, 'soak.json')], { stdio: ['ignore', stdout, 'pipe'] });
 let stderr = '';
 child.stderr.on('data', (d) => (stderr += d));
 
