@@ -2,6 +2,7 @@
 // that asks for the same one, so N concurrent scrapes of a tick cost one render (and one gzip);
 // and a bound on the bodies held for scrapers that have not read them yet.
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { gzip } from 'node:zlib';
 import type { Format } from './render.js';
 
@@ -46,6 +47,8 @@ export class BodyCache {
 export class HeldBodies {
   private readonly held = new Map<Buffer, number>();
   private bytes = 0;
+  /** Releases by connection: a response queued behind one its client never reads gets no 'close' of its own. */
+  private readonly bySocket = new Map<Duplex, Set<() => void>>();
 
   constructor(readonly maxBytes: number) {}
 
@@ -58,9 +61,18 @@ export class HeldBodies {
     }
     this.held.set(body, (holders ?? 0) + 1);
     const socket = res.req.socket;
+    let releases = this.bySocket.get(socket);
+    if (!releases) {
+      const all = (releases = new Set());
+      this.bySocket.set(socket, all);
+      socket.once('close', () => {
+        this.bySocket.delete(socket);
+        for (const r of all) r();
+      });
+    }
     const release = (): void => {
       res.off('close', release);
-      socket.off('close', release);
+      releases.delete(release);
       const left = this.held.get(body)! - 1;
       if (left > 0) this.held.set(body, left);
       else {
@@ -68,9 +80,8 @@ export class HeldBodies {
         this.bytes -= body.length;
       }
     };
-    // A response queued behind one its client never reads may get no 'close' of its own.
+    releases.add(release);
     res.once('close', release);
-    socket.once('close', release);
     return true;
   }
 }
