@@ -317,6 +317,14 @@ describe('scrape bodies: shared per version, bounded in total', () => {
     // Released once, however it ends.
     r3.res.emit('close');
     r3.socket.emit('close');
+    const r4 = response();
+    expect(held.hold(a, r4.res)).toBe(true);
+    expect(held.hold(b, response().res)).toBe(false);
+    r4.res.emit('close');
+    // A connection already gone holds nothing.
+    const gone = response();
+    Object.assign(gone.socket, { destroyed: true });
+    expect(held.hold(Buffer.alloc(25), gone.res)).toBe(true);
     // A body larger than the bound is still served when nothing else is held.
     expect(held.hold(Buffer.alloc(100), response().res)).toBe(true);
   });

@@ -54,13 +54,15 @@ export class HeldBodies {
 
   /** Holds `body` until `res` or its connection closes; false, holding nothing, when that would pass maxBytes. */
   hold(body: Buffer, res: ServerResponse): boolean {
+    const socket = res.req.socket;
+    // A connection already gone (a gzip finished after it closed) sends nothing and would never release.
+    if (socket.destroyed) return true;
     const holders = this.held.get(body);
     if (holders === undefined) {
       if (this.bytes > 0 && this.bytes + body.length > this.maxBytes) return false;
       this.bytes += body.length;
     }
     this.held.set(body, (holders ?? 0) + 1);
-    const socket = res.req.socket;
     let releases = this.bySocket.get(socket);
     if (!releases) {
       const all = (releases = new Set());
