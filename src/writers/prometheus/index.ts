@@ -2,13 +2,13 @@
 // text format or OpenMetrics. pollect's self-metrics reach it as any other source's samples.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGzip } from 'node:zlib';
 import { ParamError, Writer, type Batch, type JsonSchema, type PluginContext, type WriteOutcome, type WriterParams } from '../../sdk/index.js';
 import { errorMessage, registerSecret } from '../../log.js';
 import { readParamFile, resolvePath } from '../../sdk/params.js';
 import { close, createHttpServer, listen } from '../../core/http-server.js';
 import { createNamer } from './naming.js';
 import { SeriesStore } from './store.js';
+import { BodyCache, HeldBodies } from './bodies.js';
 import { familyHeader, negotiate, OPENMETRICS_CONTENT_TYPE, seriesPrefix, TEXT_CONTENT_TYPE, type Format } from './render.js';
 
 const schema = {
@@ -44,6 +44,12 @@ const IDLE_SCRAPE_MS = 60_000;
 const SERIES_FAMILY = 'pollect_prometheus_series';
 /** Smaller expositions go out uncompressed: gzip would cost more CPU than it saves on any network. */
 const GZIP_MIN_BYTES = 64 * 1024;
+/**
+ * Bytes of scrape bodies held, over all connections, for scrapers that have not read them yet
+ * (bodies shared by several scrapes counted once). Past it a scrape that needs another body is
+ * answered 503: scrapers that pipeline requests and never read cannot take the daemon's memory.
+ */
+const MAX_HELD_BYTES = 32 * 1024 * 1024;
 
 export class PrometheusWriter extends Writer<PrometheusConfig> {
   static override description = 'Serves the samples on an HTTP(S) endpoint for Prometheus to scrape';
@@ -52,6 +58,8 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   private readonly store: SeriesStore;
   private readonly tls?: { key: string; cert: string };
   private server?: Server;
+  private readonly bodies = new BodyCache();
+  private readonly held = new HeldBodies(MAX_HELD_BYTES);
   private readonly warned = new Set<string>();
 
   constructor(config: PrometheusConfig, context?: PluginContext) {
@@ -153,31 +161,39 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     }
     // A scraper that stops reading is cut off; write() never waits for any scraper.
     res.setTimeout(IDLE_SCRAPE_MS, () => res.destroy());
-    // The series are rendered at write time, so the body is put together at once; a taken
-    // snapshot also means a write() can never show up half in a scrape.
-    const parts = this.exposition(format);
-    let length = 0;
-    for (const p of parts) length += p.length;
-    if (length < GZIP_MIN_BYTES || !/\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
-      res.setHeader('Content-Length', length);
-      // Corked: the pieces leave in one system call, and are not copied into one big buffer first.
-      res.cork();
-      for (const p of parts) res.write(p);
-      res.end();
+    // One body per store version, format and encoding, shared by every scrape that wants it; a
+    // rendered body is a snapshot, so a write() can never show up half in a scrape.
+    const version = this.store.version;
+    const render = (): Buffer => Buffer.concat(this.exposition(format));
+    const body = this.bodies.body(version, format, render);
+    if (body.length < GZIP_MIN_BYTES || !/\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
+      this.send(res, body);
       return;
     }
-    // Compressed on the thread pool, piece by piece: neither a copy of the whole exposition nor
-    // the compression holds up the event loop, and a slow scraper is waited for.
-    res.setHeader('Content-Encoding', 'gzip');
-    const gz = createGzip({ level: 1, chunkSize: 128 * 1024 });
-    gz.on('error', (err) => {
-      this.warnOnce('gzip', `${this.label}: cannot compress a scrape: ${errorMessage(err)}`);
-      res.destroy();
-    });
-    res.once('close', () => gz.destroy());
-    gz.pipe(res);
-    for (const p of parts) gz.write(p);
-    gz.end();
+    this.bodies.gzip(version, format, render).then(
+      (zipped) => this.send(res, zipped, 'gzip'),
+      (err: unknown) => {
+        this.warnOnce('gzip', `${this.label}: cannot compress a scrape: ${errorMessage(err)}`);
+        res.destroy();
+      },
+    );
+  }
+
+  /** Sends a shared body, or 503 when the bodies held for slow scrapers are at their bound. */
+  private send(res: ServerResponse, body: Buffer, encoding?: 'gzip'): void {
+    if (res.destroyed) return;
+    if (!this.held.hold(body, res)) {
+      this.warnOnce(
+        'held',
+        `${this.label}: ${MAX_HELD_BYTES / 1024 / 1024} MiB of scrape bodies wait for scrapers that do not read them; answering 503 meanwhile`,
+      );
+      res.writeHead(503, { 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Too many scrapes waiting to be read; retry later\n');
+      return;
+    }
+    if (encoding) res.setHeader('Content-Encoding', encoding);
+    res.setHeader('Content-Length', body.length);
+    res.end(body);
   }
 
   /** Every family: the sources' pre-rendered chunks, then the writer's own series count. */

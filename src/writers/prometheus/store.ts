@@ -104,6 +104,8 @@ export class SeriesStore {
   readonly sources = new Map<string, SourceEntry>();
   private seriesCount = 0;
   private stamp = 0;
+  /** Changes with every apply(): a scrape body rendered at one version is valid until the next. */
+  version = 0;
 
   constructor(
     private readonly namer: Namer,
@@ -115,6 +117,7 @@ export class SeriesStore {
   }
 
   apply(batch: Batch): ApplyResult {
+    this.version++;
     const result: ApplyResult = { accepted: 0, duplicates: [] };
     const touched = new Set<Family>();
     const bySource = new Map<string, Point[]>();

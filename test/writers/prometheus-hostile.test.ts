@@ -1,0 +1,376 @@
+// The Prometheus endpoint under attack, in a real daemon (the built launcher): pipelined scrapes
+// that are never read (issue 17 item 2) and slow-header sockets (item 6). The daemon serves ~20k
+// series at tickTime 1 while a File writer in a second executor records every tick; the test
+// checks the daemon's RSS, that no tick was missed, and that a normal scrape still succeeds.
+// The daemon runs from dist/ (npm test builds it; alone: npm run build first).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EventEmitter } from 'node:events';
+import http, { type ServerResponse } from 'node:http';
+import net from 'node:net';
+import zlib from 'node:zlib';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PrometheusWriter, type PrometheusConfig } from '../../src/writers/prometheus/index.js';
+import { BodyCache, HeldBodies } from '../../src/writers/prometheus/bodies.js';
+import { createLogger } from '../../src/log.js';
+import { BIN } from '../helpers/cli.js';
+import { batch, point } from '../helpers/points.js';
+import { crowd, until, type SocketCrowd } from '../helpers/hostile-http.js';
+import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+
+const TICK = 1;
+const SERIES = 20_000;
+
+let daemon: Daemon | undefined;
+let removeDir: (() => void) | undefined;
+afterEach(async () => {
+  await daemon?.stop();
+  daemon = undefined;
+  removeDir?.();
+});
+
+interface Running {
+  port: number;
+  pid: number;
+  ticksFile: string;
+}
+
+/** A daemon serving SERIES series on the Prometheus endpoint, ticking a File writer beside it. */
+async function startDaemon(): Promise<Running> {
+  const { dir, remove } = tempDir();
+  removeDir = remove;
+  const port = await freePort();
+  // 20 families of 1,000 labelled series, as a textfile exporter would write them.
+  let prom = '';
+  for (let f = 0; f < 20; f++) {
+    prom += `# TYPE fam${f} gauge\n`;
+    for (let i = 0; i < SERIES / 20; i++) prom += `fam${f}{idx="${i}",host="h${i % 7}"} ${i}\n`;
+  }
+  const promFile = path.join(dir, 'series.prom');
+  writeFileSync(promFile, prom);
+  const ticksFile = path.join(dir, 'ticks.jsonl');
+  const config = {
+    tickTime: TICK,
+    selfMetrics: false,
+    executors: [
+      {
+        collection: 'big',
+        writers: [{ type: 'Prometheus', host: '127.0.0.1', port }],
+        sources: [{ type: 'Exec', command: ['cat', promFile], format: 'prometheus' }],
+      },
+      { collection: 'tick', writers: [{ type: 'File', path: ticksFile }], sources: [{ type: 'Dummy' }] },
+    ],
+  };
+  const file = path.join(dir, 'pollect.json');
+  writeFileSync(file, JSON.stringify(config));
+  daemon = spawnDaemon(process.execPath, [BIN, '-c', file]);
+  await waitForPort(port);
+  // Warm: a few ticks written and scraped, so the baseline RSS includes a served exposition.
+  expect(await until(() => ticks(ticksFile).length >= 3, 10_000)).toBe(true);
+  expect((await scrape(port)).status).toBe(200);
+  return { port, pid: daemon.child.pid!, ticksFile };
+}
+
+/** Timestamps (ms) of the ticks the File writer recorded. */
+function ticks(file: string): number[] {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { timestamp: number }).timestamp);
+}
+
+/** Ticks due in [from, to) that the File writer did not record (one allowed at each end, still in flight). */
+function missed(stamps: number[], from: number, to: number): number {
+  const due = Math.floor((to - from) / (TICK * 1000));
+  const got = stamps.filter((t) => t >= from && t < to).length;
+  return Math.max(0, due - got - 1);
+}
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]) * 1024;
+}
+
+function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+function scrape(port: number, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string; gzipped: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/metrics', headers, agent: false, timeout: 10_000 }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => {
+        const raw = Buffer.concat(parts);
+        const gzipped = res.headers['content-encoding'] === 'gzip';
+        resolve({ status: res.statusCode!, body: (gzipped ? zlib.gunzipSync(raw) : raw).toString(), gzipped });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('scrape timed out')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Pipelined `GET /metrics` on `sockets` connections that never read an answer. With renewMs each
+ * connection is dropped after that long and a fresh one opened, until stop() or maxConnects.
+ */
+function pipeliners(
+  port: number,
+  sockets: number,
+  perSocket: number,
+  gzip: boolean,
+  maxConnects: number,
+  renewMs?: number,
+): { stop: () => void; connects: () => number } {
+  const get = `GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n${gzip ? 'Accept-Encoding: gzip\r\n' : ''}\r\n`;
+  const data = get.repeat(perSocket);
+  const open = new Set<net.Socket>();
+  let stopped = false;
+  let connects = 0;
+  const connect = (): void => {
+    if (stopped || connects >= maxConnects) return;
+    connects++;
+    // Paused and never resumed: the answers are never read.
+    const s = net.connect({ port, host: '127.0.0.1' }, () => s.write(data));
+    s.pause();
+    open.add(s);
+    s.on('error', () => {});
+    const renew = renewMs ? setTimeout(() => s.destroy(), renewMs) : undefined;
+    s.once('close', () => {
+      clearTimeout(renew);
+      open.delete(s);
+      connect();
+    });
+  };
+  for (let i = 0; i < sockets; i++) connect();
+  return {
+    connects: () => connects,
+    stop: () => {
+      stopped = true;
+      for (const s of open) s.destroy();
+    },
+  };
+}
+
+/** Samples the daemon's RSS every 100 ms for ms; returns the largest. */
+async function peakRss(pid: number, ms: number): Promise<number> {
+  let peak = 0;
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    peak = Math.max(peak, rssOf(pid));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return peak;
+}
+
+const MB = 1024 * 1024;
+
+describe('Prometheus endpoint under attack (a real daemon, ~20k series, tickTime 1)', () => {
+  it('pipelined scrapes never read: RSS bounded, no tick missed, a normal scrape succeeds', async () => {
+    const { port, pid, ticksFile } = await startDaemon();
+    const before = rssOf(pid);
+    const from = Date.now();
+    // 2 x 20 sockets x 500 pipelined GETs, half of them asking for gzip, a fresh connection every
+    // 2 s; and 100 sockets with 15 each (under the per-connection cap), held across ticks.
+    const deep = pipeliners(port, 20, 500, false, 200, 2000);
+    const deepGz = pipeliners(port, 20, 500, true, 200, 2000);
+    const held: ReturnType<typeof pipeliners>[] = [];
+    for (let i = 0; i < 5; i++) {
+      held.push(pipeliners(port, 10, 15, false, 10), pipeliners(port, 10, 15, true, 10));
+      await new Promise((r) => setTimeout(r, TICK * 1000));
+    }
+    const peak = await peakRss(pid, 6_000);
+    for (const p of [deep, deepGz, ...held]) p.stop();
+    const to = Date.now();
+    await new Promise((r) => setTimeout(r, 2 * TICK * 1000));
+    const lost = missed(ticks(ticksFile), from, to);
+    console.log(
+      `pipelining: RSS ${Math.round(before / MB)} MB before, peak ${Math.round(peak / MB)} MB; ` +
+        `${deep.connects() + deepGz.connects()} deep connections; ${Math.floor((to - from) / (TICK * 1000))} ticks due, ${lost} missed`,
+    );
+    const ok = await scrape(port);
+    const okGz = await scrape(port, { 'Accept-Encoding': 'gzip' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain(`pollect_prometheus_series{writer="Prometheus"} ${SERIES}`);
+    expect(okGz.status).toBe(200);
+    expect(lost).toBe(0);
+    // Before shared bodies and their bound: +324 MB here (89 -> 412 MB); with them: +112 to +148 MB,
+    // about 65 MB of it Node's own objects for the pipelined requests (the same flood on a 404 path).
+    expect(peak - before).toBeLessThan(200 * MB);
+  }, 60_000);
+
+  it('a few hundred slow-header sockets: a normal scrape succeeds, descriptors stay bounded, no tick missed', async () => {
+    const { port, pid, ticksFile } = await startDaemon();
+    const fdsBefore = openFds(pid);
+    const from = Date.now();
+    const crowds: SocketCrowd[] = [];
+    let maxFds = 0;
+    try {
+      for (let i = 0; i < 4; i++) {
+        crowds.push(await crowd(port, 150, 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
+        maxFds = Math.max(maxFds, openFds(pid));
+      }
+      const ok = await scrape(port);
+      maxFds = Math.max(maxFds, openFds(pid));
+      expect(ok.status).toBe(200);
+      expect(ok.body).toContain(`pollect_prometheus_series{writer="Prometheus"} ${SERIES}`);
+      await new Promise((r) => setTimeout(r, 4 * TICK * 1000));
+      maxFds = Math.max(maxFds, openFds(pid));
+    } finally {
+      for (const c of crowds) c.destroy();
+    }
+    const to = Date.now();
+    await new Promise((r) => setTimeout(r, 2 * TICK * 1000));
+    const lost = missed(ticks(ticksFile), from, to);
+    console.log(`slow headers: ${fdsBefore} descriptors before, at most ${maxFds} with 600 sockets; ${lost} ticks missed`);
+    // The connection cap (256) and a few for the daemon's own work.
+    expect(maxFds - fdsBefore).toBeLessThanOrEqual(256 + 8);
+    expect(lost).toBe(0);
+  }, 60_000);
+});
+
+describe('scrape bodies: shared per version, bounded in total', () => {
+  const logged: string[] = [];
+  const log = createLogger('test', { level: 'debug', write: (l) => logged.push(l) });
+  const writers: PrometheusWriter[] = [];
+  afterEach(async () => {
+    while (writers.length) await writers.pop()!.stop();
+    vi.restoreAllMocks();
+  });
+
+  async function startWriter(): Promise<PrometheusWriter> {
+    const w = new PrometheusWriter({ type: 'Prometheus', port: 0, host: '127.0.0.1', path: '/metrics', naming: 'pollect', staleAfter: 3 } as PrometheusConfig, {
+      log,
+      configDir: process.cwd(),
+      tickTime: 1,
+    });
+    w.id = 'Prometheus';
+    writers.push(w);
+    await w.start();
+    return w;
+  }
+
+  /** One tick of `count` series whose label is `pad` long: a body of about count x (pad + 40) bytes. */
+  function tick(w: PrometheusWriter, count: number, pad: number, value: number): void {
+    const points = Array.from({ length: count }, (_, i) => point('c.Dummy.v', value, { idx: String(i), pad: 'p'.repeat(pad) }));
+    w.write(batch(points));
+  }
+
+  it('concurrent scrapes of one tick cost one render (and one gzip), whatever their number', async () => {
+    const w = await startWriter();
+    tick(w, 3000, 20, 1);
+    const render = vi.spyOn(PrometheusWriter.prototype as unknown as { exposition: () => Buffer[] }, 'exposition');
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => scrape(w.port, i % 2 ? { 'Accept-Encoding': 'gzip' } : {})));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.filter((a) => a.gzipped).length).toBe(20);
+    expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+    expect(answers[0]!.body).toContain('pollect_prometheus_series{writer="Prometheus"} 3000');
+    expect(render).toHaveBeenCalledTimes(1);
+    // A new tick is a new body.
+    tick(w, 3000, 20, 2);
+    await Promise.all([scrape(w.port), scrape(w.port)]);
+    expect(render).toHaveBeenCalledTimes(2);
+  });
+
+  it('BodyCache gzips a version once, renders again at the next', async () => {
+    const cache = new BodyCache();
+    let renders = 0;
+    const render = (): Buffer => Buffer.from(`body ${++renders}`);
+    const a = cache.gzip(1, 'text', render);
+    expect(cache.gzip(1, 'text', render)).toBe(a);
+    expect(cache.body(1, 'text', render).toString()).toBe('body 1');
+    expect(zlib.gunzipSync(await a).toString()).toBe('body 1');
+    expect(cache.body(1, 'openmetrics', render).toString()).toBe('body 2');
+    expect(cache.body(2, 'text', render).toString()).toBe('body 3');
+    expect(cache.gzip(2, 'text', render)).not.toBe(a);
+  });
+
+  it('HeldBodies counts a shared body once, refuses past its bound, frees on close', () => {
+    const held = new HeldBodies(30);
+    const response = (): { res: ServerResponse; socket: EventEmitter } => {
+      const socket = new EventEmitter();
+      const res = Object.assign(new EventEmitter(), { req: { socket } });
+      return { res: res as unknown as ServerResponse, socket };
+    };
+    const a = Buffer.alloc(20);
+    const b = Buffer.alloc(20);
+    const r1 = response();
+    const r2 = response();
+    expect(held.hold(a, r1.res)).toBe(true);
+    expect(held.hold(a, r2.res)).toBe(true);
+    expect(held.hold(b, response().res)).toBe(false);
+    r1.res.emit('close');
+    expect(held.hold(b, response().res)).toBe(false);
+    // A queued response may only see its connection close.
+    r2.socket.emit('close');
+    expect(r2.socket.listenerCount('close')).toBe(0);
+    const r3 = response();
+    expect(held.hold(b, r3.res)).toBe(true);
+    // Released once, however it ends.
+    r3.res.emit('close');
+    r3.socket.emit('close');
+    const r4 = response();
+    expect(held.hold(a, r4.res)).toBe(true);
+    expect(held.hold(b, response().res)).toBe(false);
+    r4.res.emit('close');
+    // A connection already gone holds nothing.
+    const gone = response();
+    Object.assign(gone.socket, { destroyed: true });
+    expect(held.hold(Buffer.alloc(25), gone.res)).toBe(true);
+    // A body larger than the bound is still served when nothing else is held.
+    expect(held.hold(Buffer.alloc(100), response().res)).toBe(true);
+  });
+
+  it('scrapers that never read hold at most the bound: further scrapes get 503 and Retry-After until they go', async () => {
+    const w = await startWriter();
+    const sockets: net.Socket[] = [];
+    try {
+      const statusesSeen: number[] = [];
+      // 4 MB bodies, a new one each tick; two pipelined scrapes per connection, never read.
+      for (let v = 0; v < 12; v++) {
+        tick(w, 25_000, 120, v);
+        const s = net.connect({ port: w.port, host: '127.0.0.1' }, () => s.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(2)));
+        s.pause();
+        s.on('error', () => {});
+        sockets.push(s);
+        await new Promise((r) => setTimeout(r, 150));
+        const answer = await scrapeHead(w.port);
+        statusesSeen.push(answer.status);
+        if (answer.status === 503) expect(answer.retryAfter).toBe('1');
+      }
+      // 32 MiB of 4 MB bodies: 8 versions held, then 503.
+      expect(statusesSeen.slice(0, 6).every((s) => s === 200)).toBe(true);
+      expect(statusesSeen.slice(-3)).toEqual([503, 503, 503]);
+      expect(logged.some((l) => l.includes('answering 503'))).toBe(true);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+    // Their connections' close frees what they held.
+    let status = 0;
+    for (let i = 0; i < 20 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (await scrapeHead(w.port)).status;
+    }
+    expect(status).toBe(200);
+  }, 60_000);
+});
+
+/** A scrape whose body is read and dropped: its status and Retry-After. */
+function scrapeHead(port: number): Promise<{ status: number; retryAfter?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/metrics', agent: false, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined }));
+    });
+    req.on('timeout', () => req.destroy(new Error('scrape timed out')));
+    req.on('error', reject);
+  });
+}
