@@ -28,10 +28,45 @@ export interface SourceRunnerOptions {
 
 export class TimeoutError extends Error {}
 
-interface Budget {
-  signal: AbortSignal;
-  /** Ends the timer and the shutdown listener once the work settled. */
-  clear(): void;
+/**
+ * One probe's (or init's) time budget: a timer that ends it at the timeout, or the runner ends it
+ * at shutdown. Its AbortSignal is made only when the probe reads `signal`: most probes never do,
+ * and an AbortController with its listeners per probe per tick is most of what a tick costs the
+ * core. The timer keeps the process alive (an AbortSignal.timeout() would not: `--once` with a
+ * probe that never settles would end early).
+ */
+class Budget {
+  private controller: AbortController | undefined;
+  private readonly timer: NodeJS.Timeout;
+  /** Why it ended, once it has. */
+  ended: 'timeout' | 'shutdown' | undefined;
+  /** Called once when the budget ends before the work settled. */
+  onEnd: () => void = () => {};
+
+  constructor(timeoutMs: number) {
+    this.timer = setTimeout(() => this.end('timeout'), timeoutMs);
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.ended) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  end(why: 'timeout' | 'shutdown'): void {
+    if (this.ended) return;
+    this.ended = why;
+    clearTimeout(this.timer);
+    this.controller?.abort();
+    this.onEnd();
+  }
+
+  /** The work settled: the timer is not needed any more. */
+  clear(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 /** Ticks skipped behind a probe that outlived its timeout before the source is built anew. */
@@ -64,7 +99,9 @@ export class SourceRunner {
   /** The problem a source last reported as data, while its probes keep reporting one. */
   private problem: string | undefined;
   /** Aborted at shutdown: ends whatever probe or init is running. */
-  private readonly shutdownController = new AbortController();
+  private stopping = false;
+  /** Budgets of the work now running, ended at shutdown. */
+  private readonly budgets = new Set<Budget>();
   /** How the source fared in its last tick (self-metrics read it); undefined before its first tick. */
   last: SourceStatus | undefined;
 
@@ -97,7 +134,14 @@ export class SourceRunner {
   async init(): Promise<void> {
     if (this.initialized) return;
     const budget = this.budget();
-    const ctx: InitContext = { log: this.log, tickTime: this.opts.tickTime, configDir: this.opts.configDir, signal: budget.signal };
+    const ctx: InitContext = {
+      log: this.log,
+      tickTime: this.opts.tickTime,
+      configDir: this.opts.configDir,
+      get signal() {
+        return budget.signal;
+      },
+    };
     await this.bounded(
       Promise.resolve().then(() => this.source.init?.(ctx)),
       budget,
@@ -127,7 +171,7 @@ export class SourceRunner {
         throw new TimeoutError(
           `the probe blocked the event loop for ${(ms / 1000).toFixed(1)} s, past its timeout of ${this.timeoutMs / 1000} s; other sources' ticks waited for it`,
         );
-      toPoints(toSamples(result, this.rejectSample), { ...this.points, timestamp }, out);
+      toPoints(toSamples(result, this.rejectSample, this.points.names), { ...this.points, timestamp }, out);
     } catch (err) {
       this.failed(err);
       return (this.last = this.status('probed', false, seconds(started)));
@@ -141,7 +185,9 @@ export class SourceRunner {
   private probe(problems: string[]): Promise<ProbeResult> {
     const budget = this.budget();
     const ctx: ProbeContext = {
-      signal: budget.signal,
+      get signal() {
+        return budget.signal;
+      },
       timeoutMs: this.timeoutMs,
       tickTime: this.opts.tickTime,
       log: this.log,
@@ -154,30 +200,19 @@ export class SourceRunner {
     );
   }
 
-  /**
-   * A signal aborted at the probe's timeout or at shutdown. Its timer keeps the process alive (an
-   * AbortSignal.timeout() would not: `--once` with a probe that never settles would end early).
-   */
+  /** A new budget; shutdown ends the ones still running. */
   private budget(): Budget {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
-    const stop = this.shutdownController.signal;
-    const onStop = (): void => controller.abort();
-    stop.addEventListener('abort', onStop, { once: true });
-    return {
-      signal: controller.signal,
-      clear: () => {
-        clearTimeout(timer);
-        stop.removeEventListener('abort', onStop);
-      },
-    };
+    const budget = new Budget(this.timeoutMs);
+    if (this.stopping) budget.end('shutdown');
+    else this.budgets.add(budget);
+    return budget;
   }
 
   /**
    * Waits for `work` until `signal` aborts (the timeout or shutdown). The source stays "running"
    * until its work really ends, even after we stop waiting, so it is never run twice at once.
    */
-  private bounded<T>(work: Promise<T>, { signal, clear }: Budget, what: string): Promise<T> {
+  private bounded<T>(work: Promise<T>, budget: Budget, what: string): Promise<T> {
     const tracked = work.finally(() => {
       if (this.inFlight === tracked) this.inFlight = undefined;
       if (this.awaited === tracked) this.awaited = undefined;
@@ -186,26 +221,24 @@ export class SourceRunner {
     this.awaited = tracked;
     tracked.catch(() => {}); // handled by the caller, or abandoned at the timeout
     return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => {
-        clear();
+      const settle = (): void => {
+        budget.clear();
+        this.budgets.delete(budget);
+      };
+      budget.onEnd = () => {
+        settle();
         if (this.awaited === tracked) this.awaited = undefined;
-        const why = this.shutdownController.signal.aborted ? 'pollect is stopping' : `timed out after ${this.timeoutMs / 1000} s`;
+        const why = budget.ended === 'shutdown' ? 'pollect is stopping' : `timed out after ${this.timeoutMs / 1000} s`;
         reject(new TimeoutError(what === 'probe' ? why : `${what} ${why}`));
       };
-      if (signal.aborted) {
-        clear();
-        return onAbort();
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (budget.ended) return budget.onEnd();
       tracked.then(
         (v) => {
-          clear();
-          signal.removeEventListener('abort', onAbort);
+          settle();
           resolve(v);
         },
         (err: unknown) => {
-          clear();
-          signal.removeEventListener('abort', onAbort);
+          settle();
           reject(err);
         },
       );
@@ -314,7 +347,8 @@ export class SourceRunner {
    */
   async shutdown(deadline: number): Promise<void> {
     if (this.awaited) await within(this.awaited, deadline);
-    this.shutdownController.abort();
+    this.stopping = true;
+    for (const b of [...this.budgets]) b.end('shutdown');
     const done = Promise.resolve().then(() => this.source.shutdown?.());
     done.catch((err: unknown) => this.opts.log.warn(`${this.id}: shutdown failed: ${errorMessage(err)}`));
     if (!(await within(done, deadline))) this.opts.log.warn(`${this.id}: shutdown did not finish in time`);
