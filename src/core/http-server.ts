@@ -3,7 +3,7 @@
 // memory or event loop. The limits are per server and fixed; the numbers are documented in
 // HTTP_LIMITS.
 import http from 'node:http';
-import https from 'node:https';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 
@@ -53,6 +53,8 @@ export interface HttpServerOptions {
   label?: string;
 }
 
+const require = createRequire(import.meta.url);
+
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 /** Creates an HTTP(S) server with the limits above. Listen with listen(), stop with close(). */
@@ -66,10 +68,11 @@ export function createHttpServer(handler: RequestHandler, options: HttpServerOpt
     // Node's check runs on a timer whether or not any connection is open: every wake-up counts.
     connectionsCheckingInterval: (limits.headersTimeout * 1000) / 2,
   };
+  // node:https (with TLS) is loaded only for a server that uses it: about 1 MB of RSS otherwise.
   const server: http.Server = options.tls
-    ? https.createServer({ ...serverOptions, ...options.tls, handshakeTimeout: limits.headersTimeout * 1000 })
+    ? (require('node:https') as typeof import('node:https')).createServer({ ...serverOptions, ...options.tls, handshakeTimeout: limits.headersTimeout * 1000 })
     : http.createServer(serverOptions);
-  new Guard(server, handler, limits, options.log, options.label ?? 'HTTP server');
+  new Guard(server, handler, limits, options.log, options.label ?? 'HTTP server', options.tls !== undefined);
   return server;
 }
 
@@ -131,10 +134,11 @@ class Guard {
     private readonly limits: HttpLimits,
     private readonly log: Logger | undefined,
     private readonly label: string,
+    tls: boolean,
   ) {
     server.on('connection', (raw: Duplex) => this.onConnection(raw));
     // The HTTP layer gets a TLS socket only once the handshake is done.
-    server.on(server instanceof https.Server ? 'secureConnection' : 'connection', (socket: Duplex) => this.track(socket));
+    server.on(tls ? 'secureConnection' : 'connection', (socket: Duplex) => this.track(socket));
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
   }
