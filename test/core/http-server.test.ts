@@ -2,13 +2,13 @@ import { describe, it, expect, afterEach, beforeAll, afterAll } from 'vitest';
 import type http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { needs } from '../helpers/servers.js';
 import { tempDir } from '../helpers/net.js';
 import { HTTP_LIMITS, close, createHttpServer, listen, type HttpLimits, type RequestHandler } from '../../src/core/http-server.js';
 import { crowd, oversizedHead, pipelinedGets, rawExchange, statuses, until } from '../helpers/hostile-http.js';
+import { selfSigned } from '../helpers/certs.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -139,27 +139,7 @@ describe('createHttpServer', () => {
     const tmp = tempDir();
     let tls: { key: string; cert: string };
     beforeAll(() => {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-keyout',
-          'key.pem',
-          '-out',
-          'cert.pem',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-        ],
-        { cwd: tmp.dir, stdio: 'ignore', timeout: 30_000 },
-      );
+      selfSigned(tmp.dir);
       tls = { key: readFileSync(path.join(tmp.dir, 'key.pem'), 'utf8'), cert: readFileSync(path.join(tmp.dir, 'cert.pem'), 'utf8') };
     });
     afterAll(() => tmp.remove());

@@ -2,7 +2,6 @@
 // that does not verify) are logged once when the problem starts and once when it clears, through
 // the runner, never once per tick.
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -16,6 +15,7 @@ import { TcpTimeSource } from '../../src/sources/tcptime/index.js';
 import { CertificateSource } from '../../src/sources/certificate/index.js';
 import { build, typeName } from '../helpers/plugin.js';
 import { freePort, tempDir } from '../helpers/net.js';
+import { selfSigned } from '../helpers/certs.js';
 
 const closers: (() => Promise<unknown> | void)[] = [];
 afterAll(async () => {
@@ -84,30 +84,8 @@ describe('a problem reported as data is logged once when it starts and once when
     const t = tempDir();
     closers.push(t.remove);
     const cert = (name: string) => {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          `${name}.key`,
-          '-out',
-          `${name}.crt`,
-          '-subj',
-          `/CN=${name}`,
-          '-addext',
-          `subjectAltName=DNS:${name}`,
-          '-days',
-          '30',
-        ],
-        { cwd: t.dir, stdio: 'pipe' },
-      );
-      return { key: readFileSync(path.join(t.dir, `${name}.key`)), cert: readFileSync(path.join(t.dir, `${name}.crt`)) };
+      const files = selfSigned(t.dir, { key: `${name}.key`, cert: `${name}.crt`, cn: name, san: `DNS:${name}`, days: 30 });
+      return { key: readFileSync(path.join(t.dir, files.key)), cert: readFileSync(path.join(t.dir, files.cert)) };
     };
     const right = cert('right.test');
     const wrong = cert('wrong.test');

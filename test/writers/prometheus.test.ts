@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import zlib from 'node:zlib';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PrometheusWriter, type PrometheusConfig } from '../../src/writers/prometheus/index.js';
@@ -16,6 +16,7 @@ import { cli } from '../helpers/cli.js';
 import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { needs } from '../helpers/servers.js';
 import { validate } from '../helpers/validate.js';
+import { selfSigned } from '../helpers/certs.js';
 
 const logged: string[] = [];
 const log = createLogger('test', { level: 'debug', write: (l) => logged.push(l) });
@@ -568,27 +569,7 @@ describe('Prometheus writer: serving', () => {
   describe.skipIf(!needs('openssl'))('HTTPS', () => {
     const tmp = tempDir();
     beforeAll(async () => {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-keyout',
-          'key.pem',
-          '-out',
-          'cert.pem',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        ],
-        { cwd: tmp.dir, stdio: 'ignore', timeout: 30_000 },
-      );
+      selfSigned(tmp.dir);
     });
     afterAll(() => tmp.remove());
 
@@ -696,27 +677,7 @@ describe.skipIf(!needs('prometheus'))('Prometheus writer: scraped by a real Prom
     send(w, ...mixedBatches());
     sendSelf(w);
     // A second endpoint over HTTPS, with prometheus naming, which Prometheus verifies against the CA.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'key.pem',
-        '-out',
-        'cert.pem',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { cwd: tmp.dir, stdio: 'ignore', timeout: 30_000 },
-    );
+    selfSigned(tmp.dir);
     const tlsWriter = await startWriter({ tls: { key: 'key.pem', cert: 'cert.pem' }, naming: 'prometheus' }, tmp.dir);
     send(tlsWriter, ...mixedBatches());
     sendSelf(tlsWriter);
