@@ -12,6 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { parseBindStats } = await import(join(root, 'dist/sources/bind/parse.js'));
 const { BindSource } = await import(join(root, 'dist/sources/bind/index.js'));
 const { buildSource } = await import(join(root, 'dist/config/build.js'));
+const { createLogger } = await import(join(root, 'dist/log.js'));
 const FIX = fixtureDir('bind');
 const views = Number(process.env.BENCH_VIEWS ?? 200);
 
@@ -35,15 +36,7 @@ await time(`parse XML v3 with ${views} views`, big, 10);
 
 const server = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/xml' }).end(big));
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const log = {
-  error() {},
-  warn() {},
-  info() {},
-  debug() {},
-  child() {
-    return log;
-  },
-};
+const log = createLogger('bench', { level: 'error', write: () => {} });
 const src = await buildSource(BindSource, {
   type: 'Bind',
   url: `http://127.0.0.1:${server.address().port}/xml/v3/server`,

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { DramatiqSource } = await import(join(root, 'dist/sources/dramatiq/index.js'));
 const { buildSource } = await import(join(root, 'dist/config/build.js'));
+const { createLogger } = await import(join(root, 'dist/log.js'));
 const { Redis } = await import('ioredis');
 const queues = Number(process.env.BENCH_QUEUES ?? 300);
 const probes = Number(process.env.BENCH_PROBES ?? 200);
@@ -41,15 +42,7 @@ try {
   await p.exec();
   r.disconnect();
 
-  const log = {
-    error() {},
-    warn() {},
-    info() {},
-    debug() {},
-    child() {
-      return log;
-    },
-  };
+  const log = createLogger('bench', { level: 'error', write: () => {} });
   const src = await buildSource(DramatiqSource, { type: 'Dramatiq', host: '127.0.0.1', port });
   await src.init({ log, tickTime: 1, configDir: dir });
   const ctx = () => ({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 1, log });

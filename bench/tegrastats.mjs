@@ -11,6 +11,7 @@ const fixtures = process.env.TEGRASTATS_FIXTURES ?? join(root, '..', 'shared', '
 const { parseTegrastatsLine } = await import(join(root, 'dist/sources/tegrastats/parse.js'));
 const { TegrastatsSource } = await import(join(root, 'dist/sources/tegrastats/index.js'));
 const { buildSource } = await import(join(root, 'dist/config/build.js'));
+const { createLogger } = await import(join(root, 'dist/log.js'));
 
 const lines = readdirSync(fixtures).flatMap((f) => readFileSync(join(fixtures, f), 'utf8').split('\n').filter(Boolean));
 const rounds = 2000;
@@ -29,15 +30,7 @@ const printer = join(dir, 'tegrastats');
 // The printer ignores --interval and uses the benchmark's own pace.
 writeFileSync(printer, `#!/bin/sh\nwhile :; do while IFS= read -r l; do printf '%s\\n' "$l"; sleep ${interval / 1000}; done < '${all}'; done\n`);
 chmodSync(printer, 0o755);
-const log = {
-  error() {},
-  warn() {},
-  info() {},
-  debug() {},
-  child() {
-    return log;
-  },
-};
+const log = createLogger('bench', { level: 'error', write: () => {} });
 const src = await buildSource(TegrastatsSource, { type: 'Tegrastats', path: printer, interval, metrics: ['ram', 'temp', 'cpu', 'gpu', 'power', 'swap'] });
 await src.init({ log, tickTime: 1, configDir: dir });
 let probes = 0;
