@@ -5,7 +5,7 @@ import { afterEach, expect } from 'vitest';
 import http from 'node:http';
 import net from 'node:net';
 import zlib from 'node:zlib';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN } from './cli.js';
 import { until } from './hostile-http.js';
@@ -92,6 +92,22 @@ export function rssOf(pid: number): number {
 
 export function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/**
+ * The process's open sockets: its connections and listeners. Unlike all descriptors, these do not
+ * move with the daemon's own work (the Exec child's pipes, the File writer's appends).
+ */
+export function openSockets(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
 }
 
 export function scrape(port: number, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string; gzipped: boolean }> {
