@@ -244,7 +244,11 @@ export class WriterRuntime {
 
   /** Points the writer lost after taking them (see WriterContext.reportDropped). */
   lost(count: number): void {
-    if (count > 0) this.dropped += count;
+    if (count <= 0) return;
+    // They were counted as written when write() took them: each point is written or dropped, once.
+    const n = Math.min(count, this.written);
+    this.written -= n;
+    this.dropped += n;
   }
 
   /** True when nothing is queued or being written. */

@@ -187,7 +187,7 @@ export interface WriterStats {
 }
 
 export interface WriterContext extends PluginContext {
-  /** Points lost after write() took them (still unsent when the writer stopped): counted as dropped. */
+  /** Points lost after write() took them (still unsent when the writer stopped): dropped, no longer written. */
   reportDropped(count: number): void;
 }
 

@@ -745,3 +745,42 @@ describe.skipIf(!needs('carbon-cache', 'whisper-fetch'))('Graphite writer agains
     expect(lines).toEqual([]);
   });
 });
+
+describe('Graphite writer against a carbon that stopped reading (issue 17, item 7)', () => {
+  it('stop() ends at its deadline, counting what it could not deliver, instead of waiting writeTimeout twice', async () => {
+    // Accepts and never reads: the kernel's buffers fill, then every write waits.
+    const held: net.Socket[] = [];
+    const server = net.createServer((s) => {
+      s.pause();
+      held.push(s);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const g = graphite({ port, bufferSize: 200_000 }, 'Graphite#stalled');
+      const t0 = Math.floor(Date.now() / 1000);
+      // 100 batches of 1,000 points with long paths: about 10 MB of pickle, far beyond loopback buffers.
+      const total = 100 * 1000;
+      for (let b = 0; b < 100; b++) {
+        const points: Point[] = [];
+        for (let k = 0; k < 1000; k++) points.push(point(`c.Stalled.series_${k}_${'x'.repeat(60)}`, b * k, t0 + b));
+        g.runtime.add(batch(points));
+      }
+      expect(await until(() => held.length === 1, 5000)).toBe(true);
+      const began = Date.now();
+      await g.stop(1000);
+      const took = Date.now() - began;
+      // writeTimeout defaults to 30 s: waiting it (once in flush, once in stop) took 20-60 s before.
+      expect(took).toBeGreaterThanOrEqual(900);
+      expect(took).toBeLessThan(3000); // a 1 s deadline, with slack for a loaded machine
+      const stats = g.runtime.stats();
+      expect(stats.queueLength).toBe(0);
+      expect(stats.dropped).toBeGreaterThan(0);
+      expect(stats.written + stats.dropped).toBe(total);
+      expect(g.lines.some((l) => l.includes('Graphite#stalled') && l.includes('not written'))).toBe(true);
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

@@ -169,8 +169,10 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
   override async stop(): Promise<void> {
     // A write waiting for room is given up: the core has counted its batch as not written.
     for (const w of this.roomWaiters.splice(0)) w.resolve();
-    const confirmed = await this.conn.end();
-    if (confirmed) this.queue.confirmAll();
+    // With data still unsent, carbon is not reading (flush ran to the deadline): a half-close would
+    // wait for it behind that data, so the connection is dropped and what is left is counted now.
+    if (!this.drained()) this.conn.close();
+    else if (await this.conn.end()) this.queue.confirmAll();
     const left = this.queue.clear();
     if (left.pending > 0) {
       this.reportDropped(left.pending);
