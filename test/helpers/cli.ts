@@ -6,7 +6,8 @@ import path from 'node:path';
 import { vi } from 'vitest';
 import { main } from '../../src/cli.js';
 
-export const BIN = path.resolve(__dirname, '../../bin/pollect.js');
+/** The launcher the spawning tests run; POLLECT_BIN points them at another build (an older commit's, to show a regression test fails there). */
+export const BIN = process.env.POLLECT_BIN ?? path.resolve(__dirname, '../../bin/pollect.js');
 
 export interface CliResult {
   code: number | null;
