@@ -12,6 +12,10 @@ import path from 'node:path';
 import { BIN } from '../helpers/cli.js';
 import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { needs } from '../helpers/servers.js';
+import { batch, point } from '../helpers/points.js';
+import { PrometheusWriter } from '../../src/writers/prometheus/index.js';
+import { meminfoFamily } from '../../src/writers/prometheus/naming-node.js';
+import type { Point } from '../../src/sdk/index.js';
 
 const NODE_EXPORTER = 'prometheus-node-exporter';
 
@@ -119,6 +123,73 @@ function identity(metric: Record<string, string>): string {
   const { job: _j, instance: _i, __name__: _n, ...rest } = metric;
   return JSON.stringify(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
+
+describe('Prometheus writer: node naming', () => {
+  const writer = () => new PrometheusWriter({ type: 'Prometheus', port: 0, host: '127.0.0.1', path: '/metrics', naming: 'node', staleAfter: 3 });
+  const host = (type: string, value: string | undefined, v: number, labels: Record<string, string> = {}, over: Partial<Point> = {}) =>
+    point(value ? `host.${type}.${value}` : `host.${type}`, v, labels, 1, { source: `host.${type}`, ...over });
+  const lines = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('# HELP'));
+
+  it("renames the host sources' samples as node_exporter, keeps static labels, leaves out what it has no metric for", () => {
+    const w = writer();
+    expect(w.naming).toBe('prometheus');
+    w.write(
+      batch([
+        host('LoadAvg', undefined, 0.5, { time: 'short', env: 'prod' }),
+        host('LoadAvg', undefined, 0.25, { time: 'long', env: 'prod' }),
+        host('MemoryUsage', undefined, 100, { type: 'total' }, { unit: 'bytes' }),
+        host('MemoryUsage', 'meminfo', 2048, { field: 'Active(anon)' }, { unit: 'bytes' }),
+        host('MemoryUsage', 'meminfo', 3, { field: 'HugePages_Total' }),
+        host('Cpu', 'seconds_total', 10.5, { cpu: '0', mode: 'user' }, { type: 'counter', unit: 'seconds' }),
+        host('Cpu', 'seconds_total', 21, { cpu: 'all', mode: 'user' }, { type: 'counter', unit: 'seconds' }),
+        host('Interface', 'receive_bytes_total', 7, { interface: 'eth0.100' }, { type: 'counter', unit: 'bytes' }),
+        host('IO', 'io_time_seconds_total', 1.5, { disk: 'vda' }, { type: 'counter', unit: 'seconds' }),
+        host('DiskUsage', 'avail_bytes', 9, { device: '/dev/vda', fstype: 'ext4', mountpoint: '/' }, { unit: 'bytes' }),
+        host('DiskUsage', undefined, 9, { disk: '_', type: 'free' }, { unit: 'bytes' }),
+        host('Host', 'la', 0.75, { period: '5m' }),
+        host('Host', 'uname_info', 1, { sysname: 'Linux', nodename: 'vm' }),
+        // Another source keeps the prometheus naming.
+        point('web.Http.api.status_code', 200, {}, 1, { source: 'web.Http.api' }),
+      ]),
+    );
+    const text = w.render();
+    expect(lines(text)).toEqual([
+      '# TYPE node_load1 gauge',
+      'node_load1{env="prod"} 0.5',
+      '# TYPE node_load15 gauge',
+      'node_load15{env="prod"} 0.25',
+      '# TYPE node_memory_Active_anon_bytes gauge',
+      'node_memory_Active_anon_bytes 2048',
+      '# TYPE node_memory_HugePages_Total gauge',
+      'node_memory_HugePages_Total 3',
+      '# TYPE node_cpu_seconds_total counter',
+      'node_cpu_seconds_total{cpu="0",mode="user"} 10.5',
+      '# TYPE node_network_receive_bytes_total counter',
+      'node_network_receive_bytes_total{device="eth0.100"} 7',
+      '# TYPE node_disk_io_time_seconds_total counter',
+      'node_disk_io_time_seconds_total{device="vda"} 1.5',
+      '# TYPE node_filesystem_avail_bytes gauge',
+      'node_filesystem_avail_bytes{device="/dev/vda",fstype="ext4",mountpoint="/"} 9',
+      '# TYPE node_load5 gauge',
+      'node_load5 0.75',
+      '# TYPE node_uname_info gauge',
+      'node_uname_info{nodename="vm",sysname="Linux"} 1',
+      '# TYPE web_http_api_status_code gauge',
+      'web_http_api_status_code 200',
+      '# TYPE pollect_prometheus_series gauge',
+      'pollect_prometheus_series{writer=""} 11',
+    ]);
+    expect(text).toContain('# HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.');
+    // OpenMetrics: the counter's family without _total, and its unit.
+    expect(w.render('openmetrics')).toContain('# TYPE node_cpu_seconds counter\n# UNIT node_cpu_seconds seconds\n');
+  });
+
+  it("names /proc/meminfo's fields as node_exporter", () => {
+    expect(meminfoFamily('MemTotal', true)).toBe('node_memory_MemTotal_bytes');
+    expect(meminfoFamily('Inactive(file)', true)).toBe('node_memory_Inactive_file_bytes');
+    expect(meminfoFamily('HugePages_Free', false)).toBe('node_memory_HugePages_Free');
+  });
+});
 
 describe.skipIf(!needs('prometheus', 'promtool', NODE_EXPORTER))('Prometheus writer: node naming beside node_exporter', () => {
   const tmp = tempDir('pollect-node-');
