@@ -128,8 +128,12 @@ async function startExporter() {
   return { ...proc, port };
 }
 
-/** One scrape as Prometheus does it; resolves with the compressed size. */
-function scrape(target) {
+/**
+ * One scrape as Prometheus does it; resolves with the compressed size. A kept-alive socket the
+ * server closed just as the request went out (its keep-alive timeout is the idle block's length)
+ * is retried once on a new one, as Node's documentation advises.
+ */
+function scrape(target, retried = false) {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port: target.port, path: '/metrics', headers: SCRAPE_HEADERS, agent: target.agent }, (res) => {
       let bytes = 0;
@@ -138,7 +142,7 @@ function scrape(target) {
       res.on('error', reject);
     });
     req.setTimeout(5000, () => req.destroy(new Error(`${target.label}: scrape timed out`)));
-    req.on('error', reject);
+    req.on('error', (err) => (req.reusedSocket && err.code === 'ECONNRESET' && !retried ? scrape(target, true).then(resolve, reject) : reject(err)));
   });
 }
 
