@@ -241,6 +241,15 @@ export abstract class Source<C extends SourceConfig = SourceConfig> {
 
   abstract probe(ctx: ProbeContext): ProbeResult | Promise<ProbeResult>;
 
+  /**
+   * True when some of this source's figures are changes between two probes (a rate, a CPU
+   * percent), so that its first probe reports none of them: `pollect --once` then probes it once
+   * more, a second before the probe whose samples it writes.
+   */
+  get reportsChanges(): boolean {
+    return false;
+  }
+
   shutdown(): void | Promise<void> {}
 }
 

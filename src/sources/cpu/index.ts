@@ -41,6 +41,11 @@ export class CpuSource extends Source<CpuConfig> {
     return out;
   }
 
+  /** Its percentages and rates need a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return true;
+  }
+
   override shutdown(): void {
     this.host.close();
   }

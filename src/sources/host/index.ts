@@ -52,6 +52,11 @@ export class HostSource extends Source<HostConfig> {
     return out;
   }
 
+  /** cpu.percentage needs a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return this.metrics.has('cpu');
+  }
+
   override shutdown(): void {
     this.host.close();
   }

@@ -74,6 +74,11 @@ export class InterfaceSource extends Source<InterfaceConfig> {
     return out;
   }
 
+  /** Its percentages and rates need a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return true;
+  }
+
   override shutdown(): void {
     this.host.close();
   }

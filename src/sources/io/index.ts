@@ -80,6 +80,11 @@ export class IOSource extends Source<IOConfig> {
     return out;
   }
 
+  /** Its percentages and rates need a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return true;
+  }
+
   override shutdown(): void {
     this.host.close();
   }

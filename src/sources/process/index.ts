@@ -54,6 +54,11 @@ export class ProcessSource extends Source<ProcessConfig> {
     return out;
   }
 
+  /** load_percent needs a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return this.config.load;
+  }
+
   override shutdown(): void {
     this.host.close();
   }

@@ -156,6 +156,11 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
     }
   }
 
+  /** Its `mode: rate` metrics need a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return this.series.some((s) => s.rate);
+  }
+
   override shutdown(): void {
     this.closeSession();
   }
