@@ -90,8 +90,20 @@ describe('pollect --once', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
-    const names = new Set(r.stdout.trim().split('\n').map((l) => l.replace(/[{ ].*/, '')));
-    expect([...names].sort()).toEqual(['h.Cpu', 'h.Interface.recv_bytes_sec', 'h.Interface.recv_packets_sec', 'h.Interface.sent_bytes_sec', 'h.Interface.sent_packets_sec', 'h.LoadAvg']);
+    const names = new Set(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/[{ ].*/, '')),
+    );
+    expect([...names].sort()).toEqual([
+      'h.Cpu',
+      'h.Interface.recv_bytes_sec',
+      'h.Interface.recv_packets_sec',
+      'h.Interface.sent_bytes_sec',
+      'h.Interface.sent_packets_sec',
+      'h.LoadAvg',
+    ]);
     // One line per series: the first reading was not written.
     expect(r.stdout.match(/^h\.LoadAvg/gm)).toHaveLength(3);
   });

@@ -52,7 +52,8 @@ export function checkSample(item: unknown, knownNames?: ReadonlyMap<string, unkn
   const type = s.type;
   if (type !== undefined && type !== 'gauge' && type !== 'counter') return `sample ${label(name)}: type ${describe(type)} is not "gauge" or "counter"`;
   const naming = s.naming;
-  if (naming !== undefined && naming !== 'pollect' && naming !== 'prometheus') return `sample ${label(name)}: naming ${describe(naming)} is not "pollect" or "prometheus"`;
+  if (naming !== undefined && naming !== 'pollect' && naming !== 'prometheus')
+    return `sample ${label(name)}: naming ${describe(naming)} is not "pollect" or "prometheus"`;
   for (const key of ['help', 'unit'] as const) {
     const v = s[key];
     if (v !== undefined && typeof v !== 'string') return `sample ${label(name)}: ${key} ${describe(v)} is not a string`;

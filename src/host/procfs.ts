@@ -3,7 +3,17 @@ import { SourceError } from '../sdk/index.js';
 import { MountTable, nodeExporterMounts } from './mounts.js';
 import { readError } from './names.js';
 import { ProcFiles } from './proc-files.js';
-import { CLOCK_TICKS, parseDiskstats, parseLoadavg, memSummary, parseMeminfo, parseNetDev, parseStatCpu, readMemSummary } from './proc-parse.js';
+import {
+  CLOCK_TICKS,
+  type MountInfo,
+  parseDiskstats,
+  parseLoadavg,
+  memSummary,
+  parseMeminfo,
+  parseNetDev,
+  parseStatCpu,
+  readMemSummary,
+} from './proc-parse.js';
 import { ProcfsProcessWatch } from './processes.js';
 import { statPaths, type FsUsageResult } from './fsusage.js';
 import type { HostReader, MountUsageResult, ProcessWatch } from './types.js';
@@ -69,7 +79,7 @@ export class ProcfsReader implements HostReader {
   }
 
   async mountUsage(paths: readonly string[] | undefined, deadlineMs: number): Promise<MountUsageResult> {
-    let mounts;
+    let mounts: MountInfo[];
     let direct = NONE;
     try {
       const all = this.mounts.mounts();

@@ -54,7 +54,17 @@ export class SystemInformationReader implements HostReader {
   /** Byte counters per interface; systeminformation has no packet counters (NaN: not emitted). */
   async netCounters(): Promise<NetCounters[]> {
     const stats = await this.ask('network counters', (si) => si.networkStats('*'));
-    return stats.map((s) => ({ name: s.iface, rxBytes: s.rx_bytes, txBytes: s.tx_bytes, rxPackets: NaN, txPackets: NaN, rxErrs: NaN, rxDrop: NaN, txErrs: NaN, txDrop: NaN }));
+    return stats.map((s) => ({
+      name: s.iface,
+      rxBytes: s.rx_bytes,
+      txBytes: s.tx_bytes,
+      rxPackets: NaN,
+      txPackets: NaN,
+      rxErrs: NaN,
+      rxDrop: NaN,
+      txErrs: NaN,
+      txDrop: NaN,
+    }));
   }
 
   /** systeminformation has only machine-wide I/O counters: one device named `all`, no busy time. */

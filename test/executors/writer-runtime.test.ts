@@ -333,7 +333,7 @@ describe('WriterRuntime', () => {
 });
 
 describe('WriterRuntime: samples for one naming (Sample.naming)', () => {
-  it("hands each writer only the points for its naming, and counts only those", async () => {
+  it('hands each writer only the points for its naming, and counts only those', async () => {
     const clock = new ManualClock();
     const both = batch([
       point('c.Cpu', 50, { mode: 'user' }, 1, { naming: 'pollect' }),

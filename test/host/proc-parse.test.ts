@@ -173,7 +173,17 @@ describe('parseNetDev', () => {
     expect(n[1]).toEqual({ name: 'eth0', rxBytes: 170109071, rxPackets: 5126, txBytes: 448821, txPackets: 3300, rxErrs: 0, rxDrop: 0, txErrs: 0, txDrop: 0 });
     expect(n[2]).toEqual({ name: 'eth0.100', rxBytes: 123456, rxPackets: 789, txBytes: 65432, txPackets: 321, rxErrs: 0, rxDrop: 0, txErrs: 0, txDrop: 0 });
     expect(n[3]).toMatchObject({ name: 'eth0:1', rxBytes: 100, txPackets: 4 });
-    expect(n[4]).toEqual({ name: 'enp0s31f6', rxBytes: 98765432109, rxPackets: 87654321, txBytes: 12345678901, txPackets: 7654321, rxErrs: 0, rxDrop: 17, txErrs: 0, txDrop: 0 });
+    expect(n[4]).toEqual({
+      name: 'enp0s31f6',
+      rxBytes: 98765432109,
+      rxPackets: 87654321,
+      txBytes: 12345678901,
+      txPackets: 7654321,
+      rxErrs: 0,
+      rxDrop: 17,
+      txErrs: 0,
+      txDrop: 0,
+    });
   });
   it('skips truncated lines and rejects content without any interface', () => {
     expect(parseNetDev(NETDEV.slice(0, NETDEV.indexOf('eth0.100') + 20))).toHaveLength(2);
@@ -212,7 +222,20 @@ describe('parseDiskstats', () => {
       weightedIoMs: 2795896,
       ioNow: 0,
     });
-    expect(d[7]).toEqual({ major: 8, minor: 0, name: 'sda', reads: 9461, readBytes: 674162 * 512, writes: 3301, writeBytes: 84552 * 512, ioMs: 18796, readMs: 20780, writeMs: 23164, weightedIoMs: 43944, ioNow: 0 });
+    expect(d[7]).toEqual({
+      major: 8,
+      minor: 0,
+      name: 'sda',
+      reads: 9461,
+      readBytes: 674162 * 512,
+      writes: 3301,
+      writeBytes: 84552 * 512,
+      ioMs: 18796,
+      readMs: 20780,
+      writeMs: 23164,
+      weightedIoMs: 43944,
+      ioNow: 0,
+    });
     expect(d[1]!.reads + d[1]!.writes).toBe(0);
   });
   it('skips short lines, rejects garbage, accepts an empty file', () => {

@@ -59,7 +59,11 @@ const CHECKS: Check[] = [
     abs: 0.5,
   },
   { from: '1860 CPU Busy', expr: `100 * (1 - avg(rate(node_cpu_seconds_total{mode="idle",JOB}[${W}])))`, abs: 15 },
-  { from: '1860 CPU Basic (system share)', expr: `sum(rate(node_cpu_seconds_total{mode="system",JOB}[${W}])) / sum(rate(node_cpu_seconds_total{JOB}[${W}]))`, abs: 0.15 },
+  {
+    from: '1860 CPU Basic (system share)',
+    expr: `sum(rate(node_cpu_seconds_total{mode="system",JOB}[${W}])) / sum(rate(node_cpu_seconds_total{JOB}[${W}]))`,
+    abs: 0.15,
+  },
   {
     from: '1860 Memory Basic (used)',
     expr: 'node_memory_MemTotal_bytes{JOB} - node_memory_MemFree_bytes{JOB} - (node_memory_Cached_bytes{JOB} + node_memory_Buffers_bytes{JOB} + node_memory_SReclaimable_bytes{JOB})',
@@ -77,12 +81,24 @@ const CHECKS: Check[] = [
   { from: '1860 Disk R/W Data', expr: `rate(node_disk_written_bytes_total{JOB}[${W}])`, abs: 8 * 2 ** 20, rel: 0.3 },
   { from: '1860 Time Spent Doing I/Os', expr: `rate(node_disk_io_time_seconds_total{JOB}[${W}])`, abs: 0.25 },
   { from: '1860 System uname', expr: 'node_uname_info{JOB}', abs: 0 },
-  { from: 'mixin NodeFilesystemSpaceFillingUp', expr: 'node_filesystem_avail_bytes{JOB,fstype!="",mountpoint!=""} / node_filesystem_size_bytes{JOB,fstype!="",mountpoint!=""} * 100', abs: 0.5 },
-  { from: 'mixin NodeFilesystemFilesFillingUp', expr: 'node_filesystem_files_free{JOB,fstype!="",mountpoint!=""} / node_filesystem_files{JOB,fstype!="",mountpoint!=""} * 100', abs: 0.5 },
+  {
+    from: 'mixin NodeFilesystemSpaceFillingUp',
+    expr: 'node_filesystem_avail_bytes{JOB,fstype!="",mountpoint!=""} / node_filesystem_size_bytes{JOB,fstype!="",mountpoint!=""} * 100',
+    abs: 0.5,
+  },
+  {
+    from: 'mixin NodeFilesystemFilesFillingUp',
+    expr: 'node_filesystem_files_free{JOB,fstype!="",mountpoint!=""} / node_filesystem_files{JOB,fstype!="",mountpoint!=""} * 100',
+    abs: 0.5,
+  },
   { from: 'mixin NodeFilesystem* (readonly)', expr: 'node_filesystem_readonly{JOB,fstype!="",mountpoint!=""}', abs: 0 },
   { from: 'mixin NodeNetworkReceiveErrs', expr: `rate(node_network_receive_errs_total{JOB}[${W}])`, abs: 1 },
   { from: 'mixin NodeNetworkTransmitErrs', expr: `rate(node_network_transmit_errs_total{JOB}[${W}])`, abs: 1 },
-  { from: 'mixin NodeCPUHighUsage', expr: `sum without(mode) (avg without (cpu) (rate(node_cpu_seconds_total{JOB, mode!~"idle|iowait"}[${W}]))) * 100`, abs: 15 },
+  {
+    from: 'mixin NodeCPUHighUsage',
+    expr: `sum without(mode) (avg without (cpu) (rate(node_cpu_seconds_total{JOB, mode!~"idle|iowait"}[${W}]))) * 100`,
+    abs: 15,
+  },
   { from: 'mixin NodeSystemSaturation', expr: 'node_load1{JOB} / count without (cpu, mode) (node_cpu_seconds_total{JOB, mode="idle"})', abs: 0.1, rel: 0.15 },
   { from: 'mixin NodeMemoryHighUtilization', expr: '100 - (node_memory_MemAvailable_bytes{JOB} / node_memory_MemTotal_bytes{JOB} * 100)', abs: 3 },
   { from: 'mixin NodeDiskIOSaturation', expr: `rate(node_disk_io_time_weighted_seconds_total{JOB, device=~"${DISKS}"}[${W}])`, abs: 2 },
@@ -92,7 +108,12 @@ const CHECKS: Check[] = [
     expr: '1 - ((node_memory_MemAvailable_bytes{JOB} or (node_memory_Buffers_bytes{JOB} + node_memory_Cached_bytes{JOB} + node_memory_MemFree_bytes{JOB} + node_memory_Slab_bytes{JOB})) / node_memory_MemTotal_bytes{JOB})',
     abs: 0.03,
   },
-  { from: 'mixin rule instance:node_cpu:sum (every mode: the cores)', expr: `sum without (cpu, mode) (rate(node_cpu_seconds_total{JOB}[${W}]))`, abs: 0, rel: 0.1 },
+  {
+    from: 'mixin rule instance:node_cpu:sum (every mode: the cores)',
+    expr: `sum without (cpu, mode) (rate(node_cpu_seconds_total{JOB}[${W}]))`,
+    abs: 0,
+    rel: 0.1,
+  },
   {
     from: 'mixin rule instance:node_network_transmit_bytes_excluding_lo:rate5m',
     expr: `sum without (device) (rate(node_network_transmit_bytes_total{JOB, device!="lo"}[${W}]))`,
@@ -273,15 +294,16 @@ describe.skipIf(!needs('prometheus', 'promtool', NODE_EXPORTER))('Prometheus wri
       // The same devices, mount points, CPUs and modes: node_exporter's default filters.
       expect([...ours.get(f)!.series].sort(), `series of ${f}`).toEqual([...ref.get(f)!.series].sort());
     }
-    for (const f of ['node_cpu_seconds_total', 'node_load1', 'node_memory_MemAvailable_bytes', 'node_filesystem_avail_bytes', 'node_network_receive_bytes_total']) {
+    for (const f of [
+      'node_cpu_seconds_total',
+      'node_load1',
+      'node_memory_MemAvailable_bytes',
+      'node_filesystem_avail_bytes',
+      'node_network_receive_bytes_total',
+    ]) {
       expect(served).toContain(f);
     }
-    const lint = (text: string) =>
-      new Set(
-        spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
-          .stderr.split('\n')
-          .filter(Boolean),
-      );
+    const lint = (text: string) => new Set(spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' }).stderr.split('\n').filter(Boolean));
     const extra = [...lint(mine)].filter((l) => !lint(theirs).has(l));
     expect(extra).toEqual([]);
   });

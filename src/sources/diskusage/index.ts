@@ -4,7 +4,7 @@
 // instead of a stuck tick. Writers with Prometheus names also get each mount as node_exporter
 // reports it (size, free, avail bytes, files, labelled device, fstype, mountpoint), of the mounts
 // node_exporter reports by default, or of the listed paths that are mount points.
-import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { errorMessage, Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { waitBudget } from '../../host/guard.js';
 import { sanitiseDiskName } from '../../host/names.js';
 import { backendSchema, hostReader, type FsUsage, type MountUsageResult } from '../../host/reader.js';
@@ -45,7 +45,11 @@ export class DiskUsageSource extends Source<DiskUsageConfig> {
     const { usage, errors } = await this.host.fsUsage(this.config.disks, budget);
     // After, not beside, the first (the guard refuses a second statfs of a path still being
     // asked), within what is left of the same budget.
-    const mounts = await this.host.mountUsage(this.config.disks, Math.max(0, end - performance.now()));
+    // Never at the cost of pollect's own samples: a mount table that cannot be read is a problem.
+    const mounts = await this.host.mountUsage(this.config.disks, Math.max(0, end - performance.now())).catch((err: unknown) => {
+      ctx.reportProblem(errorMessage(err));
+      return undefined;
+    });
     if (errors.length > 0 && usage.length === 0) {
       throw new SourceError(errors.length > 1 ? `${errors[0]!.message} (and ${errors.length - 1} more)` : errors[0]!.message);
     }

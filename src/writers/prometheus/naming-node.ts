@@ -20,7 +20,10 @@ interface Target {
 /** The sources whose samples are named here; others keep the `prometheus` naming. */
 const HOST_SOURCES = new Set(['LoadAvg', 'MemoryUsage', 'DiskUsage', 'Cpu', 'Interface', 'IO', 'Host']);
 
-const LOAD = { short: 'node_load1', mid: 'node_load5', long: 'node_load15', '1m': 'node_load1', '5m': 'node_load5', '15m': 'node_load15' } as Record<string, string>;
+const LOAD = { short: 'node_load1', mid: 'node_load5', long: 'node_load15', '1m': 'node_load1', '5m': 'node_load5', '15m': 'node_load15' } as Record<
+  string,
+  string
+>;
 
 const DISK = new Set([
   'reads_completed_total',
@@ -70,7 +73,12 @@ export function meminfoFamily(field: string, bytes: boolean): string {
  * The node_exporter family of a host source's sample, and which label chose it; undefined for a
  * sample node_exporter has no metric for.
  */
-export function nodeFamily(source: string, value: string | undefined, labels: Labels, unit?: string): { family: string; drop?: string; rename?: readonly [string, string] } | undefined {
+export function nodeFamily(
+  source: string,
+  value: string | undefined,
+  labels: Labels,
+  unit?: string,
+): { family: string; drop?: string; rename?: readonly [string, string] } | undefined {
   switch (source) {
     case 'LoadAvg': {
       const f = LOAD[labels.time ?? ''];
@@ -79,11 +87,15 @@ export function nodeFamily(source: string, value: string | undefined, labels: La
     case 'MemoryUsage':
       return value === 'meminfo' && labels.field ? { family: meminfoFamily(labels.field, unit === 'bytes'), drop: 'field' } : undefined;
     case 'DiskUsage':
-      return value && /^(size_bytes|free_bytes|avail_bytes|files|files_free|readonly|device_error)$/.test(value) ? { family: `node_filesystem_${value}` } : undefined;
+      return value && /^(size_bytes|free_bytes|avail_bytes|files|files_free|readonly|device_error)$/.test(value)
+        ? { family: `node_filesystem_${value}` }
+        : undefined;
     case 'Cpu':
       return value === 'seconds_total' && labels.cpu !== 'all' ? { family: 'node_cpu_seconds_total' } : undefined;
     case 'Interface':
-      return value && /^(receive|transmit)_(bytes|packets|errs|drop)_total$/.test(value) ? { family: `node_network_${value}`, rename: ['interface', 'device'] } : undefined;
+      return value && /^(receive|transmit)_(bytes|packets|errs|drop)_total$/.test(value)
+        ? { family: `node_network_${value}`, rename: ['interface', 'device'] }
+        : undefined;
     case 'IO':
       return value && DISK.has(value) ? { family: `node_disk_${value}`, rename: ['disk', 'device'] } : undefined;
     case 'Host':
