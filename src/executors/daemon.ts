@@ -12,11 +12,11 @@ import { SourceRunner } from './source-runner.js';
 import { WriterRuntime } from './writer-runtime.js';
 import { SelfMetricsSource, selfSeriesName } from './self-metrics.js';
 import { within } from '../core/clock.js';
+import { CrashGuard } from './crash-guard.js';
+import { DEFAULT_BUFFER_SIZE } from '../config/schema.js';
 
 /** `--once`: how far apart the two readings of a source that reports changes (rates) are. */
 const ONCE_READINGS_APART_MS = 1000;
-import { CrashGuard } from './crash-guard.js';
-import { DEFAULT_BUFFER_SIZE } from '../config/schema.js';
 
 export interface DaemonOptions {
   /** Replace every configured writer with one DryRun writer. */

@@ -59,12 +59,12 @@ export class WriterRuntime {
 
   /** Queues a batch and starts writing; never waits for the writer. */
   add(batch: Batch): void {
-    if (this.stopped) {
-      this.dropped += batch.points.length;
-      return;
-    }
     // Points marked for the other naming never reach the writer, nor count as written or dropped.
     const points = pointsFor(batch.points, this.writer.naming);
+    if (this.stopped) {
+      this.dropped += points.length;
+      return;
+    }
     let b = points === batch.points ? batch : { ...batch, points };
     if (b.points.length > this.bufferSize) {
       // One batch larger than the whole buffer: keep its newest points.

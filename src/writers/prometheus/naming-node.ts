@@ -10,7 +10,6 @@ import type { MetricName, Namer } from './naming.js';
 /** What a host sample becomes: node_exporter's family, and the labels it keeps or renames. */
 interface Target {
   name: SeriesName;
-  metric: MetricName;
   help: string;
   /** Labels of the sample to drop (the one that picked the family) and to rename. */
   drop?: string;
@@ -82,10 +81,10 @@ export function nodeFamily(
   switch (source) {
     case 'LoadAvg': {
       const f = LOAD[labels.time ?? ''];
-      return f ? { family: f, drop: 'time' } : undefined;
+      return f ? { family: f, drop: discriminator(source, value) } : undefined;
     }
     case 'MemoryUsage':
-      return value === 'meminfo' && labels.field ? { family: meminfoFamily(labels.field, unit === 'bytes'), drop: 'field' } : undefined;
+      return value === 'meminfo' && labels.field ? { family: meminfoFamily(labels.field, unit === 'bytes'), drop: discriminator(source, value) } : undefined;
     case 'DiskUsage':
       return value && /^(size_bytes|free_bytes|avail_bytes|files|files_free|readonly|device_error)$/.test(value)
         ? { family: `node_filesystem_${value}` }
@@ -102,7 +101,7 @@ export function nodeFamily(
       switch (value) {
         case 'la': {
           const f = LOAD[labels.period ?? ''];
-          return f ? { family: f, drop: 'period' } : undefined;
+          return f ? { family: f, drop: discriminator(source, value) } : undefined;
         }
         case 'memory.available':
           return { family: 'node_memory_MemAvailable_bytes' };
@@ -119,7 +118,10 @@ export function nodeFamily(
   return undefined;
 }
 
-/** The label whose value picks the family among a series' samples (LoadAvg's `time`, meminfo's `field`). */
+/**
+ * The label whose value picks the family among a series' samples (LoadAvg's `time`, meminfo's
+ * `field`): it goes, since the family name says it.
+ */
 function discriminator(source: string, value: string | undefined): string | undefined {
   if (source === 'LoadAvg') return 'time';
   if (source === 'MemoryUsage' && value === 'meminfo') return 'field';
@@ -182,9 +184,8 @@ export class NodeNaming {
     t = null;
     if (found) {
       const name: SeriesName = { collection: '', source: found.family, id: found.family };
-      const metric: MetricName = { family: found.family, unit: unitOf(found.family), mul: 1, add: 0 };
-      this.made.set(name, metric);
-      t = { name, metric, help: HELP[found.family] ?? `node_exporter's ${found.family}.`, drop: found.drop, rename: found.rename };
+      this.made.set(name, { family: found.family, unit: unitOf(found.family), mul: 1, add: 0 });
+      t = { name, help: HELP[found.family] ?? `node_exporter's ${found.family}.`, drop: found.drop, rename: found.rename };
     }
     // A source that invents values of the discriminating label forever must not grow this without bound.
     if (bySource.size < 4096) bySource.set(key, t);
