@@ -205,6 +205,29 @@ describe('Prometheus writer: node naming', () => {
     expect(w.render('openmetrics')).toContain('# TYPE node_cpu_seconds counter\n# UNIT node_cpu_seconds seconds\n');
   });
 
+  it("serves the host sources' raw counters in the prometheus naming under their own names, in base units", () => {
+    const w = new PrometheusWriter({ type: 'Prometheus', port: 0, host: '127.0.0.1', path: '/metrics', naming: 'prometheus', staleAfter: 3 });
+    w.write(
+      batch([
+        host('Cpu', 'seconds_total', 10.5, { cpu: '0', mode: 'user' }, { type: 'counter', unit: 'seconds' }),
+        host('Interface', 'receive_bytes_total', 7, { interface: 'eth0' }, { type: 'counter', unit: 'bytes' }),
+        host('Interface', 'receive_errs_total', 1, { interface: 'eth0' }, { type: 'counter' }),
+        host('IO', 'io_time_seconds_total', 1.5, { disk: 'vda' }, { type: 'counter', unit: 'seconds' }),
+        host('Process', 'cpu_seconds_total', 2, { pidx: '0' }, { type: 'counter', unit: 'seconds' }),
+        host('MemoryUsage', 'meminfo', 2048, { field: 'MemTotal' }, { unit: 'bytes' }),
+      ]),
+    );
+    expect(lines(w.render()).filter((l) => !l.startsWith('#'))).toEqual([
+      'host_cpu_seconds_total{cpu="0",mode="user"} 10.5',
+      'host_interface_receive_bytes_total{interface="eth0"} 7',
+      'host_interface_receive_errs_total{interface="eth0"} 1',
+      'host_io_io_time_seconds_total{disk="vda"} 1.5',
+      'host_process_cpu_seconds_total{pidx="0"} 2',
+      'host_memory_usage_meminfo_bytes{field="MemTotal"} 2048',
+      'pollect_prometheus_series{writer=""} 6',
+    ]);
+  });
+
   it("names /proc/meminfo's fields as node_exporter", () => {
     expect(meminfoFamily('MemTotal', true)).toBe('node_memory_MemTotal_bytes');
     expect(meminfoFamily('Inactive(file)', true)).toBe('node_memory_Inactive_file_bytes');
