@@ -1,4 +1,5 @@
-// The `node` naming beside the real node_exporter (Debian's prometheus-node-exporter): a real
+// The `node` naming: its renames on synthetic points, the raw counters' names in the `prometheus`
+// naming, and the naming beside the real node_exporter (Debian's prometheus-node-exporter): a real
 // Prometheus scrapes both every second, then runs expressions taken from the "Node Exporter Full"
 // dashboard (grafana.com 1860) and from node-mixin's alerts and recording rules on each; both must
 // return the same series (labels but job and instance) with values within the stated tolerance.
