@@ -124,12 +124,15 @@ describe('host sources for Prometheus names', () => {
 
   it("Process: the processes' CPU seconds as a counter, from the first probe", async () => {
     const tag = `pollect-prom-view-${process.pid}`;
-    const child = spawn(process.execPath, ['-e', 'const e = Date.now() + 300; while (Date.now() < e); setTimeout(() => {}, 60000)', tag], { stdio: 'ignore' });
+    // The child spins until it has used 0.3 s of CPU (however long a loaded machine takes), then says so.
+    const spin = "for (;;) { const u = process.cpuUsage(); if (u.user + u.system >= 300000) break; } console.log('ready'); setTimeout(() => {}, 60000)";
+    const child = spawn(process.execPath, ['-e', spin, tag], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      await new Promise((r) => setTimeout(r, 600));
+      await new Promise((resolve) => child.stdout.once('data', resolve));
       const out = await prom(build(ProcessSource, { type: 'Process', procRegex: tag }));
       const cpu = valueOf(out, 'cpu_seconds_total', { pidx: '0' });
-      expect(cpu).toBeGreaterThanOrEqual(0.1);
+      // /proc counts whole clock ticks (10 ms) of user and system time.
+      expect(cpu).toBeGreaterThanOrEqual(0.28);
       expect(cpu).toBeLessThan(5);
       expect(out.some((x) => x.name === 'load_percent')).toBe(false);
     } finally {
