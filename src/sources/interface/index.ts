@@ -13,7 +13,11 @@ const schema = {
   properties: {
     include: { ...namesParam, description: 'Interfaces to report (default: all)' },
     exclude: { ...namesParam, description: 'Interface names to leave out' },
-    includeTotal: { type: 'boolean', default: false, description: "Also emit the raw counters total_bytes_sent, ... under pollect's names (Prometheus' names always get counters)" },
+    includeTotal: {
+      type: 'boolean',
+      default: false,
+      description: "Also emit the raw counters total_bytes_sent, ... under pollect's names (Prometheus' names always get counters)",
+    },
     backend: backendSchema,
   },
 } as const satisfies JsonSchema;
