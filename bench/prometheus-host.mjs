@@ -14,6 +14,11 @@
 // Targets (issue 10): pollect scraped costs no more CPU than node_exporter scraped, at most 5
 // wake-ups per tick when idle, peak RSS at most 50 MB.
 // NODE_EXPORTER names the binary (default prometheus-node-exporter, Debian's name).
+// With --node (npm run bench:prometheus-node): the `node` naming instead, with the sources that
+// stand in for node_exporter's collectors (LoadAvg, MemoryUsage, DiskUsage, Cpu, Interface, IO,
+// Host system), against node_exporter with those collectors (cpu, meminfo, loadavg, filesystem,
+// netdev, diskstats, stat, time, uname) and upstream's default filters, so both serve the same
+// series; no "without Process" run.
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -30,7 +35,26 @@ const warmup = Number(process.env.BENCH_WARMUP ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const BLOCK = 5;
 const exporterBin = process.env.NODE_EXPORTER ?? 'prometheus-node-exporter';
-const COLLECTORS = ['cpu', 'meminfo', 'loadavg', 'filesystem', 'netdev', 'diskstats'];
+const nodeMode = process.argv.includes('--node');
+const COLLECTORS = nodeMode
+  ? ['cpu', 'meminfo', 'loadavg', 'filesystem', 'netdev', 'diskstats', 'stat', 'time', 'uname']
+  : ['cpu', 'meminfo', 'loadavg', 'filesystem', 'netdev', 'diskstats'];
+/** node_exporter's upstream default filters (Debian's build changes some), which the node naming follows. */
+const UPSTREAM_FLAGS = [
+  '--collector.filesystem.mount-points-exclude=^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)',
+  '--collector.filesystem.fs-types-exclude=^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$',
+  '--collector.diskstats.device-exclude=^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$',
+  '--collector.netdev.device-exclude=',
+];
+const NODE_SOURCES = [
+  { type: 'LoadAvg' },
+  { type: 'MemoryUsage' },
+  { type: 'DiskUsage' },
+  { type: 'Cpu' },
+  { type: 'Interface' },
+  { type: 'IO' },
+  { type: 'Host', metrics: ['system'] },
+];
 // What Prometheus 2.x sends.
 const SCRAPE_HEADERS = {
   Accept: 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
@@ -82,7 +106,8 @@ function start(label, file, args, cwd) {
 async function startPollect(label, sources, dir) {
   const port = await freePort();
   const cfgFile = join(dir, `${label}.json`);
-  const config = { tickTime: 1, writers: [{ type: 'Prometheus', host: '127.0.0.1', port }], executors: [{ collection: 'pollect', sources }] };
+  const writer = { type: 'Prometheus', host: '127.0.0.1', port, ...(nodeMode ? { naming: 'node' } : {}) };
+  const config = { tickTime: 1, writers: [writer], executors: [{ collection: 'pollect', sources }] };
   writeFileSync(cfgFile, JSON.stringify(config, null, 2));
   const proc = start(label, process.execPath, [join(root, 'bin', 'pollect.js'), '-c', cfgFile, '--log-level', 'warn'], dir);
   await waitForPort(port, proc);
@@ -91,14 +116,24 @@ async function startPollect(label, sources, dir) {
 
 async function startExporter() {
   const port = await freePort();
-  const args = [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults', ...COLLECTORS.map((c) => `--collector.${c}`), '--log.level=warn'];
+  const args = [
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--collector.disable-defaults',
+    ...COLLECTORS.map((c) => `--collector.${c}`),
+    ...(nodeMode ? UPSTREAM_FLAGS : []),
+    '--log.level=warn',
+  ];
   const proc = start('node_exporter', exporterBin, args, tmpdir());
   await waitForPort(port, proc);
   return { ...proc, port };
 }
 
-/** One scrape as Prometheus does it; resolves with the compressed size. */
-function scrape(target) {
+/**
+ * One scrape as Prometheus does it; resolves with the compressed size. A kept-alive socket the
+ * server closed just as the request went out (its keep-alive timeout is the idle block's length)
+ * is retried once on a new one, as Node's documentation advises.
+ */
+function scrape(target, retried = false) {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port: target.port, path: '/metrics', headers: SCRAPE_HEADERS, agent: target.agent }, (res) => {
       let bytes = 0;
@@ -107,7 +142,7 @@ function scrape(target) {
       res.on('error', reject);
     });
     req.setTimeout(5000, () => req.destroy(new Error(`${target.label}: scrape timed out`)));
-    req.on('error', reject);
+    req.on('error', (err) => (req.reusedSocket && err.code === 'ECONNRESET' && !retried ? scrape(target, true).then(resolve, reject) : reject(err)));
   });
 }
 
@@ -154,17 +189,19 @@ function tally(procs) {
 
 const dir = mkdtempSync(join(tmpdir(), 'pollect-bench-prom-host-'));
 const sample = await readConfigFile(join(root, 'pollect.json'));
-const hostSources = sample.executors[0].sources;
+const hostSources = nodeMode ? NODE_SOURCES : sample.executors[0].sources;
 const procs = [];
 try {
-  procs.push(await startPollect('pollect', hostSources, dir));
-  procs.push(
-    await startPollect(
-      'pollect without Process',
-      hostSources.filter((s) => s.type !== 'Process'),
-      dir,
-    ),
-  );
+  procs.push(await startPollect(nodeMode ? 'pollect (node naming)' : 'pollect', hostSources, dir));
+  if (!nodeMode) {
+    procs.push(
+      await startPollect(
+        'pollect without Process',
+        hostSources.filter((s) => s.type !== 'Process'),
+        dir,
+      ),
+    );
+  }
   procs.push(await startPollect('dummy', [{ type: 'Dummy' }], dir));
   procs.push(await startExporter());
   for (const p of procs) {
@@ -188,27 +225,29 @@ try {
   const hwm = procs.map((p) => statusBytes(p.pid, 'VmHWM'));
   const idleR = idle.result();
   const scrapedR = scraped.result();
-  const [h, n, d, e] = procs.map((p, i) => ({ label: p.label, idle: idleR[i], busy: scrapedR[i], hwm: hwm[i], bytes: p.bytes }));
+  const all = procs.map((p, i) => ({ label: p.label, idle: idleR[i], busy: scrapedR[i], hwm: hwm[i], bytes: p.bytes }));
+  const [h, n, d, e] = nodeMode ? [all[0], undefined, all[1], all[2]] : all;
 
   const f = (x) => x.toFixed(2).padStart(6);
   const line = (x) =>
     `${f(x.cpu)} ms CPU (main thread ${f(x.main.cpu)}, others ${f(x.others.cpu)}; utime+stime ${f(x.stat)}), ${f(x.wakeups)} wake-ups (main thread ${f(x.main.wakeups)}, others ${f(x.others.wakeups)})`;
-  console.log(`bench:prometheus-host: ${hostSources.map((s) => s.type).join(', ')} (pollect.json) at tickTime 1, node ${process.version}`);
+  const what = nodeMode ? 'naming node' : 'pollect.json';
+  console.log(`bench:prometheus-host: ${hostSources.map((s) => s.type).join(', ')} (${what}) at tickTime 1, node ${process.version}`);
   console.log(
     `  ${Math.round(h.idle.seconds)} s idle and ${Math.round(h.busy.seconds)} s scraped once a second (${h.busy.scrapes} scrapes each, gzip accepted), in alternating ${BLOCK} s blocks after ${warmup} s of warm-up`,
   );
-  for (const x of [h, n, d]) {
+  for (const x of [h, n, d].filter(Boolean)) {
     console.log(`  ${x.label}, idle`.padEnd(40) + `per tick:   ${line(x.idle.perSecond)}`);
     console.log(`  ${x.label}, scraped`.padEnd(40) + `per tick:   ${line(x.busy.perSecond)}`);
   }
   console.log(`  node_exporter, idle`.padEnd(40) + `per second: ${line(e.idle.perSecond)}`);
   console.log(`  node_exporter, scraped`.padEnd(40) + `per scrape: ${line(e.busy.perScrape)}`);
   console.log(`  node_exporter collectors: ${COLLECTORS.join(', ')}`);
-  console.log(`  scrape size on the wire: pollect ${h.bytes} B, without Process ${n.bytes} B, dummy ${d.bytes} B, node_exporter ${e.bytes} B (gzip)`);
-  console.log(`  peak RSS (VmHWM): pollect ${mb(h.hwm)} MB, without Process ${mb(n.hwm)} MB, dummy ${mb(d.hwm)} MB, node_exporter ${mb(e.hwm)} MB`);
-  console.log(
-    `  host sources' share, scraped: ${(h.busy.perSecond.cpu - d.busy.perSecond.cpu).toFixed(2)} ms per tick (without Process ${(n.busy.perSecond.cpu - d.busy.perSecond.cpu).toFixed(2)} ms), ${mb(h.hwm - d.hwm)} MB peak RSS`,
-  );
+  const noProc = (f) => (n ? `, without Process ${f(n)}` : '');
+  console.log(`  scrape size on the wire: pollect ${h.bytes} B${noProc((x) => `${x.bytes} B`)}, dummy ${d.bytes} B, node_exporter ${e.bytes} B (gzip)`);
+  console.log(`  peak RSS (VmHWM): pollect ${mb(h.hwm)} MB${noProc((x) => `${mb(x.hwm)} MB`)}, dummy ${mb(d.hwm)} MB, node_exporter ${mb(e.hwm)} MB`);
+  const share = (x) => (x.busy.perSecond.cpu - d.busy.perSecond.cpu).toFixed(2);
+  console.log(`  host sources' share, scraped: ${share(h)} ms per tick${n ? ` (without Process ${share(n)} ms)` : ''}, ${mb(h.hwm - d.hwm)} MB peak RSS`);
   const exporterCpu = e.busy.perScrape.cpu;
   const targets = [
     [
@@ -219,9 +258,11 @@ try {
     [`peak RSS ${mb(h.hwm)} MB <= 50 MB`, h.hwm <= 50 * 1024 * 1024],
   ];
   for (const [what, ok] of targets) console.log(`  target: ${what}: ${ok ? 'met' : 'MISSED'}`);
-  console.log(
-    `  (without Process: ${n.busy.perSecond.cpu.toFixed(2)} ms per tick scraped, ${n.idle.perSecond.wakeups.toFixed(1)} wake-ups per tick idle, ${mb(n.hwm)} MB)`,
-  );
+  if (n) {
+    console.log(
+      `  (without Process: ${n.busy.perSecond.cpu.toFixed(2)} ms per tick scraped, ${n.idle.perSecond.wakeups.toFixed(1)} wake-ups per tick idle, ${mb(n.hwm)} MB)`,
+    );
+  }
   console.log(
     `  load average at the end: ${os
       .loadavg()

@@ -79,6 +79,35 @@ describe('pollect --once', () => {
     expect(r.stderr).toMatch(/^\S+ ERROR pollect\.Dummy: backend down\n$/);
   });
 
+  it('--once reads a source that reports rates twice, a second apart, so that its rates are printed', async () => {
+    const file = config({
+      selfMetrics: false,
+      writer: { type: 'DryRun' },
+      executors: [{ collection: 'h', sources: [{ type: 'Interface', include: ['lo'] }, { type: 'Cpu', perCpu: false }, { type: 'LoadAvg' }] }],
+    });
+    const t0 = Date.now();
+    const r = await cli(['-c', file, '--once']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    const names = new Set(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/[{ ].*/, '')),
+    );
+    expect([...names].sort()).toEqual([
+      'h.Cpu',
+      'h.Interface.recv_bytes_sec',
+      'h.Interface.recv_packets_sec',
+      'h.Interface.sent_bytes_sec',
+      'h.Interface.sent_packets_sec',
+      'h.LoadAvg',
+    ]);
+    // One line per series: the first reading was not written.
+    expect(r.stdout.match(/^h\.LoadAvg/gm)).toHaveLength(3);
+  });
+
   it('--dry-run replaces the configured writers with DryRun text', async () => {
     const file = config({ selfMetrics: false, writer: { type: 'DryRun', format: 'json' }, executors: [{ sources: [{ type: 'Dummy' }] }] });
     expect((await cli(['-c', file, '--once'])).stdout.startsWith('{')).toBe(true);

@@ -15,6 +15,9 @@ import { within } from '../core/clock.js';
 import { CrashGuard } from './crash-guard.js';
 import { DEFAULT_BUFFER_SIZE } from '../config/schema.js';
 
+/** `--once`: how far apart the two readings of a source that reports changes (rates) are. */
+const ONCE_READINGS_APART_MS = 1000;
+
 export interface DaemonOptions {
   /** Replace every configured writer with one DryRun writer. */
   dryRun?: boolean;
@@ -173,6 +176,12 @@ export class Daemon {
   async runOnce(): Promise<boolean> {
     await this.startAll();
     const others = this.executors.filter((e) => e !== this.selfExecutor);
+    // Sources whose figures are changes between probes take a first reading, which is not written.
+    const priming = others.flatMap((e) => e.runners).filter((r) => r.source.reportsChanges);
+    if (priming.length > 0) {
+      await Promise.all(priming.map((r) => r.tick(Date.now(), [])));
+      await new Promise((resolve) => setTimeout(resolve, ONCE_READINGS_APART_MS));
+    }
     const batches = await Promise.all(others.map((e) => e.runTick()));
     // The self-metrics report on the tick that just ran, so they run after it.
     if (this.selfExecutor) batches.push(await this.selfExecutor.runTick());

@@ -1,5 +1,5 @@
 // Turns what probe() returned into named, labelled, stamped points.
-import type { Labels, Point, ProbeResult, Sample, SeriesName } from '../sdk/index.js';
+import type { Labels, Naming, Point, ProbeResult, Sample, SeriesName } from '../sdk/index.js';
 import { SourceError } from '../sdk/index.js';
 
 /**
@@ -51,6 +51,9 @@ export function checkSample(item: unknown, knownNames?: ReadonlyMap<string, unkn
     return `sample name ${describe(name)} is not a non-empty string without control characters`;
   const type = s.type;
   if (type !== undefined && type !== 'gauge' && type !== 'counter') return `sample ${label(name)}: type ${describe(type)} is not "gauge" or "counter"`;
+  const naming = s.naming;
+  if (naming !== undefined && naming !== 'pollect' && naming !== 'prometheus')
+    return `sample ${label(name)}: naming ${describe(naming)} is not "pollect" or "prometheus"`;
   for (const key of ['help', 'unit'] as const) {
     const v = s[key];
     if (v !== undefined && typeof v !== 'string') return `sample ${label(name)}: ${key} ${describe(v)} is not a string`;
@@ -143,6 +146,7 @@ export function toPoints(samples: readonly Sample[], ctx: PointContext, out: Poi
       help: s.help,
       unit: s.unit,
       source: ctx.source,
+      naming: s.naming,
     });
   }
   return out;
@@ -155,6 +159,22 @@ function seriesName(ctx: PointContext, value: string): SeriesName {
   // A source that makes up new names every tick must not grow the map without bound.
   if (ctx.names && ctx.names.size < 1024) ctx.names.set(value, name);
   return name;
+}
+
+/**
+ * The points a writer with naming `naming` gets: those marked for it or for every writer. The
+ * very same list when nothing is left out (the usual case for a batch without marked points).
+ */
+export function pointsFor(points: Point[], naming: Naming): Point[] {
+  let i = 0;
+  while (i < points.length && (points[i]!.naming === undefined || points[i]!.naming === naming)) i++;
+  if (i === points.length) return points;
+  const out = points.slice(0, i);
+  for (; i < points.length; i++) {
+    const p = points[i]!;
+    if (p.naming === undefined || p.naming === naming) out.push(p);
+  }
+  return out;
 }
 
 /** A source's series name: `<collection>.<Type>[.<name>]`. */

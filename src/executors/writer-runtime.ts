@@ -6,6 +6,7 @@ import type { Batch, Logger, WriteOutcome, Writer, WriterStats } from '../sdk/in
 import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { Fifo } from '../core/fifo.js';
+import { pointsFor } from './samples.js';
 import { systemClock, within, type Clock, type ClockTimer } from '../core/clock.js';
 
 export interface WriterRuntimeOptions {
@@ -58,11 +59,13 @@ export class WriterRuntime {
 
   /** Queues a batch and starts writing; never waits for the writer. */
   add(batch: Batch): void {
+    // Points marked for the other naming never reach the writer, nor count as written or dropped.
+    const points = pointsFor(batch.points, this.writer.naming);
     if (this.stopped) {
-      this.dropped += batch.points.length;
+      this.dropped += points.length;
       return;
     }
-    let b = batch;
+    let b = points === batch.points ? batch : { ...batch, points };
     if (b.points.length > this.bufferSize) {
       // One batch larger than the whole buffer: keep its newest points.
       this.drop(b.points.length - this.bufferSize);

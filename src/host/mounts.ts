@@ -83,6 +83,29 @@ export function localMounts(mounts: readonly MountInfo[]): MountInfo[] {
   return [...byDev.values()];
 }
 
+// node_exporter's default filters (collector/filesystem_linux.go), so that the `node` naming serves
+// the filesystems node_exporter would.
+const NODE_EXPORTER_MOUNT_POINTS_EXCLUDED = /^\/(dev|proc|run\/credentials\/.+|sys|var\/lib\/docker\/.+|var\/lib\/containers\/storage\/.+)($|\/)/;
+const NODE_EXPORTER_FS_TYPES_EXCLUDED =
+  /^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$/;
+
+/**
+ * The mounts node_exporter's filesystem collector reports by default (every mount point its
+ * default filters keep, tmpfs included, one per mount point: the mount visible there), less the
+ * network and user-space filesystems, which pollect asks only when they are listed: a dead server
+ * would cost a thread for as long as it is gone.
+ */
+export function nodeExporterMounts(mounts: readonly MountInfo[]): MountInfo[] {
+  const visible = new Map<string, MountInfo>();
+  for (const m of mounts) {
+    if (NODE_EXPORTER_MOUNT_POINTS_EXCLUDED.test(m.mountPoint) || NODE_EXPORTER_FS_TYPES_EXCLUDED.test(m.fsType)) continue;
+    if (NETWORK_FS.has(m.fsType) || (m.fsType.startsWith('fuse') && m.fsType !== 'fuseblk')) continue;
+    visible.delete(m.mountPoint);
+    visible.set(m.mountPoint, m);
+  }
+  return [...visible.values()];
+}
+
 /**
  * Kernel filesystems whose statfs is answered from memory: no device, server or user-space daemon
  * to wait for. Only these are asked synchronously; every other one goes through the guarded pool.
@@ -140,6 +163,7 @@ export function directStatfsPaths(mounts: readonly MountInfo[]): Set<string> {
 export class MountTable {
   private text = '';
   private readAt = -Infinity;
+  private all: MountInfo[] = [];
   private local: MountInfo[] = [];
   private direct = new Set<string>();
 
@@ -154,6 +178,12 @@ export class MountTable {
     return this.local;
   }
 
+  /** Every mount of the current table, in mount order. */
+  mounts(nowMs = performance.now()): MountInfo[] {
+    this.refresh(nowMs);
+    return this.all;
+  }
+
   /** directStatfsPaths of the current table. */
   directPaths(nowMs = performance.now()): ReadonlySet<string> {
     this.refresh(nowMs);
@@ -165,6 +195,7 @@ export class MountTable {
     const text = this.read();
     if (text !== this.text) {
       const all = parseMountinfo(text);
+      this.all = all;
       this.local = localMounts(all);
       this.direct = directStatfsPaths(all);
       this.text = text;

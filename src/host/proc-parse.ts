@@ -140,6 +140,11 @@ export interface NetCounters {
   rxPackets: number;
   txBytes: number;
   txPackets: number;
+  /** Errors and dropped packets (NaN where the backend cannot tell). */
+  rxErrs: number;
+  rxDrop: number;
+  txErrs: number;
+  txDrop: number;
 }
 
 /**
@@ -164,6 +169,10 @@ export function parseNetDev(text: string): NetCounters[] {
       rxPackets: num(f[1]),
       txBytes: num(f[8]),
       txPackets: num(f[9]),
+      rxErrs: num(f[2]),
+      rxDrop: num(f[3]),
+      txErrs: num(f[10]),
+      txDrop: num(f[11]),
     };
     if (!c.name || !(Number.isFinite(c.rxBytes) && Number.isFinite(c.rxPackets) && Number.isFinite(c.txBytes) && Number.isFinite(c.txPackets))) continue;
     out.push(c);
@@ -185,6 +194,12 @@ export interface DiskCounters {
   writeBytes: number;
   /** Milliseconds spent doing I/O (undefined where the backend cannot tell). */
   ioMs?: number;
+  /** Milliseconds spent by all reads, by all writes, and doing I/O weighted by the requests in flight. */
+  readMs?: number;
+  writeMs?: number;
+  weightedIoMs?: number;
+  /** Requests in flight now. */
+  ioNow?: number;
 }
 
 /** `/proc/diskstats` (the 14-, 18- and 20-field layouts). */
@@ -203,6 +218,10 @@ export function parseDiskstats(text: string): DiskCounters[] {
       writes: num(f[7]),
       writeBytes: num(f[9]) * SECTOR_BYTES,
       ioMs: num(f[12]),
+      readMs: num(f[6]),
+      writeMs: num(f[10]),
+      weightedIoMs: num(f[13]),
+      ioNow: num(f[11]),
     };
     if (![d.major, d.minor, d.reads, d.readBytes, d.writes, d.writeBytes, d.ioMs].every(Number.isFinite)) continue;
     out.push(d);
@@ -223,6 +242,8 @@ export interface MountInfo {
   fsType: string;
   /** The mount source (a device path, `server:/export`, `tmpfs`, ...). */
   source: string;
+  /** Mounted read-only (`ro` in the mount's or the superblock's options). */
+  readOnly: boolean;
 }
 
 /** Undoes the kernel's octal escapes in mountinfo fields (`\040` space, `\011` tab, `\012`, `\134`). */
@@ -246,6 +267,7 @@ export function parseMountinfo(text: string): MountInfo[] {
       mountPoint: unescapeMount(f[4]!),
       fsType: unescapeMount(f[sep + 1]!),
       source: unescapeMount(f[sep + 2]!),
+      readOnly: f[5]!.split(',').includes('ro') || (f[sep + 3] ?? '').split(',').includes('ro'),
     });
   }
   return out;

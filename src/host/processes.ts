@@ -114,7 +114,7 @@ export class ProcfsProcessWatch implements ProcessWatch {
       }
       e.lastTicks = st.cpuTicks;
       e.lastAt = now;
-      out.push({ pid, cpuPercent, vsizeBytes: st.vsizeBytes, rssBytes: st.rssPages * this.pageBytes });
+      out.push({ pid, cpuPercent, cpuSeconds: st.cpuTicks / CLOCK_TICKS, vsizeBytes: st.vsizeBytes, rssBytes: st.rssPages * this.pageBytes });
     }
     return out;
   }

@@ -7,7 +7,7 @@ import type { HostBackend, HostReader } from './types.js';
 
 export type { CpuTimes, DiskCounters, MemSummary, NetCounters } from './proc-parse.js';
 export type { FsUsage, FsUsageResult } from './fsusage.js';
-export { backendSchema, type HostBackend, type HostReader, type ProcessReading, type ProcessWatch } from './types.js';
+export { backendSchema, type HostBackend, type HostReader, type MountUsage, type MountUsageResult, type ProcessReading, type ProcessWatch } from './types.js';
 
 /** The reader for a `backend` setting: procfs on Linux unless told otherwise. */
 export function hostReader(backend: HostBackend, platform: NodeJS.Platform = process.platform): HostReader {

@@ -1,17 +1,32 @@
 // The host reader where there is no /proc: node's os module where it suffices (no child process),
 // the systeminformation package (imported on first use) for the rest. Readings have the shapes the
 // procfs parsers give, so the sources compute rates and labels the same way.
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, uptime } from 'node:os';
 import { SourceError } from '../sdk/index.js';
 import { readError } from './names.js';
 import type { CpuTimes, DiskCounters, MemSummary, NetCounters } from './proc-parse.js';
 import type { FsUsage, FsUsageResult } from './fsusage.js';
-import type { HostReader, ProcessReading, ProcessWatch } from './types.js';
+import type { HostReader, MountUsageResult, ProcessReading, ProcessWatch } from './types.js';
 
 type SI = typeof import('systeminformation');
 
 export class SystemInformationReader implements HostReader {
+  /** os.cpus() counts milliseconds. */
+  readonly cpuTimeHz = 1000;
   private si: Promise<SI> | undefined;
+
+  async meminfo(): Promise<undefined> {
+    return undefined;
+  }
+
+  async bootTime(): Promise<number> {
+    return Math.round(Date.now() / 1000 - uptime());
+  }
+
+  /** No mount table here: the `node` naming's filesystems need the procfs backend. */
+  async mountUsage(): Promise<MountUsageResult | undefined> {
+    return undefined;
+  }
 
   async loadAvg(): Promise<[number, number, number]> {
     const [a, b, c] = loadavg();
@@ -39,7 +54,17 @@ export class SystemInformationReader implements HostReader {
   /** Byte counters per interface; systeminformation has no packet counters (NaN: not emitted). */
   async netCounters(): Promise<NetCounters[]> {
     const stats = await this.ask('network counters', (si) => si.networkStats('*'));
-    return stats.map((s) => ({ name: s.iface, rxBytes: s.rx_bytes, txBytes: s.tx_bytes, rxPackets: NaN, txPackets: NaN }));
+    return stats.map((s) => ({
+      name: s.iface,
+      rxBytes: s.rx_bytes,
+      txBytes: s.tx_bytes,
+      rxPackets: NaN,
+      txPackets: NaN,
+      rxErrs: NaN,
+      rxDrop: NaN,
+      txErrs: NaN,
+      txDrop: NaN,
+    }));
   }
 
   /** systeminformation has only machine-wide I/O counters: one device named `all`, no busy time. */

@@ -1,7 +1,7 @@
 // What a host reader offers, apart from the readers themselves (reader.ts picks one), so the
 // readers can name these types without importing the module that imports them.
 import type { CpuTimes, DiskCounters, MemSummary, NetCounters } from './proc-parse.js';
-import type { FsUsageResult } from './fsusage.js';
+import type { FsUsage, FsUsageResult } from './fsusage.js';
 
 export type HostBackend = 'auto' | 'procfs' | 'systeminformation';
 
@@ -13,10 +13,29 @@ export const backendSchema = {
   description: 'Where readings come from: auto (procfs on Linux, systeminformation elsewhere), procfs or systeminformation',
 } as const;
 
+/** A filesystem's sizes with its mount, as node_exporter labels them. */
+export interface MountUsage extends FsUsage {
+  device: string;
+  fsType: string;
+  readOnly: boolean;
+}
+
+export interface MountUsageResult {
+  usage: MountUsage[];
+  /** Mounts that gave no answer (node_exporter's device_error). */
+  errors: (Omit<MountUsage, 'total' | 'used' | 'free'> & { message: string })[];
+}
+
 export interface HostReader {
+  /** Units of cpuTimes() per second. */
+  readonly cpuTimeHz: number;
   /** The 1, 5 and 15 minute load averages. */
   loadAvg(): Promise<[number, number, number]>;
   memory(): Promise<MemSummary>;
+  /** Every field of /proc/meminfo (`kB` ones in bytes), or undefined where there is no such file. */
+  meminfo(): Promise<Map<string, number> | undefined>;
+  /** Seconds since the epoch at boot. */
+  bootTime(): Promise<number>;
   /** CPU time per mode: the machine (`cpu: 'all'`) first, then each core. */
   cpuTimes(): Promise<CpuTimes[]>;
   netCounters(): Promise<NetCounters[]>;
@@ -27,6 +46,11 @@ export interface HostReader {
    * that may hang (network, FUSE); what gave no answer is in `errors`.
    */
   fsUsage(paths: readonly string[] | undefined, deadlineMs: number): Promise<FsUsageResult>;
+  /**
+   * Sizes of the mounts node_exporter reports by default (see nodeExporterMounts), or of the
+   * mount points among `paths`, with device, type and read-only flag; undefined without a mount table.
+   */
+  mountUsage(paths: readonly string[] | undefined, deadlineMs: number): Promise<MountUsageResult | undefined>;
   /** The processes whose command line matches `pattern`, followed from one read to the next. */
   processes(pattern: RegExp): ProcessWatch;
   /** Releases what the reader keeps open. */
@@ -42,6 +66,8 @@ export interface ProcessReading {
   pid: number;
   /** CPU use since the previous read, in percent of one core; undefined while it cannot be known yet. */
   cpuPercent?: number;
+  /** User and system CPU time since the process started (undefined where the backend cannot tell). */
+  cpuSeconds?: number;
   vsizeBytes: number;
   rssBytes: number;
 }

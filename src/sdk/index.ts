@@ -48,6 +48,13 @@ export interface JsonSchema {
 export type MetricType = 'gauge' | 'counter';
 export type Labels = Record<string, string>;
 
+/**
+ * The two ways of naming series: `pollect` (the Python pollect's names: Graphite, files, the
+ * Prometheus writer's `pollect` naming) and `prometheus` (the Prometheus writer's `prometheus` and
+ * `node` namings). See Sample.naming.
+ */
+export type Naming = 'pollect' | 'prometheus';
+
 /** One value a source reports. `name` is appended to the source's name (pollect's valueName). */
 export interface Sample {
   name?: string;
@@ -57,6 +64,15 @@ export interface Sample {
   help?: string;
   /** The unit of `value` as the source reports it (`seconds`, `bytes`, `percent`, `celsius` ...). */
   unit?: string;
+  /**
+   * Only for writers with this naming (unset: for every writer). A source that computes a figure
+   * from raw readings (a rate from a counter, a CPU percent from CPU seconds) reports both: the
+   * figure marked `pollect`, as the Python pollect reported it, and the reading marked
+   * `prometheus`, as a Prometheus exporter serves it (a `counter`, in base units), since Prometheus
+   * computes rates itself at whatever interval a query asks. The core hands each writer only the
+   * samples for its naming (Writer.naming).
+   */
+  naming?: Naming;
 }
 
 /** What probe() may return: a number, a {valueName: number} record or a list of samples. */
@@ -146,6 +162,8 @@ export interface Point {
   unit?: string;
   /** Id of the source that produced it (see SourceStatus.id). */
   source: string;
+  /** As Sample.naming: only writers with this naming get the point. */
+  naming?: Naming;
 }
 
 /** How one source fared in one tick. */
@@ -223,6 +241,15 @@ export abstract class Source<C extends SourceConfig = SourceConfig> {
 
   abstract probe(ctx: ProbeContext): ProbeResult | Promise<ProbeResult>;
 
+  /**
+   * True when some of this source's figures are changes between two probes (a rate, a CPU
+   * percent), so that its first probe reports none of them: `pollect --once` then probes it once
+   * more, a second before the probe whose samples it writes.
+   */
+  get reportsChanges(): boolean {
+    return false;
+  }
+
   shutdown(): void | Promise<void> {}
 }
 
@@ -239,6 +266,11 @@ export abstract class Writer<C extends WriterConfig = WriterConfig> {
   readonly context: PluginContext;
   /** Set by the core: the writer's id, e.g. `Prometheus#1`. */
   id = '';
+  /**
+   * How this writer names series: the core leaves out the points marked for the other naming
+   * (Sample.naming). `prometheus` for a writer that serves Prometheus' names, set in its constructor.
+   */
+  naming: Naming = 'pollect';
 
   constructor(config: C, context: PluginContext = defaultContext()) {
     this.config = config;

@@ -60,11 +60,14 @@ describe('toSamples', () => {
       { name: 'text', value: 'abc' },
       { name: 'line\nbreak', value: 1 },
       null,
+      { name: 'bad_naming', value: 1, naming: 'graphite' },
       { name: 'also_ok', value: 2 },
+      { name: 'raw', value: 3, naming: 'prometheus' },
     ]);
     expect(samples).toEqual([
       { name: 'ok', value: 1 },
       { name: 'also_ok', value: 2 },
+      { name: 'raw', value: 3, naming: 'prometheus' },
     ]);
     expect(rejected).toEqual([
       'sample "bad_type": type "foo bar" is not "gauge" or "counter"',
@@ -73,6 +76,7 @@ describe('toSamples', () => {
       'sample "text": value "abc" is not a number',
       'sample name "line\\nbreak" is not a non-empty string without control characters',
       'a sample must be an object, not null',
+      'sample "bad_naming": naming "graphite" is not "pollect" or "prometheus"',
     ]);
   });
 

@@ -332,6 +332,34 @@ describe('WriterRuntime', () => {
   });
 });
 
+describe('WriterRuntime: samples for one naming (Sample.naming)', () => {
+  it('hands each writer only the points for its naming, and counts only those', async () => {
+    const clock = new ManualClock();
+    const both = batch([
+      point('c.Cpu', 50, { mode: 'user' }, 1, { naming: 'pollect' }),
+      point('c.Cpu.seconds_total', 1234, { mode: 'user' }, 1, { naming: 'prometheus', type: 'counter' }),
+      point('c.LoadAvg', 0.5),
+    ]);
+    const pollect = setup(clock, new Manual(clock));
+    const prom = setup(clock, Object.assign(new Manual(clock), { naming: 'prometheus' as const }));
+    pollect.rt.add(both);
+    prom.rt.add(both);
+    await settle();
+    expect(names([pollect.writer.calls[0]!.batch])).toEqual(['c.Cpu', 'c.LoadAvg']);
+    expect(names([prom.writer.calls[0]!.batch])).toEqual(['c.Cpu.seconds_total', 'c.LoadAvg']);
+    pollect.writer.calls[0]!.resolve();
+    prom.writer.calls[0]!.resolve();
+    await settle();
+    expect(pollect.rt.stats()).toMatchObject({ written: 2, dropped: 0 });
+    expect(prom.rt.stats()).toMatchObject({ written: 2, dropped: 0 });
+    // A batch without marked points is handed over as it is.
+    const plain = pts('p', 2);
+    pollect.rt.add(plain);
+    await settle();
+    expect(pollect.writer.calls[1]!.batch).toBe(plain);
+  });
+});
+
 describe('WriterRuntime with a synchronous writer', () => {
   it('writes a long backlog after a failure without deepening the stack', async () => {
     const clock = new ManualClock();

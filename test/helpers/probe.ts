@@ -1,5 +1,5 @@
 // Runs a source the way an executor does, once, and returns its samples.
-import type { Sample, Source, SourceConfig } from '../../src/sdk/index.js';
+import type { Naming, Sample, Source, SourceConfig } from '../../src/sdk/index.js';
 import { toSamples } from '../../src/executors/samples.js';
 import { createLogger } from '../../src/log.js';
 
@@ -11,6 +11,11 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Receives what the source reports through ctx.reportProblem(). */
   problems?: string[];
+  /**
+   * The samples a writer with this naming gets (Sample.naming; default `pollect`, the names pollect
+   * has always had), or `all` of them.
+   */
+  naming?: Naming | 'all';
 }
 
 export async function probeOnce(source: Source<SourceConfig>, opts: ProbeOptions = {}): Promise<Sample[]> {
@@ -24,7 +29,9 @@ export async function probeOnce(source: Source<SourceConfig>, opts: ProbeOptions
     log: quietLog,
     reportProblem: (message) => void problems.push(message),
   });
-  return toSamples(result);
+  const samples = toSamples(result);
+  const naming = opts.naming ?? 'pollect';
+  return naming === 'all' ? samples : samples.filter((s) => s.naming === undefined || s.naming === naming);
 }
 
 export async function initSource(source: Source<SourceConfig>, configDir = process.cwd(), tickTime = 10, signal = AbortSignal.timeout(10_000)): Promise<void> {

@@ -11,6 +11,7 @@ export const BINARIES: Readonly<Record<string, string>> = {
   'whisper-fetch': 'python3-whisper',
   prometheus: 'prometheus',
   promtool: 'prometheus',
+  'prometheus-node-exporter': 'prometheus-node-exporter',
   snmpd: 'snmpd',
   snmpget: 'snmp',
   named: 'bind9',

@@ -170,10 +170,20 @@ describe('parseNetDev', () => {
   it('reads names with dots and colons and counters glued to the colon', () => {
     const n = parseNetDev(NETDEV);
     expect(n.map((x) => x.name)).toEqual(['lo', 'eth0', 'eth0.100', 'eth0:1', 'enp0s31f6', 'veth9a8b7c6']);
-    expect(n[1]).toEqual({ name: 'eth0', rxBytes: 170109071, rxPackets: 5126, txBytes: 448821, txPackets: 3300 });
-    expect(n[2]).toEqual({ name: 'eth0.100', rxBytes: 123456, rxPackets: 789, txBytes: 65432, txPackets: 321 });
+    expect(n[1]).toEqual({ name: 'eth0', rxBytes: 170109071, rxPackets: 5126, txBytes: 448821, txPackets: 3300, rxErrs: 0, rxDrop: 0, txErrs: 0, txDrop: 0 });
+    expect(n[2]).toEqual({ name: 'eth0.100', rxBytes: 123456, rxPackets: 789, txBytes: 65432, txPackets: 321, rxErrs: 0, rxDrop: 0, txErrs: 0, txDrop: 0 });
     expect(n[3]).toMatchObject({ name: 'eth0:1', rxBytes: 100, txPackets: 4 });
-    expect(n[4]).toEqual({ name: 'enp0s31f6', rxBytes: 98765432109, rxPackets: 87654321, txBytes: 12345678901, txPackets: 7654321 });
+    expect(n[4]).toEqual({
+      name: 'enp0s31f6',
+      rxBytes: 98765432109,
+      rxPackets: 87654321,
+      txBytes: 12345678901,
+      txPackets: 7654321,
+      rxErrs: 0,
+      rxDrop: 17,
+      txErrs: 0,
+      txDrop: 0,
+    });
   });
   it('skips truncated lines and rejects content without any interface', () => {
     expect(parseNetDev(NETDEV.slice(0, NETDEV.indexOf('eth0.100') + 20))).toHaveLength(2);
@@ -207,8 +217,25 @@ describe('parseDiskstats', () => {
       writes: 1717548,
       writeBytes: 64524672 * 512,
       ioMs: 512920,
+      readMs: 93016,
+      writeMs: 2702880,
+      weightedIoMs: 2795896,
+      ioNow: 0,
     });
-    expect(d[7]).toEqual({ major: 8, minor: 0, name: 'sda', reads: 9461, readBytes: 674162 * 512, writes: 3301, writeBytes: 84552 * 512, ioMs: 18796 });
+    expect(d[7]).toEqual({
+      major: 8,
+      minor: 0,
+      name: 'sda',
+      reads: 9461,
+      readBytes: 674162 * 512,
+      writes: 3301,
+      writeBytes: 84552 * 512,
+      ioMs: 18796,
+      readMs: 20780,
+      writeMs: 23164,
+      weightedIoMs: 43944,
+      ioNow: 0,
+    });
     expect(d[1]!.reads + d[1]!.writes).toBe(0);
   });
   it('skips short lines, rejects garbage, accepts an empty file', () => {
@@ -242,7 +269,7 @@ describe('parseMountinfo / localMounts', () => {
   it('reads fields after the optional tags and unescapes octal escapes', () => {
     const m = parseMountinfo(MOUNTINFO);
     expect(m).toHaveLength(15);
-    expect(m[3]).toEqual({ major: 254, minor: 0, root: '/', mountPoint: '/', fsType: 'ext4', source: '/dev/vda' });
+    expect(m[3]).toEqual({ major: 254, minor: 0, root: '/', mountPoint: '/', fsType: 'ext4', source: '/dev/vda', readOnly: false });
     expect(m[6]).toMatchObject({ mountPoint: '/home', fsType: 'xfs', source: '/dev/mapper/vg-home' });
     expect(m[8]!.mountPoint).toBe('/media/user/My USB Stick');
     expect(m[13]!.mountPoint).toBe('/mnt/odd\ttab\\back');

@@ -129,10 +129,19 @@ describe.runIf(canFuse)('DiskUsage with a hung filesystem', () => {
       const warnings: string[] = [];
       const log = createLogger('t', { level: 'warn', write: () => {} });
       const s = build(DiskUsageSource, { type: 'DiskUsage', disks: ['/', dir] });
-      const probe = () =>
-        s.probe({ signal: AbortSignal.timeout(400), timeoutMs: 400, tickTime: 1, log, reportProblem: (m) => void warnings.push(m) }) as Promise<Sample[]>;
+      let all: Sample[] = [];
+      // The samples for pollect's names; `all` keeps those for Prometheus' too.
+      const probe = async () => {
+        all = (await s.probe({ signal: AbortSignal.timeout(400), timeoutMs: 400, tickTime: 1, log, reportProblem: (m) => void warnings.push(m) })) as Sample[];
+        return all.filter((x) => x.naming !== 'prometheus');
+      };
       const t0 = Date.now();
       const first = await probe();
+      // node_exporter's view of the hung mount: an error, no sizes.
+      const mount = (name: string, mp: string) => all.filter((x) => x.name === name && x.labels?.mountpoint === mp).map((x) => x.value);
+      expect(mount('device_error', dir)).toEqual([1]);
+      expect(mount('size_bytes', dir)).toEqual([]);
+      expect(mount('device_error', '/')).toEqual([0]);
       const waited = Date.now() - t0;
       expect(waited).toBeLessThan(5000); // it did not wait for the dead mount (generous: a loaded CI box)
       expect(first.map((x) => x.labels!.disk).every((d) => d === '_')).toBe(true);

@@ -236,8 +236,11 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
       ],
     });
     const t0 = performance.now();
-    expect(await probeOnce(src)).toEqual([]);
+    const primed = await probeOnce(src, { naming: 'all' });
     const t1 = performance.now();
+    // Nothing for pollect's names yet; the counters themselves for Prometheus'.
+    expect(primed.filter((x) => x.naming !== 'prometheus')).toEqual([]);
+    expect(primed.find((x) => x.name === 'wrapping')).toEqual({ name: 'wrapping', value: 4294967290, type: 'counter', naming: 'prometheus' });
     writeFileSync(counterFile, '10\n'); // wrapped: 6 to the top, then 10 more
     await new Promise((r) => setTimeout(r, 300));
     const t2 = performance.now();
@@ -248,6 +251,8 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
     expect(wrapped).toBeGreaterThanOrEqual(delta / ((t3 - t0) / 1000));
     expect(wrapped).toBeLessThanOrEqual(delta / ((t2 - t1) / 1000));
     expect(valueOf(second, 'lo_rate')).toBeGreaterThanOrEqual(0);
+    // Prometheus takes the wrap for a counter reset, as for any exporter's Counter32.
+    expect(valueOf(await probeOnce(src, { naming: 'prometheus' }), 'wrapping')).toBe(10);
   });
 
   it('rate of a real Counter64 (ifHCInOctets of lo) matches the change snmpget sees', async () => {

@@ -1,5 +1,6 @@
 // Cpu: utilisation percent by mode (user, system, iowait, idle, steal, ...), overall and per core,
-// from the jiffy counters of /proc/stat between two probes.
+// from the jiffy counters of /proc/stat between two probes; for writers with Prometheus names, the
+// CPU seconds themselves (`seconds_total`, a counter), which Prometheus rates at any interval.
 import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { CPU_MODES, cpuPercents, type CpuTimes } from '../../host/proc-parse.js';
 import { backendSchema, hostReader } from '../../host/reader.js';
@@ -26,14 +27,23 @@ export class CpuSource extends Source<CpuConfig> {
     const { perCpu } = this.config;
     const list = (await this.host.cpuTimes()).filter((c) => perCpu || c.cpu === 'all');
     const out: Sample[] = [];
+    const hz = this.host.cpuTimeHz;
     for (const { cpu, times } of list) {
+      for (const mode of CPU_MODES) {
+        out.push({ name: 'seconds_total', value: times[mode] / hz, labels: { cpu, mode }, type: 'counter', unit: 'seconds', naming: 'prometheus' });
+      }
       const before = this.prev.get(cpu);
       const pct = before && cpuPercents(before, times);
       if (!pct) continue;
-      for (const mode of CPU_MODES) out.push({ value: pct[mode], labels: { cpu, mode }, unit: 'percent' });
+      for (const mode of CPU_MODES) out.push({ value: pct[mode], labels: { cpu, mode }, unit: 'percent', naming: 'pollect' });
     }
     this.prev = new Map(list.map((c) => [c.cpu, c.times]));
     return out;
+  }
+
+  /** Its percentages and rates need a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return true;
   }
 
   override shutdown(): void {

@@ -1,8 +1,11 @@
 // Host: chouette-iot's HostStats collector. CPU busy percent, filesystem used/free per device,
-// load average, memory used/available and (on request) bytes sent/received per interface.
+// load average, memory used/available and (on request) bytes sent/received per interface, and the
+// boot time and uname for writers with Prometheus names (node_boot_time_seconds, node_uname_info).
+import { readFileSync } from 'node:fs';
+import { hostname, machine, release, type, version } from 'node:os';
 import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { waitBudget } from '../../host/guard.js';
-import { cpuPercents, type CpuTimes } from '../../host/proc-parse.js';
+import { CPU_MODES, cpuPercents, type CpuTimes } from '../../host/proc-parse.js';
 import { backendSchema, hostReader } from '../../host/reader.js';
 
 const schema = {
@@ -11,10 +14,10 @@ const schema = {
   properties: {
     metrics: {
       type: 'array',
-      items: { type: 'string', enum: ['cpu', 'fs', 'la', 'ram', 'network'] },
+      items: { type: 'string', enum: ['cpu', 'fs', 'la', 'ram', 'network', 'system'] },
       uniqueItems: true,
       default: ['cpu', 'fs', 'la', 'ram'],
-      description: 'Parts to collect',
+      description: 'Parts to collect (system: boot time, clock and uname, for writers with Prometheus names)',
     },
     backend: backendSchema,
   },
@@ -25,7 +28,7 @@ export type HostMetric = HostConfig['metrics'][number];
 
 const PERIODS = ['1m', '5m', '15m'] as const;
 /** The order of the output, whatever the order in `metrics`. */
-const METRICS: readonly HostMetric[] = ['cpu', 'fs', 'la', 'ram', 'network'];
+const METRICS: readonly HostMetric[] = ['cpu', 'fs', 'la', 'ram', 'network', 'system'];
 
 export class HostSource extends Source<HostConfig> {
   static override description = "Host stats as chouette-iot's HostStats: cpu percent, fs used/free, load, memory, network bytes";
@@ -49,6 +52,11 @@ export class HostSource extends Source<HostConfig> {
     return out;
   }
 
+  /** cpu.percentage needs a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return this.metrics.has('cpu');
+  }
+
   override shutdown(): void {
     this.host.close();
   }
@@ -65,6 +73,8 @@ export class HostSource extends Source<HostConfig> {
         return this.ram();
       case 'network':
         return this.network();
+      case 'system':
+        return this.system();
     }
   }
 
@@ -73,10 +83,37 @@ export class HostSource extends Source<HostConfig> {
     if (!all) throw new SourceError('no aggregate cpu line in /proc/stat');
     const prev = this.prevCpu;
     this.prevCpu = all.times;
+    const hz = this.host.cpuTimeHz;
+    const out: Sample[] = CPU_MODES.map((mode) => ({
+      name: 'cpu.seconds_total',
+      value: all.times[mode] / hz,
+      labels: { mode },
+      type: 'counter',
+      unit: 'seconds',
+      naming: 'prometheus',
+    }));
     const pct = prev && cpuPercents(prev, all.times);
-    if (!pct) return [];
     // psutil's cpu_percent: busy is everything but idle and iowait.
-    return [{ name: 'cpu.percentage', value: 100 - pct.idle - pct.iowait }];
+    if (pct) out.push({ name: 'cpu.percentage', value: 100 - pct.idle - pct.iowait, naming: 'pollect' });
+    return out;
+  }
+
+  /** Boot time, the clock (for uptime: time - boot time) and uname, as node_exporter has them. */
+  private async system(): Promise<Sample[]> {
+    const boot = await this.host.bootTime();
+    const uname = {
+      sysname: type(),
+      nodename: hostname(),
+      release: release(),
+      version: version(),
+      machine: machine(),
+      domainname: domainname(),
+    };
+    return [
+      { name: 'boot_time_seconds', value: boot, unit: 'seconds', naming: 'prometheus' },
+      { name: 'time_seconds', value: Date.now() / 1000, unit: 'seconds', naming: 'prometheus' },
+      { name: 'uname_info', value: 1, labels: uname, naming: 'prometheus' },
+    ];
   }
 
   private async fs(ctx: ProbeContext): Promise<Sample[]> {
@@ -115,5 +152,14 @@ export class HostSource extends Source<HostConfig> {
           { name: 'network.bytes.recv', value: nic.rxBytes, labels, type: 'counter' as const },
         ];
       });
+  }
+}
+
+/** The NIS domain name as uname(2) gives it; `(none)` where unset or unknown, as the kernel says. */
+function domainname(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/domainname', 'latin1').trim() || '(none)';
+  } catch {
+    return '(none)';
   }
 }

@@ -1,5 +1,6 @@
 // Interface: per network interface, send/receive rates (bytes and packets per second) from
-// /proc/net/dev, and optionally the raw counters. Rates divide by the real elapsed time.
+// /proc/net/dev, and optionally the raw counters. Rates divide by the real elapsed time. Writers
+// with Prometheus names get the counters instead (bytes, packets, errors, drops: `_total`).
 import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { namesParam } from '../../sdk/params.js';
 import { RateTracker, monotonicMs } from '../../sdk/rate.js';
@@ -12,7 +13,11 @@ const schema = {
   properties: {
     include: { ...namesParam, description: 'Interfaces to report (default: all)' },
     exclude: { ...namesParam, description: 'Interface names to leave out' },
-    includeTotal: { type: 'boolean', default: false, description: 'Also emit the raw counters total_bytes_sent, ...' },
+    includeTotal: {
+      type: 'boolean',
+      default: false,
+      description: "Also emit the raw counters total_bytes_sent, ... under pollect's names (Prometheus' names always get counters)",
+    },
     backend: backendSchema,
   },
 } as const satisfies JsonSchema;
@@ -26,6 +31,18 @@ const FIELDS = [
   ['txPackets', 'total_packets_sent', 'sent_packets_sec'],
   ['rxBytes', 'total_bytes_recv', 'recv_bytes_sec'],
   ['rxPackets', 'total_packets_recv', 'recv_packets_sec'],
+] as const;
+
+// The counters for writers with Prometheus names: field, name, unit.
+const COUNTERS = [
+  ['rxBytes', 'receive_bytes_total', 'bytes'],
+  ['rxPackets', 'receive_packets_total', undefined],
+  ['rxErrs', 'receive_errs_total', undefined],
+  ['rxDrop', 'receive_drop_total', undefined],
+  ['txBytes', 'transmit_bytes_total', 'bytes'],
+  ['txPackets', 'transmit_packets_total', undefined],
+  ['txErrs', 'transmit_errs_total', undefined],
+  ['txDrop', 'transmit_drop_total', undefined],
 ] as const;
 
 export class InterfaceSource extends Source<InterfaceConfig> {
@@ -46,13 +63,24 @@ export class InterfaceSource extends Source<InterfaceConfig> {
       for (const [field, total, rate] of FIELDS) {
         const v = nic[field];
         if (!Number.isFinite(v)) continue;
-        if (includeTotal) out.push({ name: total, value: v, labels, type: 'counter' });
+        if (includeTotal) out.push({ name: total, value: v, labels, type: 'counter', naming: 'pollect' });
         const r = this.rates.rate(`${nic.name}\0${field}`, v, now);
-        if (r !== undefined) out.push({ name: rate, value: r, labels });
+        if (r !== undefined) out.push({ name: rate, value: r, labels, naming: 'pollect' });
+      }
+      // The kernel's name as it is: Prometheus labels need no Graphite-safe dots.
+      const raw = { interface: nic.name };
+      for (const [field, name, unit] of COUNTERS) {
+        const v = nic[field];
+        if (Number.isFinite(v)) out.push({ name, value: v, labels: raw, type: 'counter', unit, naming: 'prometheus' });
       }
     }
     this.rates.sweep();
     return out;
+  }
+
+  /** Its percentages and rates need a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return true;
   }
 
   override shutdown(): void {

@@ -1,5 +1,6 @@
 // IO: per block device, reads and writes per second, bytes read and written per second and the
-// busy percentage (time with I/O in flight) from /proc/diskstats.
+// busy percentage (time with I/O in flight) from /proc/diskstats. Writers with Prometheus names get
+// the counters instead (operations, bytes, seconds: `_total`), of the devices node_exporter reports.
 import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { namesParam } from '../../sdk/params.js';
 import { RateTracker, monotonicMs } from '../../sdk/rate.js';
@@ -26,6 +27,21 @@ const FIELDS = [
   ['writeBytes', 'write_bytes_sec'],
 ] as const;
 
+// The counters for writers with Prometheus names: field, name, unit, factor to that unit.
+const COUNTERS = [
+  ['reads', 'reads_completed_total', undefined, 1],
+  ['writes', 'writes_completed_total', undefined, 1],
+  ['readBytes', 'read_bytes_total', 'bytes', 1],
+  ['writeBytes', 'written_bytes_total', 'bytes', 1],
+  ['ioMs', 'io_time_seconds_total', 'seconds', 1e-3],
+  ['readMs', 'read_time_seconds_total', 'seconds', 1e-3],
+  ['writeMs', 'write_time_seconds_total', 'seconds', 1e-3],
+  ['weightedIoMs', 'io_time_weighted_seconds_total', 'seconds', 1e-3],
+] as const;
+
+/** node_exporter's default device filter (collector/diskstats_linux.go): no partitions, RAM, loop or floppy devices. */
+const NODE_EXPORTER_IGNORED = /^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$/;
+
 export class IOSource extends Source<IOConfig> {
   static override description = 'Block device I/O: operations and bytes per second, busy percent';
   static override schema = schema;
@@ -41,19 +57,32 @@ export class IOSource extends Source<IOConfig> {
     const out: Sample[] = [];
     for (const d of list) {
       if (!acceptName(d.name, include, exclude)) continue;
+      if (listed || !NODE_EXPORTER_IGNORED.test(d.name)) {
+        const raw = { disk: d.name };
+        for (const [field, name, unit, factor] of COUNTERS) {
+          const v = d[field];
+          if (v !== undefined && Number.isFinite(v)) out.push({ name, value: v * factor, labels: raw, type: 'counter', unit, naming: 'prometheus' });
+        }
+        if (d.ioNow !== undefined && Number.isFinite(d.ioNow)) out.push({ name: 'io_now', value: d.ioNow, labels: raw, naming: 'prometheus' });
+      }
       // Unused loop, ram and zram devices would only add zero series; a listed device always counts.
       if (!listed && d.reads === 0 && d.writes === 0) continue;
       const labels = { disk: labelName(d.name) };
       for (const [field, name] of FIELDS) {
         const r = this.rate(d.name, field, d[field], now);
-        if (r !== undefined) out.push({ name, value: r, labels });
+        if (r !== undefined) out.push({ name, value: r, labels, naming: 'pollect' });
       }
       // Milliseconds with I/O in flight per second: a tenth of that is the busy percentage.
       const busyMs = this.rate(d.name, 'ioMs', d.ioMs, now);
-      if (busyMs !== undefined) out.push({ name: 'busy_percent', value: Math.min(100, busyMs / 10), labels, unit: 'percent' });
+      if (busyMs !== undefined) out.push({ name: 'busy_percent', value: Math.min(100, busyMs / 10), labels, unit: 'percent', naming: 'pollect' });
     }
     this.rates.sweep();
     return out;
+  }
+
+  /** Its percentages and rates need a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return true;
   }
 
   override shutdown(): void {

@@ -1,5 +1,6 @@
 // Process: CPU load and memory of the processes whose command line matches a regex, and how many
-// match. The host reader (src/host/processes.ts) caches command lines per process.
+// match. The host reader (src/host/processes.ts) caches command lines per process. Writers with
+// Prometheus names get the CPU seconds (a counter) instead of the load percent.
 import { Source, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { compileRegex } from '../../sdk/params.js';
 import { waitBudget } from '../../host/guard.js';
@@ -39,7 +40,11 @@ export class ProcessSource extends Source<ProcessConfig> {
     const out: Sample[] = [];
     list.forEach((p, i) => {
       const labels = { pidx: String(i) };
-      if (load && p.cpuPercent !== undefined) out.push({ name: 'load_percent', value: p.cpuPercent, labels, unit: 'percent' });
+      if (load && p.cpuPercent !== undefined) out.push({ name: 'load_percent', value: p.cpuPercent, labels, unit: 'percent', naming: 'pollect' });
+      // Prometheus rates the CPU seconds itself (percent of a core = 100 * rate).
+      if (load && p.cpuSeconds !== undefined) {
+        out.push({ name: 'cpu_seconds_total', value: p.cpuSeconds, labels, type: 'counter', unit: 'seconds', naming: 'prometheus' });
+      }
       if (memory) {
         out.push({ name: 'virtual_memory', value: p.vsizeBytes, labels, unit: 'bytes' });
         out.push({ name: 'resident_memory', value: p.rssBytes, labels, unit: 'bytes' });
@@ -47,6 +52,11 @@ export class ProcessSource extends Source<ProcessConfig> {
     });
     out.push({ name: 'process_count', value: list.length, labels: { pidx: 'all' } });
     return out;
+  }
+
+  /** load_percent needs a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return this.config.load;
   }
 
   override shutdown(): void {

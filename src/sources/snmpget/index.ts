@@ -156,6 +156,11 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
     }
   }
 
+  /** Its `mode: rate` metrics need a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return this.series.some((s) => s.rate);
+  }
+
   override shutdown(): void {
     this.closeSession();
   }
@@ -215,7 +220,9 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
     let found = 0;
     for (const s of this.series) {
       let sum = 0;
+      let raw = 0;
       let complete = true;
+      let primed = true;
       for (const oid of s.oids) {
         const v = values.get(oid) ?? { kind: 'missing' as const, why: 'not asked' };
         if (v.kind === 'missing') {
@@ -230,10 +237,11 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
           continue;
         }
         found++;
+        raw += Number(n);
         if (s.rate) {
           // Every OID is read each probe, so the first probe primes them all at once.
           const r = this.rates.rate(oid, n, atMs, { wrap: v.kind === 'number' ? wrapOf(v.type) : undefined });
-          if (r === undefined) complete = false;
+          if (r === undefined) primed = false;
           else sum += r;
         } else {
           sum += Number(n);
@@ -245,7 +253,15 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
         const v = values.get(oid);
         labels[name] = v ? labelText(v) : '';
       }
-      out.push(Object.keys(labels).length > 0 ? { name: s.metric, value: sum, labels } : { name: s.metric, value: sum });
+      const l = Object.keys(labels).length > 0 ? labels : undefined;
+      if (s.rate) {
+        // The rate for pollect's names, the counter itself for Prometheus' (which takes a wrap
+        // for a counter reset, as it does for any exporter's SNMP counters).
+        if (primed) out.push({ name: s.metric, value: sum, labels: l, naming: 'pollect' });
+        out.push({ name: s.metric, value: raw, labels: l, type: 'counter', naming: 'prometheus' });
+      } else {
+        out.push(l ? { name: s.metric, value: sum, labels: l } : { name: s.metric, value: sum });
+      }
     }
     if (found === 0 && missing.length > 0) {
       throw new SourceError(

@@ -7,6 +7,7 @@ import { errorMessage, registerSecret } from '../../log.js';
 import { readParamFile, resolvePath } from '../../sdk/params.js';
 import { close, createHttpServer, listen } from '../../core/http-server.js';
 import { createNamer } from './naming.js';
+import { NodeNaming } from './naming-node.js';
 import { SeriesStore } from './store.js';
 import { BodyCache, HeldBodies } from './bodies.js';
 import { familyHeader, negotiate, OPENMETRICS_CONTENT_TYPE, seriesPrefix, TEXT_CONTENT_TYPE, type Format } from './render.js';
@@ -28,9 +29,10 @@ const schema = {
       additionalProperties: false,
     },
     naming: {
-      enum: ['pollect', 'prometheus'],
+      enum: ['pollect', 'prometheus', 'node'],
       default: 'pollect',
-      description: 'pollect: names as the Python pollect; prometheus: snake_case, base units, _total on counters',
+      description:
+        "pollect: names as the Python pollect; prometheus: snake_case, base units, _total on counters; node: node_exporter's names for the host sources, prometheus for the rest",
     },
     staleAfter: { type: 'integer', minimum: 1, default: 3, description: 'Failed ticks after which a source loses its series' },
   },
@@ -56,6 +58,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   static override schema = schema;
 
   private readonly store: SeriesStore;
+  private readonly node?: NodeNaming;
   private readonly tls?: { key: string; cert: string };
   private server?: Server;
   private readonly bodies = new BodyCache();
@@ -64,7 +67,14 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
 
   constructor(config: PrometheusConfig, context?: PluginContext) {
     super(config, context);
-    this.store = new SeriesStore(createNamer(config.naming), config.staleAfter);
+    if (config.naming === 'node') {
+      this.node = new NodeNaming(createNamer('prometheus'));
+      this.store = new SeriesStore(this.node.namer, config.staleAfter);
+    } else {
+      this.store = new SeriesStore(createNamer(config.naming), config.staleAfter);
+    }
+    // Both Prometheus namings take the raw readings (counters) the sources report for them.
+    if (config.naming !== 'pollect') this.naming = 'prometheus';
     if (config.tls) {
       const key = this.readPem('key', 'PRIVATE KEY');
       // The private key itself must never reach a log line.
@@ -119,7 +129,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   }
 
   write(batch: Batch): WriteOutcome {
-    const r = this.store.apply(batch);
+    const r = this.store.apply(this.node ? this.node.batch(batch) : batch);
     for (const d of r.duplicates) {
       this.warnOnce(`${d.family}\0${d.source}`, `${this.label}: ${d.source} sends series of ${d.family} that ${d.owner} already sends; keeping ${d.owner}'s`);
     }
