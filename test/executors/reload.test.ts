@@ -10,8 +10,10 @@ import { ParamError, Source, Writer, type AnySourceClass, type AnyWriterClass, t
 import { DummySource } from '../../src/sources/dummy/index.js';
 import { createLogger } from '../../src/log.js';
 import { configFor, typeName } from '../helpers/plugin.js';
-import { freePort } from '../helpers/net.js';
+import { freePort, tempDir } from '../helpers/net.js';
 import { settle } from '../helpers/clock.js';
+import { readdirSync, readFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
 
 /** What the Count writers saw: every point with the tag of the writer that took it, and their lifecycle. */
 const seen = { points: [] as { tag: string; point: Point }[], events: [] as string[] };
@@ -273,5 +275,49 @@ describe('reload', () => {
     // The self-metrics executor kept running: its ticks went on through the reload.
     const self = seen.points.filter((p) => p.point.name.id === 'pollect.config.last_reload_successful');
     expect(self.map((p) => p.point.value)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it('a File writer rotating under a 1 s tick, moved away by logrotate and reloaded (SIGHUP), loses no line', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 0, 1), toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const t = tempDir();
+    const { log } = logSink();
+    try {
+      const raw = {
+        tickTime: 1,
+        selfMetrics: false,
+        writer: { type: 'File', path: 'out.jsonl', rotation: { maxSize: 4000, interval: 10, keep: 100 } },
+        executors: [{ collection: 'c', sources: [{ type: 'Dummy', value: { a: 1, b: 2, c: 3 } }] }],
+      };
+      const file = path.join(t.dir, 'pollect.json');
+      const d = new Daemon(await buildConfig(structuredClone(raw), file), { log });
+      await d.start();
+      const file0 = d.writers[0]!.writer;
+      const tick = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          await vi.advanceTimersByTimeAsync(1000);
+          // The file system is real: let the writes finish (setImmediate is not faked).
+          while (!d.writers[0]!.idle) await new Promise((r) => setImmediate(r));
+        }
+      };
+      await tick(15);
+      renameSync(path.join(t.dir, 'out.jsonl'), path.join(t.dir, 'moved.jsonl'));
+      expect(await d.reload(await buildConfig(structuredClone(raw), file))).toBe(true);
+      expect(d.writers[0]!.writer).toBe(file0); // unchanged: kept, and it opens the path anew at each write
+      await tick(15);
+      await d.stop();
+      const names = readdirSync(t.dir).filter((n) => n !== 'pollect.json');
+      expect(names.length).toBeGreaterThan(3);
+      const lines = names.flatMap((n) => readFileSync(path.join(t.dir, n), 'utf8').split('\n').filter(Boolean));
+      const perTick = new Map<number, number>();
+      for (const l of lines) {
+        const ts = (JSON.parse(l) as { timestamp: number }).timestamp;
+        perTick.set(ts, (perTick.get(ts) ?? 0) + 1);
+      }
+      // Ticks at 0 to 30 s, three samples each, every one in exactly one file.
+      expect([...perTick.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 31 }, (_, s) => Date.UTC(2026, 0, 1) + s * 1000));
+      expect(new Set(perTick.values())).toEqual(new Set([3]));
+    } finally {
+      t.remove();
+    }
   });
 });
