@@ -306,6 +306,14 @@ describe('File writer rotation', () => {
     expect(readFileSync(out, 'utf8').split('\n').filter(Boolean).map(second)[0]).toBe(10);
   });
 
+  it("the README's writer examples are configs the schema accepts", () => {
+    const readme = readFileSync(path.resolve(__dirname, '../../src/writers/file/README.md'), 'utf8');
+    const examples = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as { type?: string });
+    const writers = examples.filter((e) => e.type === 'File');
+    expect(writers.length).toBeGreaterThan(0);
+    for (const w of writers) expect(() => build(FileWriter, w as never)).not.toThrow();
+  });
+
   it('rejects rotation params that cannot work, naming their path', () => {
     expect(() => build(FileWriter, { path: 'x', rotation: { maxSize: 0 } } as never)).toThrow(/rotation\.maxSize/);
     expect(() => build(FileWriter, { path: 'x', rotation: { keep: 0, interval: 60 } } as never)).toThrow(/rotation\.keep/);

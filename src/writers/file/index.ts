@@ -15,7 +15,7 @@ const schema = {
     format: { enum: ['jsonl', 'csv'], default: 'jsonl', description: 'jsonl: one JSON object per line; csv: RFC 4180 with a header' },
     rotation: {
       type: 'object',
-      description: 'Rotate the file: it becomes `<path>.1`, the older ones `<path>.2` ... (logrotate\'s numbering)',
+      description: "Rotate the file: it becomes path.1, the one before path.2, and so on (logrotate's numbering)",
       properties: {
         maxSize: { type: 'integer', minimum: 1, description: 'Rotate before the file would grow past this many bytes' },
         interval: {
