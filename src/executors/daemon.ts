@@ -336,6 +336,7 @@ export class Daemon {
     const removed = p.executors.removed.map(([e]) => e);
     await this.stopExecutors(removed, deadline - graceMs / 2, deadline);
     for (const e of removed) this.plans.delete(e);
+    for (const [[rt], n] of p.writers.kept) this.writerConfigs.set(rt, n); // equal, but its path may have moved
     // Changed and removed writers: flushed, then stopped (a port closed before it is opened again).
     const running = [...p.writersOf.keys()];
     await Promise.all([
