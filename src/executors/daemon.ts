@@ -285,7 +285,12 @@ export class Daemon {
     const problems: string[] = [];
     const writerTick = shortestTick(config);
     const wanted = this.dryRuntime ? [] : [...config.writers, ...config.executors.flatMap((e) => e.writers ?? [])];
-    const writers = match([...this.writerConfigs], wanted, ([, o], n) => sameWriter(o, n), ([, o], n) => sameWriterType(o, n));
+    const writers = match(
+      [...this.writerConfigs],
+      wanted,
+      ([, o], n) => sameWriter(o, n),
+      ([, o], n) => sameWriterType(o, n),
+    );
     const runtimes = new Map<ResolvedWriter, WriterRuntime>(writers.kept.map(([[rt], n]) => [n, rt]));
     const replacements = new Map<WriterRuntime, Writer>();
     for (const [[rt], n] of writers.replaced) {

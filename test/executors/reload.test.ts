@@ -80,7 +80,12 @@ afterEach(() => {
 
 describe('matching a new config with the running one', () => {
   it('keeps equal items, pairs what is left by type, and says what is new and what goes', () => {
-    const m = match(['a:1', 'b:1', 'c:1'], ['b:1', 'a:2', 'd:1'], (o, n) => o === n, (o, n) => o[0] === n[0]);
+    const m = match(
+      ['a:1', 'b:1', 'c:1'],
+      ['b:1', 'a:2', 'd:1'],
+      (o, n) => o === n,
+      (o, n) => o[0] === n[0],
+    );
     expect(m).toEqual({ kept: [['b:1', 'b:1']], replaced: [['a:1', 'a:2']], added: ['d:1'], removed: ['c:1'] });
   });
 
@@ -121,10 +126,7 @@ describe('reload', () => {
     const d = new Daemon(good(), { log, selfMetrics: true });
     await d.start();
     const before = [...d.executors];
-    const broken = config(
-      [{ collection: 'c', tickTime: 1, sources: [source(PickySource, { bad: true }, 'executors[0].sources[0]')] }],
-      [countWriter('y')],
-    );
+    const broken = config([{ collection: 'c', tickTime: 1, sources: [source(PickySource, { bad: true }, 'executors[0].sources[0]')] }], [countWriter('y')]);
     expect(await d.reload(broken)).toBe(false);
     expect(lines.some((l) => l.endsWith('ERROR reload: executors[0].sources[0].bad: is not acceptable'))).toBe(true);
     expect(d.executors).toEqual(before);
@@ -166,7 +168,8 @@ describe('reload', () => {
     expect(seen.events).toEqual(['start x']); // the writer did not change: not touched
     expect(lines.some((l) => l.endsWith('reload: done: executors 1 kept, 1 started, 1 stopped; writers 1 kept, 0 restarted, 0 started, 0 stopped'))).toBe(true);
     await vi.advanceTimersByTimeAsync(2000);
-    const at = (collection: string) => seen.points.filter((p) => p.point.name.collection === collection).map((p) => [p.point.timestamp % 10_000, p.point.value]);
+    const at = (collection: string) =>
+      seen.points.filter((p) => p.point.name.collection === collection).map((p) => [p.point.timestamp % 10_000, p.point.value]);
     expect(at('a')).toEqual([0, 1000, 2000, 3000].map((t) => [t, 1]));
     // b: the old executor's ticks, the new one's first tick at the reload, then its aligned ones.
     expect(at('b')).toEqual([
@@ -206,6 +209,38 @@ describe('reload', () => {
     await expect(served(p1)).rejects.toThrow();
     await expect.poll(() => served(p2)).toContain('c_Dummy 2');
     await d.stop();
+  });
+
+  it('an unchanged Graphite writer keeps what it buffered while carbon was down through a reload', async () => {
+    const { log } = logSink();
+    const port = await freePort();
+    const raw = (value: number) => ({
+      tickTime: 0.2,
+      selfMetrics: false,
+      writer: { type: 'Graphite', host: '127.0.0.1', port, protocol: 'plaintext', reconnectMin: 0.05, reconnectMax: 0.1 },
+      executors: [{ collection: 'c', sources: [{ type: 'Dummy', value }] }],
+    });
+    const d = new Daemon(await buildConfig(raw(1), '/tmp/pollect.json'), { log });
+    await d.start();
+    const graphite = d.writers[0]!;
+    await expect.poll(() => graphite.stats().queueLength, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    const buffered = graphite.stats().queueLength;
+    expect(await d.reload(await buildConfig(raw(2), '/tmp/pollect.json'))).toBe(true);
+    expect(d.writers[0]).toBe(graphite);
+    expect(graphite.stats().queueLength).toBeGreaterThanOrEqual(buffered);
+    // carbon comes up: what was buffered before the reload arrives, then the new config's samples.
+    const net = await import('node:net');
+    let received = '';
+    const carbon = net.createServer((sock) => sock.on('data', (b) => (received += b.toString()))).listen(port, '127.0.0.1');
+    try {
+      await expect.poll(() => received.includes('c.Dummy 2 '), { timeout: 10_000 }).toBe(true);
+      const ones = received.split('\n').filter((l) => l.startsWith('c.Dummy 1 '));
+      expect(ones.length).toBeGreaterThanOrEqual(buffered);
+      expect(graphite.stats().dropped).toBe(0);
+      await d.stop();
+    } finally {
+      carbon.close();
+    }
   });
 
   it('a writer that cannot start on its new port is given its old config back; the reload says it failed', async () => {
