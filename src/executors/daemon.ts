@@ -194,7 +194,9 @@ export class Daemon {
     return new WriterRuntime(writer, { bufferSize, log: this.log });
   }
 
+  /** Starts `writer` for the runtime `w` (a replacement takes the runtime's id before it starts, for its log lines). */
   private startWriter(w: WriterRuntime, writer: Writer = w.writer): Promise<void> {
+    writer.id = w.id;
     return Promise.resolve(writer.start({ ...this.context(this.config.tickTime), reportDropped: (n) => w.lost(n) }));
   }
 

@@ -235,10 +235,9 @@ export class WriterRuntime {
     await this.bounded(deadline, 'stop', () => this.writer.stop());
   }
 
-  /** Writes again: to `next.writer` if given (a reload changed its config), which takes over this one's id and queue. */
+  /** Writes again: to `next.writer` if given (a reload changed its config), which takes over this one's queue. */
   release(next?: { writer: Writer; bufferSize: number }): void {
     if (next) {
-      next.writer.id = this.writer.id;
       this.writer = next.writer;
       this.bufferSize = next.bufferSize;
       this.failures = 0;
