@@ -4,6 +4,8 @@
 // tick loses no sample.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Daemon } from '../../src/executors/daemon.js';
+import { selfSeriesName } from '../../src/executors/self-metrics.js';
+import { createNamer } from '../../src/writers/prometheus/naming.js';
 import { freeId, match } from '../../src/executors/reload.js';
 import { buildConfig, type ExecutorPlan, type PollectConfig, type ResolvedSource, type ResolvedWriter } from '../../src/config/load.js';
 import { ParamError, Source, Writer, type AnySourceClass, type AnyWriterClass, type Batch, type Point, type SourceConfig } from '../../src/sdk/index.js';
@@ -96,6 +98,18 @@ describe('matching a new config with the running one', () => {
   });
 });
 
+describe('the reload self-metrics', () => {
+  it('are named as Prometheus names its own, in both namings of the Prometheus writer', () => {
+    for (const mode of ['pollect', 'prometheus'] as const) {
+      const namer = createNamer(mode);
+      expect(namer.metric(selfSeriesName('pollect.config.last_reload_successful'), 'gauge').family).toBe('pollect_config_last_reload_successful');
+      expect(namer.metric(selfSeriesName('pollect.config.last_reload_success_timestamp_seconds'), 'gauge', 'seconds').family).toBe(
+        'pollect_config_last_reload_success_timestamp_seconds',
+      );
+    }
+  });
+});
+
 describe('reload', () => {
   it('a config that does not validate is logged with every problem and path; the running config stays', async () => {
     vi.useFakeTimers({ now: Date.UTC(2026, 0, 1) });
@@ -142,6 +156,34 @@ describe('reload', () => {
     const after = await d.executors.at(-1)!.runTick();
     expect(after.points.find((p) => p.name.id === 'pollect.config.last_reload_successful')?.value).toBe(1);
     await d.stop();
+  });
+
+  it('turns the self-metrics on and off, and follows a new top-level tickTime', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 0, 1) });
+    const { log } = logSink();
+    const cfg = (selfMetrics: boolean, tickTime: number) =>
+      config([{ collection: 'a', tickTime: 1, sources: [source(DummySource, {}, 'executors[0].sources[0]')] }], [countWriter('x')], { selfMetrics, tickTime });
+    const self = () => seen.points.filter((p) => p.point.name.id === 'pollect.config.last_reload_successful').length;
+    const d = new Daemon(cfg(false, 1), { log });
+    await d.start();
+    const [a] = d.executors;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(self()).toBe(0);
+    expect(await d.reload(cfg(true, 1))).toBe(true);
+    expect(d.executors).toHaveLength(2);
+    expect(d.executors[0]).toBe(a);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(self()).toBe(3); // at the reload, then at 3 and 4 s
+    expect(await d.reload(cfg(true, 2))).toBe(true);
+    expect(d.executors.at(-1)!.tickTime).toBe(2);
+    expect(await d.reload(cfg(false, 2))).toBe(true);
+    expect(d.executors).toEqual([a]);
+    const before = self();
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(self()).toBe(before);
+    const done = d.stop();
+    await vi.advanceTimersByTimeAsync(2000);
+    await done;
   });
 
   it('restarts only the executor whose source changed; the other keeps its runners and its ticks', async () => {
