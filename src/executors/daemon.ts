@@ -44,7 +44,7 @@ interface ReloadPlan {
   /** The new config's executors, in its order: kept ones and new ones. */
   nextExecutors: [Executor, ExecutorPlan][];
   /** Their writers in the new config. */
-  writersOf: Map<Executor, WriterRuntime[]>;
+  executorWriters: Map<Executor, WriterRuntime[]>;
   fresh: Executor[];
   watches: Watch[];
 }
@@ -317,17 +317,17 @@ export class Daemon {
     const ids = new Set(executors.kept.flatMap(([[e]]) => e.runners.map((r) => r.id)));
     const watches: Watch[] = [];
     const byPlan = new Map<ExecutorPlan, Executor>(executors.kept.map(([[e], n]) => [n, e]));
-    const writersOf = new Map<Executor, WriterRuntime[]>();
+    const executorWriters = new Map<Executor, WriterRuntime[]>();
     const fresh: Executor[] = [];
     for (const n of executors.added) {
       const e = this.buildExecutor(n, [], ids, problems, watches);
       byPlan.set(n, e);
       fresh.push(e);
     }
-    for (const [n, e] of byPlan) writersOf.set(e, this.writersOf(n, config, runtimes));
+    for (const [n, e] of byPlan) executorWriters.set(e, this.writersOf(n, config, runtimes));
     if (problems.length) throw new ConfigError(problems);
     const nextExecutors = config.executors.map((n): [Executor, ExecutorPlan] => [byPlan.get(n)!, n]);
-    return { config, writers, replacements, added, nextWriters, executors, nextExecutors, writersOf, fresh, watches };
+    return { config, writers, replacements, added, nextWriters, executors, nextExecutors, executorWriters, fresh, watches };
   }
 
   /** Applies a built plan; false when a writer could not start (it is left out) or a replaced one was kept. */
@@ -336,7 +336,7 @@ export class Daemon {
     const deadline = Date.now() + graceMs;
     let ok = true;
     // From now on every tick goes to the new config's writers; new ones queue until they start.
-    for (const [e, writers] of p.writersOf) e.writers = writers;
+    for (const [e, writers] of p.executorWriters) e.writers = writers;
     this.writers.splice(0, this.writers.length, ...p.nextWriters);
     if (this.selfExecutor) this.selfExecutor.writers = this.writers.slice();
     // Changed and removed executors stop; their last ticks reach the writers they had.
@@ -345,7 +345,7 @@ export class Daemon {
     for (const e of removed) this.plans.delete(e);
     for (const [[rt], n] of p.writers.kept) this.writerConfigs.set(rt, n); // equal, but its path may have moved
     // Changed and removed writers: flushed, then stopped (a port closed before it is opened again).
-    const running = [...p.writersOf.keys()];
+    const running = [...p.executorWriters.keys()];
     await Promise.all([
       ...p.writers.replaced.map(async ([[rt, old], n]) => {
         const which = await this.replaceWriter(rt, old, n, p.replacements.get(rt)!, deadline);
