@@ -125,12 +125,16 @@ export class WriterRuntime {
         return;
       }
       if (result instanceof Promise) {
+        const writer = this.writer;
         result.then(
           (r) => {
+            if (this.writer !== writer) return; // replaced while it hung: its successor writes the batch
             this.succeeded(batch, r);
             this.pump();
           },
-          (err: unknown) => this.failed(batch, err),
+          (err: unknown) => {
+            if (this.writer === writer) this.failed(batch, err);
+          },
         );
         return;
       }
@@ -239,6 +243,8 @@ export class WriterRuntime {
   release(next?: { writer: Writer; bufferSize: number }): void {
     if (next) {
       this.writer = next.writer;
+      // A write the old writer never finished (hold() gave up on it) is the new one's to do.
+      this.inFlight = undefined;
       this.bufferSize = next.bufferSize;
       this.failures = 0;
       if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);

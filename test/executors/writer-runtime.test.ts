@@ -380,3 +380,20 @@ describe('hold and release (a reload replacing the writer)', () => {
     expect(rt.stats()).toMatchObject({ written: 2, queueLength: 0 });
   });
 });
+
+describe('release to a new writer while the old one hangs', () => {
+  it('the batch the old writer never finished goes to the new one; a late answer of the old one is ignored', async () => {
+    const clock = new ManualClock();
+    const { rt, writer } = setup(clock, new Manual(clock));
+    rt.add(pts('a', 1));
+    const holding = rt.hold(clock.now() + 1000);
+    await clock.advance(1000);
+    await holding; // gave up waiting for the hung write
+    const next = new Flaky(clock, 0);
+    rt.release({ writer: next, bufferSize: 100 });
+    expect(next.taken.map((b) => b.points[0]!.name.id)).toEqual(['c.T.a.0']);
+    writer.calls[0]!.resolve();
+    await settle();
+    expect(rt.stats()).toMatchObject({ written: 1, queueLength: 0, errors: 0 });
+  });
+});
