@@ -271,6 +271,7 @@ export class Daemon {
       this.reloadState.successful = false;
       return false;
     }
+    if (this.stopping || !this.started) return false; // stopped while the config was loading
     const ok = await this.applyPlan(plan);
     this.reloadState.successful = ok;
     if (ok) this.reloadState.timestampSeconds = Date.now() / 1000;
