@@ -238,18 +238,18 @@ describe('reload', () => {
     const d = new Daemon(await buildConfig(raw(p1, 1), '/tmp/pollect.json'), { log });
     await d.start();
     const served = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    await expect.poll(() => served(p1)).toContain('c_Dummy 1');
+    await expect.poll(() => served(p1), { timeout: 10_000 }).toContain('c_Dummy 1');
     const prometheus = d.writers[0]!.writer;
     // Only the source changes: the same writer, its port never closed.
     expect(await d.reload(await buildConfig(raw(p1, 2), '/tmp/pollect.json'))).toBe(true);
     expect(d.writers[0]!.writer).toBe(prometheus);
-    await expect.poll(() => served(p1)).toContain('c_Dummy 2');
+    await expect.poll(() => served(p1), { timeout: 10_000 }).toContain('c_Dummy 2');
     // The port changes: the writer is restarted on the new port, the old port is closed.
     expect(await d.reload(await buildConfig(raw(p2, 2), '/tmp/pollect.json'))).toBe(true);
     expect(d.writers[0]!.writer).not.toBe(prometheus);
     expect(d.writers[0]!.id).toBe('Prometheus');
     await expect(served(p1)).rejects.toThrow();
-    await expect.poll(() => served(p2)).toContain('c_Dummy 2');
+    await expect.poll(() => served(p2), { timeout: 10_000 }).toContain('c_Dummy 2');
     await d.stop();
   });
 
@@ -265,7 +265,7 @@ describe('reload', () => {
     const d = new Daemon(await buildConfig(raw(1), '/tmp/pollect.json'), { log });
     await d.start();
     const graphite = d.writers[0]!;
-    await expect.poll(() => graphite.stats().queueLength, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => graphite.stats().queueLength, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
     const buffered = graphite.stats().queueLength;
     expect(await d.reload(await buildConfig(raw(2), '/tmp/pollect.json'))).toBe(true);
     expect(d.writers[0]).toBe(graphite);
@@ -302,7 +302,7 @@ describe('reload', () => {
       await d.start();
       expect(await d.reload(await buildConfig(raw(busy), '/tmp/pollect.json'))).toBe(false);
       expect(lines.join('\n')).toMatch(/reload: writer Prometheus \(writer\) cannot start with its new config, keeping the old one/);
-      await expect.poll(async () => (await fetch(`http://127.0.0.1:${p1}/metrics`)).text()).toContain('c_Dummy 3');
+      await expect.poll(async () => (await fetch(`http://127.0.0.1:${p1}/metrics`)).text(), { timeout: 10_000 }).toContain('c_Dummy 3');
       // Tried again at the next reload, which sees the old config running.
       expect(await d.reload(await buildConfig(raw(p1), '/tmp/pollect.json'))).toBe(true);
       await d.stop();
