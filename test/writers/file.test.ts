@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FileWriter, CSV_HEADER, csvField } from '../../src/writers/file/index.js';
 import { DryRunWriter } from '../../src/writers/dryrun/index.js';
@@ -304,6 +304,26 @@ describe('File writer rotation', () => {
     await rt.stop(Date.now() + 5000);
     expect(readFileSync(`${out}.old`, 'utf8').split('\n').filter(Boolean).map(second)).toHaveLength(30);
     expect(readFileSync(out, 'utf8').split('\n').filter(Boolean).map(second)[0]).toBe(10);
+  });
+
+  it('a rotation that fails is an error of the write: the batch is kept, and written once rotating works again', async () => {
+    const dir = temp();
+    const out = path.join(dir, 'out.jsonl');
+    const w = build(FileWriter, { path: 'out.jsonl', rotation: { maxSize: 200, keep: 1 } }, { configDir: dir, log });
+    w.id = 'File';
+    const clock = new ManualClock();
+    const rt = runtime(w, clock);
+    await w.start(writerContext(w));
+    ticks(rt, 0, 1);
+    await rt.flush(clock.now() + 5000);
+    mkdirSync(`${out}.1/in-the-way`, { recursive: true }); // where the rotated file must go
+    ticks(rt, 1, 1);
+    await waitUntil(() => rt.stats().errors === 1);
+    expect(logged.some((l) => l.endsWith(`writer File: cannot rotate ${out}: ${out}.1: it is a directory`))).toBe(true);
+    rmSync(`${out}.1`, { recursive: true });
+    await rt.flush(clock.now() + 5000);
+    expect(files(dir, 'out.jsonl').flatMap((f) => f.lines.map(second))).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(rt.stats()).toMatchObject({ written: 6, dropped: 0, queueLength: 0 });
   });
 
   it("the README's writer examples are configs the schema accepts", () => {

@@ -66,15 +66,17 @@ export class FileWriter extends Writer<FileConfig> {
     const csv = this.config.format === 'csv';
     let text = '';
     for (const p of batch.points) text += (csv ? csvLine(p) : jsonLine(p)) + '\n';
-    let size: number;
-    try {
-      size = await fileSize(this.file);
-      if (size > 0 && this.rotationDue(size, Buffer.byteLength(text), batch.timestamp)) {
+    // The size matters to the CSV header and to rotation only: plain JSON lines need no stat.
+    let size = csv || this.config.rotation ? await fileSize(this.file) : undefined;
+    if (size && this.rotationDue(size, Buffer.byteLength(text), batch.timestamp)) {
+      try {
         await this.rotate();
-        size = 0;
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        const at = e.path ?? this.file;
+        throw new Error(`cannot rotate ${this.file}: ${at}: ${describe(e, at)}`);
       }
-    } catch (err) {
-      throw new Error(`cannot rotate ${this.file}: ${describe(err as NodeJS.ErrnoException, this.file)}`);
+      size = 0;
     }
     try {
       // The CSV header goes in whenever the file is new or empty (also after a rotation).
@@ -134,6 +136,7 @@ function describe(err: NodeJS.ErrnoException, file: string): string {
     case 'EPERM':
       return 'permission denied';
     case 'EISDIR':
+    case 'ERR_FS_EISDIR': // fs.rm's
       return 'it is a directory';
     case 'ENOTDIR':
       return `a part of ${path.dirname(file)} is not a directory`;
