@@ -95,6 +95,14 @@ async function run(opts: RunOptions): Promise<number> {
   }
   // A plugin's stray throw or unawaited rejection must not end the daemon.
   const uninstall = daemon.crashGuard.install();
+  // SIGHUP reloads the config (`systemctl reload`); left unhandled it would end the process.
+  const running = daemon;
+  const onHangup = (): void => {
+    if (!running.running) return void log.warn('SIGHUP before pollect has started: ignored');
+    log.info(`SIGHUP: reloading ${config.file}`);
+    running.reload(() => loadConfig(opts.config, { writersOptional: opts.dryRun })).catch((err: unknown) => log.error(`reload failed: ${errorMessage(err)}`));
+  };
+  if (!opts.once) process.on('SIGHUP', onHangup);
   try {
     if (opts.once) {
       const ignore = (): void => {}; // a reader that went away (`| head`) is not a failure
@@ -107,6 +115,7 @@ async function run(opts: RunOptions): Promise<number> {
     }
     await daemon.start();
   } catch (err) {
+    process.off('SIGHUP', onHangup);
     if (err instanceof StartError) {
       log.error(err.message);
       return 1;
@@ -118,6 +127,7 @@ async function run(opts: RunOptions): Promise<number> {
   try {
     return await waitForSignal(daemon, log);
   } finally {
+    process.off('SIGHUP', onHangup);
     uninstall();
   }
 }

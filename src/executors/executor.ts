@@ -16,7 +16,8 @@ export class Executor {
   readonly collection: string;
   readonly tickTime: number;
   readonly runners: SourceRunner[];
-  readonly writers: WriterRuntime[];
+  /** Swapped at a reload; a tick hands its batch to the writers of the moment it ends. */
+  writers: WriterRuntime[];
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private readonly pendingTicks = new Set<Promise<Batch>>();

@@ -10,6 +10,8 @@ export interface SelfState {
   writers(): WriterStats[];
   /** The largest lateness of the executors' timers at their last tick, ms. */
   lagMs(): number;
+  /** How the last config reload went (the config loaded at start counts as one). */
+  reload?(): { successful: boolean; timestampSeconds: number };
 }
 
 const START_TIME_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
@@ -96,6 +98,23 @@ export class SelfMetricsSource extends Source {
         help: "How late the executors' timers fired at their last tick, in seconds.",
       },
     );
+    const reload = this.state.reload?.();
+    if (reload) {
+      // Prometheus's own names for these (prometheus_config_last_reload_successful ...).
+      out.push(
+        {
+          name: 'pollect.config.last_reload_successful',
+          value: reload.successful ? 1 : 0,
+          help: 'Whether the last configuration reload attempt was successful.',
+        },
+        {
+          name: 'pollect.config.last_reload_success_timestamp_seconds',
+          value: reload.timestampSeconds,
+          unit: 'seconds',
+          help: 'Timestamp of the last successful configuration reload.',
+        },
+      );
+    }
     const fds = openFds();
     if (fds !== undefined) out.push({ name: 'process.open.fds', value: fds, help: 'Open file descriptors.' });
     return out;

@@ -23,10 +23,11 @@ const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
 export class WriterRuntime {
-  readonly writer: Writer;
+  /** Replaced at a reload that changed the writer's config (see release()). */
+  writer: Writer;
   private readonly log: Logger;
   private readonly clock: Clock;
-  private readonly bufferSize: number;
+  private bufferSize: number;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   /** Batches not yet taken by the writer; the first may be in flight. */
@@ -36,6 +37,8 @@ export class WriterRuntime {
   private retryTimer: ClockTimer | undefined;
   private failures = 0;
   private stopped = false;
+  /** Batches queue up but none is written: the writer is not started yet, or being replaced. */
+  private held = false;
   /** The buffer overflowed since the writer last caught up (logged once until it does). */
   private overflowLogged = false;
   /** Called whenever the queue empties or a write fails (flush waits on these). */
@@ -105,6 +108,10 @@ export class WriterRuntime {
    * asynchronous one continues from its promise.
    */
   private pump(): void {
+    if (this.held) {
+      if (!this.inFlight) this.wake(); // hold() waits for the write in flight
+      return;
+    }
     while (!this.inFlight && this.retryTimer === undefined) {
       const batch = this.queue.peek();
       if (!batch) {
@@ -121,12 +128,16 @@ export class WriterRuntime {
         return;
       }
       if (result instanceof Promise) {
+        const writer = this.writer;
         result.then(
           (r) => {
+            if (this.writer !== writer) return; // replaced while it hung: its successor writes the batch
             this.succeeded(batch, r);
             this.pump();
           },
-          (err: unknown) => this.failed(batch, err),
+          (err: unknown) => {
+            if (this.writer === writer) this.failed(batch, err);
+          },
         );
         return;
       }
@@ -176,7 +187,7 @@ export class WriterRuntime {
   /** Resolves when the queue is empty, or at `deadline` (ms since the epoch); true when empty. */
   private async drain(deadline: number): Promise<boolean> {
     while (this.queue.length > 0) {
-      if (this.clock.now() >= deadline) return false;
+      if (this.clock.now() >= deadline || this.held) return false;
       // Listening before the retry below: a synchronous write may empty the queue or fail at once.
       const woken = this.until(deadline, (resolve) => this.waiters.push(resolve));
       // A writer in backoff is tried again now: whoever flushes wants it delivered.
@@ -214,6 +225,37 @@ export class WriterRuntime {
         resolve(true);
       });
     });
+  }
+
+  /**
+   * Stops writing (batches still queue up) and resolves once the write in flight, if any, has
+   * settled or at `deadline`: the writer can then be flushed, stopped and replaced.
+   */
+  async hold(deadline: number): Promise<void> {
+    this.held = true;
+    if (this.inFlight) await this.until(deadline, (resolve) => this.waiters.push(resolve));
+  }
+
+  /** While held: asks the writer to deliver what it holds, then stops it (not the runtime: its queue stays). */
+  async retire(deadline: number): Promise<void> {
+    await this.bounded(deadline, 'flush', () => this.writer.flush());
+    await this.bounded(deadline, 'stop', () => this.writer.stop());
+  }
+
+  /** Writes again: to `next.writer` if given (a reload changed its config), which takes over this one's queue. */
+  release(next?: { writer: Writer; bufferSize: number }): void {
+    if (next) {
+      this.writer = next.writer;
+      // A write the old writer never finished (hold() gave up on it) is the new one's to do.
+      this.inFlight = undefined;
+      this.bufferSize = next.bufferSize;
+      this.failures = 0;
+      if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.trim();
+    }
+    this.held = false;
+    this.pump();
   }
 
   /** Writes what is queued and asks the writer to deliver what it holds, within the deadline. */

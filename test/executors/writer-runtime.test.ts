@@ -372,3 +372,56 @@ describe('WriterRuntime with a synchronous writer', () => {
     expect(rt.stats()).toMatchObject({ written: 20_000, queueLength: 0 });
   });
 });
+
+describe('hold and release (a reload replacing the writer)', () => {
+  it('hold waits for the write in flight; batches queue meanwhile and go, in order, to the writer released to', async () => {
+    const clock = new ManualClock();
+    const { rt, writer } = setup(clock, new Manual(clock));
+    rt.add(pts('a', 1));
+    expect(writer.calls).toHaveLength(1);
+    let held = false;
+    const holding = rt.hold(clock.now() + 5000).then(() => (held = true));
+    rt.add(pts('b', 1));
+    await settle();
+    expect(held).toBe(false); // the write of a is still in flight
+    writer.calls[0]!.resolve();
+    await holding;
+    rt.add(pts('c', 1));
+    await settle();
+    expect(writer.calls).toHaveLength(1); // held: b and c wait
+    await rt.retire(clock.now() + 5000);
+    expect(writer.stopped).toBe(true);
+    const next = new Flaky(clock, 0);
+    rt.release({ writer: next, bufferSize: 100 });
+    expect(next.taken.map((b) => b.points[0]!.name.id)).toEqual(['c.T.b.0', 'c.T.c.0']);
+    expect(rt.stats()).toMatchObject({ written: 3, dropped: 0, queueLength: 0 });
+  });
+
+  it('a flush while held does not spin: it gives up at once, and the queue stays', async () => {
+    const clock = new ManualClock();
+    const { rt } = setup(clock, new Flaky(clock, 0));
+    await rt.hold(clock.now());
+    rt.add(pts('a', 2));
+    await rt.flush(clock.now() + 5000);
+    expect(rt.stats()).toMatchObject({ written: 0, queueLength: 2 });
+    rt.release();
+    expect(rt.stats()).toMatchObject({ written: 2, queueLength: 0 });
+  });
+});
+
+describe('release to a new writer while the old one hangs', () => {
+  it('the batch the old writer never finished goes to the new one; a late answer of the old one is ignored', async () => {
+    const clock = new ManualClock();
+    const { rt, writer } = setup(clock, new Manual(clock));
+    rt.add(pts('a', 1));
+    const holding = rt.hold(clock.now() + 1000);
+    await clock.advance(1000);
+    await holding; // gave up waiting for the hung write
+    const next = new Flaky(clock, 0);
+    rt.release({ writer: next, bufferSize: 100 });
+    expect(next.taken.map((b) => b.points[0]!.name.id)).toEqual(['c.T.a.0']);
+    writer.calls[0]!.resolve();
+    await settle();
+    expect(rt.stats()).toMatchObject({ written: 1, queueLength: 0, errors: 0 });
+  });
+});

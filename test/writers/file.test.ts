@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FileWriter, CSV_HEADER, csvField } from '../../src/writers/file/index.js';
 import { DryRunWriter } from '../../src/writers/dryrun/index.js';
@@ -199,5 +199,144 @@ describe('File writer', () => {
     const w = file({ path: dir }, dir);
     await w.start(writerContext(w));
     await expect(w.write(batch([point('c.X', 1)]))).rejects.toThrow('it is a directory');
+  });
+});
+
+describe('File writer rotation', () => {
+  const T0 = Date.UTC(2026, 0, 1);
+
+  /** The file and its rotated copies, oldest first, each with its lines (a CSV header left out). */
+  function files(dir: string, name: string): { name: string; size: number; lines: string[] }[] {
+    const out: { name: string; size: number; lines: string[] }[] = [];
+    for (let i = 100; i >= 0; i--) {
+      const f = path.join(dir, i === 0 ? name : `${name}.${i}`);
+      if (!existsSync(f)) continue;
+      const text = readFileSync(f, 'utf8');
+      out.push({ name: path.basename(f), size: Buffer.byteLength(text), lines: text.split('\n').filter((l) => l && l !== CSV_HEADER.trimEnd()) });
+    }
+    return out;
+  }
+
+  /** Seconds since T0 of a jsonl or csv line's timestamp. */
+  function second(line: string): number {
+    const ts = line.startsWith('{') ? (JSON.parse(line) as { timestamp: number }).timestamp : Number(line.split(',').at(-2));
+    return (ts - T0) / 1000;
+  }
+
+  /** One batch of three points per second, as a 1 s tick would hand them over, from second `from` on. */
+  function ticks(rt: WriterRuntime, from: number, count: number): void {
+    for (let s = from; s < from + count; s++) {
+      const t = T0 + s * 1000;
+      rt.add(batch([point('c.LoadAvg.short', s, {}, t), point('c.LoadAvg.mid', s, {}, t), point('c.LoadAvg.long', s, {}, t)]));
+    }
+  }
+
+  it('by size: no file grows past maxSize, and every line of every tick is in one of the files, in order', async () => {
+    const dir = temp();
+    const w = build(FileWriter, { path: 'out.jsonl', rotation: { maxSize: 2000, keep: 50 } }, { configDir: dir, log });
+    const rt = runtime(w);
+    await w.start(writerContext(w));
+    ticks(rt, 0, 120);
+    await rt.stop(Date.now() + 10_000);
+    const all = files(dir, 'out.jsonl');
+    expect(all.length).toBeGreaterThan(10);
+    for (const f of all) expect(f.size).toBeLessThanOrEqual(2000);
+    const seconds = all.flatMap((f) => f.lines.map(second));
+    expect(seconds).toEqual(Array.from({ length: 120 }, (_, s) => [s, s, s]).flat());
+    expect(rt.stats()).toMatchObject({ written: 360, dropped: 0, errors: 0 });
+  });
+
+  it('keeps `keep` rotated files: the newest, whole; older ones are deleted', async () => {
+    const dir = temp();
+    const w = build(FileWriter, { path: 'out.jsonl', rotation: { maxSize: 1000, keep: 3 } }, { configDir: dir, log });
+    const rt = runtime(w);
+    await w.start(writerContext(w));
+    ticks(rt, 0, 100);
+    await rt.stop(Date.now() + 10_000);
+    const all = files(dir, 'out.jsonl');
+    expect(all.map((f) => f.name)).toEqual(['out.jsonl.3', 'out.jsonl.2', 'out.jsonl.1', 'out.jsonl']);
+    const seconds = all.flatMap((f) => f.lines.map(second));
+    // What is kept is the newest ticks, each with its three lines, up to the last one.
+    const first = seconds[0]!;
+    expect(seconds).toEqual(Array.from({ length: 100 - first }, (_, i) => [first + i, first + i, first + i]).flat());
+  });
+
+  it('by time: each file holds the samples of one interval (by their timestamps), each CSV file with its header', async () => {
+    const dir = temp();
+    const w = build(FileWriter, { path: 'out.csv', format: 'csv', rotation: { interval: 10, keep: 10 } }, { configDir: dir, log });
+    const rt = runtime(w);
+    await w.start(writerContext(w));
+    ticks(rt, 5, 60); // seconds 5 to 64: seven intervals
+    await rt.stop(Date.now() + 10_000);
+    const all = files(dir, 'out.csv');
+    expect(all.map((f) => f.name)).toEqual(['out.csv.6', 'out.csv.5', 'out.csv.4', 'out.csv.3', 'out.csv.2', 'out.csv.1', 'out.csv']);
+    for (const f of all) {
+      expect(readFileSync(path.join(dir, f.name), 'utf8').startsWith(CSV_HEADER)).toBe(true);
+      expect(new Set(f.lines.map((l) => Math.floor(second(l) / 10))).size).toBe(1);
+    }
+    expect(all.flatMap((f) => f.lines).length).toBe(180);
+  });
+
+  it('a file left from an earlier interval is rotated at the first write after a restart', async () => {
+    const dir = temp();
+    const out = path.join(dir, 'out.jsonl');
+    writeFileSync(out, '{"old":true}\n');
+    const { utimesSync } = await import('node:fs');
+    utimesSync(out, new Date(T0), new Date(T0));
+    const w = build(FileWriter, { path: 'out.jsonl', rotation: { interval: 3600 } }, { configDir: dir, log });
+    await w.start(writerContext(w));
+    await w.write(batch([point('c.X', 1, {}, T0 + 3600_000)]));
+    expect(readFileSync(`${out}.1`, 'utf8')).toBe('{"old":true}\n');
+    expect(readFileSync(out, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+    expect(w.config.rotation?.keep).toBe(5);
+  });
+
+  it('an external logrotate moves the file away: the next write makes a new one, the moved one gets nothing more', async () => {
+    const dir = temp();
+    const out = path.join(dir, 'out.jsonl');
+    const w = build(FileWriter, { path: 'out.jsonl' }, { configDir: dir, log });
+    const rt = runtime(w);
+    await w.start(writerContext(w));
+    ticks(rt, 0, 10);
+    await rt.flush(Date.now() + 5000);
+    renameSync(out, `${out}.old`);
+    ticks(rt, 10, 10);
+    await rt.stop(Date.now() + 5000);
+    expect(readFileSync(`${out}.old`, 'utf8').split('\n').filter(Boolean).map(second)).toHaveLength(30);
+    expect(readFileSync(out, 'utf8').split('\n').filter(Boolean).map(second)[0]).toBe(10);
+  });
+
+  it('a rotation that fails is an error of the write: the batch is kept, and written once rotating works again', async () => {
+    const dir = temp();
+    const out = path.join(dir, 'out.jsonl');
+    const w = build(FileWriter, { path: 'out.jsonl', rotation: { maxSize: 200, keep: 1 } }, { configDir: dir, log });
+    w.id = 'File';
+    const clock = new ManualClock();
+    const rt = runtime(w, clock);
+    await w.start(writerContext(w));
+    ticks(rt, 0, 1);
+    await rt.flush(clock.now() + 5000);
+    mkdirSync(`${out}.1/in-the-way`, { recursive: true }); // where the rotated file must go
+    ticks(rt, 1, 1);
+    await waitUntil(() => rt.stats().errors === 1);
+    expect(logged.some((l) => l.endsWith(`writer File: cannot rotate ${out}: ${out}.1: it is a directory`))).toBe(true);
+    rmSync(`${out}.1`, { recursive: true });
+    await rt.flush(clock.now() + 5000);
+    expect(files(dir, 'out.jsonl').flatMap((f) => f.lines.map(second))).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(rt.stats()).toMatchObject({ written: 6, dropped: 0, queueLength: 0 });
+  });
+
+  it("the README's writer examples are configs the schema accepts", () => {
+    const readme = readFileSync(path.resolve(__dirname, '../../src/writers/file/README.md'), 'utf8');
+    const examples = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as { type?: string });
+    const writers = examples.filter((e) => e.type === 'File');
+    expect(writers.length).toBeGreaterThan(0);
+    for (const w of writers) expect(() => build(FileWriter, w as never)).not.toThrow();
+  });
+
+  it('rejects rotation params that cannot work, naming their path', () => {
+    expect(() => build(FileWriter, { path: 'x', rotation: { maxSize: 0 } } as never)).toThrow(/rotation\.maxSize/);
+    expect(() => build(FileWriter, { path: 'x', rotation: { keep: 0, interval: 60 } } as never)).toThrow(/rotation\.keep/);
+    expect(() => build(FileWriter, { path: 'x', rotation: { every: 60 } } as never)).toThrow(/unknown key "every"/);
   });
 });
