@@ -51,6 +51,9 @@ export function checkSample(item: unknown, knownNames?: ReadonlyMap<string, unkn
     return `sample name ${describe(name)} is not a non-empty string without control characters`;
   const type = s.type;
   if (type !== undefined && type !== 'gauge' && type !== 'counter') return `sample ${label(name)}: type ${describe(type)} is not "gauge" or "counter"`;
+  const partOf = s.partOf;
+  if (partOf !== undefined && partOf !== 'histogram' && partOf !== 'summary')
+    return `sample ${label(name)}: partOf ${describe(partOf)} is not "histogram" or "summary"`;
   for (const key of ['help', 'unit'] as const) {
     const v = s[key];
     if (v !== undefined && typeof v !== 'string') return `sample ${label(name)}: ${key} ${describe(v)} is not a string`;
@@ -142,6 +145,7 @@ export function toPoints(samples: readonly Sample[], ctx: PointContext, out: Poi
       timestamp: ctx.timestamp,
       help: s.help,
       unit: s.unit,
+      partOf: s.partOf,
       source: ctx.source,
     });
   }

@@ -46,6 +46,8 @@ export interface JsonSchema {
 }
 
 export type MetricType = 'gauge' | 'counter';
+/** The kind of Prometheus family a sample belongs to when it is one series of a histogram or summary. */
+export type PartOf = 'histogram' | 'summary';
 export type Labels = Record<string, string>;
 
 /** One value a source reports. `name` is appended to the source's name (pollect's valueName). */
@@ -55,8 +57,18 @@ export interface Sample {
   labels?: Labels;
   type?: MetricType;
   help?: string;
-  /** The unit of `value` as the source reports it (`seconds`, `bytes`, `percent`, `celsius` ...). */
+  /**
+   * The unit of `value` as the source reports it: `seconds`, `bytes`, `percent`, `ratio`, `hertz`,
+   * `watts`, `volts`, `amperes`, `celsius`, or a non-base one (`ms`, `KiB`, `MHz`, `mW`, `°F`), a
+   * rate `bytes/s`, or any other word (`rpm`, `requests`). Writers that name units (Prometheus'
+   * `naming: "prometheus"`) convert the value by it, and by nothing else.
+   */
   unit?: string;
+  /**
+   * One series of a Prometheus histogram or summary (Exec's `format: prometheus`): `name` ends in
+   * `_bucket` (with an `le` label), `_sum` or `_count`, or is a summary's quantile (`quantile` label).
+   */
+  partOf?: PartOf;
 }
 
 /** What probe() may return: a number, a {valueName: number} record or a list of samples. */
@@ -144,6 +156,7 @@ export interface Point {
   timestamp: number;
   help?: string;
   unit?: string;
+  partOf?: PartOf;
   /** Id of the source that produced it (see SourceStatus.id). */
   source: string;
 }
