@@ -223,6 +223,11 @@ export abstract class Source<C extends SourceConfig = SourceConfig> {
    * come later (a Redis that is not up yet), so init() is retried before each probe until it works.
    */
   static initRetried = false;
+  /**
+   * true: probe() reports rates (or anything else) between two readings, so its first probe after
+   * start reports none. `pollect --once` then probes it once more, `--once-interval` earlier.
+   */
+  static firstProbePrimes = false;
 
   readonly config: C;
   readonly context: PluginContext;
@@ -285,6 +290,7 @@ export interface SourceClass<C extends SourceConfig = SourceConfig> {
   description?: string;
   schema?: JsonSchema;
   initRetried?: boolean;
+  firstProbePrimes?: boolean;
   readonly name: string;
 }
 
@@ -294,6 +300,7 @@ export interface AnySourceClass {
   description?: string;
   schema?: JsonSchema;
   initRetried?: boolean;
+  firstProbePrimes?: boolean;
   readonly name: string;
 }
 

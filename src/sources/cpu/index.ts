@@ -18,6 +18,7 @@ export type CpuConfig = SourceParams<typeof schema>;
 export class CpuSource extends Source<CpuConfig> {
   static override description = 'CPU utilisation percent by mode, overall and per core';
   static override schema = schema;
+  static override firstProbePrimes = true;
 
   private readonly host = hostReader(this.config.backend);
   private prev = new Map<string, CpuTimes['times']>();

@@ -58,6 +58,7 @@ const MAX_STATS_BYTES = 1024 * 1024;
 export class DockerSource extends Source<DockerConfig> {
   static override description = 'CPU %, memory, network and block I/O of running Docker containers, as `docker stats` shows them';
   static override schema = schema;
+  static override firstProbePrimes = true;
 
   private modem: Modem | undefined;
   /** Last CPU counters per container id, for documents without precpu_stats. */

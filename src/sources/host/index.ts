@@ -30,6 +30,7 @@ const METRICS: readonly HostMetric[] = ['cpu', 'fs', 'la', 'ram', 'network'];
 export class HostSource extends Source<HostConfig> {
   static override description = "Host stats as chouette-iot's HostStats: cpu percent, fs used/free, load, memory, network bytes";
   static override schema = schema;
+  static override firstProbePrimes = true;
 
   private readonly host = hostReader(this.config.backend);
   private readonly metrics = new Set<HostMetric>(this.config.metrics);
@@ -76,7 +77,7 @@ export class HostSource extends Source<HostConfig> {
     const pct = prev && cpuPercents(prev, all.times);
     if (!pct) return [];
     // psutil's cpu_percent: busy is everything but idle and iowait.
-    return [{ name: 'cpu.percentage', value: 100 - pct.idle - pct.iowait }];
+    return [{ name: 'cpu.percentage', value: 100 - pct.idle - pct.iowait, unit: 'percent' }];
   }
 
   private async fs(ctx: ProbeContext): Promise<Sample[]> {

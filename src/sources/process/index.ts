@@ -22,6 +22,7 @@ export type ProcessConfig = SourceParams<typeof schema>;
 export class ProcessSource extends Source<ProcessConfig> {
   static override description = 'CPU load and memory of processes whose command line matches a regex';
   static override schema = schema;
+  static override firstProbePrimes = true;
 
   private readonly host = hostReader(this.config.backend);
   private readonly regex: RegExp;

@@ -73,6 +73,7 @@ export type SnmpGetConfig = SourceParams<typeof schema>;
 export class SnmpGetSource extends Source<SnmpGetConfig> {
   static override description = 'Values and counter rates from an SNMP agent (v1, v2c, v3) by OID';
   static override schema = schema;
+  static override firstProbePrimes = true;
 
   private readonly version: 1 | 2 | 3;
   private readonly series: Series[];
@@ -245,7 +246,11 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
         const v = values.get(oid);
         labels[name] = v ? labelText(v) : '';
       }
-      out.push(Object.keys(labels).length > 0 ? { name: s.metric, value: sum, labels } : { name: s.metric, value: sum });
+      const sample: Sample = { name: s.metric, value: sum };
+      if (Object.keys(labels).length > 0) sample.labels = labels;
+      // A rate is per second of whatever the OIDs count.
+      if (s.rate) sample.unit = '/s';
+      out.push(sample);
     }
     if (found === 0 && missing.length > 0) {
       throw new SourceError(
