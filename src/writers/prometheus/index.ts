@@ -30,7 +30,7 @@ const schema = {
     naming: {
       enum: ['pollect', 'prometheus'],
       default: 'pollect',
-      description: 'pollect: names as the Python pollect; prometheus: snake_case, base units, _total on counters',
+      description: 'pollect: names as the Python pollect; prometheus: snake_case, the declared unit in base form, _total on counters',
     },
     staleAfter: { type: 'integer', minimum: 1, default: 3, description: 'Failed ticks after which a source loses its series' },
   },
