@@ -421,6 +421,29 @@ describe('histograms and summaries through Exec', () => {
     expect(findings).not.toMatch(/request_seconds|payload_bytes/);
   });
 
+  it('a plain series named like a histogram is dropped, counted and logged once; the histogram stays whole', async () => {
+    const { prom } = await execWriters();
+    const logged: string[] = [];
+    const log = { ...quietLog, warn: (m: string) => void logged.push(m) };
+    Object.assign(prom, { context: { ...prom.context, log } });
+    const clash: Point = {
+      name: { collection: 'app', source: 'Exec', instance: 'web', value: 'request_seconds', id: 'app.Exec.web.request_seconds' },
+      value: 1,
+      labels: {},
+      type: 'gauge',
+      timestamp: T0,
+      source: 'app.Dummy',
+    };
+    const b: Batch = { collection: 'app', timestamp: T0, points: [clash], sources: [status('app.Dummy', 'app', 'Dummy')] };
+    expect(prom.write(b)).toEqual({ dropped: 1 });
+    expect(prom.write(b)).toEqual({ dropped: 1 });
+    expect(logged).toEqual([
+      'Prometheus writer Prometheus#prometheus: app.Dummy sends gauge series into app_exec_web_request_seconds, a histogram; they are dropped',
+    ]);
+    expect(prom.render()).not.toMatch(/^app_exec_web_request_seconds 1$/m);
+    expect(lines(prom.render()).filter((l) => l.name === 'app_exec_web_request_seconds_bucket')).toHaveLength(8);
+  });
+
   it.skipIf(!needs('prometheus'))(
     'a real Prometheus scrapes them and histogram_quantile works',
     async () => {
