@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PrometheusWriter } from '../../src/writers/prometheus/index.js';
 import type { Batch, Labels, MetricType, Point, Sample, Source, SourceConfig, SourceStatus } from '../../src/sdk/index.js';
@@ -21,6 +21,9 @@ import { IOSource } from '../../src/sources/io/index.js';
 import { HostSource } from '../../src/sources/host/index.js';
 import { DummySource } from '../../src/sources/dummy/index.js';
 import { ExecSource } from '../../src/sources/exec/index.js';
+import { readingSamples, TEGRASTATS_METRICS } from '../../src/sources/tegrastats/index.js';
+import { parseTegrastatsLine } from '../../src/sources/tegrastats/parse.js';
+import { fixtureDir } from '../helpers/fixtures.js';
 import { build, configFor, typeName } from '../helpers/plugin.js';
 import { quietLog } from '../helpers/probe.js';
 import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
@@ -301,6 +304,36 @@ describe('prometheus naming: the examples of issue 11', () => {
     expect(findings.length).toBeGreaterThan(0);
     for (const f of findings) expect(f).toMatch(/^(web_http_us_east|pollect_process_kb)_\w+ metric names should not contain abbreviated units$/);
     expect(r.code).toBe(3);
+  });
+});
+
+describe('prometheus naming: non-base units', () => {
+  it.skipIf(!needs('promtool'))('Tegrastats MHz and mW become hertz and watts with the value, never freqm_hz; OSv stays osv', () => {
+    const line = readFileSync(fixtureDir('tegrastats', 'xavier-nx.txt'), 'utf8').split('\n')[0]!;
+    const samples = readingSamples(parseTegrastatsLine(line), new Set(TEGRASTATS_METRICS));
+    const points = toPoints(samples, { base: sourceSeriesName('jetson', 'Tegrastats'), staticLabels: undefined, timestamp: T0, source: 'jetson.Tegrastats' });
+    toPoints(
+      [{ name: 'memory.free', value: 1000, unit: 'bytes' }],
+      { base: sourceSeriesName('vm', 'OSv', 'lab'), staticLabels: undefined, timestamp: T0, source: 'vm.OSv' },
+      points,
+    );
+    const prom = writer('prometheus');
+    prom.write({ collection: 'x', timestamp: T0, points, sources: [] });
+    const body = prom.render();
+    const served = lines(body);
+    const freq = samples.find((x) => x.name === 'cpu.freq')!;
+    const power = samples.find((x) => x.name === 'power.current')!;
+    expect(freq.unit).toBe('MHz');
+    expect(power.unit).toBe('mW');
+    const get = (name: string, labels: Labels): number | undefined =>
+      served.find((l) => l.name === name && Object.entries(labels).every(([k, v]) => l.labels[k] === v))?.value;
+    expect(get('jetson_tegrastats_cpu_freq_hertz', freq.labels!)).toBe(freq.value * 1e6);
+    expect(get('jetson_tegrastats_power_current_watts', power.labels!)).toBeCloseTo(power.value / 1000, 12);
+    expect(get('vm_osv_lab_memory_free_bytes', {})).toBe(1000);
+    expect(body).not.toMatch(/freqm_hz|currentm_w|o_sv|_m_hz|_m_w/);
+    const r = promtool(body);
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
   });
 });
 

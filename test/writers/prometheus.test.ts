@@ -779,6 +779,10 @@ describe('Prometheus writer: names', () => {
     // The declared unit converts; the name's own spelling of it gives way to the unit's name.
     expect(promMetricName('web.HTTPServer.latencyMs', 'gauge', 'ms')).toMatchObject({ family: 'web_http_server_latency_seconds', mul: 1e-3, unit: 'seconds' });
     expect(promMetricName('c.Net.bytes_per_ms', 'gauge', 'bytes/ms')).toMatchObject({ family: 'c_net_bytes_per_second', mul: 1000 });
+    expect(promMetricName('c.Osv.cputime_seconds', 'gauge', 'ms')).toMatchObject({ family: 'c_osv_cputime_seconds', mul: 1e-3 });
+    expect(promMetricName('c.Freq.cpu', 'gauge', 'MHz')).toMatchObject({ family: 'c_freq_cpu_hertz', mul: 1e6, unit: 'hertz' });
+    expect(promMetricName('c.Power.current', 'gauge', 'mW')).toMatchObject({ family: 'c_power_current_watts', mul: 1e-3, unit: 'watts' });
+    expect(promMetricName('c.Sensors.fan', 'gauge', 'rpm')).toMatchObject({ family: 'c_sensors_fan_rpm', mul: 1, unit: 'rpm' });
     expect(promMetricName('c.Mem.free_kb', 'gauge', 'KiB')).toMatchObject({ family: 'c_mem_free_bytes', mul: 1024 });
     expect(promMetricName('c.Mem.total_kilobytes', 'gauge', 'kilobytes')).toMatchObject({ family: 'c_mem_total_bytes', mul: 1000 });
     expect(promMetricName('c.Link.speed', 'gauge', 'Mbit')).toMatchObject({ family: 'c_link_speed_bytes', mul: 1e6 / 8 });

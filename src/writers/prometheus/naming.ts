@@ -178,9 +178,10 @@ export function promMetricName(name: SeriesName, type: MetricType, unit?: string
   // A histogram's bucket bounds are label values: its unit is named as declared, never rescaled.
   if (conv && part && (conv.mul !== 1 || conv.add !== 0)) conv = keptUnit(unit!);
   if (conv && conv.tokens.length > 0) {
-    // The sample name may spell the unit already (`latency_ms` in ms): that spelling gives way to the unit's name.
+    // The sample name may spell the unit already (`latency_ms` in ms), or its base (`latency_seconds`
+    // in ms: the value converted is in seconds): that spelling gives way to the unit's name.
     let longest: string[] | undefined;
-    for (const a of conv.aliases) if (endsWith(ts, a) && a.length < ts.length && (!longest || a.length > longest.length)) longest = a;
+    for (const a of [conv.tokens, ...conv.aliases]) if (endsWith(ts, a) && a.length < ts.length && (!longest || a.length > longest.length)) longest = a;
     if (longest) ts.length -= longest.length;
     ts.push(...conv.tokens);
   }
