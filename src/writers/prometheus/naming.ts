@@ -10,7 +10,7 @@
 // pollect's self-metrics need no rule of their own: their parts are snake_case already
 // (`pollect`/`source`/`errors_total`), so both modes give `pollect_source_errors_total`.
 import type { Labels, MetricType, PartOf, SeriesName } from '../../sdk/index.js';
-import { unitConversion, type UnitConversion } from './units.js';
+import { keptUnit, unitConversion } from './units.js';
 
 export type Naming = 'pollect' | 'prometheus';
 export type FamilyType = MetricType | PartOf;
@@ -199,14 +199,6 @@ export function promMetricName(name: SeriesName, type: MetricType, unit?: string
   const add = conv?.add ?? 0;
   if (part) return { family, sample: family + part.suffix, type: partOf!, extraLabel: part.extraLabel, unit: unitName, mul, add };
   return { family, sample: family, type, unit: unitName, mul, add };
-}
-
-function keptUnit(unit: string): UnitConversion {
-  const t = unit
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((x) => x !== '');
-  return { tokens: t, aliases: [t], mul: 1, add: 0 };
 }
 
 export function promLabelName(name: string): string {

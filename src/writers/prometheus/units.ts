@@ -132,8 +132,8 @@ for (const [sym, word, mul, loose] of BINARY_PREFIXES) {
 define(['KB'], [], factor(BYTES, 1024));
 SYMBOLS.get('kB')!.aliases.push(['kb']);
 const SECONDS = BASES[0]!;
-define(['bit', 'bits', 'b'], ['bit', 'bits'], factor(BYTES, 1 / 8));
-// `Mbit`, not `Mb`: a lower-case b is too often meant as bytes to be read as bits.
+// `bit` and `Mbit`, not `b` and `Mb`: a lower-case b is too often meant as bytes to be read as bits.
+define(['bit', 'bits'], ['bit', 'bits'], factor(BYTES, 1 / 8));
 for (const [sym, word, mul] of SI_PREFIXES) {
   define([sym + 'bit'], [word + 'bit', word + 'bits'], WORDS.get(word + 'bit') ?? factor(BYTES, mul / 8));
 }
@@ -159,7 +159,7 @@ function ownName(spelling: string): Factor | undefined {
 }
 
 /** `a_b`, `a*b`, `a·b`, `a b`: the factors of a product, each a known unit or kept as it is. */
-function product(text: string): Factor[] | undefined {
+function product(text: string): Factor[] {
   const whole = lookup(text.trim());
   if (whole) return [whole];
   const parts = text.split(/[_*·\s-]+/).filter((p) => p !== '');
@@ -185,13 +185,18 @@ export function unitConversion(unit: string): UnitConversion {
   return c;
 }
 
+/** The unit under its own name (lower case), the value as it is. */
+export function keptUnit(unit: string): UnitConversion {
+  const tokens = aliasTokens(unit);
+  return { tokens, aliases: [tokens], mul: 1, add: 0 };
+}
+
 function convert(unit: string): UnitConversion {
-  const keep: UnitConversion = { tokens: aliasTokens(unit), aliases: [aliasTokens(unit)], mul: 1, add: 0 };
+  const keep = keptUnit(unit);
   // `X/Y`, `X per Y`, `X_per_Y`: a rate (or any ratio) of two units.
   const m = /^(.*?)(?:\s*\/\s*|[_\s]per[_\s])(.+)$/i.exec(unit.trim()) ?? /^()per[_\s](.+)$/i.exec(unit.trim());
   const num = m ? m[1]!.trim() : unit.trim();
   const numFactors = num === '' || num === '1' ? [] : product(num);
-  if (!numFactors) return keep;
   if (!m) {
     if (numFactors.length === 0) return keep;
     if (numFactors.length === 1) {
