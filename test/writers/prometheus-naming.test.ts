@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PrometheusWriter } from '../../src/writers/prometheus/index.js';
+import { unitConversion } from '../../src/writers/prometheus/units.js';
 import type { Batch, Labels, MetricType, Point, Sample, Source, SourceConfig, SourceStatus } from '../../src/sdk/index.js';
 import { sourceSeriesName, toPoints, toSamples } from '../../src/executors/samples.js';
 import { HttpSource } from '../../src/sources/http/index.js';
@@ -304,6 +305,48 @@ describe('prometheus naming: the examples of issue 11', () => {
     expect(findings.length).toBeGreaterThan(0);
     for (const f of findings) expect(f).toMatch(/^(web_http_us_east|pollect_process_kb)_\w+ metric names should not contain abbreviated units$/);
     expect(r.code).toBe(3);
+  });
+});
+
+describe('declared units', () => {
+  it.each([
+    // declared, served as, value 10 becomes
+    ['seconds', 'seconds', 10],
+    ['ms', 'seconds', 0.01],
+    ['µs', 'seconds', 1e-5],
+    ['min', 'seconds', 600],
+    ['days', 'seconds', 864_000],
+    ['B', 'bytes', 10],
+    ['KiB', 'bytes', 10_240],
+    ['kB', 'bytes', 10_000],
+    ['KB', 'bytes', 10_240],
+    ['GiB', 'bytes', 10 * 1024 ** 3],
+    ['Mbit', 'bytes', 1_250_000],
+    ['MHz', 'hertz', 1e7],
+    ['mHz', 'hertz', 0.01],
+    ['mW', 'watts', 0.01],
+    ['kW', 'watts', 10_000],
+    ['mV', 'volts', 0.01],
+    ['mA', 'amperes', 0.01],
+    ['°C', 'celsius', 10],
+    ['°F', 'celsius', (-22 * 5) / 9],
+    ['K', 'celsius', -263.15],
+    ['%', 'percent', 10],
+    ['ratio', 'ratio', 10],
+    ['bytes/s', 'bytes_per_second', 10],
+    ['KiB/s', 'bytes_per_second', 10_240],
+    ['MB/min', 'bytes_per_second', 1e7 / 60],
+    ['packets per second', 'packets_per_second', 10],
+    ['/s', 'per_second', 10],
+    ['GiB_hours', 'bytes_seconds', 10 * 1024 ** 3 * 3600],
+    ['rpm', 'rpm', 10],
+    ['nanocores', 'nanocores', 10],
+    ['b', 'b', 10],
+    ['kb', 'kb', 10],
+  ] as const)('%s: served as %s, 10 -> %d', (unit, name, value) => {
+    const c = unitConversion(unit);
+    expect(c.tokens.join('_')).toBe(name);
+    expect(10 * c.mul + c.add).toBeCloseTo(value, 9);
   });
 });
 
