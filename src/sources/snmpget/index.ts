@@ -248,8 +248,7 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
       }
       const sample: Sample = { name: s.metric, value: sum };
       if (Object.keys(labels).length > 0) sample.labels = labels;
-      // A rate is per second of whatever the OIDs count.
-      if (s.rate) sample.unit = '/s';
+      if (s.unit) sample.unit = s.unit;
       out.push(sample);
     }
     if (found === 0 && missing.length > 0) {
