@@ -1,7 +1,7 @@
 // The command line: `pollect -c config.json [--dry-run] [--once] [--check]`, `pollect sources`,
 // `pollect schema`. Exit codes: 0 fine, 1 a source failed in --once or a runtime error,
 // 2 a bad config.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
@@ -16,6 +16,7 @@ interface RunOptions {
   config: string;
   dryRun?: boolean;
   once?: boolean;
+  onceInterval: number;
   check?: boolean;
   selfMetrics?: boolean;
   logLevel: string;
@@ -27,6 +28,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .option('-c, --config <file>', 'config file (JSON or YAML; without an extension tries .yml, .yaml, .json)', 'pollect')
     .option('-r, --dry-run', 'print samples to stdout instead of the configured writers')
     .option('--once', 'run one tick of every executor, write, flush and exit (1 if any source failed)')
+    .option(
+      '--once-interval <seconds>',
+      'with --once: how long before the tick sources that report rates (Cpu, Interface, IO ...) take their first reading',
+      parseInterval,
+      1,
+    )
     .option('--check', 'validate the config and exit')
     .option('--self-metrics', "with --dry-run: print pollect's own metrics too")
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
@@ -64,6 +71,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     throw err;
   }
   return code;
+}
+
+function parseInterval(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 60) throw new InvalidArgumentError('a number of seconds from 0 to 60');
+  return n;
 }
 
 /** Writes to stdout and waits until it is handed over: the launcher exits right after main(), which would cut a pipe short. */
@@ -108,7 +121,7 @@ async function run(opts: RunOptions): Promise<number> {
       const ignore = (): void => {}; // a reader that went away (`| head`) is not a failure
       process.stdout.on('error', ignore);
       try {
-        return (await daemon.runOnce()) ? 0 : 1;
+        return (await daemon.runOnce({ interval: opts.onceInterval })) ? 0 : 1;
       } finally {
         process.stdout.off('error', ignore);
       }

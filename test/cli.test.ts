@@ -121,6 +121,27 @@ describe('pollect --once', () => {
     expect((await cli(['-c', base, '--once', '-r'])).stdout).toMatch(/^fallback\.Dummy 2 \d{13}\n$/);
   });
 
+  it('rate sources print a value: a first reading --once-interval before the tick', async () => {
+    const file = config({
+      selfMetrics: false,
+      writer: { type: 'DryRun' },
+      executors: [{ sources: [{ type: 'Cpu', perCpu: false }, { type: 'Interface', include: ['lo'] }, { type: 'Dummy' }] }],
+    });
+    const started = Date.now();
+    const r = await cli(['-c', file, '--once', '--once-interval', '0.3']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    const lines = r.stdout.trim().split('\n');
+    for (const mode of ['user', 'system', 'idle']) expect(lines.some((l) => l.startsWith(`pollect.Cpu{cpu="all",mode="${mode}"} `))).toBe(true);
+    for (const rate of ['recv_bytes_sec', 'sent_bytes_sec', 'recv_packets_sec', 'sent_packets_sec'])
+      expect(lines.some((l) => l.startsWith(`pollect.Interface.${rate}{interface="lo"} `))).toBe(true);
+    // A source without rates is probed once: Dummy printed once.
+    expect(lines.filter((l) => l.startsWith('pollect.Dummy '))).toHaveLength(1);
+    expect((await cli(['-c', file, '--once', '--once-interval', 'soon'])).code).toBe(2);
+    expect((await cli(['-c', file, '--once', '--once-interval', '-1'])).stderr).toContain('a number of seconds from 0 to 60');
+  });
+
   it('exits 1 when a writer could not deliver (a File in a missing folder), after retrying within shutdownGrace', async () => {
     const dir = folder();
     const file = config({

@@ -11,13 +11,10 @@ import { Executor } from './executor.js';
 import { SourceRunner } from './source-runner.js';
 import { WriterRuntime } from './writer-runtime.js';
 import { SelfMetricsSource, selfSeriesName } from './self-metrics.js';
-import { within } from '../core/clock.js';
+import { sleep, systemClock, within, type Clock } from '../core/clock.js';
 import { CrashGuard } from './crash-guard.js';
 import { DEFAULT_BUFFER_SIZE } from '../config/schema.js';
 import { freeId, match, sameExecutor, sameWriter, sameWriterType, type Matched } from './reload.js';
-
-/** `--once`: how far apart the two readings of a source that reports changes (rates) are. */
-const ONCE_READINGS_APART_MS = 1000;
 
 export interface DaemonOptions {
   /** Replace every configured writer with one DryRun writer. */
@@ -435,15 +432,16 @@ export class Daemon {
   /**
    * One tick of every executor, written and flushed; true when every source succeeded and every
    * writer delivered every point (a write that failed and then succeeded on a retry delivered).
+   * With `interval` (seconds), sources whose first probe only primes them (rates between two
+   * readings) are probed once more that long before the tick, so that they report a value.
    */
-  async runOnce(): Promise<boolean> {
+  async runOnce(opts: { interval?: number; clock?: Clock } = {}): Promise<boolean> {
     await this.startAll();
     const others = this.executors.filter((e) => e !== this.selfExecutor);
-    // Sources whose figures are changes between probes take a first reading, which is not written.
-    const priming = others.flatMap((e) => e.runners).filter((r) => r.source.reportsChanges);
-    if (priming.length > 0) {
-      await Promise.all(priming.map((r) => r.tick(Date.now(), [])));
-      await new Promise((resolve) => setTimeout(resolve, ONCE_READINGS_APART_MS));
+    if (opts.interval !== undefined) {
+      // Sources that report rates get a first reading, `interval` seconds before the one written.
+      const primed = await Promise.all(others.flatMap((e) => e.runners.map((r) => r.prime())));
+      if (primed.some(Boolean)) await sleep(opts.clock ?? systemClock, opts.interval * 1000);
     }
     const batches = await Promise.all(others.map((e) => e.runTick()));
     // The self-metrics report on the tick that just ran, so they run after it.

@@ -54,6 +54,9 @@ export function checkSample(item: unknown, knownNames?: ReadonlyMap<string, unkn
   const naming = s.naming;
   if (naming !== undefined && naming !== 'pollect' && naming !== 'prometheus')
     return `sample ${label(name)}: naming ${describe(naming)} is not "pollect" or "prometheus"`;
+  const partOf = s.partOf;
+  if (partOf !== undefined && partOf !== 'histogram' && partOf !== 'summary')
+    return `sample ${label(name)}: partOf ${describe(partOf)} is not "histogram" or "summary"`;
   for (const key of ['help', 'unit'] as const) {
     const v = s[key];
     if (v !== undefined && typeof v !== 'string') return `sample ${label(name)}: ${key} ${describe(v)} is not a string`;
@@ -145,6 +148,7 @@ export function toPoints(samples: readonly Sample[], ctx: PointContext, out: Poi
       timestamp: ctx.timestamp,
       help: s.help,
       unit: s.unit,
+      partOf: s.partOf,
       source: ctx.source,
       naming: s.naming,
     });

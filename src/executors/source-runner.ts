@@ -150,6 +150,21 @@ export class SourceRunner {
     this.initialized = true;
   }
 
+  /**
+   * For `--once`: when the source's first probe only primes it (Source.reportsChanges), one probe
+   * whose result is dropped; true if it ran. Its failure is not counted: the tick reports it.
+   */
+  async prime(): Promise<boolean> {
+    if (!this.source.reportsChanges) return false;
+    try {
+      await this.init();
+      await this.probe([]);
+    } catch (err) {
+      this.log.debug(`priming probe failed: ${errorMessage(err)}`);
+    }
+    return true;
+  }
+
   /** Runs one tick for this source; appends its points to `out` and returns its status. */
   async tick(timestamp: number, out: Point[]): Promise<SourceStatus> {
     if (this.ticking || this.inFlight) return (this.last = this.skip());

@@ -46,6 +46,8 @@ export interface JsonSchema {
 }
 
 export type MetricType = 'gauge' | 'counter';
+/** The kind of Prometheus family a sample belongs to when it is one series of a histogram or summary. */
+export type PartOf = 'histogram' | 'summary';
 export type Labels = Record<string, string>;
 
 /**
@@ -62,7 +64,12 @@ export interface Sample {
   labels?: Labels;
   type?: MetricType;
   help?: string;
-  /** The unit of `value` as the source reports it (`seconds`, `bytes`, `percent`, `celsius` ...). */
+  /**
+   * The unit of `value` as the source reports it: `seconds`, `bytes`, `percent`, `ratio`, `hertz`,
+   * `watts`, `volts`, `amperes`, `celsius`, or a non-base one (`ms`, `KiB`, `MHz`, `mW`, `°F`), a
+   * rate `bytes/s`, or any other word (`rpm`, `requests`). Writers that name units (Prometheus'
+   * `naming: "prometheus"`) convert the value by it, and by nothing else.
+   */
   unit?: string;
   /**
    * Only for writers with this naming (unset: for every writer). A source that computes a figure
@@ -73,6 +80,11 @@ export interface Sample {
    * samples for its naming (Writer.naming).
    */
   naming?: Naming;
+  /**
+   * One series of a Prometheus histogram or summary (Exec's `format: prometheus`): `name` ends in
+   * `_bucket` (with an `le` label), `_sum` or `_count`, or is a summary's quantile (`quantile` label).
+   */
+  partOf?: PartOf;
 }
 
 /** What probe() may return: a number, a {valueName: number} record or a list of samples. */
@@ -160,6 +172,7 @@ export interface Point {
   timestamp: number;
   help?: string;
   unit?: string;
+  partOf?: PartOf;
   /** Id of the source that produced it (see SourceStatus.id). */
   source: string;
   /** As Sample.naming: only writers with this naming get the point. */
@@ -228,7 +241,6 @@ export abstract class Source<C extends SourceConfig = SourceConfig> {
    * come later (a Redis that is not up yet), so init() is retried before each probe until it works.
    */
   static initRetried = false;
-
   readonly config: C;
   readonly context: PluginContext;
 
@@ -244,7 +256,7 @@ export abstract class Source<C extends SourceConfig = SourceConfig> {
   /**
    * True when some of this source's figures are changes between two probes (a rate, a CPU
    * percent), so that its first probe reports none of them: `pollect --once` then probes it once
-   * more, a second before the probe whose samples it writes.
+   * more, `--once-interval` (1 s) before the probe whose samples it writes.
    */
   get reportsChanges(): boolean {
     return false;

@@ -1,7 +1,7 @@
 // The daemon's start: writers start, then every source's init() runs before the first tick. An
 // init that fails stops pollect (a port that cannot be bound) unless its class says the backend
 // may come later (initRetried): then start goes on and init is tried again before each probe.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import net from 'node:net';
 import { Daemon, StartError } from '../../src/executors/daemon.js';
 import type { PollectConfig, ResolvedSource } from '../../src/config/load.js';
@@ -11,6 +11,7 @@ import { HttpIngressSource } from '../../src/sources/httpingress/index.js';
 import { DramatiqSource } from '../../src/sources/dramatiq/index.js';
 import { configFor, typeName } from '../helpers/plugin.js';
 import { freePort } from '../helpers/net.js';
+import { ManualClock } from '../helpers/clock.js';
 
 /** Every batch any Capture writer was given, and whether one was stopped. */
 const captured = { batches: [] as Batch[], started: 0, stopped: 0 };
@@ -169,6 +170,70 @@ describe('--once (runOnce)', () => {
       return 1;
     }
   }
+
+  it('with an interval, a source whose first probe primes it is probed that long before the tick; the others once', async () => {
+    const probes: string[] = [];
+    class Rate extends Source {
+      override get reportsChanges(): boolean {
+        return true;
+      }
+      private last: number | undefined;
+      probe(): number | undefined {
+        const now = clock.now();
+        probes.push(`Rate@${now}`);
+        const rate = this.last === undefined ? undefined : now - this.last;
+        this.last = now;
+        return rate;
+      }
+    }
+    class Once extends Source {
+      probe(): number {
+        probes.push(`Once@${clock.now()}`);
+        return 1;
+      }
+    }
+    const clock = new ManualClock(0);
+    const { d } = daemon([
+      { cls: Rate, config: { type: 'Rate' } },
+      { cls: Once, config: { type: 'Once' } },
+    ]);
+    const run = d.runOnce({ interval: 1.5, clock });
+    await vi.waitFor(() => expect(clock.pending).toBe(1));
+    expect(probes).toEqual(['Rate@0']);
+    await clock.advance(1500);
+    expect(await run).toBe(true);
+    expect(probes.slice(1).sort()).toEqual(['Once@1500', 'Rate@1500']);
+    expect(captured.batches).toHaveLength(1);
+    expect(captured.batches[0]!.points.map((p) => [p.name.id, p.value])).toEqual([
+      ['c.Rate', 1500],
+      ['c.Once', 1],
+    ]);
+    // Without an interval nothing is primed (the Python pollect's behaviour: rates print nothing).
+    probes.length = 0;
+    captured.batches.length = 0;
+    const again = daemon([{ cls: Rate, config: { type: 'Rate' } }]);
+    expect(await again.d.runOnce()).toBe(true);
+    expect(probes).toHaveLength(1);
+    expect(captured.batches[0]!.points).toEqual([]);
+  });
+
+  it('a failing priming probe is not counted: the tick reports the source as it fares then', async () => {
+    let calls = 0;
+    class FlakyRate extends Source {
+      override get reportsChanges(): boolean {
+        return true;
+      }
+      probe(): number {
+        if (++calls === 1) throw new Error('not yet');
+        return 7;
+      }
+    }
+    const { d, lines } = daemon([{ cls: FlakyRate, config: { type: 'FlakyRate' } }]);
+    expect(await d.runOnce({ interval: 0 })).toBe(true);
+    expect(captured.batches[0]!.sources[0]).toMatchObject({ success: true, errorsTotal: 0, consecutiveFailures: 0 });
+    expect(captured.batches[0]!.points.map((p) => p.value)).toEqual([7]);
+    expect(lines.some((l) => l.includes('priming probe failed: not yet'))).toBe(true);
+  });
 
   it('an init that never settles is a start error at the probe timeout', async () => {
     class Stuck extends Source {

@@ -55,6 +55,7 @@ describe('toSamples', () => {
     const { samples, rejected } = collect([
       { name: 'ok', value: 1 },
       { name: 'bad_type', value: 1, type: 'foo bar' },
+      { name: 'bad_part_of', value: 1, partOf: 'gaugehistogram' },
       { name: 'bad_label', value: 1, labels: { a: { nested: 1 } } },
       { name: 'inf', value: Infinity },
       { name: 'text', value: 'abc' },
@@ -71,6 +72,7 @@ describe('toSamples', () => {
     ]);
     expect(rejected).toEqual([
       'sample "bad_type": type "foo bar" is not "gauge" or "counter"',
+      'sample "bad_part_of": partOf "gaugehistogram" is not "histogram" or "summary"',
       'sample "bad_label": label "a" is an object, not a string',
       'sample "inf": value Infinity is not a number',
       'sample "text": value "abc" is not a number',

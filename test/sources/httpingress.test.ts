@@ -21,7 +21,7 @@ async function start(extra: Partial<HttpIngressConfig> = {}, log = quietLog): Pr
     port: 0,
     metrics: {
       sample_metric: { type: 'counter', labels: ['host'] },
-      temperature: { labels: ['room', 'floor'], help: 'Room temperature' },
+      temperature: { labels: ['room', 'floor'], help: 'Room temperature', unit: 'celsius' },
       plain: {},
     },
     ...extra,
@@ -67,6 +67,8 @@ describe('HttpIngress', () => {
     expect(samples.find((s) => s.name === 'sample_metric')?.type).toBe('counter');
     expect(samples.find((s) => s.name === 'temperature')?.type).toBe('gauge');
     expect(samples.find((s) => s.name === 'temperature')?.help).toBe('Room temperature');
+    expect(samples.find((s) => s.name === 'temperature')?.unit).toBe('celsius');
+    expect(samples.find((s) => s.name === 'plain')?.unit).toBeUndefined();
   });
 
   it('answers 400 with a JSON error for bad input and applies nothing of a bad request', async () => {

@@ -258,8 +258,8 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
   it('rate of a real Counter64 (ifHCInOctets of lo) matches the change snmpget sees', async () => {
     const src = source({
       metrics: [
-        { name: 'lo_rate', oid: IF_HC_IN_OCTETS_LO, mode: 'rate' },
-        { name: 'lo_raw', oid: IF_HC_IN_OCTETS_LO },
+        { name: 'lo_rate', oid: IF_HC_IN_OCTETS_LO, mode: 'rate', unit: 'bytes' },
+        { name: 'lo_raw', oid: IF_HC_IN_OCTETS_LO, unit: 'bytes' },
       ],
     });
     const t0 = performance.now();
@@ -277,6 +277,11 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
     const after = valueOf(second, 'lo_raw');
     expect(after).toBeGreaterThan(before); // our own SNMP packets cross lo
     const rate = valueOf(second, 'lo_rate');
+    // The configured unit is declared, per second for the rate.
+    expect(second.map((x) => [x.name, x.unit])).toEqual([
+      ['lo_rate', 'bytes/s'],
+      ['lo_raw', 'bytes'],
+    ]);
     expect(rate).toBeGreaterThanOrEqual((after - before) / ((t3 - t0) / 1000));
     expect(rate).toBeLessThanOrEqual((after - before) / ((t2 - t1) / 1000));
   });
@@ -408,6 +413,9 @@ describe('SnmpGet config and values', () => {
     const s = expandMetrics([{ name: 'interface_link_state', oid: 'iso.3.6.1.2.1.2.2.1.5.${if}', range: { from: 1, to: 10, label: 'if' } }]);
     expect(s).toHaveLength(10);
     expect(s[9]).toEqual({ metric: 'interface_link_state', rate: false, oids: ['1.3.6.1.2.1.2.2.1.5.10'], labels: { if: '10' }, labelOids: [] });
+    expect(s[9]!.unit).toBeUndefined();
+    // A rate without a unit is still per second.
+    expect(expandMetrics([{ name: 'x', oid: '1.3.6.1', mode: 'rate' }])[0]!.unit).toBe('/s');
     expect(() => expandMetrics([{ name: 'x', oid: '1.3.6.1', range: { from: 1, to: 2, label: 'if' } }])).toThrow(/no oid contains/);
     expect(() => expandMetrics([{ name: 'x', oid: '1.3.${i}', range: { from: 1, to: 1e6, label: 'i' } }])).toThrow(/larger than/);
   });

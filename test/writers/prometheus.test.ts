@@ -257,11 +257,11 @@ function mixedBatches(): Batch[] {
       [
         pt('host.LoadAvg', 'host.LoadAvg.short', 0.42, {}, { help: 'Load average over 1 minute' }),
         pt('host.LoadAvg', 'host.LoadAvg.long', 0.17),
-        pt('host.Http.api', 'host.Http.api.latencyMs', 250, { 'url.path': '/a"b\\c\nd', method: 'GET' }),
-        pt('host.Http.api', 'host.Http.api.latencyMs', 35, { method: 'POST' }),
+        pt('host.Http.api', 'host.Http.api.latencyMs', 250, { 'url.path': '/a"b\\c\nd', method: 'GET' }, { unit: 'ms' }),
+        pt('host.Http.api', 'host.Http.api.latencyMs', 35, { method: 'POST' }, { unit: 'ms' }),
         pt('host.Http.api', 'host.Http.api.requests', 12, { statusCode: '200' }, { type: 'counter', help: 'Requests sent' }),
-        pt('host.Http.api', 'host.Http.api.bytes-in!', 7, { le: '10', quantile: 'x' }, { type: 'counter', unit: 'kb' }),
-        pt('host.Http.api', 'host.Http.api.temp_fahrenheit', 212, { '0zone': 'cpu' }),
+        pt('host.Http.api', 'host.Http.api.bytes-in!', 7, { le: '10', quantile: 'x' }, { type: 'counter', unit: 'KiB' }),
+        pt('host.Http.api', 'host.Http.api.temp_fahrenheit', 212, { '0zone': 'cpu' }, { unit: '°F' }),
         pt('host.Http.api', 'host.Http.api.queue_count', 3),
         pt('host.Http.api', 'host.Http.api.wrong_total', 5),
         pt('host.Http.api', 'host.Http.api.up gauge', 1, { üñí: 'ok' }),
@@ -336,7 +336,7 @@ describe('Prometheus writer: exposition', () => {
 
   it('builds family names from the series name parts, not from the dotted id', async () => {
     const name: SeriesName = { collection: 'host', source: 'Disk', instance: 'data.1', value: 'freeKb', id: 'not.what.is.served' };
-    const b = batch('host', [status('host.Disk.data')], [{ name, value: 2, labels: {}, type: 'gauge', timestamp: T0, source: 'host.Disk.data' }]);
+    const b = batch('host', [status('host.Disk.data')], [{ name, value: 2, labels: {}, type: 'gauge', timestamp: T0, source: 'host.Disk.data', unit: 'KiB' }]);
     const w = await startWriter();
     send(w, b);
     expect(valueOf(parseExposition(w.render()), 'host_Disk_data_1_freeKb')).toBe('2');
@@ -769,27 +769,37 @@ describe.skipIf(!needs('prometheus'))('Prometheus writer: scraped by a real Prom
 });
 
 describe('Prometheus writer: names', () => {
-  it('prometheus naming: snake_case, base units with scaled values, type words, reserved suffixes', async () => {
+  it('prometheus naming: snake_case, the declared unit in base form with the value converted, type words, reserved suffixes', async () => {
     const naming = await import('../../src/writers/prometheus/naming.js');
     const { promLabelName, pollectLabelName } = naming;
     const promMetricName = (id: string, ...rest: ['gauge' | 'counter', string?]): ReturnType<typeof naming.promMetricName> =>
       naming.promMetricName(sn(id), ...rest);
     const pollectMetricName = (id: string): ReturnType<typeof naming.pollectMetricName> => naming.pollectMetricName(sn(id));
     expect(promMetricName('host.LoadAvg.short', 'gauge')).toMatchObject({ family: 'host_load_avg_short', mul: 1, add: 0 });
-    expect(promMetricName('web.HTTPServer.latencyMs', 'gauge')).toMatchObject({ family: 'web_http_server_latency_seconds', mul: 1e-3, unit: 'seconds' });
-    expect(promMetricName('c.Net.bytes_per_ms', 'gauge')).toMatchObject({ family: 'c_net_bytes_per_seconds', mul: 1000 });
-    expect(promMetricName('c.Mem.free_kb', 'gauge')).toMatchObject({ family: 'c_mem_free_bytes', mul: 1024 });
-    expect(promMetricName('c.Mem.total_kilobytes', 'gauge')).toMatchObject({ family: 'c_mem_total_bytes', mul: 1000 });
-    expect(promMetricName('c.Link.speed_megabits', 'gauge')).toMatchObject({ family: 'c_link_speed_bytes', mul: 1e6 / 8 });
+    // The declared unit converts; the name's own spelling of it gives way to the unit's name.
+    expect(promMetricName('web.HTTPServer.latencyMs', 'gauge', 'ms')).toMatchObject({ family: 'web_http_server_latency_seconds', mul: 1e-3, unit: 'seconds' });
+    expect(promMetricName('c.Net.bytes_per_ms', 'gauge', 'bytes/ms')).toMatchObject({ family: 'c_net_bytes_per_second', mul: 1000 });
+    expect(promMetricName('c.Osv.cputime_seconds', 'gauge', 'ms')).toMatchObject({ family: 'c_osv_cputime_seconds', mul: 1e-3 });
+    expect(promMetricName('c.Freq.cpu', 'gauge', 'MHz')).toMatchObject({ family: 'c_freq_cpu_hertz', mul: 1e6, unit: 'hertz' });
+    expect(promMetricName('c.Power.current', 'gauge', 'mW')).toMatchObject({ family: 'c_power_current_watts', mul: 1e-3, unit: 'watts' });
+    expect(promMetricName('c.Sensors.fan', 'gauge', 'rpm')).toMatchObject({ family: 'c_sensors_fan_rpm', mul: 1, unit: 'rpm' });
+    expect(promMetricName('c.Mem.free_kb', 'gauge', 'KiB')).toMatchObject({ family: 'c_mem_free_bytes', mul: 1024 });
+    expect(promMetricName('c.Mem.total_kilobytes', 'gauge', 'kilobytes')).toMatchObject({ family: 'c_mem_total_bytes', mul: 1000 });
+    expect(promMetricName('c.Link.speed', 'gauge', 'Mbit')).toMatchObject({ family: 'c_link_speed_bytes', mul: 1e6 / 8 });
     expect(promMetricName('c.Up.uptime', 'counter', 'hours')).toMatchObject({ family: 'c_up_uptime_seconds_total', mul: 3600, unit: 'seconds' });
+    // Without a declared unit, unit-looking tokens are just words.
+    expect(promMetricName('c.Mem.free_kb', 'gauge')).toMatchObject({ family: 'c_mem_free_kb', mul: 1 });
+    expect(promMetricName('h.Dummy.uptime_d', 'gauge')).toMatchObject({ family: 'h_dummy_uptime_d', mul: 1 });
+    expect(promMetricName('c.Net.bytes_per_ms', 'gauge')).toMatchObject({ family: 'c_net_bytes_per_ms', mul: 1 });
     expect(promMetricName('c.Dummy.counter', 'counter')).toMatchObject({ family: 'c_dummy_total' });
     expect(promMetricName('c.Dummy.requests_total', 'counter')).toMatchObject({ family: 'c_dummy_requests_total' });
     expect(promMetricName('c.Dummy.requests_total', 'gauge')).toMatchObject({ family: 'c_dummy_requests' });
     expect(promMetricName('c.Up.busy_seconds_total', 'counter', 'seconds')).toMatchObject({ family: 'c_up_busy_seconds_total', mul: 1, unit: 'seconds' });
     expect(promMetricName('c.Queue.count', 'gauge')).toMatchObject({ family: 'c_queue_count_value' });
-    expect(promMetricName('c.LoadAvg.load_1_m', 'gauge')).toMatchObject({ family: 'c_load_avg_load_1m' });
+    expect(promMetricName('c.LoadAvg.load_1_m', 'gauge')).toMatchObject({ family: 'c_load_avg_load_1_m', mul: 1 });
+    expect(promMetricName('c.OSv.memory', 'gauge', 'bytes')).toMatchObject({ family: 'c_osv_memory_bytes' });
     expect(promMetricName('1c.X', 'gauge')).toMatchObject({ family: '_1c_x' });
-    const f = promMetricName('c.T.temp_fahrenheit', 'gauge');
+    const f = promMetricName('c.T.temp_fahrenheit', 'gauge', '°F');
     expect(f.family).toBe('c_t_temp_celsius');
     expect(212 * f.mul + f.add).toBeCloseTo(100, 10);
     expect(pollectMetricName('c.Http!x.bytes-in').family).toBe('c_Http_x_bytes_in');

@@ -48,6 +48,11 @@ export class BindSource extends Source<BindConfig> {
     this.wantJson = config.format === 'auto' ? (url.pathname.includes('/json') ? true : undefined) : config.format === 'json';
   }
 
+  /** Its query and cache rates need a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return true;
+  }
+
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     const where = `GET ${safeUrl(this.config.url)}`;
     const res = await httpRequest({
@@ -71,16 +76,16 @@ export class BindSource extends Source<BindConfig> {
 
   private toSamples(stats: BindStats, atMs: number, ctx: ProbeContext, where: string): Sample[] {
     const out: Sample[] = [];
-    const rate = (key: string, value: number | undefined, name: string, labels: Record<string, string>): void => {
+    const rate = (key: string, value: number | undefined, name: string, labels: Record<string, string>, unit: string): void => {
       if (value === undefined) return;
       // A restart of named resets its counters: RateTracker re-primes instead of going negative.
       const r = this.rates.rate(key, value, atMs);
-      if (r !== undefined) out.push({ name, value: r, labels });
+      if (r !== undefined) out.push({ name, value: r, labels, unit });
     };
     for (const [type, n] of Object.entries(stats.qtypes)) {
       // BIND lists a query type only once it has been asked for: new since the last probe means from 0.
       if (this.lastAtMs !== undefined && !this.rates.has(`q|${type}`)) this.rates.rate(`q|${type}`, 0, this.lastAtMs);
-      rate(`q|${type}`, n, 'queries_per_sec', { type });
+      rate(`q|${type}`, n, 'queries_per_sec', { type }, 'queries/s');
     }
     this.lastAtMs = atMs;
 
@@ -96,10 +101,10 @@ export class BindSource extends Source<BindConfig> {
       const v = stats.views[view];
       if (!v) continue;
       for (const [type, n] of Object.entries(v.rrsets)) out.push({ name: 'cache_rrsets', value: n, labels: { view, type } });
-      rate(`r4|${view}`, v.queryV4, 'resolver_queries_per_sec', { view, ip: 'v4' });
-      rate(`r6|${view}`, v.queryV6, 'resolver_queries_per_sec', { view, ip: 'v6' });
-      rate(`ch|${view}`, v.cacheHits, 'cache_hits_per_sec', { view });
-      rate(`cm|${view}`, v.cacheMisses, 'cache_misses_per_sec', { view });
+      rate(`r4|${view}`, v.queryV4, 'resolver_queries_per_sec', { view, ip: 'v4' }, 'queries/s');
+      rate(`r6|${view}`, v.queryV6, 'resolver_queries_per_sec', { view, ip: 'v6' }, 'queries/s');
+      rate(`ch|${view}`, v.cacheHits, 'cache_hits_per_sec', { view }, 'hits/s');
+      rate(`cm|${view}`, v.cacheMisses, 'cache_misses_per_sec', { view }, 'misses/s');
     }
     return out;
   }

@@ -88,6 +88,11 @@ export class DockerSource extends Source<DockerConfig> {
     return this.modem;
   }
 
+  /** Its CPU percent and its network and block I/O rates need a previous reading (see Source.reportsChanges). */
+  override get reportsChanges(): boolean {
+    return true;
+  }
+
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     const modem = await this.connect();
     let list: unknown;

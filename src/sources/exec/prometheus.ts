@@ -1,9 +1,10 @@
 // Prometheus text exposition format (0.0.4, and the OpenMetrics lines it shares): # HELP and
 // # TYPE set help and type of a metric family; every sample line, histogram and summary series
-// included (_bucket, _sum, _count, quantiles), becomes one sample under its own name. Timestamps
+// included (_bucket, _sum, _count, quantiles), becomes one sample under its own name, marked
+// `partOf` its histogram or summary so the Prometheus writer serves it in that shape. Timestamps
 // and exemplars are ignored (pollect stamps its own); NaN samples mean "no value" and are
 // skipped; +Inf/-Inf are kept.
-import type { MetricType, Sample } from '../../sdk/index.js';
+import type { MetricType, PartOf, Sample } from '../../sdk/index.js';
 import { ParseError, type LineParser } from './parser.js';
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
@@ -112,8 +113,9 @@ export class PrometheusParser implements LineParser {
     if (value === undefined) throw new ParseError(`bad value "${rest[0]}"`);
     if (rest.length > 2) throw new ParseError(`unexpected text after the value: "${rest.slice(2).join(' ')}"`);
     if (rest.length === 2 && !/^-?\d+(\.\d+)?$/.test(rest[1]!)) throw new ParseError(`bad timestamp "${rest[1]}"`);
-    const { family, type } = this.familyOf(name);
+    const { family, type, partOf } = this.familyOf(name, labels);
     const s: Sample = { name, value, labels, type };
+    if (partOf) s.partOf = partOf;
     const help = this.help.get(family);
     if (help !== undefined) s.help = help;
     const unit = this.units.get(family);
@@ -122,7 +124,7 @@ export class PrometheusParser implements LineParser {
   }
 
   /** The family a sample belongs to and the type its series has. */
-  private familyOf(name: string): { family: string; type: MetricType } {
+  private familyOf(name: string, labels: Record<string, string>): { family: string; type: MetricType; partOf?: PartOf } {
     let family = name;
     let suffix = '';
     if (!this.types.has(name)) {
@@ -139,7 +141,10 @@ export class PrometheusParser implements LineParser {
     if (t === 'counter') counts = suffix !== '_created';
     else if (t === 'histogram') counts = suffix === '_bucket' || suffix === '_count' || suffix === '_sum';
     else if (t === 'summary') counts = suffix === '_count' || suffix === '_sum'; // quantiles are gauges
-    return { family, type: counts ? 'counter' : 'gauge' };
+    let partOf: PartOf | undefined;
+    if (t === 'histogram' && (suffix === '_bucket' ? 'le' in labels : suffix === '_count' || suffix === '_sum')) partOf = 'histogram';
+    else if (t === 'summary' && (suffix === '' ? 'quantile' in labels : suffix === '_count' || suffix === '_sum')) partOf = 'summary';
+    return { family, type: counts ? 'counter' : 'gauge', partOf };
   }
 }
 

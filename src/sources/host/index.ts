@@ -94,7 +94,7 @@ export class HostSource extends Source<HostConfig> {
     }));
     const pct = prev && cpuPercents(prev, all.times);
     // psutil's cpu_percent: busy is everything but idle and iowait.
-    if (pct) out.push({ name: 'cpu.percentage', value: 100 - pct.idle - pct.iowait, naming: 'pollect' });
+    if (pct) out.push({ name: 'cpu.percentage', value: 100 - pct.idle - pct.iowait, unit: 'percent', naming: 'pollect' });
     return out;
   }
 

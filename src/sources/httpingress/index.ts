@@ -30,7 +30,7 @@ const schema = {
     metrics: {
       type: 'object',
       minProperties: 1,
-      description: 'Accepted metrics by name: {type, labels, help}',
+      description: 'Accepted metrics by name: {type, labels, help, unit}',
       additionalProperties: {
         type: 'object',
         additionalProperties: false,
@@ -42,6 +42,7 @@ const schema = {
             description: 'Label names every push must give (default: none)',
           },
           help: { type: 'string', description: 'Help text for writers that use it' },
+          unit: { type: 'string', minLength: 1, description: 'Unit of the pushed values (seconds, bytes, ms ...), for writers that use it' },
         },
       },
     },
@@ -170,7 +171,7 @@ export class IngressStore {
     for (const [name, m] of this.series) {
       const def = this.defs[name]!;
       for (const s of m.values()) {
-        out.push({ name, value: s.value, labels: { ...s.labels }, type: def.type, help: def.help });
+        out.push({ name, value: s.value, labels: { ...s.labels }, type: def.type, help: def.help, unit: def.unit });
       }
     }
     return out;

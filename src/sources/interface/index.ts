@@ -24,13 +24,13 @@ const schema = {
 
 export type InterfaceConfig = SourceParams<typeof schema>;
 
-// pollect's order and names: counter field, total name, rate name. No `unit` on these samples:
-// the names already say it, and a unit would be appended to them by the Prometheus writer.
+// pollect's order and names: counter field, total name, rate name, the rate's unit. The totals'
+// names end in a direction, not a unit, so they declare none (it would be appended after it).
 const FIELDS = [
-  ['txBytes', 'total_bytes_sent', 'sent_bytes_sec'],
-  ['txPackets', 'total_packets_sent', 'sent_packets_sec'],
-  ['rxBytes', 'total_bytes_recv', 'recv_bytes_sec'],
-  ['rxPackets', 'total_packets_recv', 'recv_packets_sec'],
+  ['txBytes', 'total_bytes_sent', 'sent_bytes_sec', 'bytes/s'],
+  ['txPackets', 'total_packets_sent', 'sent_packets_sec', 'packets/s'],
+  ['rxBytes', 'total_bytes_recv', 'recv_bytes_sec', 'bytes/s'],
+  ['rxPackets', 'total_packets_recv', 'recv_packets_sec', 'packets/s'],
 ] as const;
 
 // The counters for writers with Prometheus names: field, name, unit.
@@ -60,12 +60,12 @@ export class InterfaceSource extends Source<InterfaceConfig> {
     for (const nic of list) {
       if (!acceptName(nic.name, include, exclude)) continue;
       const labels = { interface: labelName(nic.name) };
-      for (const [field, total, rate] of FIELDS) {
+      for (const [field, total, rate, unit] of FIELDS) {
         const v = nic[field];
         if (!Number.isFinite(v)) continue;
         if (includeTotal) out.push({ name: total, value: v, labels, type: 'counter', naming: 'pollect' });
         const r = this.rates.rate(`${nic.name}\0${field}`, v, now);
-        if (r !== undefined) out.push({ name: rate, value: r, labels, naming: 'pollect' });
+        if (r !== undefined) out.push({ name: rate, value: r, labels, unit, naming: 'pollect' });
       }
       // The kernel's name as it is: Prometheus labels need no Graphite-safe dots.
       const raw = { interface: nic.name };

@@ -19,12 +19,12 @@ const schema = {
 
 export type IOConfig = SourceParams<typeof schema>;
 
-// No `unit` on the rates: the names already say it (a unit would be appended by the Prometheus writer).
+// Counter field, rate name, the rate's unit.
 const FIELDS = [
-  ['reads', 'reads_sec'],
-  ['writes', 'writes_sec'],
-  ['readBytes', 'read_bytes_sec'],
-  ['writeBytes', 'write_bytes_sec'],
+  ['reads', 'reads_sec', 'reads/s'],
+  ['writes', 'writes_sec', 'writes/s'],
+  ['readBytes', 'read_bytes_sec', 'bytes/s'],
+  ['writeBytes', 'write_bytes_sec', 'bytes/s'],
 ] as const;
 
 // The counters for writers with Prometheus names: field, name, unit, factor to that unit.
@@ -68,9 +68,9 @@ export class IOSource extends Source<IOConfig> {
       // Unused loop, ram and zram devices would only add zero series; a listed device always counts.
       if (!listed && d.reads === 0 && d.writes === 0) continue;
       const labels = { disk: labelName(d.name) };
-      for (const [field, name] of FIELDS) {
+      for (const [field, name, unit] of FIELDS) {
         const r = this.rate(d.name, field, d[field], now);
-        if (r !== undefined) out.push({ name, value: r, labels, naming: 'pollect' });
+        if (r !== undefined) out.push({ name, value: r, labels, unit, naming: 'pollect' });
       }
       // Milliseconds with I/O in flight per second: a tenth of that is the busy percentage.
       const busyMs = this.rate(d.name, 'ioMs', d.ioMs, now);

@@ -12,15 +12,16 @@ export const SERVER_FIGURES = ['hours', 'vcpus', 'memory_mb', 'local_gb', 'uptim
 type Total = (typeof TOTALS)[number];
 type Figure = (typeof SERVER_FIGURES)[number];
 
+// Nova's MB and GB are binary: flavors are sized in MiB of RAM and GiB of disk.
 const UNITS: Record<Total | Figure, string> = {
-  total_local_gb_usage: 'gigabyte_hours',
+  total_local_gb_usage: 'GiB_hours',
   total_vcpus_usage: 'vcpu_hours',
-  total_memory_mb_usage: 'megabyte_hours',
+  total_memory_mb_usage: 'MiB_hours',
   total_hours: 'hours',
   hours: 'hours',
   vcpus: 'vcpus',
-  memory_mb: 'megabytes',
-  local_gb: 'gigabytes',
+  memory_mb: 'MiB',
+  local_gb: 'GiB',
   uptime: 'seconds',
 };
 

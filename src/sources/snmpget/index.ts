@@ -254,13 +254,14 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
         labels[name] = v ? labelText(v) : '';
       }
       const l = Object.keys(labels).length > 0 ? labels : undefined;
+      const unit = s.unit;
       if (s.rate) {
         // The rate for pollect's names, the counter itself for Prometheus' (which takes a wrap
         // for a counter reset, as it does for any exporter's SNMP counters).
-        if (primed) out.push({ name: s.metric, value: sum, labels: l, naming: 'pollect' });
-        out.push({ name: s.metric, value: raw, labels: l, type: 'counter', naming: 'prometheus' });
+        if (primed) out.push({ name: s.metric, value: sum, labels: l, unit, naming: 'pollect' });
+        out.push({ name: s.metric, value: raw, labels: l, type: 'counter', unit: s.counterUnit, naming: 'prometheus' });
       } else {
-        out.push(l ? { name: s.metric, value: sum, labels: l } : { name: s.metric, value: sum });
+        out.push({ name: s.metric, value: sum, labels: l, unit });
       }
     }
     if (found === 0 && missing.length > 0) {

@@ -15,6 +15,11 @@ export const metricSchema = {
       enum: ['rate', 'raw'],
       description: 'rate: change per second of a counter (Counter32/Counter64 wraps handled); raw or none: the value as read',
     },
+    unit: {
+      type: 'string',
+      minLength: 1,
+      description: 'Unit of the value as the agent counts it (bytes for ifInOctets, seconds, ...); with mode rate the unit is that per second',
+    },
     range: {
       type: 'object',
       description: 'Repeat the metric for each integer from..to, ${<label>} in its OIDs replaced by the number, which also becomes the label <label>',
@@ -39,6 +44,10 @@ export type SnmpMetricConfig = ParamsOf<typeof metricSchema>;
 export interface Series {
   metric: string;
   rate: boolean;
+  /** The unit of the samples: the configured one, per second for a rate. */
+  unit?: string;
+  /** The configured unit: that of the counter behind a rate. */
+  counterUnit?: string;
   /** Value OIDs (summed). */
   oids: string[];
   /** Static labels (the range label). */
@@ -70,10 +79,13 @@ export function expandMetrics(metrics: readonly SnmpMetricConfig[]): Series[] {
     if (templates.length === 0) throw new ParamError(where, `(${m.name}) needs "oid" or "oids"`);
     const labelEntries = Object.entries(m.oidLabels ?? {});
     const rate = m.mode === 'rate';
+    const unit = rate ? `${m.unit ?? ''}/s` : m.unit;
     if (!m.range) {
       out.push({
         metric: m.name,
         rate,
+        unit,
+        counterUnit: m.unit,
         oids: templates.map((t) => normalizeOid(t, `${where}.${m.oid !== undefined ? 'oid' : 'oids'}`)),
         labels: {},
         labelOids: labelEntries.map(([k, t]) => [k, normalizeOid(t, `${where}.oidLabels.${k}`)]),
@@ -94,6 +106,8 @@ export function expandMetrics(metrics: readonly SnmpMetricConfig[]): Series[] {
       out.push({
         metric: m.name,
         rate,
+        unit,
+        counterUnit: m.unit,
         oids: templates.map((t) => normalizeOid(fill(t), `${where}.${m.oid !== undefined ? 'oid' : 'oids'}`)),
         labels: { [label]: String(x) },
         labelOids: labelEntries.map(([k, t]) => [k, normalizeOid(fill(t), `${where}.oidLabels.${k}`)]),

@@ -32,7 +32,7 @@ const schema = {
       enum: ['pollect', 'prometheus', 'node'],
       default: 'pollect',
       description:
-        "pollect: names as the Python pollect; prometheus: snake_case, base units, _total on counters; node: node_exporter's names for the host sources, prometheus for the rest",
+        "pollect: names as the Python pollect; prometheus: snake_case, the declared unit in base form, _total on counters; node: node_exporter's names for the host sources, prometheus for the rest",
     },
     staleAfter: { type: 'integer', minimum: 1, default: 3, description: 'Failed ticks after which a source loses its series' },
   },
@@ -133,7 +133,14 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     for (const d of r.duplicates) {
       this.warnOnce(`${d.family}\0${d.source}`, `${this.label}: ${d.source} sends series of ${d.family} that ${d.owner} already sends; keeping ${d.owner}'s`);
     }
-    return r.duplicates.length ? { dropped: r.duplicates.length } : undefined;
+    for (const m of r.mismatched) {
+      this.warnOnce(
+        `${m.family}\0${m.source}\0type`,
+        `${this.label}: ${m.source} sends ${m.type} series into ${m.family}, a ${m.familyType}; they are dropped`,
+      );
+    }
+    const dropped = r.duplicates.length + r.mismatched.length;
+    return dropped ? { dropped } : undefined;
   }
 
   override async stop(): Promise<void> {

@@ -4,7 +4,7 @@
 // sources report their raw readings there (CPU seconds, counters, every /proc/meminfo field, the
 // mounts node_exporter reports). A host source's sample node_exporter has no metric for is left
 // out; every other source's samples keep the `prometheus` naming.
-import type { Batch, Labels, MetricType, Point, SeriesName } from '../../sdk/index.js';
+import type { Batch, Labels, MetricType, PartOf, Point, SeriesName } from '../../sdk/index.js';
 import type { MetricName, Namer } from './naming.js';
 
 /** What a host sample becomes: node_exporter's family, and the labels it keeps or renames. */
@@ -143,7 +143,7 @@ export class NodeNaming {
 
   constructor(fallback: Namer) {
     this.namer = {
-      metric: (name: SeriesName, type: MetricType, unit?: string) => this.made.get(name) ?? fallback.metric(name, type, unit),
+      metric: (name: SeriesName, type: MetricType, unit?: string, partOf?: PartOf) => this.made.get(name) ?? fallback.metric(name, type, unit, partOf),
       labels: (labels: Labels) => fallback.labels(labels),
     };
   }
@@ -184,7 +184,7 @@ export class NodeNaming {
     t = null;
     if (found) {
       const name: SeriesName = { collection: '', source: found.family, id: found.family };
-      this.made.set(name, { family: found.family, unit: unitOf(found.family), mul: 1, add: 0 });
+      this.made.set(name, { family: found.family, sample: found.family, type: p.type, unit: unitOf(found.family), mul: 1, add: 0 });
       t = { name, help: HELP[found.family] ?? `node_exporter's ${found.family}.`, drop: found.drop, rename: found.rename };
     }
     // A source that invents values of the discriminating label forever must not grow this without bound.

@@ -1,26 +1,38 @@
 // Turns series names and labels into Prometheus ones, in the two naming modes. A family name is
 // built from the series name's parts, never from its dotted id.
 //  - pollect: `<collection>_<Type>[_<name>][_<valueName>]`, every char outside [a-zA-Z0-9_:] -> `_`,
-//    so dashboards built on the Python pollect keep working.
-//  - prometheus: lower snake_case, base units (values scaled), `_total` on counters, so that
-//    `promtool check metrics` has nothing to report.
+//    so dashboards built on the Python pollect keep working. Values as the source gave them.
+//  - prometheus: lower snake_case, the unit the sample declares (`Sample.unit`) appended in its
+//    base form with the value converted to it (units.ts), `_total` on counters, so that
+//    `promtool check metrics` has nothing to report. Nothing but the declared unit scales a value.
+// In both, a histogram or summary passed through (Exec's `format: prometheus`) keeps its shape:
+// one family of TYPE histogram/summary, its `_bucket` (with `le`), `_sum` and `_count` series.
 // pollect's self-metrics need no rule of their own: their parts are snake_case already
 // (`pollect`/`source`/`errors_total`), so both modes give `pollect_source_errors_total`.
-import type { Labels, MetricType, SeriesName } from '../../sdk/index.js';
+import type { Labels, MetricType, PartOf, SeriesName } from '../../sdk/index.js';
+import { keptUnit, unitConversion } from './units.js';
 
 export type Naming = 'pollect' | 'prometheus';
+export type FamilyType = MetricType | PartOf;
 
-/** A family name plus the linear conversion its values need: v' = v * mul + add. */
+/** A series' Prometheus names plus the linear conversion its values need: v' = v * mul + add. */
 export interface MetricName {
+  /** The family: HELP and TYPE are written for it. */
   family: string;
+  /** The series' own name: the family's, or with `_bucket`, `_sum`, `_count` in a histogram or summary. */
+  sample: string;
+  type: FamilyType;
+  /** `le` on a bucket, `quantile` on a summary's quantile: the label written last, never renamed. */
+  extraLabel?: 'le' | 'quantile';
   unit?: string;
   mul: number;
   add: number;
 }
 
 export interface Namer {
-  metric(name: SeriesName, type: MetricType, unit?: string): MetricName;
-  labels(labels: Labels): Labels;
+  metric(name: SeriesName, type: MetricType, unit?: string, partOf?: PartOf): MetricName;
+  /** Valid label names; `keep` (a histogram's `le`) stays as it is. */
+  labels(labels: Labels, keep?: string): Labels;
 }
 
 /** The parts of a series name that are present, in order. */
@@ -31,12 +43,35 @@ export function nameParts(name: SeriesName): string[] {
   return parts;
 }
 
+interface Part {
+  /** The name parts with the value name cut to the family's. */
+  parts: string[];
+  suffix: '' | '_bucket' | '_sum' | '_count';
+  extraLabel?: 'le' | 'quantile';
+}
+
+/** Where a histogram or summary series' name ends and its suffix begins; undefined: not a valid part. */
+export function splitPart(name: SeriesName, partOf: PartOf): Part | undefined {
+  const value = name.value ?? '';
+  const parts = nameParts(name);
+  if (name.value) parts.pop();
+  for (const suffix of ['_bucket', '_sum', '_count'] as const) {
+    if (!value.endsWith(suffix) || (suffix === '_bucket' && partOf !== 'histogram')) continue;
+    const base = value.slice(0, -suffix.length);
+    if (base) parts.push(base);
+    return { parts, suffix, extraLabel: suffix === '_bucket' ? 'le' : undefined };
+  }
+  if (partOf !== 'summary') return undefined;
+  if (value) parts.push(value);
+  return { parts, suffix: '', extraLabel: 'quantile' };
+}
+
 /**
  * A namer with caches: every point of a series shares one SeriesName object, tick after tick, so
  * each series' family name is made once (and forgotten with the object). Label names repeat too.
  */
 export function createNamer(mode: Naming): Namer {
-  const metricCache = new WeakMap<SeriesName, { type: MetricType; unit?: string; result: MetricName }[]>();
+  const metricCache = new WeakMap<SeriesName, { type: MetricType; unit?: string; partOf?: PartOf; result: MetricName }[]>();
   const labelCache = new Map<string, string>();
   const labelName = mode === 'prometheus' ? promLabelName : pollectLabelName;
   const metricName = mode === 'prometheus' ? promMetricName : pollectMetricName;
@@ -51,22 +86,23 @@ export function createNamer(mode: Naming): Namer {
     return n;
   };
   return {
-    metric(name, type, unit) {
+    metric(name, type, unit, partOf) {
       let variants = metricCache.get(name);
       if (variants) {
-        for (const v of variants) if (v.type === type && v.unit === unit) return v.result;
+        for (const v of variants) if (v.type === type && v.unit === unit && v.partOf === partOf) return v.result;
       } else {
         metricCache.set(name, (variants = []));
       }
-      const result = metricName(name, type, unit);
-      variants.push({ type, unit, result });
+      // A series that says it is part of a histogram but is not named like one is served as a plain series.
+      const result = metricName(name, type, unit, partOf && splitPart(name, partOf) ? partOf : undefined);
+      variants.push({ type, unit, partOf, result });
       return result;
     },
-    labels(labels) {
+    labels(labels, keep) {
       // Usually every name is valid already: then the object is used as it is (never mutated).
       let same = true;
       for (const raw in labels) {
-        if (cachedLabelName(raw) !== raw || typeof labels[raw] !== 'string') {
+        if ((raw !== keep && cachedLabelName(raw) !== raw) || typeof labels[raw] !== 'string') {
           same = false;
           break;
         }
@@ -74,7 +110,7 @@ export function createNamer(mode: Naming): Namer {
       if (same) return labels;
       const out: Labels = {};
       for (const raw in labels) {
-        const n = cachedLabelName(raw);
+        const n = raw === keep ? raw : cachedLabelName(raw);
         // Two raw names that sanitise alike: the first one wins, a series never repeats a label.
         if (!(n in out)) out[n] = String(labels[raw]);
       }
@@ -83,12 +119,13 @@ export function createNamer(mode: Naming): Namer {
   };
 }
 
-export function pollectMetricName(name: SeriesName, _type?: MetricType, unit?: string): MetricName {
-  let out = nameParts(name)
-    .join('_')
-    .replace(/[^a-zA-Z0-9_:]/g, '_');
-  if (out === '' || /^[0-9]/.test(out)) out = '_' + out;
-  return { family: out, unit: unit ? pollectLabelName(unit) : undefined, mul: 1, add: 0 };
+export function pollectMetricName(name: SeriesName, type: MetricType = 'gauge', unit?: string, partOf?: PartOf): MetricName {
+  const part = partOf ? splitPart(name, partOf) : undefined;
+  let family = (part ? part.parts : nameParts(name)).join('_').replace(/[^a-zA-Z0-9_:]/g, '_');
+  if (family === '' || /^[0-9]/.test(family)) family = '_' + family;
+  const u = unit ? pollectLabelName(unit) : undefined;
+  if (part) return { family, sample: family + part.suffix, type: partOf!, extraLabel: part.extraLabel, unit: u, mul: 1, add: 0 };
+  return { family, sample: family, type, unit: u, mul: 1, add: 0 };
 }
 
 export function pollectLabelName(name: string): string {
@@ -99,12 +136,15 @@ export function pollectLabelName(name: string): string {
   return out;
 }
 
-/** `LoadAvg` -> `load_avg`, `HTTPServer` -> `http_server`, `cpuTimeMs` -> `cpu_time_ms`. */
+/** `LoadAvg` -> `load_avg`, `HTTPServer` -> `http_server`, `cpuTimeMs` -> `cpu_time_ms`, `OSv` -> `osv`. */
 export function snakeCase(s: string): string {
-  return s
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .toLowerCase();
+  return (
+    s
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      // An acronym ends before a capitalised word (`HTTPServer`), not before one lower-case letter (`OSv`, `CPUs`).
+      .replace(/([A-Z]+)([A-Z][a-z]{2,})/g, '$1_$2')
+      .toLowerCase()
+  );
 }
 
 function tokens(s: string): string[] {
@@ -113,140 +153,52 @@ function tokens(s: string): string[] {
     .filter((t) => t !== '');
 }
 
-interface Conversion {
-  base: string;
-  mul: number;
-  add: number;
-}
-
-// Non-base units promlint knows, with the linear map to their base unit.
-const UNITS: Record<string, Conversion> = {
-  amperes: { base: 'amperes', mul: 1, add: 0 },
-  bytes: { base: 'bytes', mul: 1, add: 0 },
-  celsius: { base: 'celsius', mul: 1, add: 0 },
-  grams: { base: 'grams', mul: 1, add: 0 },
-  joules: { base: 'joules', mul: 1, add: 0 },
-  kelvin: { base: 'kelvin', mul: 1, add: 0 },
-  meters: { base: 'meters', mul: 1, add: 0 },
-  metres: { base: 'metres', mul: 1, add: 0 },
-  seconds: { base: 'seconds', mul: 1, add: 0 },
-  volts: { base: 'volts', mul: 1, add: 0 },
-  minutes: { base: 'seconds', mul: 60, add: 0 },
-  hours: { base: 'seconds', mul: 3600, add: 0 },
-  days: { base: 'seconds', mul: 86_400, add: 0 },
-  weeks: { base: 'seconds', mul: 604_800, add: 0 },
-  kelvins: { base: 'kelvin', mul: 1, add: 0 },
-  fahrenheit: { base: 'celsius', mul: 5 / 9, add: (-32 * 5) / 9 },
-  rankine: { base: 'celsius', mul: 5 / 9, add: -273.15 },
-  inches: { base: 'meters', mul: 0.0254, add: 0 },
-  yards: { base: 'meters', mul: 0.9144, add: 0 },
-  miles: { base: 'meters', mul: 1609.344, add: 0 },
-  bits: { base: 'bytes', mul: 1 / 8, add: 0 },
-  calories: { base: 'joules', mul: 4.184, add: 0 },
-  pounds: { base: 'grams', mul: 453.59237, add: 0 },
-  ounces: { base: 'grams', mul: 28.349523125, add: 0 },
-};
-
-const PREFIXES: Record<string, number> = {
-  pico: 1e-12,
-  nano: 1e-9,
-  micro: 1e-6,
-  milli: 1e-3,
-  centi: 1e-2,
-  deci: 1e-1,
-  deca: 1e1,
-  hecto: 1e2,
-  kilo: 1e3,
-  kibi: 1024,
-  mega: 1e6,
-  mibi: 1024 ** 2,
-  giga: 1e9,
-  gibi: 1024 ** 3,
-  tera: 1e12,
-  tebi: 1024 ** 4,
-  peta: 1e15,
-  pebi: 1024 ** 5,
-};
-
-// Abbreviations promlint discourages. kb/mb/... are binary, as in /proc/meminfo and df.
-const ABBREVIATIONS: Record<string, Conversion> = {
-  s: { base: 'seconds', mul: 1, add: 0 },
-  sec: { base: 'seconds', mul: 1, add: 0 },
-  ms: { base: 'seconds', mul: 1e-3, add: 0 },
-  us: { base: 'seconds', mul: 1e-6, add: 0 },
-  ns: { base: 'seconds', mul: 1e-9, add: 0 },
-  h: { base: 'seconds', mul: 3600, add: 0 },
-  d: { base: 'seconds', mul: 86_400, add: 0 },
-  b: { base: 'bytes', mul: 1, add: 0 },
-  kb: { base: 'bytes', mul: 1024, add: 0 },
-  mb: { base: 'bytes', mul: 1024 ** 2, add: 0 },
-  gb: { base: 'bytes', mul: 1024 ** 3, add: 0 },
-  tb: { base: 'bytes', mul: 1024 ** 4, add: 0 },
-  pb: { base: 'bytes', mul: 1024 ** 5, add: 0 },
-};
-
-function conversionOf(token: string): Conversion | undefined {
-  const abbr = ABBREVIATIONS[token];
-  if (abbr) return abbr;
-  const direct = UNITS[token];
-  if (direct) return direct;
-  for (const p in PREFIXES) {
-    if (!token.startsWith(p)) continue;
-    const unit = UNITS[token.slice(p.length)];
-    // A prefix on an offset unit (millifahrenheit) has no sane meaning; leave it alone.
-    if (unit && unit.add === 0) return { base: unit.base, mul: unit.mul * PREFIXES[p]!, add: 0 };
-  }
-  return undefined;
-}
-
+// promlint flags `_counter_`, `_gauge` etc. anywhere but at the start: the type is in TYPE.
 const TYPE_WORDS = new Set(['gauge', 'counter', 'histogram', 'summary']);
 const RESERVED_GAUGE_SUFFIXES = new Set(['count', 'sum', 'bucket']);
-const BASE_UNITS = new Set(Object.values(UNITS).map((u) => u.base));
 
-export function promMetricName(name: SeriesName, type: MetricType, unit?: string): MetricName {
-  const ts = nameParts(name).flatMap(tokens);
+/** `tail` is the end of `ts`. */
+function endsWith(ts: readonly string[], tail: readonly string[]): boolean {
+  if (tail.length === 0 || tail.length > ts.length) return false;
+  const off = ts.length - tail.length;
+  return tail.every((t, i) => ts[off + i] === t);
+}
+
+/**
+ * Snake_case names from the name parts, the declared unit appended in its base form (the value
+ * converted with it) and `_total` on counters. Only the declared unit converts: a collection `h`,
+ * a source named `us-east` or `kb`, or a value name `bytes_sec` is a name and nothing else.
+ */
+export function promMetricName(name: SeriesName, type: MetricType, unit?: string, partOf?: PartOf): MetricName {
+  const part = partOf ? splitPart(name, partOf) : undefined;
+  const ts = (part ? part.parts : nameParts(name)).flatMap(tokens);
   // A trailing `total` goes (counters get it back at the end): `seconds_total` already ends in its unit.
   while (ts.length > 0 && ts[ts.length - 1] === 'total') ts.pop();
-  if (unit) {
-    const us = tokens(unit);
-    const tail = ts.slice(ts.length - us.length).join('_');
-    if (us.length && tail !== us.join('_')) ts.push(...us);
+  let conv = unit ? unitConversion(unit) : undefined;
+  // A histogram's bucket bounds are label values: its unit is named as declared, never rescaled.
+  if (conv && part && (conv.mul !== 1 || conv.add !== 0)) conv = keptUnit(unit!);
+  if (conv && conv.tokens.length > 0) {
+    // The sample name may spell the unit already (`latency_ms` in ms), or its base (`latency_seconds`
+    // in ms: the value converted is in seconds): that spelling gives way to the unit's name.
+    let longest: string[] | undefined;
+    for (const a of [conv.tokens, ...conv.aliases]) if (endsWith(ts, a) && a.length < ts.length && (!longest || a.length > longest.length)) longest = a;
+    if (longest) ts.length -= longest.length;
+    ts.push(...conv.tokens);
   }
-  const out: string[] = [];
-  let mul = 1;
-  let add = 0;
-  let per = false;
-  for (const t of ts) {
-    if (t === 'per') per = true;
-    // promlint flags `_counter_`, `_gauge` etc. anywhere but at the start: the type is in TYPE.
-    if (out.length > 0 && TYPE_WORDS.has(t)) continue;
-    // `m` is minutes, meters or millicores: too ambiguous to convert, so glue it to what precedes.
-    if (t === 'm' && out.length > 0) {
-      out[out.length - 1] += 'm';
-      continue;
-    }
-    const conv = conversionOf(t);
-    if (!conv) {
-      out.push(t);
-      continue;
-    }
-    out.push(conv.base);
-    if (per) {
-      // A rate per millisecond is a thousand times the rate per second.
-      mul /= conv.mul;
-    } else {
-      mul *= conv.mul;
-      add = add * conv.mul + conv.add;
-    }
-  }
+  const out = ts.filter((t, i) => i === 0 || !TYPE_WORDS.has(t));
   while (out.length > 0 && out[out.length - 1] === 'total') out.pop();
   if (out.length === 0) out.push('value');
-  if (type === 'counter') out.push('total');
-  else if (RESERVED_GAUGE_SUFFIXES.has(out[out.length - 1]!)) out.push('value');
+  if (!part) {
+    if (type === 'counter') out.push('total');
+    else if (RESERVED_GAUGE_SUFFIXES.has(out[out.length - 1]!)) out.push('value');
+  }
   let family = out.join('_');
   if (/^[0-9]/.test(family)) family = '_' + family;
-  const last = out[out.length - (type === 'counter' ? 2 : 1)];
-  return { family, unit: last && BASE_UNITS.has(last) ? last : undefined, mul, add };
+  const unitName = conv?.tokens.length ? conv.tokens.join('_') : undefined;
+  const mul = conv?.mul ?? 1;
+  const add = conv?.add ?? 0;
+  if (part) return { family, sample: family + part.suffix, type: partOf!, extraLabel: part.extraLabel, unit: unitName, mul, add };
+  return { family, sample: family, type, unit: unitName, mul, add };
 }
 
 export function promLabelName(name: string): string {

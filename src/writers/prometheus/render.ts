@@ -1,13 +1,13 @@
 // The exposition formats, text 0.0.4 and OpenMetrics 1.0: series lines, family headers, and which
 // of the two a scraper asked for.
-import type { Labels, MetricType } from '../../sdk/index.js';
+import type { Labels, MetricType, PartOf } from '../../sdk/index.js';
 import { escapeLabelValue } from '../../core/format.js';
 
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
 export type Format = 'text' | 'openmetrics';
-export type FamilyType = MetricType | 'untyped';
+export type FamilyType = MetricType | PartOf | 'untyped';
 
 export function escapeHelp(v: string, format: Format): string {
   const s = v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');

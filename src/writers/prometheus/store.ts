@@ -1,14 +1,18 @@
 // The series the endpoint serves, kept as rendered, encoded text per (family, source) so a scrape
 // only copies bytes. Everything that keeps the exposition valid happens here, at write time:
 // one family per name, one owner per series, one label set per family, stale series removed.
-import type { Batch, Labels, MetricType, Point } from '../../sdk/index.js';
+import type { Batch, Labels, Point } from '../../sdk/index.js';
 import { formatNumber } from '../../core/format.js';
-import type { Namer } from './naming.js';
+import type { FamilyType, Namer } from './naming.js';
 import { familyHeader, seriesPrefix, type Format } from './render.js';
 
 const EMPTY = Buffer.alloc(0);
 
 interface Series {
+  /** The series' own name: the family's, or with `_bucket`, `_sum`, `_count` in a histogram or summary. */
+  sample: string;
+  /** `le` or `quantile`: written after the family's labels, and not one of them. */
+  extra?: string;
   labels: Labels;
   value: number;
   /** `name{...} `, valid while `version` equals the family's label-set version. */
@@ -44,7 +48,7 @@ export class Family {
 
   constructor(
     readonly name: string,
-    readonly type: MetricType,
+    readonly type: FamilyType,
     public help: string,
     readonly unit: string | undefined,
   ) {}
@@ -74,7 +78,11 @@ export interface ApplyResult {
   /** Points now served (duplicates excluded). */
   accepted: number;
   duplicates: { family: string; source: string; owner: string }[];
+  /** Points refused because they would mix a histogram or summary with plain series in one family. */
+  mismatched: { family: string; source: string; type: FamilyType; familyType: FamilyType }[];
 }
+
+const isPart = (t: FamilyType): boolean => t === 'histogram' || t === 'summary';
 
 /** Identity of a series: its non-empty labels, sorted (an empty label is an absent one). */
 function seriesKey(labels: Labels): string {
@@ -118,7 +126,7 @@ export class SeriesStore {
 
   apply(batch: Batch): ApplyResult {
     this.version++;
-    const result: ApplyResult = { accepted: 0, duplicates: [] };
+    const result: ApplyResult = { accepted: 0, duplicates: [], mismatched: [] };
     const touched = new Set<Family>();
     const bySource = new Map<string, Point[]>();
     for (const p of batch.points) {
@@ -166,15 +174,19 @@ export class SeriesStore {
     const stamp = ++this.stamp;
     const work = new Map<Family, { chunk: Chunk; seen: number; isNew: boolean }>();
     for (const p of points) {
-      const n = this.namer.metric(p.name, p.type, p.unit);
+      const n = this.namer.metric(p.name, p.type, p.unit, p.partOf);
       let fam = this.families.get(n.family);
       if (!fam) {
-        fam = new Family(n.family, p.type, p.help ?? p.name.id, n.unit);
+        fam = new Family(n.family, n.type, p.help ?? p.name.id, n.unit);
         fam.helpGiven = p.help !== undefined;
         this.families.set(n.family, fam);
       } else if (p.help && !fam.helpGiven) {
         fam.help = p.help;
         fam.helpGiven = true;
+      }
+      if (fam.type !== n.type && (isPart(fam.type) || isPart(n.type))) {
+        result.mismatched.push({ family: fam.name, source: entry.id, type: n.type, familyType: fam.type });
+        continue;
       }
       let w = work.get(fam);
       if (!w) {
@@ -182,8 +194,9 @@ export class SeriesStore {
         const chunk = existing ?? { series: new Map(), labelNames: new Set<string>(), text: EMPTY, version: -1, dirty: true };
         work.set(fam, (w = { chunk, seen: 0, isNew: !existing }));
       }
-      const labels = this.namer.labels(p.labels);
-      const key = seriesKey(labels);
+      const labels = this.namer.labels(p.labels, n.extraLabel);
+      // The series of a histogram differ by their suffix as well as by their labels.
+      const key = n.sample === fam.name ? seriesKey(labels) : n.sample + '\u0003' + seriesKey(labels);
       const value = n.mul === 1 && n.add === 0 ? p.value : p.value * n.mul + n.add;
       const series = w.chunk.series;
       const known = series.get(key);
@@ -202,13 +215,13 @@ export class SeriesStore {
         continue;
       }
       fam.owners.set(key, entry.id);
-      series.set(key, { labels, value, prefix: '', version: -1, stamp });
+      series.set(key, { sample: n.sample, extra: n.extraLabel, labels, value, prefix: '', version: -1, stamp });
       this.seriesCount++;
       w.seen++;
       // Only non-empty labels count: an empty label is an absent one, and needs no column.
       const names = w.chunk.labelNames;
       const before = names.size;
-      for (const l in labels) if (labels[l] !== '') names.add(l);
+      for (const l in labels) if (labels[l] !== '' && l !== n.extraLabel) names.add(l);
       if (names.size !== before) fam.labelsChanged = true;
     }
     if (full) {
@@ -227,7 +240,7 @@ export class SeriesStore {
             this.seriesCount--;
             if (fam.owners.get(k) === entry.id) fam.owners.delete(k);
           } else {
-            for (const l in s.labels) if (s.labels[l] !== '') chunk.labelNames.add(l);
+            for (const l in s.labels) if (s.labels[l] !== '' && l !== s.extra) chunk.labelNames.add(l);
           }
         }
       }
@@ -281,7 +294,9 @@ export class SeriesStore {
       let text = '';
       for (const s of c.series.values()) {
         if (s.version !== fam.version) {
-          s.prefix = seriesPrefix(fam.name, fam.labelNames, s.labels);
+          // A bucket's `le` (a quantile's `quantile`) comes last, as client libraries write it.
+          const names = s.extra && s.labels[s.extra] !== undefined ? [...fam.labelNames, s.extra] : fam.labelNames;
+          s.prefix = seriesPrefix(s.sample, names, s.labels);
           s.version = fam.version;
         }
         text += s.prefix + formatNumber(s.value) + '\n';

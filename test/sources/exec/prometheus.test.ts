@@ -60,6 +60,21 @@ describe('prometheus text format', () => {
     expect(valueOf(s, 'payload_bytes', { quantile: '0.5' })).toBeGreaterThan(0);
     expect(s.find((x) => x.name === 'payload_bytes')?.type).toBe('gauge');
     expect(s.find((x) => x.name === 'payload_bytes_count')?.type).toBe('counter');
+    // Every series of a histogram or summary says so, for writers that keep their shape.
+    for (const name of ['request_seconds_bucket', 'request_seconds_sum', 'request_seconds_count']) {
+      expect(
+        s.filter((x) => x.name === name).every((x) => x.partOf === 'histogram'),
+        name,
+      ).toBe(true);
+    }
+    for (const name of ['payload_bytes', 'payload_bytes_sum', 'payload_bytes_count']) {
+      expect(
+        s.filter((x) => x.name === name).every((x) => x.partOf === 'summary'),
+        name,
+      ).toBe(true);
+    }
+    expect(s.filter((x) => x.partOf !== undefined)).toHaveLength(s.filter((x) => /^(request_seconds|payload_bytes)/.test(x.name!)).length);
+    expect(jobs.partOf).toBeUndefined();
   });
 
   it('handles a node_exporter textfile with timestamps, untyped series, special values and exemplars', () => {
