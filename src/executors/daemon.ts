@@ -14,6 +14,7 @@ import { SelfMetricsSource, selfSeriesName } from './self-metrics.js';
 import { within } from '../core/clock.js';
 import { CrashGuard } from './crash-guard.js';
 import { DEFAULT_BUFFER_SIZE } from '../config/schema.js';
+import { StatusBoard } from './status.js';
 
 export interface DaemonOptions {
   /** Replace every configured writer with one DryRun writer. */
@@ -37,6 +38,8 @@ export class Daemon {
   private selfExecutor: Executor | undefined;
   /** Errors nothing caught are traced back to plugin files; install() it where the process is ours. */
   readonly crashGuard: CrashGuard;
+  /** What the executors and their sources are doing, for writers that show it. */
+  readonly status = new StatusBoard();
 
   constructor(config: PollectConfig, opts: DaemonOptions) {
     this.config = config;
@@ -77,7 +80,8 @@ export class Daemon {
         if (s.file) this.crashGuard.watch(s.file, runner);
         return runner;
       });
-      this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers }));
+      const onBatch = this.status.track(plan.collection, plan.tickTime, runners.map((r) => r.id));
+      this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers, onBatch }));
     }
     // A constructor that rejects its params (a bad regex, say) is a config error with its path.
     if (problems.length) throw new ConfigError(problems);
@@ -103,7 +107,8 @@ export class Daemon {
       configDir: this.config.configDir,
       nameOf: selfSeriesName,
     });
-    this.selfExecutor = new Executor({ collection: 'pollect', tickTime: this.config.tickTime, runners: [runner], writers: this.writers.slice() });
+    const onBatch = this.status.track('pollect', this.config.tickTime, [runner.id]);
+    this.selfExecutor = new Executor({ collection: 'pollect', tickTime: this.config.tickTime, runners: [runner], writers: this.writers.slice(), onBatch });
     this.executors.push(this.selfExecutor);
   }
 
@@ -136,7 +141,7 @@ export class Daemon {
   async startAll(): Promise<void> {
     for (const w of this.writers) {
       try {
-        await w.writer.start({ ...this.context(this.config.tickTime), reportDropped: (n) => w.lost(n) });
+        await w.writer.start({ ...this.context(this.config.tickTime), reportDropped: (n) => w.lost(n), status: this.status });
       } catch (err) {
         await this.stopWriters(Date.now() + this.config.shutdownGrace * 1000);
         const msg = errorMessage(err);

@@ -10,6 +10,8 @@ export interface ExecutorOptions {
   tickTime: number;
   runners: SourceRunner[];
   writers: WriterRuntime[];
+  /** Told of every batch after the writers got it (the daemon's status board). */
+  onBatch?: (batch: Batch) => void;
 }
 
 export class Executor {
@@ -17,6 +19,7 @@ export class Executor {
   readonly tickTime: number;
   readonly runners: SourceRunner[];
   readonly writers: WriterRuntime[];
+  private readonly onBatch: ((batch: Batch) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private readonly pendingTicks = new Set<Promise<Batch>>();
@@ -29,6 +32,7 @@ export class Executor {
     this.tickTime = opts.tickTime;
     this.runners = opts.runners;
     this.writers = opts.writers;
+    this.onBatch = opts.onBatch;
   }
 
   /** Runs the first tick now, then on every aligned multiple of tickTime. */
@@ -77,6 +81,7 @@ export class Executor {
     const sources = await Promise.all(this.runners.map((r, i) => r.tick(timestamp, perSource[i]!)));
     const batch: Batch = { collection: this.collection, timestamp, points: perSource.flat(), sources };
     for (const w of this.writers) w.add(batch);
+    this.onBatch?.(batch);
     return batch;
   }
 
