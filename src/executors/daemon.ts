@@ -80,7 +80,11 @@ export class Daemon {
         if (s.file) this.crashGuard.watch(s.file, runner);
         return runner;
       });
-      const onBatch = this.status.track(plan.collection, plan.tickTime, runners.map((r) => r.id));
+      const onBatch = this.status.track(
+        plan.collection,
+        plan.tickTime,
+        runners.map((r) => r.id),
+      );
       this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers, onBatch }));
     }
     // A constructor that rejects its params (a bad regex, say) is a config error with its path.

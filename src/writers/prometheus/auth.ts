@@ -26,10 +26,7 @@ export function checkUsers(users: Readonly<Record<string, string>>, param: strin
   for (const [user, hash] of Object.entries(users)) {
     if (user.includes(':')) throw new ParamError(`${param}.${user}`, 'a user name cannot contain ":" (HTTP Basic auth separates user and password with it)');
     if (!BCRYPT_HASH.test(hash)) {
-      throw new ParamError(
-        `${param}.${user}`,
-        'not a bcrypt hash ("$2y$10$" and 53 more characters); make one with `htpasswd -nBC 10 "" | tr -d \':\\n\'`',
-      );
+      throw new ParamError(`${param}.${user}`, 'not a bcrypt hash ("$2y$10$" and 53 more characters); make one with `htpasswd -nBC 10 "" | tr -d \':\\n\'`');
     }
   }
 }

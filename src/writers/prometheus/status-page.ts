@@ -89,9 +89,7 @@ function sourceRow(s: SourceView, now: number): string {
   const last = s.probes.at(-1);
   const state = s.state.replace(' ', '-');
   const failures = s.consecutiveFailures > 1 ? ` <small>(${s.consecutiveFailures} in a row)</small>` : '';
-  const error = s.lastError
-    ? `<span class="error">${escapeHtml(s.lastError.message)}</span> <small>${escapeHtml(ago(now, s.lastError.at))}</small>`
-    : '';
+  const error = s.lastError ? `<span class="error">${escapeHtml(s.lastError.message)}</span> <small>${escapeHtml(ago(now, s.lastError.at))}</small>` : '';
   return `<tr class="source" data-source="${escapeHtml(s.id)}" data-state="${escapeHtml(s.state)}">
 <td class="id">${escapeHtml(s.id)}</td>
 <td><span class="state ${state}">${escapeHtml(s.state)}</span>${failures}</td>
@@ -124,9 +122,7 @@ export function sparkline(probes: readonly ProbeRecord[]): string {
   const step = probes.length > 1 ? SPARK_W / (probes.length - 1) : 0;
   const xy = probes.map((p, i) => [round(i * step), round(SPARK_H - 2 - (p.seconds / max) * (SPARK_H - 4))] as const);
   const line = xy.map(([x, y]) => `${x},${y}`).join(' ');
-  const dots = probes
-    .map((p, i) => (p.ok ? '' : `<circle cx="${xy[i]![0]}" cy="${xy[i]![1]}" r="2" class="fail"/>`))
-    .join('');
+  const dots = probes.map((p, i) => (p.ok ? '' : `<circle cx="${xy[i]![0]}" cy="${xy[i]![1]}" r="2" class="fail"/>`)).join('');
   const label = `${probes.length} probes, longest ${duration(max)}`;
   return `<svg class="spark" width="${SPARK_W}" height="${SPARK_H}" viewBox="-2 0 ${SPARK_W + 4} ${SPARK_H}" role="img" aria-label="${escapeHtml(label)}"><title>${escapeHtml(label)}</title><polyline points="${line}"/>${dots}</svg>`;
 }
