@@ -67,10 +67,7 @@ describe('StatusBoard', () => {
     const board = new StatusBoard();
     const report = board.track('c', 1, ['c.A', 'c.B']);
     for (let i = 0; i < PROBE_HISTORY + 5; i++) {
-      const points = [
-        ...Array.from({ length: 50 }, (_, j) => point(`c.A.v${j}`, j, {}, i, { source: 'c.A' })),
-        point('c.B', i, {}, i, { source: 'c.B' }),
-      ];
+      const points = [...Array.from({ length: 50 }, (_, j) => point(`c.A.v${j}`, j, {}, i, { source: 'c.A' })), point('c.B', i, {}, i, { source: 'c.B' })];
       report(tick(i, [st('c.A', { durationSeconds: i }), st('c.B')], points));
     }
     const [a, b] = board.executors()[0]!.sources;
@@ -91,7 +88,18 @@ describe('StatusBoard', () => {
       write(): void {}
     }
     const config = await buildConfig(
-      { tickTime: 10, executors: [{ collection: 'c', sources: [{ type: 'Dummy', value: 3 }, { type: 'Dummy', name: 'bad', error: 'no' }] }] },
+      {
+        tickTime: 10,
+        executors: [
+          {
+            collection: 'c',
+            sources: [
+              { type: 'Dummy', value: 3 },
+              { type: 'Dummy', name: 'bad', error: 'no' },
+            ],
+          },
+        ],
+      },
       '/tmp/pollect.json',
       { writersOptional: true },
     );

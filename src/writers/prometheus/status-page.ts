@@ -100,11 +100,21 @@ function sourceRow(s: SourceView, now: number): string {
 </tr>`;
 }
 
+/** Values shown before the rest fold into a <details>. */
+const VALUES_SHOWN = 4;
+
 function values(points: readonly Point[], total: number): string {
   if (points.length === 0) return '';
-  const items = points.map((p) => `<li><code>${escapeHtml(p.name.id + labelText(p.labels))}</code> ${escapeHtml(formatNumber(p.value))}</li>`);
+  const items = points.map((p) => `<li><code>${escapeHtml(p.name.id + labelText(p.labels))}</code> ${escapeHtml(shortNumber(p.value))}</li>`);
   const more = total > points.length ? `<li><small>and ${total - points.length} more</small></li>` : '';
-  return `<ul class="values">${items.join('')}${more}</ul>`;
+  if (items.length <= VALUES_SHOWN) return `<ul class="values">${items.join('')}${more}</ul>`;
+  const rest = items.slice(VALUES_SHOWN).join('') + more;
+  return `<ul class="values">${items.slice(0, VALUES_SHOWN).join('')}</ul><details><summary>${total - VALUES_SHOWN} more</summary><ul class="values">${rest}</ul></details>`;
+}
+
+/** Six significant digits are plenty for a person; integers (counters) stay whole. */
+function shortNumber(v: number): string {
+  return formatNumber(Number.isInteger(v) ? v : Number(v.toPrecision(6)));
 }
 
 function labelText(labels: Readonly<Record<string, string>>): string {
@@ -122,7 +132,10 @@ export function sparkline(probes: readonly ProbeRecord[]): string {
   const step = probes.length > 1 ? SPARK_W / (probes.length - 1) : 0;
   const xy = probes.map((p, i) => [round(i * step), round(SPARK_H - 2 - (p.seconds / max) * (SPARK_H - 4))] as const);
   const line = xy.map(([x, y]) => `${x},${y}`).join(' ');
-  const dots = probes.map((p, i) => (p.ok ? '' : `<circle cx="${xy[i]![0]}" cy="${xy[i]![1]}" r="2" class="fail"/>`)).join('');
+  // A failed probe is a red dot; a lone probe, which makes no line, a dot of the line's colour.
+  const dots = probes
+    .map((p, i) => (p.ok && probes.length > 1 ? '' : `<circle cx="${xy[i]![0]}" cy="${xy[i]![1]}" r="2" class="${p.ok ? 'probe' : 'fail'}"/>`))
+    .join('');
   const label = `${probes.length} probes, longest ${duration(max)}`;
   return `<svg class="spark" width="${SPARK_W}" height="${SPARK_H}" viewBox="-2 0 ${SPARK_W + 4} ${SPARK_H}" role="img" aria-label="${escapeHtml(label)}"><title>${escapeHtml(label)}</title><polyline points="${line}"/>${dots}</svg>`;
 }
@@ -149,5 +162,6 @@ th{background:#f4f4f4}td.num{text-align:right;white-space:nowrap}td.id{font-fami
 .ok{background:#d8f0d8;color:#135a13}.failing{background:#f8d7d7;color:#8a1010}.backing-off{background:#fde9c8;color:#7a4a00}
 .skipped{background:#e8e0f4;color:#4b2d7a}.pending{background:#e6e6e6;color:#444}
 .error{color:#8a1010;word-break:break-word}.values{margin:0;padding:0;list-style:none}.values code{font-size:.9em;word-break:break-all}
-svg.spark polyline{fill:none;stroke:#3465a4;stroke-width:1.5}svg.spark .fail{fill:#c00}
+svg.spark polyline{fill:none;stroke:#3465a4;stroke-width:1.5}svg.spark .probe{fill:#3465a4}svg.spark .fail{fill:#c00}
+summary{cursor:pointer;color:#555;font-size:.9em}
 `;
