@@ -2,17 +2,8 @@
 // text format or OpenMetrics. pollect's self-metrics reach it as any other source's samples.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  ParamError,
-  Writer,
-  type Batch,
-  type DaemonStatus,
-  type JsonSchema,
-  type PluginContext,
-  type WriteOutcome,
-  type WriterContext,
-  type WriterParams,
-} from '../../sdk/index.js';
+import { ParamError, Writer, type Batch, type JsonSchema, type PluginContext, type WriteOutcome, type WriterParams } from '../../sdk/index.js';
+import type { DaemonStatus, WriterContext } from '../../sdk/index.js';
 import { errorMessage, registerSecret } from '../../log.js';
 import { readParamFile, resolvePath } from '../../sdk/params.js';
 import { close, createHttpServer, listen } from '../../core/http-server.js';
