@@ -105,8 +105,9 @@ describe('basic auth: the bcrypt verifier', () => {
     };
     const known = Math.min(await time('alice'), await time('alice'));
     const unknown = Math.min(await time('mallory'), await time('mallory'));
-    expect(unknown / known).toBeGreaterThan(0.7);
-    expect(unknown / known).toBeLessThan(1.4);
+    // Loose bounds (CPU time on a shared machine varies); a shortcut for unknown users would be ~0.
+    expect(unknown / known).toBeGreaterThan(0.5);
+    expect(unknown / known).toBeLessThan(2);
   });
 });
 
@@ -340,7 +341,8 @@ describe.skipIf(!needs('prometheus', 'openssl'))('a real Prometheus scrapes thro
       } catch {
         // not ready yet
       }
-      if (jobs.every((j) => j in up)) break;
+      // A first scrape may time out on a busy machine (bcrypt takes ~0.1 s of CPU): wait for the good jobs to be up.
+      if (jobs.every((j) => j in up) && up.basic === '1' && up.mtls === '1') break;
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(up, server.output().slice(-2000)).toEqual({ basic: '1', basic_wrong: '0', basic_none: '0', mtls: '1', mtls_nocert: '0', mtls_stranger: '0' });

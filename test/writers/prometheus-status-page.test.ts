@@ -147,8 +147,8 @@ describe.skipIf(!needs('chromium'))('a real daemon and a real browser', () => {
               { type: 'Dummy', name: HOSTILE_NAME, error: HOSTILE_ERROR },
             ],
           },
-          // Its first tick takes 1.5 s: until then the daemon is not ready.
-          { collection: 'slow', tickTime: 60, sources: [{ type: 'Dummy', name: 'first', sleep: 1.5, timeout: 10 }] },
+          // Its first tick takes 3 s: until then the daemon is not ready.
+          { collection: 'slow', tickTime: 60, sources: [{ type: 'Dummy', name: 'first', sleep: 3, timeout: 10 }] },
         ],
       },
       path.join(dir, 'pollect.json'),
@@ -160,10 +160,10 @@ describe.skipIf(!needs('chromium'))('a real daemon and a real browser', () => {
       const early = await get(port, '/readyz');
       expect(early.status).toBe(503);
       expect(early.body).toMatch(/^not ready/);
-      await until(async () => (await get(port, '/readyz')).status === 200, 10_000);
+      await until(async () => (await get(port, '/readyz')).status === 200, 20_000);
       expect(daemon.status.ready()).toBe(true);
       // A few probes of the working source, for its sparkline.
-      await until(() => (daemon.status.executors()[0]!.sources[0]!.probes.length ?? 0) >= 3, 10_000);
+      await until(() => daemon.status.executors()[0]!.sources[0]!.probes.length >= 3, 20_000);
 
       // Scrapers get the exposition at `/` as at /metrics.
       for (const accept of [PROMETHEUS_ACCEPT, '*/*', undefined]) {
