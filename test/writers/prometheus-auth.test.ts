@@ -272,7 +272,7 @@ describe.skipIf(!needs('prometheus', 'openssl'))('a real Prometheus scrapes thro
     return body.data.result;
   }
 
-  it('the jobs with the right credentials are up and their values arrive; the ones without are down', async () => {
+  it('the jobs with the right credentials are up (one scraping `/`) and their values arrive; the ones without are down', async () => {
     const ca = certificateAuthority(tmp.dir);
     signedBy(tmp.dir, ca, 'server');
     signedBy(tmp.dir, ca, 'client', { client: true });
@@ -306,6 +306,8 @@ describe.skipIf(!needs('prometheus', 'openssl'))('a real Prometheus scrapes thro
         ...job('basic', withAuth.port, ['basic_auth:', '  username: prometheus', '  password: scrape-pw']),
         ...job('basic_wrong', withAuth.port, ['basic_auth:', '  username: prometheus', '  password: guess']),
         ...job('basic_none', withAuth.port, []),
+        // The Python pollect served every path: a job scraping `/` keeps working.
+        ...job('root', withAuth.port, ['metrics_path: /', 'basic_auth:', '  username: prometheus', '  password: scrape-pw']),
         ...job('mtls', withMtls.port, [
           'scheme: https',
           'tls_config:',
@@ -332,7 +334,7 @@ describe.skipIf(!needs('prometheus', 'openssl'))('a real Prometheus scrapes thro
       '--log.level=warn',
     ]);
     await waitForPort(promPort);
-    const jobs = ['basic', 'basic_wrong', 'basic_none', 'mtls', 'mtls_nocert', 'mtls_stranger'];
+    const jobs = ['basic', 'basic_wrong', 'basic_none', 'root', 'mtls', 'mtls_nocert', 'mtls_stranger'];
     const end = Date.now() + 30_000;
     let up: Record<string, string> = {};
     while (Date.now() < end) {
@@ -342,14 +344,23 @@ describe.skipIf(!needs('prometheus', 'openssl'))('a real Prometheus scrapes thro
         // not ready yet
       }
       // A first scrape may time out on a busy machine (bcrypt takes ~0.1 s of CPU): wait for the good jobs to be up.
-      if (jobs.every((j) => j in up) && up.basic === '1' && up.mtls === '1') break;
+      if (jobs.every((j) => j in up) && up.basic === '1' && up.root === '1' && up.mtls === '1') break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    expect(up, server.output().slice(-2000)).toEqual({ basic: '1', basic_wrong: '0', basic_none: '0', mtls: '1', mtls_nocert: '0', mtls_stranger: '0' });
+    expect(up, server.output().slice(-2000)).toEqual({
+      basic: '1',
+      basic_wrong: '0',
+      basic_none: '0',
+      root: '1',
+      mtls: '1',
+      mtls_nocert: '0',
+      mtls_stranger: '0',
+    });
     const values = await query(promPort, 'c_Dummy');
     expect(values.map((r) => [r.metric.job, r.value[1]]).sort()).toEqual([
       ['basic', '42'],
       ['mtls', '42'],
+      ['root', '42'],
     ]);
   }, 90_000);
 });
