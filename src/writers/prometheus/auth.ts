@@ -1,13 +1,14 @@
 // HTTP Basic auth against bcrypt-hashed passwords, as the `basic_auth_users` of Prometheus'
 // exporter-toolkit web config files (the same hashes work). bcrypt is slow on purpose (about
-// 0.1 s of CPU per check at cost 10 in pure JavaScript), so a successful check is remembered for
+// 0.1 s of CPU per check at cost 10 in pure JavaScript, run on a worker thread, see
+// bcrypt-worker.ts), so a successful check is remembered for
 // a short while, keyed by an HMAC of user and password under a key made at start: a scraper
 // that sends the same credentials every 15 s costs one bcrypt check per CACHE_MS, not one per
 // scrape. Checks not remembered run a few at a time; past that a request is answered 503, so a
 // client guessing passwords cannot take the CPU. Neither the password nor its HMAC is ever logged.
 import { createHmac, randomBytes } from 'node:crypto';
-import bcrypt from 'bcryptjs';
 import { ParamError } from '../../sdk/index.js';
+import { BcryptWorker } from './bcrypt-worker.js';
 
 /** `$2y$10$` (or `$2a$`, `$2b$`), then 22 characters of salt and 31 of hash, in bcrypt's base64. */
 const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
@@ -16,7 +17,7 @@ const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 export const CACHE_MS = 120_000;
 /** Credentials remembered at most (one or two scrapers in practice). */
 const CACHE_SIZE = 64;
-/** bcrypt checks running at once; more wait for none, they are answered 503. */
+/** bcrypt checks under way at once; a request that would need one more is answered 503 at once. */
 export const MAX_CHECKS = 4;
 
 export type Verdict = 'ok' | 'denied' | 'busy';
@@ -31,6 +32,13 @@ export function checkUsers(users: Readonly<Record<string, string>>, param: strin
   }
 }
 
+export interface BasicAuthOptions {
+  /** Milliseconds since the epoch (tests pass their own clock). */
+  now?: () => number;
+  /** Whether a password matches a bcrypt hash; default: bcryptjs on a worker thread. */
+  compare?: (password: string, hash: string) => Promise<boolean>;
+}
+
 export class BasicAuth {
   private readonly users: Map<string, string>;
   /** Checks an unknown user against, so that it takes as long as a known one. */
@@ -41,12 +49,26 @@ export class BasicAuth {
   /** Checks running, by HMAC: the same credentials arriving again share one check. */
   private readonly running = new Map<string, Promise<boolean>>();
 
-  constructor(
-    users: Readonly<Record<string, string>>,
-    private readonly now: () => number = Date.now,
-  ) {
+  private readonly now: () => number;
+  private readonly compare: (password: string, hash: string) => Promise<boolean>;
+  private readonly worker: BcryptWorker | undefined;
+
+  constructor(users: Readonly<Record<string, string>>, opts: BasicAuthOptions = {}) {
     this.users = new Map(Object.entries(users));
     this.decoy = this.users.values().next().value!;
+    this.now = opts.now ?? Date.now;
+    if (opts.compare) {
+      this.compare = opts.compare;
+    } else {
+      const worker = new BcryptWorker();
+      this.worker = worker;
+      this.compare = (password, hash) => worker.compare(password, hash);
+    }
+  }
+
+  /** Ends the worker thread, if one runs. */
+  close(): Promise<void> {
+    return this.worker?.close() ?? Promise.resolve();
   }
 
   /** The verdict on an `Authorization` header: at once when it is malformed or remembered, else after bcrypt. */
@@ -64,8 +86,7 @@ export class BasicAuth {
     if (same) return same.then((ok) => (ok ? 'ok' : 'denied'));
     if (this.running.size >= MAX_CHECKS) return 'busy';
     const hash = this.users.get(cred.user);
-    const check = bcrypt
-      .compare(cred.password, hash ?? this.decoy)
+    const check = this.compare(cred.password, hash ?? this.decoy)
       .then((match) => {
         // An unknown user is never let in, even with the password of the decoy's user.
         const ok = match && hash !== undefined;
