@@ -12,7 +12,7 @@ import bcrypt from 'bcryptjs';
 import { BasicAuth, CACHE_MS, checkUsers, MAX_CHECKS } from '../../src/writers/prometheus/auth.js';
 import { PrometheusWriter, type PrometheusConfig } from '../../src/writers/prometheus/index.js';
 import { ParamError, type Batch } from '../../src/sdk/index.js';
-import { cli } from '../helpers/cli.js';
+import { BIN, cli } from '../helpers/cli.js';
 import { configFor, pluginContext } from '../helpers/plugin.js';
 import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { needs } from '../helpers/servers.js';
@@ -37,7 +37,7 @@ function countingCompare(): { compare: (password: string, hash: string) => Promi
 
 describe('basic auth: the bcrypt verifier', () => {
   const made: BasicAuth[] = [];
-  /** A verifier with its bcrypt on the worker thread, as the writer makes it; closed after the test. */
+  /** A verifier with its bcrypt in a child process, as the writer makes it; closed after the test. */
   const verifier = (users: Record<string, string>): BasicAuth => {
     const auth = new BasicAuth(users);
     made.push(auth);
@@ -151,6 +151,47 @@ describe('basic auth: the bcrypt verifier', () => {
     expect(await auth.check(basic('alice', 's3cret'))).toBe('ok');
   });
 });
+
+describe('basic auth in the daemon as launched (bin/pollect.js, whose V8 flags turn the optimising compiler off)', () => {
+  it('a bcrypt check costs the daemon next to no CPU: it runs in a plain child process', async () => {
+    const tmp = tempDir('pollect-auth-bin-');
+    const port = await freePort();
+    const file = path.join(tmp.dir, 'pollect.json');
+    const hash = bcrypt.hashSync('scrape-pw', 10);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        tickTime: 60,
+        selfMetrics: false,
+        writers: [{ type: 'Prometheus', host: '127.0.0.1', port, basicAuthUsers: { prometheus: hash } }],
+        executors: [{ sources: [{ type: 'Dummy' }] }],
+      }),
+    );
+    const daemon = spawnDaemon(process.execPath, [BIN, '-c', file]);
+    try {
+      await waitForPort(port);
+      const pid = daemon.child.pid!;
+      const before = cpuMs(pid);
+      const r = await request(port, { auth: basic('prometheus', 'scrape-pw') });
+      const used = cpuMs(pid) - before;
+      expect(r.status).toBe(200);
+      expect(r.body).toContain('pollect_Dummy 1');
+      // In the daemon's own process, under its flags, this one check took 1.5 to 8 s of CPU.
+      expect(used).toBeLessThan(400);
+      expect(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()).toMatch(/^\d+$/);
+      expect((await request(port, { auth: basic('prometheus', 'wrong') })).status).toBe(401);
+    } finally {
+      await daemon.stop();
+      tmp.remove();
+    }
+  }, 60_000);
+});
+
+/** CPU time (user + system) of a process so far, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 
 function request(
   port: number,

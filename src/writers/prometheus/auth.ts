@@ -1,14 +1,14 @@
 // HTTP Basic auth against bcrypt-hashed passwords, as the `basic_auth_users` of Prometheus'
 // exporter-toolkit web config files (the same hashes work). bcrypt is slow on purpose (about
-// 0.1 s of CPU per check at cost 10 in pure JavaScript, run on a worker thread, see
-// bcrypt-worker.ts), so a successful check is remembered for
+// 0.1 s of CPU per check at cost 10 in pure JavaScript, run in a child process, see
+// bcrypt-process.ts), so a successful check is remembered for
 // a short while, keyed by an HMAC of user and password under a key made at start: a scraper
 // that sends the same credentials every 15 s costs one bcrypt check per CACHE_MS, not one per
 // scrape. Checks not remembered run a few at a time; past that a request is answered 503, so a
 // client guessing passwords cannot take the CPU. Neither the password nor its HMAC is ever logged.
 import { createHmac, randomBytes } from 'node:crypto';
 import { ParamError } from '../../sdk/index.js';
-import { BcryptWorker } from './bcrypt-worker.js';
+import { BcryptProcess } from './bcrypt-process.js';
 
 /** `$2y$10$` (or `$2a$`, `$2b$`), then 22 characters of salt and 31 of hash, in bcrypt's base64. */
 const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
@@ -35,7 +35,7 @@ export function checkUsers(users: Readonly<Record<string, string>>, param: strin
 export interface BasicAuthOptions {
   /** Milliseconds since the epoch (tests pass their own clock). */
   now?: () => number;
-  /** Whether a password matches a bcrypt hash; default: bcryptjs on a worker thread. */
+  /** Whether a password matches a bcrypt hash; default: bcryptjs in a child process. */
   compare?: (password: string, hash: string) => Promise<boolean>;
 }
 
@@ -51,7 +51,7 @@ export class BasicAuth {
 
   private readonly now: () => number;
   private readonly compare: (password: string, hash: string) => Promise<boolean>;
-  private readonly worker: BcryptWorker | undefined;
+  private readonly checker: BcryptProcess | undefined;
 
   constructor(users: Readonly<Record<string, string>>, opts: BasicAuthOptions = {}) {
     this.users = new Map(Object.entries(users));
@@ -60,15 +60,15 @@ export class BasicAuth {
     if (opts.compare) {
       this.compare = opts.compare;
     } else {
-      const worker = new BcryptWorker();
-      this.worker = worker;
-      this.compare = (password, hash) => worker.compare(password, hash);
+      const checker = new BcryptProcess();
+      this.checker = checker;
+      this.compare = (password, hash) => checker.compare(password, hash);
     }
   }
 
-  /** Ends the worker thread, if one runs. */
-  close(): Promise<void> {
-    return this.worker?.close() ?? Promise.resolve();
+  /** Ends the checking process, if one runs. */
+  close(): void {
+    this.checker?.close();
   }
 
   /** The verdict on an `Authorization` header: at once when it is malformed or remembered, else after bcrypt. */

@@ -156,7 +156,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     const server = this.server;
     this.server = undefined;
     if (server) await close(server);
-    await this.auth?.close();
+    this.auth?.close();
   }
 
   /** The whole exposition, as a scrape sees it (tests, promtool). */
