@@ -15,8 +15,9 @@ fi
 #   redis-server (Dramatiq), graphite-carbon + python3-whisper (Graphite writer), prometheus (also
 #   promtool), prometheus-node-exporter (the `node` naming beside it), snmpd + snmp (SnmpGet),
 #   bind9 + dnsutils (Bind), openssl (test certificates), python3 (checks the pickle encoder
-#   against CPython's pickle), curl, procps (ps, free).
-PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter snmpd snmp bind9 dnsutils openssl python3 curl procps"
+#   against CPython's pickle), curl, procps (ps, free), chromium (the Prometheus writer's status
+#   page in a headless browser).
+PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter snmpd snmp bind9 dnsutils openssl python3 curl procps chromium"
 
 if ! command -v apt-get >/dev/null; then
   echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2

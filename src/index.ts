@@ -25,6 +25,7 @@ export {
 } from './sdk/index.js';
 export { ParamError, redact, registerSecret, type JsonSchema, type ParamsOf, type SourceParams, type WriterParams, type PluginContext } from './sdk/index.js';
 export { checkHost, checkUrl, compileRegex, namesParam, portParam, readParamFile, resolvePath } from './sdk/params.js';
+export type { DaemonStatus, ExecutorView, ProbeRecord, SourceState, SourceView } from './sdk/index.js';
 export type { Logger, LogLevel } from './log.js';
 export { RateTracker } from './sdk/rate.js';
 export { runCommand } from './sdk/command.js';

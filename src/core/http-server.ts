@@ -44,8 +44,8 @@ export const HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
 });
 
 export interface HttpServerOptions {
-  /** PEM key and certificate: serve HTTPS. */
-  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** PEM key and certificate: serve HTTPS. With `ca`, only clients with a certificate it signed are let in (mutual TLS). */
+  tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer };
   /** Tests shorten these; pollect uses HTTP_LIMITS. */
   limits?: Partial<HttpLimits>;
   log?: Logger;
@@ -70,7 +70,13 @@ export function createHttpServer(handler: RequestHandler, options: HttpServerOpt
   };
   // node:https (with TLS) is loaded only for a server that uses it: about 1 MB of RSS otherwise.
   const server: http.Server = options.tls
-    ? (require('node:https') as typeof import('node:https')).createServer({ ...serverOptions, ...options.tls, handshakeTimeout: limits.headersTimeout * 1000 })
+    ? (require('node:https') as typeof import('node:https')).createServer({
+        ...serverOptions,
+        ...options.tls,
+        // A client CA: the handshake fails for a client without a certificate it signed.
+        ...(options.tls.ca !== undefined && { requestCert: true, rejectUnauthorized: true }),
+        handshakeTimeout: limits.headersTimeout * 1000,
+      })
     : http.createServer(serverOptions);
   new Guard(server, handler, limits, options.log, options.label ?? 'HTTP server', options.tls !== undefined);
   return server;

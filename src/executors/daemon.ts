@@ -15,6 +15,7 @@ import { sleep, systemClock, within, type Clock } from '../core/clock.js';
 import { CrashGuard } from './crash-guard.js';
 import { DEFAULT_BUFFER_SIZE } from '../config/schema.js';
 import { freeId, match, sameExecutor, sameWriter, sameWriterType, type Matched } from './reload.js';
+import { StatusBoard } from './status.js';
 
 export interface DaemonOptions {
   /** Replace every configured writer with one DryRun writer. */
@@ -70,6 +71,8 @@ export class Daemon {
   private readonly reloadState = { successful: true, timestampSeconds: Date.now() / 1000 };
   /** Errors nothing caught are traced back to plugin files; install() it where the process is ours. */
   readonly crashGuard: CrashGuard;
+  /** What the executors and their sources are doing, for writers that show it. */
+  readonly status = new StatusBoard();
 
   constructor(config: PollectConfig, opts: DaemonOptions) {
     this.config = config;
@@ -102,6 +105,7 @@ export class Daemon {
       this.plans.set(executor, plan);
     }
     for (const [file, runner] of watches) this.crashGuard.watch(file, runner);
+    for (const e of this.executors) this.track(e);
     // A constructor that rejects its params (a bad regex, say) is a config error with its path.
     if (problems.length) throw new ConfigError(problems);
     if (this.wantsSelfMetrics(config)) this.addSelfMetrics();
@@ -146,6 +150,15 @@ export class Daemon {
     return new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers });
   }
 
+  /** Puts the executor on the status board (what writers show of the daemon). */
+  private track(e: Executor): void {
+    e.onBatch = this.status.track(
+      e.collection,
+      e.tickTime,
+      e.runners.map((r) => r.id),
+    );
+  }
+
   private wantsSelfMetrics(config: PollectConfig): boolean {
     return this.opts.selfMetrics ?? (config.selfMetrics && !this.opts.dryRun);
   }
@@ -170,7 +183,8 @@ export class Daemon {
       configDir: this.config.configDir,
       nameOf: selfSeriesName,
     });
-    this.selfExecutor = new Executor({ collection: 'pollect', tickTime: this.config.tickTime, runners: [runner], writers: this.writers.slice() });
+    const onBatch = this.status.track('pollect', this.config.tickTime, [runner.id]);
+    this.selfExecutor = new Executor({ collection: 'pollect', tickTime: this.config.tickTime, runners: [runner], writers: this.writers.slice(), onBatch });
     this.executors.push(this.selfExecutor);
   }
 
@@ -197,7 +211,7 @@ export class Daemon {
   /** Starts `writer` for the runtime `w` (a replacement takes the runtime's id before it starts, for its log lines). */
   private startWriter(w: WriterRuntime, writer: Writer = w.writer): Promise<void> {
     writer.id = w.id;
-    return Promise.resolve(writer.start({ ...this.context(this.config.tickTime), reportDropped: (n) => w.lost(n) }));
+    return Promise.resolve(writer.start({ ...this.context(this.config.tickTime), reportDropped: (n) => w.lost(n), status: this.status }));
   }
 
   /**
@@ -343,7 +357,10 @@ export class Daemon {
     // Changed and removed executors stop; their last ticks reach the writers they had.
     const removed = p.executors.removed.map(([e]) => e);
     await this.stopExecutors(removed, deadline - graceMs / 2, deadline);
-    for (const e of removed) this.plans.delete(e);
+    for (const e of removed) {
+      this.plans.delete(e);
+      this.status.untrack(e.onBatch);
+    }
     for (const [[rt], n] of p.writers.kept) this.writerConfigs.set(rt, n); // equal, but its path may have moved
     // Changed and removed writers: flushed, then stopped (a port closed before it is opened again).
     const running = [...p.executorWriters.keys()];
@@ -375,12 +392,16 @@ export class Daemon {
     for (const [e, plan] of p.nextExecutors) this.plans.set(e, plan);
     // A source whose init fails is tried again before each probe: the rest of the config runs meanwhile.
     for (const msg of await this.initRunners(p.fresh.flatMap((e) => e.runners))) this.log.error(`reload: ${msg}; retried before each probe`);
-    for (const e of p.fresh) e.start();
+    for (const e of p.fresh) {
+      this.track(e);
+      e.start();
+    }
     // The self-metrics executor follows the top-level tickTime and the selfMetrics switch.
     const self = this.selfExecutor;
     const wantSelf = this.wantsSelfMetrics(p.config);
     if (self && (!wantSelf || self.tickTime !== p.config.tickTime)) {
       this.selfExecutor = undefined;
+      this.status.untrack(self.onBatch);
       await this.stopExecutors([self], deadline - graceMs / 2, deadline);
     }
     this.executors.splice(0, this.executors.length, ...p.nextExecutors.map(([e]) => e), ...(this.selfExecutor ? [this.selfExecutor] : []));

@@ -10,6 +10,8 @@ export interface ExecutorOptions {
   tickTime: number;
   runners: SourceRunner[];
   writers: WriterRuntime[];
+  /** Told of every batch after the writers got it (the daemon's status board). */
+  onBatch?: (batch: Batch) => void;
 }
 
 export class Executor {
@@ -18,6 +20,8 @@ export class Executor {
   readonly runners: SourceRunner[];
   /** Swapped at a reload; a tick hands its batch to the writers of the moment it ends. */
   writers: WriterRuntime[];
+  /** Told of every batch (the daemon's status board); set once the executor is part of the daemon. */
+  onBatch: ((batch: Batch) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private readonly pendingTicks = new Set<Promise<Batch>>();
@@ -30,6 +34,7 @@ export class Executor {
     this.tickTime = opts.tickTime;
     this.runners = opts.runners;
     this.writers = opts.writers;
+    this.onBatch = opts.onBatch;
   }
 
   /** Runs the first tick now, then on every aligned multiple of tickTime. */
@@ -78,6 +83,7 @@ export class Executor {
     const sources = await Promise.all(this.runners.map((r, i) => r.tick(timestamp, perSource[i]!)));
     const batch: Batch = { collection: this.collection, timestamp, points: perSource.flat(), sources };
     for (const w of this.writers) w.add(batch);
+    this.onBatch?.(batch);
     return batch;
   }
 

@@ -220,6 +220,50 @@ export interface WriterStats {
 export interface WriterContext extends PluginContext {
   /** Points lost after write() took them (still unsent when the writer stopped): dropped, no longer written. */
   reportDropped(count: number): void;
+  /** What the daemon is doing, read-only, for a writer that shows it (the Prometheus status page); absent outside a daemon. */
+  status?: DaemonStatus;
+}
+
+/** A source as a person looking at the daemon sees it: `pending` until its first tick. */
+export type SourceState = 'pending' | 'ok' | 'failing' | 'backing off' | 'skipped';
+
+/** One probe that ran: when, how long, whether it succeeded. */
+export interface ProbeRecord {
+  /** Milliseconds since the epoch: the tick's start. */
+  readonly at: number;
+  readonly seconds: number;
+  readonly ok: boolean;
+}
+
+export interface SourceView {
+  readonly id: string;
+  readonly type?: string;
+  readonly name?: string;
+  readonly state: SourceState;
+  /** The last error and when (a source that recovered still shows it, with state ok). */
+  readonly lastError?: { readonly message: string; readonly at: number };
+  readonly consecutiveFailures: number;
+  readonly errorsTotal: number;
+  /** The last probes that ran, oldest first (a bounded number). */
+  readonly probes: readonly ProbeRecord[];
+  /** The first points of the last tick that produced any, and how many that tick produced in all. */
+  readonly lastValues: readonly Point[];
+  readonly lastValuesTotal: number;
+}
+
+export interface ExecutorView {
+  readonly collection: string;
+  readonly tickTime: number;
+  /** Ticks whose batch went to the writers. */
+  readonly ticks: number;
+  readonly sources: readonly SourceView[];
+}
+
+/** The daemon's state, read-only: its executors and their sources. */
+export interface DaemonStatus {
+  /** True once every executor has handed its first tick to its writers. */
+  ready(): boolean;
+  executors(): readonly ExecutorView[];
 }
 
 /** What write() may return: nothing, or how many of the batch's points it refused for good. */

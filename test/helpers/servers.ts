@@ -20,6 +20,7 @@ export const BINARIES: Readonly<Record<string, string>> = {
   python3: 'python3',
   curl: 'curl',
   ps: 'procps',
+  chromium: 'chromium',
 };
 
 /** The binaries POLLECT_TEST_SKIP names. */

@@ -3,6 +3,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ParamError, Writer, type Batch, type JsonSchema, type PluginContext, type WriteOutcome, type WriterParams } from '../../sdk/index.js';
+import type { DaemonStatus, WriterContext } from '../../sdk/index.js';
 import { errorMessage, registerSecret } from '../../log.js';
 import { readParamFile, resolvePath } from '../../sdk/params.js';
 import { close, createHttpServer, listen } from '../../core/http-server.js';
@@ -11,6 +12,8 @@ import { NodeNaming } from './naming-node.js';
 import { SeriesStore } from './store.js';
 import { BodyCache, HeldBodies } from './bodies.js';
 import { familyHeader, negotiate, OPENMETRICS_CONTENT_TYPE, seriesPrefix, TEXT_CONTENT_TYPE, type Format } from './render.js';
+import { BasicAuth, checkUsers, type Verdict } from './auth.js';
+import { prefersHtml, renderStatusPage, STATUS_PAGE_HEADERS } from './status-page.js';
 
 const schema = {
   type: 'object',
@@ -24,6 +27,11 @@ const schema = {
       properties: {
         key: { type: 'string', minLength: 1, description: 'Private key file (PEM)' },
         cert: { type: 'string', minLength: 1, description: 'Certificate chain file (PEM)' },
+        clientCa: {
+          type: 'string',
+          minLength: 1,
+          description: 'CA file (PEM): only clients with a certificate it signed are let in (mutual TLS)',
+        },
       },
       required: ['key', 'cert'],
       additionalProperties: false,
@@ -35,6 +43,12 @@ const schema = {
         "pollect: names as the Python pollect; prometheus: snake_case, the declared unit in base form, _total on counters; node: node_exporter's names for the host sources, prometheus for the rest",
     },
     staleAfter: { type: 'integer', minimum: 1, default: 3, description: 'Failed ticks after which a source loses its series' },
+    basicAuthUsers: {
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: { type: 'string' },
+      description: 'User name → bcrypt hash of its password, as basic_auth_users in an exporter web config: scrapes and the status page need one of them',
+    },
   },
 } as const satisfies JsonSchema;
 
@@ -59,7 +73,11 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
 
   private readonly store: SeriesStore;
   private readonly node?: NodeNaming;
-  private readonly tls?: { key: string; cert: string };
+  private readonly tls?: { key: string; cert: string; ca?: string };
+  private readonly auth?: BasicAuth;
+  /** The daemon's state, for /readyz and the status page (absent outside a daemon). */
+  private status?: DaemonStatus;
+  private wrote = false;
   private server?: Server;
   private readonly bodies = new BodyCache();
   private readonly held = new HeldBodies(MAX_HELD_BYTES);
@@ -76,16 +94,22 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     // Both Prometheus namings take the raw readings (counters) the sources report for them.
     if (config.naming !== 'pollect') this.naming = 'prometheus';
     if (config.tls) {
-      const key = this.readPem('key', 'PRIVATE KEY');
+      const key = this.readPem('key', config.tls.key, 'PRIVATE KEY');
       // The private key itself must never reach a log line.
       registerSecret(key.trim());
-      this.tls = { key, cert: this.readPem('cert', 'CERTIFICATE') };
+      this.tls = { key, cert: this.readPem('cert', config.tls.cert, 'CERTIFICATE') };
+      if (config.tls.clientCa) this.tls.ca = this.readPem('clientCa', config.tls.clientCa, 'CERTIFICATE');
+    }
+    if (config.basicAuthUsers) {
+      // The schema makes every value a string.
+      const users = config.basicAuthUsers as Record<string, string>;
+      checkUsers(users, 'basicAuthUsers');
+      this.auth = new BasicAuth(users);
     }
   }
 
   /** A TLS file, read now so that `pollect --check` finds a missing, unreadable or non-PEM one. */
-  private readPem(which: 'key' | 'cert', kind: string): string {
-    const file = this.config.tls![which];
+  private readPem(which: 'key' | 'cert' | 'clientCa', file: string, kind: string): string {
     const text = readParamFile(this.context, `tls.${which}`, file).toString('utf8');
     if (!new RegExp(`-----BEGIN [A-Z0-9 ]*${kind}-----`).test(text)) {
       throw new ParamError(`tls.${which}`, `${resolvePath(this.context, file)} is not a PEM file with a ${kind.toLowerCase()}`);
@@ -102,7 +126,8 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     return (this.server?.address() as AddressInfo | null)?.port ?? this.config.port;
   }
 
-  override async start(): Promise<void> {
+  override async start(ctx?: WriterContext): Promise<void> {
+    this.status = ctx?.status;
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       try {
         this.serve(req, res);
@@ -129,6 +154,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   }
 
   write(batch: Batch): WriteOutcome {
+    this.wrote = true;
     const r = this.store.apply(this.node ? this.node.batch(batch) : batch);
     for (const d of r.duplicates) {
       this.warnOnce(`${d.family}\0${d.source}`, `${this.label}: ${d.source} sends series of ${d.family} that ${d.owner} already sends; keeping ${d.owner}'s`);
@@ -147,6 +173,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     const server = this.server;
     this.server = undefined;
     if (server) await close(server);
+    this.auth?.close();
   }
 
   /** The whole exposition, as a scrape sees it (tests, promtool). */
@@ -154,20 +181,60 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     return Buffer.concat(this.exposition(format)).toString();
   }
 
+  /**
+   * /healthz and /readyz answer anyone (they tell no more than up and ready); everything else
+   * needs a password when basicAuthUsers is set.
+   */
   private serve(req: IncomingMessage, res: ServerResponse): void {
-    const want = this.config.path;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    if ((q < 0 ? url : url.slice(0, q)) !== want) {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end(`Not found; the metrics are at ${want}\n`);
-      return;
-    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Method not allowed\n');
       return;
     }
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path === '/healthz') return plain(res, 200, 'ok\n');
+    if (path === '/readyz') {
+      const ready = this.status ? this.status.ready() : this.wrote;
+      return plain(res, ready ? 200 : 503, ready ? 'ready\n' : 'not ready: not every executor has written its first tick\n');
+    }
+    if (!this.auth) return this.route(req, res, path);
+    const verdict = this.auth.check(req.headers.authorization);
+    if (typeof verdict === 'string') return this.authorized(verdict, req, res, path);
+    verdict
+      .then((v) => this.authorized(v, req, res, path))
+      .catch((err: unknown) => {
+        this.warnOnce(`scrape\0${errorMessage(err)}`, `${this.label}: scrape failed: ${errorMessage(err)}`);
+        res.destroy();
+      });
+  }
+
+  private authorized(verdict: Verdict, req: IncomingMessage, res: ServerResponse, path: string): void {
+    if (res.destroyed) return;
+    if (verdict === 'ok') return this.route(req, res, path);
+    if (verdict === 'busy') {
+      res.setHeader('Retry-After', '1');
+      return plain(res, 503, 'Too many password checks at once; retry later\n');
+    }
+    res.setHeader('WWW-Authenticate', 'Basic realm="pollect", charset="UTF-8"');
+    plain(res, 401, 'Unauthorized\n');
+  }
+
+  /** The exposition at the metrics path, and at `/` for anything but a browser (the Python pollect served it on every path). */
+  private route(req: IncomingMessage, res: ServerResponse, path: string): void {
+    if (path === '/' && prefersHtml(req.headers.accept)) return this.statusPage(req, res);
+    if (path === this.config.path || path === '/') return this.scrape(req, res);
+    plain(res, 404, `Not found; the metrics are at ${this.config.path}\n`);
+  }
+
+  private statusPage(req: IncomingMessage, res: ServerResponse): void {
+    const page = Buffer.from(renderStatusPage(this.status, { metricsPath: this.config.path, writer: this.id, now: Date.now() }));
+    res.writeHead(200, { ...STATUS_PAGE_HEADERS, Vary: 'Accept', 'Content-Length': page.length });
+    res.end(req.method === 'HEAD' ? undefined : page);
+  }
+
+  private scrape(req: IncomingMessage, res: ServerResponse): void {
     const format = negotiate(req.headers.accept);
     res.setHeader('Content-Type', format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE);
     res.setHeader('Cache-Control', 'no-store');
@@ -241,4 +308,9 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     this.warned.add(key);
     this.context.log.warn(msg);
   }
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(text);
 }
