@@ -42,6 +42,23 @@ describe('StatusBoard', () => {
     expect(board.executors()[1]).toMatchObject({ collection: 'b', tickTime: 10, ticks: 1 });
   });
 
+  it('forgets an executor a reload removed; a new one is pending until its first tick', () => {
+    const board = new StatusBoard();
+    const a = board.track('a', 1, ['a.Dummy']);
+    const b = board.track('b', 1, ['b.Dummy']);
+    a(tick(1000, [st('a.Dummy')]));
+    b(tick(1000, [st('b.Dummy')]));
+    board.untrack(b);
+    board.untrack(b); // twice, or an executor never tracked: nothing happens
+    board.untrack(undefined);
+    expect(board.executors().map((e) => e.collection)).toEqual(['a']);
+    expect(board.ready()).toBe(true);
+    const c = board.track('c', 1, ['c.Dummy']);
+    expect(board.ready()).toBe(false);
+    c(tick(2000, [st('c.Dummy')]));
+    expect(board.ready()).toBe(true);
+  });
+
   it('states, the last error (kept after recovery), probes that ran and last values', () => {
     const board = new StatusBoard();
     const report = board.track('c', 1, ['c.Dummy']);
