@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
-import { createLogger, errorMessage, isLogLevel, setLogLevel, type Logger } from './log.js';
+import { createLogger, errorMessage, isLogLevel, setLogFormat, setLogLevel, stderrIsJournal, type LogFormat, type Logger } from './log.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -19,6 +19,7 @@ interface RunOptions {
   check?: boolean;
   selfMetrics?: boolean;
   logLevel: string;
+  logFormat: LogFormat;
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
@@ -30,6 +31,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .option('--check', 'validate the config and exit')
     .option('--self-metrics', "with --dry-run: print pollect's own metrics too")
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
+    .addOption(new Option('--log-format <format>', 'log lines: text, or JSON for log shippers').choices(['text', 'json']).default('text'))
     .version(version(), '-V, --version')
     .showHelpAfterError()
     .exitOverride();
@@ -73,6 +75,7 @@ function print(text: string): Promise<void> {
 
 async function run(opts: RunOptions): Promise<number> {
   if (isLogLevel(opts.logLevel)) setLogLevel(opts.logLevel);
+  setLogFormat(opts.logFormat, stderrIsJournal());
   const log = createLogger();
   const { Daemon, StartError } = await import('./executors/daemon.js');
   let config;

@@ -124,7 +124,7 @@ export class Daemon {
   private adopt(writer: Writer, typeName: string, bufferSize: number | undefined): WriterRuntime {
     const same = this.writers.filter((x) => x.id === typeName || x.id.startsWith(`${typeName}#`)).length;
     writer.id = same === 0 ? typeName : `${typeName}#${same}`;
-    const runtime = new WriterRuntime(writer, { bufferSize: bufferSize ?? DEFAULT_BUFFER_SIZE, log: this.log });
+    const runtime = new WriterRuntime(writer, { bufferSize: bufferSize ?? DEFAULT_BUFFER_SIZE, log: this.log.child('', { writer: writer.id }) });
     this.writers.push(runtime);
     return runtime;
   }
@@ -136,7 +136,7 @@ export class Daemon {
   async startAll(): Promise<void> {
     for (const w of this.writers) {
       try {
-        await w.writer.start({ ...this.context(this.config.tickTime), reportDropped: (n) => w.lost(n) });
+        await w.writer.start({ ...this.context(this.config.tickTime), log: this.log.child('', { writer: w.id }), reportDropped: (n) => w.lost(n) });
       } catch (err) {
         await this.stopWriters(Date.now() + this.config.shutdownGrace * 1000);
         const msg = errorMessage(err);
