@@ -14,8 +14,9 @@ fi
 # Keep in step with BINARIES in test/helpers/servers.ts (test/servers.test.ts checks it):
 #   redis-server (Dramatiq), graphite-carbon + python3-whisper (Graphite writer), prometheus (also
 #   promtool), snmpd + snmp (SnmpGet), bind9 + dnsutils (Bind), openssl (test certificates), python3
-#   (checks the pickle encoder against CPython's pickle), curl, procps (ps, free).
-PACKAGES="redis-server graphite-carbon python3-whisper prometheus snmpd snmp bind9 dnsutils openssl python3 curl procps"
+#   (checks the pickle encoder against CPython's pickle), curl, procps (ps, free), systemd
+#   (systemd-analyze checks contrib/systemd/pollect.service).
+PACKAGES="redis-server graphite-carbon python3-whisper prometheus snmpd snmp bind9 dnsutils openssl python3 curl procps systemd"
 
 if ! command -v apt-get >/dev/null; then
   echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2

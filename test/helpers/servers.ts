@@ -19,6 +19,7 @@ export const BINARIES: Readonly<Record<string, string>> = {
   python3: 'python3',
   curl: 'curl',
   ps: 'procps',
+  'systemd-analyze': 'systemd',
 };
 
 /** The binaries POLLECT_TEST_SKIP names. */
