@@ -53,7 +53,9 @@ describe.skipIf(!needs('systemd-analyze'))('contrib/systemd/pollect.service', ()
   });
 
   it('verify would notice a broken unit (the check can fail)', () => {
-    const broken = unitFile(UNIT.replace('Restart=on-failure', 'Restart=sometimes').replace('NoNewPrivileges=yes', 'NoNewPrivileges=yes\nProtectEverything=yes'));
+    const broken = unitFile(
+      UNIT.replace('Restart=on-failure', 'Restart=sometimes').replace('NoNewPrivileges=yes', 'NoNewPrivileges=yes\nProtectEverything=yes'),
+    );
     const said = verify(broken).join('\n');
     expect(said).toContain('sometimes');
     expect(said).toContain('ProtectEverything');
@@ -75,7 +77,9 @@ describe.skipIf(!needs('systemd-analyze'))('contrib/systemd/pollect.service', ()
   });
 
   it('reloads by checking the config first, then sending SIGHUP', () => {
-    const reload = settings(UNIT).filter(([k]) => k === 'ExecReload').map(([, v]) => v);
+    const reload = settings(UNIT)
+      .filter(([k]) => k === 'ExecReload')
+      .map(([, v]) => v);
     const start = settings(UNIT).find(([k]) => k === 'ExecStart')![1];
     expect(reload).toEqual([`${start} --check`, '/bin/kill -HUP $MAINPID']);
   });
