@@ -6,7 +6,7 @@
 // and its gRPC/ssh2 11 MB); the test fails if the install grows far past that.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './helpers/net.js';
 
@@ -115,6 +115,21 @@ describe('npm install -g of the packed tarball', () => {
       const sources = run(['sources']);
       expect(sources.code).toBe(0);
       expect(sources.stdout).toMatch(/^Docker\s/m);
+      // Where Node strips types itself (22.18+, 24), a TypeScript plugin needs no esbuild.
+      if ((process.features as { typescript?: unknown }).typescript) {
+        mkdirSync(path.join(work, 'plugins'), { recursive: true });
+        writeFileSync(
+          path.join(work, 'plugins/TwiceSource.ts'),
+          "import { Source, type SourceConfig } from 'pollect';\nexport class TwiceSource extends Source<SourceConfig> {\n  probe(): number { return 2 * 21; }\n}\n",
+        );
+        writeFileSync(
+          path.join(work, 'ts.yml'),
+          'pluginDirs: [plugins]\nselfMetrics: false\nwriter: { type: DryRun }\nexecutors: [{ collection: t, sources: [{ type: Twice }] }]\n',
+        );
+        const ts = run(['-c', 'ts.yml', '--once']);
+        expect(ts.stderr).toBe('');
+        expect(ts.stdout).toMatch(/^t\.Twice 42 \d+$/m);
+      }
     } finally {
       for (const d of moved) renameSync(path.join(aside, d), path.join(installed, 'node_modules', d));
     }
