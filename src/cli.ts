@@ -75,7 +75,8 @@ function print(text: string): Promise<void> {
 
 async function run(opts: RunOptions): Promise<number> {
   if (isLogLevel(opts.logLevel)) setLogLevel(opts.logLevel);
-  setLogFormat(opts.logFormat, stderrIsJournal());
+  const journal = stderrIsJournal();
+  setLogFormat(opts.logFormat, journal);
   const log = createLogger();
   const { Daemon, StartError } = await import('./executors/daemon.js');
   let config;
@@ -86,7 +87,12 @@ async function run(opts: RunOptions): Promise<number> {
     daemon = new Daemon(config, { dryRun: opts.dryRun, selfMetrics: opts.selfMetrics || undefined, log });
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`pollect: invalid config:\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
+      // For people a block; for log shippers one JSON line a problem; in the journal, errors.
+      if (opts.logFormat === 'json') for (const p of err.problems) log.error(`invalid config: ${p}`);
+      else {
+        const at = journal ? '<3>' : '';
+        process.stderr.write(`${at}pollect: invalid config:\n${err.problems.map((p) => `${at}  ${p}`).join('\n')}\n`);
+      }
       return 2;
     }
     throw err;

@@ -1,6 +1,6 @@
 // Log lines: text, JSON for log shippers, and the syslog priority prefixes for the systemd journal.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createLogger, registerSecret, stderrIsJournal, type LoggerOptions } from '../src/log.js';
@@ -154,5 +154,34 @@ describe('pollect --log-format', () => {
     const r = await cli(['--log-format', 'xml', '--check']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("argument 'xml' is invalid");
+  });
+});
+
+describe('an invalid config', () => {
+  const bad = (): string => {
+    const file = path.join(dir(), 'bad.json');
+    writeFileSync(file, JSON.stringify({ executors: [{ sources: [{ type: 'Dummy', value: 'x' }, { type: 'Nope' }] }] }));
+    return file;
+  };
+
+  it('is one JSON error line a problem with --log-format json', async () => {
+    const r = await cli(['-c', bad(), '--check', '--log-format', 'json']);
+    expect(r.code).toBe(2);
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
+    expect(lines.length).toBe(2);
+    expect(lines.every((l) => l.level === 'error' && l.message!.startsWith('invalid config: executors[0].sources['))).toBe(true);
+  });
+
+  it('is at error priority in the journal, every line of it', async () => {
+    const st = fstatSync(2, { bigint: true });
+    const r = await cli(['-c', bad(), '--check'], { JOURNAL_STREAM: `${st.dev}:${st.ino}` });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe('<3>pollect: invalid config:');
+    expect(lines.length).toBe(3);
+    for (const l of lines.slice(1)) expect(l).toMatch(/^<3> {2}executors\[0\]\.sources\[\d\]/);
   });
 });
