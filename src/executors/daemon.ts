@@ -205,13 +205,14 @@ export class Daemon {
   /** The core's runtime around a writer, with the writer's id: its type, then `Type#1` ... for more of one type. */
   private adopt(writer: Writer, typeName: string, bufferSize: number, taken: WriterRuntime[] = this.writers): WriterRuntime {
     writer.id = freeId(typeName, new Set(taken.map((x) => x.id)));
-    return new WriterRuntime(writer, { bufferSize, log: this.log });
+    return new WriterRuntime(writer, { bufferSize, log: this.log.child('', { writer: writer.id }) });
   }
 
   /** Starts `writer` for the runtime `w` (a replacement takes the runtime's id before it starts, for its log lines). */
   private startWriter(w: WriterRuntime, writer: Writer = w.writer): Promise<void> {
     writer.id = w.id;
-    return Promise.resolve(writer.start({ ...this.context(this.config.tickTime), reportDropped: (n) => w.lost(n), status: this.status }));
+    const context = { ...this.context(this.config.tickTime), log: this.log.child('', { writer: w.id }) };
+    return Promise.resolve(writer.start({ ...context, reportDropped: (n) => w.lost(n), status: this.status }));
   }
 
   /**

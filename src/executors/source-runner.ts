@@ -106,13 +106,14 @@ export class SourceRunner {
   last: SourceStatus | undefined;
 
   constructor(opts: SourceRunnerOptions) {
-    this.opts = opts;
+    // The runner's own lines name the source in their text; in JSON lines it is a field.
+    this.opts = { ...opts, log: opts.log.child('', { source: opts.id }) };
     this.id = opts.id;
     this.source = opts.source;
     // From the config the runner was given: a plugin class need not keep it as `this.config`.
     const cfg = opts.config ?? opts.source.config;
     this.timeoutMs = (cfg.timeout ?? opts.tickTime) * 1000;
-    this.log = opts.log.child(opts.id);
+    this.log = opts.log.child(opts.id, { source: opts.id });
     this.points = {
       base: sourceSeriesName(opts.collection, opts.typeName, cfg.name),
       staticLabels: cfg.labels,

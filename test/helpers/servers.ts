@@ -21,6 +21,7 @@ export const BINARIES: Readonly<Record<string, string>> = {
   curl: 'curl',
   ps: 'procps',
   chromium: 'chromium',
+  'systemd-analyze': 'systemd',
 };
 
 /** The binaries POLLECT_TEST_SKIP names. */
