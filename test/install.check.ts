@@ -1,5 +1,6 @@
 // The package as a user gets it: `npm pack`, then `npm install -g` of the tarball into an empty
-// prefix (from the npm cache: no network), run from another directory with nothing but node and
+// prefix (dependencies from the npm cache where it has them, else the registry: a global install
+// resolves them afresh, as a user's does), run from another directory with nothing but node and
 // the installed `pollect` on PATH (no TypeScript, no build). Also: the dependencies that serve one
 // optional source stay off the start-up path, and the layout `npm link` makes runs too.
 // Measured here on 2026-11-30 (npm 11.19): 126 packages, 53 MB on disk (esbuild 22 MB, dockerode
@@ -61,13 +62,13 @@ beforeAll(() => {
   const tgz = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', tmp.dir], { cwd: ROOT, encoding: 'utf8' }).trim();
   // npm and node on PATH, as on a user's machine; the project's node_modules/.bin is not.
   const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` };
-  const r = spawnSync('npm', ['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', path.join(tmp.dir, tgz)], {
+  const r = spawnSync('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', path.join(tmp.dir, tgz)], {
     cwd: tmp.dir,
     env,
     encoding: 'utf8',
     timeout: 240_000,
   });
-  if (r.status !== 0) throw new Error(`npm install -g failed (it installs from the npm cache, which npm ci fills):\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`npm install -g failed :\n${r.stderr}`);
   installed = path.join(prefix, 'lib/node_modules/pollect');
 }, 300_000);
 
