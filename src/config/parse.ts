@@ -18,24 +18,33 @@ export function resolveConfigPath(name: string): string {
 }
 
 export async function readConfigFile(file: string): Promise<unknown> {
+  return (await readConfig(file)).value;
+}
+
+/** The parsed config, and whether it was YAML (where yes/no/on/off may stand for booleans). */
+export async function readConfig(file: string): Promise<{ value: unknown; yaml: boolean }> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError([`cannot read config file ${file}: ${(err as Error).message}`]);
   }
-  return parseConfigText(text, file);
+  const yaml = isYaml(text, file);
+  return { value: await parseConfigText(text, file), yaml };
+}
+
+/** JSON for .json and .jsonc, YAML for .yml and .yaml; any other name: JSON if it looks like JSON. */
+function isYaml(text: string, file: string): boolean {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.yml' || ext === '.yaml') return true;
+  if (ext === '.json' || ext === '.jsonc') return false;
+  return !/^\s*[{[]/.test(text);
 }
 
 export async function parseConfigText(raw: string, file: string): Promise<unknown> {
   // Editors on Windows save UTF-8 with a byte order mark; JSON.parse would reject it.
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-  const ext = path.extname(file).toLowerCase();
-  let value: unknown;
-  if (ext === '.yml' || ext === '.yaml') value = await parseYaml(text, file);
-  else if (ext === '.json' || ext === '.jsonc') value = parseJson(text, file);
-  // No telling extension: JSON if it looks like JSON, else YAML.
-  else value = /^\s*[{[]/.test(text) ? parseJson(text, file) : await parseYaml(text, file);
+  const value = isYaml(text, file) ? await parseYaml(text, file) : parseJson(text, file);
   checkDepth(value, file);
   return value;
 }

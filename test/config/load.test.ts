@@ -148,6 +148,34 @@ describe('loadConfig from a file', () => {
     }
   });
 
+  it('reads yes/no/on/off as booleans where a boolean is expected in YAML (as PyYAML does), and only there', async () => {
+    const t = tempDir();
+    try {
+      const yml = [
+        'selfMetrics: off',
+        'writer: { type: DryRun }',
+        'executors:',
+        '  - sources:',
+        '      - { type: Interface, includeTotal: yes, labels: { switch: on } }',
+        '      - { type: Process, procRegex: node, memory: No, load: ON }',
+        '      - { type: Dummy, name: "yes" }',
+      ].join('\n');
+      writeFileSync(path.join(t.dir, 'p.yml'), yml);
+      const cfg = await loadConfig(path.join(t.dir, 'p.yml'));
+      expect(cfg.selfMetrics).toBe(false);
+      const [iface, proc, dummy] = cfg.executors[0]!.sources.map((s) => s.config as unknown as Record<string, unknown>);
+      expect(iface).toMatchObject({ includeTotal: true, labels: { switch: 'on' } });
+      expect(proc).toMatchObject({ memory: false, load: true });
+      expect(dummy).toMatchObject({ name: 'yes' });
+      // JSON is not YAML: a string there stays a string (and is refused where a boolean goes).
+      writeFileSync(path.join(t.dir, 'p.json'), JSON.stringify({ writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Interface', includeTotal: 'yes' }] }] }));
+      const err = await loadConfig(path.join(t.dir, 'p.json')).catch((e: unknown) => e);
+      expect((err as ConfigError).problems).toEqual(['executors[0].sources[0].includeTotal: must be true or false']);
+    } finally {
+      t.remove();
+    }
+  });
+
   it('resolves plugin paths relative to the config file and finds <Type>Source in pluginDirs', async () => {
     const t = tempDir();
     try {
