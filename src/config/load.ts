@@ -21,6 +21,8 @@ export interface ResolvedSource {
   typeName: string;
   /** Config path, e.g. executors[0].sources[1]. */
   path: string;
+  /** Seconds between its probes, when it has a tickTime of its own (a multiple of its executor's). */
+  tickTime?: number;
 }
 
 export interface ResolvedWriter {
@@ -90,14 +92,15 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     const base: (string | number)[] = ['executors', i];
     const sources: ResolvedSource[] = [];
     if (!isObject(ex) || !Array.isArray(ex.sources)) continue;
+    const tickTime = ex.tickTime ?? raw.tickTime;
     for (const [j, src] of ex.sources.entries()) {
       const resolved = await resolvePlugin(SOURCE, src, [...base, 'sources', j], configDir, pluginDirs, problems, opts.yaml);
-      if (resolved) sources.push(resolved);
+      if (resolved) sources.push(withInterval(resolved, tickTime, problems));
     }
     const own = ex.writer || ex.writers ? await resolveWriters(ex, base, configDir, pluginDirs, problems, opts.yaml) : undefined;
     executors.push({
       collection: ex.collection,
-      tickTime: ex.tickTime ?? raw.tickTime,
+      tickTime,
       maxBackoff: ex.maxBackoff,
       sources,
       writers: own,
@@ -172,6 +175,22 @@ async function resolvePlugin<T extends { schema?: JsonSchema }>(
     problems.push(`${formatPath([...at, 'type'])}: ${pluginMessage(err)}`);
   }
   return undefined;
+}
+
+/**
+ * A source's own tickTime as a whole number of its executor's ticks (rounded up): it is probed on
+ * every n-th tick. One shorter than the executor's cannot be kept.
+ */
+function withInterval(source: ResolvedSource, executorTick: number, problems: string[]): ResolvedSource {
+  const own = (source.config as { tickTime?: number }).tickTime;
+  if (own === undefined) return source;
+  if (own < executorTick) {
+    problems.push(`${source.path}.tickTime: ${own} is shorter than its executor's tickTime (${executorTick}): a source is probed at most once a tick`);
+    return source;
+  }
+  // The epsilon keeps 0.3 / 0.1 (3.0000000000000004) at 3 ticks.
+  const ticks = Math.ceil(own / executorTick - 1e-9);
+  return { ...source, tickTime: ticks * executorTick };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> & { type?: unknown; sources?: unknown } {

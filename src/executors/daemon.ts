@@ -52,9 +52,10 @@ export class Daemon {
     for (const plan of config.executors) {
       const writers = dryRuntime ? [dryRuntime] : plan.writers ? plan.writers.flatMap((w) => this.instantiate(w, writerTick, problems)) : global;
       const runners = plan.sources.flatMap((s) => {
+        const tickTime = s.tickTime ?? plan.tickTime;
         let source: Source<SourceConfig>;
         try {
-          source = new s.cls(s.config as never, this.context(plan.tickTime)) as Source<SourceConfig>;
+          source = new s.cls(s.config as never, this.context(tickTime)) as Source<SourceConfig>;
         } catch (err) {
           problems.push(problemAt(s.path, err));
           return [];
@@ -68,11 +69,12 @@ export class Daemon {
           typeName: s.typeName,
           source,
           config: s.config,
-          tickTime: plan.tickTime,
+          tickTime,
+          ownTickTime: s.tickTime !== undefined,
           maxBackoff: plan.maxBackoff,
           log: this.log,
           configDir: config.configDir,
-          recreate: () => new s.cls(s.config as never, this.context(plan.tickTime)) as Source<SourceConfig>,
+          recreate: () => new s.cls(s.config as never, this.context(tickTime)) as Source<SourceConfig>,
         });
         if (s.file) this.crashGuard.watch(s.file, runner);
         return runner;
