@@ -1,0 +1,49 @@
+// The Python pollect's tests/test_Core.py (../shared/fixtures/pollect-tests/tests/, MIT), ported:
+// what each asserts, on this project's loader and daemon.
+import { describe, expect, it } from 'vitest';
+import { buildConfig } from '../../src/config/load.js';
+import { Daemon } from '../../src/executors/daemon.js';
+import { createLogger } from '../../src/log.js';
+import { CaptureWriter } from '../helpers/capture.js';
+
+const log = createLogger('test', { level: 'error', write: () => {} });
+
+async function runOnce(raw: object, env: NodeJS.ProcessEnv = {}): Promise<CaptureWriter> {
+  const cfg = await buildConfig(raw, '/x/config.json', { env, writersOptional: true });
+  const w = new CaptureWriter();
+  await new Daemon(cfg, { dryRun: true, dryRunWriter: w, log }).runOnce();
+  return w;
+}
+
+describe('test_Core.test_resolve', () => {
+  it('Dummy value "${VALUE}" (VALUE=10) and "1": numeric strings are the numbers 10 and 1', async () => {
+    const w = await runOnce(
+      {
+        tickTime: 1,
+        selfMetrics: false,
+        executors: [
+          {
+            collection: 'pollect',
+            sources: [
+              { type: 'Dummy', value: '${VALUE}' },
+              { type: 'Dummy', value: '1' },
+            ],
+          },
+        ],
+      },
+      { VALUE: '10' },
+    );
+    // Python: one write call, values '10' and '1' (strings there; numbers in every exposition).
+    expect(w.batches).toHaveLength(1);
+    expect(w.batches[0]!.points.map((p) => [p.name.id, p.value])).toEqual([
+      ['pollect.Dummy', 10],
+      ['pollect.Dummy', 1],
+    ]);
+  });
+
+  it('a string that is not a number is a config error', async () => {
+    await expect(buildConfig({ executors: [{ sources: [{ type: 'Dummy', value: 'ten' }] }] }, '/x/c.json', { env: {}, writersOptional: true })).rejects.toThrow(
+      /sources\[0\]\.value: must be a number, or a string, or an object/,
+    );
+  });
+});
