@@ -232,6 +232,26 @@ describe('Http', () => {
     expect(proxied[0]!.url).toBe(`${base}/ok`);
   });
 
+  it('without proxy, honours HTTP_PROXY and NO_PROXY (as requests does); proxy "" goes direct whatever the environment', async () => {
+    const names = ['HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+    const saved = names.map((n) => process.env[n]);
+    const url = `${base}/ok`;
+    try {
+      for (const n of names) delete process.env[n];
+      process.env.HTTP_PROXY = `http://pxuser:pxsecret99@127.0.0.1:${proxyPort}`;
+      proxied.length = 0;
+      expect(only(await probeOnce(build(HttpSource, { type: 'Http', url })), 'success')).toBe(1);
+      expect(proxied.map((p) => p.url)).toEqual([url]);
+      expect(only(await probeOnce(build(HttpSource, { type: 'Http', url, proxy: '' })), 'success')).toBe(1);
+      expect(proxied).toHaveLength(1);
+      process.env.NO_PROXY = 'example.org, 127.0.0.1';
+      expect(only(await probeOnce(build(HttpSource, { type: 'Http', url })), 'success')).toBe(1);
+      expect(proxied).toHaveLength(1);
+    } finally {
+      names.forEach((n, i) => (saved[i] === undefined ? delete process.env[n] : (process.env[n] = saved[i])));
+    }
+  });
+
   it('fails the probe with a SourceError when the executor aborts it (shutdown)', async () => {
     const src = build(HttpSource, { type: 'Http', url: `${base}/hang`, timeout: 10 });
     await expect(probeOnce(src, { signal: AbortSignal.timeout(200), timeoutMs: 10_000 })).rejects.toThrow(/aborted at the probe timeout/);
