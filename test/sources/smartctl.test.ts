@@ -213,7 +213,7 @@ echo "Smartctl open device: $last failed: No such device" >&2; exit 2`,
 
   it('an invalid regex, or discover "dev" without devices, is a config error naming the param', () => {
     expect(() => build(SmartCtlSource, { path: fake, devices: ['sda', 'sd[a-'] })).toThrow(
-      expect.objectContaining({ name: 'ParamError', param: 'devices[1]', message: expect.stringMatching(/invalid regex "\^\(\?:sd\[a-\)"/) }),
+      expect.objectContaining({ name: 'ParamError', param: 'devices[1]', message: expect.stringMatching(/invalid regex "sd\[a-": /) }),
     );
     expect(() => build(SmartCtlSource, { path: fake, discover: 'dev' })).toThrow(
       expect.objectContaining({ name: 'ParamError', param: 'devices', message: expect.stringMatching(/at least one device regex/) }),

@@ -52,7 +52,10 @@ export class SmartCtlSource extends Source<SmartCtlConfig> {
   constructor(config: SmartCtlConfig, context?: PluginContext) {
     super(config, context);
     config.devices.forEach((d, i) => {
-      if (d !== '') this.patterns.push(compileRegex(`devices[${i}]`, `^(?:${d})`));
+      if (d === '') return;
+      // Anchored at the start, as Python's re.match; compiled first so that a leading (?i) stays leading.
+      const re = compileRegex(`devices[${i}]`, d);
+      this.patterns.push(new RegExp(`^(?:${re.source})`, re.flags));
     });
     this.attributes = new Set(config.attributes.filter((a) => a !== ''));
     if (config.discover === 'dev' && this.patterns.length === 0) {
