@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from './helpers/net.js';
 import { cli, spawnCli, startCli } from './helpers/cli.js';
+import { createLogger, setLogLevel } from '../src/log.js';
 
 const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
 
@@ -225,6 +226,21 @@ describe('pollect --check and bad configs', () => {
     const r = await cli(['-c', '/nonexistent/pollect-config', '--check']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('config file not found');
+  });
+
+  it("--log-level warning (the Python pollect's spelling) is warn", async () => {
+    const file = config({ writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }] }] });
+    try {
+      expect((await cli(['-c', file, '--check', '--log-level', 'warning'])).code).toBe(0);
+      const lines: string[] = [];
+      const log = createLogger('', { write: (l) => lines.push(l) });
+      log.info('hidden');
+      log.warn('shown');
+      expect(lines.join('\n')).not.toContain('hidden');
+      expect(lines.join('\n')).toContain('WARN  shown');
+    } finally {
+      setLogLevel('info');
+    }
   });
 
   it('an unknown option exits 2 with usage', async () => {

@@ -62,7 +62,7 @@ export interface LoadOptions {
   yaml?: boolean;
 }
 
-export async function loadConfig(name: string, opts: LoadOptions = {}): Promise<PollectConfig> {
+export async function loadConfig(name: string | undefined, opts: LoadOptions = {}): Promise<PollectConfig> {
   const file = resolveConfigPath(name);
   const { value, yaml } = await readConfig(file);
   return buildConfig(value, file, { yaml, ...opts });

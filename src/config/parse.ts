@@ -7,8 +7,25 @@ import { locateJsonError } from '../core/json-locate.js';
 
 const EXTENSIONS = ['.yml', '.yaml', '.json'];
 
-/** `-c NAME` without an extension tries NAME.yml, NAME.yaml, NAME.json (as pollect does). */
-export function resolveConfigPath(name: string): string {
+/** Without `-c`: pollect's own names, then the Python pollect's default (`config.yml`, `config.json`). */
+const DEFAULT_NAMES = ['pollect', 'config'];
+
+/**
+ * `-c NAME` without an extension tries NAME.yml, NAME.yaml, NAME.json (as pollect does); without
+ * a name, `pollect` and then `config` in the working directory.
+ */
+export function resolveConfigPath(name?: string, cwd = process.cwd()): string {
+  if (name === undefined) {
+    const tried: string[] = [];
+    for (const base of DEFAULT_NAMES) {
+      try {
+        return resolveConfigPath(path.join(cwd, base));
+      } catch {
+        tried.push(base, ...EXTENSIONS.map((e) => base + e));
+      }
+    }
+    throw new ConfigError([`config file not found: tried ${tried.join(', ')} in ${cwd} (name one with -c)`]);
+  }
   if (existsSync(name) && statSync(name).isFile()) return path.resolve(name);
   if (!path.extname(name)) {
     for (const ext of EXTENSIONS) if (existsSync(name + ext)) return path.resolve(name + ext);
