@@ -26,7 +26,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .description('Metrics collection daemon: executors probe sources on their own timers and hand samples to writers')
     .option(
       '-c, --config <file>',
-      'config file (JSON or YAML; without an extension tries .yml, .yaml, .json); default: pollect, then config (the Python pollect\'s)',
+      "config file (JSON or YAML; without an extension tries .yml, .yaml, .json); default: pollect, then config (the Python pollect's)",
     )
     .option('-r, --dry-run', 'print samples to stdout instead of the configured writers')
     .option('--once', 'run one tick of every executor, write, flush and exit (1 if any source failed)')

@@ -72,7 +72,8 @@ export const sourceKeys = {
     type: 'number',
     exclusiveMinimum: 0,
     maximum: 31 * 86_400,
-    description: "Seconds between this source's probes: every n-th tick of its executor, n = tickTime / the executor's tickTime, rounded up (default: every tick)",
+    description:
+      "Seconds between this source's probes: every n-th tick of its executor, n = tickTime / the executor's tickTime, rounded up (default: every tick)",
   },
 } as const satisfies Record<string, JsonSchema>;
 

@@ -168,7 +168,10 @@ describe('loadConfig from a file', () => {
       expect(proc).toMatchObject({ memory: false, load: true });
       expect(dummy).toMatchObject({ name: 'yes' });
       // JSON is not YAML: a string there stays a string (and is refused where a boolean goes).
-      writeFileSync(path.join(t.dir, 'p.json'), JSON.stringify({ writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Interface', includeTotal: 'yes' }] }] }));
+      writeFileSync(
+        path.join(t.dir, 'p.json'),
+        JSON.stringify({ writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Interface', includeTotal: 'yes' }] }] }),
+      );
       const err = await loadConfig(path.join(t.dir, 'p.json')).catch((e: unknown) => e);
       expect((err as ConfigError).problems).toEqual(['executors[0].sources[0].includeTotal: must be true or false']);
     } finally {

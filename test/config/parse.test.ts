@@ -75,7 +75,7 @@ describe('YAML', () => {
 });
 
 describe('finding the file', () => {
-  it('without a name: pollect.*, then the Python pollect\'s config.yml / config.json', () => {
+  it("without a name: pollect.*, then the Python pollect's config.yml / config.json", () => {
     const t = tempDir();
     try {
       expect(problemsOf(() => resolveConfigPath(undefined, t.dir))[0]).toBe(

@@ -3,7 +3,7 @@
 // out the ticks between (absent from those batches, so no writer takes it for failed).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/config/errors.js';
+import type { ConfigError } from '../../src/config/errors.js';
 import { Daemon } from '../../src/executors/daemon.js';
 import { createLogger } from '../../src/log.js';
 import { CaptureWriter } from '../helpers/capture.js';

@@ -201,7 +201,10 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
     const expected = (await probeOnce(source({ metrics }))).map((s) => [s.name, s.value]);
     for (const host of [`127.0.0.1:${port}`, `udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${tcpPort}`, `TCP:localhost:${tcpPort}`]) {
       const src = build(SnmpGetSource, { type: 'SnmpGet', host, communityString: COMMUNITY, snmpVersion: '2c', metrics });
-      expect((await probeOnce(src)).map((s) => [s.name, s.value]), host).toEqual(expected);
+      expect(
+        (await probeOnce(src)).map((s) => [s.name, s.value]),
+        host,
+      ).toEqual(expected);
       // The second probe goes over the same session (and TCP connection).
       expect(valueOf(await probeOnce(src), 'integer'), host).toBe(42);
       src.shutdown();

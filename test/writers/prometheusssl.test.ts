@@ -5,9 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { buildConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/config/errors.js';
+import type { ConfigError } from '../../src/config/errors.js';
 import { Daemon } from '../../src/executors/daemon.js';
-import { PrometheusSslWriter } from '../../src/writers/prometheusssl/index.js';
+import type { PrometheusSslWriter } from '../../src/writers/prometheusssl/index.js';
 import { createLogger } from '../../src/log.js';
 import { selfSigned } from '../helpers/certs.js';
 import { tempDir } from '../helpers/net.js';
@@ -32,7 +32,10 @@ describe('PrometheusSsl', () => {
   it('is the Prometheus writer with tls from key and cert, serving HTTPS', async () => {
     selfSigned(tmp.dir, { key: 'key.key', cert: 'cert.pem' });
     const file = path.join(tmp.dir, 'c.json');
-    const raw = { writers: [{ type: 'PrometheusSsl', port: 0, host: '127.0.0.1', key: 'key.key', cert: 'cert.pem' }], executors: [{ sources: [{ type: 'Dummy', value: 7 }] }] };
+    const raw = {
+      writers: [{ type: 'PrometheusSsl', port: 0, host: '127.0.0.1', key: 'key.key', cert: 'cert.pem' }],
+      executors: [{ sources: [{ type: 'Dummy', value: 7 }] }],
+    };
     writeFileSync(file, JSON.stringify(raw));
     const cfg = await buildConfig(raw, file, { env: {} });
     expect(cfg.writers[0]!.typeName).toBe('PrometheusSsl');
@@ -64,6 +67,8 @@ describe('PrometheusSsl', () => {
       }
     })();
     expect((err as ConfigError).problems).toEqual([expect.stringMatching(/^writers\[0\]\.key: cannot read .*nope\.key: no such file$/)]);
-    await expect(buildConfig({ ...raw, writers: [{ type: 'PrometheusSsl', port: 8000 }] }, '/x/c.json', { env: {} })).rejects.toThrow(/writers\[0\]\.key: is required/);
+    await expect(buildConfig({ ...raw, writers: [{ type: 'PrometheusSsl', port: 8000 }] }, '/x/c.json', { env: {} })).rejects.toThrow(
+      /writers\[0\]\.key: is required/,
+    );
   });
 });

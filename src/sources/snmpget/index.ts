@@ -55,7 +55,7 @@ const schema = {
     host: {
       type: 'string',
       minLength: 1,
-      description: "Agent address as snmpget takes it: [udp:|udp6:|tcp:|tcp6:]host[:port] (IPv6 in brackets before a port); a port here wins over `port`",
+      description: 'Agent address as snmpget takes it: [udp:|udp6:|tcp:|tcp6:]host[:port] (IPv6 in brackets before a port); a port here wins over `port`',
     },
     port: { ...portParam, default: 161, description: 'Agent port, unless `host` names one' },
     communityString: { type: 'string', default: 'public', description: 'v1/v2c community (a secret: never logged)' },
