@@ -69,18 +69,23 @@ export class BindSource extends Source<BindConfig> {
     return this.toSamples(stats, atMs, ctx, where);
   }
 
+  /**
+   * The Python pollect's series: the view (lower case) in the name and one label, `queryType`
+   * (lower case): `<view>.cache.rrsets`, `server.queries_per_sec`, `<view>.queries_per_sec`
+   * (v4, v6) and `<view>.cache_per_sec` (hits, misses).
+   */
   private toSamples(stats: BindStats, atMs: number, ctx: ProbeContext, where: string): Sample[] {
     const out: Sample[] = [];
-    const rate = (key: string, value: number | undefined, name: string, labels: Record<string, string>): void => {
+    const rate = (key: string, value: number | undefined, name: string, queryType: string): void => {
       if (value === undefined) return;
       // A restart of named resets its counters: RateTracker re-primes instead of going negative.
       const r = this.rates.rate(key, value, atMs);
-      if (r !== undefined) out.push({ name, value: r, labels });
+      if (r !== undefined) out.push({ name, value: r, labels: { queryType } });
     };
     for (const [type, n] of Object.entries(stats.qtypes)) {
       // BIND lists a query type only once it has been asked for: new since the last probe means from 0.
       if (this.lastAtMs !== undefined && !this.rates.has(`q|${type}`)) this.rates.rate(`q|${type}`, 0, this.lastAtMs);
-      rate(`q|${type}`, n, 'queries_per_sec', { type });
+      rate(`q|${type}`, n, 'server.queries_per_sec', type.toLowerCase());
     }
     this.lastAtMs = atMs;
 
@@ -95,11 +100,13 @@ export class BindSource extends Source<BindConfig> {
     for (const view of views) {
       const v = stats.views[view];
       if (!v) continue;
-      for (const [type, n] of Object.entries(v.rrsets)) out.push({ name: 'cache_rrsets', value: n, labels: { view, type } });
-      rate(`r4|${view}`, v.queryV4, 'resolver_queries_per_sec', { view, ip: 'v4' });
-      rate(`r6|${view}`, v.queryV6, 'resolver_queries_per_sec', { view, ip: 'v6' });
-      rate(`ch|${view}`, v.cacheHits, 'cache_hits_per_sec', { view });
-      rate(`cm|${view}`, v.cacheMisses, 'cache_misses_per_sec', { view });
+      const low = view.toLowerCase();
+      // Negative entries keep their `!` (`!a`): the Python pollect drops it, and then `!A` overwrites `A`.
+      for (const [type, n] of Object.entries(v.rrsets)) out.push({ name: `${low}.cache.rrsets`, value: n, labels: { queryType: type.toLowerCase() } });
+      rate(`r4|${view}`, v.queryV4, `${low}.queries_per_sec`, 'v4');
+      rate(`r6|${view}`, v.queryV6, `${low}.queries_per_sec`, 'v6');
+      rate(`ch|${view}`, v.cacheHits, `${low}.cache_per_sec`, 'hits');
+      rate(`cm|${view}`, v.cacheMisses, `${low}.cache_per_sec`, 'misses');
     }
     return out;
   }
