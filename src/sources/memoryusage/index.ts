@@ -1,4 +1,5 @@
-// MemoryUsage: total, available, used, cached and free memory in bytes from /proc/meminfo.
+// MemoryUsage: total, available, used, cached and free memory in bytes from /proc/meminfo, with
+// `used` as the Python pollect reports it (psutil: total - free - buffers - cached).
 import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { backendSchema, hostReader } from '../../host/reader.js';
 
@@ -16,7 +17,10 @@ export class MemoryUsageSource extends Source<MemoryUsageConfig> {
 
   async probe(_ctx: ProbeContext): Promise<Sample[]> {
     const m = await this.host.memory();
-    return TYPES.map((type) => ({ value: m[type], labels: { type }, unit: 'bytes' }));
+    // psutil's used (the Python pollect pins psutil 6): what neither the free list nor the caches hold.
+    const used = m.total - m.free - m.buffers - m.cached;
+    const values = { ...m, used: used < 0 ? m.total - m.free : used };
+    return TYPES.map((type) => ({ value: values[type], labels: { type }, unit: 'bytes' }));
   }
 
   override shutdown(): void {
