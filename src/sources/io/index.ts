@@ -10,7 +10,7 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    include: { ...namesParam, description: 'Device names to report, e.g. sda, nvme0n1, dm-0 (default: every device that has done I/O)' },
+    include: { ...namesParam, description: 'Device names to report, e.g. sda, nvme0n1, dm-0 (default: every device, as the Python pollect)' },
     exclude: { ...namesParam, description: 'Device names to leave out' },
     backend: backendSchema,
   },
@@ -37,12 +37,10 @@ export class IOSource extends Source<IOConfig> {
     const list = await this.host.diskCounters();
     const now = monotonicMs();
     const { include, exclude } = this.config;
-    const listed = include !== undefined && include.length > 0;
     const out: Sample[] = [];
     for (const d of list) {
       if (!acceptName(d.name, include, exclude)) continue;
-      // Unused loop, ram and zram devices would only add zero series; a listed device always counts.
-      if (!listed && d.reads === 0 && d.writes === 0) continue;
+      // Unused loop, ram and zram devices too, with 0: the Python pollect (psutil) reports them.
       const labels = { disk: labelName(d.name) };
       for (const [field, name] of FIELDS) {
         const r = this.rate(d.name, field, d[field], now);
