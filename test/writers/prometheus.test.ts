@@ -792,7 +792,9 @@ describe('Prometheus writer: names', () => {
     const f = promMetricName('c.T.temp_fahrenheit', 'gauge');
     expect(f.family).toBe('c_t_temp_celsius');
     expect(212 * f.mul + f.add).toBeCloseTo(100, 10);
-    expect(pollectMetricName('c.Http!x.bytes-in').family).toBe('c_Http_x_bytes_in');
+    // `!` is dropped, as by the Python pollect (`x!y` -> `n_Dummy_xy`); `-` becomes `_`.
+    expect(pollectMetricName('c.Http!x.bytes-in').family).toBe('c_Httpx_bytes_in');
+    expect(pollectMetricName('n.Dummy.x!y').family).toBe('n_Dummy_xy');
     expect(pollectMetricName('9.a b').family).toBe('_9_a_b');
     expect(pollectLabelName('url.path')).toBe('url_path');
     expect(pollectLabelName('__name__')).toBe('label__name__');

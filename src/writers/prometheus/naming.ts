@@ -1,7 +1,7 @@
 // Turns series names and labels into Prometheus ones, in the two naming modes. A family name is
 // built from the series name's parts, never from its dotted id.
-//  - pollect: `<collection>_<Type>[_<name>][_<valueName>]`, every char outside [a-zA-Z0-9_:] -> `_`,
-//    so dashboards built on the Python pollect keep working.
+//  - pollect: `<collection>_<Type>[_<name>][_<valueName>]`, `!` dropped, every other char outside
+//    [a-zA-Z0-9_:] -> `_`, so dashboards built on the Python pollect keep working.
 //  - prometheus: lower snake_case, base units (values scaled), `_total` on counters, so that
 //    `promtool check metrics` has nothing to report.
 // pollect's self-metrics need no rule of their own: their parts are snake_case already
@@ -86,6 +86,8 @@ export function createNamer(mode: Naming): Namer {
 export function pollectMetricName(name: SeriesName, _type?: MetricType, unit?: string): MetricName {
   let out = nameParts(name)
     .join('_')
+    // As the Python pollect: `!` is dropped (`x!y` -> `xy`), anything else invalid becomes `_`.
+    .replace(/!/g, '')
     .replace(/[^a-zA-Z0-9_:]/g, '_');
   if (out === '' || /^[0-9]/.test(out)) out = '_' + out;
   return { family: out, unit: unit ? pollectLabelName(unit) : undefined, mul: 1, add: 0 };
