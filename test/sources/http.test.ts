@@ -257,11 +257,14 @@ describe('Http', () => {
     await expect(probeOnce(src, { signal: AbortSignal.timeout(200), timeoutMs: 10_000 })).rejects.toThrow(/aborted at the probe timeout/);
   });
 
-  it('ends a request before a probe budget shorter than its timeout, reporting it as data', async () => {
-    // tickTime 1 s with the default 10 s timeout: the probe may take 1 s, so the request gets 950 ms.
+  it('ends a request before a probe budget shorter than its timeout, reporting the configured timeout*1000 as the Python pollect', async () => {
+    // tickTime 1 s with the default 10 s timeout: the probe may take 1 s, so the request gets 950 ms,
+    // and the failure is valued 10000 ms whatever the tick (as the Python pollect).
     const src = build(HttpSource, { type: 'Http', url: `${base}/hang` });
+    const started = Date.now();
     const samples = await probeOnce(src, { timeoutMs: 1000 });
-    expect(samples.find((s) => s.name === undefined)!.value).toBe(1000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(samples.find((s) => s.name === undefined)!.value).toBe(10_000);
     expect(samples.find((s) => s.name === 'success')!.value).toBe(0);
   });
 
