@@ -22,7 +22,11 @@ async function start(type?: 'counter'): Promise<{ src: HttpIngressSource; url: s
 }
 
 async function push(url: string, entry: object): Promise<number> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metrics: { sample_metric: entry } }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ metrics: { sample_metric: entry } }),
+  });
   await res.arrayBuffer();
   return res.status;
 }

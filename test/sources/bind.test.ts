@@ -115,12 +115,15 @@ describe('Bind against hostile HTTP servers', () => {
     await expect(probeOnce(build(BindSource, { type: 'Bind', url: base + p }))).rejects.toThrow(re);
   });
 
-  it("the captured XML as the Python pollect names it: the view in the name, one queryType label, in lower case; `!ds` kept apart from `ds`", async () => {
+  it('the captured XML as the Python pollect names it: the view in the name, one queryType label, in lower case; `!ds` kept apart from `ds`', async () => {
     const s = await probeOnce(build(BindSource, { type: 'Bind', url: `${base}/xml/v3/server`, views: ['_default'] }));
     expect(new Set(s.map((x) => x.name))).toEqual(new Set(['_default.cache.rrsets']));
     expect(valueOf(s, '_default.cache.rrsets', { queryType: 'a' })).toBe(195);
     expect(valueOf(s, '_default.cache.rrsets', { queryType: 'ns' })).toBe(42);
-    const ds = s.filter((x) => x.labels!.queryType!.endsWith('ds')).map((x) => x.labels!.queryType).sort();
+    const ds = s
+      .filter((x) => x.labels!.queryType!.endsWith('ds'))
+      .map((x) => x.labels!.queryType)
+      .sort();
     expect(ds).toEqual(['!ds', 'ds']);
   });
 

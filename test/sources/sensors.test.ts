@@ -142,7 +142,10 @@ describe('SensorsSource running a command', () => {
     expect(mv.unit).toBe('millivolts');
     expect(mv.value).toBeCloseTo(v.value * 1000, 9);
     const f = base.find((s) => s.labels?.unit === 'RPM')!;
-    expect(raw.find((s) => s.labels?.name === f.labels?.name && s.labels?.device === f.labels?.device)).toMatchObject({ value: f.value, labels: { unit: 'RPM' } });
+    expect(raw.find((s) => s.labels?.name === f.labels?.name && s.labels?.device === f.labels?.device)).toMatchObject({
+      value: f.value,
+      labels: { unit: 'RPM' },
+    });
   });
 
   it('falls back to the text output when this sensors has no -j (lm-sensors before 3.5), and stays with it', async () => {

@@ -43,7 +43,16 @@ const PRINTED: Record<SensorKind, string> = {
 const SCALED = new Set<SensorKind>(['voltage', 'power', 'energy']);
 const PREFIXES: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9 };
 /** The sample's unit for each printed unit (its `unit`, which the prometheus naming reads). */
-const SAMPLE_UNIT: Record<string, string> = { '°C': 'celsius', '°F': 'fahrenheit', RPM: 'rpm', V: 'volts', W: 'watts', A: 'amperes', J: 'joules', '%RH': 'percent' };
+const SAMPLE_UNIT: Record<string, string> = {
+  '°C': 'celsius',
+  '°F': 'fahrenheit',
+  RPM: 'rpm',
+  V: 'volts',
+  W: 'watts',
+  A: 'amperes',
+  J: 'joules',
+  '%RH': 'percent',
+};
 
 interface Reading {
   device: string;
