@@ -166,7 +166,7 @@ describe('start errors', () => {
     const dir = folder();
     const file = config({
       writer: { type: 'File', path: path.join(dir, 'out.jsonl') },
-      executors: [{ sources: [{ type: 'HttpIngress', name: 'push', port, metrics: { m: {} } }, { type: 'Dummy' }] }],
+      executors: [{ sources: [{ type: 'HttpIngress', name: 'push', host: '127.0.0.1', port, metrics: { m: {} } }, { type: 'Dummy' }] }],
     });
     for (const args of [['--once'], []]) {
       const r = await cli(['-c', file, ...args]);

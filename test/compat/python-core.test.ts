@@ -43,7 +43,7 @@ describe('test_Core.test_resolve', () => {
 
   it('a string that is not a number is a config error', async () => {
     await expect(buildConfig({ executors: [{ sources: [{ type: 'Dummy', value: 'ten' }] }] }, '/x/c.json', { env: {}, writersOptional: true })).rejects.toThrow(
-      /sources\[0\]\.value: must be a number, or a string, or an object/,
+      /sources\[0\]\.value: must be a number, or a numeric string, or an object/,
     );
   });
 });

@@ -91,7 +91,7 @@ const CASES: [string, unknown, string[]][] = [
   ['unknown source param', ok([{ type: 'Dummy', sleeep: 1 }]), ['executors[0].sources[0]: unknown key "sleeep" (did you mean "sleep"?)']],
   ['wrong param type', ok([{ type: 'Dummy', sleep: 'long' }]), ['executors[0].sources[0].sleep: must be a number']],
   ['negative param', ok([{ type: 'Dummy', sleep: -1 }]), ['executors[0].sources[0].sleep: must be >= 0']],
-  ['value neither number nor record', ok([{ type: 'Dummy', value: 'x' }]), ['executors[0].sources[0].value: must be a number, or an object']],
+  ['value neither number nor record', ok([{ type: 'Dummy', value: 'x' }]), ['executors[0].sources[0].value: must be a number, or a numeric string, or an object']],
   ['labels not strings', ok([{ type: 'Dummy', labels: { env: 1 } }]), ['executors[0].sources[0].labels.env: must be a string']],
   ['negative source timeout', ok([{ type: 'Dummy', timeout: 0 }]), ['executors[0].sources[0].timeout: must be > 0']],
   ['unknown writer', { writers: [{ type: 'DryRn' }], executors: [{ sources: [] }] }, ['writers[0].type: unknown writer type "DryRn" (did you mean "DryRun"?)']],
@@ -118,7 +118,7 @@ const CASES: [string, unknown, string[]][] = [
   [
     'several problems at once',
     { tickTime: 0, writers: [{ type: 'DryRun' }], executors: [{ sources: [{ type: 'Dummy', value: 'a' }, { type: 'Nope' }] }] },
-    ['tickTime: must be >= 0.1', 'executors[0].sources[0].value: must be a number, or an object', 'executors[0].sources[1].type: unknown source type "Nope"'],
+    ['tickTime: must be >= 0.1', 'executors[0].sources[0].value: must be a number, or a numeric string, or an object', 'executors[0].sources[1].type: unknown source type "Nope"'],
   ],
 ];
 

@@ -297,7 +297,7 @@ describe('Prometheus writer: exposition', () => {
     expect(valueOf(fams, 'host_Http_api_latencyMs', { method: 'POST' })).toBe('35');
     expect(fams.get('host_Http_api_requests')!.type).toBe('counter');
     expect(valueOf(fams, 'host_Http_api_requests', { statusCode: '200' })).toBe('12');
-    expect(valueOf(fams, 'host_Http_api_bytes_in_', { le: '10', quantile: 'x' })).toBe('7');
+    expect(valueOf(fams, 'host_Http_api_bytes_in', { le: '10', quantile: 'x' })).toBe('7');
     expect(valueOf(fams, 'host_Http_api_up_gauge', { label___: 'ok' })).toBe('1');
     expect(valueOf(fams, 'host_Http_api_special', { v: 'nan' })).toBe('NaN');
     expect(valueOf(fams, 'host_Http_api_special', { v: 'inf' })).toBe('+Inf');

@@ -11,7 +11,7 @@ const schema = {
   properties: {
     value: {
       description: 'The value (a number, or a numeric string such as "${VALUE}"), or a {valueName: number} record (one sample per key)',
-      oneOf: [{ type: 'number' }, { type: 'string', pattern: NUMERIC }, { type: 'object', additionalProperties: { type: 'number' } }],
+      oneOf: [{ type: 'number' }, { type: 'string', pattern: NUMERIC, title: 'a numeric string' }, { type: 'object', additionalProperties: { type: 'number' } }],
       default: 1,
     },
     sleep: { type: 'number', minimum: 0, default: 0, description: 'Seconds to wait before answering (aborted at the timeout)' },
