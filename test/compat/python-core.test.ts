@@ -1,7 +1,8 @@
-// The Python pollect's tests/test_Core.py (../shared/fixtures/pollect-tests/tests/, MIT), ported:
-// what each asserts, on this project's loader and daemon.
+// The Python pollect's tests/test_Core.py and test_ConfigContainer.py (../shared/fixtures/
+// pollect-tests/tests/, MIT), ported: what each asserts, on this project's loader and daemon.
 import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/config/load.js';
+import { substituteEnv } from '../../src/config/env.js';
 import { Daemon } from '../../src/executors/daemon.js';
 import { createLogger } from '../../src/log.js';
 import { CaptureWriter } from '../helpers/capture.js';
@@ -45,5 +46,28 @@ describe('test_Core.test_resolve', () => {
     await expect(buildConfig({ executors: [{ sources: [{ type: 'Dummy', value: 'ten' }] }] }, '/x/c.json', { env: {}, writersOptional: true })).rejects.toThrow(
       /sources\[0\]\.value: must be a number, or a numeric string, or an object/,
     );
+  });
+});
+
+describe('test_ConfigContainer', () => {
+  const config = { key: '${VALUE}', key2: 'someValue${VALUE}', key3: { test: 'other${VALUE}' }, key4: [{ test: '${VALUE}' }] };
+
+  it('test_iteration and test_resolve: ${VALUE} in every string, nested objects and lists too', () => {
+    const problems: string[] = [];
+    expect(substituteEnv(config, { VALUE: 'hello' }, problems)).toEqual({
+      key: 'hello',
+      key2: 'someValuehello',
+      key3: { test: 'otherhello' },
+      key4: [{ test: 'hello' }],
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('test_missing: an unset variable is an error naming its key', () => {
+    const problems: string[] = [];
+    substituteEnv({ key: '${VALUE_UNUSED}', key2: 'someValue${VALUE}' }, { VALUE: 'hello' }, problems);
+    expect(problems).toEqual([
+      'key: environment variable VALUE_UNUSED is not set (write ${VALUE_UNUSED:-default} for a default, $${VALUE_UNUSED} for a literal ${VALUE_UNUSED})',
+    ]);
   });
 });
