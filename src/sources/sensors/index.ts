@@ -65,16 +65,11 @@ export class SensorsSource extends Source<SensorsConfig> {
   static override description = 'Temperatures, fans, voltages and power from lm-sensors (`sensors -j`, or its text output)';
   static override schema = schema;
 
-  /** What auto found this sensors speaks. */
-  private format: 'json' | 'text' | undefined;
+  /** auto turns to text for good once this sensors turns -j down. */
+  private format = this.config.format;
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    const format = this.config.format === 'auto' ? this.format : this.config.format;
-    let readings = format === 'text' ? undefined : await this.readJson(ctx, format === undefined);
-    if (!readings) {
-      readings = await this.readText(ctx);
-      if (this.config.format === 'auto') this.format = 'text';
-    } else if (this.config.format === 'auto') this.format = 'json';
+    const readings = await this.read(ctx);
     const include = this.config.include.filter((s) => s !== '');
     const exclude = this.config.exclude.filter((s) => s !== '');
     const out: Sample[] = [];
@@ -86,6 +81,16 @@ export class SensorsSource extends Source<SensorsConfig> {
       out.push({ value, labels: { device: r.device.toLowerCase(), name: r.name.replace(/ /g, '_').toLowerCase(), unit }, unit: sampleUnit(unit) });
     }
     return out;
+  }
+
+  private async read(ctx: ProbeContext): Promise<Reading[]> {
+    if (this.format !== 'text') {
+      const json = await this.readJson(ctx, this.format === 'auto');
+      if (json) return json;
+      // lm-sensors before 3.5 has no -j: its text output from now on.
+      this.format = 'text';
+    }
+    return this.readText(ctx);
   }
 
   /** `sensors -j`; undefined when `fallback` and this sensors does not know -j. */
