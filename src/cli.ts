@@ -13,7 +13,7 @@ function version(): string {
 }
 
 interface RunOptions {
-  config: string;
+  config?: string;
   dryRun?: boolean;
   once?: boolean;
   onceInterval: number;
@@ -26,7 +26,10 @@ interface RunOptions {
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = new Command('pollect')
     .description('Metrics collection daemon: executors probe sources on their own timers and hand samples to writers')
-    .option('-c, --config <file>', 'config file (JSON or YAML; without an extension tries .yml, .yaml, .json)', 'pollect')
+    .option(
+      '-c, --config <file>',
+      "config file (JSON or YAML; without an extension tries .yml, .yaml, .json); default: pollect, then config (the Python pollect's)",
+    )
     .option('-r, --dry-run', 'print samples to stdout instead of the configured writers')
     .option('--once', 'run one tick of every executor, write, flush and exit (1 if any source failed)')
     .option(
@@ -37,7 +40,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     )
     .option('--check', 'validate the config and exit')
     .option('--self-metrics', "with --dry-run: print pollect's own metrics too")
-    .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default('info'))
+    // `warning` is the Python pollect's spelling of warn.
+    .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'warning', 'info', 'debug']).default('info'))
     .addOption(new Option('--log-format <format>', 'log lines: text, or JSON for log shippers').choices(['text', 'json']).default('text'))
     .version(version(), '-V, --version')
     .showHelpAfterError()
@@ -87,7 +91,8 @@ function print(text: string): Promise<void> {
 }
 
 async function run(opts: RunOptions): Promise<number> {
-  if (isLogLevel(opts.logLevel)) setLogLevel(opts.logLevel);
+  const level = opts.logLevel === 'warning' ? 'warn' : opts.logLevel;
+  if (isLogLevel(level)) setLogLevel(level);
   const journal = stderrIsJournal();
   setLogFormat(opts.logFormat, journal);
   const log = createLogger();

@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from './helpers/net.js';
 import { cli, spawnCli, startCli } from './helpers/cli.js';
+import { createLogger, setLogLevel } from '../src/log.js';
 
 const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
 
@@ -215,7 +216,7 @@ describe('start errors', () => {
     const dir = folder();
     const file = config({
       writer: { type: 'File', path: path.join(dir, 'out.jsonl') },
-      executors: [{ sources: [{ type: 'HttpIngress', name: 'push', port, metrics: { m: {} } }, { type: 'Dummy' }] }],
+      executors: [{ sources: [{ type: 'HttpIngress', name: 'push', host: '127.0.0.1', port, metrics: { m: {} } }, { type: 'Dummy' }] }],
     });
     for (const args of [['--once'], []]) {
       const r = await cli(['-c', file, ...args]);
@@ -275,6 +276,21 @@ describe('pollect --check and bad configs', () => {
     const r = await cli(['-c', '/nonexistent/pollect-config', '--check']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('config file not found');
+  });
+
+  it("--log-level warning (the Python pollect's spelling) is warn", async () => {
+    const file = config({ writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }] }] });
+    try {
+      expect((await cli(['-c', file, '--check', '--log-level', 'warning'])).code).toBe(0);
+      const lines: string[] = [];
+      const log = createLogger('', { write: (l) => lines.push(l) });
+      log.info('hidden');
+      log.warn('shown');
+      expect(lines.join('\n')).not.toContain('hidden');
+      expect(lines.join('\n')).toContain('WARN  shown');
+    } finally {
+      setLogLevel('info');
+    }
   });
 
   it('an unknown option exits 2 with usage', async () => {

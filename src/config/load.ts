@@ -3,7 +3,8 @@
 // collected with its path; the caller gets all of them at once.
 import path from 'node:path';
 import { ConfigError, formatPath } from './errors.js';
-import { readConfigFile, resolveConfigPath } from './parse.js';
+import { readConfig, resolveConfigPath } from './parse.js';
+import { coerceYamlBooleans } from './yaml-booleans.js';
 import { substituteEnv } from './env.js';
 import { frameSchema, sourceParamsSchema, writerParamsSchema, type FrameConfig } from './schema.js';
 import { validate } from './validate.js';
@@ -20,6 +21,8 @@ export interface ResolvedSource {
   typeName: string;
   /** Config path, e.g. executors[0].sources[1]. */
   path: string;
+  /** Seconds between its probes, when it has a tickTime of its own (a multiple of its executor's). */
+  tickTime?: number;
 }
 
 export interface ResolvedWriter {
@@ -55,11 +58,14 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** --dry-run: writers come from the command line, so a config without any is fine. */
   writersOptional?: boolean;
+  /** The config was YAML: yes/no/on/off where a boolean is expected are booleans, as PyYAML reads them. */
+  yaml?: boolean;
 }
 
-export async function loadConfig(name: string, opts: LoadOptions = {}): Promise<PollectConfig> {
+export async function loadConfig(name: string | undefined, opts: LoadOptions = {}): Promise<PollectConfig> {
   const file = resolveConfigPath(name);
-  return buildConfig(await readConfigFile(file), file, opts);
+  const { value, yaml } = await readConfig(file);
+  return buildConfig(value, file, { yaml, ...opts });
 }
 
 export async function buildConfig(parsed: unknown, file: string, opts: LoadOptions = {}): Promise<PollectConfig> {
@@ -72,6 +78,7 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([`${file}: the config must be an object with "executors"`]);
   }
+  if (opts.yaml) coerceYamlBooleans(frameSchema(), data);
   problems.push(...(await validate(frameSchema(), data, [], 'frame')));
   const raw = data as FrameConfig;
   // Frame problems do not stop the per-source checks: the user gets every problem at once.
@@ -79,20 +86,21 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
 
   const configDir = path.dirname(file);
   const pluginDirs = Array.isArray(raw.pluginDirs) ? raw.pluginDirs.filter((d) => typeof d === 'string') : [];
-  const globalWriters = await resolveWriters(raw, [], configDir, pluginDirs, problems);
+  const globalWriters = await resolveWriters(raw, [], configDir, pluginDirs, problems, opts.yaml);
   const executors: ExecutorPlan[] = [];
   for (const [i, ex] of raw.executors.entries()) {
     const base: (string | number)[] = ['executors', i];
     const sources: ResolvedSource[] = [];
     if (!isObject(ex) || !Array.isArray(ex.sources)) continue;
+    const tickTime = ex.tickTime ?? raw.tickTime;
     for (const [j, src] of ex.sources.entries()) {
-      const resolved = await resolvePlugin(SOURCE, src, [...base, 'sources', j], configDir, pluginDirs, problems);
-      if (resolved) sources.push(resolved);
+      const resolved = await resolvePlugin(SOURCE, src, [...base, 'sources', j], configDir, pluginDirs, problems, opts.yaml);
+      if (resolved) sources.push(withInterval(resolved, tickTime, problems));
     }
-    const own = ex.writer || ex.writers ? await resolveWriters(ex, base, configDir, pluginDirs, problems) : undefined;
+    const own = ex.writer || ex.writers ? await resolveWriters(ex, base, configDir, pluginDirs, problems, opts.yaml) : undefined;
     executors.push({
       collection: ex.collection,
-      tickTime: ex.tickTime ?? raw.tickTime,
+      tickTime,
       maxBackoff: ex.maxBackoff,
       sources,
       writers: own,
@@ -121,13 +129,14 @@ async function resolveWriters(
   configDir: string,
   pluginDirs: string[],
   problems: string[],
+  yaml = false,
 ): Promise<ResolvedWriter[]> {
   const entries: [WriterConfig, (string | number)[]][] = [];
   if (holder.writer) entries.push([holder.writer, [...base, 'writer']]);
   for (const [k, w] of (Array.isArray(holder.writers) ? holder.writers : []).entries()) entries.push([w, [...base, 'writers', k]]);
   const out: ResolvedWriter[] = [];
   for (const [w, at] of entries) {
-    const resolved = await resolvePlugin(WRITER, w, at, configDir, pluginDirs, problems);
+    const resolved = await resolvePlugin(WRITER, w, at, configDir, pluginDirs, problems, yaml);
     if (resolved) out.push(resolved);
   }
   return out;
@@ -153,10 +162,12 @@ async function resolvePlugin<T extends { schema?: JsonSchema }>(
   configDir: string,
   pluginDirs: string[],
   problems: string[],
+  yaml = false,
 ): Promise<{ config: { type: string }; cls: T; typeName: string; file?: string; path: string } | undefined> {
   if (!isObject(item) || typeof item.type !== 'string') return undefined;
   try {
     const { cls, typeName, builtin, file } = await kind.resolve(item.type, configDir, pluginDirs);
+    if (yaml) coerceYamlBooleans(kind.params(cls.schema), item);
     const errs = await validate(kind.params(cls.schema), item, at, builtin ? `${kind.key}/${typeName}` : undefined);
     if (errs.length === 0) return { config: item as { type: string }, cls, typeName, file, path: formatPath(at) };
     problems.push(...errs);
@@ -164,6 +175,22 @@ async function resolvePlugin<T extends { schema?: JsonSchema }>(
     problems.push(`${formatPath([...at, 'type'])}: ${pluginMessage(err)}`);
   }
   return undefined;
+}
+
+/**
+ * A source's own tickTime as a whole number of its executor's ticks (rounded up): it is probed on
+ * every n-th tick. One shorter than the executor's cannot be kept.
+ */
+function withInterval(source: ResolvedSource, executorTick: number, problems: string[]): ResolvedSource {
+  const own = (source.config as { tickTime?: number }).tickTime;
+  if (own === undefined) return source;
+  if (own < executorTick) {
+    problems.push(`${source.path}.tickTime: ${own} is shorter than its executor's tickTime (${executorTick}): a source is probed at most once a tick`);
+    return source;
+  }
+  // The epsilon keeps 0.3 / 0.1 (3.0000000000000004) at 3 ticks.
+  const ticks = Math.ceil(own / executorTick - 1e-9);
+  return { ...source, tickTime: ticks * executorTick };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> & { type?: unknown; sources?: unknown } {

@@ -7,8 +7,25 @@ import { locateJsonError } from '../core/json-locate.js';
 
 const EXTENSIONS = ['.yml', '.yaml', '.json'];
 
-/** `-c NAME` without an extension tries NAME.yml, NAME.yaml, NAME.json (as pollect does). */
-export function resolveConfigPath(name: string): string {
+/** Without `-c`: pollect's own names, then the Python pollect's default (`config.yml`, `config.json`). */
+const DEFAULT_NAMES = ['pollect', 'config'];
+
+/**
+ * `-c NAME` without an extension tries NAME.yml, NAME.yaml, NAME.json (as pollect does); without
+ * a name, `pollect` and then `config` in the working directory.
+ */
+export function resolveConfigPath(name?: string, cwd = process.cwd()): string {
+  if (name === undefined) {
+    const tried: string[] = [];
+    for (const base of DEFAULT_NAMES) {
+      try {
+        return resolveConfigPath(path.join(cwd, base));
+      } catch {
+        tried.push(base, ...EXTENSIONS.map((e) => base + e));
+      }
+    }
+    throw new ConfigError([`config file not found: tried ${tried.join(', ')} in ${cwd} (name one with -c)`]);
+  }
   if (existsSync(name) && statSync(name).isFile()) return path.resolve(name);
   if (!path.extname(name)) {
     for (const ext of EXTENSIONS) if (existsSync(name + ext)) return path.resolve(name + ext);
@@ -18,24 +35,33 @@ export function resolveConfigPath(name: string): string {
 }
 
 export async function readConfigFile(file: string): Promise<unknown> {
+  return (await readConfig(file)).value;
+}
+
+/** The parsed config, and whether it was YAML (where yes/no/on/off may stand for booleans). */
+export async function readConfig(file: string): Promise<{ value: unknown; yaml: boolean }> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError([`cannot read config file ${file}: ${(err as Error).message}`]);
   }
-  return parseConfigText(text, file);
+  const yaml = isYaml(text, file);
+  return { value: await parseConfigText(text, file), yaml };
+}
+
+/** JSON for .json and .jsonc, YAML for .yml and .yaml; any other name: JSON if it looks like JSON. */
+function isYaml(text: string, file: string): boolean {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.yml' || ext === '.yaml') return true;
+  if (ext === '.json' || ext === '.jsonc') return false;
+  return !/^\s*[{[]/.test(text);
 }
 
 export async function parseConfigText(raw: string, file: string): Promise<unknown> {
   // Editors on Windows save UTF-8 with a byte order mark; JSON.parse would reject it.
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-  const ext = path.extname(file).toLowerCase();
-  let value: unknown;
-  if (ext === '.yml' || ext === '.yaml') value = await parseYaml(text, file);
-  else if (ext === '.json' || ext === '.jsonc') value = parseJson(text, file);
-  // No telling extension: JSON if it looks like JSON, else YAML.
-  else value = /^\s*[{[]/.test(text) ? parseJson(text, file) : await parseYaml(text, file);
+  const value = isYaml(text, file) ? await parseYaml(text, file) : parseJson(text, file);
   checkDepth(value, file);
   return value;
 }

@@ -137,14 +137,17 @@ function describeAlternatives(e: ErrorObject): string {
   if (forms.length > 0 && forms.every((f) => f.required?.length === 1 && Object.keys(f).length === 1)) {
     return `needs ${forms.map((f) => JSON.stringify(f.required![0])).join(' or ')}`;
   }
+  // A form may name itself (`title: 'a numeric string'`) where its type alone would mislead.
   const names = forms.map((f) =>
-    f.type
-      ? describeType(f.type)
-      : f.const !== undefined
-        ? JSON.stringify(f.const)
-        : f.enum
-          ? f.enum.map((v) => JSON.stringify(v)).join(' or ')
-          : 'another form',
+    f.title
+      ? f.title
+      : f.type
+        ? describeType(f.type)
+        : f.const !== undefined
+          ? JSON.stringify(f.const)
+          : f.enum
+            ? f.enum.map((v) => JSON.stringify(v)).join(' or ')
+            : 'another form',
   );
   return names.length ? `must be ${names.join(', or ')}` : 'matches none of the allowed forms';
 }

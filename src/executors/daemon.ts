@@ -123,9 +123,10 @@ export class Daemon {
    */
   private buildExecutor(plan: ExecutorPlan, writers: WriterRuntime[], ids: Set<string>, problems: string[], watches: Watch[]): Executor {
     const runners = plan.sources.flatMap((s) => {
+      const tickTime = s.tickTime ?? plan.tickTime;
       let source: Source<SourceConfig>;
       try {
-        source = new s.cls(s.config as never, this.context(plan.tickTime)) as Source<SourceConfig>;
+        source = new s.cls(s.config as never, this.context(tickTime)) as Source<SourceConfig>;
       } catch (err) {
         problems.push(problemAt(s.path, err));
         return [];
@@ -138,11 +139,12 @@ export class Daemon {
         typeName: s.typeName,
         source,
         config: s.config,
-        tickTime: plan.tickTime,
+        tickTime,
+        ownTickTime: s.tickTime !== undefined,
         maxBackoff: plan.maxBackoff,
         log: this.log,
         configDir: this.config.configDir,
-        recreate: () => new s.cls(s.config as never, this.context(plan.tickTime)) as Source<SourceConfig>,
+        recreate: () => new s.cls(s.config as never, this.context(tickTime)) as Source<SourceConfig>,
       });
       if (s.file) watches.push([s.file, runner]);
       return runner;

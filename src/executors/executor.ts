@@ -79,8 +79,10 @@ export class Executor {
 
   private async tick(timestamp: number): Promise<Batch> {
     this.ticks++;
-    const perSource: Point[][] = this.runners.map(() => []);
-    const sources = await Promise.all(this.runners.map((r, i) => r.tick(timestamp, perSource[i]!)));
+    // A source with a tickTime of its own sits out the ticks between its probes, and is not in the batch.
+    const due = this.runners.filter((r) => r.due(timestamp));
+    const perSource: Point[][] = due.map(() => []);
+    const sources = await Promise.all(due.map((r, i) => r.tick(timestamp, perSource[i]!)));
     const batch: Batch = { collection: this.collection, timestamp, points: perSource.flat(), sources };
     for (const w of this.writers) w.add(batch);
     this.onBatch?.(batch);

@@ -16,6 +16,8 @@ export interface SourceRunnerOptions {
   /** The source's checked config; default: `source.config`. */
   config?: SourceConfig;
   tickTime: number;
+  /** `tickTime` is the source's own, longer than its executor's: the source is probed on the first tick of each of its intervals only. */
+  ownTickTime?: boolean;
   /** Longest backoff, seconds. */
   maxBackoff: number;
   log: Logger;
@@ -95,6 +97,8 @@ export class SourceRunner {
   /** When the last probe started (performance.now()). */
   private startedAt = 0;
   private rejectedTotal = 0;
+  /** The timestamp of the last tick it was due (ownTickTime). */
+  private lastDue: number | undefined;
   private lastError: string | undefined;
   /** The problem a source last reported as data, while its probes keep reporting one. */
   private problem: string | undefined;
@@ -163,6 +167,18 @@ export class SourceRunner {
     } catch (err) {
       this.log.debug(`priming probe failed: ${errorMessage(err)}`);
     }
+    return true;
+  }
+
+  /**
+   * Whether this tick is one the source takes part in: every tick, or with its own tickTime the
+   * first of each wall-clock interval (a 60 s source in a 10 s executor: at :00 of every minute).
+   */
+  due(timestamp: number): boolean {
+    if (!this.opts.ownTickTime) return true;
+    const periodMs = this.opts.tickTime * 1000;
+    if (this.lastDue !== undefined && Math.floor(timestamp / periodMs) <= Math.floor(this.lastDue / periodMs)) return false;
+    this.lastDue = timestamp;
     return true;
   }
 

@@ -67,6 +67,8 @@ export interface MemSummary {
   /** Page cache plus reclaimable slab, as psutil (and so pollect) reports `cached`. */
   cached: number;
   free: number;
+  /** Block device buffers (`Buffers`). */
+  buffers: number;
 }
 
 /** The figures free(1) shows, from parsed /proc/meminfo. */
@@ -77,7 +79,7 @@ export function memSummary(m: Map<string, number>): MemSummary {
   const cached = (m.get('Cached') ?? 0) + (m.get('SReclaimable') ?? 0);
   // Kernels before 3.14 have no MemAvailable; estimate it as procps does for them.
   const available = m.get('MemAvailable') ?? Math.min(total, free + cached + (m.get('Buffers') ?? 0));
-  return { total, available, used: total - available, cached, free };
+  return { total, available, used: total - available, cached, free, buffers: m.get('Buffers') ?? 0 };
 }
 
 const SUMMARY_KEYS = ['MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SReclaimable'] as const;

@@ -35,7 +35,14 @@ export class SystemInformationReader implements HostReader {
 
   async memory(): Promise<MemSummary> {
     const m = await this.ask('memory figures', (si) => si.mem());
-    return { total: m.total, available: m.available, used: m.total - m.available, cached: m.cached + (m.reclaimable ?? 0), free: m.free };
+    return {
+      total: m.total,
+      available: m.available,
+      used: m.total - m.available,
+      cached: m.cached + (m.reclaimable ?? 0),
+      free: m.free,
+      buffers: m.buffers,
+    };
   }
 
   /** CPU times from os.cpus() (milliseconds; only ratios are used). Modes it lacks read as 0. */

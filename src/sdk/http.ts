@@ -27,6 +27,11 @@ export interface HttpRequest {
   socketPath?: string;
   /** HTTP proxy URL; user:password in it is sent as proxy credentials. */
   proxy?: string;
+  /**
+   * Without `proxy`: take it from HTTP_PROXY, HTTPS_PROXY and NO_PROXY (lower case first), as
+   * Python's requests does. Default false: no proxy.
+   */
+  proxyFromEnv?: boolean;
   /** Default true. false: a fresh connection per request (a response-time check must not reuse one). */
   keepAlive?: boolean;
 }
@@ -82,7 +87,10 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     const http = await import('node:http');
     httpAgent = new http.Agent({ keepAlive: false });
   }
-  let proxy: false | { protocol: string; host: string; port: number; auth?: { username: string; password: string } } = false;
+  // undefined lets axios take the environment's proxy (proxy-from-env); false: none.
+  let proxy: false | undefined | { protocol: string; host: string; port: number; auth?: { username: string; password: string } } = req.proxyFromEnv
+    ? undefined
+    : false;
   if (req.proxy) {
     const p = new URL(req.proxy);
     proxy = { protocol: p.protocol.replace(':', ''), host: p.hostname, port: Number(p.port || 80) };

@@ -96,6 +96,13 @@ export const sourceKeys = {
   name: { type: 'string', minLength: 1, description: 'Inserted into the metric name: <collection>.<Type>.<name>' },
   labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Static labels added to every sample' },
   timeout: { type: 'number', exclusiveMinimum: 0, maximum: 31 * 86_400, description: 'Seconds a probe may take (default: the tickTime)' },
+  tickTime: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    maximum: 31 * 86_400,
+    description:
+      "Seconds between this source's probes: every n-th tick of its executor, n = tickTime / the executor's tickTime, rounded up (default: every tick)",
+  },
 } as const satisfies Record<string, JsonSchema>;
 
 export type SourceConfig = FromSchema<{ type: 'object'; required: ['type']; additionalProperties: false; properties: typeof sourceKeys }>;

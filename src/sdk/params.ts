@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ParamError, type PluginContext } from './index.js';
+import { translatePythonRegex } from './regex.js';
 
 /** A TCP or UDP port: `port: { ...portParam, default: 8080, description: '...' }`. */
 export const portParam = { type: 'integer', minimum: 1, maximum: 65535 } as const;
@@ -12,10 +13,14 @@ export const portParam = { type: 'integer', minimum: 1, maximum: 65535 } as cons
 /** A list of names, such as interfaces or devices to include. */
 export const namesParam = { type: 'array', items: { type: 'string' } } as const;
 
-/** The regex `source` compiled, or a ParamError naming `param`. */
+/**
+ * The regex `source` compiled, or a ParamError naming `param`. The Python pollect's syntax
+ * (`(?i)`, `(?P<name>...)`, `\Z`) is translated (see regex.ts) or refused here, at --check.
+ */
 export function compileRegex(param: string, source: string, flags?: string): RegExp {
   try {
-    return new RegExp(source, flags);
+    const js = translatePythonRegex(source);
+    return new RegExp(js.source, [...new Set((flags ?? '') + js.flags)].join(''));
   } catch (err) {
     throw new ParamError(param, `invalid regex ${JSON.stringify(source)}: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '')}`);
   }

@@ -1,6 +1,8 @@
 // How long one request may take inside a probe. A source's own `timeout` (or its default) is
 // capped by the probe's budget and ends a little before it, so a slow peer is reported as data
-// (pollect's timeout*1000 ms, success 0) instead of the probe being abandoned as an error.
+// (pollect's timeout*1000 ms, success 0) instead of the probe being abandoned as an error. The
+// value reported is the configured timeout's, whatever the cap, as in the Python pollect: a
+// dashboard sees the same failure value at any tickTime.
 
 /** Seconds a request may take when the source sets no `timeout`, as pollect. */
 const DEFAULT_REQUEST_TIMEOUT_S = 10;
@@ -16,14 +18,15 @@ export const requestTimeoutParam = {
 } as const;
 
 export interface RequestTimeout {
-  /** The timeout to report, in seconds. */
+  /** The timeout to report, in seconds: the configured one (or the default). */
   seconds: number;
   /** The time the request itself may take, in milliseconds. */
   ms: number;
 }
 
 export function requestTimeout(configuredS: number | undefined, probeTimeoutMs: number): RequestTimeout {
-  const seconds = Math.min(configuredS ?? DEFAULT_REQUEST_TIMEOUT_S, probeTimeoutMs / 1000);
-  const margin = Math.min(250, seconds * 1000 * 0.05);
-  return { seconds, ms: Math.max(1, Math.round(seconds * 1000 - margin)) };
+  const seconds = configuredS ?? DEFAULT_REQUEST_TIMEOUT_S;
+  const budgetMs = Math.min(seconds * 1000, probeTimeoutMs);
+  const margin = Math.min(250, budgetMs * 0.05);
+  return { seconds, ms: Math.max(1, Math.round(budgetMs - margin)) };
 }

@@ -4,6 +4,7 @@ import type { AnyWriterClass } from '../sdk/index.js';
 
 export const writerRegistry: Record<string, () => Promise<AnyWriterClass>> = {
   Prometheus: () => import('./prometheus/index.js').then((m) => m.PrometheusWriter),
+  PrometheusSsl: () => import('./prometheusssl/index.js').then((m) => m.PrometheusSslWriter),
   Graphite: () => import('./graphite/index.js').then((m) => m.GraphiteWriter),
   File: () => import('./file/index.js').then((m) => m.FileWriter),
   DryRun: () => import('./dryrun/index.js').then((m) => m.DryRunWriter),

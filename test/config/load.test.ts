@@ -91,7 +91,11 @@ const CASES: [string, unknown, string[]][] = [
   ['unknown source param', ok([{ type: 'Dummy', sleeep: 1 }]), ['executors[0].sources[0]: unknown key "sleeep" (did you mean "sleep"?)']],
   ['wrong param type', ok([{ type: 'Dummy', sleep: 'long' }]), ['executors[0].sources[0].sleep: must be a number']],
   ['negative param', ok([{ type: 'Dummy', sleep: -1 }]), ['executors[0].sources[0].sleep: must be >= 0']],
-  ['value neither number nor record', ok([{ type: 'Dummy', value: 'x' }]), ['executors[0].sources[0].value: must be a number, or an object']],
+  [
+    'value neither number nor record',
+    ok([{ type: 'Dummy', value: 'x' }]),
+    ['executors[0].sources[0].value: must be a number, or a numeric string, or an object'],
+  ],
   ['labels not strings', ok([{ type: 'Dummy', labels: { env: 1 } }]), ['executors[0].sources[0].labels.env: must be a string']],
   ['negative source timeout', ok([{ type: 'Dummy', timeout: 0 }]), ['executors[0].sources[0].timeout: must be > 0']],
   ['unknown writer', { writers: [{ type: 'DryRn' }], executors: [{ sources: [] }] }, ['writers[0].type: unknown writer type "DryRn" (did you mean "DryRun"?)']],
@@ -118,7 +122,11 @@ const CASES: [string, unknown, string[]][] = [
   [
     'several problems at once',
     { tickTime: 0, writers: [{ type: 'DryRun' }], executors: [{ sources: [{ type: 'Dummy', value: 'a' }, { type: 'Nope' }] }] },
-    ['tickTime: must be >= 0.1', 'executors[0].sources[0].value: must be a number, or an object', 'executors[0].sources[1].type: unknown source type "Nope"'],
+    [
+      'tickTime: must be >= 0.1',
+      'executors[0].sources[0].value: must be a number, or a numeric string, or an object',
+      'executors[0].sources[1].type: unknown source type "Nope"',
+    ],
   ],
 ];
 
@@ -143,6 +151,37 @@ describe('loadConfig from a file', () => {
       const cfg = await loadConfig(path.join(t.dir, 'a'));
       expect(cfg.tickTime).toBe(3);
       expect(cfg.file).toBe(path.join(t.dir, 'a.yml'));
+    } finally {
+      t.remove();
+    }
+  });
+
+  it('reads yes/no/on/off as booleans where a boolean is expected in YAML (as PyYAML does), and only there', async () => {
+    const t = tempDir();
+    try {
+      const yml = [
+        'selfMetrics: off',
+        'writer: { type: DryRun }',
+        'executors:',
+        '  - sources:',
+        '      - { type: Interface, includeTotal: yes, labels: { switch: on } }',
+        '      - { type: Process, procRegex: node, memory: No, load: ON }',
+        '      - { type: Dummy, name: "yes" }',
+      ].join('\n');
+      writeFileSync(path.join(t.dir, 'p.yml'), yml);
+      const cfg = await loadConfig(path.join(t.dir, 'p.yml'));
+      expect(cfg.selfMetrics).toBe(false);
+      const [iface, proc, dummy] = cfg.executors[0]!.sources.map((s) => s.config as unknown as Record<string, unknown>);
+      expect(iface).toMatchObject({ includeTotal: true, labels: { switch: 'on' } });
+      expect(proc).toMatchObject({ memory: false, load: true });
+      expect(dummy).toMatchObject({ name: 'yes' });
+      // JSON is not YAML: a string there stays a string (and is refused where a boolean goes).
+      writeFileSync(
+        path.join(t.dir, 'p.json'),
+        JSON.stringify({ writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Interface', includeTotal: 'yes' }] }] }),
+      );
+      const err = await loadConfig(path.join(t.dir, 'p.json')).catch((e: unknown) => e);
+      expect((err as ConfigError).problems).toEqual(['executors[0].sources[0].includeTotal: must be true or false']);
     } finally {
       t.remove();
     }

@@ -75,6 +75,23 @@ describe('YAML', () => {
 });
 
 describe('finding the file', () => {
+  it("without a name: pollect.*, then the Python pollect's config.yml / config.json", () => {
+    const t = tempDir();
+    try {
+      expect(problemsOf(() => resolveConfigPath(undefined, t.dir))[0]).toBe(
+        `config file not found: tried pollect, pollect.yml, pollect.yaml, pollect.json, config, config.yml, config.yaml, config.json in ${t.dir} (name one with -c)`,
+      );
+      writeFileSync(path.join(t.dir, 'config.json'), '{}');
+      expect(resolveConfigPath(undefined, t.dir)).toBe(path.join(t.dir, 'config.json'));
+      writeFileSync(path.join(t.dir, 'config.yml'), '{}');
+      expect(resolveConfigPath(undefined, t.dir)).toBe(path.join(t.dir, 'config.yml'));
+      writeFileSync(path.join(t.dir, 'pollect.json'), '{}');
+      expect(resolveConfigPath(undefined, t.dir)).toBe(path.join(t.dir, 'pollect.json'));
+    } finally {
+      t.remove();
+    }
+  });
+
   it('tries NAME.yml, NAME.yaml, NAME.json for a name without extension', () => {
     const t = tempDir();
     try {

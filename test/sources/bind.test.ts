@@ -94,6 +94,7 @@ describe('Bind against hostile HTTP servers', () => {
         res.writeHead(200, { 'content-type': 'application/xml' });
         return void res.end(fx('xml-v3-server.xml').slice(0, 5000));
       }
+      if (req.url === '/xml/v3/server') return void res.writeHead(200, { 'content-type': 'application/xml' }).end(fx('xml-v3-server.xml'));
       if (req.url === '/binary') return void res.writeHead(200).end(Buffer.from([0x1f, 0x8b, 0, 0, 0xff, 0xfe]));
       // /hang: never answers
     });
@@ -112,6 +113,18 @@ describe('Bind against hostile HTTP servers', () => {
     ['/binary', /invalid XML|not BIND/],
   ])('%s', async (p, re) => {
     await expect(probeOnce(build(BindSource, { type: 'Bind', url: base + p }))).rejects.toThrow(re);
+  });
+
+  it('the captured XML as the Python pollect names it: the view in the name, one queryType label, in lower case; `!ds` kept apart from `ds`', async () => {
+    const s = await probeOnce(build(BindSource, { type: 'Bind', url: `${base}/xml/v3/server`, views: ['_default'] }));
+    expect(new Set(s.map((x) => x.name))).toEqual(new Set(['_default.cache.rrsets']));
+    expect(valueOf(s, '_default.cache.rrsets', { queryType: 'a' })).toBe(195);
+    expect(valueOf(s, '_default.cache.rrsets', { queryType: 'ns' })).toBe(42);
+    const ds = s
+      .filter((x) => x.labels!.queryType!.endsWith('ds'))
+      .map((x) => x.labels!.queryType)
+      .sort();
+    expect(ds).toEqual(['!ds', 'ds']);
   });
 
   it('a huge body is refused', async () => {
@@ -246,17 +259,20 @@ view "main" {
       expect(rate).toBeGreaterThanOrEqual(delta / ((t3 - t0) / 1000) - 1e-9);
       expect(rate).toBeLessThanOrEqual(delta / ((t2 - t1) / 1000) + 1e-9);
     };
-    within(valueOf(second, 'queries_per_sec', { type: 'A' }), 20);
-    within(valueOf(second, 'queries_per_sec', { type: 'TXT' }), 4);
+    // The Python pollect's series: `server.queries_per_sec{queryType}`, the view in the other names.
+    within(valueOf(second, 'server.queries_per_sec', { queryType: 'a' }), 20);
+    within(valueOf(second, 'server.queries_per_sec', { queryType: 'txt' }), 4);
     expect(c1.queryV4 - c0.queryV4).toBeGreaterThanOrEqual(14); // each uncached name went to the forwarder
-    within(valueOf(second, 'resolver_queries_per_sec', { view: 'main', ip: 'v4' }), c1.queryV4 - c0.queryV4);
-    expect(valueOf(second, 'resolver_queries_per_sec', { view: 'main', ip: 'v6' })).toBe(0);
-    within(valueOf(second, 'cache_hits_per_sec', { view: 'main' }), c1.hits - c0.hits);
-    within(valueOf(second, 'cache_misses_per_sec', { view: 'main' }), c1.misses - c0.misses);
+    within(valueOf(second, 'main.queries_per_sec', { queryType: 'v4' }), c1.queryV4 - c0.queryV4);
+    expect(valueOf(second, 'main.queries_per_sec', { queryType: 'v6' })).toBe(0);
+    within(valueOf(second, 'main.cache_per_sec', { queryType: 'hits' }), c1.hits - c0.hits);
+    within(valueOf(second, 'main.cache_per_sec', { queryType: 'misses' }), c1.misses - c0.misses);
     expect(c1.hits - c0.hits).toBeGreaterThan(0);
     // The forwarded answers are in the cache: A and TXT RRsets.
-    expect(valueOf(second, 'cache_rrsets', { view: 'main', type: 'A' })).toBeGreaterThanOrEqual(10);
-    expect(valueOf(second, 'cache_rrsets', { view: 'main', type: 'TXT' })).toBeGreaterThanOrEqual(4);
+    expect(valueOf(second, 'main.cache.rrsets', { queryType: 'a' })).toBeGreaterThanOrEqual(10);
+    expect(valueOf(second, 'main.cache.rrsets', { queryType: 'txt' })).toBeGreaterThanOrEqual(4);
+    // Every series has the one label queryType, as there.
+    expect(second.every((x) => Object.keys(x.labels ?? {}).join() === 'queryType')).toBe(true);
   });
 
   it('JSON v1 from the same named gives the same cache RRsets as XML', async () => {
@@ -264,18 +280,18 @@ view "main" {
     const xml = await probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/xml/v3/server`, format: 'xml' }));
     const rr = (s: typeof json): string[] =>
       s
-        .filter((x) => x.name === 'cache_rrsets')
-        .map((x) => `${x.labels!.view}/${x.labels!.type}=${x.value}`)
+        .filter((x) => x.name!.endsWith('.cache.rrsets'))
+        .map((x) => `${x.name}/${x.labels!.queryType}=${x.value}`)
         .sort();
     expect(rr(json).length).toBeGreaterThan(0);
     expect(rr(json)).toEqual(rr(xml));
     // Default views: all but _bind.
-    expect(new Set(json.map((s) => s.labels?.view).filter(Boolean))).toEqual(new Set(['main']));
+    expect(new Set(json.map((s) => s.name!.split('.')[0]))).toEqual(new Set(['main']));
   });
 
   it("the root URL serves the full XML and works as pollect's url", async () => {
     const s = await probeOnce(build(BindSource, { type: 'Bind', url: `http://127.0.0.1:${statsPort}/` }));
-    expect(s.some((x) => x.name === 'cache_rrsets')).toBe(true);
+    expect(s.some((x) => x.name === 'main.cache.rrsets')).toBe(true);
   });
 
   it('an unknown view is a clear error naming the views there', async () => {

@@ -232,16 +232,39 @@ describe('Http', () => {
     expect(proxied[0]!.url).toBe(`${base}/ok`);
   });
 
+  it('without proxy, honours HTTP_PROXY and NO_PROXY (as requests does); proxy "" goes direct whatever the environment', async () => {
+    const names = ['HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+    const saved = names.map((n) => process.env[n]);
+    const url = `${base}/ok`;
+    try {
+      for (const n of names) delete process.env[n];
+      process.env.HTTP_PROXY = `http://pxuser:pxsecret99@127.0.0.1:${proxyPort}`;
+      proxied.length = 0;
+      expect(only(await probeOnce(build(HttpSource, { type: 'Http', url })), 'success')).toBe(1);
+      expect(proxied.map((p) => p.url)).toEqual([url]);
+      expect(only(await probeOnce(build(HttpSource, { type: 'Http', url, proxy: '' })), 'success')).toBe(1);
+      expect(proxied).toHaveLength(1);
+      process.env.NO_PROXY = 'example.org, 127.0.0.1';
+      expect(only(await probeOnce(build(HttpSource, { type: 'Http', url })), 'success')).toBe(1);
+      expect(proxied).toHaveLength(1);
+    } finally {
+      names.forEach((n, i) => (saved[i] === undefined ? delete process.env[n] : (process.env[n] = saved[i])));
+    }
+  });
+
   it('fails the probe with a SourceError when the executor aborts it (shutdown)', async () => {
     const src = build(HttpSource, { type: 'Http', url: `${base}/hang`, timeout: 10 });
     await expect(probeOnce(src, { signal: AbortSignal.timeout(200), timeoutMs: 10_000 })).rejects.toThrow(/aborted at the probe timeout/);
   });
 
-  it('ends a request before a probe budget shorter than its timeout, reporting it as data', async () => {
-    // tickTime 1 s with the default 10 s timeout: the probe may take 1 s, so the request gets 950 ms.
+  it('ends a request before a probe budget shorter than its timeout, reporting the configured timeout*1000 as the Python pollect', async () => {
+    // tickTime 1 s with the default 10 s timeout: the probe may take 1 s, so the request gets 950 ms,
+    // and the failure is valued 10000 ms whatever the tick (as the Python pollect).
     const src = build(HttpSource, { type: 'Http', url: `${base}/hang` });
+    const started = Date.now();
     const samples = await probeOnce(src, { timeoutMs: 1000 });
-    expect(samples.find((s) => s.name === undefined)!.value).toBe(1000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(samples.find((s) => s.name === undefined)!.value).toBe(10_000);
     expect(samples.find((s) => s.name === 'success')!.value).toBe(0);
   });
 

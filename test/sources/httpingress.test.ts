@@ -18,6 +18,7 @@ afterEach(async () => {
 async function start(extra: Partial<HttpIngressConfig> = {}, log = quietLog): Promise<{ src: HttpIngressSource; url: string }> {
   const src = build(HttpIngressSource, {
     type: 'HttpIngress',
+    host: '127.0.0.1',
     port: 0,
     metrics: {
       sample_metric: { type: 'counter', labels: ['host'] },
@@ -81,8 +82,8 @@ describe('HttpIngress', () => {
       [{ metrics: { nope: { value: 1 } } }, /unknown metric "nope"/],
       [{ metrics: { sample_metric: { value: 1 } } }, /missing label "host"/],
       [{ metrics: { sample_metric: { value: 1, labels: { host: 'a', extra: 'x' } } } }, /unknown label "extra"/],
-      [{ metrics: { sample_metric: { value: '12', labels: { host: 'a' } } } }, /value must be a finite number, got "12"/],
-      [{ metrics: { sample_metric: { labels: { host: 'a' } } } }, /value must be a finite number, got nothing/],
+      [{ metrics: { sample_metric: { value: '12 apples', labels: { host: 'a' } } } }, /value must be a finite number or a numeric string, got "12 apples"/],
+      [{ metrics: { sample_metric: { value: null, labels: { host: 'a' } } } }, /value must be a finite number or a numeric string, got null/],
       [{ metrics: { sample_metric: { value: -1, labels: { host: 'a' } } } }, /must not be negative/],
       [{ metrics: { temperature: { value: 1, labels: { room: { x: 1 }, floor: '1' } } } }, /label "room" must be a string/],
       [{ metrics: { plain: 5 } }, /must be an object/],
@@ -187,14 +188,14 @@ describe('HttpIngress', () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
-    const src = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
+    const src = build(HttpIngressSource, { type: 'HttpIngress', host: '127.0.0.1', port, metrics: { m: {} } });
     await expect(src.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) })).rejects.toThrow(
       `cannot listen on 127.0.0.1:${port}: address already in use`,
     );
     await new Promise((r) => blocker.close(r));
 
     // Shutdown closes even a keep-alive connection and releases the port.
-    const first = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
+    const first = build(HttpIngressSource, { type: 'HttpIngress', host: '127.0.0.1', port, metrics: { m: {} } });
     await first.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) });
     const agent = new http.Agent({ keepAlive: true });
     await new Promise<void>((resolve) =>
@@ -205,7 +206,7 @@ describe('HttpIngress', () => {
     );
     await first.shutdown();
     agent.destroy();
-    const again = build(HttpIngressSource, { type: 'HttpIngress', port, metrics: { m: {} } });
+    const again = build(HttpIngressSource, { type: 'HttpIngress', host: '127.0.0.1', port, metrics: { m: {} } });
     await again.init({ log: quietLog, tickTime: 10, configDir: '.', signal: AbortSignal.timeout(10_000) });
     running.push(again);
   });

@@ -10,13 +10,14 @@ const fake = fakeProc();
 afterEach(() => fake.restore());
 afterAll(() => fake.remove());
 
-/** `free -b`: the Mem: row. */
+/** `free -b -w`: the Mem: row; `used` as psutil computes it (total - free - buffers - cache). */
 function free(): { total: number; used: number; free: number; available: number } {
-  const row = execFileSync('free', ['-b'], { encoding: 'utf8' })
+  const row = execFileSync('free', ['-b', '-w'], { encoding: 'utf8' })
     .split('\n')
     .find((l) => l.startsWith('Mem:'))!;
   const f = row.split(/\s+/).slice(1).map(Number);
-  return { total: f[0]!, used: f[1]!, free: f[2]!, available: f[5]! };
+  const [total, , freeB, , buffers, cache, available] = f as [number, number, number, number, number, number, number];
+  return { total, used: total - freeB - buffers - cache, free: freeB, available };
 }
 
 const types = (s: Sample[]) => s.map((x) => x.labels!.type);
@@ -35,7 +36,26 @@ describe('MemoryUsage', () => {
       expect(v).toBeGreaterThanOrEqual(Math.min(a[k], b[k]) - slack);
       expect(v).toBeLessThanOrEqual(Math.max(a[k], b[k]) + slack);
     }
-    expect(valueOf(s, undefined, { type: 'used' })).toBe(valueOf(s, undefined, { type: 'total' }) - valueOf(s, undefined, { type: 'available' }));
+  });
+
+  it("reports used as the Python pollect's psutil does: total - free - buffers - cached (Cached + SReclaimable)", async () => {
+    fake.use();
+    fake.write({
+      meminfo: [
+        'MemTotal:       24683656 kB',
+        'MemFree:        24337904 kB',
+        'MemAvailable:   24338852 kB',
+        'Buffers:            6456 kB',
+        'Cached:           167576 kB',
+        'SReclaimable:      80900 kB',
+        '',
+      ].join('\n'),
+    });
+    const s = await probeOnce(build(MemoryUsageSource, { type: 'MemoryUsage' }));
+    // psutil 5.9.4's virtual_memory() on this file (psutil.PROCFS_PATH): used 92999680, cached 254439424.
+    expect(valueOf(s, undefined, { type: 'used' })).toBe(92999680);
+    expect(valueOf(s, undefined, { type: 'cached' })).toBe(254439424);
+    expect(valueOf(s, undefined, { type: 'available' })).toBe(24338852 * 1024);
   });
 
   it('fails clearly on garbage and truncated meminfo', async () => {

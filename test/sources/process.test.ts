@@ -63,8 +63,8 @@ describe('Process on this machine', () => {
     near(valueOf(out, 'resident_memory', { pidx: '0' }), psLo.rss, 8 * 1024 * 1024);
     near(valueOf(out, 'resident_memory', { pidx: '1' }), psHi.rss, 8 * 1024 * 1024);
     expect(valueOf(out, 'resident_memory', { pidx: '0' })).toBeGreaterThan(32 * 1024 * 1024);
-    // load_percent primes on the first probe.
-    expect(out.some((x) => x.name === 'load_percent')).toBe(false);
+    // load_percent primes on the first probe, and is 0 there (psutil's first cpu_percent()).
+    expect(out.filter((x) => x.name === 'load_percent').map((x) => x.value)).toEqual([0, 0]);
   });
 
   it('reports CPU load of a busy process from the second probe', async () => {
@@ -135,6 +135,7 @@ describe('Process on a fake /proc', () => {
     const s = await make({ procRegex: '^myapp --serve' });
     const out = await probeOnce(s);
     expect(out).toEqual([
+      { name: 'load_percent', value: 0, labels: { pidx: '0' }, unit: 'percent' },
       { name: 'virtual_memory', value: 104857600, labels: { pidx: '0' }, unit: 'bytes' },
       { name: 'resident_memory', value: 2560 * readPageSize(), labels: { pidx: '0' }, unit: 'bytes' },
       { name: 'process_count', value: 1, labels: { pidx: 'all' } },

@@ -109,16 +109,18 @@ describe('SensorsSource running a command', () => {
   });
   afterAll(() => tmp.remove());
 
-  it('emits samples with device, name and unit labels', async () => {
+  it("emits one family with device, name and unit labels, as the Python pollect's", async () => {
     const src = build(SensorsSource, { type: 'Sensors', path: fixtureCmd });
     const samples = await probeOnce(src);
     expect(samples.length).toBe(countInputs(nct));
+    expect(new Set(samples.map((s) => s.name))).toEqual(new Set([undefined]));
     const data = JSON.parse(nct) as Record<string, Record<string, Record<string, number>>>;
-    expect(valueOf(samples, 'voltage', { device: 'nct6798-isa-02a0', name: 'in0' })).toBe(data['nct6798-isa-02a0']!['in0']!['in0_input']);
-    const fan = samples.find((s) => s.name === 'fan')!;
-    expect(fan.labels?.unit).toBe('rpm');
-    const t = samples.find((s) => s.name === 'temperature')!;
-    expect(t.labels?.unit).toBe('celsius');
+    expect(valueOf(samples, undefined, { device: 'nct6798-isa-02a0', name: 'in0', unit: 'V' })).toBe(data['nct6798-isa-02a0']!['in0']!['in0_input']);
+    const fan = samples.find((s) => s.labels?.unit === 'RPM')!;
+    expect(fan.labels?.name).toMatch(/^fan\d$/);
+    expect(fan.unit).toBe('rpm');
+    const t = samples.find((s) => s.labels?.device === 'coretemp-isa-0000')!;
+    expect(t.labels).toMatchObject({ unit: '°C', name: expect.stringMatching(/^(package_id_0|core_\d+)$/) });
     expect(t.unit).toBe('celsius');
   });
 
@@ -131,14 +133,31 @@ describe('SensorsSource running a command', () => {
     expect(exc.every((s) => s.labels?.device === 'nct6798-isa-02a0')).toBe(true);
   });
 
-  it('useBaseUnits: fans in hertz', async () => {
-    const plain = await probeOnce(build(SensorsSource, { type: 'Sensors', path: fixtureCmd }));
-    const base = await probeOnce(build(SensorsSource, { type: 'Sensors', path: fixtureCmd, useBaseUnits: true }));
-    const f0 = plain.find((s) => s.name === 'fan' && s.value > 0)!;
-    const f1 = base.find((s) => s.name === 'fan' && s.labels?.name === f0.labels?.name)!;
-    expect(f1.labels?.unit).toBe('hertz');
-    expect(f1.value).toBeCloseTo(f0.value / 60, 9);
-    expect(valueOf(base, 'voltage', { name: 'in0' })).toBe(valueOf(plain, 'voltage', { name: 'in0' }));
+  it('useBaseUnits false: values in the unit sensors prints (mV), fans and temperatures unchanged', async () => {
+    const base = await probeOnce(build(SensorsSource, { type: 'Sensors', path: fixtureCmd }));
+    const raw = await probeOnce(build(SensorsSource, { type: 'Sensors', path: fixtureCmd, useBaseUnits: false }));
+    const v = base.find((s) => s.labels?.unit === 'V' && s.value > 0 && s.value < 1)!;
+    const mv = raw.find((s) => s.labels?.name === v.labels?.name && s.labels?.device === v.labels?.device)!;
+    expect(mv.labels?.unit).toBe('mV');
+    expect(mv.unit).toBe('millivolts');
+    expect(mv.value).toBeCloseTo(v.value * 1000, 9);
+    const f = base.find((s) => s.labels?.unit === 'RPM')!;
+    expect(raw.find((s) => s.labels?.name === f.labels?.name && s.labels?.device === f.labels?.device)).toMatchObject({
+      value: f.value,
+      labels: { unit: 'RPM' },
+    });
+  });
+
+  it('falls back to the text output when this sensors has no -j (lm-sensors before 3.5), and stays with it', async () => {
+    const calls = path.join(tmp.dir, 'calls');
+    const old = script(
+      'sensors-old',
+      `echo "$*" >> '${calls}'\nif [ "$1" = "-j" ]; then echo "sensors: invalid option -- 'j'" >&2; exit 1; fi\nprintf 'coretemp-isa-0000\\nAdapter: ISA adapter\\nPackage id 0:  +45.0°C  (high = +80.0°C, crit = +100.0°C)\\n'`,
+    );
+    const src = build(SensorsSource, { type: 'Sensors', path: old });
+    expect(await probeOnce(src)).toEqual([{ value: 45, labels: { device: 'coretemp-isa-0000', name: 'package_id_0', unit: '°C' }, unit: 'celsius' }]);
+    await probeOnce(src);
+    expect(readFileSync(calls, 'utf8')).toBe('-j\n\n\n');
   });
 
   it('a hanging command is killed at the timeout', async () => {

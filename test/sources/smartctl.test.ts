@@ -146,6 +146,27 @@ esac`,
     );
   });
 
+  it('auto: a regex no scanned disk matches (a namespace such as nvme0n1) is matched against /dev, as the Python pollect does', async () => {
+    // /dev/null is no disk, and no scanned name: the fake smartctl is asked for it and fails with exit 2.
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['null$'] }))).rejects.toThrow(
+      /\/dev\/null: exit status 2 .*no such device/,
+    );
+    await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, discover: 'scan', devices: ['null$'] }))).rejects.toThrow(
+      /no device matches \["null\$"\] among 3 found by/,
+    );
+    // A regex a scanned disk matches does not list /dev.
+    writeFileSync(argsLog, '');
+    await probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['sda', 'null$'] })).catch(() => {});
+    expect(readFileSync(argsLog, 'utf8').trim().split('\n').sort()).toEqual(['--json -a -d sat /dev/sda', '--json -a /dev/null', '--scan --json']);
+  });
+
+  it('an attribute that is a list (temperature_sensors) is named by its list or by one item', async () => {
+    const all = await probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['nvme0'], attributes: ['temperature_sensors'] }));
+    expect(all.map((s) => s.labels?.attribute)).toEqual(['temperature_sensors_0', 'temperature_sensors_1']);
+    const one = await probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['nvme0'], attributes: ['temperature_sensors_1'] }));
+    expect(one.map((s) => s.labels?.attribute)).toEqual(['temperature_sensors_1']);
+  });
+
   it('no matching device is an error naming the regexes', async () => {
     await expect(probeOnce(build(SmartCtlSource, { type: 'SmartCtl', path: fake, devices: ['hd[a-z]'] }))).rejects.toThrow(
       /no device matches \["hd\[a-z\]"\] among 3/,
@@ -213,7 +234,7 @@ echo "Smartctl open device: $last failed: No such device" >&2; exit 2`,
 
   it('an invalid regex, or discover "dev" without devices, is a config error naming the param', () => {
     expect(() => build(SmartCtlSource, { path: fake, devices: ['sda', 'sd[a-'] })).toThrow(
-      expect.objectContaining({ name: 'ParamError', param: 'devices[1]', message: expect.stringMatching(/invalid regex "\^\(\?:sd\[a-\)"/) }),
+      expect.objectContaining({ name: 'ParamError', param: 'devices[1]', message: expect.stringMatching(/invalid regex "sd\[a-": /) }),
     );
     expect(() => build(SmartCtlSource, { path: fake, discover: 'dev' })).toThrow(
       expect.objectContaining({ name: 'ParamError', param: 'devices', message: expect.stringMatching(/at least one device regex/) }),

@@ -7,11 +7,13 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SnmpGetSource, type SnmpGetConfig } from '../../src/sources/snmpget/index.js';
 import { expandMetrics, normalizeOid } from '../../src/sources/snmpget/oids.js';
+import { parseAgent } from '../../src/sources/snmpget/agent.js';
+import { messageSize } from '../../src/sources/snmpget/tcp.js';
 import { decodeOpaqueFloat, toSnmpValue, T } from '../../src/sources/snmpget/values.js';
 import { RateTracker } from '../../src/sdk/rate.js';
 import { ParamError, SourceError } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
-import { spawnDaemon, tempDir, type Daemon } from '../helpers/net.js';
+import { freePort, spawnDaemon, tempDir, type Daemon } from '../helpers/net.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { needs } from '../helpers/servers.js';
 import { build, type Params } from '../helpers/plugin.js';
@@ -38,6 +40,7 @@ function freeUdpPort(): Promise<number> {
 const tmp = tempDir('pollect-snmpd-');
 const env = { ...process.env, MIBS: '', MIBDIRS: path.join(tmp.dir, 'nomibs'), SNMP_PERSISTENT_DIR: path.join(tmp.dir, 'persist'), SNMPCONFPATH: tmp.dir };
 let port = 0;
+let tcpPort = 0;
 let snmpd: Daemon;
 const counterFile = path.join(tmp.dir, 'c32');
 
@@ -97,6 +100,8 @@ done
     conf,
     `rocommunity ${COMMUNITY} 127.0.0.1
 createUser ${V3_USER} SHA "${AUTH_PASS}" AES "${PRIV_PASS}"
+createUser ${V3_USER}b SHA-256 "${AUTH_PASS}" AES-256 "${PRIV_PASS}"
+rouser ${V3_USER}b priv
 rouser ${V3_USER} priv
 override .${BASE}.1.1.0 integer 42
 override .${BASE}.1.2.0 counter 4000000000
@@ -110,7 +115,8 @@ ${big}
 `,
   );
   port = await freeUdpPort();
-  snmpd = spawnDaemon('snmpd', ['-f', '-Lo', '-C', '-c', conf, `udp:127.0.0.1:${port}`], { env });
+  tcpPort = await freePort();
+  snmpd = spawnDaemon('snmpd', ['-f', '-Lo', '-C', '-c', conf, `udp:127.0.0.1:${port},tcp:127.0.0.1:${tcpPort}`], { env });
   // Ready when snmpget gets an answer (bounded).
   for (let i = 0; ; i++) {
     try {
@@ -186,6 +192,39 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
     const s2 = await probeOnce(source({ metrics: scalarMetrics.slice(0, 5) }));
     expect(s3.map((s) => [s.name, s.value])).toEqual(s2.map((s) => [s.name, s.value]));
     // A second probe reuses the session (engine already discovered).
+    expect(valueOf(await probeOnce(v3), 'integer')).toBe(42);
+    v3.shutdown();
+  });
+
+  it("snmpget's agent addresses: host:port, udp:, tcp: (RFC 3430 framing over one connection)", async () => {
+    const metrics = scalarMetrics.slice(0, 2);
+    const expected = (await probeOnce(source({ metrics }))).map((s) => [s.name, s.value]);
+    for (const host of [`127.0.0.1:${port}`, `udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${tcpPort}`, `TCP:localhost:${tcpPort}`]) {
+      const src = build(SnmpGetSource, { type: 'SnmpGet', host, communityString: COMMUNITY, snmpVersion: '2c', metrics });
+      expect(
+        (await probeOnce(src)).map((s) => [s.name, s.value]),
+        host,
+      ).toEqual(expected);
+      // The second probe goes over the same session (and TCP connection).
+      expect(valueOf(await probeOnce(src), 'integer'), host).toBe(42);
+      src.shutdown();
+    }
+  });
+
+  it("v3 with net-snmp's spellings SHA-256 and AES-256 (Blumenthal), as snmpget -a SHA-256 -x AES-256", async () => {
+    const v3 = build(SnmpGetSource, {
+      type: 'SnmpGet',
+      host: `127.0.0.1:${port}`,
+      snmpVersion: 3,
+      username: `${V3_USER}b`,
+      authPassPhrase: AUTH_PASS,
+      authProtocol: 'SHA-256',
+      privacyPassPhrase: PRIV_PASS,
+      privacyProtocol: 'AES-256',
+      metrics: scalarMetrics.slice(0, 1),
+    });
+    const ref = snmpget(['-v3', '-l', 'authPriv', '-u', `${V3_USER}b`, '-a', 'SHA-256', '-A', AUTH_PASS, '-x', 'AES-256', '-X', PRIV_PASS], [`${BASE}.1.1.0`]);
+    expect(ref[`${BASE}.1.1.0`]).toEqual(['INTEGER', '42']);
     expect(valueOf(await probeOnce(v3), 'integer')).toBe(42);
     v3.shutdown();
   });
@@ -428,7 +467,7 @@ describe('SnmpGet config and values', () => {
     expect(() => make({ snmpVersion: 3 })).toThrow(/username: is required/);
     // pollect's README snippet says privacyProtocol SHA, which is no cipher.
     expect(() => make({ snmpVersion: 3, username: 'u', authPassPhrase: 'abcdefgh', privacyPassPhrase: 'abcdefgh', privacyProtocol: 'SHA' })).toThrow(
-      /privacyProtocol: must be one of "DES", "AES", "AES128", "AES256B", "AES256R"/,
+      /privacyProtocol: must be one of "DES", "AES", "AES128", "AES-128", "AES256", "AES-256", "AES256B", "AES256C", "AES-256-C", "AES256R"/,
     );
     expect(() => make({ snmpVersion: 3, username: 'u', privacyPassPhrase: 'abcdefgh' })).toThrow(/must have property authPassPhrase/);
     const paramError = (c: object): ParamError => {
@@ -449,8 +488,35 @@ describe('SnmpGet config and values', () => {
         ],
       }).param,
     ).toBe('metrics[1].oid');
-    expect(paramError({ host: 'agent:161' }).param).toBe('host');
+    expect(paramError({ host: 'http://agent' }).param).toBe('host');
+    expect(paramError({ host: 'agent:70000' }).message).toMatch(/port 70000 is not 1-65535/);
+    expect(paramError({ host: 'udp6:10.0.0.1' }).message).toMatch(/IPv6 transport with an IPv4 address/);
+    // The Python pollect's mode: anything but rate is the raw value.
+    expect(() => make({ metrics: [{ name: 'a', oid: '1.3.6.1', mode: 'absolute' }] })).not.toThrow();
     expect(() => make({ snmpVersion: '2c' })).not.toThrow();
+  });
+
+  it("parses snmpget's agent address forms", () => {
+    expect(parseAgent('host', '10.1.100.1')).toEqual({ transport: 'udp4', host: '10.1.100.1', port: undefined });
+    expect(parseAgent('host', '127.0.0.1:16100')).toEqual({ transport: 'udp4', host: '127.0.0.1', port: 16100 });
+    expect(parseAgent('host', 'udp6:[::1]:161')).toEqual({ transport: 'udp6', host: '::1', port: 161 });
+    expect(parseAgent('host', 'udp6:switch.local')).toEqual({ transport: 'udp6', host: 'switch.local', port: undefined });
+    expect(parseAgent('host', 'fe80::1')).toEqual({ transport: 'udp6', host: 'fe80::1', port: undefined });
+    expect(parseAgent('host', '[fe80::1]:1161')).toEqual({ transport: 'udp6', host: 'fe80::1', port: 1161 });
+    expect(parseAgent('host', 'tcp:agent:1161')).toEqual({ transport: 'tcp4', host: 'agent', port: 1161 });
+    expect(parseAgent('host', 'tcp6:[::1]')).toEqual({ transport: 'tcp6', host: '::1', port: undefined });
+    expect(parseAgent('host', 'udpipv6:[::1]:1')).toMatchObject({ transport: 'udp6' });
+    expect(() => parseAgent('host', '[10.0.0.1]:1')).toThrow(/only an IPv6 address goes in brackets/);
+    expect(() => parseAgent('host', 'a b')).toThrow(/not an agent address/);
+  });
+
+  it('cuts a TCP stream into BER messages by their length', () => {
+    expect(messageSize(Buffer.from([0x30]))).toBeUndefined();
+    expect(messageSize(Buffer.from([0x30, 0x05]))).toBe(7);
+    expect(messageSize(Buffer.from([0x30, 0x82, 0x01]))).toBeUndefined();
+    expect(messageSize(Buffer.from([0x30, 0x82, 0x01, 0x00]))).toBe(4 + 256);
+    expect(messageSize(Buffer.from('HTTP/1.1 400'))).toBe(-1);
+    expect(messageSize(Buffer.from([0x30, 0x85, 1, 1, 1, 1, 1]))).toBe(-1);
   });
 
   it('Counter64 values stay exact and wrap at 2^64', () => {

@@ -70,10 +70,11 @@ describe('TcpTime', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  it('uses the default 10 s timeout value for a failure', async () => {
+  it('uses the default 10 s timeout value for a failure, whatever the probe budget (the tickTime)', async () => {
     const port = await freePort();
     const src = build(TcpTimeSource, { type: 'TcpTime', host: '127.0.0.1', port });
     expect(valueOf(await probeOnce(src), undefined)).toBe(10_000);
+    expect(valueOf(await probeOnce(src, { timeoutMs: 5000 }), undefined)).toBe(10_000);
   });
 
   it('fails with a SourceError when the probe is aborted', async () => {

@@ -297,7 +297,7 @@ describe('Prometheus writer: exposition', () => {
     expect(valueOf(fams, 'host_Http_api_latencyMs', { method: 'POST' })).toBe('35');
     expect(fams.get('host_Http_api_requests')!.type).toBe('counter');
     expect(valueOf(fams, 'host_Http_api_requests', { statusCode: '200' })).toBe('12');
-    expect(valueOf(fams, 'host_Http_api_bytes_in_', { le: '10', quantile: 'x' })).toBe('7');
+    expect(valueOf(fams, 'host_Http_api_bytes_in', { le: '10', quantile: 'x' })).toBe('7');
     expect(valueOf(fams, 'host_Http_api_up_gauge', { label___: 'ok' })).toBe('1');
     expect(valueOf(fams, 'host_Http_api_special', { v: 'nan' })).toBe('NaN');
     expect(valueOf(fams, 'host_Http_api_special', { v: 'inf' })).toBe('+Inf');
@@ -802,7 +802,9 @@ describe('Prometheus writer: names', () => {
     const f = promMetricName('c.T.temp_fahrenheit', 'gauge', '°F');
     expect(f.family).toBe('c_t_temp_celsius');
     expect(212 * f.mul + f.add).toBeCloseTo(100, 10);
-    expect(pollectMetricName('c.Http!x.bytes-in').family).toBe('c_Http_x_bytes_in');
+    // `!` is dropped, as by the Python pollect (`x!y` -> `n_Dummy_xy`); `-` becomes `_`.
+    expect(pollectMetricName('c.Http!x.bytes-in').family).toBe('c_Httpx_bytes_in');
+    expect(pollectMetricName('n.Dummy.x!y').family).toBe('n_Dummy_xy');
     expect(pollectMetricName('9.a b').family).toBe('_9_a_b');
     expect(pollectLabelName('url.path')).toBe('url_path');
     expect(pollectLabelName('__name__')).toBe('label__name__');

@@ -74,18 +74,23 @@ export class BindSource extends Source<BindConfig> {
     return this.toSamples(stats, atMs, ctx, where);
   }
 
+  /**
+   * The Python pollect's series: the view (lower case) in the name and one label, `queryType`
+   * (lower case): `<view>.cache.rrsets`, `server.queries_per_sec`, `<view>.queries_per_sec`
+   * (v4, v6) and `<view>.cache_per_sec` (hits, misses).
+   */
   private toSamples(stats: BindStats, atMs: number, ctx: ProbeContext, where: string): Sample[] {
     const out: Sample[] = [];
-    const rate = (key: string, value: number | undefined, name: string, labels: Record<string, string>, unit: string): void => {
+    const rate = (key: string, value: number | undefined, name: string, queryType: string, unit: string): void => {
       if (value === undefined) return;
       // A restart of named resets its counters: RateTracker re-primes instead of going negative.
       const r = this.rates.rate(key, value, atMs);
-      if (r !== undefined) out.push({ name, value: r, labels, unit });
+      if (r !== undefined) out.push({ name, value: r, labels: { queryType }, unit });
     };
     for (const [type, n] of Object.entries(stats.qtypes)) {
       // BIND lists a query type only once it has been asked for: new since the last probe means from 0.
       if (this.lastAtMs !== undefined && !this.rates.has(`q|${type}`)) this.rates.rate(`q|${type}`, 0, this.lastAtMs);
-      rate(`q|${type}`, n, 'queries_per_sec', { type }, 'queries/s');
+      rate(`q|${type}`, n, 'server.queries_per_sec', type.toLowerCase(), 'queries/s');
     }
     this.lastAtMs = atMs;
 
@@ -100,11 +105,13 @@ export class BindSource extends Source<BindConfig> {
     for (const view of views) {
       const v = stats.views[view];
       if (!v) continue;
-      for (const [type, n] of Object.entries(v.rrsets)) out.push({ name: 'cache_rrsets', value: n, labels: { view, type } });
-      rate(`r4|${view}`, v.queryV4, 'resolver_queries_per_sec', { view, ip: 'v4' }, 'queries/s');
-      rate(`r6|${view}`, v.queryV6, 'resolver_queries_per_sec', { view, ip: 'v6' }, 'queries/s');
-      rate(`ch|${view}`, v.cacheHits, 'cache_hits_per_sec', { view }, 'hits/s');
-      rate(`cm|${view}`, v.cacheMisses, 'cache_misses_per_sec', { view }, 'misses/s');
+      const low = view.toLowerCase();
+      // Negative entries keep their `!` (`!a`): the Python pollect drops it, and then `!A` overwrites `A`.
+      for (const [type, n] of Object.entries(v.rrsets)) out.push({ name: `${low}.cache.rrsets`, value: n, labels: { queryType: type.toLowerCase() } });
+      rate(`r4|${view}`, v.queryV4, `${low}.queries_per_sec`, 'v4', 'queries/s');
+      rate(`r6|${view}`, v.queryV6, `${low}.queries_per_sec`, 'v6', 'queries/s');
+      rate(`ch|${view}`, v.cacheHits, `${low}.cache_per_sec`, 'hits', 'hits/s');
+      rate(`cm|${view}`, v.cacheMisses, `${low}.cache_per_sec`, 'misses', 'misses/s');
     }
     return out;
   }

@@ -35,7 +35,11 @@ const schema = {
         { type: 'array', minItems: 1, items: { type: 'integer', minimum: 100, maximum: 599 } },
       ],
     },
-    proxy: { type: 'string', minLength: 1, description: 'HTTP proxy URL, e.g. http://user:pass@proxy:3128' },
+    proxy: {
+      type: 'string',
+      description:
+        'HTTP proxy URL, e.g. http://user:pass@proxy:3128; "" for none whatever the environment. Without it, HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured, as in the Python pollect',
+    },
     method: { type: 'string', minLength: 1, default: 'GET', description: 'HTTP method (HEAD avoids downloading the body)' },
     headers: {
       type: 'object',
@@ -115,7 +119,8 @@ export class HttpSource extends Source<HttpConfig> {
         timeoutMs: timeout.ms,
         signal: ctx.signal,
         maxBytes: this.config.maxBytes,
-        proxy: this.config.proxy,
+        proxy: this.config.proxy || undefined,
+        proxyFromEnv: this.config.proxy === undefined,
         keepAlive: false,
       });
       const ms = monotonicMs() - start;

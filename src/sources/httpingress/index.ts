@@ -26,7 +26,12 @@ const schema = {
   required: ['port', 'metrics'],
   properties: {
     port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to listen on (0: any free port)' },
-    host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address to bind; 0.0.0.0 (or ::) to accept pushes from other hosts' },
+    host: {
+      type: 'string',
+      minLength: 1,
+      default: '0.0.0.0',
+      description: 'Address to bind: every interface by default, as the Python pollect (a push receiver is for other hosts); 127.0.0.1 for this host only',
+    },
     metrics: {
       type: 'object',
       minProperties: 1,
@@ -135,9 +140,9 @@ export class IngressStore {
       const def = Object.hasOwn(this.defs, name) ? this.defs[name] : undefined;
       if (!def) throw new IngressError(400, `unknown metric ${describe(name)} (configured: ${Object.keys(this.defs).join(', ')})`);
       if (!isRecord(entry)) throw new IngressError(400, `metric "${name}": must be an object {"value": <number>, "labels": {...}}`);
-      const value = entry['value'];
-      if (typeof value !== 'number' || !Number.isFinite(value)) {
-        throw new IngressError(400, `metric "${name}": value must be a finite number, got ${describe(value)}`);
+      const value = numericValue(entry['value']);
+      if (value === undefined) {
+        throw new IngressError(400, `metric "${name}": value must be a finite number or a numeric string, got ${describe(entry['value'])}`);
       }
       if (def.type === 'counter' && value < 0) throw new IngressError(400, `metric "${name}": a counter increment must not be negative`);
       const given = entry['labels'] ?? {};
@@ -310,6 +315,16 @@ export class HttpIngressSource extends Source<HttpIngressConfig> {
       }
     });
   }
+}
+
+/**
+ * A pushed value: a number, a numeric string ("12.5") or none at all (0), the bodies the Python
+ * pollect accepts; undefined for anything else.
+ */
+function numericValue(v: unknown): number | undefined {
+  if (v === undefined) return 0;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : Number.NaN;
+  return Number.isFinite(n) ? n : undefined;
 }
 
 function digest(s: string): Buffer {

@@ -11,7 +11,7 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    include: { ...namesParam, description: 'Device names to report, e.g. sda, nvme0n1, dm-0 (default: every device that has done I/O)' },
+    include: { ...namesParam, description: 'Device names to report, e.g. sda, nvme0n1, dm-0 (default: every device, as the Python pollect)' },
     exclude: { ...namesParam, description: 'Device names to leave out' },
     backend: backendSchema,
   },
@@ -53,8 +53,9 @@ export class IOSource extends Source<IOConfig> {
     const list = await this.host.diskCounters();
     const now = monotonicMs();
     const { include, exclude } = this.config;
-    const listed = include !== undefined && include.length > 0;
     const out: Sample[] = [];
+    // Devices named in `include` are reported whatever node_exporter would filter out.
+    const listed = include !== undefined && include.length > 0;
     for (const d of list) {
       if (!acceptName(d.name, include, exclude)) continue;
       if (listed || !NODE_EXPORTER_IGNORED.test(d.name)) {
@@ -65,8 +66,7 @@ export class IOSource extends Source<IOConfig> {
         }
         if (d.ioNow !== undefined && Number.isFinite(d.ioNow)) out.push({ name: 'io_now', value: d.ioNow, labels: raw, naming: 'prometheus' });
       }
-      // Unused loop, ram and zram devices would only add zero series; a listed device always counts.
-      if (!listed && d.reads === 0 && d.writes === 0) continue;
+      // Unused loop, ram and zram devices too, with 0: the Python pollect (psutil) reports them.
       const labels = { disk: labelName(d.name) };
       for (const [field, name, unit] of FIELDS) {
         const r = this.rate(d.name, field, d[field], now);

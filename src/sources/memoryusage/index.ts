@@ -1,5 +1,6 @@
-// MemoryUsage: total, available, used, cached and free memory in bytes from /proc/meminfo; for
-// writers with Prometheus names also every field of /proc/meminfo as it is (`meminfo{field}`).
+// MemoryUsage: total, available, used, cached and free memory in bytes from /proc/meminfo, with
+// `used` as the Python pollect reports it (psutil: total - free - buffers - cached); for writers
+// with Prometheus names also every field of /proc/meminfo as it is (`meminfo{field}`).
 import { Source, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { memSummary } from '../../host/proc-parse.js';
 import { backendSchema, hostReader } from '../../host/reader.js';
@@ -23,7 +24,10 @@ export class MemoryUsageSource extends Source<MemoryUsageConfig> {
     // One read of /proc/meminfo gives both the summary and the fields.
     const fields = await this.host.meminfo();
     const m = fields ? memSummary(fields) : await this.host.memory();
-    const out: Sample[] = TYPES.map((type) => ({ value: m[type], labels: { type }, unit: 'bytes' }));
+    // psutil's used (the Python pollect pins psutil 6): what neither the free list nor the caches hold.
+    const used = m.total - m.free - m.buffers - m.cached;
+    const values = { ...m, used: used < 0 ? m.total - m.free : used };
+    const out: Sample[] = TYPES.map((type) => ({ value: values[type], labels: { type }, unit: 'bytes' }));
     if (fields) {
       for (const [field, value] of fields) {
         out.push({ name: 'meminfo', value, labels: { field }, unit: COUNTS.test(field) ? undefined : 'bytes', naming: 'prometheus' });

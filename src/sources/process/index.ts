@@ -11,7 +11,10 @@ const schema = {
   additionalProperties: false,
   required: ['procRegex'],
   properties: {
-    procRegex: { type: 'string', description: 'Regex (JavaScript syntax) searched in the command line (arguments joined by spaces)' },
+    procRegex: {
+      type: 'string',
+      description: "Regex searched in the command line (arguments joined by spaces); JavaScript syntax, or the Python pollect's ((?i), (?P<name>...))",
+    },
     memory: { type: 'boolean', default: true, description: 'Emit virtual_memory and resident_memory' },
     load: { type: 'boolean', default: true, description: 'Emit load_percent' },
     backend: backendSchema,
@@ -40,7 +43,8 @@ export class ProcessSource extends Source<ProcessConfig> {
     const out: Sample[] = [];
     list.forEach((p, i) => {
       const labels = { pidx: String(i) };
-      if (load && p.cpuPercent !== undefined) out.push({ name: 'load_percent', value: p.cpuPercent, labels, unit: 'percent', naming: 'pollect' });
+      // A process's first probe has no interval to measure: 0, as psutil's first cpu_percent() in the Python pollect.
+      if (load) out.push({ name: 'load_percent', value: p.cpuPercent ?? 0, labels, unit: 'percent', naming: 'pollect' });
       // Prometheus rates the CPU seconds itself (percent of a core = 100 * rate).
       if (load && p.cpuSeconds !== undefined) {
         out.push({ name: 'cpu_seconds_total', value: p.cpuSeconds, labels, type: 'counter', unit: 'seconds', naming: 'prometheus' });

@@ -16,12 +16,17 @@ const schema = {
       description:
         "Regexes matched from the start (as Python's re.match) against device names without /dev/ (sd[a-z], nvme0); empty: all found. Required with discover dev",
     },
-    attributes: { ...namesParam, default: [], description: 'Attribute names to report, e.g. Reallocated_Sector_Ct, temperature; empty: all' },
+    attributes: {
+      ...namesParam,
+      default: [],
+      description: 'Attribute names to report, e.g. Reallocated_Sector_Ct, temperature_sensors (a list: all its items, _0, _1 ...); empty: all',
+    },
     discover: {
       type: 'string',
-      enum: ['scan', 'dev'],
-      default: 'scan',
-      description: 'scan: smartctl --scan --json (disks only, with their -d type); dev: every /dev entry matching devices (as pollect)',
+      enum: ['auto', 'scan', 'dev'],
+      default: 'auto',
+      description:
+        'scan: smartctl --scan --json (disks only, with their -d type); dev: every /dev entry matching devices (as pollect); auto: scan, and /dev for a devices regex that matches no scanned disk (nvme0n1)',
     },
     path: { type: 'string', minLength: 1, default: 'smartctl', description: 'The smartctl command' },
     concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'smartctl processes at once' },
@@ -52,7 +57,10 @@ export class SmartCtlSource extends Source<SmartCtlConfig> {
   constructor(config: SmartCtlConfig, context?: PluginContext) {
     super(config, context);
     config.devices.forEach((d, i) => {
-      if (d !== '') this.patterns.push(compileRegex(`devices[${i}]`, `^(?:${d})`));
+      if (d === '') return;
+      // Anchored at the start, as Python's re.match; compiled first so that a leading (?i) stays leading.
+      const re = compileRegex(`devices[${i}]`, d);
+      this.patterns.push(new RegExp(`^(?:${re.source})`, re.flags));
     });
     this.attributes = new Set(config.attributes.filter((a) => a !== ''));
     if (config.discover === 'dev' && this.patterns.length === 0) {
@@ -62,14 +70,15 @@ export class SmartCtlSource extends Source<SmartCtlConfig> {
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     const devices = await this.findDevices(ctx);
-    const samples: Sample[] = [];
+    // Per device, so the samples come in device order whichever smartctl answers first.
+    const perDevice: Sample[][] = devices.map(() => []);
     const errors: string[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < devices.length) {
-        const dev = devices[next++]!;
+        const i = next++;
         try {
-          samples.push(...(await this.readDevice(dev, ctx)));
+          perDevice[i] = await this.readDevice(devices[i]!, ctx);
         } catch (err) {
           if (!(err instanceof SourceError)) throw err;
           errors.push(err.message);
@@ -83,30 +92,41 @@ export class SmartCtlSource extends Source<SmartCtlConfig> {
       const more = errors.length > 1 ? ` (and ${errors.length - 1} more device(s) failed)` : '';
       throw new SourceError(errors[0] + more);
     }
-    return samples;
+    return perDevice.flat();
   }
 
   private matches(label: string): boolean {
     return this.patterns.length === 0 || this.patterns.some((re) => re.test(label));
   }
 
+  private async listDev(): Promise<ScannedDevice[]> {
+    const names = await readdir('/dev').catch((err: Error) => {
+      throw new SourceError(`cannot list /dev: ${err.message}`);
+    });
+    return names.sort().map((n) => ({ name: `/dev/${n}` }));
+  }
+
   private async findDevices(ctx: ProbeContext): Promise<Device[]> {
     let found: ScannedDevice[];
     if (this.config.discover === 'dev') {
-      const names = await readdir('/dev').catch((err: Error) => {
-        throw new SourceError(`cannot list /dev: ${err.message}`);
-      });
-      found = names.sort().map((n) => ({ name: `/dev/${n}` }));
+      found = await this.listDev();
     } else {
       const res = await runCommand(this.config.path, ['--scan', '--json'], { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 1024 * 1024 });
       if (res.code !== 0 && res.stdout.trim() === '') {
         throw new SourceError(`${this.config.path} --scan failed: ${firstLine(res.stderr) || `exit code ${res.code ?? res.signal}`}`);
       }
       found = parseScan(res.stdout);
+      // A regex for a namespace or partition (nvme0n1), which --scan lists by its controller
+      // (nvme0): matched against /dev, as the Python pollect matches every device.
+      const unmatched = this.patterns.filter((re) => !found.some((d) => re.test(shortName(d.name))));
+      if (this.config.discover === 'auto' && unmatched.length > 0) {
+        const scanned = new Set(found.map((d) => d.name));
+        for (const d of await this.listDev()) if (!scanned.has(d.name) && unmatched.some((re) => re.test(shortName(d.name)))) found.push(d);
+      }
     }
     const devices: Device[] = [];
     for (const d of found) {
-      const short = d.name.replace(/^\/dev\//, '');
+      const short = shortName(d.name);
       // Several RAID disks share one path (`/dev/bus/0 -d megaraid,N`): the type tells them apart.
       const label = d.type?.includes(',') ? `${short}:${d.type}` : short;
       if (this.matches(short)) devices.push({ path: d.name, label, type: d.type });
@@ -139,9 +159,14 @@ export class SmartCtlSource extends Source<SmartCtlConfig> {
     report.attributes.push({ attribute: 'smartctl_exit_status', value: res.code });
     const out: Sample[] = [];
     for (const a of report.attributes) {
-      if (this.attributes.size > 0 && !this.attributes.has(a.attribute)) continue;
+      // A list attribute is named by its list (temperature_sensors) or by one item (temperature_sensors_1).
+      if (this.attributes.size > 0 && !this.attributes.has(a.attribute) && !(a.list && this.attributes.has(a.list))) continue;
       out.push({ value: a.value, labels: { attribute: a.attribute, dev: dev.label } });
     }
     return out;
   }
+}
+
+function shortName(path: string): string {
+  return path.replace(/^\/dev\//, '');
 }

@@ -12,6 +12,8 @@ export interface ScannedDevice {
 export interface SmartAttribute {
   attribute: string;
   value: number;
+  /** For one item of a list attribute (`temperature_sensors_1`): the list's name, which `attributes` may name. */
+  list?: string;
 }
 
 export interface SmartReport {
@@ -89,7 +91,7 @@ export function parseSmartReport(text: string, what = 'smartctl'): SmartReport {
       if (Array.isArray(v)) {
         v.forEach((item, idx) => {
           const n = finite(item);
-          if (n !== undefined) attributes.push({ attribute: `${key}_${idx}`, value: n });
+          if (n !== undefined) attributes.push({ attribute: `${key}_${idx}`, value: n, list: key });
         });
       } else {
         const n = finite(v);

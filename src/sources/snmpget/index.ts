@@ -1,38 +1,63 @@
 // SnmpGet: reads OIDs from an SNMP agent (v1, v2c, v3) with net-snmp, all of a source's OIDs in
 // as few GET requests as the agent allows; values, sums of several OIDs, per-second rates of
 // counters (Counter32/Counter64 wraps handled), ranges of indexes and labels read from OIDs.
-import { isIPv6 } from 'node:net';
 import type { NetSnmp, Session } from 'net-snmp';
 import { Source, SourceError, redact, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
-import { checkHost, portParam } from '../../sdk/params.js';
+import { portParam } from '../../sdk/params.js';
 import { RateTracker, monotonicMs } from '../../sdk/rate.js';
+import { parseAgent, type AgentAddress } from './agent.js';
 import { getAll } from './client.js';
+import { tcpModule } from './tcp.js';
 import { allOids, expandMetrics, metricSchema, type Series } from './oids.js';
 import { labelText, numericValue, typeName, wrapOf, type SnmpValue } from './values.js';
 
 export type { SnmpMetricConfig } from './oids.js';
 
-/** The protocols a config may name, and net-snmp's names for them (the compiler keeps both lists in step). */
-const AUTH_PROTOCOLS = ['MD5', 'SHA', 'SHA1', 'SHA224', 'SHA256', 'SHA384', 'SHA512'] as const;
-const PRIV_PROTOCOLS = ['DES', 'AES', 'AES128', 'AES256B', 'AES256R'] as const;
+/**
+ * The protocols a config may name, net-snmp's tools' spellings (`-a SHA-256`, `-x AES-256-C`)
+ * among them, and the library's names for them (the compiler keeps both lists in step). The
+ * tools' AES-256 is Blumenthal's key extension (aes256b), AES-256-C Reeder's (aes256r).
+ */
+const AUTH_PROTOCOLS = ['MD5', 'SHA', 'SHA1', 'SHA-1', 'SHA224', 'SHA-224', 'SHA256', 'SHA-256', 'SHA384', 'SHA-384', 'SHA512', 'SHA-512'] as const;
+const PRIV_PROTOCOLS = ['DES', 'AES', 'AES128', 'AES-128', 'AES256', 'AES-256', 'AES256B', 'AES256C', 'AES-256-C', 'AES256R'] as const;
 const AUTH: Record<(typeof AUTH_PROTOCOLS)[number], string> = {
   MD5: 'md5',
   SHA: 'sha',
   SHA1: 'sha',
+  'SHA-1': 'sha',
   SHA224: 'sha224',
+  'SHA-224': 'sha224',
   SHA256: 'sha256',
+  'SHA-256': 'sha256',
   SHA384: 'sha384',
+  'SHA-384': 'sha384',
   SHA512: 'sha512',
+  'SHA-512': 'sha512',
 };
-const PRIV: Record<(typeof PRIV_PROTOCOLS)[number], string> = { DES: 'des', AES: 'aes', AES128: 'aes', AES256B: 'aes256b', AES256R: 'aes256r' };
+const PRIV: Record<(typeof PRIV_PROTOCOLS)[number], string> = {
+  DES: 'des',
+  AES: 'aes',
+  AES128: 'aes',
+  'AES-128': 'aes',
+  AES256: 'aes256b',
+  'AES-256': 'aes256b',
+  AES256B: 'aes256b',
+  AES256C: 'aes256r',
+  'AES-256-C': 'aes256r',
+  AES256R: 'aes256r',
+};
 
 const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['host', 'metrics'],
   properties: {
-    host: { type: 'string', minLength: 1, description: 'Agent host name or IP (IPv6 literals use UDP over IPv6)' },
-    port: { ...portParam, default: 161, description: 'Agent UDP port' },
+    host: {
+      type: 'string',
+      minLength: 1,
+      description: 'Agent address as snmpget takes it: [udp:|udp6:|tcp:|tcp6:]host[:port] (IPv6 in brackets before a port); a port here wins over `port`',
+    },
+    port: { ...portParam, default: 161, description: 'Agent port, unless `host` names one' },
     communityString: { type: 'string', default: 'public', description: 'v1/v2c community (a secret: never logged)' },
     snmpVersion: {
       oneOf: [
@@ -59,7 +84,7 @@ const schema = {
       type: 'array',
       minItems: 1,
       items: metricSchema,
-      description: 'What to read. The config loader substitutes ${VAR}, so write a range placeholder as $${if}',
+      description: 'What to read. ${<range.label>} in an oid is left for the range (unless such an environment variable is set)',
     },
   },
   // SNMPv3 has no privacy without authentication, and no user-less requests.
@@ -75,6 +100,7 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
   static override schema = schema;
 
   private readonly version: 1 | 2 | 3;
+  private readonly agent: AgentAddress;
   private readonly series: Series[];
   private readonly oids: string[];
   private readonly rates = new RateTracker();
@@ -86,15 +112,20 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
 
   constructor(config: SnmpGetConfig, context?: PluginContext) {
     super(config, context);
-    checkHost('host', config.host);
+    this.agent = parseAgent('host', config.host);
     this.version = config.snmpVersion === 3 || config.snmpVersion === '3' ? 3 : config.snmpVersion === 1 || config.snmpVersion === '1' ? 1 : 2;
     this.series = expandMetrics(config.metrics);
     this.oids = allOids(this.series);
   }
 
+  private get port(): number {
+    return this.agent.port ?? this.config.port;
+  }
+
   private get target(): string {
-    const host = isIPv6(this.config.host) ? `[${this.config.host}]` : this.config.host;
-    return `${host}:${this.config.port}`;
+    const { transport, host } = this.agent;
+    const prefix = transport.startsWith('tcp') ? 'tcp:' : '';
+    return `${prefix}${transport.endsWith('6') ? `[${host}]` : host}:${this.port}`;
   }
 
   private async openSession(timeoutMs: number): Promise<Session> {
@@ -106,18 +137,20 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
     this.closeSession();
     const mod = (await import('net-snmp')) as unknown as { default?: NetSnmp } & NetSnmp;
     const snmp = mod.default ?? mod;
+    const { transport, host } = this.agent;
     const options = {
-      port: this.config.port,
+      port: this.port,
       retries,
       timeout: perTry,
-      transport: isIPv6(this.config.host) ? ('udp6' as const) : ('udp4' as const),
+      transport: transport.endsWith('6') ? ('udp6' as const) : ('udp4' as const),
+      ...(transport.startsWith('tcp') && { dgramModule: tcpModule(transport === 'tcp6' ? 6 : 4) }),
     };
     const c = this.config;
     let session: Session;
     if (this.version === 3) {
       const level = c.privacyPassPhrase ? 'authPriv' : c.authPassPhrase ? 'authNoPriv' : 'noAuthNoPriv';
       session = snmp.createV3Session(
-        c.host,
+        host,
         {
           name: c.username!,
           level: snmp.SecurityLevel[level]!,
@@ -129,7 +162,7 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
         { ...options, version: snmp.Version3 },
       );
     } else {
-      session = snmp.createSession(c.host, c.communityString, {
+      session = snmp.createSession(host, c.communityString, {
         ...options,
         version: this.version === 1 ? snmp.Version1 : snmp.Version2c,
       });

@@ -12,6 +12,8 @@ declare module 'net-snmp' {
     transport?: 'udp4' | 'udp6';
     version?: number;
     idBitsSize?: 16 | 32;
+    /** Stands in for node:dgram (its createSocket). */
+    dgramModule?: { createSocket(type: string): unknown };
   }
   export interface User {
     name: string;

@@ -12,8 +12,7 @@ export const metricSchema = {
     oids: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: "Several OIDs, summed (pollect's older form)" },
     mode: {
       type: 'string',
-      enum: ['rate', 'raw'],
-      description: 'rate: change per second of a counter (Counter32/Counter64 wraps handled); raw or none: the value as read',
+      description: 'rate: change per second of a counter (Counter32/Counter64 wraps handled); anything else (raw) or none: the value as read',
     },
     unit: {
       type: 'string',

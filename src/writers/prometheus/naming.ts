@@ -1,7 +1,8 @@
 // Turns series names and labels into Prometheus ones, in the two naming modes. A family name is
 // built from the series name's parts, never from its dotted id.
-//  - pollect: `<collection>_<Type>[_<name>][_<valueName>]`, every char outside [a-zA-Z0-9_:] -> `_`,
-//    so dashboards built on the Python pollect keep working. Values as the source gave them.
+//  - pollect: `<collection>_<Type>[_<name>][_<valueName>]`, `!` dropped, every other char outside
+//    [a-zA-Z0-9_:] -> `_`, so dashboards built on the Python pollect keep working. Values as the
+//    source gave them.
 //  - prometheus: lower snake_case, the unit the sample declares (`Sample.unit`) appended in its
 //    base form with the value converted to it (units.ts), `_total` on counters, so that
 //    `promtool check metrics` has nothing to report. Nothing but the declared unit scales a value.
@@ -121,7 +122,11 @@ export function createNamer(mode: Naming): Namer {
 
 export function pollectMetricName(name: SeriesName, type: MetricType = 'gauge', unit?: string, partOf?: PartOf): MetricName {
   const part = partOf ? splitPart(name, partOf) : undefined;
-  let family = (part ? part.parts : nameParts(name)).join('_').replace(/[^a-zA-Z0-9_:]/g, '_');
+  let family = (part ? part.parts : nameParts(name))
+    .join('_')
+    // As the Python pollect: `!` is dropped (`x!y` -> `xy`), anything else invalid becomes `_`.
+    .replace(/!/g, '')
+    .replace(/[^a-zA-Z0-9_:]/g, '_');
   if (family === '' || /^[0-9]/.test(family)) family = '_' + family;
   const u = unit ? pollectLabelName(unit) : undefined;
   if (part) return { family, sample: family + part.suffix, type: partOf!, extraLabel: part.extraLabel, unit: u, mul: 1, add: 0 };
