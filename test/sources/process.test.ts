@@ -135,7 +135,7 @@ describe('Process on a fake /proc', () => {
     const s = await make({ procRegex: '^myapp --serve' });
     const out = await probeOnce(s);
     expect(out).toEqual([
-      { name: 'load_percent', value: 0, labels: { pidx: '0' }, unit: 'percent' },
+      { name: 'load_percent', value: 0, labels: { pidx: '0' }, unit: 'percent', naming: 'pollect' },
       { name: 'virtual_memory', value: 104857600, labels: { pidx: '0' }, unit: 'bytes' },
       { name: 'resident_memory', value: 2560 * readPageSize(), labels: { pidx: '0' }, unit: 'bytes' },
       { name: 'process_count', value: 1, labels: { pidx: 'all' } },

@@ -286,15 +286,20 @@ export class SnmpGetSource extends Source<SnmpGetConfig> {
         const v = values.get(oid);
         labels[name] = v ? labelText(v) : '';
       }
-      const l = Object.keys(labels).length > 0 ? labels : undefined;
-      const unit = s.unit;
+      // Only the keys that are set: a sample reads as the agent's answer, with nothing empty.
+      const sample = (value: number, unit: string | undefined): Sample => {
+        const x: Sample = { name: s.metric, value };
+        if (Object.keys(labels).length > 0) x.labels = labels;
+        if (unit) x.unit = unit;
+        return x;
+      };
       if (s.rate) {
         // The rate for pollect's names, the counter itself for Prometheus' (which takes a wrap
         // for a counter reset, as it does for any exporter's SNMP counters).
-        if (primed) out.push({ name: s.metric, value: sum, labels: l, unit, naming: 'pollect' });
-        out.push({ name: s.metric, value: raw, labels: l, type: 'counter', unit: s.counterUnit, naming: 'prometheus' });
+        if (primed) out.push({ ...sample(sum, s.unit), naming: 'pollect' });
+        out.push({ ...sample(raw, s.counterUnit), type: 'counter', naming: 'prometheus' });
       } else {
-        out.push({ name: s.metric, value: sum, labels: l, unit });
+        out.push(sample(sum, s.unit));
       }
     }
     if (found === 0 && missing.length > 0) {
