@@ -2,7 +2,7 @@
 // A bounded buffer of batches per writer (drop-oldest, counted), one write at a time, the
 // written/dropped/errors counters, a failure logged once and its recovery once, retries with
 // backoff, and flush and stop bounded by a deadline. A writer is only its protocol.
-import type { Batch, Logger, WriteOutcome, Writer, WriterStats } from '../sdk/index.js';
+import { RetryLaterError, type Batch, type Logger, type WriteOutcome, type Writer, type WriterStats } from '../sdk/index.js';
 import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { Fifo } from '../core/fifo.js';
@@ -157,7 +157,9 @@ export class WriterRuntime {
     else this.log.debug(`writer ${this.id}: still failing (${this.failures}): ${msg}`);
     this.wake();
     if (this.stopped) return;
-    const wait = backoffDelay(this.failures, { min: this.retryMinMs, max: this.retryMaxMs, jitter: 0.2 });
+    // A backend that names its own wait (Retry-After) gets at least that.
+    const asked = err instanceof RetryLaterError ? err.retryAfterMs : 0;
+    const wait = Math.max(asked, backoffDelay(this.failures, { min: this.retryMinMs, max: this.retryMaxMs, jitter: 0.2 }));
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = undefined;
       this.pump();

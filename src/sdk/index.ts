@@ -305,6 +305,20 @@ export class SourceError extends Error {
 }
 
 /**
+ * What a writer's write() throws when the backend says when to try again (HTTP 429 or 503 with
+ * `Retry-After`): the core waits at least `retryAfterMs` before the next attempt.
+ */
+export class RetryLaterError extends Error {
+  override name = 'RetryLaterError';
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number) {
+    super(message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
  * A param that cannot work, found by a constructor (a regex that does not compile, a TLS file that
  * cannot be read). The config loader reports it at the param's path: `executors[0].sources[1].procRegex: ...`.
  */

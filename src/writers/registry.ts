@@ -6,5 +6,7 @@ export const writerRegistry: Record<string, () => Promise<AnyWriterClass>> = {
   Prometheus: () => import('./prometheus/index.js').then((m) => m.PrometheusWriter),
   Graphite: () => import('./graphite/index.js').then((m) => m.GraphiteWriter),
   File: () => import('./file/index.js').then((m) => m.FileWriter),
+  Influx: () => import('./influx/index.js').then((m) => m.InfluxWriter),
+  PrometheusRemoteWrite: () => import('./remote-write/index.js').then((m) => m.RemoteWriteWriter),
   DryRun: () => import('./dryrun/index.js').then((m) => m.DryRunWriter),
 };

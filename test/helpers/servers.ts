@@ -11,6 +11,8 @@ export const BINARIES: Readonly<Record<string, string>> = {
   'whisper-fetch': 'python3-whisper',
   prometheus: 'prometheus',
   promtool: 'prometheus',
+  influxd: 'influxdb',
+  'victoria-metrics': 'victoria-metrics',
   snmpd: 'snmpd',
   snmpget: 'snmp',
   named: 'bind9',
