@@ -27,7 +27,7 @@ export const httpPushKeys = {
       ca: { type: 'string', minLength: 1, description: 'CA certificate(s) to verify the server with, instead of the system ones' },
       cert: { type: 'string', minLength: 1, description: 'Client certificate (with key)' },
       key: { type: 'string', minLength: 1, description: 'Client private key (with cert)' },
-      insecureSkipVerify: { type: 'boolean', default: false, description: "Accept any server certificate (testing only)" },
+      insecureSkipVerify: { type: 'boolean', default: false, description: 'Accept any server certificate (testing only)' },
     },
     additionalProperties: false,
   },
@@ -64,7 +64,8 @@ export class HttpPush {
     this.timeoutMs = config.timeout * 1000;
     this.headers = { ...config.headers };
     if (config.password !== undefined && config.username === undefined) throw new ParamError('password', 'a password needs a username');
-    if (config.username !== undefined && config.bearerToken !== undefined) throw new ParamError('bearerToken', 'give basic auth (username) or a bearer token, not both');
+    if (config.username !== undefined && config.bearerToken !== undefined)
+      throw new ParamError('bearerToken', 'give basic auth (username) or a bearer token, not both');
     if (config.username !== undefined) {
       const basic = Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64');
       registerSecret(basic);
@@ -74,7 +75,8 @@ export class HttpPush {
     }
     const tls = config.tls;
     if (tls && this.url.protocol !== 'https:') throw new ParamError('tls', 'tls is for https:// URLs');
-    if (tls && (tls.cert === undefined) !== (tls.key === undefined)) throw new ParamError(tls.cert ? 'tls.key' : 'tls.cert', 'a client certificate needs both cert and key');
+    if (tls && (tls.cert === undefined) !== (tls.key === undefined))
+      throw new ParamError(tls.cert ? 'tls.key' : 'tls.cert', 'a client certificate needs both cert and key');
     const read = (which: 'ca' | 'cert' | 'key') => (tls?.[which] ? readParamFile(context, `tls.${which}`, tls[which]) : undefined);
     const key = read('key');
     if (key) registerSecret(key.toString('utf8').trim());

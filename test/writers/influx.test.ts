@@ -78,7 +78,9 @@ describe('line protocol', () => {
     const partial =
       '400 Bad Request: {"error":"partial write: unable to parse \'e1,i=0,v=C:\\\\ value=1 1700000000000\': invalid tag format\\nunable to parse \'e1,i=14,v=a\\\\ value=1 1700000000000\': invalid tag format dropped=0"}';
     expect(refusedLines(partial, 15)).toBe(2);
-    expect(refusedLines('400 Bad Request: {"error":"partial write: invalid tag key: input tag \\"time\\" on measurement \\"m\\" is invalid dropped=1"}', 3)).toBe(1);
+    expect(
+      refusedLines('400 Bad Request: {"error":"partial write: invalid tag key: input tag \\"time\\" on measurement \\"m\\" is invalid dropped=1"}', 3),
+    ).toBe(1);
     expect(refusedLines('404 Not Found: {"error":"database not found: \\"nope\\""}', 7)).toBe(7);
   });
 });
@@ -243,7 +245,7 @@ describe.skipIf(!needs('influxd'))('Influx writer against a real InfluxDB 1.x', 
     });
   });
 
-  it('a database that does not exist: dropped, said once with the server\'s reason', async () => {
+  it("a database that does not exist: dropped, said once with the server's reason", async () => {
     const { w, lines } = writer({ url: db.url, database: 'nope' });
     expect(await w.write(batch([point('c.T.v', 1)]))).toEqual({ dropped: 1 });
     expect(await w.write(batch([point('c.T.v', 2)]))).toEqual({ dropped: 1 });

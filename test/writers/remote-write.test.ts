@@ -75,7 +75,10 @@ interface Got {
 }
 
 /** A local receiver (HTTP, or HTTPS with `tls`) that records requests and answers with `reply`. */
-async function receiver(reply: (n: number) => { status: number; headers?: Record<string, string>; body?: string } = () => ({ status: 204 }), tls?: https.ServerOptions) {
+async function receiver(
+  reply: (n: number) => { status: number; headers?: Record<string, string>; body?: string } = () => ({ status: 204 }),
+  tls?: https.ServerOptions,
+) {
   const got: Got[] = [];
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -122,12 +125,12 @@ describe('remote_write encoding', () => {
     const r = await receiver();
     const { w } = await writer({ url: r.url, batchWait: 0, naming: 'prometheus' });
     await w.write(
-      batch([
-        point('c.Http.response_time_ms', 250, { statusCode: '200' }),
-        point('c.Net.bytes', 10, {}, undefined, { type: 'counter', unit: 'bytes' }),
-      ]),
+      batch([point('c.Http.response_time_ms', 250, { statusCode: '200' }), point('c.Net.bytes', 10, {}, undefined, { type: 'counter', unit: 'bytes' })]),
     );
-    expect(show(await decode(r.got[0]!.body))).toEqual(['c_http_response_time_seconds{status_code="200"} 0.25@1700000000000', 'c_net_bytes_total{} 10@1700000000000']);
+    expect(show(await decode(r.got[0]!.body))).toEqual([
+      'c_http_response_time_seconds{status_code="200"} 0.25@1700000000000',
+      'c_net_bytes_total{} 10@1700000000000',
+    ]);
     w.stop();
     await r.close();
   });
@@ -253,7 +256,9 @@ describe('PrometheusRemoteWrite config', () => {
     expect(validate(SCHEMA, { type: 'PrometheusRemoteWrite', url: 'http://h', naming: 'otel' }, ['writers', 1])).toEqual([
       expect.stringMatching(/^writers\[1\]\.naming: /),
     ]);
-    expect(validate(SCHEMA, { type: 'PrometheusRemoteWrite', url: 'http://h', headers: { 'X-Scope-OrgID': 1 } }, ['w'])[0]).toBe('w.headers["X-Scope-OrgID"]: must be a string');
+    expect(validate(SCHEMA, { type: 'PrometheusRemoteWrite', url: 'http://h', headers: { 'X-Scope-OrgID': 1 } }, ['w'])[0]).toBe(
+      'w.headers["X-Scope-OrgID"]: must be a string',
+    );
   });
 });
 
@@ -302,7 +307,12 @@ for (const [name, make, binary] of [
       const t = Date.now() - 60_000;
       await w.write(batch([...hostile(t), point('c.T.requests', 42, { host: 'h1' }, t, { type: 'counter' })]));
       expect(lines.filter((l) => l.includes('WARN'))).toEqual([]);
-      const result = await until(() => db.query('c_Hostile_v', t / 1000), (r) => r.length === Object.keys(HOSTILE).length, 'the hostile series', db);
+      const result = await until(
+        () => db.query('c_Hostile_v', t / 1000),
+        (r) => r.length === Object.keys(HOSTILE).length,
+        'the hostile series',
+        db,
+      );
       const got = Object.fromEntries(result.map((s) => [s.metric.kind, { v: s.metric.v, value: s.value[1] }]));
       expect(got).toEqual(Object.fromEntries(Object.entries(HOSTILE).map(([k, v], i) => [k, { v, value: String(i) }])));
       const counter = await db.query('c_T_requests', t / 1000);

@@ -21,7 +21,7 @@ const schema = {
     ...httpPushKeys,
     url: { type: 'string', minLength: 1, description: 'InfluxDB base URL, e.g. http://localhost:8086 (the API path is added)' },
     database: { type: 'string', minLength: 1, description: 'InfluxDB 1.x: the database (`/write?db=`)' },
-    retentionPolicy: { type: 'string', minLength: 1, description: 'InfluxDB 1.x: the retention policy (default: the database\'s default)' },
+    retentionPolicy: { type: 'string', minLength: 1, description: "InfluxDB 1.x: the retention policy (default: the database's default)" },
     bucket: { type: 'string', minLength: 1, description: 'InfluxDB 2.x: the bucket (`/api/v2/write?bucket=`)' },
     org: { type: 'string', minLength: 1, description: 'InfluxDB 2.x: the organisation' },
     token: { type: 'string', minLength: 1, description: 'Sent as `Authorization: Token <token>` (2.x, or 1.8+ as `user:password`)' },
@@ -52,7 +52,10 @@ export class InfluxWriter extends Writer<InfluxConfig> {
     this.log = this.context.log;
     const v1 = config.database !== undefined;
     if (v1 === (config.bucket !== undefined)) {
-      throw new ParamError(v1 ? 'bucket' : 'database', v1 ? 'give database (InfluxDB 1.x) or bucket (2.x), not both' : 'give database (InfluxDB 1.x) or bucket (InfluxDB 2.x)');
+      throw new ParamError(
+        v1 ? 'bucket' : 'database',
+        v1 ? 'give database (InfluxDB 1.x) or bucket (2.x), not both' : 'give database (InfluxDB 1.x) or bucket (InfluxDB 2.x)',
+      );
     }
     if (v1 && config.org !== undefined) throw new ParamError('org', 'org is for InfluxDB 2.x (with bucket)');
     if (!v1 && config.retentionPolicy !== undefined) throw new ParamError('retentionPolicy', 'retentionPolicy is for InfluxDB 1.x (with database)');
@@ -112,7 +115,10 @@ export class InfluxWriter extends Writer<InfluxConfig> {
       if (!result.taken) {
         const n = refusedLines(result.message, chunk.length);
         refused += n;
-        this.warnOnce(`status ${result.status}`, `writer ${this.id}: ${this.http.target} refused ${n} of ${chunk.length} line(s): ${result.message}; counted as dropped`);
+        this.warnOnce(
+          `status ${result.status}`,
+          `writer ${this.id}: ${this.http.target} refused ${n} of ${chunk.length} line(s): ${result.message}; counted as dropped`,
+        );
       }
       sent += chunk.length;
     }

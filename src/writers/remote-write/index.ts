@@ -111,8 +111,7 @@ export class RemoteWriteWriter extends Writer<RemoteWriteConfig> {
         this.current = batch.points.length;
         this.currentRefused = 0;
       }
-      const due =
-        this.failing || this.held.length >= this.config.maxSamplesPerSend || Date.now() - this.heldSince >= this.config.batchWait * 1000;
+      const due = this.failing || this.held.length >= this.config.maxSamplesPerSend || Date.now() - this.heldSince >= this.config.batchWait * 1000;
       if (due) await this.sendHeld();
       const dropped = this.currentRefused;
       this.taking = undefined;
