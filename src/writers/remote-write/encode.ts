@@ -39,7 +39,13 @@ export class RemoteWriteEncoder {
   private readonly namer: Namer;
   private readonly labelType: Type;
   private readonly protobuf: typeof import('protobufjs');
-  private readonly cache = new WeakMap<Labels, WeakMap<SeriesName, SeriesBytes>>();
+  /**
+   * The last series seen with each labels object: most sources hand the same object tick after
+   * tick, one per series, so one lookup finds it.
+   */
+  private readonly byObject = new WeakMap<Labels, { name: SeriesName; bytes: SeriesBytes }>();
+  /** By the labels' content, for label objects made anew each tick (static labels merged in) or shared by series. */
+  private readonly byContent = new WeakMap<SeriesName, Map<string, SeriesBytes>>();
 
   constructor(namer: Namer, labelType: Type, protobuf: typeof import('protobufjs')) {
     this.namer = namer;
@@ -49,10 +55,24 @@ export class RemoteWriteEncoder {
 
   /** The series' labels, named as the Prometheus writer names them, sorted, as protobuf bytes. */
   series(p: Point): SeriesBytes {
-    let byName = this.cache.get(p.labels);
-    if (!byName) this.cache.set(p.labels, (byName = new WeakMap()));
-    const hit = byName.get(p.name);
-    if (hit && hit.type === p.type && hit.unit === p.unit) return hit;
+    const last = this.byObject.get(p.labels);
+    if (last !== undefined && last.name === p.name && last.bytes.type === p.type && last.bytes.unit === p.unit) return last.bytes;
+    let content = '';
+    for (const k in p.labels) content += `${k}\0${p.labels[k]}\0`;
+    let known = this.byContent.get(p.name);
+    if (!known) this.byContent.set(p.name, (known = new Map()));
+    let bytes = known.get(content);
+    if (!bytes || bytes.type !== p.type || bytes.unit !== p.unit) {
+      bytes = this.build(p);
+      // Label values that never repeat (a timestamp as a label) must not grow this without bound.
+      if (known.size >= 10_000) known.clear();
+      known.set(content, bytes);
+    }
+    this.byObject.set(p.labels, { name: p.name, bytes });
+    return bytes;
+  }
+
+  private build(p: Point): SeriesBytes {
     const metric = this.namer.metric(p.name, p.type, p.unit);
     const named = this.namer.labels(p.labels);
     // An empty value is no label at all in Prometheus; a source's `__name__` is its own label's.
@@ -61,9 +81,7 @@ export class RemoteWriteEncoder {
     pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const w = this.protobuf.Writer.create();
     for (const [name, value] of pairs) this.labelType.encodeDelimited({ name, value }, w.uint32((1 << 3) | 2));
-    const entry: SeriesBytes = { type: p.type, unit: p.unit, labels: Buffer.from(w.finish()), mul: metric.mul, add: metric.add };
-    byName.set(p.name, entry);
-    return entry;
+    return { type: p.type, unit: p.unit, labels: Buffer.from(w.finish()), mul: metric.mul, add: metric.add };
   }
 
   /** A WriteRequest holding points[from, to), uncompressed. */
@@ -92,7 +110,8 @@ export class RemoteWriteEncoder {
       const sample = 10 + varintLength(ts);
       buf[pos++] = (1 << 3) | 2; // WriteRequest.timeseries
       pos = writeVarint(buf, pos, s.labels.length + 1 + varintLength(sample) + sample);
-      pos += s.labels.copy(buf, pos);
+      buf.set(s.labels, pos);
+      pos += s.labels.length;
       buf[pos++] = (2 << 3) | 2; // TimeSeries.samples
       pos = writeVarint(buf, pos, sample);
       buf[pos++] = (1 << 3) | 1; // Sample.value (double)
