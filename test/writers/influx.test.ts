@@ -15,6 +15,7 @@ import { batch, point, seriesName } from '../helpers/points.js';
 import { needs } from '../helpers/servers.js';
 import { influxd, type Influxd } from '../helpers/influxd.js';
 import { freePort } from '../helpers/net.js';
+import { victoriaMetrics, type Tsdb } from '../helpers/tsdb.js';
 
 const SCHEMA = writerParamsSchema(InfluxWriter.schema, 'Influx');
 
@@ -54,9 +55,9 @@ const HOSTILE: Record<string, string> = {
   trailing: 'C:\\',
 };
 
-/** What InfluxDB keeps of a label value: line breaks become spaces, trailing backslashes go. */
+/** What InfluxDB keeps of a label value: line breaks become spaces, backslashes that would escape go. */
 function kept(v: string): string {
-  return v.replace(/[\r\n]+/g, ' ').replace(/\\+$/, '');
+  return v.replace(/[\r\n]+/g, ' ').replace(/\\+(?=[, =]|$)/g, '');
 }
 
 describe('line protocol', () => {
@@ -64,6 +65,7 @@ describe('line protocol', () => {
     expect(escapeMeasurement('pollect.Http.shop 1,x=y')).toBe('pollect.Http.shop\\ 1\\,x=y');
     expect(escapeMeasurement('#c.T')).toBe('_c.T');
     expect(escapeKey('a b,c=d\\e')).toBe('a\\ b\\,c\\=d\\e');
+    expect(escapeKey('C:\\x\\, y\\\\=z\\')).toBe('C:\\x\\,\\ y\\=z');
     expect(escapeKey('line\r\nbreak\\\\')).toBe('line\\ break');
     const labels: Labels = { z: '1', time: 'short', 'a b': 'x y', empty: '' };
     expect(seriesKey(seriesName('c.LoadAvg'), labels)).toBe('c.LoadAvg,a\\ b=x\\ y,time_=short,z=1');
@@ -274,5 +276,33 @@ describe.skipIf(!needs('influxd'))('Influx writer against a real InfluxDB 1.x', 
     expect(count).toBe(ticks * series);
     expect(lines.filter((l) => l.includes('ERROR') && l.includes('cannot reach'))).toHaveLength(1);
     expect(lines.filter((l) => l.includes('writing again after'))).toHaveLength(1);
+  }, 30_000);
+});
+
+describe.skipIf(!needs('victoria-metrics'))('Influx writer, 2.x API, against a real VictoriaMetrics', () => {
+  let vm: Tsdb;
+  beforeAll(async () => {
+    vm = await victoriaMetrics();
+    await vm.start();
+  }, 30_000);
+  afterAll(async () => {
+    await vm?.remove();
+  });
+
+  it('/api/v2/write with org, bucket and token: every hostile label value arrives as InfluxDB keeps it', async () => {
+    const { w, lines } = writer({ url: vm.url, org: 'ops', bucket: 'hosts', token: 'tok' });
+    const t = Date.now() - 60_000;
+    const points = Object.entries(HOSTILE).map(([k, v], i) => point('c.Http.hostile', i + 0.25, { kind: k, v }, t));
+    expect(await w.write(batch(points))).toBeUndefined();
+    expect(lines.filter((l) => l.includes('WARN'))).toEqual([]);
+    // VictoriaMetrics names a field `<measurement>_<field>`.
+    let result: Awaited<ReturnType<Tsdb['query']>> = [];
+    for (let i = 0; i < 75 && result.length < points.length; i++) {
+      result = await vm.query('{__name__="c.Http.hostile_value"}', t / 1000);
+      if (result.length < points.length) await new Promise((r) => setTimeout(r, 200));
+    }
+    const got = Object.fromEntries(result.map((s) => [s.metric.kind, { v: s.metric.v, value: Number(s.value[1]) }]));
+    expect(got).toEqual(Object.fromEntries(Object.entries(HOSTILE).map(([k, v], i) => [k, { v: kept(v), value: i + 0.25 }])));
+    w.stop();
   }, 30_000);
 });

@@ -8,15 +8,17 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { uncompress } from 'snappyjs';
+import { compress, uncompress } from 'snappyjs';
 import { RemoteWriteWriter, type RemoteWriteConfig } from '../../src/writers/remote-write/index.js';
 import { remoteTypes } from '../../src/writers/remote-write/proto.js';
+import { RemoteWriteEncoder } from '../../src/writers/remote-write/encode.js';
+import { createNamer } from '../../src/writers/prometheus/naming.js';
 import { writerParamsSchema } from '../../src/config/schema.js';
 import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { createLogger } from '../../src/log.js';
 import { ParamError, RetryLaterError, type Point, type WriterContext } from '../../src/sdk/index.js';
 import { validate } from '../helpers/validate.js';
-import { batch, point } from '../helpers/points.js';
+import { batch, point, seriesName } from '../helpers/points.js';
 import { needs } from '../helpers/servers.js';
 import { selfSigned } from '../helpers/certs.js';
 import { tempDir } from '../helpers/net.js';
@@ -133,6 +135,28 @@ describe('remote_write encoding', () => {
     ]);
     w.stop();
     await r.close();
+  });
+});
+
+describe('remote_write label cache', () => {
+  it('finds a series by its labels object or, for a new object, by its content; never mixes two series', async () => {
+    const [types, pb] = await Promise.all([remoteTypes(), import('protobufjs')]);
+    const enc = new RemoteWriteEncoder(createNamer('pollect'), types.Label, pb.default);
+    const a = seriesName('c.T.a');
+    const b = seriesName('c.T.b');
+    const shared = { host: 'h1' };
+    const first = enc.series(point('c.T.a', 1, shared, undefined, { name: a }));
+    // The same labels object, or a new one with the same content: the same bytes.
+    expect(enc.series(point('c.T.a', 2, shared, undefined, { name: a }))).toBe(first);
+    expect(enc.series(point('c.T.a', 3, { host: 'h1' }, undefined, { name: a }))).toBe(first);
+    // Another series with the same labels object, other content, or another type: other bytes.
+    const other = enc.series(point('c.T.b', 1, shared, undefined, { name: b }));
+    expect(other).not.toBe(first);
+    expect(enc.series(point('c.T.a', 1, shared, undefined, { name: a }))).toBe(first);
+    expect(enc.series(point('c.T.a', 1, { host: 'h2' }, undefined, { name: a }))).not.toBe(first);
+    expect(enc.series(point('c.T.a', 1, shared, undefined, { name: a, type: 'counter' })).type).toBe('counter');
+    const d = await decode(Buffer.from(compress(enc.encode([point('c.T.a', 1, shared, 5, { name: a }), point('c.T.b', 2, shared, 6, { name: b })]))));
+    expect(show(d)).toEqual(['c_T_a{host="h1"} 1@5', 'c_T_b{host="h1"} 2@6']);
   });
 });
 

@@ -1,9 +1,12 @@
 // InfluxDB line protocol: one point per line, `measurement,tag=value field=1.5 1700000000000`.
-// Escaping as InfluxDB's own parser reads it (checked against a real influxd, 1.x): a backslash
-// before a comma or space (measurement), or before a comma, equals sign or space (tag keys, tag
-// values, field keys); any other backslash is taken literally. What no escape can carry:
+// Escaping as InfluxDB's own parser reads it (checked against a real influxd 1.x and
+// VictoriaMetrics): a backslash before a comma or space (measurement), or before a comma, equals
+// sign or space (tag keys, tag values, field keys); any other backslash is taken literally. What
+// no escape carries the same way to every parser:
 //  - a line break ends the line: it becomes a space;
-//  - a trailing backslash would escape the separator after it: it is removed, as Telegraf does;
+//  - a backslash before a comma, space or equals sign, or at the end, would be read as an escape
+//    itself (InfluxDB 1.x and VictoriaMetrics disagree on `\\,`): it is removed, as Telegraf
+//    removes a trailing one;
 //  - a measurement starting with `#` would be a comment: the `#` becomes `_`.
 // An empty tag value is not allowed, so the tag is left out (InfluxDB treats a missing tag as
 // empty); the tag key `time` is refused by InfluxDB, so it becomes `time_`.
@@ -15,7 +18,7 @@ export type Precision = 's' | 'ms' | 'us' | 'ns';
 export const FIELD = 'value';
 
 function clean(s: string): string {
-  return s.replace(/[\r\n]+/g, ' ').replace(/\\+$/, '');
+  return s.replace(/[\r\n]+/g, ' ').replace(/\\+(?=[, =]|$)/g, '');
 }
 
 export function escapeMeasurement(s: string): string {
