@@ -232,6 +232,20 @@ describe('PrometheusRemoteWrite requests (local receiver)', () => {
     await r.close();
   });
 
+  it('a batch split over requests, failing after the first was taken: the retry sends only the rest', async () => {
+    const r = await receiver((n) => (n === 2 ? { status: 502 } : { status: 204 }));
+    const { w } = await writer({ url: r.url, batchWait: 0, maxSamplesPerSend: 2 });
+    const b = batch([point('c.T.a', 1), point('c.T.b', 2), point('c.T.c', 3)]);
+    await expect(w.write(b)).rejects.toThrow(/answered 502 Bad Gateway/);
+    // What is left is the core's batch, which it counts itself.
+    expect(w.pending()).toBe(0);
+    expect(await w.write(b)).toBeUndefined();
+    const sent = await Promise.all(r.got.map(async (g) => show(await decode(g.body))));
+    expect(sent).toEqual([['c_T_a{} 1@1700000000000', 'c_T_b{} 2@1700000000000'], ['c_T_c{} 3@1700000000000'], ['c_T_c{} 3@1700000000000']]);
+    w.stop();
+    await r.close();
+  });
+
   it('other 4xx: refused for good, dropped and logged once; held samples of earlier batches are reported lost', async () => {
     const r = await receiver(() => ({ status: 400, body: 'out of order sample' }));
     const { w, lines, lost } = await writer({ url: r.url, batchWait: 10, maxSamplesPerSend: 4 });

@@ -172,7 +172,10 @@ export class RemoteWriteWriter extends Writer<RemoteWriteConfig> {
         const n = Math.min(held.length - sent, this.config.maxSamplesPerSend);
         const body = this.compress!(this.encoder!.encode(held, sent, sent + n));
         const result = await this.http.post(Buffer.from(body.buffer, body.byteOffset, body.byteLength), HEADERS);
-        if (!result.taken) this.refused(n, held.length - sent, result.status, result.message);
+        // Of these n, those of the batch being written are the core's to count; the rest it counted as written.
+        const earlier = Math.max(0, Math.min(n, held.length - sent - this.current));
+        this.current -= n - earlier;
+        if (!result.taken) this.refused(n, earlier, result.status, result.message);
         sent += n;
       }
       this.failing = false;
@@ -187,11 +190,9 @@ export class RemoteWriteWriter extends Writer<RemoteWriteConfig> {
     }
   }
 
-  /** The first n of `remaining` held points were refused for good: those of earlier batches were counted as written. */
-  private refused(n: number, remaining: number, status: number, message: string): void {
-    const earlier = Math.max(0, Math.min(n, remaining - this.current));
+  /** n samples were refused for good; `earlier` of them belong to batches the core counted as written. */
+  private refused(n: number, earlier: number, status: number, message: string): void {
     if (earlier > 0) this.reportDropped(earlier);
-    this.current -= n - earlier;
     this.currentRefused += n - earlier;
     if (this.warned.has(status)) return;
     this.warned.add(status);
