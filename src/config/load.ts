@@ -9,7 +9,7 @@ import { frameSchema, sourceParamsSchema, writerParamsSchema, type FrameConfig }
 import { validate } from './validate.js';
 import { PluginError, resolveSourceClass, resolveWriterClass, type ResolvedClass } from './plugins.js';
 import { registerSecretsIn } from '../core/secrets.js';
-import type { AnySourceClass, AnyWriterClass, JsonSchema, SourceConfig, WriterConfig } from '../sdk/index.js';
+import type { AnySourceClass, AnyWriterClass, JsonSchema, Labels, SourceConfig, WriterConfig } from '../sdk/index.js';
 
 export interface ResolvedSource {
   config: SourceConfig;
@@ -47,6 +47,8 @@ export interface PollectConfig {
   selfMetrics: boolean;
   writers: ResolvedWriter[];
   executors: ExecutorPlan[];
+  /** The top-level labels (already merged into every source's): the self-metrics get them too. */
+  labels?: Labels;
 }
 
 type RawWriters = Pick<FrameConfig, 'writer' | 'writers'>;
@@ -87,7 +89,7 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     if (!isObject(ex) || !Array.isArray(ex.sources)) continue;
     for (const [j, src] of ex.sources.entries()) {
       const resolved = await resolvePlugin(SOURCE, src, [...base, 'sources', j], configDir, pluginDirs, problems);
-      if (resolved) sources.push(resolved);
+      if (resolved) sources.push(withLabels(resolved, raw.labels, ex.labels));
     }
     const own = ex.writer || ex.writers ? await resolveWriters(ex, base, configDir, pluginDirs, problems) : undefined;
     executors.push({
@@ -112,7 +114,14 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     selfMetrics: raw.selfMetrics,
     writers: globalWriters,
     executors,
+    labels: raw.labels,
   };
+}
+
+/** The source with the top-level and executor labels under its own: the source's win, then the executor's. */
+function withLabels(source: ResolvedSource, global: Labels | undefined, executor: Labels | undefined): ResolvedSource {
+  if (!global && !executor) return source;
+  return { ...source, config: { ...source.config, labels: { ...global, ...executor, ...source.config.labels } } };
 }
 
 async function resolveWriters(

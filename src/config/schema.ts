@@ -9,6 +9,8 @@ export const MIN_TICK_SECONDS = 0.1;
 
 const positiveSeconds = { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS } as const;
 const tickSeconds = { type: 'number', minimum: MIN_TICK_SECONDS, maximum: MAX_SECONDS } as const;
+const labelsOf = (where: string) =>
+  ({ type: 'object', additionalProperties: { type: 'string' }, description: `Labels added to every sample ${where}` }) as const;
 
 /** Keys every source accepts besides its own params (defined with the SDK's SourceConfig type). */
 export const commonSourceProperties: Record<string, JsonSchema> = sourceKeys;
@@ -46,6 +48,7 @@ const frame = {
   properties: {
     $schema: { type: 'string' },
     tickTime: { ...tickSeconds, default: 10, description: 'Seconds between ticks for executors without their own (0.1 to 2678400, 31 days)' },
+    labels: labelsOf("(pollect's own metrics included); an executor's or a source's labels override them"),
     ...writerKeys,
     executors: {
       type: 'array',
@@ -58,6 +61,7 @@ const frame = {
           collection: { type: 'string', minLength: 1, default: 'pollect', description: 'First segment of every metric name' },
           tickTime: { ...tickSeconds, description: "Seconds between this executor's ticks (default: the top-level tickTime)" },
           maxBackoff: { ...positiveSeconds, default: 300, description: 'Longest wait, in seconds, between probes of a failing source' },
+          labels: labelsOf("of this executor's sources; a source's labels override them"),
           sources: { type: 'array', items: looseItem },
           ...writerKeys,
         },

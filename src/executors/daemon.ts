@@ -97,6 +97,8 @@ export class Daemon {
       collection: 'pollect',
       typeName: 'Self',
       source,
+      // The top-level labels (a host name) tell whose pollect the metrics are.
+      config: { type: 'Self', labels: this.config.labels },
       tickTime: this.config.tickTime,
       maxBackoff: this.config.tickTime,
       log: this.log,
