@@ -44,12 +44,18 @@ export interface HttpPushConfig {
 }
 
 /** How the backend answered one request that it received. */
-export type PushResult = { taken: true } | { taken: false; status: number; message: string };
+export type PushResult = { taken: true; body: Buffer } | { taken: false; status: number; message: string };
+
+/** Which answers are worth trying again: by default 429 and every 5xx. */
+export type Retryable = (status: number) => boolean;
+const RETRYABLE: Retryable = (status) => status === 429 || status >= 500;
 
 /** Longest Retry-After honoured: a backend asking for an hour still gets asked again within 10 min. */
 const MAX_RETRY_AFTER_MS = 10 * 60_000;
 /** Bytes of an error response kept for the log line. */
 const MAX_ERROR_BODY = 2048;
+/** Bytes of a response kept at most (a success body is read by some protocols: OTLP's partial success). */
+const MAX_BODY = 64 * 1024;
 
 export class HttpPush {
   /** The endpoint: the `url` param, to which a writer may add its API path and query. */
@@ -59,7 +65,10 @@ export class HttpPush {
   private readonly agent: http.Agent;
 
   /** Checks the params now (this runs for `--check`); `url` is the endpoint after any defaults. */
-  constructor(config: HttpPushConfig, context: PluginContext, url: string) {
+  private readonly retryable: Retryable;
+
+  constructor(config: HttpPushConfig, context: PluginContext, url: string, retryable: Retryable = RETRYABLE) {
+    this.retryable = retryable;
     this.url = checkUrl('url', url, ['http:', 'https:']);
     this.timeoutMs = config.timeout * 1000;
     this.headers = { ...config.headers };
@@ -91,17 +100,19 @@ export class HttpPush {
 
   /**
    * POSTs one body. Resolves when the backend answered 2xx ({ taken: true }) or refused the body
-   * for good (another 4xx, or a 3xx: a wrong URL). Throws when it is worth trying again: no
-   * answer, 429 or 5xx (a RetryLaterError when the backend names its wait in Retry-After).
+   * for good (any other status: a 4xx, or a 3xx for a wrong URL). Throws when it is worth trying
+   * again: no answer, or a status `retryable` accepts (by default 429 and 5xx); a RetryLaterError
+   * when the backend names its wait in Retry-After.
    */
   async post(body: Buffer | string, headers: Record<string, string>, url: URL = this.url): Promise<PushResult> {
     const res = await this.request(url, body, { ...this.headers, ...headers });
-    if (res.status >= 200 && res.status < 300) return { taken: true };
-    const message = `${res.status} ${res.statusMessage}${res.body ? `: ${res.body}` : ''}`;
-    if (res.status === 429 || res.status >= 500) {
+    if (res.status >= 200 && res.status < 300) return { taken: true, body: res.body };
+    const text = res.body.toString('utf8', 0, MAX_ERROR_BODY).trim().replace(/\s+/g, ' ');
+    const message = `${res.status} ${res.statusMessage}${text ? `: ${text}` : ''}`;
+    if (this.retryable(res.status)) {
       const wait = retryAfterMs(res.retryAfter, Date.now());
-      const text = `${this.target} answered ${message}`;
-      throw wait === undefined ? new Error(text) : new RetryLaterError(`${text} (retrying after ${Math.round(wait / 1000)} s)`, wait);
+      const what = `${this.target} answered ${message}`;
+      throw wait === undefined ? new Error(what) : new RetryLaterError(`${what} (retrying after ${Math.round(wait / 1000)} s)`, wait);
     }
     return { taken: false, status: res.status, message };
   }
@@ -110,7 +121,7 @@ export class HttpPush {
     url: URL,
     body: Buffer | string,
     headers: Record<string, string>,
-  ): Promise<{ status: number; statusMessage: string; body: string; retryAfter?: string }> {
+  ): Promise<{ status: number; statusMessage: string; body: Buffer; retryAfter?: string }> {
     const lib = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = lib.request(url, { method: 'POST', agent: this.agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } });
@@ -123,15 +134,14 @@ export class HttpPush {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (d: Buffer) => {
-          // Only the start of an error body is kept; a success body is read and forgotten.
-          if (size < MAX_ERROR_BODY && (res.statusCode ?? 0) >= 300) chunks.push(d);
+          // Only the start of a body is kept.
+          if (size < MAX_BODY) chunks.push(d);
           size += d.length;
         });
         res.on('end', () => {
           clearTimeout(deadline);
-          const text = Buffer.concat(chunks).toString('utf8', 0, MAX_ERROR_BODY).trim().replace(/\s+/g, ' ');
           const retryAfter = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', body: text, retryAfter });
+          resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', body: Buffer.concat(chunks).subarray(0, MAX_BODY), retryAfter });
         });
         res.on('error', (err) => {
           clearTimeout(deadline);
