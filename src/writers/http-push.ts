@@ -67,9 +67,10 @@ export class HttpPush {
   /** Checks the params now (this runs for `--check`); `url` is the endpoint after any defaults. */
   private readonly retryable: Retryable;
 
-  constructor(config: HttpPushConfig, context: PluginContext, url: string, retryable: Retryable = RETRYABLE) {
-    this.retryable = retryable;
-    this.url = checkUrl('url', url, ['http:', 'https:']);
+  /** `opts.urlParam`: the param the URL came from, for errors (default `url`). */
+  constructor(config: HttpPushConfig, context: PluginContext, url: string, opts: { urlParam?: string; retryable?: Retryable } = {}) {
+    this.retryable = opts.retryable ?? RETRYABLE;
+    this.url = checkUrl(opts.urlParam ?? 'url', url, ['http:', 'https:']);
     this.timeoutMs = config.timeout * 1000;
     this.headers = { ...config.headers };
     if (config.password !== undefined && config.username === undefined) throw new ParamError('password', 'a password needs a username');

@@ -8,5 +8,6 @@ export const writerRegistry: Record<string, () => Promise<AnyWriterClass>> = {
   File: () => import('./file/index.js').then((m) => m.FileWriter),
   Influx: () => import('./influx/index.js').then((m) => m.InfluxWriter),
   PrometheusRemoteWrite: () => import('./remote-write/index.js').then((m) => m.RemoteWriteWriter),
+  Otel: () => import('./otel/index.js').then((m) => m.OtelWriter),
   DryRun: () => import('./dryrun/index.js').then((m) => m.DryRunWriter),
 };
