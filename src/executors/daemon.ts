@@ -1,6 +1,7 @@
 // Builds executors, sources and writers from a loaded config and runs them: start, run forever or
 // once, and stop in order within one deadline (timers, running probes and their batches, sources,
 // then the writers' flush and stop).
+import path from 'node:path';
 import type { PollectConfig, ResolvedWriter } from '../config/load.js';
 import type { Logger, PluginContext, Source, SourceConfig, Writer, WriterConfig } from '../sdk/index.js';
 import { ParamError } from '../sdk/index.js';
@@ -10,6 +11,7 @@ import { ConfigError } from '../config/errors.js';
 import { Executor } from './executor.js';
 import { SourceRunner } from './source-runner.js';
 import { WriterRuntime } from './writer-runtime.js';
+import { DiskQueue } from './disk-queue.js';
 import { SelfMetricsSource, selfSeriesName } from './self-metrics.js';
 import { within } from '../core/clock.js';
 import { CrashGuard } from './crash-guard.js';
@@ -31,6 +33,8 @@ export class Daemon {
   readonly executors: Executor[] = [];
   readonly writers: WriterRuntime[] = [];
   private readonly config: PollectConfig;
+  /** The folders of the writers' disk queues (one writer each). */
+  private readonly diskQueues = new Set<string>();
   private readonly log: Logger;
   private started = false;
   /** The executor of the self-metrics, if on: it reports on the others' ticks. */
@@ -116,17 +120,22 @@ export class Daemon {
   private instantiate(w: ResolvedWriter, tickTime: number, problems: string[]): WriterRuntime[] {
     try {
       const writer = new w.cls(w.config as never, this.context(tickTime)) as Writer<WriterConfig>;
-      return [this.adopt(writer, w.typeName, w.config.bufferSize)];
+      const disk = w.config.diskQueue === undefined ? undefined : path.resolve(this.config.configDir, w.config.diskQueue);
+      if (disk !== undefined && this.diskQueues.has(disk))
+        throw new ParamError('diskQueue', `${disk} is another writer's disk queue: give each writer its own folder`);
+      if (disk !== undefined) this.diskQueues.add(disk);
+      return [this.adopt(writer, w.typeName, w.config.bufferSize, disk)];
     } catch (err) {
       problems.push(problemAt(w.path, err));
       return [];
     }
   }
 
-  private adopt(writer: Writer, typeName: string, bufferSize: number | undefined): WriterRuntime {
+  private adopt(writer: Writer, typeName: string, bufferSize: number | undefined, diskQueue?: string): WriterRuntime {
     const same = this.writers.filter((x) => x.id === typeName || x.id.startsWith(`${typeName}#`)).length;
     writer.id = same === 0 ? typeName : `${typeName}#${same}`;
-    const runtime = new WriterRuntime(writer, { bufferSize: bufferSize ?? DEFAULT_BUFFER_SIZE, log: this.log });
+    const disk = diskQueue === undefined ? undefined : new DiskQueue(diskQueue, this.log);
+    const runtime = new WriterRuntime(writer, { bufferSize: bufferSize ?? DEFAULT_BUFFER_SIZE, log: this.log, disk });
     this.writers.push(runtime);
     return runtime;
   }
@@ -139,6 +148,8 @@ export class Daemon {
     for (const w of this.writers) {
       try {
         await w.writer.start({ ...this.context(this.config.tickTime), reportDropped: (n) => w.lost(n) });
+        // What a disk queue kept from the last run goes first.
+        w.restore();
       } catch (err) {
         await this.stopWriters(Date.now() + this.config.shutdownGrace * 1000);
         const msg = errorMessage(err);

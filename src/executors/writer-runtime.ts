@@ -6,6 +6,7 @@ import { RetryLaterError, type Batch, type Logger, type WriteOutcome, type Write
 import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { Fifo } from '../core/fifo.js';
+import type { DiskQueue } from './disk-queue.js';
 import { systemClock, within, type Clock, type ClockTimer } from '../core/clock.js';
 
 export interface WriterRuntimeOptions {
@@ -16,6 +17,8 @@ export interface WriterRuntimeOptions {
   /** First and longest wait between failed writes, ms. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** The writer's `diskQueue`: every buffered batch is also on disk until taken or dropped. */
+  disk?: DiskQueue;
 }
 
 const RETRY_MIN_MS = 500;
@@ -28,6 +31,7 @@ export class WriterRuntime {
   private readonly bufferSize: number;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
+  private readonly disk: DiskQueue | undefined;
   /** Batches not yet taken by the writer; the first may be in flight. */
   private readonly queue = new Fifo<Batch>();
   private queuedPoints = 0;
@@ -50,6 +54,21 @@ export class WriterRuntime {
     this.bufferSize = opts.bufferSize;
     this.retryMinMs = opts.retryMinMs ?? RETRY_MIN_MS;
     this.retryMaxMs = opts.retryMaxMs ?? RETRY_MAX_MS;
+    this.disk = opts.disk;
+  }
+
+  /** Buffers what the disk queue kept from the last run (oldest first) and starts writing it. */
+  restore(): void {
+    if (!this.disk) return;
+    const batches = this.disk.load();
+    if (batches.length === 0) return;
+    for (const b of batches) {
+      this.queue.push(b);
+      this.queuedPoints += b.points.length;
+    }
+    this.log.info(`writer ${this.id}: ${this.queuedPoints} point(s) from the disk queue of the last run`);
+    this.trim();
+    this.pump();
   }
 
   get id(): string {
@@ -68,6 +87,7 @@ export class WriterRuntime {
       this.drop(b.points.length - this.bufferSize);
       b = { ...b, points: b.points.slice(b.points.length - this.bufferSize) };
     }
+    this.disk?.save(b);
     this.queue.push(b);
     this.queuedPoints += b.points.length;
     this.trim();
@@ -83,6 +103,7 @@ export class WriterRuntime {
       if (first) this.queue.removeSecond();
       else this.queue.shift();
       this.queuedPoints -= oldest.points.length;
+      this.disk?.remove(oldest);
       this.drop(oldest.points.length);
     }
   }
@@ -133,6 +154,7 @@ export class WriterRuntime {
 
   private succeeded(batch: Batch, outcome: WriteOutcome): void {
     this.inFlight = undefined;
+    this.disk?.remove(batch);
     // It may have been dropped meanwhile only if stop() gave up on it.
     if (this.queue.peek() === batch) {
       this.queue.shift();
@@ -229,7 +251,8 @@ export class WriterRuntime {
     this.retryTimer = undefined;
     const lost = this.queuedPoints;
     if (lost > 0) {
-      this.log.warn(`writer ${this.id}: stopped with ${lost} point(s) not written`);
+      // With a disk queue they stay on disk (the next run sends them); the count is this run's.
+      this.log.warn(`writer ${this.id}: stopped with ${lost} point(s) not written${this.disk ? `; kept in ${this.disk.dir} for the next start` : ''}`);
       this.dropped += lost;
       this.queue.clear();
       this.queuedPoints = 0;

@@ -77,6 +77,8 @@ export interface WriterConfig {
   type: string;
   /** Points the core keeps for this writer while it cannot write; the oldest go first. */
   bufferSize?: number;
+  /** A folder where the core also keeps that buffer, for the next start (push writers offer it). */
+  diskQueue?: string;
 }
 
 /**

@@ -20,6 +20,11 @@ export const httpPushKeys = {
     additionalProperties: { type: 'string' },
     description: 'Extra request headers, e.g. a tenant header such as X-Scope-OrgID',
   },
+  diskQueue: {
+    type: 'string',
+    minLength: 1,
+    description: 'A folder (relative to the config file; one per writer) where the buffer is kept too, so a restart sends what an outage left',
+  },
   tls: {
     type: 'object',
     description: 'TLS for https:// URLs (PEM files, relative to the config file)',

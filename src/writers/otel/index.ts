@@ -39,6 +39,7 @@ const schema = {
       additionalProperties: { type: 'string' },
       description: 'More resource attributes, over OTEL_RESOURCE_ATTRIBUTES (host.name defaults to the host name)',
     },
+    diskQueue: httpPushKeys.diskQueue,
     maxDataPointsPerSend: { type: 'integer', minimum: 1, default: 5000, description: 'Data points per request at most' },
   },
 } as const satisfies JsonSchema;
