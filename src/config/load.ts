@@ -9,6 +9,7 @@ import { frameSchema, sourceParamsSchema, writerParamsSchema, type FrameConfig }
 import { validate } from './validate.js';
 import { PluginError, resolveSourceClass, resolveWriterClass, type ResolvedClass } from './plugins.js';
 import { registerSecretsIn } from '../core/secrets.js';
+import type { FilterConfig } from '../executors/filter.js';
 import type { AnySourceClass, AnyWriterClass, JsonSchema, Labels, SourceConfig, WriterConfig } from '../sdk/index.js';
 
 export interface ResolvedSource {
@@ -37,6 +38,7 @@ export interface ExecutorPlan {
   /** Undefined: the global writers. */
   writers?: ResolvedWriter[];
   path: string;
+  filter?: FilterConfig;
 }
 
 export interface PollectConfig {
@@ -99,6 +101,7 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
       sources,
       writers: own,
       path: formatPath(base),
+      filter: ex.filter,
     });
   }
   const withoutWriters = executors.filter((e) => (e.writers ?? globalWriters).length === 0);

@@ -12,6 +12,7 @@ import { Executor } from './executor.js';
 import { SourceRunner } from './source-runner.js';
 import { WriterRuntime } from './writer-runtime.js';
 import { DiskQueue } from './disk-queue.js';
+import { compileFilter, type FilterConfig, type PointFilter } from './filter.js';
 import { SelfMetricsSource, selfSeriesName } from './self-metrics.js';
 import { within } from '../core/clock.js';
 import { CrashGuard } from './crash-guard.js';
@@ -81,7 +82,8 @@ export class Daemon {
         if (s.file) this.crashGuard.watch(s.file, runner);
         return runner;
       });
-      this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers }));
+      const filter = plan.filter && compileFilter(plan.filter);
+      this.executors.push(new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers, filter }));
     }
     // A constructor that rejects its params (a bad regex, say) is a config error with its path.
     if (problems.length) throw new ConfigError(problems);
@@ -124,18 +126,19 @@ export class Daemon {
       if (disk !== undefined && this.diskQueues.has(disk))
         throw new ParamError('diskQueue', `${disk} is another writer's disk queue: give each writer its own folder`);
       if (disk !== undefined) this.diskQueues.add(disk);
-      return [this.adopt(writer, w.typeName, w.config.bufferSize, disk)];
+      const filter = (w.config as { filter?: FilterConfig }).filter;
+      return [this.adopt(writer, w.typeName, w.config.bufferSize, disk, filter && compileFilter(filter))];
     } catch (err) {
       problems.push(problemAt(w.path, err));
       return [];
     }
   }
 
-  private adopt(writer: Writer, typeName: string, bufferSize: number | undefined, diskQueue?: string): WriterRuntime {
+  private adopt(writer: Writer, typeName: string, bufferSize: number | undefined, diskQueue?: string, filter?: PointFilter): WriterRuntime {
     const same = this.writers.filter((x) => x.id === typeName || x.id.startsWith(`${typeName}#`)).length;
     writer.id = same === 0 ? typeName : `${typeName}#${same}`;
     const disk = diskQueue === undefined ? undefined : new DiskQueue(diskQueue, this.log);
-    const runtime = new WriterRuntime(writer, { bufferSize: bufferSize ?? DEFAULT_BUFFER_SIZE, log: this.log, disk });
+    const runtime = new WriterRuntime(writer, { bufferSize: bufferSize ?? DEFAULT_BUFFER_SIZE, log: this.log, disk, filter });
     this.writers.push(runtime);
     return runtime;
   }

@@ -4,12 +4,15 @@
 import type { Batch, Point } from '../sdk/index.js';
 import type { SourceRunner } from './source-runner.js';
 import type { WriterRuntime } from './writer-runtime.js';
+import type { PointFilter } from './filter.js';
 
 export interface ExecutorOptions {
   collection: string;
   tickTime: number;
   runners: SourceRunner[];
   writers: WriterRuntime[];
+  /** The executor's `filter`: what of each batch its writers get. */
+  filter?: PointFilter;
 }
 
 export class Executor {
@@ -17,6 +20,7 @@ export class Executor {
   readonly tickTime: number;
   readonly runners: SourceRunner[];
   readonly writers: WriterRuntime[];
+  private readonly filter: PointFilter | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private readonly pendingTicks = new Set<Promise<Batch>>();
@@ -29,6 +33,7 @@ export class Executor {
     this.tickTime = opts.tickTime;
     this.runners = opts.runners;
     this.writers = opts.writers;
+    this.filter = opts.filter;
   }
 
   /** Runs the first tick now, then on every aligned multiple of tickTime. */
@@ -76,7 +81,8 @@ export class Executor {
     const perSource: Point[][] = this.runners.map(() => []);
     const sources = await Promise.all(this.runners.map((r, i) => r.tick(timestamp, perSource[i]!)));
     const batch: Batch = { collection: this.collection, timestamp, points: perSource.flat(), sources };
-    for (const w of this.writers) w.add(batch);
+    const filtered = this.filter ? { ...batch, points: this.filter(batch.points) } : batch;
+    for (const w of this.writers) w.add(filtered);
     return batch;
   }
 

@@ -7,6 +7,7 @@ import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { Fifo } from '../core/fifo.js';
 import type { DiskQueue } from './disk-queue.js';
+import type { PointFilter } from './filter.js';
 import { systemClock, within, type Clock, type ClockTimer } from '../core/clock.js';
 
 export interface WriterRuntimeOptions {
@@ -19,6 +20,8 @@ export interface WriterRuntimeOptions {
   retryMaxMs?: number;
   /** The writer's `diskQueue`: every buffered batch is also on disk until taken or dropped. */
   disk?: DiskQueue;
+  /** The writer's `filter`: what of each batch it gets. */
+  filter?: PointFilter;
 }
 
 const RETRY_MIN_MS = 500;
@@ -32,6 +35,7 @@ export class WriterRuntime {
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   private readonly disk: DiskQueue | undefined;
+  private readonly filter: PointFilter | undefined;
   /** Batches not yet taken by the writer; the first may be in flight. */
   private readonly queue = new Fifo<Batch>();
   private queuedPoints = 0;
@@ -55,6 +59,7 @@ export class WriterRuntime {
     this.retryMinMs = opts.retryMinMs ?? RETRY_MIN_MS;
     this.retryMaxMs = opts.retryMaxMs ?? RETRY_MAX_MS;
     this.disk = opts.disk;
+    this.filter = opts.filter;
   }
 
   /** Buffers what the disk queue kept from the last run (oldest first) and starts writing it. */
@@ -81,7 +86,8 @@ export class WriterRuntime {
       this.dropped += batch.points.length;
       return;
     }
-    let b = batch;
+    // Filtered out by config: neither written nor dropped.
+    let b = this.filter ? { ...batch, points: this.filter(batch.points) } : batch;
     if (b.points.length > this.bufferSize) {
       // One batch larger than the whole buffer: keep its newest points.
       this.drop(b.points.length - this.bufferSize);
