@@ -8,9 +8,9 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { compress, uncompress } from 'snappyjs';
 import { RemoteWriteWriter, type RemoteWriteConfig } from '../../src/writers/remote-write/index.js';
 import { remoteTypes } from '../../src/writers/remote-write/proto.js';
+import { loadSnappy } from '../../src/writers/remote-write/snappy.js';
 import { RemoteWriteEncoder } from '../../src/writers/remote-write/encode.js';
 import { createNamer } from '../../src/writers/prometheus/naming.js';
 import { writerParamsSchema } from '../../src/config/schema.js';
@@ -25,6 +25,7 @@ import { tempDir } from '../helpers/net.js';
 import { prometheusReceiver, victoriaMetrics, type Tsdb } from '../helpers/tsdb.js';
 
 const SCHEMA = writerParamsSchema(RemoteWriteWriter.schema, 'PrometheusRemoteWrite');
+const { compress, uncompress } = await loadSnappy();
 
 function configOf(params: Record<string, unknown>): RemoteWriteConfig {
   const data = { type: 'PrometheusRemoteWrite', ...params };

@@ -19,6 +19,7 @@ import { createNamer } from '../prometheus/naming.js';
 import { HttpPush, httpPushKeys } from '../http-push.js';
 import { RemoteWriteEncoder } from './encode.js';
 import { remoteTypes } from './proto.js';
+import { loadSnappy } from './snappy.js';
 
 const schema = {
   type: 'object',
@@ -90,7 +91,7 @@ export class RemoteWriteWriter extends Writer<RemoteWriteConfig> {
   /** protobufjs and snappyjs, imported when a writer first needs them. */
   private async load(): Promise<void> {
     if (this.encoder) return;
-    const [types, pb, snappy] = await Promise.all([remoteTypes(), import('protobufjs'), import('snappyjs')]);
+    const [types, pb, snappy] = await Promise.all([remoteTypes(), import('protobufjs'), loadSnappy()]);
     this.encoder = new RemoteWriteEncoder(createNamer(this.config.naming), types.Label, pb.default);
     this.compress = snappy.compress;
   }
