@@ -5,7 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ParamError, RetryLaterError, registerSecret, type JsonSchema, type PluginContext } from '../sdk/index.js';
-import { checkUrl, readParamFile } from '../sdk/params.js';
+import { checkUrl, diskQueueParam, readParamFile } from '../sdk/params.js';
 import { safeUrl } from '../sdk/http.js';
 
 /** Params every HTTP push writer takes; spread into its schema's properties. */
@@ -20,11 +20,7 @@ export const httpPushKeys = {
     additionalProperties: { type: 'string' },
     description: 'Extra request headers, e.g. a tenant header such as X-Scope-OrgID',
   },
-  diskQueue: {
-    type: 'string',
-    minLength: 1,
-    description: 'A folder (relative to the config file; one per writer) where the buffer is kept too, so a restart sends what an outage left',
-  },
+  diskQueue: diskQueueParam,
   tls: {
     type: 'object',
     description: 'TLS for https:// URLs (PEM files, relative to the config file)',
