@@ -15,8 +15,8 @@ fi
 #   redis-server (Dramatiq), graphite-carbon + python3-whisper (Graphite writer), prometheus (also
 #   promtool), snmpd + snmp (SnmpGet), bind9 + dnsutils (Bind), openssl (test certificates), python3
 #   (checks the pickle encoder against CPython's pickle), curl, procps (ps, free), influxdb (Influx
-#   writer), victoria-metrics (PrometheusRemoteWrite writer).
-PACKAGES="redis-server graphite-carbon python3-whisper prometheus influxdb victoria-metrics snmpd snmp bind9 dnsutils openssl python3 curl procps"
+#   writer), victoria-metrics (PrometheusRemoteWrite writer), mosquitto (Mqtt writer).
+PACKAGES="redis-server graphite-carbon python3-whisper prometheus influxdb victoria-metrics mosquitto snmpd snmp bind9 dnsutils openssl python3 curl procps"
 
 if ! command -v apt-get >/dev/null; then
   echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2
@@ -27,7 +27,7 @@ $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
 # Installing a package may start its system service; the tests start their own instances.
-for svc in redis-server carbon-cache prometheus influxdb victoria-metrics snmpd named bind9; do
+for svc in redis-server carbon-cache prometheus influxdb victoria-metrics mosquitto snmpd named bind9; do
   $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
 

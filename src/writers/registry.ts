@@ -9,5 +9,6 @@ export const writerRegistry: Record<string, () => Promise<AnyWriterClass>> = {
   Influx: () => import('./influx/index.js').then((m) => m.InfluxWriter),
   PrometheusRemoteWrite: () => import('./remote-write/index.js').then((m) => m.RemoteWriteWriter),
   Otel: () => import('./otel/index.js').then((m) => m.OtelWriter),
+  Mqtt: () => import('./mqtt/index.js').then((m) => m.MqttWriter),
   DryRun: () => import('./dryrun/index.js').then((m) => m.DryRunWriter),
 };

@@ -13,6 +13,8 @@ export const BINARIES: Readonly<Record<string, string>> = {
   promtool: 'prometheus',
   influxd: 'influxdb',
   'victoria-metrics': 'victoria-metrics',
+  mosquitto: 'mosquitto',
+  mosquitto_passwd: 'mosquitto',
   snmpd: 'snmpd',
   snmpget: 'snmp',
   named: 'bind9',
