@@ -3,8 +3,10 @@
 // Assistant discovery, QoS 1, a wrong password, and a broker restart (outage) through the core.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import { parse } from 'yaml';
 import { MqttWriter, topicOf, type MqttConfig } from '../../src/writers/mqtt/index.js';
+import { MqttClient } from '../../src/writers/mqtt/client.js';
 import { writerParamsSchema } from '../../src/config/schema.js';
 import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { createLogger } from '../../src/log.js';
@@ -65,6 +67,24 @@ describe('Mqtt topics and config', () => {
     expect(at({ password: 'x' })).toBe('password: a password needs a user');
     expect(at({ tls: { key: 'k.pem' } })).toBe('tls.cert: a client certificate needs both cert and key');
     expect(validate(SCHEMA, { type: 'Mqtt', qos: 2 }, ['writers', 0])[0]).toMatch(/^writers\[0\]\.qos: /);
+  });
+});
+
+describe('the MQTT client', () => {
+  it('gives up on a broker that accepted the connection and then answers nothing (not even PINGRESP)', async () => {
+    const server = net.createServer((sock) => {
+      // CONNACK (accepted), then silence.
+      sock.once('data', () => sock.write(Buffer.from([0x20, 2, 0, 0])));
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const client = new MqttClient({ host: '127.0.0.1', port, clientId: 'c', keepaliveS: 1, connectTimeoutMs: 1000 });
+    await client.connect();
+    const started = Date.now();
+    await expect(client.publish('t', '1', 1, true)).rejects.toThrow(`no answer from 127.0.0.1:${port} for 1.5 s`);
+    expect(Date.now() - started).toBeLessThan(3000);
+    server.close();
   });
 });
 

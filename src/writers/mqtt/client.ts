@@ -52,6 +52,7 @@ export class MqttClient {
   private nextId = 1;
   private readonly acks = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   private ping: NodeJS.Timeout | undefined;
+  private lastInbound = Date.now();
   private onConnack: ((code: number) => void) | undefined;
   /** Why the connection ended, once it has. */
   closed: Error | undefined;
@@ -95,8 +96,13 @@ export class MqttClient {
       };
       socket.once(this.opts.tls ? 'secureConnect' : 'connect', () => socket.write(this.connectPacket()));
     }).then(() => {
-      // Something every keep-alive period, or the broker drops us after 1.5 of them.
-      this.ping = setInterval(() => this.socket?.write(Buffer.from([0xc0, 0])), (this.opts.keepaliveS * 1000) / 2);
+      // A PINGREQ every half keep-alive period (the broker drops a client silent for 1.5 of them);
+      // a broker that answers nothing for 1.5 periods is gone, even if TCP does not say so.
+      const period = this.opts.keepaliveS * 1000;
+      this.ping = setInterval(() => {
+        if (Date.now() - this.lastInbound > period * 1.5) this.close(new Error(`no answer from ${host}:${port} for ${this.opts.keepaliveS * 1.5} s`));
+        else this.socket?.write(Buffer.from([0xc0, 0]));
+      }, period / 2);
       this.ping.unref();
     });
   }
@@ -159,6 +165,7 @@ export class MqttClient {
 
   /** Reads whole packets from what arrived: CONNACK, PUBACK and PINGRESP matter here. */
   private read(data: Buffer): void {
+    this.lastInbound = Date.now();
     this.inbound = this.inbound.length ? Buffer.concat([this.inbound, data]) : data;
     for (;;) {
       let len = 0;
