@@ -16,8 +16,9 @@ fi
 #   promtool), prometheus-node-exporter (the `node` naming beside it), snmpd + snmp (SnmpGet),
 #   bind9 + dnsutils (Bind), openssl (test certificates), python3 (checks the pickle encoder
 #   against CPython's pickle), curl, procps (ps, free), chromium (the Prometheus writer's status
-#   page in a headless browser), systemd (systemd-analyze checks contrib/systemd/pollect.service).
-PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter snmpd snmp bind9 dnsutils openssl python3 curl procps chromium systemd"
+#   page in a headless browser), systemd (systemd-analyze checks contrib/systemd/pollect.service),
+#   influxdb (Influx writer), victoria-metrics (PrometheusRemoteWrite writer), mosquitto (Mqtt writer).
+PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter influxdb victoria-metrics mosquitto snmpd snmp bind9 dnsutils openssl python3 curl procps chromium systemd"
 
 if ! command -v apt-get >/dev/null; then
   echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2
@@ -28,7 +29,7 @@ $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
 # Installing a package may start its system service; the tests start their own instances.
-for svc in redis-server carbon-cache prometheus prometheus-node-exporter snmpd named bind9; do
+for svc in redis-server carbon-cache prometheus prometheus-node-exporter influxdb victoria-metrics mosquitto snmpd named bind9; do
   $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
 

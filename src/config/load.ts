@@ -10,7 +10,8 @@ import { frameSchema, sourceParamsSchema, writerParamsSchema, type FrameConfig }
 import { validate } from './validate.js';
 import { PluginError, resolveSourceClass, resolveWriterClass, type ResolvedClass } from './plugins.js';
 import { registerSecretsIn } from '../core/secrets.js';
-import type { AnySourceClass, AnyWriterClass, JsonSchema, SourceConfig, WriterConfig } from '../sdk/index.js';
+import type { FilterConfig } from '../executors/filter.js';
+import type { AnySourceClass, AnyWriterClass, JsonSchema, Labels, SourceConfig, WriterConfig } from '../sdk/index.js';
 
 export interface ResolvedSource {
   config: SourceConfig;
@@ -40,6 +41,7 @@ export interface ExecutorPlan {
   /** Undefined: the global writers. */
   writers?: ResolvedWriter[];
   path: string;
+  filter?: FilterConfig;
 }
 
 export interface PollectConfig {
@@ -50,6 +52,8 @@ export interface PollectConfig {
   selfMetrics: boolean;
   writers: ResolvedWriter[];
   executors: ExecutorPlan[];
+  /** The top-level labels (already merged into every source's): the self-metrics get them too. */
+  labels?: Labels;
 }
 
 type RawWriters = Pick<FrameConfig, 'writer' | 'writers'>;
@@ -95,7 +99,7 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     const tickTime = ex.tickTime ?? raw.tickTime;
     for (const [j, src] of ex.sources.entries()) {
       const resolved = await resolvePlugin(SOURCE, src, [...base, 'sources', j], configDir, pluginDirs, problems, opts.yaml);
-      if (resolved) sources.push(withInterval(resolved, tickTime, problems));
+      if (resolved) sources.push(withLabels(withInterval(resolved, tickTime, problems), raw.labels, ex.labels));
     }
     const own = ex.writer || ex.writers ? await resolveWriters(ex, base, configDir, pluginDirs, problems, opts.yaml) : undefined;
     executors.push({
@@ -105,6 +109,7 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
       sources,
       writers: own,
       path: formatPath(base),
+      filter: ex.filter,
     });
   }
   const withoutWriters = executors.filter((e) => (e.writers ?? globalWriters).length === 0);
@@ -120,7 +125,14 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     selfMetrics: raw.selfMetrics,
     writers: globalWriters,
     executors,
+    labels: raw.labels,
   };
+}
+
+/** The source with the top-level and executor labels under its own: the source's win, then the executor's. */
+function withLabels(source: ResolvedSource, global: Labels | undefined, executor: Labels | undefined): ResolvedSource {
+  if (!global && !executor) return source;
+  return { ...source, config: { ...source.config, labels: { ...global, ...executor, ...source.config.labels } } };
 }
 
 async function resolveWriters(

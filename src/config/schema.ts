@@ -1,6 +1,7 @@
 // The config's JSON schema: the frame (executors, writers, tickTime) and, per source and writer,
 // its own params schema merged with the keys every source or writer accepts.
 import { sourceKeys, type JsonSchema, type ParamsOf } from '../sdk/index.js';
+import { filterSchema } from '../executors/filter.js';
 
 /** The longest interval anywhere in a config: longer ones are typos (tickTime: 3e6 is 35 days). */
 export const MAX_SECONDS = 31 * 86_400;
@@ -9,6 +10,8 @@ export const MIN_TICK_SECONDS = 0.1;
 
 const positiveSeconds = { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS } as const;
 const tickSeconds = { type: 'number', minimum: MIN_TICK_SECONDS, maximum: MAX_SECONDS } as const;
+const labelsOf = (where: string) =>
+  ({ type: 'object', additionalProperties: { type: 'string' }, description: `Labels added to every sample ${where}` }) as const;
 
 /** Keys every source accepts besides its own params (defined with the SDK's SourceConfig type). */
 export const commonSourceProperties: Record<string, JsonSchema> = sourceKeys;
@@ -24,6 +27,7 @@ export const commonWriterProperties: Record<string, JsonSchema> = {
     default: DEFAULT_BUFFER_SIZE,
     description: 'Points kept while the writer cannot write; the oldest go first',
   },
+  filter: { ...filterSchema, description: 'Which samples and labels this writer gets (names and label names as globs: * and ?)' },
 };
 
 /** A source or writer as the frame sees it: a type; its own params are checked by its own schema. */
@@ -46,6 +50,7 @@ const frame = {
   properties: {
     $schema: { type: 'string' },
     tickTime: { ...tickSeconds, default: 10, description: 'Seconds between ticks for executors without their own (0.1 to 2678400, 31 days)' },
+    labels: labelsOf("(pollect's own metrics included); an executor's or a source's labels override them"),
     ...writerKeys,
     executors: {
       type: 'array',
@@ -58,6 +63,8 @@ const frame = {
           collection: { type: 'string', minLength: 1, default: 'pollect', description: 'First segment of every metric name' },
           tickTime: { ...tickSeconds, description: "Seconds between this executor's ticks (default: the top-level tickTime)" },
           maxBackoff: { ...positiveSeconds, default: 300, description: 'Longest wait, in seconds, between probes of a failing source' },
+          labels: labelsOf("of this executor's sources; a source's labels override them"),
+          filter: { ...filterSchema, description: "Which of this executor's samples and labels reach its writers (globs: * and ?)" },
           sources: { type: 'array', items: looseItem },
           ...writerKeys,
         },

@@ -1,6 +1,7 @@
 // Builds executors, sources and writers from a loaded config and runs them: start, run forever or
 // once, and stop in order within one deadline (timers, running probes and their batches, sources,
 // then the writers' flush and stop).
+import path from 'node:path';
 import type { ExecutorPlan, PollectConfig, ResolvedWriter } from '../config/load.js';
 import type { Logger, PluginContext, Source, SourceConfig, Writer, WriterConfig } from '../sdk/index.js';
 import { ParamError } from '../sdk/index.js';
@@ -10,6 +11,8 @@ import { ConfigError } from '../config/errors.js';
 import { Executor } from './executor.js';
 import { SourceRunner } from './source-runner.js';
 import { WriterRuntime } from './writer-runtime.js';
+import { DiskQueue } from './disk-queue.js';
+import { compileFilter, type FilterConfig, type PointFilter } from './filter.js';
 import { SelfMetricsSource, selfSeriesName } from './self-metrics.js';
 import { sleep, systemClock, within, type Clock } from '../core/clock.js';
 import { CrashGuard } from './crash-guard.js';
@@ -83,15 +86,17 @@ export class Daemon {
     const writerTick = shortestTick(config);
     if (opts.dryRun) {
       const dry = opts.dryRunWriter ?? new DryRunWriter({ type: 'DryRun', format: 'text' }, this.context(writerTick));
-      this.dryRuntime = this.adopt(dry, 'DryRun', DEFAULT_BUFFER_SIZE);
+      this.dryRuntime = this.adopt(dry, 'DryRun', undefined);
       this.writers.push(this.dryRuntime);
     }
     const runtimes = new Map<ResolvedWriter, WriterRuntime>();
     if (!opts.dryRun) {
-      for (const w of [...config.writers, ...config.executors.flatMap((e) => e.writers ?? [])]) {
+      const all = [...config.writers, ...config.executors.flatMap((e) => e.writers ?? [])];
+      problems.push(...diskQueueProblems(all, config.configDir));
+      for (const w of all) {
         const writer = this.buildWriter(w, writerTick, problems);
         if (!writer) continue;
-        const runtime = this.adopt(writer, w.typeName, w.config.bufferSize ?? DEFAULT_BUFFER_SIZE);
+        const runtime = this.adopt(writer, w.typeName, w);
         this.writers.push(runtime);
         this.writerConfigs.set(runtime, w);
         runtimes.set(w, runtime);
@@ -149,7 +154,8 @@ export class Daemon {
       if (s.file) watches.push([s.file, runner]);
       return runner;
     });
-    return new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers });
+    const filter = plan.filter && compileFilter(plan.filter);
+    return new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers, filter });
   }
 
   /** Puts the executor on the status board (what writers show of the daemon). */
@@ -179,6 +185,8 @@ export class Daemon {
       collection: 'pollect',
       typeName: 'Self',
       source,
+      // The top-level labels (a host name) tell whose pollect the metrics are.
+      config: { type: 'Self', labels: this.config.labels },
       tickTime: this.config.tickTime,
       maxBackoff: this.config.tickTime,
       log: this.log,
@@ -204,10 +212,15 @@ export class Daemon {
     }
   }
 
-  /** The core's runtime around a writer, with the writer's id: its type, then `Type#1` ... for more of one type. */
-  private adopt(writer: Writer, typeName: string, bufferSize: number, taken: WriterRuntime[] = this.writers): WriterRuntime {
+  /**
+   * The core's runtime around a writer, with the writer's id: its type, then `Type#1` ... for more
+   * of one type; its buffer size, disk queue and filter from the writer's config `w`.
+   */
+  private adopt(writer: Writer, typeName: string, w: ResolvedWriter | undefined, taken: WriterRuntime[] = this.writers): WriterRuntime {
     writer.id = freeId(typeName, new Set(taken.map((x) => x.id)));
-    return new WriterRuntime(writer, { bufferSize, log: this.log.child('', { writer: writer.id }) });
+    const diskQueue = w?.config.diskQueue;
+    const disk = diskQueue === undefined ? undefined : new DiskQueue(path.resolve(this.config.configDir, diskQueue), this.log);
+    return new WriterRuntime(writer, { bufferSize: bufferSizeOf(w), log: this.log.child('', { writer: writer.id }), disk, filter: filterOf(w) });
   }
 
   /** Starts `writer` for the runtime `w` (a replacement takes the runtime's id before it starts, for its log lines). */
@@ -225,6 +238,8 @@ export class Daemon {
     for (const w of this.writers) {
       try {
         await this.startWriter(w);
+        // What a disk queue kept from the last run goes first.
+        w.restore();
       } catch (err) {
         await this.stopWriters(Date.now() + this.config.shutdownGrace * 1000);
         const msg = errorMessage(err);
@@ -305,6 +320,7 @@ export class Daemon {
     const problems: string[] = [];
     const writerTick = shortestTick(config);
     const wanted = this.dryRuntime ? [] : [...config.writers, ...config.executors.flatMap((e) => e.writers ?? [])];
+    problems.push(...diskQueueProblems(wanted, config.configDir));
     const writers = match(
       [...this.writerConfigs],
       wanted,
@@ -323,7 +339,7 @@ export class Daemon {
     for (const n of writers.added) {
       const writer = this.buildWriter(n, writerTick, problems);
       if (!writer) continue;
-      const rt = this.adopt(writer, n.typeName, n.config.bufferSize ?? DEFAULT_BUFFER_SIZE, taken);
+      const rt = this.adopt(writer, n.typeName, n, taken);
       void rt.hold(0); // nothing is in flight: held at once
       taken.push(rt);
       added.set(rt, n);
@@ -425,7 +441,7 @@ export class Daemon {
     await rt.retire(deadline);
     try {
       await this.startWriter(rt, next);
-      rt.release({ writer: next, bufferSize: n.config.bufferSize ?? DEFAULT_BUFFER_SIZE });
+      rt.release({ writer: next, bufferSize: bufferSizeOf(n), filter: filterOf(n) });
       this.writerConfigs.set(rt, n);
       return 'new';
     } catch (err) {
@@ -436,7 +452,7 @@ export class Daemon {
     try {
       if (!again) throw new Error(problems.join('; '));
       await this.startWriter(rt, again);
-      rt.release({ writer: again, bufferSize: old.config.bufferSize ?? DEFAULT_BUFFER_SIZE });
+      rt.release({ writer: again, bufferSize: bufferSizeOf(old), filter: filterOf(old) });
       return 'old';
     } catch (err) {
       this.log.error(`reload: writer ${rt.id} cannot start with its old config either, left out: ${errorMessage(err)}`);
@@ -521,4 +537,27 @@ function shortestTick(config: PollectConfig): number {
 function problemAt(path: string, err: unknown): string {
   if (err instanceof ParamError) return `${path}.${err.param}: ${errorMessage(err)}`;
   return `${path}: ${errorMessage(err)}`;
+}
+
+function bufferSizeOf(w: ResolvedWriter | undefined): number {
+  return w?.config.bufferSize ?? DEFAULT_BUFFER_SIZE;
+}
+
+function filterOf(w: ResolvedWriter | undefined): PointFilter | undefined {
+  const filter = (w?.config as { filter?: FilterConfig } | undefined)?.filter;
+  return filter && compileFilter(filter);
+}
+
+/** Two writers sharing a disk queue folder would take each other's batches: a config error. */
+function diskQueueProblems(writers: readonly ResolvedWriter[], configDir: string): string[] {
+  const seen = new Map<string, ResolvedWriter>();
+  const problems: string[] = [];
+  for (const w of writers) {
+    if (w.config.diskQueue === undefined) continue;
+    const dir = path.resolve(configDir, w.config.diskQueue);
+    const first = seen.get(dir);
+    if (first) problems.push(problemAt(w.path, new ParamError('diskQueue', `${dir} is also the disk queue of ${first.path}: give each writer its own folder`)));
+    else seen.set(dir, w);
+  }
+  return problems;
 }

@@ -4,6 +4,7 @@
 import type { Batch, Point } from '../sdk/index.js';
 import type { SourceRunner } from './source-runner.js';
 import type { WriterRuntime } from './writer-runtime.js';
+import type { PointFilter } from './filter.js';
 
 export interface ExecutorOptions {
   collection: string;
@@ -12,6 +13,8 @@ export interface ExecutorOptions {
   writers: WriterRuntime[];
   /** Told of every batch after the writers got it (the daemon's status board). */
   onBatch?: (batch: Batch) => void;
+  /** The executor's `filter`: what of each batch its writers get. */
+  filter?: PointFilter;
 }
 
 export class Executor {
@@ -22,6 +25,7 @@ export class Executor {
   writers: WriterRuntime[];
   /** Told of every batch (the daemon's status board); set once the executor is part of the daemon. */
   onBatch: ((batch: Batch) => void) | undefined;
+  private readonly filter: PointFilter | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private readonly pendingTicks = new Set<Promise<Batch>>();
@@ -35,6 +39,7 @@ export class Executor {
     this.runners = opts.runners;
     this.writers = opts.writers;
     this.onBatch = opts.onBatch;
+    this.filter = opts.filter;
   }
 
   /** Runs the first tick now, then on every aligned multiple of tickTime. */
@@ -84,7 +89,8 @@ export class Executor {
     const perSource: Point[][] = due.map(() => []);
     const sources = await Promise.all(due.map((r, i) => r.tick(timestamp, perSource[i]!)));
     const batch: Batch = { collection: this.collection, timestamp, points: perSource.flat(), sources };
-    for (const w of this.writers) w.add(batch);
+    const filtered = this.filter ? { ...batch, points: this.filter(batch.points) } : batch;
+    for (const w of this.writers) w.add(filtered);
     this.onBatch?.(batch);
     return batch;
   }

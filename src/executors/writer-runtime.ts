@@ -2,11 +2,13 @@
 // A bounded buffer of batches per writer (drop-oldest, counted), one write at a time, the
 // written/dropped/errors counters, a failure logged once and its recovery once, retries with
 // backoff, and flush and stop bounded by a deadline. A writer is only its protocol.
-import type { Batch, Logger, WriteOutcome, Writer, WriterStats } from '../sdk/index.js';
+import { RetryLaterError, type Batch, type Logger, type WriteOutcome, type Writer, type WriterStats } from '../sdk/index.js';
 import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { Fifo } from '../core/fifo.js';
 import { pointsFor } from './samples.js';
+import type { DiskQueue } from './disk-queue.js';
+import type { PointFilter } from './filter.js';
 import { systemClock, within, type Clock, type ClockTimer } from '../core/clock.js';
 
 export interface WriterRuntimeOptions {
@@ -17,6 +19,10 @@ export interface WriterRuntimeOptions {
   /** First and longest wait between failed writes, ms. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** The writer's `diskQueue`: every buffered batch is also on disk until taken or dropped. */
+  disk?: DiskQueue;
+  /** The writer's `filter`: what of each batch it gets. */
+  filter?: PointFilter;
 }
 
 const RETRY_MIN_MS = 500;
@@ -30,6 +36,8 @@ export class WriterRuntime {
   private bufferSize: number;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
+  private readonly disk: DiskQueue | undefined;
+  private filter: PointFilter | undefined;
   /** Batches not yet taken by the writer; the first may be in flight. */
   private readonly queue = new Fifo<Batch>();
   private queuedPoints = 0;
@@ -54,6 +62,22 @@ export class WriterRuntime {
     this.bufferSize = opts.bufferSize;
     this.retryMinMs = opts.retryMinMs ?? RETRY_MIN_MS;
     this.retryMaxMs = opts.retryMaxMs ?? RETRY_MAX_MS;
+    this.disk = opts.disk;
+    this.filter = opts.filter;
+  }
+
+  /** Buffers what the disk queue kept from the last run (oldest first) and starts writing it. */
+  restore(): void {
+    if (!this.disk) return;
+    const batches = this.disk.load();
+    if (batches.length === 0) return;
+    for (const b of batches) {
+      this.queue.push(b);
+      this.queuedPoints += b.points.length;
+    }
+    this.log.info(`writer ${this.id}: ${this.queuedPoints} point(s) from the disk queue of the last run`);
+    this.trim();
+    this.pump();
   }
 
   get id(): string {
@@ -64,16 +88,19 @@ export class WriterRuntime {
   add(batch: Batch): void {
     // Points marked for the other naming never reach the writer, nor count as written or dropped.
     const points = pointsFor(batch.points, this.writer.naming);
+    // Filtered out by config: neither written nor dropped.
+    const kept = this.filter ? this.filter(points) : points;
     if (this.stopped) {
-      this.dropped += points.length;
+      this.dropped += kept.length;
       return;
     }
-    let b = points === batch.points ? batch : { ...batch, points };
+    let b = kept === batch.points ? batch : { ...batch, points: kept };
     if (b.points.length > this.bufferSize) {
       // One batch larger than the whole buffer: keep its newest points.
       this.drop(b.points.length - this.bufferSize);
       b = { ...b, points: b.points.slice(b.points.length - this.bufferSize) };
     }
+    this.disk?.save(b);
     this.queue.push(b);
     this.queuedPoints += b.points.length;
     this.trim();
@@ -89,6 +116,7 @@ export class WriterRuntime {
       if (first) this.queue.removeSecond();
       else this.queue.shift();
       this.queuedPoints -= oldest.points.length;
+      this.disk?.remove(oldest);
       this.drop(oldest.points.length);
     }
   }
@@ -147,6 +175,7 @@ export class WriterRuntime {
 
   private succeeded(batch: Batch, outcome: WriteOutcome): void {
     this.inFlight = undefined;
+    this.disk?.remove(batch);
     // It may have been dropped meanwhile only if stop() gave up on it.
     if (this.queue.peek() === batch) {
       this.queue.shift();
@@ -171,7 +200,9 @@ export class WriterRuntime {
     else this.log.debug(`writer ${this.id}: still failing (${this.failures}): ${msg}`);
     this.wake();
     if (this.stopped) return;
-    const wait = backoffDelay(this.failures, { min: this.retryMinMs, max: this.retryMaxMs, jitter: 0.2 });
+    // A backend that names its own wait (Retry-After) gets at least that.
+    const asked = err instanceof RetryLaterError ? err.retryAfterMs : 0;
+    const wait = Math.max(asked, backoffDelay(this.failures, { min: this.retryMinMs, max: this.retryMaxMs, jitter: 0.2 }));
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = undefined;
       this.pump();
@@ -243,9 +274,10 @@ export class WriterRuntime {
   }
 
   /** Writes again: to `next.writer` if given (a reload changed its config), which takes over this one's queue. */
-  release(next?: { writer: Writer; bufferSize: number }): void {
+  release(next?: { writer: Writer; bufferSize: number; filter?: PointFilter }): void {
     if (next) {
       this.writer = next.writer;
+      this.filter = next.filter;
       // A write the old writer never finished (hold() gave up on it) is the new one's to do.
       this.inFlight = undefined;
       this.bufferSize = next.bufferSize;
@@ -272,7 +304,8 @@ export class WriterRuntime {
     this.retryTimer = undefined;
     const lost = this.queuedPoints;
     if (lost > 0) {
-      this.log.warn(`writer ${this.id}: stopped with ${lost} point(s) not written`);
+      // With a disk queue they stay on disk (the next run sends them); the count is this run's.
+      this.log.warn(`writer ${this.id}: stopped with ${lost} point(s) not written${this.disk ? `; kept in ${this.disk.dir} for the next start` : ''}`);
       this.dropped += lost;
       this.queue.clear();
       this.queuedPoints = 0;

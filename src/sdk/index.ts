@@ -112,6 +112,8 @@ export interface WriterConfig {
   type: string;
   /** Points the core keeps for this writer while it cannot write; the oldest go first. */
   bufferSize?: number;
+  /** A folder where the core also keeps that buffer, for the next start (push writers offer it). */
+  diskQueue?: string;
 }
 
 /**
@@ -397,6 +399,20 @@ export interface AnyWriterClass {
 /** The error a source throws for a failure it understands; its message is shown as is. */
 export class SourceError extends Error {
   override name = 'SourceError';
+}
+
+/**
+ * What a writer's write() throws when the backend says when to try again (HTTP 429 or 503 with
+ * `Retry-After`): the core waits at least `retryAfterMs` before the next attempt.
+ */
+export class RetryLaterError extends Error {
+  override name = 'RetryLaterError';
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number) {
+    super(message);
+    this.retryAfterMs = retryAfterMs;
+  }
 }
 
 /**

@@ -10,6 +10,16 @@ import { translatePythonRegex } from './regex.js';
 /** A TCP or UDP port: `port: { ...portParam, default: 8080, description: '...' }`. */
 export const portParam = { type: 'integer', minimum: 1, maximum: 65535 } as const;
 
+/**
+ * A push writer's opt-in disk queue: the core keeps the writer's buffer in this folder too
+ * (src/executors/disk-queue.ts). `diskQueue: diskQueueParam` in the writer's schema offers it.
+ */
+export const diskQueueParam = {
+  type: 'string',
+  minLength: 1,
+  description: 'A folder (relative to the config file; one per writer) where the buffer is kept too, so a restart sends what an outage left',
+} as const;
+
 /** A list of names, such as interfaces or devices to include. */
 export const namesParam = { type: 'array', items: { type: 'string' } } as const;
 

@@ -7,5 +7,9 @@ export const writerRegistry: Record<string, () => Promise<AnyWriterClass>> = {
   PrometheusSsl: () => import('./prometheusssl/index.js').then((m) => m.PrometheusSslWriter),
   Graphite: () => import('./graphite/index.js').then((m) => m.GraphiteWriter),
   File: () => import('./file/index.js').then((m) => m.FileWriter),
+  Influx: () => import('./influx/index.js').then((m) => m.InfluxWriter),
+  PrometheusRemoteWrite: () => import('./remote-write/index.js').then((m) => m.RemoteWriteWriter),
+  Otel: () => import('./otel/index.js').then((m) => m.OtelWriter),
+  Mqtt: () => import('./mqtt/index.js').then((m) => m.MqttWriter),
   DryRun: () => import('./dryrun/index.js').then((m) => m.DryRunWriter),
 };

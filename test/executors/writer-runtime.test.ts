@@ -2,7 +2,7 @@
 // bounded by their deadline, without a real sleep.
 import { describe, expect, it } from 'vitest';
 import { WriterRuntime, type WriterRuntimeOptions } from '../../src/executors/writer-runtime.js';
-import { Writer, type Batch, type WriteOutcome } from '../../src/sdk/index.js';
+import { RetryLaterError, Writer, type Batch, type WriteOutcome } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
 import { ManualClock, settle } from '../helpers/clock.js';
 import { batch, point } from '../helpers/points.js';
@@ -225,6 +225,26 @@ describe('WriterRuntime', () => {
     expect(names(writer.calls.map((c) => c.batch))).toEqual(['c.T.a.0', 'c.T.a.0', 'c.T.b.0']);
     expect(said('ERROR', 'connection reset')).toBe(1);
     expect(said('INFO', 'writing again after 1 failed attempt(s)')).toBe(1);
+  });
+
+  it('waits at least what the backend asks for (RetryLaterError, from Retry-After), then backs off as usual', async () => {
+    const clock = new ManualClock();
+    const { rt, writer } = setup(clock, new Manual(clock));
+    rt.add(pts('a', 1));
+    await settle();
+    writer.calls[0]!.reject(new RetryLaterError('429 Too Many Requests', 5000));
+    await settle();
+    await clock.advance(4999);
+    expect(writer.calls).toHaveLength(1);
+    await clock.advance(1);
+    expect(writer.calls).toHaveLength(2);
+    // A shorter ask than the backoff does not shorten it.
+    writer.calls[1]!.reject(new RetryLaterError('503', 10));
+    await settle();
+    await clock.advance(150);
+    expect(writer.calls).toHaveLength(2);
+    await clock.advance(50);
+    expect(writer.calls).toHaveLength(3);
   });
 
   it('flush tries a writer in backoff again at once and resolves as soon as all is written', async () => {

@@ -14,6 +14,7 @@ import {
   type WriterContext,
   type WriterParams,
 } from '../../sdk/index.js';
+import { diskQueueParam } from '../../sdk/params.js';
 import { Connection, STABLE_MS } from './connection.js';
 import { PathBuilder } from './path.js';
 import { PickleEncoder, type EncodeResult } from './pickle.js';
@@ -38,6 +39,7 @@ const schema = {
       default: 30,
       description: 'A connection that takes no bytes for this many seconds is dropped and replaced',
     },
+    diskQueue: diskQueueParam,
     resendWindow: {
       type: 'number',
       minimum: 0,

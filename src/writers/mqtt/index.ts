@@ -1,0 +1,161 @@
+// Mqtt: publishes every sample to an MQTT broker, one retained message per series, in the Python
+// pollect's topic layout (its `Mqtt` keys load unchanged), with Home Assistant discovery
+// messages if asked. The protocol only: a write while the broker is unreachable fails and the
+// core retries it with its backoff, reconnecting each time.
+import os from 'node:os';
+import type tls from 'node:tls';
+import {
+  ParamError,
+  registerSecret,
+  Writer,
+  type Batch,
+  type JsonSchema,
+  type Logger,
+  type PluginContext,
+  type Point,
+  type WriterContext,
+  type WriterParams,
+} from '../../sdk/index.js';
+import { compileRegex, portParam, readParamFile } from '../../sdk/params.js';
+import { MqttClient } from './client.js';
+
+const schema = {
+  type: 'object',
+  properties: {
+    host: { type: 'string', minLength: 1, default: '127.0.0.1', description: "The broker's host name or address" },
+    port: { ...portParam, description: "The broker's port (default 1883, 8883 with tls)" },
+    user: { type: 'string', minLength: 1, description: 'User name' },
+    password: { type: 'string', description: 'Password (with user)' },
+    includePattern: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Regexes; when given, only topics one of them matches in full are published',
+    },
+    hassAutodiscovery: { type: 'boolean', default: false, description: 'Publish Home Assistant discovery messages (retained) for each new topic' },
+    hassDiscoveryPrefix: { type: 'string', minLength: 1, default: 'homeassistant', description: "Home Assistant's discovery prefix" },
+    qos: { enum: [0, 1], default: 0, description: 'QoS of the messages: 0 at most once, 1 at least once (the broker acknowledges each)' },
+    retain: { type: 'boolean', default: true, description: 'Publish retained messages (a new subscriber gets the last value at once)' },
+    clientId: { type: 'string', minLength: 1, description: 'MQTT client id (default: pollect-<host name>)' },
+    keepalive: { type: 'integer', minimum: 5, maximum: 65535, default: 30, description: 'Keep-alive seconds' },
+    connectTimeout: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'Seconds a connect attempt may take' },
+    tls: {
+      type: 'object',
+      description: 'Connect over TLS (PEM files relative to the config file; {} for the system CAs)',
+      properties: {
+        ca: { type: 'string', minLength: 1, description: 'CA certificate(s) to verify the broker with' },
+        cert: { type: 'string', minLength: 1, description: 'Client certificate (with key)' },
+        key: { type: 'string', minLength: 1, description: 'Client private key (with cert)' },
+        insecureSkipVerify: { type: 'boolean', default: false, description: 'Accept any broker certificate (testing only)' },
+      },
+      additionalProperties: false,
+    },
+  },
+} as const satisfies JsonSchema;
+
+export type MqttConfig = WriterParams<typeof schema>;
+
+/** The Python pollect's topic of a point: `<collection>.<type>[.<name>][/<value>](/<label>/<value>)*`, lower-cased. */
+export function topicOf(p: Point): string {
+  const n = p.name;
+  let topic = [n.collection, n.source, n.instance].filter(Boolean).join('.');
+  if (n.value) topic += `/${n.value}`;
+  for (const k in p.labels) topic += `/${k}/${p.labels[k]}`;
+  // `+` and `#` are wildcards and NUL is not allowed in a topic a client publishes to.
+  return topic.toLowerCase().replace(/[+#\0]/g, '_');
+}
+
+export class MqttWriter extends Writer<MqttConfig> {
+  static override description = 'Publishes the samples to an MQTT broker (retained, Home Assistant discovery)';
+  static override schema = schema;
+
+  private readonly includes: RegExp[];
+  private readonly tlsOptions: tls.ConnectionOptions | undefined;
+  private client: MqttClient | undefined;
+  private log: Logger;
+  /** Topics whose discovery message was published on this connection's broker. */
+  private readonly discovered = new Set<string>();
+
+  constructor(config: MqttConfig, context?: PluginContext) {
+    super(config, context);
+    this.log = this.context.log;
+    if (config.password !== undefined && config.user === undefined) throw new ParamError('password', 'a password needs a user');
+    // Python's re.fullmatch: the whole topic must match.
+    this.includes = (config.includePattern ?? []).map((p, i) => compileRegex(`includePattern[${i}]`, `^(?:${p})$`));
+    const t = config.tls;
+    if (t) {
+      if ((t.cert === undefined) !== (t.key === undefined))
+        throw new ParamError(t.cert ? 'tls.key' : 'tls.cert', 'a client certificate needs both cert and key');
+      const read = (which: 'ca' | 'cert' | 'key') => (t[which] ? readParamFile(this.context, `tls.${which}`, t[which]) : undefined);
+      const key = read('key');
+      if (key) registerSecret(key.toString('utf8').trim());
+      this.tlsOptions = { ca: read('ca'), cert: read('cert'), key, rejectUnauthorized: !t.insecureSkipVerify };
+    }
+  }
+
+  private get target(): string {
+    return `${this.config.host}:${this.port}`;
+  }
+
+  private get port(): number {
+    return this.config.port ?? (this.tlsOptions ? 8883 : 1883);
+  }
+
+  override async start(ctx: WriterContext): Promise<void> {
+    this.log = ctx.log;
+    // Not connecting yet would hide a wrong password until the first tick; failing here would stop
+    // pollect for a broker that is only down: tried now, and said, but never fatal.
+    await this.connection().catch((err: unknown) => this.log.warn(`writer ${this.id}: ${(err as Error).message}; retrying with each write`));
+  }
+
+  /** A connected client: the current one, or a new connection. */
+  private async connection(): Promise<MqttClient> {
+    if (this.client?.connected) return this.client;
+    const client = new MqttClient({
+      host: this.config.host,
+      port: this.port,
+      tls: this.tlsOptions,
+      clientId: this.config.clientId ?? `pollect-${os.hostname()}`,
+      username: this.config.user,
+      password: this.config.password,
+      keepaliveS: this.config.keepalive,
+      connectTimeoutMs: this.config.connectTimeout * 1000,
+    });
+    await client.connect();
+    this.client = client;
+    // Discovery messages are retained, but a broker restarted without persistence forgets them.
+    this.discovered.clear();
+    return client;
+  }
+
+  /**
+   * Publishes each point of the batch as a retained message (and its discovery message, the first
+   * time). Throws, and the core retries the whole batch, when the broker cannot be reached or the
+   * connection ends before everything was published: a retained value sent twice is the same value.
+   */
+  override async write(batch: Batch): Promise<void> {
+    const client = await this.connection();
+    const { qos, retain } = this.config;
+    const sent: Promise<void>[] = [];
+    for (const p of batch.points) {
+      const topic = topicOf(p);
+      if (this.includes.length > 0 && !this.includes.some((re) => re.test(topic))) continue;
+      if (this.config.hassAutodiscovery && !this.discovered.has(topic)) {
+        const id = topic.replace(/[^a-zA-Z0-9_-]/g, '_');
+        const message = { name: p.name.value ?? p.name.id, unique_id: `pollect_${id}`, state_topic: topic, unit_of_measurement: p.unit };
+        sent.push(client.publish(`${this.config.hassDiscoveryPrefix}/sensor/${id}/config`, JSON.stringify(message), qos, true));
+        this.discovered.add(topic);
+      }
+      sent.push(client.publish(topic, String(p.value), qos, retain));
+    }
+    try {
+      await Promise.all(sent);
+    } catch (err) {
+      this.discovered.clear();
+      throw new Error(`publishing to ${this.target}: ${(err as Error).message}`);
+    }
+  }
+
+  override async stop(): Promise<void> {
+    await this.client?.end();
+  }
+}

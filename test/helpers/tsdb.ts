@@ -1,0 +1,82 @@
+// Real remote_write receivers on free loopback ports, with their data in a temporary directory:
+// VictoriaMetrics (`/api/v1/write`) and Prometheus with --web.enable-remote-write-receiver.
+// start() after stop() reopens the same data (an outage, not a new server). Both answer the
+// Prometheus query API; VictoriaMetrics also exports raw samples.
+import path from 'node:path';
+import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from './net.js';
+
+export interface Tsdb {
+  /** The remote_write endpoint. */
+  writeUrl: string;
+  /** The base URL of the query API. */
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  remove(): Promise<void>;
+  /** An instant query at `time` (s): the result vector. */
+  query(q: string, time?: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  output(): string;
+}
+
+function tsdb(port: number, dir: { dir: string; remove: () => void }, writePath: string, spawn: () => Daemon): Tsdb {
+  const url = `http://127.0.0.1:${port}`;
+  let daemon: Daemon | undefined;
+  let out = '';
+  const stop = async (): Promise<void> => {
+    out += daemon?.output() ?? '';
+    await daemon?.stop();
+    daemon = undefined;
+  };
+  return {
+    url,
+    writeUrl: `${url}${writePath}`,
+    stop,
+    async start() {
+      daemon = spawn();
+      await waitForPort(port);
+    },
+    async remove() {
+      await stop();
+      dir.remove();
+    },
+    async query(q, time = Date.now() / 1000) {
+      const res = await fetch(`${url}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: q, time: String(time) }) });
+      const body = (await res.json()) as { status: string; error?: string; data: { result: never[] } };
+      if (body.status !== 'success') throw new Error(`query ${q}: ${body.error}`);
+      return body.data.result;
+    },
+    output: () => out + (daemon?.output() ?? ''),
+  };
+}
+
+export async function victoriaMetrics(): Promise<Tsdb> {
+  const dir = tempDir('pollect-vm-');
+  const port = await freePort();
+  return tsdb(port, dir, '/api/v1/write', () =>
+    spawnDaemon('victoria-metrics', [
+      `-storageDataPath=${dir.dir}`,
+      `-httpListenAddr=127.0.0.1:${port}`,
+      // Fresh samples are queryable at once (the default hides the last 30 s).
+      '-search.latencyOffset=0s',
+      '-search.disableCache',
+      '-loggerLevel=ERROR',
+    ]),
+  );
+}
+
+export async function prometheusReceiver(): Promise<Tsdb> {
+  const dir = tempDir('pollect-prom-rw-');
+  const port = await freePort();
+  const config = path.join(dir.dir, 'prometheus.yml');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(config, 'global: {}\n');
+  return tsdb(port, dir, '/api/v1/write', () =>
+    spawnDaemon('prometheus', [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${path.join(dir.dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-remote-write-receiver',
+      '--log.level=warn',
+    ]),
+  );
+}
