@@ -149,7 +149,7 @@ describe('diskQueue in a config', () => {
     writeFileSync(config, JSON.stringify({ writers: [influx, { ...influx, diskQueue: './q/' }], executors: [{ sources: [{ type: 'Dummy' }] }] }));
     const r = await cli(['-c', config, '--check']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`writers[1].diskQueue: ${path.join(tmp.dir, 'q')} is another writer's disk queue: give each writer its own folder`);
+    expect(r.stderr).toContain(`writers[1].diskQueue: ${path.join(tmp.dir, 'q')} is also the disk queue of writers[0]: give each writer its own folder`);
   });
 });
 

@@ -124,11 +124,14 @@ describe('remote_write encoding', () => {
     await r.close();
   });
 
-  it('prometheus naming: snake_case, base units with the value scaled, _total on counters', async () => {
+  it('prometheus naming: snake_case, the declared unit in base form with the value scaled, _total on counters', async () => {
     const r = await receiver();
     const { w } = await writer({ url: r.url, batchWait: 0, naming: 'prometheus' });
     await w.write(
-      batch([point('c.Http.response_time_ms', 250, { statusCode: '200' }), point('c.Net.bytes', 10, {}, undefined, { type: 'counter', unit: 'bytes' })]),
+      batch([
+        point('c.Http.response_time_ms', 250, { statusCode: '200' }, undefined, { unit: 'ms' }),
+        point('c.Net.bytes', 10, {}, undefined, { type: 'counter', unit: 'bytes' }),
+      ]),
     );
     expect(show(await decode(r.got[0]!.body))).toEqual([
       'c_http_response_time_seconds{status_code="200"} 0.25@1700000000000',
