@@ -17,6 +17,7 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Tegrastats: () => import('./tegrastats/index.js').then((m) => m.TegrastatsSource),
   SmartCtl: () => import('./smartctl/index.js').then((m) => m.SmartCtlSource),
   Sensors: () => import('./sensors/index.js').then((m) => m.SensorsSource),
+  Zfs: () => import('./zfs/index.js').then((m) => m.ZfsSource),
   // The network
   Http: () => import('./http/index.js').then((m) => m.HttpSource),
   TcpTime: () => import('./tcptime/index.js').then((m) => m.TcpTimeSource),
