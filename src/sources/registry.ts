@@ -24,6 +24,8 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Certificate: () => import('./certificate/index.js').then((m) => m.CertificateSource),
   SnmpGet: () => import('./snmpget/index.js').then((m) => m.SnmpGetSource),
   Bind: () => import('./bind/index.js').then((m) => m.BindSource),
+  // Home and energy
+  Evcc: () => import('./evcc/index.js').then((m) => m.EvccSource),
   // Services and platforms
   Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
   K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),
