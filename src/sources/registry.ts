@@ -26,6 +26,7 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Bind: () => import('./bind/index.js').then((m) => m.BindSource),
   // Home and energy
   Evcc: () => import('./evcc/index.js').then((m) => m.EvccSource),
+  SmaEnergyMeter: () => import('./smaenergymeter/index.js').then((m) => m.SmaEnergyMeterSource),
   // Services and platforms
   Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
   K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),
