@@ -28,6 +28,7 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Evcc: () => import('./evcc/index.js').then((m) => m.EvccSource),
   SmaEnergyMeter: () => import('./smaenergymeter/index.js').then((m) => m.SmaEnergyMeterSource),
   Openhab: () => import('./openhab/index.js').then((m) => m.OpenhabSource),
+  Plex: () => import('./plex/index.js').then((m) => m.PlexSource),
   // Services and platforms
   Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
   K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),

@@ -74,6 +74,7 @@ describe('Openhab source with a local HTTP replay', () => {
   });
 
   it('refuses a URL that is not http(s) at --check', () => {
-    expect(() => build(OpenhabSource, { url: 'localhost:8080' })).toThrow(/must start with http/);
+    expect(() => build(OpenhabSource, { url: 'ws://localhost:8080' })).toThrow(/must start with http/);
+    expect(() => build(OpenhabSource, { url: 'not a url' })).toThrow(/not a valid URL/);
   });
 });
