@@ -20,7 +20,7 @@ selfSigned(tmp.dir, { key: 'key.key', cert: 'cert.pem' });
 const ENV = { HOME: '/home/pollect', AUTH_PASS: 'auth-pass-phrase', PRIV_PASS: 'priv-pass-phrase' };
 
 /** Types the Python pollect has and this project does not (another issue). */
-const MISSING = ['Gdc', 'AppStoreConnect', 'Pmcc', 'Otel', 'Mqtt', 'Plex', 'MMI', 'Fritz', 'HomematicIp', 'Openhab'];
+const MISSING = ['Gdc', 'AppStoreConnect', 'Pmcc', 'Otel', 'Mqtt', 'MMI', 'Fritz', 'HomematicIp'];
 
 async function snippet(name: string): Promise<unknown> {
   return parseConfigText(readFileSync(path.join(SNIPPETS, name), 'utf8'), name);
@@ -109,7 +109,7 @@ describe("the Python pollect's pollect.json", () => {
       .split('\n')
       .slice(1)
       .map((l) => /unknown source type "(\w+)"$/.exec(l)?.[1]);
-    expect(types).toEqual(['Gdc', 'AppStoreConnect', 'Plex', 'MMI', 'Fritz', 'HomematicIp', 'Openhab']);
+    expect(types).toEqual(['Gdc', 'AppStoreConnect', 'MMI', 'Fritz', 'HomematicIp']);
   });
 
   it('without those sources, loads unchanged but for the SmartCtl device regex "sd[a-z}+$", which Python cannot compile either', async () => {
@@ -125,6 +125,6 @@ describe("the Python pollect's pollect.json", () => {
     const ok = await check(withoutRegex, false);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/OK \(3 executor\(s\), 10 source\(s\)\)/);
+    expect(ok.stdout).toMatch(/OK \(3 executor\(s\), 12 source\(s\)\)/);
   });
 });
