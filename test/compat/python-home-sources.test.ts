@@ -43,7 +43,10 @@ describe("the Python pollect's configs of the home and storage sources", () => {
       '  executors[0].sources[2].url: is required',
     ]);
     // What only the constructor can tell, once the schema holds.
-    const bad = await check([{ type: 'SmaEnergyMeter', hostIp: 'eth0' }, { type: 'Plex', url: 'plex:32400' }]);
+    const bad = await check([
+      { type: 'SmaEnergyMeter', hostIp: 'eth0' },
+      { type: 'Plex', url: 'plex:32400' },
+    ]);
     expect(bad.code).toBe(2);
     const lines = bad.stderr.trim().split('\n').slice(1).join('\n');
     expect(lines).toMatch(/executors\[0\]\.sources\[0\]\.hostIp: "eth0" is not an IPv4 address/);

@@ -35,7 +35,13 @@ describe('evcc state parser', () => {
   });
 
   it('reads a nested loadpoints list too, and labels a loadpoint without title by its index', () => {
-    const s = parseEvccState({ loadpoints: [{ title: 'Carport', chargePower: 11000 }, { chargePower: 0, charging: false }], homePower: 400 });
+    const s = parseEvccState({
+      loadpoints: [
+        { title: 'Carport', chargePower: 11000 },
+        { chargePower: 0, charging: false },
+      ],
+      homePower: 400,
+    });
     expect(valueOf(s, 'chargePower', { title: 'Carport' })).toBe(11000);
     expect(valueOf(s, 'chargePower', { title: '1' })).toBe(0);
     expect(valueOf(s, 'charging', { title: '1' })).toBe(0);

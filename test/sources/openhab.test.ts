@@ -24,7 +24,13 @@ describe('openHAB item list parser', () => {
     expect(parseOpenhabItems(JSON.parse(ITEMS_TEXT))).toEqual(EXPECTED);
   });
   it('skips broken items and refuses what is not a list', () => {
-    const items = [null, 5, { name: 'x', type: 'Number', label: 'X' }, { name: 'y', type: 'Number', label: 'Y', state: '' }, { name: 'z', type: 'Number', label: 'Z', state: '1,5 m' }];
+    const items = [
+      null,
+      5,
+      { name: 'x', type: 'Number', label: 'X' },
+      { name: 'y', type: 'Number', label: 'Y', state: '' },
+      { name: 'z', type: 'Number', label: 'Z', state: '1,5 m' },
+    ];
     expect(parseOpenhabItems(items)).toEqual([]);
     expect(() => parseOpenhabItems({ items: [] })).toThrow(/not an openHAB item list/);
   });
@@ -59,7 +65,10 @@ describe('Openhab source with a local HTTP replay', () => {
 
   it('fails with a clear error on an HTTP error, non-JSON, a non-list and an oversized answer, never quoting the token', async () => {
     const cases: [(res: ServerResponse) => void, RegExp][] = [
-      [(res) => res.writeHead(401).end('{"error":{"message":"Authentication required oh.pollect.secret"}}'), /GET http:\/\/127\.0\.0\.1:\d+\/rest\/items: HTTP 401/],
+      [
+        (res) => res.writeHead(401).end('{"error":{"message":"Authentication required oh.pollect.secret"}}'),
+        /GET http:\/\/127\.0\.0\.1:\d+\/rest\/items: HTTP 401/,
+      ],
       [(res) => res.writeHead(200).end('<html>login</html>'), /invalid JSON/],
       [(res) => res.writeHead(200).end('{"items":[]}'), /rest\/items: not an openHAB item list/],
       [(res) => res.writeHead(200).end(`[${'{"name":"x"},'.repeat(200)}{}]`), /maxContentLength|larger|exceed/i],

@@ -89,17 +89,35 @@ describe('Plex source with a local HTTP replay', () => {
       'lib.music.albums': 2,
       'lib.music.songs': 21,
     });
-    expect(seen.map((x) => x.url)).toEqual(['/library/sections', '/library/sections/1/all', '/library/sections/2/all', '/library/sections/3/albums', '/status/sessions']);
+    expect(seen.map((x) => x.url)).toEqual([
+      '/library/sections',
+      '/library/sections/1/all',
+      '/library/sections/2/all',
+      '/library/sections/3/albums',
+      '/status/sessions',
+    ]);
     expect(seen.every((x) => x.token === 'plex-token-123')).toBe(true);
   });
 
   it('fails with a clear error on HTTP errors and broken answers, never quoting the token', async () => {
     const cases: [Record<string, (res: ServerResponse) => void>, RegExp][] = [
-      [{ '/library/sections': (res) => res.writeHead(401).end('<html>401 Unauthorized plex-token-secret</html>') }, /GET http:\/\/127\.0\.0\.1:\d+\/library\/sections: HTTP 401/],
+      [
+        { '/library/sections': (res) => res.writeHead(401).end('<html>401 Unauthorized plex-token-secret</html>') },
+        /GET http:\/\/127\.0\.0\.1:\d+\/library\/sections: HTTP 401/,
+      ],
       [{ '/status/sessions': (res) => res.writeHead(200).end('<html><body>login</body></html>') }, /\/status\/sessions: not a Plex MediaContainer/],
-      [{ '/library/sections/2/all': (res) => res.writeHead(200).end('<MediaContainer size="1"><Directory ratingKey="9" leafCount="many" childCount="1"/></MediaContainer>') }, /section 2, show 9: leafCount is "many", not a count/],
+      [
+        {
+          '/library/sections/2/all': (res) =>
+            res.writeHead(200).end('<MediaContainer size="1"><Directory ratingKey="9" leafCount="many" childCount="1"/></MediaContainer>'),
+        },
+        /section 2, show 9: leafCount is "many", not a count/,
+      ],
       [{ '/library/sections/1/all': (res) => res.writeHead(200).end('<MediaContainer></MediaContainer>') }, /section 1: size is missing/],
-      [{ '/library/sections/3/albums': (res) => res.writeHead(200).end(`<MediaContainer>${'<Directory leafCount="1"/>'.repeat(300)}</MediaContainer>`) }, /maxContentLength|larger|exceed/i],
+      [
+        { '/library/sections/3/albums': (res) => res.writeHead(200).end(`<MediaContainer>${'<Directory leafCount="1"/>'.repeat(300)}</MediaContainer>`) },
+        /maxContentLength|larger|exceed/i,
+      ],
     ];
     for (const [override, msg] of cases) {
       const url = await serve(plex([], override));

@@ -31,7 +31,7 @@ describe('zpool iostat -Hp line parser', () => {
     expect(() => parseZpoolIostatLine('pool1\t5.4T\t21.8T\t85\t290\t340K\t13.5M')).toThrow(/pool pool1: alloc is "5.4T", not a number/);
     expect(() => parseZpoolIostatLine('tank\t-\t-\t-\t-\t-\t-')).toThrow(/alloc is "-"/);
     expect(() => parseZpoolIostatLine('\t1\t2\t3\t4\t5\t6')).toThrow(/no pool name/);
-    expect(() => parseZpoolIostatLine('cannot open \'x\': no such pool')).toThrow(/not a zpool iostat/);
+    expect(() => parseZpoolIostatLine("cannot open 'x': no such pool")).toThrow(/not a zpool iostat/);
   });
 });
 

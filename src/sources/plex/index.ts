@@ -10,7 +10,7 @@ const schema = {
   additionalProperties: false,
   required: ['url'],
   properties: {
-    url: { type: 'string', minLength: 1, description: 'URL of the Plex Media Server, e.g. http://192.168.1.10:32400 (the NIC\'s address, not localhost)' },
+    url: { type: 'string', minLength: 1, description: "URL of the Plex Media Server, e.g. http://192.168.1.10:32400 (the NIC's address, not localhost)" },
     token: {
       type: 'string',
       minLength: 1,
