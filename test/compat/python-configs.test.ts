@@ -78,11 +78,7 @@ describe("the Python pollect's README configs", () => {
   });
 
   it('the snippets of types this project does not have fail only for their type', async () => {
-    for (const name of [
-      '03-google-play-developer-console-gdc.jsonc',
-      '04-apple-appstore-connect-appstoreconnect.json',
-      '07-pmcc-source-pmcc.yml',
-    ]) {
+    for (const name of ['03-google-play-developer-console-gdc.jsonc', '04-apple-appstore-connect-appstoreconnect.json', '07-pmcc-source-pmcc.yml']) {
       const r = await check(around(await snippet(name)), !name.endsWith('json') && !name.endsWith('jsonc'));
       const problems = r.stderr.trim().split('\n').slice(1);
       expect(problems, name).toEqual([expect.stringMatching(new RegExp(`\\.type: unknown (source|writer) type "(${MISSING.join('|')})"`))]);
