@@ -132,7 +132,11 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
         throw new ParamError('typesDb', (err as Error).message);
       }
     } else if (existsSync(DEFAULT_TYPES_DB)) {
-      this.datasets = loadTypesDbs([DEFAULT_TYPES_DB]);
+      try {
+        this.datasets = loadTypesDbs([DEFAULT_TYPES_DB]);
+      } catch (err) {
+        throw new ParamError('typesDb', (err as Error).message);
+      }
     } else {
       this.datasets = parseTypesDb(GENERIC_TYPES);
       this.typesNote = `${DEFAULT_TYPES_DB} is not installed (Debian: collectd-core): only the types gauge, derive, counter and absolute are known`;

@@ -25,9 +25,9 @@ export function parseTypesDb(text: string, file = 'types.db'): Map<string, DataS
     if (!line || line.startsWith('#')) return;
     const m = /^(\S+)\s+(.+)$/.exec(line);
     if (!m) throw new Error(`${file} line ${i + 1}: no data sources: "${line}"`);
+    // Data sources are separated by commas, blanks or both (Debian's file has both).
     const sources = m[2]!
-      .split(',')
-      .map((s) => s.trim())
+      .split(/[\s,]+/)
       .filter(Boolean)
       .map((part): DataSource => {
         const [name, kind, min, max] = part.split(':');
