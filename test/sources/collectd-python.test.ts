@@ -7,6 +7,8 @@ import { parseTypesDb } from '../../src/sources/collectd-python/types.js';
 import { probeOnce, valueOf, quietLog } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { build, type Params } from '../helpers/plugin.js';
+import { needs } from '../helpers/servers.js';
+import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { createLogger } from '../../src/log.js';
 import { ParamError, type Sample } from '../../src/sdk/index.js';
 
@@ -96,7 +98,9 @@ function capturingLog(): { log: ReturnType<typeof createLogger>; lines: string[]
   return { log: createLogger('test', { level: 'debug', write: (l: string) => void lines.push(l) }), lines };
 }
 
-describe('CollectdPython: the documentation example', () => {
+const python = needs('python3');
+
+describe.skipIf(!python)('CollectdPython: the documentation example', () => {
   it('runs the example read function of collectd-python(5) and names its value plugin.type', async () => {
     // EXAMPLES of collectd-python(5), with Python 3's print.
     plugin(
@@ -144,7 +148,23 @@ collectd.register_read(read, 0.2)
   });
 });
 
-describe('CollectdPython: config', () => {
+describe.skipIf(!python)('CollectdPython: the first probe', () => {
+  it('waits for the first reads, so one probe (pollect --once) has values', async () => {
+    plugin('slowstart', `import collectd, time\ntime.sleep(0.3)\ncollectd.register_read(lambda: collectd.Values(plugin='s', type='gauge').dispatch(values=[5]), 30)\n`);
+    const src = await make({ import: ['slowstart'] });
+    expect(await probeOnce(src)).toEqual([{ name: 's.gauge', value: 5, type: 'gauge', labels: { host: 'testhost' } }]);
+  });
+
+  it('waits no longer than its timeout', async () => {
+    plugin('neverready', `import collectd, time\ndef init():\n    time.sleep(30)\ncollectd.register_init(init)\n`);
+    const src = await make({ import: ['neverready'] });
+    const t0 = Date.now();
+    expect(await probeOnce(src, { timeoutMs: 300 })).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe.skipIf(!python)('CollectdPython: config', () => {
   it('hands each module its tree as collectd Config objects: keys, typed values, blocks with values, repeated keys, parents', async () => {
     const out = path.join(tmp.dir, 'config.json');
     plugin(
@@ -260,7 +280,7 @@ collectd.register_read(read, 0.2)
   });
 });
 
-describe('CollectdPython: lifecycle', () => {
+describe.skipIf(!python)('CollectdPython: lifecycle', () => {
   it('calls init once before the reads, honours read intervals, and calls shutdown at shutdown', async () => {
     const log = path.join(tmp.dir, 'life.log');
     plugin(
@@ -344,7 +364,7 @@ collectd.register_init(init)
   });
 });
 
-describe('CollectdPython: a bad plugin fails its source only, and the child is restarted', () => {
+describe.skipIf(!python)('CollectdPython: a bad plugin fails its source only, and the child is restarted', () => {
   it('keeps the protocol when a plugin prints to stdout, from Python or straight to fd 1', async () => {
     plugin(
       'noisy',
@@ -453,7 +473,7 @@ collectd.register_read(read, 0.1)
   });
 });
 
-describe('CollectdPython: the hostname', () => {
+describe.skipIf(!python)('CollectdPython: the hostname', () => {
   it("defaults to this machine's name", async () => {
     plugin('host', `import collectd\ncollectd.register_read(lambda: collectd.Values(plugin='h', type='gauge').dispatch(values=[1]), 0.1)\n`);
     const src = build(CollectdPythonSource, { import: ['host'], modulePath: 'plugins' }, { configDir: tmp.dir });
@@ -461,5 +481,13 @@ describe('CollectdPython: the hostname', () => {
     started.push(src);
     const s = await samplesWith(src, 'h.gauge');
     expect(s[0]!.labels).toEqual({ host: os.hostname() });
+  });
+});
+
+describe('CollectdPython README', () => {
+  it('has examples the schema accepts', () => {
+    const examples = readmeExamples('collectd-python');
+    expect(examples.length).toBeGreaterThan(0);
+    for (const ex of examples) expect(paramProblems(CollectdPythonSource.schema, 'CollectdPython', ex)).toEqual([]);
   });
 });

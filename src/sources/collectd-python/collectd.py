@@ -12,6 +12,8 @@ then points at stderr, so a plugin that prints (or a C library that writes to fd
   {"t": "log", "severity": 3..7, "message": ...}
   {"t": "notification", "severity": 1|2|4, "message": ..., "host": ..., ...}
   {"t": "ready"}                                         imports, config and init are done
+  {"t": "primed"}                                        every read callback ran once
+  {"t": "failed", "kind": "read", "name": ..., "message": ...}   a read callback raised
   {"t": "fatal", "message": ...}                         the host gives up (exit code 2)
 The configuration comes as JSON in the environment variable POLLECT_COLLECTD_CONFIG.
 """
@@ -417,6 +419,7 @@ class _Fatal(Exception):
 
 
 def _read_loop():
+    first = True
     while True:
         reads = list(_callbacks["read"].values())
         now = time.time()
@@ -432,6 +435,9 @@ def _read_loop():
                 r.effective = min(r.effective * 2, _settings["maxReadInterval"])
                 _send({"t": "failed", "kind": "read", "name": r.name, "message": "%s; read-function of plugin `%s' failed. Will suspend it for %.3f seconds." % (failure, r.name, r.effective)})
             r.next = max(r.next + r.effective, time.time()) if r.effective == r.interval else time.time() + r.effective
+        if first:
+            _send({"t": "primed"})  # every read callback ran once: a first probe has values
+            first = False
         pending = [r.next for r in _callbacks["read"].values()]
         time.sleep(max(0.0, min(pending) - time.time()) if pending else 3600)
 

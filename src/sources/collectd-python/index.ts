@@ -16,6 +16,7 @@ import {
   type JsonSchema,
   type Logger,
   type PluginContext,
+  type ProbeContext,
   type Sample,
   type SourceParams,
 } from '../../sdk/index.js';
@@ -92,6 +93,7 @@ type ChildMessage =
   | { t: 'call'; kind: string; name: string }
   | { t: 'done' }
   | { t: 'ready' }
+  | { t: 'primed' }
   | { t: 'log'; severity: number; message: string }
   | { t: 'failed'; kind: string; name: string; message: string }
   | { t: 'notification'; severity: number; message: string; host: string; plugin: string; plugin_instance: string; type: string; type_instance: string }
@@ -112,6 +114,9 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
   private problems = 0;
   /** The callback now running and the timer that kills the child when it runs too long. */
   private running: { what: string; timer: NodeJS.Timeout } | undefined;
+  /** Settles when the first child has run every read callback once, or failed: the first probe waits for it. */
+  private readonly primed: Promise<void>;
+  private setPrimed!: () => void;
   /** Why pollect killed the child, or what the child said before it gave up: the exit is reported with it. */
   private exitReason: string | undefined;
 
@@ -142,6 +147,7 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
       this.typesNote = `${DEFAULT_TYPES_DB} is not installed (Debian: collectd-core): only the types gauge, derive, counter and absolute are known`;
     }
     this.interval = config.interval ?? config.tickTime ?? this.context.tickTime;
+    this.primed = new Promise((resolve) => (this.setPrimed = resolve));
   }
 
   override async init(ctx: InitContext): Promise<void> {
@@ -186,7 +192,9 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
     this.runner = runner;
   }
 
-  probe(): Sample[] {
+  async probe(ctx: ProbeContext): Promise<Sample[]> {
+    // The first probe waits (within its timeout) for the first reads, so `--once` has values.
+    await Promise.race([this.primed, new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }))]);
     if (this.problem) {
       const more = this.problems > 1 ? ` (and ${this.problems - 1} more problem${this.problems > 2 ? 's' : ''} since the last probe)` : '';
       const msg = `${this.problem}${more}`;
@@ -223,6 +231,8 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
         return this.stopTimer();
       case 'ready':
         return this.log?.debug('plugins imported, configured and initialised');
+      case 'primed':
+        return this.setPrimed();
       case 'log':
         return logAt(this.log, m.severity, m.message);
       case 'failed':
@@ -263,6 +273,7 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
 
   /** A problem of the child: logged now, and the next probe fails with it. */
   private report(msg: string): void {
+    this.setPrimed();
     this.log?.warn(msg);
     this.problems++;
     this.problem ??= msg;
