@@ -383,6 +383,26 @@ collectd.register_read(read, 0.1)
     expect(s).toEqual([{ name: 'noisy.gauge', value: 1, type: 'gauge', labels: { host: 'testhost' } }]);
   });
 
+  it('takes values that plugins dispatch from their own threads, many at once', async () => {
+    plugin(
+      'threads',
+      `import collectd, threading
+def work(t):
+    for i in range(200):
+        collectd.Values(plugin='threads', plugin_instance=str(t), type='gauge', type_instance=str(i)).dispatch(values=[t * 1000 + i])
+def read():
+    ts = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for x in ts: x.start()
+    for x in ts: x.join()
+collectd.register_read(read, 30)
+`,
+    );
+    const src = await make({ import: ['threads'] });
+    const s = await probeOnce(src);
+    expect(s).toHaveLength(1600);
+    expect(s.every((x) => x.value === Number(x.labels!['plugin_instance']) * 1000 + Number(x.labels!['type_instance']))).toBe(true);
+  });
+
   it('reports a module that cannot be imported and restarts the child with backoff', async () => {
     const starts = path.join(tmp.dir, 'missing.starts');
     plugin('needs_missing', `with open(${JSON.stringify(starts)}, "a") as f:\n    f.write("start\\n")\nimport collectd\nimport no_such_module_here\n`);

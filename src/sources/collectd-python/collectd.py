@@ -24,6 +24,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 
@@ -43,11 +44,17 @@ _datasets = {}
 _callbacks = {kind: {} for kind in ("config", "init", "read", "write", "flush", "log", "notification", "shutdown")}
 
 
+_send_lock = threading.Lock()
+
+
 def _send(msg):
     if _proto is None:
         return
-    _proto.write(json.dumps(msg, allow_nan=False, separators=(",", ":")) + "\n")
-    _proto.flush()
+    line = json.dumps(msg, allow_nan=False, separators=(",", ":")) + "\n"
+    # Plugins dispatch from their own threads too: one whole line at a time.
+    with _send_lock:
+        _proto.write(line)
+        _proto.flush()
 
 
 # --- Config -----------------------------------------------------------------------------------
