@@ -44,12 +44,22 @@ function readCsv(dir: string): Map<string, Row[]> {
     for (const plugin of readdirSync(path.join(dir, host))) {
       for (const file of readdirSync(path.join(dir, host, plugin))) {
         const type = file.replace(/-\d{4}-\d{2}-\d{2}$/, '');
-        const [header, ...lines] = readFileSync(path.join(dir, host, plugin, file), 'utf8').trim().split('\n');
+        const [header, ...lines] = readFileSync(path.join(dir, host, plugin, file), 'utf8')
+          .trim()
+          .split('\n');
         const names = header!.split(',').slice(1);
         const id = `${host}/${plugin}/${type}`;
         out.set(
           id,
-          lines.map((l) => ({ id, values: Object.fromEntries(l.split(',').slice(1).map((v, i) => [names[i]!, Number(v)])) })),
+          lines.map((l) => ({
+            id,
+            values: Object.fromEntries(
+              l
+                .split(',')
+                .slice(1)
+                .map((v, i) => [names[i]!, Number(v)]),
+            ),
+          })),
         );
       }
     }

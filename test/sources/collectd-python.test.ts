@@ -150,7 +150,10 @@ collectd.register_read(read, 0.2)
 
 describe.skipIf(!python)('CollectdPython: the first probe', () => {
   it('waits for the first reads, so one probe (pollect --once) has values', async () => {
-    plugin('slowstart', `import collectd, time\ntime.sleep(0.3)\ncollectd.register_read(lambda: collectd.Values(plugin='s', type='gauge').dispatch(values=[5]), 30)\n`);
+    plugin(
+      'slowstart',
+      `import collectd, time\ntime.sleep(0.3)\ncollectd.register_read(lambda: collectd.Values(plugin='s', type='gauge').dispatch(values=[5]), 30)\n`,
+    );
     const src = await make({ import: ['slowstart'] });
     expect(await probeOnce(src)).toEqual([{ name: 's.gauge', value: 5, type: 'gauge', labels: { host: 'testhost' } }]);
   });
@@ -213,7 +216,9 @@ collectd.register_config(config, ${JSON.stringify(out)})
   });
 
   it('resolves modulePath relative to the config file and refuses a folder that is not there', () => {
-    expect(checkError(() => build(CollectdPythonSource, { import: ['x'], modulePath: 'nope' }, { configDir: tmp.dir }))).toMatch(/^modulePath: .*nope is not a folder/);
+    expect(checkError(() => build(CollectdPythonSource, { import: ['x'], modulePath: 'nope' }, { configDir: tmp.dir }))).toMatch(
+      /^modulePath: .*nope is not a folder/,
+    );
     expect(checkError(() => build(CollectdPythonSource, { import: ['x'], modulePath: ['plugins', 'nope'] }, { configDir: tmp.dir }))).toMatch(
       /modulePath\[1\]: .*nope is not a folder/,
     );
@@ -298,7 +303,10 @@ collectd.register_shutdown(lambda: note("shutdown"))
     const src = await make({ import: ['life'] });
     await new Promise((r) => setTimeout(r, 1600));
     await src.shutdown();
-    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[0]);
     expect(lines[0]).toBe('init');
     expect(lines.at(-1)).toBe('shutdown');
     expect(lines.filter((l) => l === 'init')).toHaveLength(1);
@@ -326,7 +334,9 @@ collectd.register_read(read, 0.1)
     );
     const src = await make({ import: ['failing'] });
     const msg = await errorMatching(src, /no database/);
-    expect(msg).toMatch(/Unhandled python exception in read callback python\.failing: ValueError: no database; read-function of plugin `python\.failing' failed\. Will suspend it for 0\.200 seconds\./);
+    expect(msg).toMatch(
+      /Unhandled python exception in read callback python\.failing: ValueError: no database; read-function of plugin `python\.failing' failed\. Will suspend it for 0\.200 seconds\./,
+    );
     await waitFor('four attempts', () => existsSync(log) && readFileSync(log, 'utf8').trim().split('\n').length >= 4);
     const times = readFileSync(log, 'utf8').trim().split('\n').map(Number);
     const gaps = times.slice(1, 4).map((t, i) => t - times[i]!);
@@ -489,7 +499,9 @@ collectd.register_read(read, 0.1)
   it('starts no child for --check, and a missing interpreter fails init', async () => {
     const src = build(CollectdPythonSource, { import: ['x'], python: 'no-such-python3' }, { configDir: tmp.dir });
     expect(src['runner']).toBeUndefined();
-    await expect(src.init({ log: quietLog, tickTime: 10, configDir: tmp.dir, signal: AbortSignal.timeout(5000) })).rejects.toThrow(/no-such-python3: command not found/);
+    await expect(src.init({ log: quietLog, tickTime: 10, configDir: tmp.dir, signal: AbortSignal.timeout(5000) })).rejects.toThrow(
+      /no-such-python3: command not found/,
+    );
   });
 });
 

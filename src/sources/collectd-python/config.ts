@@ -19,7 +19,8 @@ function checkBlock(tree: ConfigTree, at: string): void {
   if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) throw new ParamError(at, 'must be an object (a config block)');
   for (const [key, v] of Object.entries(tree)) {
     if (key === '$values') {
-      if (!Array.isArray(v) || !v.every(isScalar)) throw new ParamError(`${at}.$values`, "must be a list of strings, numbers or booleans (the block's own values)");
+      if (!Array.isArray(v) || !v.every(isScalar))
+        throw new ParamError(`${at}.$values`, "must be a list of strings, numbers or booleans (the block's own values)");
     } else {
       checkItem(v, `${at}.${key}`);
     }
