@@ -194,7 +194,7 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     // The first probe waits (within its timeout) for the first reads, so `--once` has values.
-    await Promise.race([this.primed, new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }))]);
+    if (!ctx.signal.aborted) await Promise.race([this.primed, new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }))]);
     if (this.problem) {
       const more = this.problems > 1 ? ` (and ${this.problems - 1} more problem${this.problems > 2 ? 's' : ''} since the last probe)` : '';
       const msg = `${this.problem}${more}`;
