@@ -8,6 +8,7 @@ import { probeOnce, valueOf, quietLog } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { build, type Params } from '../helpers/plugin.js';
 import { needs } from '../helpers/servers.js';
+import { spawnCli } from '../helpers/cli.js';
 import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { createLogger } from '../../src/log.js';
 import { ParamError, type Sample } from '../../src/sdk/index.js';
@@ -517,6 +518,74 @@ describe.skipIf(!python)('CollectdPython: the hostname', () => {
     started.push(src);
     const s = await samplesWith(src, 'h.gauge');
     expect(s[0]!.labels).toEqual({ host: os.hostname() });
+  });
+});
+
+describe.skipIf(!python)('CollectdPython: the other callbacks', () => {
+  it('hands dispatched values to write callbacks, log lines to log callbacks, notifications, flush, and unregisters', async () => {
+    const out = path.join(tmp.dir, 'callbacks.json');
+    plugin(
+      'callbacks',
+      `import collectd, json
+got = {"write": [], "log": [], "notification": [], "flush": []}
+def save():
+    with open(${JSON.stringify(out)}, "w") as f:
+        json.dump(got, f)
+collectd.register_write(lambda vl, data: got["write"].append([data, vl.plugin, vl.type, vl.host, list(vl.values), vl.time > 0]), "w")
+collectd.register_log(lambda sev, msg: got["log"].append([sev, msg]))
+collectd.register_notification(lambda n: got["notification"].append([n.severity, n.message, n.plugin]))
+collectd.register_flush(lambda timeout, ident: got["flush"].append([timeout, ident]), name="fl")
+def gone(vl):
+    got["write"].append("unregistered, yet called")
+collectd.register_write(gone, name="gone")
+collectd.unregister_write("python.gone")
+def read():
+    collectd.Values(type="if_octets").dispatch(values=[1.9, 2])
+    collectd.notice("a notice")
+    collectd.Notification(message="m", severity=collectd.NOTIF_OKAY).dispatch()
+    collectd.flush()
+    collectd.flush(plugin="fl", timeout=5, identifier="x/y/z")
+    collectd.unregister_read(read)
+    save()
+collectd.register_read(read, 0.1)
+`,
+    );
+    await make({ import: ['callbacks'] });
+    const got = await waitFor('the read callback', () => existsSync(out) && JSON.parse(readFileSync(out, 'utf8')));
+    expect(got).toEqual({
+      // Data sources of type DERIVE are integers, as collectd hands them over.
+      write: [['w', 'python', 'if_octets', 'testhost', [1, 2], true]],
+      log: [[5, 'a notice']],
+      notification: [[4, 'm', 'python']],
+      flush: [
+        [-1, null],
+        [5, 'x/y/z'],
+      ],
+    });
+  });
+});
+
+describe.skipIf(!python)('CollectdPython from the built launcher', () => {
+  it('runs with pollect --once --dry-run, collectd.py found from dist/ in the shipped src/', () => {
+    plugin('once', `import collectd\ncollectd.register_read(lambda: collectd.Values(plugin='once', type='gauge').dispatch(values=[7]))\n`);
+    const config = path.join(tmp.dir, 'once.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        executors: [
+          {
+            collection: 'c',
+            tickTime: 10,
+            sources: [{ type: 'CollectdPython', modulePath: 'plugins', import: ['once'], hostname: 'h' }],
+            writers: [{ type: 'DryRun' }],
+          },
+        ],
+      }),
+    );
+    const r = spawnCli(['-c', config, '--once', '--dry-run']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^c\.CollectdPython\.once\.gauge\{host="h"\} 7 \d+$/m);
+    expect(r.code).toBe(0);
   });
 });
 
