@@ -84,6 +84,52 @@ function identifiers(samples: readonly Sample[], dsNames: Record<string, string[
   return out;
 }
 
+/** A plugin of another shape: <Node "name"> blocks in its config, one named read callback per node, plugin instances. */
+const NODES = `import collectd, json, os
+def walk(c):
+    return {"key": c.key, "values": [[type(v).__name__, v] for v in c.values], "children": [walk(k) for k in c.children],
+            "parent": None if c.parent is None else c.parent.key}
+def make_read(name, scale):
+    def read():
+        collectd.Values(plugin='nodes', plugin_instance=name, type='if_octets').dispatch(values=[scale, 7])
+        collectd.Values(plugin='nodes', plugin_instance=name, type='percent', type_instance='used').dispatch(values=[scale / 3])
+    return read
+def config(c):
+    with open(os.path.join(os.path.dirname(__file__), '..', 'config-%d.json' % os.getpid()), 'w') as f:
+        json.dump(walk(c), f)
+    for node in c.children:
+        if node.key == 'Node':
+            opts = dict((k.key, k.values) for k in node.children)
+            collectd.register_read(make_read(node.values[0], opts['Scale'][0]), name=node.values[0])
+collectd.register_config(config)
+`;
+
+/** collectd.conf for one plugin, writing CSV into <dir>/csv, with the <Module> block given. */
+function collectdConf(dir: string, module: string, block: string): string {
+  return `Hostname "side"
+FQDNLookup false
+Interval 1
+BaseDir "${dir}"
+PIDFile "${dir}/collectd.pid"
+TypesDB "/usr/share/collectd/types.db"
+LoadPlugin csv
+<Plugin csv>
+  DataDir "${dir}/csv"
+  StoreRates false
+</Plugin>
+<LoadPlugin python>
+  Globals true
+</LoadPlugin>
+<Plugin python>
+  ModulePath "plugins"
+  Import "${module}"
+  <Module ${module}>
+${block}
+  </Module>
+</Plugin>
+`;
+}
+
 describe.skipIf(!needs('collectd', 'python3'))('CollectdPython side by side with collectd', () => {
   let tmp: ReturnType<typeof tempDir>;
   let collectd: ChildProcess | undefined;
@@ -94,6 +140,7 @@ describe.skipIf(!needs('collectd', 'python3'))('CollectdPython side by side with
     mkdirSync(path.join(tmp.dir, 'plugins'));
     mkdirSync(path.join(tmp.dir, 'csv'));
     writeFileSync(path.join(tmp.dir, 'plugins', 'spam.py'), SPAM);
+    writeFileSync(path.join(tmp.dir, 'plugins', 'nodes.py'), NODES);
   });
   afterEach(async () => {
     collectd?.kill('SIGTERM');
@@ -103,32 +150,7 @@ describe.skipIf(!needs('collectd', 'python3'))('CollectdPython side by side with
 
   it('runs the documentation example: same identifiers, same values read by read', async () => {
     const conf = path.join(tmp.dir, 'collectd.conf');
-    writeFileSync(
-      conf,
-      `Hostname "side"
-FQDNLookup false
-Interval 1
-BaseDir "${tmp.dir}"
-PIDFile "${tmp.dir}/collectd.pid"
-TypesDB "/usr/share/collectd/types.db"
-LoadPlugin csv
-<Plugin csv>
-  DataDir "${tmp.dir}/csv"
-  StoreRates false
-</Plugin>
-<LoadPlugin python>
-  Globals true
-</LoadPlugin>
-<Plugin python>
-  ModulePath "plugins"
-  Import "spam"
-  <Module spam>
-    Instance "db1"
-    Weight 2.5
-  </Module>
-</Plugin>
-`,
-    );
+    writeFileSync(conf, collectdConf(tmp.dir, 'spam', '    Instance "db1"\n    Weight 2.5'));
     // ModulePath "plugins" is relative to collectd's working directory, as pollect's is to the config file.
     collectd = spawn('collectd', ['-f', '-C', conf], { cwd: tmp.dir, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -176,5 +198,72 @@ LoadPlugin csv
       'spam.load.midterm': 'gauge',
       'spam.load.longterm': 'gauge',
     });
+  }, 40_000);
+
+  it('hands a config with blocks the same Config as collectd, and names named reads per plugin instance alike', async () => {
+    const dir = path.join(tmp.dir, 'nodes');
+    mkdirSync(path.join(dir, 'csv'), { recursive: true });
+    mkdirSync(path.join(dir, 'plugins'));
+    writeFileSync(path.join(dir, 'plugins', 'nodes.py'), NODES);
+    const conf = path.join(dir, 'collectd.conf');
+    writeFileSync(
+      conf,
+      collectdConf(
+        dir,
+        'nodes',
+        '    <Node "a">\n      Scale 10\n    </Node>\n    <Node "b">\n      Scale 300\n      Tags "x" "y"\n    </Node>\n    Enabled true',
+      ),
+    );
+    collectd = spawn('collectd', ['-f', '-C', conf], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    collectd.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    source = build(
+      CollectdPythonSource,
+      {
+        modulePath: 'plugins',
+        import: ['nodes'],
+        hostname: 'side',
+        modules: {
+          nodes: {
+            Node: [
+              { $values: ['a'], Scale: 10 },
+              { $values: ['b'], Scale: 300, Tags: ['x', 'y'] },
+            ],
+            Enabled: true,
+          },
+        },
+      },
+      { configDir: dir },
+    );
+    await source.init({ log: quietLog, tickTime: 10, configDir: dir, signal: AbortSignal.timeout(10_000) });
+    const ids = identifiers(await probeOnce(source), { if_octets: ['rx', 'tx'] });
+
+    const csvDir = path.join(dir, 'csv');
+    let csv = new Map<string, Row[]>();
+    const until = Date.now() + 15_000;
+    while (Date.now() < until) {
+      csv = existsSync(path.join(csvDir, 'side')) ? readCsv(csvDir) : new Map();
+      if (csv.size === 4 && [...csv.values()].every((rows) => rows.length >= 1)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect([...csv.keys()].sort(), stderr).toEqual([
+      'side/nodes-a/if_octets',
+      'side/nodes-a/percent-used',
+      'side/nodes-b/if_octets',
+      'side/nodes-b/percent-used',
+    ]);
+    expect([...ids.keys()].sort()).toEqual([...csv.keys()].sort());
+    // CSV keeps 6 decimals of a gauge.
+    for (const [id, rows] of csv) {
+      const mine = ids.get(id)!;
+      for (const [ds, v] of Object.entries(rows[0]!.values)) expect(mine[ds], `${id} ${ds}`).toBeCloseTo(v, 6);
+    }
+
+    // The Config each got, dumped by the plugin in each process: the same tree, the same value types.
+    const dumps = readdirSync(dir).filter((f) => /^config-\d+\.json$/.test(f));
+    expect(dumps).toHaveLength(2);
+    const [theirs, ours] = dumps.map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as unknown);
+    expect(ours).toEqual(theirs);
+    expect(theirs).toMatchObject({ key: 'Module', values: [['str', 'nodes']], parent: null });
   }, 40_000);
 });
