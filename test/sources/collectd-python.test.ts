@@ -449,6 +449,13 @@ collectd.register_read(read, 0.1)
     await waitFor('a second child', () => readFileSync(starts, 'utf8').split('\n').length > 2, 5000);
   });
 
+  it('kills a module that hangs at import the same way', async () => {
+    plugin('hangimport', `import time\ntime.sleep(3600)\n`);
+    const src = await make({ import: ['hangimport'], callbackTimeout: 0.5 });
+    const msg = await errorMatching(src, /ran for more than/);
+    expect(msg).toMatch(/^importing module hangimport ran for more than 0\.5 s: the python child was killed; restarting in 1 s/);
+  });
+
   it('reports an interpreter that crashes, and restarts it', async () => {
     const starts = path.join(tmp.dir, 'crash.starts');
     plugin(
@@ -586,6 +593,22 @@ describe.skipIf(!python)('CollectdPython from the built launcher', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^c\.CollectdPython\.once\.gauge\{host="h"\} 7 \d+$/m);
     expect(r.code).toBe(0);
+  });
+
+  it('fails only the source whose plugin is broken', () => {
+    plugin('good', `import collectd\ncollectd.register_read(lambda: collectd.Values(plugin='good', type='gauge').dispatch(values=[1]))\n`);
+    plugin('broken', `import collectd, os\ncollectd.register_read(lambda: os.abort())\n`);
+    const config = path.join(tmp.dir, 'two.json');
+    const source = (name: string) => ({ type: 'CollectdPython', name, modulePath: 'plugins', import: [name], hostname: 'h', timeout: 3 });
+    writeFileSync(
+      config,
+      JSON.stringify({ executors: [{ collection: 'c', tickTime: 10, sources: [source('good'), source('broken')], writers: [{ type: 'DryRun' }] }] }),
+    );
+    const r = spawnCli(['-c', config, '--once', '--dry-run']);
+    expect(r.stdout).toMatch(/^c\.CollectdPython\.good\.good\.gauge\{host="h"\} 1 \d+$/m);
+    expect(r.stdout).not.toMatch(/broken\./);
+    expect(r.stderr).toMatch(/CollectdPython\.broken.*python child ended: python3 was killed by SIGABRT/);
+    expect(r.code).toBe(1);
   });
 });
 
