@@ -134,11 +134,12 @@ def read():
     collectd.Values(plugin='ident', plugin_instance='db1', type='if_octets', type_instance='eth0').dispatch(values=[10, 20])
     collectd.Values(plugin='ident', type='counter').dispatch(values=[7])
     collectd.Values(type='absolute', host='other').dispatch(values=[3])
+    collectd.Values(plugin='ident', type='load').dispatch(values=[float('nan'), float('inf'), 0.5])
 collectd.register_read(read, 0.2)
 `,
     );
     const src = await make({ import: ['ident'] });
-    const s = await samplesWith(src, 'python.absolute');
+    const s = await samplesWith(src, 'ident.load.longterm');
     expect(s.filter((x) => x.name === 'ident.if_octets.rx')).toEqual([
       { name: 'ident.if_octets.rx', value: 10, type: 'counter', labels: { host: 'testhost', plugin_instance: 'db1', type_instance: 'eth0' } },
     ]);
@@ -146,6 +147,8 @@ collectd.register_read(read, 0.2)
     expect(s.find((x) => x.name === 'ident.counter')).toEqual({ name: 'ident.counter', value: 7, type: 'counter', labels: { host: 'testhost' } });
     // An empty plugin is "python"; absolute stays a gauge.
     expect(s.find((x) => x.name === 'python.absolute')).toEqual({ name: 'python.absolute', value: 3, type: 'gauge', labels: { host: 'other' } });
+    // NaN is collectd's U, no value; an infinity neither.
+    expect(s.filter((x) => x.name?.startsWith('ident.load.')).map((x) => [x.name, x.value])).toEqual([['ident.load.longterm', 0.5]]);
   });
 });
 
