@@ -236,6 +236,8 @@ collectd.register_config(config, ${JSON.stringify(out)})
     expect(bad({ spam: { Node: { $values: 'local' } } })).toMatch(/^modules\.spam\.Node\.\$values: must be a list/);
     expect(bad({ spam: { Node: [{ A: { B: [null] } }] } })).toMatch(/^modules\.spam\.Node\[0\]\.A\.B/);
     expect(bad({ spam: { Ok: 'x' } })).toBe('no error');
+    // All of it travels in one environment variable, which Linux limits to 128 KiB.
+    expect(bad({ spam: { Big: 'x'.repeat(130_000) } })).toMatch(/^modules: the modules' config and the data sets come to \d+ bytes, more than 120000/);
   });
 
   it('reads the data sets of a types.db and refuses a bad one at --check', () => {

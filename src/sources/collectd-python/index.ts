@@ -79,6 +79,7 @@ export type CollectdPythonConfig = SourceParams<typeof schema>;
 const MIN_RESTART_MS = 1000;
 const MAX_RESTART_MS = 60_000;
 const MAX_LINE_BYTES = 1024 * 1024;
+const MAX_CHILD_CONFIG = 120_000;
 /** A series not dispatched again for this many of its intervals is dropped (collectd's Timeout). */
 const STALE_INTERVALS = 2;
 
@@ -107,6 +108,8 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
   private readonly datasets: Map<string, DataSource[]>;
   private readonly typesNote: string | undefined;
   private readonly interval: number;
+  /** What the child is told, as JSON: it travels in one environment variable. */
+  private readonly childConfig: string;
   private runner: LineChild | undefined;
   private log: Logger | undefined;
   private readonly held = new Map<string, Held>();
@@ -148,24 +151,28 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
     }
     this.interval = config.interval ?? config.tickTime ?? this.context.tickTime;
     this.primed = new Promise((resolve) => (this.setPrimed = resolve));
+    this.childConfig = JSON.stringify({
+      modulePath: this.modulePath,
+      import: config.import,
+      logTraces: config.logTraces,
+      modules: config.modules,
+      interval: this.interval,
+      hostname: config.hostname ?? os.hostname(),
+      datasets: Object.fromEntries(this.datasets),
+    });
+    // Linux takes no environment variable over 128 KiB.
+    if (this.childConfig.length > MAX_CHILD_CONFIG) {
+      throw new ParamError('modules', `the modules' config and the data sets come to ${this.childConfig.length} bytes, more than ${MAX_CHILD_CONFIG}`);
+    }
   }
 
   override async init(ctx: InitContext): Promise<void> {
     this.log = ctx.log;
     if (this.typesNote) ctx.log.warn(this.typesNote);
-    const childConfig = {
-      modulePath: this.modulePath,
-      import: this.config.import,
-      logTraces: this.config.logTraces,
-      modules: this.config.modules,
-      interval: this.interval,
-      hostname: this.config.hostname ?? os.hostname(),
-      datasets: Object.fromEntries(this.datasets),
-    };
     const runner = new LineChild({
       file: this.config.python,
       args: [collectdModuleFile()],
-      env: childEnvironment({ POLLECT_COLLECTD_CONFIG: JSON.stringify(childConfig), PYTHONDONTWRITEBYTECODE: '1' }, this.config.passEnv),
+      env: childEnvironment({ POLLECT_COLLECTD_CONFIG: this.childConfig, PYTHONDONTWRITEBYTECODE: '1' }, this.config.passEnv),
       cwd: this.context.configDir,
       maxLineBytes: MAX_LINE_BYTES,
       minRestartMs: MIN_RESTART_MS,
