@@ -132,16 +132,10 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
       return dir;
     });
     checkModules(config.modules as Record<string, ConfigTree>);
-    if (config.typesDb !== undefined) {
-      const files = (typeof config.typesDb === 'string' ? [config.typesDb] : config.typesDb).map((f) => resolvePath(this.context, f));
+    const typesDbs = config.typesDb === undefined ? (existsSync(DEFAULT_TYPES_DB) ? [DEFAULT_TYPES_DB] : []) : [config.typesDb].flat();
+    if (typesDbs.length > 0) {
       try {
-        this.datasets = loadTypesDbs(files);
-      } catch (err) {
-        throw new ParamError('typesDb', (err as Error).message);
-      }
-    } else if (existsSync(DEFAULT_TYPES_DB)) {
-      try {
-        this.datasets = loadTypesDbs([DEFAULT_TYPES_DB]);
+        this.datasets = loadTypesDbs(typesDbs.map((f) => resolvePath(this.context, f)));
       } catch (err) {
         throw new ParamError('typesDb', (err as Error).message);
       }
@@ -161,8 +155,9 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
       datasets: Object.fromEntries(this.datasets),
     });
     // Linux takes no environment variable over 128 KiB.
-    if (this.childConfig.length > MAX_CHILD_CONFIG) {
-      throw new ParamError('modules', `the modules' config and the data sets come to ${this.childConfig.length} bytes, more than ${MAX_CHILD_CONFIG}`);
+    const bytes = Buffer.byteLength(this.childConfig);
+    if (bytes > MAX_CHILD_CONFIG) {
+      throw new ParamError('modules', `the modules' config and the data sets come to ${bytes} bytes, more than ${MAX_CHILD_CONFIG}`);
     }
   }
 
