@@ -18,7 +18,7 @@ fi
 #   against CPython's pickle), curl, procps (ps, free), chromium (the Prometheus writer's status
 #   page in a headless browser), systemd (systemd-analyze checks contrib/systemd/pollect.service),
 #   influxdb (Influx writer), victoria-metrics (PrometheusRemoteWrite writer), mosquitto (Mqtt writer).
-PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter influxdb victoria-metrics mosquitto snmpd snmp bind9 dnsutils openssl python3 curl procps chromium systemd"
+PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter influxdb victoria-metrics mosquitto snmpd snmp bind9 dnsutils openssl python3 collectd-core curl procps chromium systemd"
 
 if ! command -v apt-get >/dev/null; then
   echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2

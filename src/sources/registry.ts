@@ -37,6 +37,7 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   OpenStack: () => import('./openstack/index.js').then((m) => m.OpenStackSource),
   // Your own metrics
   Exec: () => import('./exec/index.js').then((m) => m.ExecSource),
+  CollectdPython: () => import('./collectd-python/index.js').then((m) => m.CollectdPythonSource),
   HttpIngress: () => import('./httpingress/index.js').then((m) => m.HttpIngressSource),
   Dummy: () => import('./dummy/index.js').then((m) => m.DummySource),
 };

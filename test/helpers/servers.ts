@@ -22,6 +22,7 @@ export const BINARIES: Readonly<Record<string, string>> = {
   dig: 'dnsutils',
   openssl: 'openssl',
   python3: 'python3',
+  collectd: 'collectd-core',
   curl: 'curl',
   ps: 'procps',
   chromium: 'chromium',
