@@ -29,7 +29,7 @@ $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
 # Installing a package may start its system service; the tests start their own instances.
-for svc in redis-server carbon-cache prometheus prometheus-node-exporter influxdb victoria-metrics mosquitto snmpd named bind9; do
+for svc in redis-server carbon-cache prometheus prometheus-node-exporter influxdb victoria-metrics mosquitto snmpd named bind9 collectd; do
   $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
 
