@@ -18,7 +18,21 @@ export interface Tsdb {
   output(): string;
 }
 
-function tsdb(port: number, dir: { dir: string; remove: () => void }, writePath: string, spawn: () => Daemon): Tsdb {
+/** Polls `url` until it answers 200 (bounded): a port that listens is not yet a TSDB that takes writes. */
+async function ready(url: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`${url} not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function tsdb(port: number, dir: { dir: string; remove: () => void }, writePath: string, readyPath: string, spawn: () => Daemon): Tsdb {
   const url = `http://127.0.0.1:${port}`;
   let daemon: Daemon | undefined;
   let out = '';
@@ -34,6 +48,7 @@ function tsdb(port: number, dir: { dir: string; remove: () => void }, writePath:
     async start() {
       daemon = spawn();
       await waitForPort(port);
+      await ready(`${url}${readyPath}`);
     },
     async remove() {
       await stop();
@@ -52,7 +67,7 @@ function tsdb(port: number, dir: { dir: string; remove: () => void }, writePath:
 export async function victoriaMetrics(): Promise<Tsdb> {
   const dir = tempDir('pollect-vm-');
   const port = await freePort();
-  return tsdb(port, dir, '/api/v1/write', () =>
+  return tsdb(port, dir, '/api/v1/write', '/health', () =>
     spawnDaemon('victoria-metrics', [
       `-storageDataPath=${dir.dir}`,
       `-httpListenAddr=127.0.0.1:${port}`,
@@ -70,7 +85,7 @@ export async function prometheusReceiver(): Promise<Tsdb> {
   const config = path.join(dir.dir, 'prometheus.yml');
   const { writeFileSync } = await import('node:fs');
   writeFileSync(config, 'global: {}\n');
-  return tsdb(port, dir, '/api/v1/write', () =>
+  return tsdb(port, dir, '/api/v1/write', '/-/ready', () =>
     spawnDaemon('prometheus', [
       `--config.file=${config}`,
       `--storage.tsdb.path=${path.join(dir.dir, 'data')}`,
