@@ -9,7 +9,7 @@ import { errorMessage } from '../log.js';
 import { DryRunWriter } from '../writers/dryrun/index.js';
 import { ConfigError } from '../config/errors.js';
 import { Executor } from './executor.js';
-import { SourceRunner } from './source-runner.js';
+import { Deadlines, SourceRunner } from './source-runner.js';
 import { WriterRuntime } from './writer-runtime.js';
 import { DiskQueue } from './disk-queue.js';
 import { compileFilter, type FilterConfig, type PointFilter } from './filter.js';
@@ -76,6 +76,8 @@ export class Daemon {
   readonly crashGuard: CrashGuard;
   /** What the executors and their sources are doing, for writers that show it. */
   readonly status = new StatusBoard();
+  /** One timer for all the probes' timeouts. */
+  private readonly deadlines = new Deadlines();
 
   constructor(config: PollectConfig, opts: DaemonOptions) {
     this.config = config;
@@ -150,6 +152,7 @@ export class Daemon {
         log: this.log,
         configDir: this.config.configDir,
         recreate: () => new s.cls(s.config as never, this.context(tickTime)) as Source<SourceConfig>,
+        deadlines: this.deadlines,
       });
       if (s.file) watches.push([s.file, runner]);
       return runner;
@@ -192,6 +195,7 @@ export class Daemon {
       log: this.log,
       configDir: this.config.configDir,
       nameOf: selfSeriesName,
+      deadlines: this.deadlines,
     });
     const onBatch = this.status.track('pollect', this.config.tickTime, [runner.id]);
     this.selfExecutor = new Executor({ collection: 'pollect', tickTime: this.config.tickTime, runners: [runner], writers: this.writers.slice(), onBatch });

@@ -24,8 +24,8 @@ export function toSamples(result: ProbeResult, reject: (reason: string) => void 
   }
   if (isPlainRecord(result)) {
     const out: Sample[] = [];
-    for (const [name, raw] of Object.entries(result)) {
-      const s = checkSample({ name, value: raw }, knownNames);
+    for (const name in result) {
+      const s = checkSample({ name, value: result[name] }, knownNames);
       if (typeof s === 'string') reject(s);
       else out.push(s);
     }
@@ -57,10 +57,8 @@ export function checkSample(item: unknown, knownNames?: ReadonlyMap<string, unkn
   const partOf = s.partOf;
   if (partOf !== undefined && partOf !== 'histogram' && partOf !== 'summary')
     return `sample ${label(name)}: partOf ${describe(partOf)} is not "histogram" or "summary"`;
-  for (const key of ['help', 'unit'] as const) {
-    const v = s[key];
-    if (v !== undefined && typeof v !== 'string') return `sample ${label(name)}: ${key} ${describe(v)} is not a string`;
-  }
+  if (s.help !== undefined && typeof s.help !== 'string') return `sample ${label(name)}: help ${describe(s.help)} is not a string`;
+  if (s.unit !== undefined && typeof s.unit !== 'string') return `sample ${label(name)}: unit ${describe(s.unit)} is not a string`;
   let labels = s.labels as Labels | undefined;
   if (labels !== undefined) {
     if (!isPlainRecord(labels)) return `sample ${label(name)}: labels ${describe(labels)} is not an object`;

@@ -26,28 +26,34 @@ export interface SourceRunnerOptions {
   recreate?: () => Source<SourceConfig>;
   /** Names a sample's series some other way than `<collection>.<Type>[.<name>].<sample name>` (the self-metrics). */
   nameOf?: (sampleName: string) => SeriesName;
+  /** Ends probes at their timeout; the daemon shares one among all its runners. Default: the runner's own. */
+  deadlines?: Deadlines;
 }
 
 export class TimeoutError extends Error {}
 
 /**
- * One probe's (or init's) time budget: a timer that ends it at the timeout, or the runner ends it
- * at shutdown. Its AbortSignal is made only when the probe reads `signal`: most probes never do,
- * and an AbortController with its listeners per probe per tick is most of what a tick costs the
- * core. The timer keeps the process alive (an AbortSignal.timeout() would not: `--once` with a
- * probe that never settles would end early).
+ * One probe's (or init's) run: the context the source gets, and its time budget, ended at the
+ * timeout (by the runner's Deadlines) or at shutdown. Its AbortSignal is made only when the source
+ * reads `signal`: most probes never do, and an AbortController per probe per tick is a large part
+ * of what a tick costs the core. One object per probe, with its methods on the class.
  */
-class Budget {
+class Run implements ProbeContext, InitContext {
   private controller: AbortController | undefined;
-  private readonly timer: NodeJS.Timeout;
   /** Why it ended, once it has. */
   ended: 'timeout' | 'shutdown' | undefined;
-  /** Called once when the budget ends before the work settled. */
-  onEnd: () => void = () => {};
+  /** Problems the source reported as data during this run. */
+  problems: string[] | undefined;
+  /** Called once when the run ends before the work settled. */
+  onEnd: () => void = noop;
 
-  constructor(timeoutMs: number) {
-    this.timer = setTimeout(() => this.end('timeout'), timeoutMs);
-  }
+  constructor(
+    readonly deadline: number,
+    readonly timeoutMs: number,
+    readonly tickTime: number,
+    readonly configDir: string,
+    readonly log: Logger,
+  ) {}
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -57,17 +63,67 @@ class Budget {
     return this.controller.signal;
   }
 
+  reportProblem(message: string): void {
+    (this.problems ??= []).push(message);
+  }
+
   end(why: 'timeout' | 'shutdown'): void {
     if (this.ended) return;
     this.ended = why;
-    clearTimeout(this.timer);
     this.controller?.abort();
     this.onEnd();
   }
+}
 
-  /** The work settled: the timer is not needed any more. */
-  clear(): void {
-    clearTimeout(this.timer);
+function noop(): void {}
+
+/**
+ * Ends runs at their deadlines with one timer, armed for the earliest, instead of one timer per
+ * probe: the daemon shares one among all its sources, so a tick of any number of sources that all
+ * answer in time costs one setTimeout and one clearTimeout. The timer keeps the process alive (an
+ * AbortSignal.timeout() would not: `--once` with a probe that never settles would end early).
+ */
+export class Deadlines {
+  private readonly runs = new Set<Run>();
+  private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (performance.now() ms); Infinity when it is not armed. */
+  private timerAt = Infinity;
+
+  add(run: Run): void {
+    this.runs.add(run);
+    if (run.deadline < this.timerAt) this.arm(run.deadline);
+  }
+
+  /** The run settled or ended: once none is left, the timer goes too, so an idle daemon is not woken. */
+  delete(run: Run): void {
+    this.runs.delete(run);
+    if (this.runs.size === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Infinity;
+    }
+  }
+
+  private arm(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - performance.now()));
+  }
+
+  private fire(): void {
+    // Timers count whole milliseconds from the event loop's clock, so they may fire a fraction of
+    // a millisecond before the deadline: what is due within a millisecond ends now.
+    const now = Math.max(performance.now(), this.timerAt) + 1;
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    let next = Infinity;
+    for (const run of [...this.runs]) {
+      if (run.deadline <= now) {
+        this.runs.delete(run);
+        run.end('timeout');
+      } else if (run.deadline < next) next = run.deadline;
+    }
+    if (next < Infinity && !this.timer) this.arm(next);
   }
 }
 
@@ -80,7 +136,8 @@ export class SourceRunner {
   private readonly opts: SourceRunnerOptions;
   private readonly timeoutMs: number;
   private readonly log: Logger;
-  private readonly points: Omit<PointContext, 'timestamp'>;
+  private readonly points: PointContext;
+  private readonly deadlines: Deadlines;
   private inFlight: Promise<unknown> | undefined;
   /** The running probe or init while a tick still waits for it: not yet past its timeout. */
   private awaited: Promise<unknown> | undefined;
@@ -102,10 +159,10 @@ export class SourceRunner {
   private lastError: string | undefined;
   /** The problem a source last reported as data, while its probes keep reporting one. */
   private problem: string | undefined;
-  /** Aborted at shutdown: ends whatever probe or init is running. */
+  /** Set at shutdown: ends whatever probe or init is running, and any started later. */
   private stopping = false;
-  /** Budgets of the work now running, ended at shutdown. */
-  private readonly budgets = new Set<Budget>();
+  /** The probe or init now running (a source runs one at a time), ended at shutdown. */
+  private running: Run | undefined;
   /** How the source fared in its last tick (self-metrics read it); undefined before its first tick. */
   last: SourceStatus | undefined;
 
@@ -121,10 +178,12 @@ export class SourceRunner {
     this.points = {
       base: sourceSeriesName(opts.collection, opts.typeName, cfg.name),
       staticLabels: cfg.labels,
+      timestamp: 0,
       source: opts.id,
       names: new Map(),
       nameOf: opts.nameOf,
     };
+    this.deadlines = opts.deadlines ?? new Deadlines();
   }
 
   /** The running probe or init, if any (for shutdown). */
@@ -138,20 +197,7 @@ export class SourceRunner {
    */
   async init(): Promise<void> {
     if (this.initialized) return;
-    const budget = this.budget();
-    const ctx: InitContext = {
-      log: this.log,
-      tickTime: this.opts.tickTime,
-      configDir: this.opts.configDir,
-      get signal() {
-        return budget.signal;
-      },
-    };
-    await this.bounded(
-      Promise.resolve().then(() => this.source.init?.(ctx)),
-      budget,
-      'init',
-    );
+    await this.bounded(this.newRun(), 'init');
     this.initialized = true;
   }
 
@@ -163,7 +209,7 @@ export class SourceRunner {
     if (!this.source.reportsChanges) return false;
     try {
       await this.init();
-      await this.probe([]);
+      await this.bounded(this.newRun(), 'probe');
     } catch (err) {
       this.log.debug(`priming probe failed: ${errorMessage(err)}`);
     }
@@ -192,85 +238,77 @@ export class SourceRunner {
     const started = performance.now();
     this.startedAt = started;
     this.stuckTicks = 0;
-    const problems: string[] = [];
     this.ticking = true;
+    let run: Run | undefined;
     try {
       if (!this.initialized) await this.init();
-      const result = await this.probe(problems);
+      run = this.newRun();
+      const result = (await this.bounded(run, 'probe')) as ProbeResult;
       // Only a probe that blocked the event loop gets here late: its timeout could not fire.
       const ms = performance.now() - started;
       if (ms > this.timeoutMs)
         throw new TimeoutError(
           `the probe blocked the event loop for ${(ms / 1000).toFixed(1)} s, past its timeout of ${this.timeoutMs / 1000} s; other sources' ticks waited for it`,
         );
-      toPoints(toSamples(result, this.rejectSample, this.points.names), { ...this.points, timestamp }, out);
+      this.points.timestamp = timestamp;
+      toPoints(toSamples(result, this.rejectSample, this.points.names), this.points, out);
     } catch (err) {
       this.failed(err);
       return (this.last = this.status('probed', false, seconds(started)));
     } finally {
       this.ticking = false;
     }
-    this.succeeded(problems);
+    this.succeeded(run.problems);
     return (this.last = this.status('probed', true, seconds(started)));
   }
 
-  private probe(problems: string[]): Promise<ProbeResult> {
-    const budget = this.budget();
-    const ctx: ProbeContext = {
-      get signal() {
-        return budget.signal;
-      },
-      timeoutMs: this.timeoutMs,
-      tickTime: this.opts.tickTime,
-      log: this.log,
-      reportProblem: (message) => void problems.push(message),
-    };
-    return this.bounded(
-      Promise.resolve().then(() => this.source.probe(ctx)),
-      budget,
-      'probe',
-    );
-  }
-
-  /** A new budget; shutdown ends the ones still running. */
-  private budget(): Budget {
-    const budget = new Budget(this.timeoutMs);
-    if (this.stopping) budget.end('shutdown');
-    else this.budgets.add(budget);
-    return budget;
+  /** A run for the next probe or init, bounded by the timeout; ended at once when pollect is stopping. */
+  private newRun(): Run {
+    const run = new Run(performance.now() + this.timeoutMs, this.timeoutMs, this.opts.tickTime, this.opts.configDir, this.log);
+    if (this.stopping) run.end('shutdown');
+    else {
+      this.running = run;
+      this.deadlines.add(run);
+    }
+    return run;
   }
 
   /**
-   * Waits for `work` until `signal` aborts (the timeout or shutdown). The source stays "running"
-   * until its work really ends, even after we stop waiting, so it is never run twice at once.
+   * Calls the source's probe() or init() and waits for it until its run ends (the timeout or
+   * shutdown). The source stays "running" until its work really ends, even after we stop
+   * waiting, so it is never run twice at once.
    */
-  private bounded<T>(work: Promise<T>, budget: Budget, what: string): Promise<T> {
-    const tracked = work.finally(() => {
-      if (this.inFlight === tracked) this.inFlight = undefined;
-      if (this.awaited === tracked) this.awaited = undefined;
-    });
-    this.inFlight = tracked;
-    this.awaited = tracked;
-    tracked.catch(() => {}); // handled by the caller, or abandoned at the timeout
-    return new Promise<T>((resolve, reject) => {
-      const settle = (): void => {
-        budget.clear();
-        this.budgets.delete(budget);
-      };
-      budget.onEnd = () => {
-        settle();
-        if (this.awaited === tracked) this.awaited = undefined;
-        const why = budget.ended === 'shutdown' ? 'pollect is stopping' : `timed out after ${this.timeoutMs / 1000} s`;
+  private bounded(run: Run, what: 'probe' | 'init'): Promise<unknown> {
+    let work: Promise<unknown>;
+    try {
+      work = Promise.resolve(what === 'probe' ? this.source.probe(run) : this.source.init?.(run));
+    } catch (err) {
+      work = Promise.reject(err);
+    }
+    this.inFlight = work;
+    this.awaited = work;
+    return new Promise((resolve, reject) => {
+      run.onEnd = () => {
+        this.deadlines.delete(run);
+        if (this.awaited === work) this.awaited = undefined;
+        const why = run.ended === 'shutdown' ? 'pollect is stopping' : `timed out after ${this.timeoutMs / 1000} s`;
         reject(new TimeoutError(what === 'probe' ? why : `${what} ${why}`));
       };
-      if (budget.ended) return budget.onEnd();
-      tracked.then(
-        (v) => {
-          settle();
-          resolve(v);
+      if (run.ended) run.onEnd();
+      const settled = (): void => {
+        this.deadlines.delete(run);
+        if (this.running === run) this.running = undefined;
+        if (this.inFlight === work) this.inFlight = undefined;
+        if (this.awaited === work) this.awaited = undefined;
+      };
+      // Also after the run ended: resolving or rejecting a settled promise does nothing.
+      work.then(
+        (value) => {
+          settled();
+          resolve(value);
         },
         (err: unknown) => {
-          settle();
+          settled();
           reject(err);
         },
       );
@@ -329,14 +367,14 @@ export class SourceRunner {
     else this.opts.log.debug(`${this.id}: sample left out: ${reason}`);
   };
 
-  private succeeded(problems: string[]): void {
+  private succeeded(problems: string[] | undefined): void {
     if (this.consecutiveFailures > 0) {
       this.opts.log.info(`${this.id}: recovered after ${this.consecutiveFailures} failed probe(s)`);
     }
     this.consecutiveFailures = 0;
     this.ticksToSkip = 0;
     this.lastError = undefined;
-    const problem = problems.length ? problems.join('; ') : undefined;
+    const problem = problems?.join('; ');
     if (problem && !this.problem) this.opts.log.warn(`${this.id}: ${problem}`);
     else if (!problem && this.problem) this.opts.log.info(`${this.id}: no longer reports a problem`);
     else if (problem) this.opts.log.debug(`${this.id}: still: ${problem}`);
@@ -380,7 +418,7 @@ export class SourceRunner {
   async shutdown(deadline: number): Promise<void> {
     if (this.awaited) await within(this.awaited, deadline);
     this.stopping = true;
-    for (const b of [...this.budgets]) b.end('shutdown');
+    this.running?.end('shutdown');
     const done = Promise.resolve().then(() => this.source.shutdown?.());
     done.catch((err: unknown) => this.opts.log.warn(`${this.id}: shutdown failed: ${errorMessage(err)}`));
     if (!(await within(done, deadline))) this.opts.log.warn(`${this.id}: shutdown did not finish in time`);

@@ -1,26 +1,39 @@
 // Graphite writer: the pickle encoder checked by Python's own unpicklers, path building, and the
 // writer behind the core's runtime end to end against a real carbon-cache (pickle, plaintext,
-// tags, stop, one outage, self-metrics). The send queue and the connection have their own tests.
+// tags, stop, self-metrics). The outage and the resetting proxy are in graphite-outage.test.ts;
+// the send queue and the connection have their own tests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { PickleEncoder, MAX_MESSAGE_BYTES } from '../../src/writers/graphite/pickle.js';
 import { encodePlaintext, MAX_LINE_BYTES } from '../../src/writers/graphite/plaintext.js';
 import { PathBuilder, sanitizeDotted, sanitizeSegment, seriesPath } from '../../src/writers/graphite/path.js';
-import { GraphiteWriter, type GraphiteConfig } from '../../src/writers/graphite/index.js';
-import { ParamError, type Batch, type Point, type SeriesName } from '../../src/sdk/index.js';
+import { GraphiteWriter } from '../../src/writers/graphite/index.js';
+import { ParamError, type Point, type SeriesName } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
-import { writerParamsSchema } from '../../src/config/schema.js';
 import { buildConfig } from '../../src/config/load.js';
-import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { Daemon as Pollect } from '../../src/executors/daemon.js';
 import { selfSeriesName } from '../../src/executors/self-metrics.js';
 import { validate } from '../helpers/validate.js';
-import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
+import { freePort, tempDir } from '../helpers/net.js';
 import { needs } from '../helpers/servers.js';
+import {
+  batch,
+  type Carbon,
+  configOf,
+  graphite,
+  makeCarbon,
+  metricFile,
+  point,
+  SCHEMA,
+  sleep,
+  sname,
+  until,
+  waitForWhisper,
+  whisperValues,
+} from '../helpers/carbon.js';
 
 // ---------------------------------------------------------------------------------------------
 // Decoding with Python
@@ -225,12 +238,6 @@ for line in sys.stdin.buffer.read().split(b'\\n')[:-1]:
   });
 });
 
-/** A series name from pollect's dotted id, as the core builds it: `<collection>.<Type>.<value>`. */
-function sname(id: string): SeriesName {
-  const [collection = '', source = '', ...rest] = id.split('.');
-  return rest.length ? { collection, source, value: rest.join('.'), id } : { collection, source, id };
-}
-
 describe('paths', () => {
   it("appends label values in label order to the series' parts", () => {
     const b = new PathBuilder();
@@ -285,15 +292,6 @@ describe('paths', () => {
 // ---------------------------------------------------------------------------------------------
 // Config
 
-const SCHEMA = writerParamsSchema(GraphiteWriter.schema, 'Graphite');
-
-/** The writer's params as the config loader hands them over: checked, defaults filled in. */
-function configOf(params: Record<string, unknown>): GraphiteConfig {
-  const data = { type: 'Graphite', ...params };
-  expect(validate(SCHEMA, data, [])).toEqual([]);
-  return data as GraphiteConfig;
-}
-
 describe('Graphite config', () => {
   it('fills the defaults once, in the schema, the common bufferSize included', () => {
     expect(configOf({})).toMatchObject({ host: 'localhost', protocol: 'pickle', tags: false, bufferSize: 100_000, resendWindow: 30, writeTimeout: 30 });
@@ -320,164 +318,8 @@ describe('Graphite config', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The writer against a real carbon-cache
-interface Carbon {
-  dir: string;
-  pickle: number;
-  line: number;
-  query: number;
-  daemon: Daemon | null;
-  start(): Promise<void>;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-async function makeCarbon(dir: string): Promise<Carbon> {
-  const [pickle, line, query] = [await freePort(), await freePort(), await freePort()];
-  const storage = path.join(dir, 'storage');
-  mkdirSync(path.join(storage, 'whisper'), { recursive: true });
-  mkdirSync(path.join(dir, 'log'), { recursive: true });
-  writeFileSync(
-    path.join(dir, 'carbon.conf'),
-    [
-      '[cache]',
-      `STORAGE_DIR = ${storage}/`,
-      `LOCAL_DATA_DIR = ${storage}/whisper/`,
-      `WHITELISTS_DIR = ${storage}/lists/`,
-      `CONF_DIR = ${dir}/`,
-      `LOG_DIR = ${dir}/log/`,
-      `PID_DIR = ${dir}/`,
-      'USER =',
-      'MAX_CACHE_SIZE = inf',
-      'MAX_UPDATES_PER_SECOND = 100000',
-      'MAX_CREATES_PER_MINUTE = inf',
-      'LINE_RECEIVER_INTERFACE = 127.0.0.1',
-      `LINE_RECEIVER_PORT = ${line}`,
-      'PICKLE_RECEIVER_INTERFACE = 127.0.0.1',
-      `PICKLE_RECEIVER_PORT = ${pickle}`,
-      'CACHE_QUERY_INTERFACE = 127.0.0.1',
-      `CACHE_QUERY_PORT = ${query}`,
-      'ENABLE_UDP_LISTENER = False',
-      // Tagged series are stored all the same; the tag index itself lives in graphite-web.
-      'ENABLE_TAGS = False',
-      'CARBON_METRIC_INTERVAL = 0',
-      '',
-    ].join('\n'),
-  );
-  // One-second resolution, so every tick keeps its own datapoint.
-  writeFileSync(path.join(dir, 'storage-schemas.conf'), '[all]\npattern = .*\nretentions = 1s:1d\n');
-  writeFileSync(path.join(dir, 'storage-aggregation.conf'), '[all]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n');
-  const c: Carbon = {
-    dir,
-    pickle,
-    line,
-    query,
-    daemon: null,
-    async start() {
-      c.daemon = spawnDaemon('carbon-cache', [`--config=${dir}/carbon.conf`, `--pidfile=${dir}/carbon.pid`, '--debug', 'start']);
-      try {
-        await waitForPort(pickle, '127.0.0.1', 20_000);
-        await waitForPort(line, '127.0.0.1', 5_000);
-      } catch (err) {
-        throw new Error(`carbon-cache did not start: ${String(err)}\n${c.daemon.output().slice(-2000)}`);
-      }
-    },
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      const d = c.daemon;
-      c.daemon = null;
-      if (!d) return;
-      if (signal === 'SIGTERM') return d.stop();
-      const exited = new Promise((r) => d.child.once('exit', r));
-      d.child.kill(signal);
-      await exited;
-    },
-  };
-  return c;
-}
-
-/** Values carbon stored for a metric, by timestamp, read with whisper-fetch. */
-function whisperValues(carbon: Carbon, metric: string, from: number, until: number): Map<number, number | null> {
-  const file = metricFile(carbon, metric);
-  const out = new Map<number, number | null>();
-  if (!existsSync(file)) return out;
-  const json = execFileSync('whisper-fetch', ['--json', `--from=${from - 1}`, `--until=${until}`, file]).toString();
-  // whisper-fetch writes bare inf/nan; keep them as strings for JSON.parse.
-  const data = JSON.parse(json.replace(/-?\b(inf|nan)\b/g, (m) => `"${m}"`)) as { start: number; step: number; values: (number | string | null)[] };
-  data.values.forEach((v, i) =>
-    out.set(data.start + i * data.step, typeof v === 'string' ? (v.includes('nan') ? NaN : v.startsWith('-') ? -Infinity : Infinity) : v),
-  );
-  return out;
-}
-
-/** Where carbon keeps a metric: dots become directories; tagged series go by hash. */
-function metricFile(carbon: Carbon, metric: string): string {
-  const root = path.join(carbon.dir, 'storage', 'whisper');
-  if (metric.includes(';')) {
-    const h = createHash('sha256').update(metric).digest('hex');
-    return path.join(root, '_tagged', h.slice(0, 3), h.slice(3, 6), `${h}.wsp`);
-  }
-  return path.join(root, ...metric.split('.')) + '.wsp';
-}
-
-/** Polls until every expected datapoint is in whisper (bounded); returns what is missing. */
-async function waitForWhisper(carbon: Carbon, expected: Map<string, Map<number, number>>, timeoutMs = 15_000): Promise<string[]> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const missing: string[] = [];
-    for (const [metric, points] of expected) {
-      const ts = [...points.keys()];
-      const got = whisperValues(carbon, metric, Math.min(...ts), Math.max(...ts));
-      for (const [t, v] of points) if (!Object.is(got.get(t), v)) missing.push(`${metric}@${t}=${v} (got ${got.get(t)})`);
-    }
-    if (missing.length === 0 || Date.now() > until) return missing;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function point(id: string, value: number, tsSeconds: number, labels: Record<string, string> = {}): Point {
-  return { name: sname(id), value, labels, type: 'gauge', timestamp: tsSeconds * 1000 + 123, source: id };
-}
-
-function batch(points: Point[]): Batch {
-  return { collection: 'test', timestamp: points[0]?.timestamp ?? 0, points, sources: [] };
-}
-
-interface Harness {
-  writer: GraphiteWriter;
-  runtime: WriterRuntime;
-  lines: string[];
-  /** The core's flush and stop, with a deadline `ms` from now. */
-  flush(ms?: number): Promise<void>;
-  stop(ms?: number): Promise<void>;
-}
-
-/** A started Graphite writer behind the core's runtime, as the daemon runs it, with quick retries. */
-function graphite(params: Record<string, unknown>, id = 'Graphite#test'): Harness {
-  const lines: string[] = [];
-  const log = createLogger('', { level: 'debug', write: (l) => lines.push(l) });
-  const config = configOf({ host: '127.0.0.1', reconnectMin: 0.05, reconnectMax: 0.3, ...params });
-  const context = { configDir: process.cwd(), tickTime: 1, log };
-  const writer = new GraphiteWriter(config, context);
-  writer.id = id;
-  const runtime = new WriterRuntime(writer, { bufferSize: config.bufferSize!, log, retryMinMs: 50, retryMaxMs: 300 });
-  writer.start({ ...context, reportDropped: (n) => runtime.lost(n) });
-  return {
-    writer,
-    runtime,
-    lines,
-    flush: (ms = 10_000) => runtime.flush(Date.now() + ms),
-    stop: (ms = 10_000) => runtime.stop(Date.now() + ms),
-  };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits (bounded) until `cond` holds; the writer itself never polls, the test reads its state. */
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await sleep(20);
-  return cond();
-}
-
+// The writer against a real carbon-cache (test/helpers/carbon.ts); the outage and the resetting
+// proxy are in graphite-outage.test.ts, with a carbon of their own, so that they run beside these.
 describe.skipIf(!needs('carbon-cache', 'whisper-fetch'))('Graphite writer against carbon-cache', () => {
   let tmp: ReturnType<typeof tempDir>;
   let carbon: Carbon;
@@ -590,128 +432,6 @@ describe.skipIf(!needs('carbon-cache', 'whisper-fetch'))('Graphite writer agains
     expect(gone.runtime.stats()).toMatchObject({ written: 0, dropped: 2, queueLength: 0 });
     expect(gone.lines.some((l) => l.includes('Graphite#gone') && l.includes('2 point(s) not written'))).toBe(true);
   });
-
-  it('loses nothing through a carbon outage, resends what the kernel took but carbon never read, and a small buffer drops only the oldest', async () => {
-    const big = graphite({ port: carbon.pickle, prefix: 'out' }, 'Graphite#big');
-    const small = graphite({ port: carbon.pickle, prefix: 'small', bufferSize: 30 }, 'Graphite#small');
-    const t0 = base + 1000;
-    const S = 4;
-    const value = (tick: number, s: number) => tick * 10 + s + 0.5;
-    let tick = 0;
-    const writeTick = () => {
-      const pts = Array.from({ length: S }, (_, s) => point(`c.Out.s${s}`, value(tick, s), t0 + tick));
-      big.runtime.add(batch(pts));
-      small.runtime.add(batch(pts));
-      tick++;
-    };
-    const ticks = async (n: number) => {
-      for (let k = 0; k < n; k++) {
-        writeTick();
-        await sleep(150);
-      }
-    };
-    await ticks(5);
-    await Promise.all([big.flush(), small.flush()]);
-    // Carbon stops reading: the kernel still takes three ticks, which carbon never reads.
-    const pid = carbon.daemon!.child.pid!;
-    process.kill(pid, 'SIGSTOP');
-    await ticks(3);
-    expect(big.writer.pending()).toBe(0);
-    expect(big.writer.status().unconfirmed).toBeGreaterThanOrEqual(3 * S);
-    await carbon.stop('SIGKILL');
-    const killed = tick;
-    await ticks(20);
-    expect(big.writer.status().connected).toBe(false);
-    expect(big.runtime.stats().queueLength).toBeGreaterThanOrEqual(18 * S);
-    await carbon.start();
-    await ticks(5);
-    await Promise.all([big.flush(20_000), small.flush(20_000)]);
-
-    const expected = new Map<string, Map<number, number>>();
-    for (let s = 0; s < S; s++) {
-      const m = new Map<number, number>();
-      for (let k = 0; k < tick; k++) m.set(t0 + k, value(k, s));
-      expected.set(`out.c.Out.s${s}`, m);
-    }
-    expect(await waitForWhisper(carbon, expected, 20_000)).toEqual([]);
-    expect(big.runtime.stats()).toMatchObject({ written: tick * S, dropped: 0, queueLength: 0 });
-    expect(big.writer.status().resent).toBeGreaterThanOrEqual(3 * S);
-    // One warning when the connection went, one error (the core's) however often writes failed,
-    // and one line each when writing and the connection came back.
-    const lines = big.lines.filter((l) => !l.includes(' DEBUG '));
-    expect(lines.filter((l) => l.includes(' WARN '))).toEqual([expect.stringContaining('writer Graphite#big: lost the connection')]);
-    expect(lines.filter((l) => l.includes(' ERROR '))).toEqual([expect.stringContaining('writer Graphite#big: cannot reach carbon')]);
-    expect(lines.filter((l) => l.includes(' INFO ') && l.includes('writing again'))).toHaveLength(1);
-    expect(lines.filter((l) => l.includes(' INFO ') && l.includes('connected to'))).toHaveLength(1);
-
-    // The small buffer (30 points, for the core's buffer and for what the writer keeps to send
-    // again) kept the newest: in write order, what is missing comes before one unbroken run to
-    // the end, at least 30 long.
-    const got = Array.from({ length: S }, (_, s) => whisperValues(carbon, `small.c.Out.s${s}`, t0, t0 + tick - 1));
-    const sequence: boolean[] = [];
-    for (let k = 0; k < tick; k++) for (let s = 0; s < S; s++) sequence.push(Object.is(got[s]!.get(t0 + k), value(k, s)));
-    const lastMissing = sequence.lastIndexOf(false);
-    expect(lastMissing).toBeGreaterThan(killed * S);
-    expect(sequence.length - lastMissing - 1).toBeGreaterThanOrEqual(30);
-    expect(small.runtime.stats().dropped).toBeGreaterThan(0);
-    await Promise.all([big.stop(), small.stop()]);
-  }, 60_000);
-
-  it('delivers every tick through a proxy that resets the connection after every 20-200 KB (issue 17)', async () => {
-    // A proxy, NAT or load balancer with a byte cap: it forwards a random 20-200 KB of each
-    // connection to carbon, then resets the pollect side.
-    let seed = 42;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    let resets = 0;
-    const proxy = net.createServer((client) => {
-      const upstream = net.connect(carbon.pickle, '127.0.0.1');
-      let left = 20_000 + Math.floor(random() * 180_000);
-      client.on('data', (d: Buffer) => {
-        if (left <= 0) return;
-        if (d.length < left) {
-          upstream.write(d);
-          left -= d.length;
-          return;
-        }
-        upstream.end(d.subarray(0, left));
-        left = 0;
-        resets++;
-        client.resetAndDestroy();
-      });
-      client.on('error', () => {});
-      upstream.on('error', () => {});
-      client.on('close', () => upstream.end());
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    const g = graphite({ port: (proxy.address() as net.AddressInfo).port, prefix: 'rst' }, 'Graphite#reset');
-    // 60 ticks of 302 points (two series, 151 seconds each, so that whisper-fetch reads each once).
-    const t0 = base + 12_000;
-    const K = 60;
-    const N = 151;
-    const value = (t: number, s: number) => t * 2 + s + 0.5;
-    for (let k = 0; k < K; k++) {
-      const pts: Point[] = [];
-      for (let s = 0; s < 2; s++) for (let j = 0; j < N; j++) pts.push(point(`c.Reset.s${s}`, value(k * N + j, s), t0 + k * N + j));
-      g.runtime.add(batch(pts));
-      await sleep(50);
-    }
-    await g.flush(30_000);
-    const expected = new Map<string, Map<number, number>>();
-    for (let s = 0; s < 2; s++) {
-      const m = new Map<number, number>();
-      for (let i = 0; i < K * N; i++) m.set(t0 + i, value(i, s));
-      expected.set(`rst.c.Reset.s${s}`, m);
-    }
-    const missing = await waitForWhisper(carbon, expected, 20_000);
-    expect(resets).toBeGreaterThanOrEqual(5);
-    expect(missing.length, missing.slice(0, 5).join(', ')).toBe(0);
-    expect(g.runtime.stats()).toMatchObject({ written: K * N * 2, dropped: 0 });
-    // However often it was reset: one warning, one line when it delivered again.
-    expect(g.lines.filter((l) => l.includes(' WARN '))).toHaveLength(1);
-    expect(g.lines.filter((l) => l.includes(' INFO '))).toHaveLength(1);
-    await g.stop();
-    proxy.close();
-  }, 60_000);
 
   it("sends pollect's own metrics (sources, writers, process) to a Graphite user", async () => {
     const lines: string[] = [];

@@ -7,11 +7,11 @@
 // scrape. Checks not remembered run a few at a time; past that a request is answered 503, so a
 // client guessing passwords cannot take the CPU. Neither the password nor its HMAC is ever logged.
 import { createHmac, randomBytes } from 'node:crypto';
-import { ParamError } from '../../sdk/index.js';
 import { BcryptProcess } from './bcrypt-process.js';
 
-/** `$2y$10$` (or `$2a$`, `$2b$`), then 22 characters of salt and 31 of hash, in bcrypt's base64. */
-const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+// The check of the param, which --check runs, is in users.ts: this module (node:crypto, the child
+// process) is loaded only when basic auth is configured.
+export { checkUsers } from './users.js';
 
 /** How long a successful check is remembered: longer than the usual scrape intervals (15 s to 1 min). */
 export const CACHE_MS = 120_000;
@@ -21,16 +21,6 @@ const CACHE_SIZE = 64;
 export const MAX_CHECKS = 4;
 
 export type Verdict = 'ok' | 'denied' | 'busy';
-
-/** Checks the `basicAuthUsers` param: user names without `:`, values in bcrypt's form. */
-export function checkUsers(users: Readonly<Record<string, string>>, param: string): void {
-  for (const [user, hash] of Object.entries(users)) {
-    if (user.includes(':')) throw new ParamError(`${param}.${user}`, 'a user name cannot contain ":" (HTTP Basic auth separates user and password with it)');
-    if (!BCRYPT_HASH.test(hash)) {
-      throw new ParamError(`${param}.${user}`, 'not a bcrypt hash ("$2y$10$" and 53 more characters); make one with `htpasswd -nBC 10 "" | tr -d \':\\n\'`');
-    }
-  }
-}
 
 export interface BasicAuthOptions {
   /** Milliseconds since the epoch (tests pass their own clock). */

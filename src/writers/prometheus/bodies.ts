@@ -3,7 +3,6 @@
 // and a bound on the bodies held for scrapers that have not read them yet.
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { gzip } from 'node:zlib';
 import type { Format } from './render.js';
 
 /** The bodies of the current store version; an older version's are dropped when a newer one is asked for. */
@@ -20,12 +19,17 @@ export class BodyCache {
     return body;
   }
 
-  /** The same, gzipped on the thread pool on the first ask: the event loop is not held up. */
+  /**
+   * The same, gzipped on the thread pool on the first ask: the event loop is not held up. node:zlib
+   * is loaded then: small expositions, the usual case, always go out plain.
+   */
   gzip(version: number, format: Format, render: () => Buffer): Promise<Buffer> {
     const raw = this.body(version, format, render);
     let zipped = this.gzipped.get(format);
     if (!zipped) {
-      zipped = new Promise<Buffer>((resolve, reject) => gzip(raw, { level: 1 }, (err, out) => (err ? reject(err) : resolve(out))));
+      zipped = import('node:zlib').then(
+        ({ gzip }) => new Promise<Buffer>((resolve, reject) => gzip(raw, { level: 1 }, (err, out) => (err ? reject(err) : resolve(out)))),
+      );
       this.gzipped.set(format, zipped);
     }
     return zipped;

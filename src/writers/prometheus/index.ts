@@ -12,7 +12,8 @@ import { NodeNaming } from './naming-node.js';
 import { SeriesStore } from './store.js';
 import { BodyCache, HeldBodies } from './bodies.js';
 import { familyHeader, negotiate, OPENMETRICS_CONTENT_TYPE, seriesPrefix, TEXT_CONTENT_TYPE, type Format } from './render.js';
-import { BasicAuth, checkUsers, type Verdict } from './auth.js';
+import type { BasicAuth, Verdict } from './auth.js';
+import { checkUsers } from './users.js';
 import { prefersHtml, renderStatusPage, STATUS_PAGE_HEADERS } from './status-page.js';
 
 const schema = {
@@ -74,7 +75,8 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
   private readonly store: SeriesStore;
   private readonly node?: NodeNaming;
   private readonly tls?: { key: string; cert: string; ca?: string };
-  private readonly auth?: BasicAuth;
+  /** Made at start when basicAuthUsers is set (its module is loaded only then). */
+  private auth?: BasicAuth;
   /** The daemon's state, for /readyz and the status page (absent outside a daemon). */
   private status?: DaemonStatus;
   private wrote = false;
@@ -104,7 +106,6 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
       // The schema makes every value a string.
       const users = config.basicAuthUsers as Record<string, string>;
       checkUsers(users, 'basicAuthUsers');
-      this.auth = new BasicAuth(users);
     }
   }
 
@@ -128,6 +129,10 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
 
   override async start(ctx?: WriterContext): Promise<void> {
     this.status = ctx?.status;
+    if (this.config.basicAuthUsers && !this.auth) {
+      const { BasicAuth } = await import('./auth.js');
+      this.auth = new BasicAuth(this.config.basicAuthUsers as Record<string, string>);
+    }
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       try {
         this.serve(req, res);
