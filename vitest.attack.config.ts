@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+import { ATTACK_TESTS } from './vitest.config.js';
+
+// `npm test` runs these after the rest of the suite (see ATTACK_TESTS), the two beside each other.
+export default defineConfig({
+  test: {
+    include: ATTACK_TESTS,
+    globalSetup: ['test/helpers/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    maxWorkers: 2,
+  },
+});
