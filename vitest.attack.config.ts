@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { ATTACK_TESTS } from './vitest.config.js';
 
-// `npm test` runs these after the rest of the suite (see ATTACK_TESTS), the two beside each other.
+// `npm test` runs these after the rest of the suite (see ATTACK_TESTS), two at a time.
 export default defineConfig({
   test: {
     include: ATTACK_TESTS,

@@ -1,10 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Attacks on a real daemon that count missed ticks and time scrapes: they run after the rest of the
- * suite, on a machine no other test loads (vitest.attack.config.ts), so a miss is pollect's own.
+ * Tests that measure the machine as they go: attacks on a real daemon that count missed ticks, and
+ * pollect's host readings against node_exporter's at nearly the same moment. They run after the
+ * rest of the suite, on a machine no other test loads (vitest.attack.config.ts), so a miss or a
+ * difference is pollect's own.
  */
-export const ATTACK_TESTS = ['test/writers/prometheus-hostile.test.ts', 'test/writers/prometheus-slow-headers.test.ts'];
+export const ATTACK_TESTS = [
+  'test/writers/prometheus-hostile.test.ts',
+  'test/writers/prometheus-slow-headers.test.ts',
+  'test/writers/prometheus-node.test.ts',
+];
 
 export default defineConfig({
   test: {

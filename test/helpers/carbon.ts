@@ -107,7 +107,13 @@ export function whisperValues(carbon: Carbon, metric: string, from: number, unti
   const file = metricFile(carbon, metric);
   const out = new Map<number, number | null>();
   if (!existsSync(file)) return out;
-  const json = execFileSync('whisper-fetch', ['--json', `--from=${from - 1}`, `--until=${until}`, file]).toString();
+  let json: string;
+  try {
+    json = execFileSync('whisper-fetch', ['--json', `--from=${from - 1}`, `--until=${until}`, file], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  } catch {
+    // carbon is still writing the new file's header: nothing stored yet (the callers poll).
+    return out;
+  }
   // whisper-fetch writes bare inf/nan; keep them as strings for JSON.parse.
   const data = JSON.parse(json.replace(/-?\b(inf|nan)\b/g, (m) => `"${m}"`)) as { start: number; step: number; values: (number | string | null)[] };
   data.values.forEach((v, i) =>
