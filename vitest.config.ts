@@ -6,11 +6,7 @@ import { defineConfig } from 'vitest/config';
  * rest of the suite, on a machine no other test loads (vitest.attack.config.ts), so a miss or a
  * difference is pollect's own.
  */
-export const ATTACK_TESTS = [
-  'test/writers/prometheus-hostile.test.ts',
-  'test/writers/prometheus-slow-headers.test.ts',
-  'test/writers/prometheus-node.test.ts',
-];
+export const ATTACK_TESTS = ['test/writers/prometheus-hostile.test.ts', 'test/writers/prometheus-slow-headers.test.ts', 'test/writers/prometheus-node.test.ts'];
 
 export default defineConfig({
   test: {
