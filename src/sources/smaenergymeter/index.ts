@@ -16,6 +16,7 @@ import {
 } from '../../sdk/index.js';
 import { portParam } from '../../sdk/params.js';
 import { OBIS_MEANINGS, WS_PER_KWH, parseMeterDatagram, type ObisMeaning } from './parse.js';
+import { Wakeup } from '../../sdk/wakeup.js';
 
 const schema = {
   type: 'object',
@@ -55,7 +56,7 @@ export class SmaEnergyMeterSource extends Source<SmaEnergyMeterConfig> {
   private socket: Socket | undefined;
   private readings = new Map<string, Reading>();
   private problem: string | undefined;
-  private waiters: (() => void)[] = [];
+  private readonly arrivals = new Wakeup();
 
   constructor(config: SmaEnergyMeterConfig, context?: PluginContext) {
     super(config, context);
@@ -113,13 +114,13 @@ export class SmaEnergyMeterSource extends Source<SmaEnergyMeterConfig> {
       }
     }
     this.problem = undefined;
-    this.wake();
+    this.arrivals.wake();
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     if (!this.socket) throw new SourceError('the SmaEnergyMeter source is not listening');
     // The meter sends every second: a probe without news waits for the next datagram, within its budget.
-    if (this.readings.size === 0) await this.nextDatagram(ctx);
+    if (this.readings.size === 0) await this.arrivals.wait(ctx, `no datagram from the energy meter within ${ctx.timeoutMs} ms`);
     if (this.readings.size === 0 && this.problem !== undefined) throw new SourceError(this.problem);
     const out: Sample[] = [];
     for (const { meaning, sum, count } of this.readings.values()) out.push(...meterSamples(meaning, sum / count));
@@ -129,27 +130,7 @@ export class SmaEnergyMeterSource extends Source<SmaEnergyMeterConfig> {
 
   private setProblem(message: string): void {
     this.problem = message;
-    this.wake();
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  private nextDatagram(ctx: ProbeContext): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.waiters = this.waiters.filter((w) => w !== done);
-        reject(new SourceError(`no datagram from the energy meter within ${ctx.timeoutMs} ms`));
-      };
-      const done = (): void => {
-        ctx.signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      if (ctx.signal.aborted) return onAbort();
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(done);
-    });
+    this.arrivals.wake();
   }
 
   override async shutdown(): Promise<void> {

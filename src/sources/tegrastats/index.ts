@@ -15,6 +15,7 @@ import { resolvePath } from '../../sdk/params.js';
 import { monotonicMs } from '../../sdk/rate.js';
 import { LineChild, formatDelay } from '../../sdk/child.js';
 import { parseTegrastatsLine, type TegraReading } from './parse.js';
+import { Wakeup } from '../../sdk/wakeup.js';
 
 export const TEGRASTATS_METRICS = ['ram', 'temp', 'cpu', 'gpu', 'power', 'swap'] as const;
 export type TegrastatsMetric = (typeof TEGRASTATS_METRICS)[number];
@@ -59,7 +60,7 @@ export class TegrastatsSource extends Source<TegrastatsConfig> {
   private latest: { reading: TegraReading; at: number } | undefined;
   /** The last problem since the last good line; while set, probes fail with it. */
   private problem: string | undefined;
-  private waiters: (() => void)[] = [];
+  private readonly arrivals = new Wakeup();
   private shutDown = false;
   private readonly file: string;
   private readonly intervalMs: number;
@@ -101,7 +102,7 @@ export class TegrastatsSource extends Source<TegrastatsConfig> {
     try {
       this.latest = { reading: parseTegrastatsLine(text), at: monotonicMs() };
       this.problem = undefined;
-      this.wake();
+      this.arrivals.wake();
     } catch (err) {
       this.setProblem(`${this.file}: ${(err as Error).message}`);
     }
@@ -109,17 +110,13 @@ export class TegrastatsSource extends Source<TegrastatsConfig> {
 
   private setProblem(message: string): void {
     this.problem = message;
-    this.wake();
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
+    this.arrivals.wake();
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     if (this.shutDown) throw new SourceError('the Tegrastats source is shut down');
     this.ensureStarted();
-    if (!this.latest && this.problem === undefined) await this.nextEvent(ctx);
+    if (!this.latest && this.problem === undefined) await this.arrivals.wait(ctx, `no output from ${this.file} within ${ctx.timeoutMs} ms`);
     if (this.problem !== undefined) throw new SourceError(this.problem);
     const latest = this.latest!;
     const age = monotonicMs() - latest.at;
@@ -127,22 +124,6 @@ export class TegrastatsSource extends Source<TegrastatsConfig> {
     const staleMs = 3 * this.intervalMs + 1000;
     if (age > staleMs) throw new SourceError(`no new line from ${this.file} for ${Math.round(age)} ms (interval ${this.intervalMs} ms)`);
     return readingSamples(latest.reading, new Set(this.config.metrics));
-  }
-
-  private nextEvent(ctx: ProbeContext): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.waiters = this.waiters.filter((w) => w !== done);
-        reject(new SourceError(`no output from ${this.file} within ${ctx.timeoutMs} ms`));
-      };
-      const done = (): void => {
-        ctx.signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      if (ctx.signal.aborted) return onAbort();
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(done);
-    });
   }
 
   override async shutdown(): Promise<void> {

@@ -15,6 +15,7 @@ import { resolvePath } from '../../sdk/params.js';
 import { monotonicMs } from '../../sdk/rate.js';
 import { LineChild, formatDelay } from '../../sdk/child.js';
 import { parseZpoolIostatLine, type PoolIostat } from './parse.js';
+import { Wakeup } from '../../sdk/wakeup.js';
 
 const schema = {
   type: 'object',
@@ -73,7 +74,7 @@ export class ZfsSource extends Source<ZfsConfig> {
   /** The last problem since the last good line; while set, probes fail with it. */
   private problem: string | undefined;
   private shutDown = false;
-  private waiters: (() => void)[] = [];
+  private readonly arrivals = new Wakeup();
   private readonly file: string;
 
   constructor(config: ZfsConfig, context?: PluginContext) {
@@ -121,7 +122,7 @@ export class ZfsSource extends Source<ZfsConfig> {
       return;
     }
     this.problem = undefined;
-    this.wake();
+    this.arrivals.wake();
     const now = monotonicMs();
     const firstOfRun = !this.seenThisRun.has(stat.pool);
     this.seenThisRun.add(stat.pool);
@@ -142,7 +143,7 @@ export class ZfsSource extends Source<ZfsConfig> {
     if (this.shutDown) throw new SourceError('the Zfs source is shut down');
     this.ensureStarted();
     // zpool prints its since-boot line at once: the first probe waits for it, within its budget.
-    if (this.pools.size === 0 && this.problem === undefined) await this.nextEvent(ctx);
+    if (this.pools.size === 0 && this.problem === undefined) await this.arrivals.wait(ctx, `no output from ${this.file} within ${ctx.timeoutMs} ms`);
     if (this.problem !== undefined) throw new SourceError(this.problem);
     if (monotonicMs() - this.startedAt > this.config.rescan * 1000) await this.restart();
 
@@ -168,27 +169,7 @@ export class ZfsSource extends Source<ZfsConfig> {
 
   private setProblem(message: string): void {
     this.problem = message;
-    this.wake();
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  private nextEvent(ctx: ProbeContext): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.waiters = this.waiters.filter((w) => w !== done);
-        reject(new SourceError(`no output from ${this.file} within ${ctx.timeoutMs} ms`));
-      };
-      const done = (): void => {
-        ctx.signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      if (ctx.signal.aborted) return onAbort();
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(done);
-    });
+    this.arrivals.wake();
   }
 
   private async restart(): Promise<void> {
