@@ -10,6 +10,10 @@ import { firstLine, isText } from './command.js';
 
 export type SpawnFn = (file: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
+/** Restart waits after a failure, unless a source sets its own: 1 s, doubling up to a minute. */
+const MIN_RESTART_MS = 1000;
+const MAX_RESTART_MS = 60_000;
+
 export interface LineChildOptions {
   file: string;
   args?: readonly string[];
@@ -17,10 +21,10 @@ export interface LineChildOptions {
   cwd?: string;
   /** Longest line accepted, in bytes. Default 64 KiB. */
   maxLineBytes?: number;
-  /** Wait before the first restart after a failure, ms; it doubles with each failure in a row. */
-  minRestartMs: number;
-  /** Longest wait before a restart, ms. A child that ran this long before failing starts the backoff over. */
-  maxRestartMs: number;
+  /** Wait before the first restart after a failure, ms; it doubles with each failure in a row. Default 1 s. */
+  minRestartMs?: number;
+  /** Longest wait before a restart, ms. A child that ran this long before failing starts the backoff over. Default 1 min. */
+  maxRestartMs?: number;
   /** Wait after a clean exit (code 0), ms. Without it, a clean exit counts as a failure. */
   cleanRestartMs?: number;
   /** How long after SIGTERM the child (and what it started) gets SIGKILL. Default 2 s. */
@@ -168,7 +172,7 @@ export class LineChild {
 
   /** Counts a failure after a child ran `ranMs`, and returns the wait before the next start. */
   private failed(ranMs: number): number {
-    const { minRestartMs: min, maxRestartMs: max } = this.opts;
+    const { minRestartMs: min = MIN_RESTART_MS, maxRestartMs: max = MAX_RESTART_MS } = this.opts;
     if (ranMs >= max) this.failures = 0;
     this.failures++;
     return backoffDelay(this.failures, { min, max });

@@ -75,9 +75,6 @@ const schema = {
 
 export type CollectdPythonConfig = SourceParams<typeof schema>;
 
-/** Restart waits after the child failed: 1 s, doubling up to a minute (collectd itself does not restart). */
-const MIN_RESTART_MS = 1000;
-const MAX_RESTART_MS = 60_000;
 const MAX_LINE_BYTES = 1024 * 1024;
 const MAX_CHILD_CONFIG = 120_000;
 /** A series not dispatched again for this many of its intervals is dropped (collectd's Timeout). */
@@ -170,8 +167,6 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
       env: childEnvironment({ POLLECT_COLLECTD_CONFIG: this.childConfig, PYTHONDONTWRITEBYTECODE: '1' }, this.config.passEnv),
       cwd: this.context.configDir,
       maxLineBytes: MAX_LINE_BYTES,
-      minRestartMs: MIN_RESTART_MS,
-      maxRestartMs: MAX_RESTART_MS,
       onStart: (pid) => {
         this.exitReason = undefined;
         ctx.log.debug(`started ${this.config.python} (pid ${pid})`);

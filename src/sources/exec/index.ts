@@ -61,9 +61,6 @@ const schema = {
 export type ExecConfig = SourceParams<typeof schema>;
 
 const MAX_LINE_BYTES = 1024 * 1024;
-/** Restart waits after a long-running child failed: 1 s, doubling up to a minute. */
-const MIN_RESTART_MS = 1000;
-const MAX_RESTART_MS = 60_000;
 
 interface Held {
   sample: Sample;
@@ -120,8 +117,6 @@ export class ExecSource extends Source<ExecConfig> {
       env: this.env,
       cwd: this.cwd,
       maxLineBytes: MAX_LINE_BYTES,
-      minRestartMs: MIN_RESTART_MS,
-      maxRestartMs: MAX_RESTART_MS,
       cleanRestartMs: Math.max(1, ctx.tickTime) * 1000,
       // A new child: a new parser, so no state (Prometheus TYPE lines) carries over.
       onStart: (pid) => {

@@ -45,8 +45,6 @@ const schema = {
 
 export type ZfsConfig = SourceParams<typeof schema>;
 
-const MIN_RESTART_MS = 1000;
-const MAX_RESTART_MS = 60_000;
 const MAX_LINE_BYTES = 4096;
 const RATES = ['readOps', 'writeOps', 'readBytes', 'writeBytes'] as const;
 type Rates = Record<(typeof RATES)[number], number>;
@@ -98,8 +96,6 @@ export class ZfsSource extends Source<ZfsConfig> {
       file: this.file,
       args: ['iostat', '-Hp', String(this.config.interval), ...this.config.pools],
       maxLineBytes: MAX_LINE_BYTES,
-      minRestartMs: MIN_RESTART_MS,
-      maxRestartMs: MAX_RESTART_MS,
       onStart: () => {
         this.seenThisRun = new Set();
         this.startedAt = monotonicMs();
