@@ -4,7 +4,7 @@
 // `pollect --check` reports at the param's path.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ParamError, type PluginContext } from './index.js';
+import { ParamError, registerSecret, type PluginContext } from './index.js';
 import { translatePythonRegex } from './regex.js';
 
 /** A TCP or UDP port: `port: { ...portParam, default: 8080, description: '...' }`. */
@@ -77,4 +77,40 @@ export function checkUrl(param: string, url: string, protocols: readonly string[
     throw new ParamError(param, `the URL must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
   }
   return parsed;
+}
+
+/**
+ * A client's TLS (PEM files, relative to the config file): the CA to verify the `peer` with and a
+ * client certificate. `tls: clientTlsParam('...', 'server')` in a schema; readClientTls() reads it.
+ */
+export function clientTlsParam(description: string, peer: string) {
+  return {
+    type: 'object',
+    description,
+    properties: {
+      ca: { type: 'string', minLength: 1, description: `CA certificate(s) to verify the ${peer} with, instead of the system ones` },
+      cert: { type: 'string', minLength: 1, description: 'Client certificate (with key)' },
+      key: { type: 'string', minLength: 1, description: 'Client private key (with cert)' },
+      insecureSkipVerify: { type: 'boolean', default: false, description: `Accept any ${peer} certificate (testing only)` },
+    },
+    additionalProperties: false,
+  } as const;
+}
+
+export interface ClientTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  insecureSkipVerify: boolean;
+}
+
+/** The TLS options of clientTlsParam's files, read now (so --check finds one that cannot be read); the key is a secret. */
+export function readClientTls(context: PluginContext, tls: ClientTls): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } {
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new ParamError(tls.cert ? 'tls.key' : 'tls.cert', 'a client certificate needs both cert and key');
+  }
+  const read = (which: 'ca' | 'cert' | 'key') => (tls[which] ? readParamFile(context, `tls.${which}`, tls[which]) : undefined);
+  const key = read('key');
+  if (key) registerSecret(key.toString('utf8').trim());
+  return { ca: read('ca'), cert: read('cert'), key, rejectUnauthorized: !tls.insecureSkipVerify };
 }

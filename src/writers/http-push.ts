@@ -5,7 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ParamError, RetryLaterError, registerSecret, type JsonSchema, type PluginContext } from '../sdk/index.js';
-import { checkUrl, diskQueueParam, readParamFile } from '../sdk/params.js';
+import { checkUrl, clientTlsParam, diskQueueParam, readClientTls, type ClientTls } from '../sdk/params.js';
 import { safeUrl } from '../sdk/http.js';
 
 /** Params every HTTP push writer takes; spread into its schema's properties. */
@@ -21,17 +21,7 @@ export const httpPushKeys = {
     description: 'Extra request headers, e.g. a tenant header such as X-Scope-OrgID',
   },
   diskQueue: diskQueueParam,
-  tls: {
-    type: 'object',
-    description: 'TLS for https:// URLs (PEM files, relative to the config file)',
-    properties: {
-      ca: { type: 'string', minLength: 1, description: 'CA certificate(s) to verify the server with, instead of the system ones' },
-      cert: { type: 'string', minLength: 1, description: 'Client certificate (with key)' },
-      key: { type: 'string', minLength: 1, description: 'Client private key (with cert)' },
-      insecureSkipVerify: { type: 'boolean', default: false, description: 'Accept any server certificate (testing only)' },
-    },
-    additionalProperties: false,
-  },
+  tls: clientTlsParam('TLS for https:// URLs (PEM files, relative to the config file)', 'server'),
 } as const satisfies Record<string, JsonSchema>;
 
 export interface HttpPushConfig {
@@ -41,7 +31,7 @@ export interface HttpPushConfig {
   password?: string;
   bearerToken?: string;
   headers?: Record<string, string>;
-  tls?: { ca?: string; cert?: string; key?: string; insecureSkipVerify: boolean };
+  tls?: ClientTls;
 }
 
 /** How the backend answered one request that it received. */
@@ -86,12 +76,7 @@ export class HttpPush {
     }
     const tls = config.tls;
     if (tls && this.url.protocol !== 'https:') throw new ParamError('tls', 'tls is for https:// URLs');
-    if (tls && (tls.cert === undefined) !== (tls.key === undefined))
-      throw new ParamError(tls.cert ? 'tls.key' : 'tls.cert', 'a client certificate needs both cert and key');
-    const read = (which: 'ca' | 'cert' | 'key') => (tls?.[which] ? readParamFile(context, `tls.${which}`, tls[which]) : undefined);
-    const key = read('key');
-    if (key) registerSecret(key.toString('utf8').trim());
-    const options = { keepAlive: true, maxSockets: 4, ca: read('ca'), cert: read('cert'), key, rejectUnauthorized: !tls?.insecureSkipVerify };
+    const options = { keepAlive: true, maxSockets: 4, ...(tls ? readClientTls(context, tls) : {}) };
     this.agent = this.url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
   }
 

@@ -6,7 +6,6 @@ import os from 'node:os';
 import type tls from 'node:tls';
 import {
   ParamError,
-  registerSecret,
   Writer,
   type Batch,
   type JsonSchema,
@@ -16,7 +15,7 @@ import {
   type WriterContext,
   type WriterParams,
 } from '../../sdk/index.js';
-import { compileRegex, portParam, readParamFile } from '../../sdk/params.js';
+import { clientTlsParam, compileRegex, portParam, readClientTls } from '../../sdk/params.js';
 import { MqttClient } from './client.js';
 
 const schema = {
@@ -38,17 +37,7 @@ const schema = {
     clientId: { type: 'string', minLength: 1, description: 'MQTT client id (default: pollect-<host name>)' },
     keepalive: { type: 'integer', minimum: 5, maximum: 65535, default: 30, description: 'Keep-alive seconds' },
     connectTimeout: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'Seconds a connect attempt may take' },
-    tls: {
-      type: 'object',
-      description: 'Connect over TLS (PEM files relative to the config file; {} for the system CAs)',
-      properties: {
-        ca: { type: 'string', minLength: 1, description: 'CA certificate(s) to verify the broker with' },
-        cert: { type: 'string', minLength: 1, description: 'Client certificate (with key)' },
-        key: { type: 'string', minLength: 1, description: 'Client private key (with cert)' },
-        insecureSkipVerify: { type: 'boolean', default: false, description: 'Accept any broker certificate (testing only)' },
-      },
-      additionalProperties: false,
-    },
+    tls: clientTlsParam('Connect over TLS (PEM files relative to the config file; {} for the system CAs)', 'broker'),
   },
 } as const satisfies JsonSchema;
 
@@ -82,14 +71,7 @@ export class MqttWriter extends Writer<MqttConfig> {
     // Python's re.fullmatch: the whole topic must match.
     this.includes = (config.includePattern ?? []).map((p, i) => compileRegex(`includePattern[${i}]`, `^(?:${p})$`));
     const t = config.tls;
-    if (t) {
-      if ((t.cert === undefined) !== (t.key === undefined))
-        throw new ParamError(t.cert ? 'tls.key' : 'tls.cert', 'a client certificate needs both cert and key');
-      const read = (which: 'ca' | 'cert' | 'key') => (t[which] ? readParamFile(this.context, `tls.${which}`, t[which]) : undefined);
-      const key = read('key');
-      if (key) registerSecret(key.toString('utf8').trim());
-      this.tlsOptions = { ca: read('ca'), cert: read('cert'), key, rejectUnauthorized: !t.insecureSkipVerify };
-    }
+    if (t) this.tlsOptions = readClientTls(this.context, t);
   }
 
   private get target(): string {
