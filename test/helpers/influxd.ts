@@ -2,7 +2,7 @@
 // directory; start() again after stop() reopens the same data (an outage, not a new server).
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from './net.js';
+import { freePort, restartable, spawnDaemon, tempDir } from './net.js';
 
 export interface Influxd {
   url: string;
@@ -33,22 +33,13 @@ export async function influxd(): Promise<Influxd> {
     ].join('\n'),
   );
   const url = `http://127.0.0.1:${http}`;
-  let daemon: Daemon | undefined;
-  let out = '';
-  const stop = async (): Promise<void> => {
-    out += daemon?.output() ?? '';
-    await daemon?.stop();
-    daemon = undefined;
-  };
+  const server = restartable(http, () => spawnDaemon('influxd', ['run', '-config', conf]));
   return {
     url,
-    stop,
-    async start() {
-      daemon = spawnDaemon('influxd', ['run', '-config', conf]);
-      await waitForPort(http);
-    },
+    start: server.start,
+    stop: server.stop,
     async remove() {
-      await stop();
+      await server.stop();
       tmp.remove();
     },
     async query(db, q) {
@@ -58,6 +49,6 @@ export async function influxd(): Promise<Influxd> {
       if (err) throw new Error(`influxd: ${err}`);
       return body.results[0]?.series ?? [];
     },
-    output: () => out + (daemon?.output() ?? ''),
+    output: server.output,
   };
 }

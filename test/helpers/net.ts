@@ -67,3 +67,44 @@ export function spawnDaemon(file: string, args: string[], opts: SpawnOptions = {
     },
   };
 }
+
+/** A server that a test stops and starts again on the same port and data (an outage, not a new server). */
+export interface Restartable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** What the server printed, over all its runs. */
+  output(): string;
+}
+
+/** `spawn` runs the server; start() returns once `port` listens and `ready` (a URL), if given, answers 200. */
+export function restartable(port: number, spawn: () => Daemon, ready?: string): Restartable {
+  let daemon: Daemon | undefined;
+  let out = '';
+  return {
+    async start() {
+      daemon = spawn();
+      await waitForPort(port);
+      if (ready) await waitForUrl(ready);
+    },
+    async stop() {
+      out += daemon?.output() ?? '';
+      await daemon?.stop();
+      daemon = undefined;
+    },
+    output: () => out + (daemon?.output() ?? ''),
+  };
+}
+
+/** Polls `url` until it answers 200 (bounded): a port that listens is not yet a server that takes writes. */
+export async function waitForUrl(url: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`${url} not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -3,7 +3,7 @@
 // start() after stop() reopens the same data (an outage, not a new server). Both answer the
 // Prometheus query API; VictoriaMetrics also exports raw samples.
 import path from 'node:path';
-import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from './net.js';
+import { freePort, restartable, spawnDaemon, tempDir, type Daemon } from './net.js';
 
 export interface Tsdb {
   /** The remote_write endpoint. */
@@ -18,40 +18,16 @@ export interface Tsdb {
   output(): string;
 }
 
-/** Polls `url` until it answers 200 (bounded): a port that listens is not yet a TSDB that takes writes. */
-async function ready(url: string, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`${url} not ready after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function tsdb(port: number, dir: { dir: string; remove: () => void }, writePath: string, readyPath: string, spawn: () => Daemon): Tsdb {
   const url = `http://127.0.0.1:${port}`;
-  let daemon: Daemon | undefined;
-  let out = '';
-  const stop = async (): Promise<void> => {
-    out += daemon?.output() ?? '';
-    await daemon?.stop();
-    daemon = undefined;
-  };
+  const server = restartable(port, spawn, `${url}${readyPath}`);
   return {
     url,
     writeUrl: `${url}${writePath}`,
-    stop,
-    async start() {
-      daemon = spawn();
-      await waitForPort(port);
-      await ready(`${url}${readyPath}`);
-    },
+    start: server.start,
+    stop: server.stop,
     async remove() {
-      await stop();
+      await server.stop();
       dir.remove();
     },
     async query(q, time = Date.now() / 1000) {
@@ -60,7 +36,7 @@ function tsdb(port: number, dir: { dir: string; remove: () => void }, writePath:
       if (body.status !== 'success') throw new Error(`query ${q}: ${body.error}`);
       return body.data.result;
     },
-    output: () => out + (daemon?.output() ?? ''),
+    output: server.output,
   };
 }
 
