@@ -17,8 +17,10 @@ fi
 #   bind9 + dnsutils (Bind), openssl (test certificates), python3 (checks the pickle encoder
 #   against CPython's pickle), curl, procps (ps, free), chromium (the Prometheus writer's status
 #   page in a headless browser), systemd (systemd-analyze checks contrib/systemd/pollect.service),
-#   influxdb (Influx writer), victoria-metrics (PrometheusRemoteWrite writer), mosquitto (Mqtt writer).
-PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter influxdb victoria-metrics mosquitto snmpd snmp bind9 dnsutils openssl python3 collectd-core curl procps chromium systemd"
+#   influxdb (Influx writer), victoria-metrics (PrometheusRemoteWrite writer), mosquitto (Mqtt writer),
+#   collectd-core + libpython3-dev (CollectdPython beside collectd: its python.so links libpython,
+#   which collectd-core only suggests).
+PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter influxdb victoria-metrics mosquitto snmpd snmp bind9 dnsutils openssl python3 collectd-core libpython3-dev curl procps chromium systemd"
 
 if ! command -v apt-get >/dev/null; then
   echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2
