@@ -2,7 +2,7 @@
 // backs off while it fails (collectd's read-callback behaviour: the wait doubles each failure up
 // to a cap). Logs once when a source starts failing and once when it recovers, and the same for
 // problems a source reports as data.
-import type { InitContext, Logger, Point, ProbeContext, ProbeResult, SeriesName, Source, SourceConfig, SourceStatus } from '../sdk/index.js';
+import type { InitContext, Logger, Naming, NotificationInput, Point, ProbeContext, ProbeResult, SeriesName, Source, SourceConfig, SourceStatus } from '../sdk/index.js';
 import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { within } from '../core/clock.js';
@@ -44,6 +44,7 @@ class Run implements ProbeContext, InitContext {
   ended: 'timeout' | 'shutdown' | undefined;
   /** Problems the source reported as data during this run. */
   problems: string[] | undefined;
+  notifications: NotificationInput[] | undefined;
   /** Called once when the run ends before the work settled. */
   onEnd: () => void = noop;
 
@@ -65,6 +66,14 @@ class Run implements ProbeContext, InitContext {
 
   reportProblem(message: string): void {
     (this.problems ??= []).push(message);
+  }
+
+  wants(_naming: Naming): boolean {
+    return true;
+  }
+
+  notify(n: NotificationInput): void {
+    (this.notifications ??= []).push(n);
   }
 
   end(why: 'timeout' | 'shutdown'): void {

@@ -148,6 +148,16 @@ export interface ProbeContext {
    * every tick.
    */
   reportProblem(message: string): void;
+  /**
+   * Emits a notification (collectd's PUTNOTIF, a plugin's Notification.dispatch). The core stamps
+   * the time, host and source and hands it to the writers that take notifications.
+   */
+  notify(n: NotificationInput): void;
+  /**
+   * Whether any writer of this source takes samples of this naming (Sample.naming): a source may
+   * skip computing the samples no writer would get.
+   */
+  wants(naming: Naming): boolean;
 }
 
 export interface InitContext extends PluginContext {
@@ -215,6 +225,29 @@ export interface Batch {
   points: Point[];
   sources: SourceStatus[];
 }
+
+/** collectd's notification severities. */
+export type Severity = 'okay' | 'warning' | 'failure';
+
+/** A notification as collectd has it: an event about a value or a plugin, not a sample. */
+export interface Notification {
+  /** Milliseconds since the epoch. */
+  time: number;
+  severity: Severity;
+  host: string;
+  plugin: string;
+  pluginInstance?: string;
+  type?: string;
+  typeInstance?: string;
+  message: string;
+  meta?: Record<string, string | number | boolean>;
+  /** Id of the source that emitted it, or `threshold` for the core's threshold checks. */
+  source: string;
+}
+
+/** What a source hands to ProbeContext.notify: the core fills in what is missing. */
+export type NotificationInput = Omit<Notification, 'time' | 'host' | 'plugin' | 'source'> &
+  Partial<Pick<Notification, 'time' | 'host' | 'plugin'>>;
 
 /** The core's counters of one writer (self-metrics). */
 export interface WriterStats {
@@ -361,6 +394,12 @@ export abstract class Writer<C extends WriterConfig = WriterConfig> {
   pending(): number {
     return 0;
   }
+
+  /**
+   * Set by a writer that takes notifications (Alertmanager, a webhook, DryRun): the core hands
+   * each notification to it, retrying a throw with the same backoff as write().
+   */
+  notify?(list: readonly Notification[]): void | Promise<void>;
 }
 
 /** The static side of a Source subclass, as the registry and plugin loader see it. */

@@ -1,5 +1,5 @@
 // Runs a source the way an executor does, once, and returns its samples.
-import type { Naming, Sample, Source, SourceConfig } from '../../src/sdk/index.js';
+import type { Naming, NotificationInput, Sample, Source, SourceConfig } from '../../src/sdk/index.js';
 import { toSamples } from '../../src/executors/samples.js';
 import { createLogger } from '../../src/log.js';
 
@@ -16,21 +16,25 @@ export interface ProbeOptions {
    * has always had), or `all` of them.
    */
   naming?: Naming | 'all';
+  /** Receives what the source emits through ctx.notify(). */
+  notifications?: NotificationInput[];
 }
 
 export async function probeOnce(source: Source<SourceConfig>, opts: ProbeOptions = {}): Promise<Sample[]> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const signal = opts.signal ?? AbortSignal.timeout(timeoutMs);
   const problems = opts.problems ?? [];
+  const naming = opts.naming ?? 'pollect';
   const result = await source.probe({
     signal,
     timeoutMs,
     tickTime: opts.tickTime ?? 10,
     log: quietLog,
     reportProblem: (message) => void problems.push(message),
+    notify: (n) => void opts.notifications?.push(n),
+    wants: (n) => naming === 'all' || n === naming,
   });
   const samples = toSamples(result);
-  const naming = opts.naming ?? 'pollect';
   return naming === 'all' ? samples : samples.filter((s) => s.naming === undefined || s.naming === naming);
 }
 

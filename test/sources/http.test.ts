@@ -211,6 +211,8 @@ describe('Http', () => {
       tickTime: 10,
       log,
       reportProblem: (m) => void problems.push(m),
+      notify: () => {},
+      wants: () => true,
     })) as Sample[];
     expect(lastHeaders['authorization']).toBe('Bearer sekrit-token-123');
     expect(lastHeaders['x-trace']).toBe('abc');
