@@ -2,7 +2,19 @@
 // backs off while it fails (collectd's read-callback behaviour: the wait doubles each failure up
 // to a cap). Logs once when a source starts failing and once when it recovers, and the same for
 // problems a source reports as data.
-import type { InitContext, Logger, Naming, NotificationInput, Point, ProbeContext, ProbeResult, SeriesName, Source, SourceConfig, SourceStatus } from '../sdk/index.js';
+import type {
+  InitContext,
+  Logger,
+  Naming,
+  NotificationInput,
+  Point,
+  ProbeContext,
+  ProbeResult,
+  SeriesName,
+  Source,
+  SourceConfig,
+  SourceStatus,
+} from '../sdk/index.js';
 import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { within } from '../core/clock.js';

@@ -246,8 +246,7 @@ export interface Notification {
 }
 
 /** What a source hands to ProbeContext.notify: the core fills in what is missing. */
-export type NotificationInput = Omit<Notification, 'time' | 'host' | 'plugin' | 'source'> &
-  Partial<Pick<Notification, 'time' | 'host' | 'plugin'>>;
+export type NotificationInput = Omit<Notification, 'time' | 'host' | 'plugin' | 'source'> & Partial<Pick<Notification, 'time' | 'host' | 'plugin'>>;
 
 /** The core's counters of one writer (self-metrics). */
 export interface WriterStats {

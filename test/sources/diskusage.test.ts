@@ -132,7 +132,15 @@ describe.runIf(canFuse)('DiskUsage with a hung filesystem', () => {
       let all: Sample[] = [];
       // The samples for pollect's names; `all` keeps those for Prometheus' too.
       const probe = async () => {
-        all = (await s.probe({ signal: AbortSignal.timeout(400), timeoutMs: 400, tickTime: 1, log, reportProblem: (m) => void warnings.push(m), notify: () => {}, wants: () => true })) as Sample[];
+        all = (await s.probe({
+          signal: AbortSignal.timeout(400),
+          timeoutMs: 400,
+          tickTime: 1,
+          log,
+          reportProblem: (m) => void warnings.push(m),
+          notify: () => {},
+          wants: () => true,
+        })) as Sample[];
         return all.filter((x) => x.naming !== 'prometheus');
       };
       const t0 = Date.now();

@@ -154,7 +154,9 @@ async function source(extra: Partial<DockerConfig> = {}): Promise<DockerSource> 
 }
 
 async function probe(src: DockerSource, timeoutMs = 5000): Promise<Sample[]> {
-  return toSamples(await src.probe({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, tickTime: 10, log, reportProblem: () => {}, notify: () => {}, wants: () => true }));
+  return toSamples(
+    await src.probe({ signal: AbortSignal.timeout(timeoutMs), timeoutMs, tickTime: 10, log, reportProblem: () => {}, notify: () => {}, wants: () => true }),
+  );
 }
 
 async function probeError(src: DockerSource, timeoutMs = 5000): Promise<string> {

@@ -144,7 +144,15 @@ describe('Exec, per tick', () => {
       command: ['printf', 'PUTNOTIF severity=warning time=1 message=Disk almost full\\nPUTVAL h/df/percent-root N:93\\n'],
       format: 'collectd',
     });
-    const res = await src.probe({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 10, log, reportProblem: () => {}, notify: () => {}, wants: () => true });
+    const res = await src.probe({
+      signal: AbortSignal.timeout(5000),
+      timeoutMs: 5000,
+      tickTime: 10,
+      log,
+      reportProblem: () => {},
+      notify: () => {},
+      wants: () => true,
+    });
     expect(valueOf(res as Sample[], 'df.percent', { type_instance: 'root' })).toBe(93);
     expect(lines.some((l) => l.includes('WARN') && l.includes('Disk almost full'))).toBe(true);
   });

@@ -126,7 +126,15 @@ describe('Host on broken files', () => {
     fake.use();
     const warnings: string[] = [];
     const s = make();
-    const out = await s.probe({ signal: AbortSignal.timeout(1000), timeoutMs: 1000, tickTime: 1, log: quietLog, reportProblem: (m) => void warnings.push(m), notify: () => {}, wants: () => true });
+    const out = await s.probe({
+      signal: AbortSignal.timeout(1000),
+      timeoutMs: 1000,
+      tickTime: 1,
+      log: quietLog,
+      reportProblem: (m) => void warnings.push(m),
+      notify: () => {},
+      wants: () => true,
+    });
     expect(out).toEqual([
       { name: 'memory.used', value: 400 * 1024, unit: 'bytes' },
       { name: 'memory.available', value: 600 * 1024, unit: 'bytes' },

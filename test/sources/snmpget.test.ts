@@ -248,7 +248,15 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
     const src = source({
       metrics: [{ name: 'port_value', oid: `${BASE}.3.\${if}`, range: { from: 1, to: 4, label: 'if' }, oidLabels: { port: `${BASE}.4.\${if}` } }],
     });
-    const samples = await src.probe({ signal: AbortSignal.timeout(10_000), timeoutMs: 10_000, tickTime: 10, log, reportProblem: () => {}, notify: () => {}, wants: () => true });
+    const samples = await src.probe({
+      signal: AbortSignal.timeout(10_000),
+      timeoutMs: 10_000,
+      tickTime: 10,
+      log,
+      reportProblem: () => {},
+      notify: () => {},
+      wants: () => true,
+    });
     const ref = snmpget(v2cArgs, [`${BASE}.3.1`, `${BASE}.3.2`, `${BASE}.3.3`, `${BASE}.4.2`]);
     expect(samples).toEqual(
       [1, 2, 3].map((i) => ({
@@ -328,7 +336,15 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
   it('all OIDs go in as few GETs as maxVarbinds allows', async () => {
     const { lines, log } = debugLog();
     const src = source({ maxVarbinds: 50, metrics: [{ name: 'v', oid: `${BASE}.1.\${i}.0`, range: { from: 1, to: 120, label: 'i' } }] });
-    const samples = await src.probe({ signal: AbortSignal.timeout(10_000), timeoutMs: 10_000, tickTime: 10, log, reportProblem: () => {}, notify: () => {}, wants: () => true });
+    const samples = await src.probe({
+      signal: AbortSignal.timeout(10_000),
+      timeoutMs: 10_000,
+      tickTime: 10,
+      log,
+      reportProblem: () => {},
+      notify: () => {},
+      wants: () => true,
+    });
     expect(samples.map((x) => x.labels?.i)).toEqual(['1', '2', '4']); // .1.1.0 to .1.4.0 exist; .1.3.0 is text
     expect(lines.join('\n')).toContain('120 OIDs in 3 GET request(s)');
   });
@@ -347,7 +363,15 @@ describe.skipIf(!haveSnmpd)('SnmpGet against a real snmpd', () => {
       maxVarbinds: 200,
       metrics: [{ name: 'x', oid: `${BASE}.1.1.0`, oidLabels: labels }],
     });
-    const samples = await src.probe({ signal: AbortSignal.timeout(15_000), timeoutMs: 15_000, tickTime: 10, log, reportProblem: () => {}, notify: () => {}, wants: () => true });
+    const samples = await src.probe({
+      signal: AbortSignal.timeout(15_000),
+      timeoutMs: 15_000,
+      tickTime: 10,
+      log,
+      reportProblem: () => {},
+      notify: () => {},
+      wants: () => true,
+    });
     expect(samples).toHaveLength(1);
     expect(samples[0]!.labels!['l70']).toBe('x'.repeat(1000));
     expect(lines.join('\n')).toContain('71 OIDs in 3 GET request(s)');

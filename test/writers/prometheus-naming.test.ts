@@ -228,7 +228,15 @@ describe('prometheus naming: values', () => {
 
 /** Probes real sources as an executor would (twice, `gapMs` apart, for rates) and feeds both writers. */
 async function serve(sources: { collection: string; source: Source<SourceConfig> }[], writers: PrometheusWriter[], gapMs = 300): Promise<void> {
-  const ctx = { signal: AbortSignal.timeout(10_000), timeoutMs: 10_000, tickTime: 10, log: quietLog, reportProblem: () => {}, notify: () => {}, wants: () => true };
+  const ctx = {
+    signal: AbortSignal.timeout(10_000),
+    timeoutMs: 10_000,
+    tickTime: 10,
+    log: quietLog,
+    reportProblem: () => {},
+    notify: () => {},
+    wants: () => true,
+  };
   const primed = sources.filter((s) => s.source.reportsChanges);
   if (primed.length) {
     await Promise.all(primed.map((s) => s.source.probe(ctx)));
