@@ -1,7 +1,7 @@
 // An executor: its own timer, aligned to wall-clock multiples of its tickTime (a 10 s executor
 // fires at :00, :10, :20 ...) with no cumulative drift; each tick probes every source
 // concurrently and hands one batch to each writer's runtime, which never makes the tick wait.
-import type { Batch, Point } from '../sdk/index.js';
+import type { Batch, Naming, Point } from '../sdk/index.js';
 import type { SourceRunner } from './source-runner.js';
 import type { WriterRuntime } from './writer-runtime.js';
 import type { PointFilter } from './filter.js';
@@ -87,13 +87,16 @@ export class Executor {
     // A source with a tickTime of its own sits out the ticks between its probes, and is not in the batch.
     const due = this.runners.filter((r) => r.due(timestamp));
     const perSource: Point[][] = due.map(() => []);
-    const sources = await Promise.all(due.map((r, i) => r.tick(timestamp, perSource[i]!)));
+    const sources = await Promise.all(due.map((r, i) => r.tick(timestamp, perSource[i]!, this.wants)));
     const batch: Batch = { collection: this.collection, timestamp, points: perSource.flat(), sources };
     const filtered = this.filter ? { ...batch, points: this.filter(batch.points) } : batch;
     for (const w of this.writers) w.add(filtered);
     this.onBatch?.(batch);
     return batch;
   }
+
+  /** Whether a writer of the moment takes samples of this naming: sources skip the samples none would get. */
+  private readonly wants = (naming: Naming): boolean => this.writers.some((w) => w.writer.naming === naming);
 
   /** Stops the timer; the returned promise settles when the ticks already running have written their batches. */
   stop(): Promise<unknown> {

@@ -44,6 +44,8 @@ export interface SourceRunnerOptions {
 
 export class TimeoutError extends Error {}
 
+const everyNaming = (_naming: Naming): boolean => true;
+
 /**
  * One probe's (or init's) run: the context the source gets, and its time budget, ended at the
  * timeout (by the runner's Deadlines) or at shutdown. Its AbortSignal is made only when the source
@@ -80,9 +82,8 @@ class Run implements ProbeContext, InitContext {
     (this.problems ??= []).push(message);
   }
 
-  wants(_naming: Naming): boolean {
-    return true;
-  }
+  /** Set per tick by the runner: whether the executor's writers take that naming. */
+  wants: (naming: Naming) => boolean = everyNaming;
 
   notify(n: NotificationInput): void {
     (this.notifications ??= []).push(n);
@@ -250,7 +251,8 @@ export class SourceRunner {
   }
 
   /** Runs one tick for this source; appends its points to `out` and returns its status. */
-  async tick(timestamp: number, out: Point[]): Promise<SourceStatus> {
+  /** `wants`: whether the executor's writers take a naming (ProbeContext.wants); default every naming. */
+  async tick(timestamp: number, out: Point[], wants = everyNaming): Promise<SourceStatus> {
     if (this.ticking || this.inFlight) return (this.last = this.skip());
     if (this.ticksToSkip > 0) {
       this.ticksToSkip--;
@@ -264,6 +266,7 @@ export class SourceRunner {
     try {
       if (!this.initialized) await this.init();
       run = this.newRun();
+      run.wants = wants;
       const result = (await this.bounded(run, 'probe')) as ProbeResult;
       // Only a probe that blocked the event loop gets here late: its timeout could not fire.
       const ms = performance.now() - started;

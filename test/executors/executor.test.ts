@@ -345,3 +345,54 @@ describe('Batch', () => {
     expect(batch.sources[0]!.id).toBe('c.Dummy');
   });
 });
+
+describe('ProbeContext.wants', () => {
+  /** Records what its probe is told of the namings its executor's writers take. */
+  class AskingSource extends Source<SourceConfig> {
+    told: { pollect: boolean; prometheus: boolean }[] = [];
+    probe(ctx: ProbeContext): number {
+      this.told.push({ pollect: ctx.wants('pollect'), prometheus: ctx.wants('prometheus') });
+      return 1;
+    }
+  }
+  const withNaming = (naming: 'pollect' | 'prometheus') => {
+    const w = new CaptureWriter();
+    w.naming = naming;
+    return rt(w);
+  };
+
+  it('tells a probe the namings of the writers of the moment, so it skips samples none would get', async () => {
+    const s = new AskingSource({ type: 'Asking' });
+    const ex = new Executor({ collection: 'c', tickTime: 5, runners: [runner(s, { typeName: 'Asking' })], writers: [withNaming('pollect')] });
+    await ex.runTick(1);
+    ex.writers = [withNaming('prometheus')];
+    await ex.runTick(2);
+    ex.writers = [withNaming('pollect'), withNaming('prometheus')];
+    await ex.runTick(3);
+    ex.writers = [];
+    await ex.runTick(4);
+    expect(s.told).toEqual([
+      { pollect: true, prometheus: false },
+      { pollect: false, prometheus: true },
+      { pollect: true, prometheus: true },
+      { pollect: false, prometheus: false },
+    ]);
+  });
+
+  it('a host source computes only what its writers take: no CPU seconds for a pollect-named writer, no percentages for a Prometheus one', async () => {
+    const { CpuSource } = await import('../../src/sources/cpu/index.js');
+    const names = async (naming: 'pollect' | 'prometheus') => {
+      const ex = new Executor({
+        collection: 'c',
+        tickTime: 5,
+        runners: [runner(build(CpuSource, { perCpu: false }), { typeName: 'Cpu' })],
+        writers: [withNaming(naming)],
+      });
+      await ex.runTick(1);
+      const second = await ex.runTick(2);
+      return new Set(second.points.map((p) => p.name.id));
+    };
+    expect([...(await names('pollect'))]).toEqual(['c.Cpu']);
+    expect([...(await names('prometheus'))]).toEqual(['c.Cpu.seconds_total']);
+  });
+});

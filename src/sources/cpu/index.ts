@@ -23,15 +23,19 @@ export class CpuSource extends Source<CpuConfig> {
   private readonly host = hostReader(this.config.backend);
   private prev = new Map<string, CpuTimes['times']>();
 
-  async probe(_ctx: ProbeContext): Promise<Sample[]> {
+  async probe(ctx: ProbeContext): Promise<Sample[]> {
     const { perCpu } = this.config;
+    const seconds = ctx.wants('prometheus');
+    const percents = ctx.wants('pollect');
     const list = (await this.host.cpuTimes()).filter((c) => perCpu || c.cpu === 'all');
     const out: Sample[] = [];
     const hz = this.host.cpuTimeHz;
     for (const { cpu, times } of list) {
-      for (const mode of CPU_MODES) {
-        out.push({ name: 'seconds_total', value: times[mode] / hz, labels: { cpu, mode }, type: 'counter', unit: 'seconds', naming: 'prometheus' });
+      if (seconds) {
+        for (const mode of CPU_MODES)
+          out.push({ name: 'seconds_total', value: times[mode] / hz, labels: { cpu, mode }, type: 'counter', unit: 'seconds', naming: 'prometheus' });
       }
+      if (!percents) continue;
       const before = this.prev.get(cpu);
       const pct = before && cpuPercents(before, times);
       if (!pct) continue;

@@ -46,10 +46,12 @@ export class DiskUsageSource extends Source<DiskUsageConfig> {
     // After, not beside, the first (the guard refuses a second statfs of a path still being
     // asked), within what is left of the same budget.
     // Never at the cost of pollect's own samples: a mount table that cannot be read is a problem.
-    const mounts = await this.host.mountUsage(this.config.disks, Math.max(0, end - performance.now())).catch((err: unknown) => {
-      ctx.reportProblem(errorMessage(err));
-      return undefined;
-    });
+    const mounts = !ctx.wants('prometheus')
+      ? undefined
+      : await this.host.mountUsage(this.config.disks, Math.max(0, end - performance.now())).catch((err: unknown) => {
+          ctx.reportProblem(errorMessage(err));
+          return undefined;
+        });
     if (errors.length > 0 && usage.length === 0) {
       throw new SourceError(errors.length > 1 ? `${errors[0]!.message} (and ${errors.length - 1} more)` : errors[0]!.message);
     }

@@ -64,7 +64,7 @@ export class HostSource extends Source<HostConfig> {
   private part(metric: HostMetric, ctx: ProbeContext): Promise<Sample[]> {
     switch (metric) {
       case 'cpu':
-        return this.cpu();
+        return this.cpu(ctx);
       case 'fs':
         return this.fs(ctx);
       case 'la':
@@ -74,17 +74,18 @@ export class HostSource extends Source<HostConfig> {
       case 'network':
         return this.network();
       case 'system':
-        return this.system();
+        return ctx.wants('prometheus') ? this.system() : Promise.resolve([]);
     }
   }
 
-  private async cpu(): Promise<Sample[]> {
+  private async cpu(ctx: ProbeContext): Promise<Sample[]> {
     const all = (await this.host.cpuTimes()).find((c) => c.cpu === 'all');
     if (!all) throw new SourceError('no aggregate cpu line in /proc/stat');
     const prev = this.prevCpu;
     this.prevCpu = all.times;
     const hz = this.host.cpuTimeHz;
-    const out: Sample[] = CPU_MODES.map((mode) => ({
+    const seconds = ctx.wants('prometheus') ? CPU_MODES : [];
+    const out: Sample[] = seconds.map((mode) => ({
       name: 'cpu.seconds_total',
       value: all.times[mode] / hz,
       labels: { mode },

@@ -52,7 +52,9 @@ export class InterfaceSource extends Source<InterfaceConfig> {
   private readonly host = hostReader(this.config.backend);
   private readonly rates = new RateTracker();
 
-  async probe(_ctx: ProbeContext): Promise<Sample[]> {
+  async probe(ctx: ProbeContext): Promise<Sample[]> {
+    const rates = ctx.wants('pollect');
+    const counters = ctx.wants('prometheus');
     const list = await this.host.netCounters();
     const now = monotonicMs();
     const { include, exclude, includeTotal } = this.config;
@@ -60,7 +62,7 @@ export class InterfaceSource extends Source<InterfaceConfig> {
     for (const nic of list) {
       if (!acceptName(nic.name, include, exclude)) continue;
       const labels = { interface: labelName(nic.name) };
-      for (const [field, total, rate, unit] of FIELDS) {
+      for (const [field, total, rate, unit] of rates ? FIELDS : []) {
         const v = nic[field];
         if (!Number.isFinite(v)) continue;
         if (includeTotal) out.push({ name: total, value: v, labels, type: 'counter', naming: 'pollect' });
@@ -69,7 +71,7 @@ export class InterfaceSource extends Source<InterfaceConfig> {
       }
       // The kernel's name as it is: Prometheus labels need no Graphite-safe dots.
       const raw = { interface: nic.name };
-      for (const [field, name, unit] of COUNTERS) {
+      for (const [field, name, unit] of counters ? COUNTERS : []) {
         const v = nic[field];
         if (Number.isFinite(v)) out.push({ name, value: v, labels: raw, type: 'counter', unit, naming: 'prometheus' });
       }

@@ -49,7 +49,9 @@ export class IOSource extends Source<IOConfig> {
   private readonly host = hostReader(this.config.backend);
   private readonly rates = new RateTracker();
 
-  async probe(_ctx: ProbeContext): Promise<Sample[]> {
+  async probe(ctx: ProbeContext): Promise<Sample[]> {
+    const rates = ctx.wants('pollect');
+    const counters = ctx.wants('prometheus');
     const list = await this.host.diskCounters();
     const now = monotonicMs();
     const { include, exclude } = this.config;
@@ -58,7 +60,7 @@ export class IOSource extends Source<IOConfig> {
     const listed = include !== undefined && include.length > 0;
     for (const d of list) {
       if (!acceptName(d.name, include, exclude)) continue;
-      if (listed || !NODE_EXPORTER_IGNORED.test(d.name)) {
+      if (counters && (listed || !NODE_EXPORTER_IGNORED.test(d.name))) {
         const raw = { disk: d.name };
         for (const [field, name, unit, factor] of COUNTERS) {
           const v = d[field];
@@ -66,6 +68,7 @@ export class IOSource extends Source<IOConfig> {
         }
         if (d.ioNow !== undefined && Number.isFinite(d.ioNow)) out.push({ name: 'io_now', value: d.ioNow, labels: raw, naming: 'prometheus' });
       }
+      if (!rates) continue;
       // Unused loop, ram and zram devices too, with 0: the Python pollect (psutil) reports them.
       const labels = { disk: labelName(d.name) };
       for (const [field, name, unit] of FIELDS) {

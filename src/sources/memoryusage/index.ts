@@ -20,7 +20,7 @@ export class MemoryUsageSource extends Source<MemoryUsageConfig> {
 
   private readonly host = hostReader(this.config.backend);
 
-  async probe(_ctx: ProbeContext): Promise<Sample[]> {
+  async probe(ctx: ProbeContext): Promise<Sample[]> {
     // One read of /proc/meminfo gives both the summary and the fields.
     const fields = await this.host.meminfo();
     const m = fields ? memSummary(fields) : await this.host.memory();
@@ -28,7 +28,7 @@ export class MemoryUsageSource extends Source<MemoryUsageConfig> {
     const used = m.total - m.free - m.buffers - m.cached;
     const values = { ...m, used: used < 0 ? m.total - m.free : used };
     const out: Sample[] = TYPES.map((type) => ({ value: values[type], labels: { type }, unit: 'bytes' }));
-    if (fields) {
+    if (fields && ctx.wants('prometheus')) {
       for (const [field, value] of fields) {
         out.push({ name: 'meminfo', value, labels: { field }, unit: COUNTS.test(field) ? undefined : 'bytes', naming: 'prometheus' });
       }

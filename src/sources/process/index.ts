@@ -46,7 +46,7 @@ export class ProcessSource extends Source<ProcessConfig> {
       // A process's first probe has no interval to measure: 0, as psutil's first cpu_percent() in the Python pollect.
       if (load) out.push({ name: 'load_percent', value: p.cpuPercent ?? 0, labels, unit: 'percent', naming: 'pollect' });
       // Prometheus rates the CPU seconds itself (percent of a core = 100 * rate).
-      if (load && p.cpuSeconds !== undefined) {
+      if (load && p.cpuSeconds !== undefined && ctx.wants('prometheus')) {
         out.push({ name: 'cpu_seconds_total', value: p.cpuSeconds, labels, type: 'counter', unit: 'seconds', naming: 'prometheus' });
       }
       if (memory) {
