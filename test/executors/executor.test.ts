@@ -389,6 +389,8 @@ describe('ProbeContext.wants', () => {
         writers: [withNaming(naming)],
       });
       await ex.runTick(1);
+      // Percentages need the jiffy counters to move between the two readings (100 a second per CPU).
+      await new Promise((resolve) => setTimeout(resolve, 60));
       const second = await ex.runTick(2);
       return new Set(second.points.map((p) => p.name.id));
     };
