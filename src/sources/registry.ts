@@ -30,6 +30,7 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Openhab: () => import('./openhab/index.js').then((m) => m.OpenhabSource),
   Plex: () => import('./plex/index.js').then((m) => m.PlexSource),
   Fritz: () => import('./fritz/index.js').then((m) => m.FritzSource),
+  TpLinkEap: () => import('./tplinkeap/index.js').then((m) => m.TpLinkEapSource),
   // Services and platforms
   Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
   K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),
