@@ -31,6 +31,7 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Plex: () => import('./plex/index.js').then((m) => m.PlexSource),
   Fritz: () => import('./fritz/index.js').then((m) => m.FritzSource),
   TpLinkEap: () => import('./tplinkeap/index.js').then((m) => m.TpLinkEapSource),
+  ZodiacPool: () => import('./zodiacpool/index.js').then((m) => m.ZodiacPoolSource),
   // Services and platforms
   Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
   K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),
