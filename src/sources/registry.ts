@@ -32,6 +32,7 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Fritz: () => import('./fritz/index.js').then((m) => m.FritzSource),
   TpLinkEap: () => import('./tplinkeap/index.js').then((m) => m.TpLinkEapSource),
   ZodiacPool: () => import('./zodiacpool/index.js').then((m) => m.ZodiacPoolSource),
+  HomematicIp: () => import('./homematicip/index.js').then((m) => m.HomematicIpSource),
   // Services and platforms
   Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
   K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),
