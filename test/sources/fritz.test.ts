@@ -108,7 +108,9 @@ async function fritzBox(opts: BoxOptions = {}): Promise<Box> {
   const challenge = (res: ServerResponse): void => {
     const nonce = randomBytes(8).toString('hex').toUpperCase();
     nonces.set(nonce, 0);
-    res.writeHead(401, { 'www-authenticate': `Digest realm="${realm}", nonce="${nonce}", algorithm=MD5, qop="auth"` }).end('<HTML><HEAD><TITLE>401 Unauthorized</TITLE></HEAD></HTML>');
+    res
+      .writeHead(401, { 'www-authenticate': `Digest realm="${realm}", nonce="${nonce}", algorithm=MD5, qop="auth"` })
+      .end('<HTML><HEAD><TITLE>401 Unauthorized</TITLE></HEAD></HTML>');
   };
   const verify = (req: IncomingMessage): string | undefined => {
     const h = req.headers.authorization;
@@ -127,7 +129,8 @@ async function fritzBox(opts: BoxOptions = {}): Promise<Box> {
     const entry: Box['log'][number] = { method: req.method!, path: req.url!, status: 200 };
     log.push(entry);
     res.on('finish', () => (entry.status = res.statusCode));
-    if (req.method === 'GET' && req.url === '/tr64desc.xml') return void res.writeHead(200, { 'content-type': 'text/xml' }).end(opts.tr64desc ?? fixture('tr64desc.xml'));
+    if (req.method === 'GET' && req.url === '/tr64desc.xml')
+      return void res.writeHead(200, { 'content-type': 'text/xml' }).end(opts.tr64desc ?? fixture('tr64desc.xml'));
     if (req.method === 'GET' && req.url === '/igddesc.xml') return void res.writeHead(200, { 'content-type': 'text/xml' }).end(fixture('igddesc.xml'));
     if (req.method !== 'POST') return void res.writeHead(404).end();
     const action = /#(.+)$/.exec(String(req.headers.soapaction))?.[1] ?? '';
@@ -199,7 +202,10 @@ describe('Fritz source against a local TR-064 server with digest auth', () => {
     await probeOnce(fritz(box, { user: 'dslf-config' }));
     expect(box.log.map((l) => l.action).filter(Boolean)).not.toContain('X_AVM-DE_GetUserList');
     // A box without X_AVM-DE_GetUserList (before FRITZ!OS 7.24) answers a fault: dslf-config it is.
-    const old = await fritzBox({ users: ['dslf-config'], answer: (a, res) => a === 'X_AVM-DE_GetUserList' && !!res.writeHead(500).end(fixture('fault-invalid-action.xml')) });
+    const old = await fritzBox({
+      users: ['dslf-config'],
+      answer: (a, res) => a === 'X_AVM-DE_GetUserList' && !!res.writeHead(500).end(fixture('fault-invalid-action.xml')),
+    });
     expect(await probeOnce(fritz(old))).toHaveLength(2);
     expect(old.log.at(-1)?.user).toBe('dslf-config');
   });
@@ -207,24 +213,41 @@ describe('Fritz source against a local TR-064 server with digest auth', () => {
   it("falls back to the IGD service when tr64desc.xml lacks the WAN service, as the Python pollect's WANCommonIFC1", async () => {
     const box = await fritzBox({ tr64desc: fixture('tr64desc.xml').replaceAll('WANCommonInterfaceConfig:1', 'WANCommonInterfaceConfigX:1') });
     expect(await probeOnce(fritz(box))).toHaveLength(2);
-    expect(box.log.filter((l) => l.action?.startsWith('GetTotal')).map((l) => l.path)).toEqual(['/igdupnp/control/WANCommonIFC1', '/igdupnp/control/WANCommonIFC1']);
+    expect(box.log.filter((l) => l.action?.startsWith('GetTotal')).map((l) => l.path)).toEqual([
+      '/igdupnp/control/WANCommonIFC1',
+      '/igdupnp/control/WANCommonIFC1',
+    ]);
   });
 
   it('fails with a clear error on a wrong password, never showing it, and never crashes on broken answers', async () => {
     const box = await fritzBox();
     const wrong = await probeOnce(fritz(box, { pass: 'not-the-pass-123' })).catch((e: Error) => e);
-    expect((wrong as Error).message).toMatch(/^GetTotalBytesReceived at http:\/\/127\.0\.0\.1:\d+\/upnp\/control\/wancommonifconfig1: HTTP 401: user "dslf-config" or its password refused$/);
+    expect((wrong as Error).message).toMatch(
+      /^GetTotalBytesReceived at http:\/\/127\.0\.0\.1:\d+\/upnp\/control\/wancommonifconfig1: HTTP 401: user "dslf-config" or its password refused$/,
+    );
     const none = await probeOnce(fritz(box, { pass: undefined, user: 'fritz4711' })).catch((e: Error) => e);
     expect((none as Error).message).toMatch(/HTTP 401: the FRITZ!Box wants a password \("pass"\)/);
 
     const cases: [BoxOptions['answer'], RegExp][] = [
       [(a, res) => a === 'GetTotalBytesReceived' && !!res.writeHead(200).end('<s:Envelope><s:Body><u:GetTotal'), /GetTotalBytesReceived at .*: invalid XML/],
-      [(a, res) => a === 'GetTotalBytesReceived' && !!res.writeHead(200).end(fixture('GetTotalBytesReceived.xml').replace('4294967000', 'lots')), /NewTotalBytesReceived is "lots", not a ui4 byte count/],
-      [(a, res) => a === 'GetTotalBytesSent' && !!res.writeHead(200).end(fixture('GetTotalBytesSent.xml').replace('1832940551', '4294967296')), /NewTotalBytesSent is "4294967296", not a ui4/],
+      [
+        (a, res) => a === 'GetTotalBytesReceived' && !!res.writeHead(200).end(fixture('GetTotalBytesReceived.xml').replace('4294967000', 'lots')),
+        /NewTotalBytesReceived is "lots", not a ui4 byte count/,
+      ],
+      [
+        (a, res) => a === 'GetTotalBytesSent' && !!res.writeHead(200).end(fixture('GetTotalBytesSent.xml').replace('1832940551', '4294967296')),
+        /NewTotalBytesSent is "4294967296", not a ui4/,
+      ],
       [(a, res) => a === 'GetTotalBytesSent' && !!res.writeHead(200).end(fixture('GetTotalBytesReceived.xml')), /no GetTotalBytesSentResponse/],
-      [(a, res) => a === 'GetTotalBytesReceived' && !!res.writeHead(500).end(fixture('fault-invalid-action.xml')), /SOAP fault: .*UPnPError 401 Invalid Action/],
+      [
+        (a, res) => a === 'GetTotalBytesReceived' && !!res.writeHead(500).end(fixture('fault-invalid-action.xml')),
+        /SOAP fault: .*UPnPError 401 Invalid Action/,
+      ],
       [(a, res) => a === 'GetTotalBytesReceived' && !!res.writeHead(200).end(`<x>${'a'.repeat(70_000)}</x>`), /response larger than 65536 bytes/],
-      [(a, res) => a === 'GetTotalBytesReceived' && !!res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end(), /HTTP 401: the server wants "Basic" authentication, not Digest/],
+      [
+        (a, res) => a === 'GetTotalBytesReceived' && !!res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end(),
+        /HTTP 401: the server wants "Basic" authentication, not Digest/,
+      ],
     ];
     for (const [answer, msg] of cases) {
       const b = await fritzBox({ answer });

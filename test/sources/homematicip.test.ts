@@ -102,7 +102,8 @@ async function cloud(answer?: Answer): Promise<Cloud> {
     const body = await readBody(req);
     if (answer?.(req.url!, res)) return;
     const h = req.headers;
-    if (h.authtoken !== TOKEN || h.clientauth !== CLIENT_AUTH || h.version !== '12' || h['accesspoint-id'] !== AP) return send(res, 403, '{"errorCode":"INVALID_AUTHORIZATION"}');
+    if (h.authtoken !== TOKEN || h.clientauth !== CLIENT_AUTH || h.version !== '12' || h['accesspoint-id'] !== AP)
+      return send(res, 403, '{"errorCode":"INVALID_AUTHORIZATION"}');
     if (req.method === 'POST' && req.url === '/hmip/home/getCurrentState' && body.id === AP) return send(res, 200, fixture('current-state.json'));
     send(res, 404, '{}');
   });
@@ -118,7 +119,11 @@ async function cloud(answer?: Answer): Promise<Cloud> {
 }
 
 const source = (c: Pick<Cloud, 'lookupUrl'>, params: Record<string, unknown> = {}) =>
-  build(HomematicIpSource, { authToken: TOKEN, accessPoint: '3014-F711-A000-0000-0000-0000', lookupUrl: c.lookupUrl, tls: { ca: cert }, ...params }, { configDir: tmp.dir });
+  build(
+    HomematicIpSource,
+    { authToken: TOKEN, accessPoint: '3014-F711-A000-0000-0000-0000', lookupUrl: c.lookupUrl, tls: { ca: cert }, ...params },
+    { configDir: tmp.dir },
+  );
 
 describe('HomematicIp source against local HTTPS stand-ins of the lookup service and the cloud', () => {
   it('looks up the REST host once, then reads the current state with the auth and client tokens', async () => {
@@ -157,8 +162,14 @@ describe('HomematicIp source against local HTTPS stand-ins of the lookup service
       [(p, res) => p === 'lookup/getHost' && !!res.writeHead(200).end('{"urlWebSocket":"wss://x"}'), /getHost: the lookup answer has no urlREST/],
       [(p, res) => p === 'lookup/getHost' && !!res.writeHead(200).end('<html>'), /getHost: invalid JSON/],
       [(p, res) => p === '/hmip/home/getCurrentState' && !!res.writeHead(200).end('{"home":{},"groups":'), /getCurrentState: invalid JSON/],
-      [(p, res) => p === '/hmip/home/getCurrentState' && !!res.writeHead(200).end('{"groups":"x","devices":{}}'), /getCurrentState: the state has no "groups" and "devices" objects/],
-      [(p, res) => p === '/hmip/home/getCurrentState' && !!res.writeHead(200).end(`{"devices":{},"groups":{${'"g":{},'.repeat(2000)}"h":{}}}`), /response larger than 8192 bytes/],
+      [
+        (p, res) => p === '/hmip/home/getCurrentState' && !!res.writeHead(200).end('{"groups":"x","devices":{}}'),
+        /getCurrentState: the state has no "groups" and "devices" objects/,
+      ],
+      [
+        (p, res) => p === '/hmip/home/getCurrentState' && !!res.writeHead(200).end(`{"devices":{},"groups":{${'"g":{},'.repeat(2000)}"h":{}}}`),
+        /response larger than 8192 bytes/,
+      ],
     ];
     for (const [answer, msg] of cases) {
       const c = await cloud(answer);

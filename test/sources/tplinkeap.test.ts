@@ -39,7 +39,14 @@ const EXPECTED = [
 describe('EAP answer parser', () => {
   it('reads the first access point and the counters of a radio, as numbers or numeric strings', () => {
     expect(firstAp(json('aplist.json'), 'x')).toEqual({ mac: MAC, clients: 7 });
-    expect(wifiCounters(json('interface-wifi0.json'), 'x')).toEqual({ rx_packets: 1843322, tx_packets: 2990181, rx_bytes: 412338871, tx_bytes: 3180046620, rx_errors: 0, tx_errors: 12 });
+    expect(wifiCounters(json('interface-wifi0.json'), 'x')).toEqual({
+      rx_packets: 1843322,
+      tx_packets: 2990181,
+      rx_bytes: 412338871,
+      tx_bytes: 3180046620,
+      rx_errors: 0,
+      tx_errors: 12,
+    });
     expect(wifiCounters(json('interface-wifi1.json'), 'x').tx_bytes).toBe(19044132001);
   });
   it('tells a live session from a gone one as the Python pollect does', () => {
@@ -99,7 +106,8 @@ async function eap(answer?: (pathname: string, res: ServerResponse) => boolean):
       if (answer?.(u.pathname, res)) return;
       if (!u.pathname.startsWith('/data/')) return void res.writeHead(404).end();
       const sid = cookieOf(req);
-      if (!sid || !sessions.get(sid) || req.headers.referer !== url) return void res.writeHead(200, { 'content-type': 'application/json' }).end(fixture('session-expired.json'));
+      if (!sid || !sessions.get(sid) || req.headers.referer !== url)
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(fixture('session-expired.json'));
       const reply = (name: string): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(fixture(name));
       if (u.pathname === '/data/monitor.ap.aplist.json' && u.searchParams.get('operation') === 'load') return reply('aplist.json');
       if (u.pathname === '/data/monitor.ap.interface.json' && u.searchParams.get('apMac') === MAC && u.searchParams.get('operation') === 'read') {

@@ -138,7 +138,8 @@ async function cloud(opts: CloudOptions = {}): Promise<Cloud> {
       const send = (status: number, text: string): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(text);
       if (req.method === 'POST' && u.pathname === '/users/v1/login') {
         const b = JSON.parse(body) as Record<string, string>;
-        if (b.apiKey !== 'EOOEMOW4YR6QNB07' || b.email !== 'pool.owner@example.com' || b.password !== PASSWORD) return send(401, '{"message":"Incorrect username or password."}');
+        if (b.apiKey !== 'EOOEMOW4YR6QNB07' || b.email !== 'pool.owner@example.com' || b.password !== PASSWORD)
+          return send(401, '{"message":"Incorrect username or password."}');
         return send(200, issue(true));
       }
       if (req.method === 'POST' && u.pathname === '/users/v1/refresh') {
@@ -155,18 +156,33 @@ async function cloud(opts: CloudOptions = {}): Promise<Cloud> {
       if (u.pathname === '/v2/devices.json' && req.headers.api_key === 'EOOEMOW4YR6QNB07') {
         const ts = u.searchParams.get('timestamp') ?? '';
         const fresh = Math.abs(Number(ts) - Date.now() / 1000) < 300;
-        if (u.searchParams.get('user_id') === '123456' && fresh && u.searchParams.get('signature') === hmac(`123456,${ts}`)) return send(200, fixture('devices.json'));
+        if (u.searchParams.get('user_id') === '123456' && fresh && u.searchParams.get('signature') === hmac(`123456,${ts}`))
+          return send(200, fixture('devices.json'));
       }
       send(403, '{"message":"bad signature"}');
     });
   };
   const shadowUrl = await listen(handler);
-  const devicesUrl = await listen((req, res) => (new URL(req.url!, 'https://x').pathname.startsWith('/v2/') ? handler(req, res) : void res.writeHead(404).end()));
-  return { shadowUrl, devicesUrl, log, revokeAll: () => (idTokens.clear(), refreshTokens.clear()) };
+  const devicesUrl = await listen((req, res) =>
+    new URL(req.url!, 'https://x').pathname.startsWith('/v2/') ? handler(req, res) : void res.writeHead(404).end(),
+  );
+  return {
+    shadowUrl,
+    devicesUrl,
+    log,
+    revokeAll: () => {
+      idTokens.clear();
+      refreshTokens.clear();
+    },
+  };
 }
 
 const source = (c: Pick<Cloud, 'shadowUrl' | 'devicesUrl'>, params: Record<string, unknown> = {}) =>
-  build(ZodiacPoolSource, { user: 'pool.owner@example.com', password: PASSWORD, shadowUrl: c.shadowUrl, devicesUrl: c.devicesUrl, tls: { ca: cert }, ...params }, { configDir: tmp.dir });
+  build(
+    ZodiacPoolSource,
+    { user: 'pool.owner@example.com', password: PASSWORD, shadowUrl: c.shadowUrl, devicesUrl: c.devicesUrl, tls: { ca: cert }, ...params },
+    { configDir: tmp.dir },
+  );
 
 const EXPECTED = [
   { name: 'state', value: 1, labels: { device_serial: 'jy21a0000123' } },
@@ -219,9 +235,15 @@ describe('ZodiacPool source against local HTTPS stand-ins of the iAqualink cloud
   it('gives a clear error for broken or hostile answers, never a crash', async () => {
     const cases: [CloudOptions['answer'], RegExp][] = [
       [(p, res) => p === '/users/v1/login' && !!res.writeHead(200).end('<html>maintenance</html>'), /login: invalid JSON/],
-      [(p, res) => p === '/users/v1/login' && !!res.writeHead(200).end('{"id":1,"userPoolOAuth":{"IdToken":5}}'), /login: the login answer has no userPoolOAuth\.IdToken/],
+      [
+        (p, res) => p === '/users/v1/login' && !!res.writeHead(200).end('{"id":1,"userPoolOAuth":{"IdToken":5}}'),
+        /login: the login answer has no userPoolOAuth\.IdToken/,
+      ],
       [(p, res) => p === '/v2/devices.json' && !!res.writeHead(200).end('{"error":"x"}'), /devices\.json: not a device list/],
-      [(p, res) => p.endsWith('/shadow') && !!res.writeHead(200).end('{"state":{"reported":{"equipment":{"robot":{"state":"1","prCyc":2}}}}}'), /shadow: robot\.state is "1", not a number/],
+      [
+        (p, res) => p.endsWith('/shadow') && !!res.writeHead(200).end('{"state":{"reported":{"equipment":{"robot":{"state":"1","prCyc":2}}}}}'),
+        /shadow: robot\.state is "1", not a number/,
+      ],
       [(p, res) => p.endsWith('/shadow') && !!res.writeHead(500).end('{"message":"Internal server error"}'), /shadow: HTTP 500/],
       [(p, res) => p === '/v2/devices.json' && !!res.writeHead(200).end(`[${'{"serial_number":"x"},'.repeat(500)}{}]`), /response larger than 4096 bytes/],
     ];
@@ -255,6 +277,8 @@ describe('ZodiacPool source against local HTTPS stand-ins of the iAqualink cloud
 
   it('refuses URLs that are not http(s) and unreadable CA files at --check', () => {
     expect(() => build(ZodiacPoolSource, { user: 'u', password: 'p', shadowUrl: 'prod.zodiac-io.com' })).toThrow(/not a valid URL/);
-    expect(() => build(ZodiacPoolSource, { user: 'u', password: 'p', tls: { ca: 'missing.pem' } }, { configDir: tmp.dir })).toThrow(/cannot read .*missing\.pem: no such file/);
+    expect(() => build(ZodiacPoolSource, { user: 'u', password: 'p', tls: { ca: 'missing.pem' } }, { configDir: tmp.dir })).toThrow(
+      /cannot read .*missing\.pem: no such file/,
+    );
   });
 });

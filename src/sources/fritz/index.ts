@@ -1,6 +1,15 @@
 // Fritz (the Python pollect's FritzSource): the WAN traffic counters of a FRITZ!Box, through TR-064
 // (SOAP on port 49000 with HTTP digest authentication), and their rates per second.
-import { Source, SourceError, registerSecret, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import {
+  Source,
+  SourceError,
+  registerSecret,
+  type JsonSchema,
+  type PluginContext,
+  type ProbeContext,
+  type Sample,
+  type SourceParams,
+} from '../../sdk/index.js';
 import { checkHost, portParam } from '../../sdk/params.js';
 import { RateTracker, monotonicMs } from '../../sdk/rate.js';
 import { type CallOptions, type Service, Tr064Client, parseServices } from './tr064.js';
@@ -9,7 +18,12 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    ip: { type: 'string', minLength: 1, default: '169.254.1.1', description: "Address or host name of the FRITZ!Box (the default is its fallback address, as fritzconnection's)" },
+    ip: {
+      type: 'string',
+      minLength: 1,
+      default: '169.254.1.1',
+      description: "Address or host name of the FRITZ!Box (the default is its fallback address, as fritzconnection's)",
+    },
     pass: { type: 'string', description: 'Password of the FRITZ!Box user (TR-064 asks for one; without it the calls go unauthenticated)' },
     user: {
       type: 'string',

@@ -57,7 +57,8 @@ export async function parseServices(text: string, where: string): Promise<Servic
     if (!d) return;
     for (const s of asList(asNode(d.serviceList)?.service)) {
       const n = asNode(s);
-      if (typeof n?.serviceType === 'string' && typeof n.controlURL === 'string') out.push({ serviceType: n.serviceType.trim(), controlURL: n.controlURL.trim() });
+      if (typeof n?.serviceType === 'string' && typeof n.controlURL === 'string')
+        out.push({ serviceType: n.serviceType.trim(), controlURL: n.controlURL.trim() });
     }
     for (const child of asList(asNode(d.deviceList)?.device)) walk(child);
   };

@@ -4,7 +4,17 @@
 // the auth token (from the homematicip library's hmip_generate_auth_token) and the client token
 // derived from the id, as the homematicip library sends them.
 import { createHash } from 'node:crypto';
-import { ParamError, Source, SourceError, registerSecret, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import {
+  ParamError,
+  Source,
+  SourceError,
+  registerSecret,
+  type JsonSchema,
+  type PluginContext,
+  type ProbeContext,
+  type Sample,
+  type SourceParams,
+} from '../../sdk/index.js';
 import { checkUrl, clientTlsParam, readClientTls } from '../../sdk/params.js';
 import { type TlsOptions, expectOk, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
 import { parseCurrentState } from './parse.js';
@@ -14,7 +24,7 @@ const schema = {
   additionalProperties: false,
   required: ['authToken', 'accessPoint'],
   properties: {
-    authToken: { type: 'string', minLength: 1, description: 'Auth token of this client (made with the homematicip library\'s hmip_generate_auth_token)' },
+    authToken: { type: 'string', minLength: 1, description: "Auth token of this client (made with the homematicip library's hmip_generate_auth_token)" },
     accessPoint: { type: 'string', minLength: 1, description: 'Access point id (SGTIN), e.g. 3014-F711-A000-0000-0000-0000' },
     lookupUrl: {
       type: 'string',
@@ -46,7 +56,8 @@ export class HomematicIpSource extends Source<HomematicIpConfig> {
     super(config, context);
     // As the library: the id's hex digits, upper case (the dashes of its printed form dropped).
     this.accessPoint = config.accessPoint.replace(/[^a-fA-F0-9]/g, '').toUpperCase();
-    if (this.accessPoint.length !== 24) throw new ParamError('accessPoint', `"${config.accessPoint}" is not an access point id (24 hex digits, e.g. 3014-F711-A000-0000-0000-0000)`);
+    if (this.accessPoint.length !== 24)
+      throw new ParamError('accessPoint', `"${config.accessPoint}" is not an access point id (24 hex digits, e.g. 3014-F711-A000-0000-0000-0000)`);
     checkUrl('lookupUrl', config.lookupUrl, ['https:', 'http:']);
     this.tls = config.tls ? readClientTls(this.context, config.tls) : undefined;
     this.clientAuth = createHash('sha512')

@@ -3,7 +3,16 @@
 // the password and keeps the session in a `COOKIE` cookie; an answer with `"timeout": "true"`
 // means the session is gone, so the source logs in again and repeats the request once.
 import { createHash } from 'node:crypto';
-import { Source, SourceError, registerSecret, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import {
+  Source,
+  SourceError,
+  registerSecret,
+  type JsonSchema,
+  type PluginContext,
+  type ProbeContext,
+  type Sample,
+  type SourceParams,
+} from '../../sdk/index.js';
 import { checkUrl } from '../../sdk/params.js';
 import { type HttpRequest, expectOk, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
 import { WIFI_FIELDS, asAnswer, firstAp, sessionExpired, wifiCounters } from './parse.js';

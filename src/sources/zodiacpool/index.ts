@@ -2,7 +2,16 @@
 // (tested by the Python pollect with an Alpha 63 IQ) from the iAqualink cloud: a login at
 // prod.zodiac-io.com, the account's devices from prm.iaqualink.net, then each device's shadow.
 import { createHmac } from 'node:crypto';
-import { Source, SourceError, registerSecret, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import {
+  Source,
+  SourceError,
+  registerSecret,
+  type JsonSchema,
+  type PluginContext,
+  type ProbeContext,
+  type Sample,
+  type SourceParams,
+} from '../../sdk/index.js';
 import { checkUrl, clientTlsParam, readClientTls } from '../../sdk/params.js';
 import { type HttpRequest, type TlsOptions, expectOk, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
 import { type Login, parseDevices, parseLogin, parseRobot, remainingSeconds } from './parse.js';
@@ -103,7 +112,9 @@ export class ZodiacPoolSource extends Source<ZodiacPoolConfig> {
     }
     if (this.login === undefined) {
       const url = `${this.shadowUrl}/users/v1/login`;
-      this.login = this.keep(parseLogin(await this.call(ctx, url, {}, { apiKey: API_KEY, email: this.config.user, password: this.config.password }), `POST ${safeUrl(url)}`));
+      this.login = this.keep(
+        parseLogin(await this.call(ctx, url, {}, { apiKey: API_KEY, email: this.config.user, password: this.config.password }), `POST ${safeUrl(url)}`),
+      );
     }
     return this.login;
   }

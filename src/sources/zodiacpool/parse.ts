@@ -21,7 +21,8 @@ export function parseLogin(value: unknown, where: string): Login {
   const oauth = value.userPoolOAuth;
   const id = value.id;
   if (typeof id !== 'number' && typeof id !== 'string') throw new SourceError(`${where}: the login answer has no user id`);
-  if (!isObj(oauth) || typeof oauth.IdToken !== 'string' || oauth.IdToken === '') throw new SourceError(`${where}: the login answer has no userPoolOAuth.IdToken`);
+  if (!isObj(oauth) || typeof oauth.IdToken !== 'string' || oauth.IdToken === '')
+    throw new SourceError(`${where}: the login answer has no userPoolOAuth.IdToken`);
   return {
     userId: String(id),
     email: typeof value.email === 'string' ? value.email : '',
@@ -70,7 +71,8 @@ export function parseRobot(value: unknown, where: string): Robot | undefined {
   const num = (o: Obj, key: string, path: string, fallback?: number): number => {
     const v = o[key];
     if (v === undefined && fallback !== undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new SourceError(`${where}: ${path} is ${v === undefined ? 'missing' : JSON.stringify(v).slice(0, 40)}, not a number`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new SourceError(`${where}: ${path} is ${v === undefined ? 'missing' : JSON.stringify(v).slice(0, 40)}, not a number`);
     return v;
   };
   const durations: Record<string, number> = {};
