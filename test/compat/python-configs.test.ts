@@ -117,7 +117,7 @@ describe("the Python pollect's pollect.json", () => {
   });
 
   it('without those sources, loads unchanged but for the SmartCtl device regex "sd[a-z}+$", which Python cannot compile either', async () => {
-    const pruned = { ...raw, executors: raw.executors.map((e) => ({ ...e, sources: e.sources.filter((s) => !MISSING.includes(s.type)) })) };
+    const pruned = structuredClone({ ...raw, executors: raw.executors.map((e) => ({ ...e, sources: e.sources.filter((s) => !MISSING.includes(s.type)) })) });
     // HomematicIp's placeholders filled in (see above); its Fritz source loads as it is.
     const homematic = pruned.executors[2]!.sources.find((s) => s.type === 'HomematicIp') as unknown as Record<string, string>;
     Object.assign(homematic, { authToken: 'B2C7D6E5F4A3B2C1', accessPoint: '3014-F711-A000-0000-0000-0000' });
