@@ -266,6 +266,15 @@ describe('Fritz source against a local TR-064 server with digest auth', () => {
     const err = await probeOnce(build(FritzSource, { ip: '127.0.0.1', port: (srv.address() as AddressInfo).port }), { timeoutMs: 300 }).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/tr64desc\.xml: (no answer within 300 ms|aborted)/);
     expect(Date.now() - started).toBeLessThan(3000);
+    // Shutdown aborts ctx.signal long before the probe's own timeout: the probe ends at once.
+    const shutdown = new AbortController();
+    setTimeout(() => shutdown.abort(), 200);
+    const aborted = await probeOnce(build(FritzSource, { ip: '127.0.0.1', port: (srv.address() as AddressInfo).port }), {
+      timeoutMs: 60_000,
+      signal: shutdown.signal,
+    }).catch((e: Error) => e);
+    expect((aborted as Error).message).toMatch(/: aborted$/);
+    expect(Date.now() - started).toBeLessThan(6000);
   });
 
   it('registers the password as a secret itself, so no log line or error shows it', () => {

@@ -185,6 +185,12 @@ describe('HomematicIp source against local HTTPS stand-ins of the lookup service
     const err = await probeOnce(source({ lookupUrl: `${url}/getHost` }), { timeoutMs: 300 }).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/POST https:\/\/127\.0\.0\.1:\d+\/getHost: (no answer within 300 ms|aborted)/);
     expect(Date.now() - started).toBeLessThan(3000);
+    // Shutdown aborts ctx.signal long before the probe's own timeout: the probe ends at once.
+    const shutdown = new AbortController();
+    setTimeout(() => shutdown.abort(), 200);
+    const aborted = await probeOnce(source({ lookupUrl: `${url}/getHost` }), { timeoutMs: 60_000, signal: shutdown.signal }).catch((e: Error) => e);
+    expect((aborted as Error).message).toMatch(/: aborted$/);
+    expect(Date.now() - started).toBeLessThan(6000);
   });
 
   it('registers the auth token and the client token as secrets', () => {

@@ -189,6 +189,14 @@ describe('TpLinkEap source against a local EAP web UI', () => {
     const err = await probeOnce(source(`http://127.0.0.1:${(srv.address() as AddressInfo).port}`), { timeoutMs: 300 }).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/?: (no answer within 300 ms|aborted)/);
     expect(Date.now() - started).toBeLessThan(3000);
+    // Shutdown aborts ctx.signal long before the probe's own timeout: the probe ends at once.
+    const shutdown = new AbortController();
+    setTimeout(() => shutdown.abort(), 200);
+    const aborted = await probeOnce(source(`http://127.0.0.1:${(srv.address() as AddressInfo).port}`), { timeoutMs: 60_000, signal: shutdown.signal }).catch(
+      (e: Error) => e,
+    );
+    expect((aborted as Error).message).toMatch(/: aborted$/);
+    expect(Date.now() - started).toBeLessThan(6000);
   });
 
   it('registers the password and its MD5 as secrets itself', () => {

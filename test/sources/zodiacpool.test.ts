@@ -262,6 +262,12 @@ describe('ZodiacPool source against local HTTPS stand-ins of the iAqualink cloud
     const err = await probeOnce(source({ shadowUrl: url, devicesUrl: url }), { timeoutMs: 300 }).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/POST https:\/\/127\.0\.0\.1:\d+\/users\/v1\/login: (no answer within 300 ms|aborted)/);
     expect(Date.now() - started).toBeLessThan(3000);
+    // Shutdown aborts ctx.signal long before the probe's own timeout: the probe ends at once.
+    const shutdown = new AbortController();
+    setTimeout(() => shutdown.abort(), 200);
+    const aborted = await probeOnce(source({ shadowUrl: url, devicesUrl: url }), { timeoutMs: 60_000, signal: shutdown.signal }).catch((e: Error) => e);
+    expect((aborted as Error).message).toMatch(/: aborted$/);
+    expect(Date.now() - started).toBeLessThan(6000);
   });
 
   it('registers the password and the tokens it is handed as secrets', async () => {
