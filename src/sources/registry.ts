@@ -29,6 +29,10 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   SmaEnergyMeter: () => import('./smaenergymeter/index.js').then((m) => m.SmaEnergyMeterSource),
   Openhab: () => import('./openhab/index.js').then((m) => m.OpenhabSource),
   Plex: () => import('./plex/index.js').then((m) => m.PlexSource),
+  Fritz: () => import('./fritz/index.js').then((m) => m.FritzSource),
+  TpLinkEap: () => import('./tplinkeap/index.js').then((m) => m.TpLinkEapSource),
+  ZodiacPool: () => import('./zodiacpool/index.js').then((m) => m.ZodiacPoolSource),
+  HomematicIp: () => import('./homematicip/index.js').then((m) => m.HomematicIpSource),
   // Services and platforms
   Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
   K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),

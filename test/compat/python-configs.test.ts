@@ -20,7 +20,7 @@ selfSigned(tmp.dir, { key: 'key.key', cert: 'cert.pem' });
 const ENV = { HOME: '/home/pollect', AUTH_PASS: 'auth-pass-phrase', PRIV_PASS: 'priv-pass-phrase' };
 
 /** Types the Python pollect has and this project does not (another issue). */
-const MISSING = ['Gdc', 'AppStoreConnect', 'Pmcc', 'MMI', 'Fritz', 'HomematicIp'];
+const MISSING = ['Gdc', 'AppStoreConnect', 'Pmcc', 'MMI'];
 
 async function snippet(name: string): Promise<unknown> {
   return parseConfigText(readFileSync(path.join(SNIPPETS, name), 'utf8'), name);
@@ -103,19 +103,24 @@ describe("the Python pollect's pollect.json", () => {
   const file = fixtureDir('pollect', 'pollect.json');
   const raw = JSON.parse(readFileSync(file, 'utf8')) as { executors: { sources: { type: string }[] }[] };
 
-  it('as a whole: only the types this project lacks are refused', async () => {
+  it('as a whole: only the types this project lacks are refused, and the empty HomematicIp placeholders', async () => {
     const r = await cli(['-c', file, '--check'], ENV);
     expect(r.code).toBe(2);
-    const types = r.stderr
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => /unknown source type "(\w+)"$/.exec(l)?.[1]);
-    expect(types).toEqual(['Gdc', 'AppStoreConnect', 'MMI', 'Fritz', 'HomematicIp']);
+    const lines = r.stderr.trim().split('\n').slice(1);
+    const types = lines.map((l) => /unknown source type "(\w+)"$/.exec(l)?.[1]).filter(Boolean);
+    expect(types).toEqual(['Gdc', 'AppStoreConnect', 'MMI']);
+    // `authToken: ""` and `accessPoint: ""` can never reach the cloud (the Python pollect fails at start).
+    expect(lines.filter((l) => !/unknown source type/.test(l))).toEqual([
+      '  executors[2].sources[12].authToken: must NOT have fewer than 1 characters',
+      '  executors[2].sources[12].accessPoint: must NOT have fewer than 1 characters',
+    ]);
   });
 
   it('without those sources, loads unchanged but for the SmartCtl device regex "sd[a-z}+$", which Python cannot compile either', async () => {
-    const pruned = { ...raw, executors: raw.executors.map((e) => ({ ...e, sources: e.sources.filter((s) => !MISSING.includes(s.type)) })) };
+    const pruned = structuredClone({ ...raw, executors: raw.executors.map((e) => ({ ...e, sources: e.sources.filter((s) => !MISSING.includes(s.type)) })) });
+    // HomematicIp's placeholders filled in (see above); its Fritz source loads as it is.
+    const homematic = pruned.executors[2]!.sources.find((s) => s.type === 'HomematicIp') as unknown as Record<string, string>;
+    Object.assign(homematic, { authToken: 'B2C7D6E5F4A3B2C1', accessPoint: '3014-F711-A000-0000-0000-0000' });
     const r = await check(pruned, false);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n').slice(1)).toEqual(['  executors[2].sources[6].devices[0]: invalid regex "sd[a-z}+$": Unterminated character class']);
@@ -127,6 +132,6 @@ describe("the Python pollect's pollect.json", () => {
     const ok = await check(withoutRegex, false);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/OK \(3 executor\(s\), 12 source\(s\)\)/);
+    expect(ok.stdout).toMatch(/OK \(3 executor\(s\), 14 source\(s\)\)/);
   });
 });
