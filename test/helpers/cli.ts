@@ -19,12 +19,18 @@ export interface CliResult {
 export async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
     stdout += String(chunk);
+    // write(text, cb) and write(text, encoding, cb): the caller may wait for the callback.
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    if (done) queueMicrotask(done);
     return true;
   });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
     stderr += String(chunk);
+    // write(text, cb) and write(text, encoding, cb): the caller may wait for the callback.
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    if (done) queueMicrotask(done);
     return true;
   });
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
