@@ -12,7 +12,7 @@ export interface Received {
 }
 
 /** How to answer one request: a status (and body), `garbage` (bytes that are not HTTP), or `hang` (never answer). */
-export type Answer = { status: number; body?: string } | 'garbage' | 'hang';
+export type Answer = { status: number; body?: string; headers?: Record<string, string> } | 'garbage' | 'hang';
 
 export interface Receiver {
   url: string;
@@ -45,7 +45,7 @@ export async function receiver(): Promise<Receiver> {
         req.socket.end('this is not HTTP\r\n\r\n');
         return;
       }
-      res.writeHead(a.status, { 'Content-Type': 'text/plain' });
+      res.writeHead(a.status, { 'Content-Type': 'text/plain', ...a.headers });
       res.end(a.body ?? '');
     });
   });
