@@ -23,11 +23,15 @@ function headerValue(v: string): string {
   return v.replace(/[\r\n]+/g, ' ');
 }
 
-/** As collectd prints its meta types: strings as they are, integers in decimal, doubles with %e, booleans as true/false. */
+/**
+ * As collectd prints meta data: strings as they are, booleans as true/false, and a number as a
+ * double, with %e (`CurrentValue: 9.750000e+01`, `WarningMin: nan`), as its threshold plugin's
+ * values come out. (collectd prints an integer meta, which only a Python plugin sends, in decimal;
+ * a JavaScript number does not say whether it was one.)
+ */
 function metaValue(v: string | number | boolean): string {
   if (typeof v === 'string') return headerValue(v);
   if (typeof v === 'boolean') return String(v);
-  if (Number.isInteger(v)) return String(v);
   return cExponent(v);
 }
 
