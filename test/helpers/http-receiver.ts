@@ -1,8 +1,7 @@
 // A local HTTP receiver for push writer tests: records each request and answers as the test says,
 // including the ways a peer goes wrong: a status, garbage that is not HTTP, or no answer at all.
 import http from 'node:http';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface Received {
   method: string;
@@ -23,7 +22,7 @@ export interface Receiver {
 }
 
 export async function receiver(): Promise<Receiver> {
-  const sockets = new Set<net.Socket>();
+  const sockets = new Set<Socket>();
   const r: Receiver = {
     url: '',
     requests: [],

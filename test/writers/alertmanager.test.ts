@@ -112,7 +112,11 @@ describe('AlertState', () => {
   it('identities are separate; empty fields are no labels; meta become annotations with names Alertmanager takes', () => {
     const s = new AlertState({ labels: { alertname: 'HostCheck' }, generatorURL: 'https://grafana.example/d/1' });
     s.apply(n('failure'), T, T + 1);
-    const [a] = s.apply(n('warning', T, { pluginInstance: '', type: undefined, typeInstance: undefined, meta: { 'data-source': 'value', '1x': 2, ok: true } }), T, T + 1) as [Alert];
+    const [a] = s.apply(
+      n('warning', T, { pluginInstance: '', type: undefined, typeInstance: undefined, meta: { 'data-source': 'value', '1x': 2, ok: true } }),
+      T,
+      T + 1,
+    ) as [Alert];
     expect(s.size).toBe(2);
     expect(a.labels).toEqual({ alertname: 'HostCheck', severity: 'warning', host: 'db1', plugin: 'cpu' });
     expect(a.annotations).toMatchObject({ data_source: 'value', _1x: '2', ok: 'true' });

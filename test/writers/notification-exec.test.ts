@@ -67,25 +67,38 @@ const FROM_THRESHOLD: Notification = {
   pluginInstance: 'x',
   type: 'gauge',
   typeInstance: 'y',
-  message: 'Host testhost, plugin exec (instance x) type gauge (instance y): Data source "value" is currently 97.500000. That is above the failure threshold of 95.000000.',
+  message:
+    'Host testhost, plugin exec (instance x) type gauge (instance y): Data source "value" is currently 97.500000. That is above the failure threshold of 95.000000.',
   meta: { DataSource: 'value', CurrentValue: 97.5, WarningMin: NaN, WarningMax: 90, FailureMin: NaN, FailureMax: 95 },
   source: 'threshold',
 };
 
 describe('the format', () => {
-  it('is collectd-exec(5)\'s: header lines, an empty line, the message', () => {
-    expect(notificationText({ time: 1_200_928_930_515, severity: 'failure', host: 'myhost.mydomain.org', plugin: '', message: 'This is a test notification', source: 's' })).toBe(
-      'Severity: FAILURE\nTime: 1200928930.515\nHost: myhost.mydomain.org\n\nThis is a test notification\n',
-    );
+  it("is collectd-exec(5)'s: header lines, an empty line, the message", () => {
+    expect(
+      notificationText({
+        time: 1_200_928_930_515,
+        severity: 'failure',
+        host: 'myhost.mydomain.org',
+        plugin: '',
+        message: 'This is a test notification',
+        source: 's',
+      }),
+    ).toBe('Severity: FAILURE\nTime: 1200928930.515\nHost: myhost.mydomain.org\n\nThis is a test notification\n');
   });
 
   it('a line break in a header cannot inject a field; the message keeps its lines', () => {
     const text = notificationText({ ...FROM_PUTNOTIF, meta: undefined, typeInstance: 'user\nSeverity: OKAY', message: 'line 1\nline 2' });
-    expect(text.split('\n\n')[0]!.split('\n').filter((l) => l.startsWith('Severity:'))).toEqual(['Severity: FAILURE']);
+    expect(
+      text
+        .split('\n\n')[0]!
+        .split('\n')
+        .filter((l) => l.startsWith('Severity:')),
+    ).toEqual(['Severity: FAILURE']);
     expect(text.endsWith('\n\nline 1\nline 2\n')).toBe(true);
   });
 
-  it('prints numbers as C\'s %e', () => {
+  it("prints numbers as C's %e", () => {
     expect([97.5, 90, 0, -0.00123, 1e300, 1.5e-300, NaN, Infinity, -Infinity].map(cExponent)).toEqual([
       '9.750000e+01',
       '9.000000e+01',
@@ -150,7 +163,7 @@ describe.skipIf(!needs('collectd'))('side by side with collectd', () => {
   }, 15_000);
   afterAll(() => tmp.remove());
 
-  it('the same script gets the same text from collectd and from pollect (but the threshold\'s Time)', async () => {
+  it("the same script gets the same text from collectd and from pollect (but the threshold's Time)", async () => {
     const { w } = writer({ command: [save, pollectOut] });
     await w.notify([FROM_PUTNOTIF, FROM_THRESHOLD]);
     const byPlugin = (texts: string[]) => texts.sort((a, b) => (a.includes('Plugin: cpu') ? -1 : b.includes('Plugin: cpu') ? 1 : 0));
@@ -217,7 +230,7 @@ describe('programs that go wrong', () => {
     expect(alive).toEqual([]);
   });
 
-  it('runs once per notification, at once, with collectd\'s environment and its own', async () => {
+  it("runs once per notification, at once, with collectd's environment and its own", async () => {
     const out = path.join(tmp.dir, 'env');
     mkdirSync(out);
     script(tmp.dir, 'env.sh', `{ echo "$COLLECTD_HOSTNAME|$COLLECTD_INTERVAL|$TEAM|$SECRET_FROM_PARENT"; cat; } > "${out}/$$"`);

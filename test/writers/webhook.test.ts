@@ -38,7 +38,8 @@ const N: Notification = {
   pluginInstance: 'root',
   type: 'percent_bytes',
   typeInstance: 'used',
-  message: 'Host db1, plugin df (instance root) type percent_bytes (instance used): Data source "value" is currently 97.1. That is above the failure threshold of 95.0.',
+  message:
+    'Host db1, plugin df (instance root) type percent_bytes (instance used): Data source "value" is currently 97.1. That is above the failure threshold of 95.0.',
   meta: { DataSource: 'value', CurrentValue: 97.1, FailureMax: 95, persist: false },
   source: 'threshold',
 };
@@ -154,15 +155,18 @@ describe.skipIf(!needs('openssl'))('Webhook over TLS with a client certificate',
     const client = signedBy(tmp.dir, ca, 'client', { client: true });
     const seen: { cn?: string; body: string }[] = [];
     const pem = (f: string) => readFileSync(path.join(tmp.dir, f));
-    const srv = https.createServer({ key: pem(server.key), cert: pem(server.cert), ca: pem(ca.cert), requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-        seen.push({ cn: peer.subject?.CN, body });
-        res.end();
-      });
-    });
+    const srv = https.createServer(
+      { key: pem(server.key), cert: pem(server.cert), ca: pem(ca.cert), requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        let body = '';
+        req.on('data', (d: Buffer) => (body += d.toString()));
+        req.on('end', () => {
+          const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+          seen.push({ cn: String(peer.subject?.CN), body });
+          res.end();
+        });
+      },
+    );
     await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
     const port = (srv.address() as AddressInfo).port;
     try {

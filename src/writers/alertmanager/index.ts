@@ -24,7 +24,8 @@ const schema = {
   type: 'object',
   properties: {
     url: {
-      description: 'Alertmanager base URL, e.g. http://localhost:9093 (`/api/v2/alerts` is added), or a list: every alert goes to each, as Prometheus sends them',
+      description:
+        'Alertmanager base URL, e.g. http://localhost:9093 (`/api/v2/alerts` is added), or a list: every alert goes to each, as Prometheus sends them',
       oneOf: [
         { type: 'string', minLength: 1 },
         { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },

@@ -113,7 +113,12 @@ export class NotificationExecWriter extends Writer<NotificationExecConfig> {
 
 /** True when `file` (a path, or a name looked up on PATH) is an executable file. */
 function findExecutable(file: string): boolean {
-  const candidates = file.includes('/') ? [file] : (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, file));
+  const candidates = file.includes('/')
+    ? [file]
+    : (process.env.PATH ?? '')
+        .split(':')
+        .filter(Boolean)
+        .map((d) => path.join(d, file));
   return candidates.some((f) => {
     try {
       accessSync(f, constants.X_OK);

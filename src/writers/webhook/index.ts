@@ -1,6 +1,15 @@
 // Webhook: notifications as JSON, POSTed to a URL, one request per list the core hands over.
 // Samples are not taken: write() ignores them.
-import { Writer, type Batch, type JsonSchema, type Logger, type Notification, type PluginContext, type WriterContext, type WriterParams } from '../../sdk/index.js';
+import {
+  Writer,
+  type Batch,
+  type JsonSchema,
+  type Logger,
+  type Notification,
+  type PluginContext,
+  type WriterContext,
+  type WriterParams,
+} from '../../sdk/index.js';
 import { HttpPush, httpPushKeys } from '../http-push.js';
 
 const { diskQueue: _diskQueue, ...pushKeys } = httpPushKeys;
