@@ -33,27 +33,32 @@ describe('the collectd.conf translated', () => {
     expect(r.code).toBe(0);
   });
 
-  it.skipIf(!needs('collectd'))('collectd takes collectd.conf: it loads every plugin and config block and starts', async () => {
-    const tmp = tempDir('pollect-collectd-conf-');
-    try {
-      // The scripts and the plugin from this folder; logging to stderr (no syslog); write_prometheus
-      // left out: it needs libmicrohttpd, which collectd-core does not pull in.
-      let conf = readFileSync(path.join(example, 'collectd.conf'), 'utf8')
-        .replaceAll('/usr/local/lib/collectd/', `${example}/`)
-        .replace(/^LoadPlugin (syslog|write_prometheus)\n/gm, '')
-        .replace(/^<Plugin (syslog|write_prometheus)>\n[\s\S]*?<\/Plugin>\n/gm, '');
-      conf = `BaseDir "${tmp.dir}"\nPIDFile "${tmp.dir}/collectd.pid"\nTypesDB "/usr/share/collectd/types.db"\n${conf}`;
-      const file = path.join(tmp.dir, 'collectd.conf');
-      writeFileSync(file, conf);
-      const collectd = spawnDaemon('/usr/sbin/collectd', ['-f', '-C', file]);
-      const until = Date.now() + 10_000;
-      while (!/Initialization complete|Parsing the config file failed/.test(collectd.output()) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-      await collectd.stop();
-      const out = collectd.output();
-      expect(out).toContain('Initialization complete');
-      expect(out).not.toMatch(/error|not allowed|isn't loaded|failed/i);
-    } finally {
-      tmp.remove();
-    }
-  }, 15_000);
+  it.skipIf(!needs('collectd'))(
+    'collectd takes collectd.conf: it loads every plugin and config block and starts',
+    async () => {
+      const tmp = tempDir('pollect-collectd-conf-');
+      try {
+        // The scripts and the plugin from this folder; logging to stderr (no syslog); write_prometheus
+        // left out: it needs libmicrohttpd, which collectd-core does not pull in.
+        let conf = readFileSync(path.join(example, 'collectd.conf'), 'utf8')
+          .replaceAll('/usr/local/lib/collectd/', `${example}/`)
+          .replace(/^LoadPlugin (syslog|write_prometheus)\n/gm, '')
+          .replace(/^<Plugin (syslog|write_prometheus)>\n[\s\S]*?<\/Plugin>\n/gm, '');
+        conf = `BaseDir "${tmp.dir}"\nPIDFile "${tmp.dir}/collectd.pid"\nTypesDB "/usr/share/collectd/types.db"\n${conf}`;
+        const file = path.join(tmp.dir, 'collectd.conf');
+        writeFileSync(file, conf);
+        const collectd = spawnDaemon('/usr/sbin/collectd', ['-f', '-C', file]);
+        const until = Date.now() + 10_000;
+        while (!/Initialization complete|Parsing the config file failed/.test(collectd.output()) && Date.now() < until)
+          await new Promise((r) => setTimeout(r, 50));
+        await collectd.stop();
+        const out = collectd.output();
+        expect(out).toContain('Initialization complete');
+        expect(out).not.toMatch(/error|not allowed|isn't loaded|failed/i);
+      } finally {
+        tmp.remove();
+      }
+    },
+    15_000,
+  );
 });
