@@ -186,7 +186,7 @@ describe.skipIf(!needs('prometheus-alertmanager'))('against a real Alertmanager'
     await waitUntil(() => am.deliveries.some((d) => d.alerts.some((a) => a.labels.host === 'am-test-1' && a.status === 'resolved')), 10_000);
     const resolved = am.deliveries.flatMap((d) => d.alerts).find((a) => a.labels.host === 'am-test-1' && a.status === 'resolved')!;
     expect(resolved.labels.severity).toBe('failure');
-    expect(resolved.startsAt).toBe(new Date(n.time).toISOString());
+    expect(Date.parse(resolved.startsAt)).toBe(n.time);
     await w.stop();
   }, 20_000);
 
@@ -261,21 +261,41 @@ describe('bad Alertmanagers', () => {
     await r.close();
   });
 
-  it('500 and garbage are thrown for the core to retry; the retry sends the same alerts, not the list applied twice', async () => {
-    const { w } = writer({ url: r.url });
+  it('500 and garbage are thrown for the core to retry; a retry sends the same alerts, not the notifications applied twice', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const { w } = writer({ url: r.url, resendInterval: 1000 }, clock);
     r.requests.length = 0;
     r.answer = { status: 500, body: 'boom' };
-    const okay = [notification('okay')];
-    await expect(w.notify(okay)).rejects.toThrow(/answered 500 Internal Server Error: boom/);
+    const failure = notification('failure', { time: clock.now() });
+    const okay = notification('okay', { host: 'other' });
+    // The core hands a retry a new list: the same notifications, maybe more behind them.
+    await expect(w.notify([failure])).rejects.toThrow(/answered 500 Internal Server Error: boom/);
     r.answer = 'garbage';
-    await expect(w.notify(okay)).rejects.toThrow(/Parse Error|cannot reach/);
+    await clock.advance(300_000);
+    await expect(w.notify([failure, okay])).rejects.toThrow(/Parse Error|cannot reach/);
     r.answer = { status: 200 };
-    await w.notify(okay);
+    await clock.advance(300_000);
+    await w.notify([failure, okay]);
     expect(r.requests).toHaveLength(3);
     expect(r.requests.every((q) => q.url === '/api/v2/alerts' && q.method === 'POST' && q.headers['content-type'] === 'application/json')).toBe(true);
-    // The same two resolved alerts each time (an okay never seen firing resolves both severities).
-    expect(new Set(r.requests.map((q) => q.body)).size).toBe(1);
-    expect((JSON.parse(r.requests[0]!.body) as Alert[]).map((a) => a.labels.severity)).toEqual(['warning', 'failure']);
+    const sent = r.requests.map((q) => JSON.parse(q.body) as Alert[]);
+    // One firing alert, and the two resolved ones of an okay never seen firing (both severities), each time.
+    expect(sent.map((alerts) => alerts.map((a) => `${a.labels.host} ${a.labels.severity}`))).toEqual([
+      ['db1 failure'],
+      ['db1 failure', 'other warning', 'other failure'],
+      ['db1 failure', 'other warning', 'other failure'],
+    ]);
+    // Still firing when it finally went through: valid from then, not from the first attempt.
+    expect(sent.map((alerts) => Date.parse(alerts[0]!.endsAt) - 1_700_000_000_000)).toEqual([4_000_000, 4_300_000, 4_600_000]);
+    expect(new Set(sent.map((alerts) => alerts[0]!.startsAt)).size).toBe(1);
+    // Its okay, retried: the same one resolved alert (applied twice, the second would resolve both severities).
+    const resolve = notification('okay');
+    r.answer = { status: 503 };
+    await expect(w.notify([resolve])).rejects.toThrow(/503/);
+    r.answer = { status: 200 };
+    await w.notify([resolve]);
+    const last = r.requests.slice(-2).map((q) => (JSON.parse(q.body) as Alert[]).map((a) => `${a.labels.host} ${a.labels.severity} ${a.endsAt}`));
+    expect(last).toEqual([['db1 failure 2023-11-14T22:23:20.000Z'], ['db1 failure 2023-11-14T22:23:20.000Z']]);
     await w.stop();
   });
 

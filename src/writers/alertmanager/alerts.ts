@@ -63,11 +63,14 @@ export class AlertState {
     return out;
   }
 
-  /** Every firing alert, valid until `validUntil`: what a re-send posts. */
+  /**
+   * Every firing alert, now valid until `validUntil`: what a re-send posts. The alerts are updated
+   * in place, so an alert apply() returned earlier and sent again (a retry) is up to date too.
+   */
   active(validUntil: number): Alert[] {
     const out: Alert[] = [];
     for (const f of this.firing.values()) {
-      f.alert = { ...f.alert, endsAt: iso(validUntil) };
+      f.alert.endsAt = iso(validUntil);
       out.push(f.alert);
     }
     return out;

@@ -63,8 +63,8 @@ export class AlertmanagerWriter extends Writer<AlertmanagerConfig> {
   private readonly failing = new Set<HttpPush>();
   private timer: ClockTimer | undefined;
   private resending: Promise<void> | undefined;
-  /** The alerts of a list whose send failed: the core's retry sends them again rather than applying the list twice. */
-  private retry: { list: readonly Notification[]; alerts: Alert[] } | undefined;
+  /** The alerts each notification gave: when the core retries it, they are sent again rather than applied twice. */
+  private readonly applied = new WeakMap<Notification, Alert[]>();
 
   constructor(config: AlertmanagerConfig, context?: PluginContext) {
     super(config, context);
@@ -98,20 +98,17 @@ export class AlertmanagerWriter extends Writer<AlertmanagerConfig> {
    * retry, when none could be reached or all answered 429/5xx.
    */
   override async notify(list: readonly Notification[]): Promise<void> {
-    let alerts: Alert[];
-    if (this.retry?.list === list) alerts = this.retry.alerts;
-    else {
-      const now = this.clock.now();
-      alerts = list.flatMap((n) => this.state.apply(n, now, this.validUntil(now)));
+    const now = this.clock.now();
+    const alerts: Alert[] = [];
+    for (const n of list) {
+      let out = this.applied.get(n);
+      if (!out) this.applied.set(n, (out = this.state.apply(n, now, this.validUntil(now))));
+      alerts.push(...out);
     }
-    this.retry = undefined;
     if (alerts.length === 0) return;
-    try {
-      await this.send(alerts);
-    } catch (err) {
-      this.retry = { list, alerts };
-      throw err;
-    }
+    // A retry comes later: the firing alerts it sends again get a fresh endsAt (a past one would resolve them).
+    this.state.active(this.validUntil(now));
+    await this.send(alerts);
   }
 
   override async stop(): Promise<void> {
