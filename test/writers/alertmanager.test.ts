@@ -247,6 +247,9 @@ describe.skipIf(!needs('prometheus-alertmanager'))('a real Alertmanager with bas
     await bad.w.notify([notification('failure', { host: 'am-auth-2' })]);
     expect(bad.lines.join('\n')).toMatch(/refused 1 alert\(s\): 401 Unauthorized/);
     expect(bad.lines.join('\n')).not.toContain('wrong');
+    // Not logged again on every re-send.
+    await bad.w.notify([notification('failure', { host: 'am-auth-3' })]);
+    expect(bad.lines.filter((l) => l.includes('401'))).toHaveLength(1);
     await good.w.stop();
     await bad.w.stop();
   });

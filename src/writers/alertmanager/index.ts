@@ -61,6 +61,8 @@ export class AlertmanagerWriter extends Writer<AlertmanagerConfig> {
   private log: Logger;
   /** Targets whose last request failed, so a failure is logged once and its recovery once. */
   private readonly failing = new Set<HttpPush>();
+  /** The status each target last refused alerts with, so the re-sends do not log a refusal (a 401) every time. */
+  private readonly refused = new Map<HttpPush, number>();
   private timer: ClockTimer | undefined;
   private resending: Promise<void> | undefined;
   /** The alerts each notification gave: when the core retries it, they are sent again rather than applied twice. */
@@ -148,9 +150,14 @@ export class AlertmanagerWriter extends Writer<AlertmanagerConfig> {
         return;
       }
       if (this.failing.delete(target)) this.log.info(`writer ${this.id}: ${target.target} takes alerts again`);
-      if (r.value.taken) taken = true;
-      // Alertmanager keeps the valid alerts of a request and refuses the rest with 400: nothing a retry would change.
-      else this.log.warn(`writer ${this.id}: ${target.target} refused ${alerts.length} alert(s): ${r.value.message}`);
+      if (r.value.taken) {
+        taken = true;
+        this.refused.delete(target);
+      } else if (this.refused.get(target) !== r.value.status) {
+        // Alertmanager keeps the valid alerts of a request and refuses the rest with 400: nothing a retry would change.
+        this.refused.set(target, r.value.status);
+        this.log.warn(`writer ${this.id}: ${target.target} refused ${alerts.length} alert(s): ${r.value.message}`);
+      }
     });
     if (!taken && errors.length > 0) throw new Error(errors.join('; '));
   }
