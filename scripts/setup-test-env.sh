@@ -19,8 +19,8 @@ fi
 #   page in a headless browser), systemd (systemd-analyze checks contrib/systemd/pollect.service),
 #   influxdb (Influx writer), victoria-metrics (PrometheusRemoteWrite writer), mosquitto (Mqtt writer),
 #   collectd-core + libpython3-dev (CollectdPython beside collectd: its python.so links libpython,
-#   which collectd-core only suggests).
-PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter influxdb victoria-metrics mosquitto snmpd snmp bind9 dnsutils openssl python3 collectd-core libpython3-dev curl procps chromium systemd"
+#   which collectd-core only suggests), prometheus-alertmanager (Alertmanager writer).
+PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter prometheus-alertmanager influxdb victoria-metrics mosquitto snmpd snmp bind9 dnsutils openssl python3 collectd-core libpython3-dev curl procps chromium systemd"
 
 if ! command -v apt-get >/dev/null; then
   echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2
@@ -31,7 +31,7 @@ $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
 # Installing a package may start its system service; the tests start their own instances.
-for svc in redis-server carbon-cache prometheus prometheus-node-exporter influxdb victoria-metrics mosquitto snmpd named bind9 collectd; do
+for svc in redis-server carbon-cache prometheus prometheus-node-exporter prometheus-alertmanager influxdb victoria-metrics mosquitto snmpd named bind9 collectd; do
   $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
 

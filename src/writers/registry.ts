@@ -11,5 +11,8 @@ export const writerRegistry: Record<string, () => Promise<AnyWriterClass>> = {
   PrometheusRemoteWrite: () => import('./remote-write/index.js').then((m) => m.RemoteWriteWriter),
   Otel: () => import('./otel/index.js').then((m) => m.OtelWriter),
   Mqtt: () => import('./mqtt/index.js').then((m) => m.MqttWriter),
+  Alertmanager: () => import('./alertmanager/index.js').then((m) => m.AlertmanagerWriter),
+  Webhook: () => import('./webhook/index.js').then((m) => m.WebhookWriter),
+  NotificationExec: () => import('./notification-exec/index.js').then((m) => m.NotificationExecWriter),
   DryRun: () => import('./dryrun/index.js').then((m) => m.DryRunWriter),
 };

@@ -23,6 +23,7 @@ export const BINARIES: Readonly<Record<string, string>> = {
   openssl: 'openssl',
   python3: 'python3',
   collectd: 'collectd-core',
+  'prometheus-alertmanager': 'prometheus-alertmanager',
   curl: 'curl',
   ps: 'procps',
   chromium: 'chromium',
