@@ -29,6 +29,7 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   SmaEnergyMeter: () => import('./smaenergymeter/index.js').then((m) => m.SmaEnergyMeterSource),
   Openhab: () => import('./openhab/index.js').then((m) => m.OpenhabSource),
   Plex: () => import('./plex/index.js').then((m) => m.PlexSource),
+  Viessmann: () => import('./viessmann/index.js').then((m) => m.ViessmannSource),
   // Services and platforms
   Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
   K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),
