@@ -36,6 +36,8 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Docker: () => import('./docker/index.js').then((m) => m.DockerSource),
   OSv: () => import('./osv/index.js').then((m) => m.OSvSource),
   OpenStack: () => import('./openstack/index.js').then((m) => m.OpenStackSource),
+  // App stores' statistics
+  Gdc: () => import('./gdc/index.js').then((m) => m.GdcSource),
   // Your own metrics
   Exec: () => import('./exec/index.js').then((m) => m.ExecSource),
   CollectdPython: () => import('./collectd-python/index.js').then((m) => m.CollectdPythonSource),
