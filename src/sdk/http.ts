@@ -138,14 +138,17 @@ function describeTransportError(err: unknown, timeoutMs: number, maxBytes: numbe
 
 /** A short, readable excerpt of a body for error messages (HTML tags stripped). */
 export function bodyExcerpt(body: Buffer, max = 120): string {
-  const text = body
-    .subarray(0, 4096)
-    .toString('utf8')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/[^\x20-\x7e]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return redact(text.length > max ? text.slice(0, max) + '…' : text);
+  // Redacted before it is cut: a secret cut in half would no longer match.
+  const text = redact(
+    body
+      .subarray(0, 4096)
+      .toString('utf8')
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/[^\x20-\x7e]+/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
+  return text.length > max ? text.slice(0, max) + '…' : text;
 }
 
 /** Throws a SourceError unless the status is 2xx. */

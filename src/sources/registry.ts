@@ -38,6 +38,7 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   OpenStack: () => import('./openstack/index.js').then((m) => m.OpenStackSource),
   // App stores' statistics
   Gdc: () => import('./gdc/index.js').then((m) => m.GdcSource),
+  AppStoreConnect: () => import('./appstoreconnect/index.js').then((m) => m.AppStoreConnectSource),
   // Your own metrics
   Exec: () => import('./exec/index.js').then((m) => m.ExecSource),
   CollectdPython: () => import('./collectd-python/index.js').then((m) => m.CollectdPythonSource),
