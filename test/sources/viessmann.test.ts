@@ -99,6 +99,8 @@ class FakeViessmann {
   access = new Set<string>();
   refreshTokens = new Set<string>();
   grants: string[] = [];
+  /** The API paths asked. */
+  paths: string[] = [];
   /** Replaces the API's answers when set. */
   api: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   tokenAnswer: ((res: ServerResponse) => boolean) | undefined;
@@ -158,6 +160,7 @@ class FakeViessmann {
     if (u.pathname.startsWith('/iot/')) {
       const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
       if (!this.access.has(bearer)) return json(401, { error: 'EXPIRED TOKEN', token: bearer });
+      this.paths.push(u.pathname.replace(/^\/iot\/v1\/equipment\/installations/, '').replace(/\/gateways\/.*/, ' features') || 'installations');
       if (this.api?.(req, res)) return;
       if (u.pathname === '/iot/v1/equipment/installations' && u.searchParams.get('includeGateways') === 'true') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(INSTALLATIONS);
@@ -343,6 +346,23 @@ describe('Viessmann source against a local OAuth + API server', () => {
     const err = (await probeOnce(source, { signal: ac.signal, timeoutMs: 10_000 }).catch((e: Error) => e)) as Error;
     expect(err.message).toMatch(/aborted/);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('asks for the installation list once, and again after a failure (Viessmann allows 1450 calls a day)', async () => {
+    const { fake, source, tokenFile } = await setup();
+    pythonToken(tokenFile, fake.issue(), nowS() + 3000, 0o600);
+    await probeOnce(source);
+    await probeOnce(source);
+    let fail = true;
+    fake.api = (req, res) => {
+      if (!fail || !req.url!.endsWith('/features')) return false;
+      fail = false;
+      res.writeHead(502).end('bad gateway');
+      return true;
+    };
+    await expect(probeOnce(source)).rejects.toThrow(/features: HTTP 502: bad gateway/);
+    expect(await probeOnce(source)).toEqual(EXPECTED_200S);
+    expect(fake.paths).toEqual(['installations', '/1234567 features', '/1234567 features', '/1234567 features', 'installations', '/1234567 features']);
   });
 
   it('a callback_url pollect cannot listen on is explained; bad URLs are refused at --check', async () => {

@@ -6,7 +6,7 @@ import { bodyExcerpt, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http
 import { checkUrl, resolvePath } from '../../sdk/params.js';
 import { callbackProblem, listenForCode } from './callback.js';
 import { NotAuthorizedError, ViessmannOauth } from './oauth.js';
-import { parseFeatures, pickDevice } from './parse.js';
+import { type DevicePath, parseFeatures, pickDevice } from './parse.js';
 
 const schema = {
   type: 'object',
@@ -43,6 +43,8 @@ export class ViessmannSource extends Source<ViessmannConfig> {
   private readonly auth: ViessmannOauth;
   private readonly apiUrl: string;
   private readonly tokenFile: string;
+  /** The device read, from the installation list (asked again after a failure: Viessmann counts every call). */
+  private device: DevicePath | undefined;
   /** Waiting for the one-time login's redirect, with the message that says how to log in. */
   private login: { server?: Server; message: string } | undefined;
 
@@ -64,11 +66,18 @@ export class ViessmannSource extends Source<ViessmannConfig> {
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    const device = pickDevice(await this.get('/v1/equipment/installations?includeGateways=true', ctx));
-    const path = `/v1/equipment/installations/${encodeURIComponent(device.installationId)}/gateways/${encodeURIComponent(device.gatewaySerial)}/devices/${encodeURIComponent(device.deviceId)}/features`;
-    const samples = parseFeatures(await this.get(path, ctx));
+    this.device ??= pickDevice(await this.get('/v1/equipment/installations?includeGateways=true', ctx));
+    const { installationId, gatewaySerial, deviceId } = this.device;
+    const path = `/v1/equipment/installations/${encodeURIComponent(installationId)}/gateways/${encodeURIComponent(gatewaySerial)}/devices/${encodeURIComponent(deviceId)}/features`;
+    let samples: Sample[];
+    try {
+      samples = parseFeatures(await this.get(path, ctx));
+    } catch (err) {
+      this.device = undefined;
+      throw err;
+    }
     if (samples.length === 0)
-      throw new SourceError(`Viessmann device ${device.deviceId} of gateway ${device.gatewaySerial} has none of the heat pump features this source reads`);
+      throw new SourceError(`Viessmann device ${deviceId} of gateway ${gatewaySerial} has none of the heat pump features this source reads`);
     return samples;
   }
 
