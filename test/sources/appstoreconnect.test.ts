@@ -12,6 +12,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { unitsPerSku } from '../../src/sources/appstoreconnect/parse.js';
 import { AppStoreConnectSource } from '../../src/sources/appstoreconnect/index.js';
+import { redact } from '../../src/sdk/index.js';
 import { probeOnce } from '../helpers/probe.js';
 import { build } from '../helpers/plugin.js';
 import { tempDir } from '../helpers/net.js';
@@ -151,6 +152,8 @@ describe('AppStoreConnect source against a local HTTPS App Store Connect', () =>
       },
     ]);
     expect(fake.jwts[0]!.header).toEqual({ alg: 'ES256', kid: KEY_ID, typ: 'JWT' });
+    // The API key is a registered secret from --check on: no message shows it.
+    expect(redact(`key ${KEY_PEM.trim()}`)).toBe('key ***');
     // Kept as the vendor's only report; the next probe asks nobody.
     expect(readdirSync(path.join(dir, 'db'))).toEqual([`report_882223_${yesterday()}.tsv`]);
     expect(readFileSync(path.join(dir, 'db', `report_882223_${yesterday()}.tsv`), 'utf8')).toBe(REPORT);

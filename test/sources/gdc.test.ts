@@ -11,6 +11,7 @@ import path from 'node:path';
 import { decodeExport, latestDay, parseCrashExport } from '../../src/sources/gdc/parse.js';
 import { GdcSource } from '../../src/sources/gdc/index.js';
 import { createLogger } from '../../src/log.js';
+import { redact } from '../../src/sdk/index.js';
 import { probeOnce } from '../helpers/probe.js';
 import { build } from '../helpers/plugin.js';
 import { tempDir } from '../helpers/net.js';
@@ -212,6 +213,8 @@ describe('Gdc source against a local Cloud Storage', () => {
     // The log names what was downloaded and never shows the key or the token.
     expect(lines.join('\n')).toMatch(/downloaded gs:\/\/pubsite_prod_rev_1234\/stats\/crashes\//);
     expect(lines.join('\n')).not.toMatch(/ya29|PRIVATE KEY/);
+    // The key file's private key and the access token are registered secrets: no message shows them.
+    expect(redact(`key ${PRIVATE_PEM.trim()} token ya29.gdc-token-1`)).toBe('key *** token ***');
   });
 
   it("without this month's export yet, reports the newest one on disk (its last day long past: 0)", async () => {

@@ -141,7 +141,6 @@ export class ViessmannSource extends Source<ViessmannConfig> {
       this.login = undefined;
       return `cannot listen on ${this.config.callback_url} for the login (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`;
     }
-    this.context.log.warn(`Viessmann: ${message}`);
     return message;
   }
 }
