@@ -33,12 +33,16 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   TpLinkEap: () => import('./tplinkeap/index.js').then((m) => m.TpLinkEapSource),
   ZodiacPool: () => import('./zodiacpool/index.js').then((m) => m.ZodiacPoolSource),
   HomematicIp: () => import('./homematicip/index.js').then((m) => m.HomematicIpSource),
+  Viessmann: () => import('./viessmann/index.js').then((m) => m.ViessmannSource),
   // Services and platforms
   Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
   K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),
   Docker: () => import('./docker/index.js').then((m) => m.DockerSource),
   OSv: () => import('./osv/index.js').then((m) => m.OSvSource),
   OpenStack: () => import('./openstack/index.js').then((m) => m.OpenStackSource),
+  // App stores' statistics
+  Gdc: () => import('./gdc/index.js').then((m) => m.GdcSource),
+  AppStoreConnect: () => import('./appstoreconnect/index.js').then((m) => m.AppStoreConnectSource),
   // Your own metrics
   Exec: () => import('./exec/index.js').then((m) => m.ExecSource),
   CollectdPython: () => import('./collectd-python/index.js').then((m) => m.CollectdPythonSource),

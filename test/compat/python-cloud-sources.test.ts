@@ -1,65 +1,73 @@
-// The Python pollect's configs for Fritz, TpLinkEap, ZodiacPool and HomematicIp load unchanged with
-// `pollect --check`: each with the params its README documents (davidgiga1993/pollect @cf5fa70,
-// README.md: "Homematic IP `HomematicIp`" authToken, accessPoint; "TP-LINK EAP `TpLinkEap`" url,
-// user, password; "Zodiac Pool Cleaner `ZodiacPool`" user, password) and Fritz as its pollect.json
-// has it (`pass`, `ip`; its README documents no params). The README's heading calls the Fritz type
-// `Fritzbox`, which the Python pollect cannot load either (it looks for a class FritzboxSource).
+// The Python pollect's configs for Gdc and AppStoreConnect load unchanged with `pollect --check`
+// (davidgiga1993/pollect @cf5fa70: README snippets 03 and 04 and the two sources of its
+// pollect.json, verbatim copies in ../shared/fixtures/pollect/), with the key files they name
+// beside the config, as a real setup has them. Viessmann: the Python README lists only `user` and
+// `password` (a login Viessmann ended); its code reads `client_id` and `callback_url`.
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cli, spawnCli } from '../helpers/cli.js';
+import { parseConfigText } from '../../src/config/parse.js';
+import { cli } from '../helpers/cli.js';
+import { fixtureDir } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/net.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
 
-const SOURCES = [
-  { type: 'Fritz', pass: '0000', ip: '192.168.1.1' },
-  { type: 'TpLinkEap', url: 'http://192.168.1.5', user: 'admin', password: 'admin' },
-  { type: 'ZodiacPool', user: 'me@example.com', password: 'secret' },
-  { type: 'HomematicIp', authToken: '9A3B2C1D0E9F8A7B6C5D4E3F2A1B0C9D8E7F6A5B4C3D2E1F0A9B8C7D6E5F4A3B', accessPoint: '3014-F711-A000-0000-0000-0000' },
-];
+// The files the configs name, relative to the config: a service-account key and an API key.
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+writeFileSync(
+  path.join(tmp.dir, 'api-project-1234.json'),
+  JSON.stringify({
+    type: 'service_account',
+    client_email: 'pollect@api-project-1234.iam.gserviceaccount.com',
+    private_key: rsa,
+    token_uri: 'https://oauth2.googleapis.com/token',
+  }),
+);
+writeFileSync(path.join(tmp.dir, 'my_api_key.p8'), generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
 
-async function check(sources: object[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const file = path.join(tmp.dir, `c${Math.random().toString(36).slice(2)}.yml`);
-  writeFileSync(file, JSON.stringify({ writer: { type: 'DryRun' }, executors: [{ tickTime: 60, sources }] }, null, 2));
+let n = 0;
+async function check(sources: unknown[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const file = path.join(tmp.dir, `c${n++}.json`);
+  writeFileSync(file, JSON.stringify({ writer: { type: 'DryRun' }, executors: [{ tickTime: 10, sources }] }, null, 2));
   return cli(['-c', file, '--check']);
 }
 
-describe("the Python pollect's configs of the FRITZ!Box, EAP, Zodiac and Homematic IP sources", () => {
-  it('load unchanged with --check, and `pollect sources` lists them', async () => {
-    const r = await check(SOURCES);
+const snippet = async (name: string): Promise<object> =>
+  (await parseConfigText(readFileSync(fixtureDir('pollect', 'readme-snippets', name), 'utf8'), name)) as object;
+
+describe("the Python pollect's configs of the cloud sources", () => {
+  it('README snippets 03 (Gdc, JSON with comments) and 04 (AppStoreConnect) load unchanged', async () => {
+    const r = await check([await snippet('03-google-play-developer-console-gdc.jsonc'), await snippet('04-apple-appstore-connect-appstoreconnect.json')]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/OK \(1 executor\(s\), 4 source\(s\)\)/);
-    const list = spawnCli(['sources']);
-    for (const type of ['Fritz', 'TpLinkEap', 'ZodiacPool', 'HomematicIp']) expect(list.stdout).toMatch(new RegExp(`^\\s*${type}\\b`, 'm'));
+    expect(r.stdout).toMatch(/OK \(1 executor\(s\), 2 source\(s\)\)/);
   });
 
-  it('without their required params, or with bad ones, fail at their config path', async () => {
-    const missing = await check([
-      { type: 'TpLinkEap', url: 'http://eap' },
-      { type: 'ZodiacPool', user: 'me' },
-      { type: 'HomematicIp', authToken: 'x' },
+  it("pollect.json's Gdc and AppStoreConnect sources load unchanged", async () => {
+    const raw = JSON.parse(readFileSync(fixtureDir('pollect', 'pollect.json'), 'utf8')) as { executors: { sources: { type: string }[] }[] };
+    const sources = raw.executors.flatMap((e) => e.sources).filter((s) => s.type === 'Gdc' || s.type === 'AppStoreConnect');
+    expect(sources.map((s) => s.type)).toEqual(['Gdc', 'AppStoreConnect']);
+    const r = await check(sources);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('without their key files, or with a Viessmann config as the Python README lists it, fail at the config path', async () => {
+    const keys = await check([
+      { ...(await snippet('03-google-play-developer-console-gdc.jsonc')), keyFile: 'missing.json' },
+      { ...(await snippet('04-apple-appstore-connect-appstoreconnect.json')), keyFile: 'api-project-1234.json' },
+      { type: 'Viessmann', client_id: '0123456789abcdef', callback_url: 'http://localhost:4200/' },
     ]);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr.trim().split('\n').slice(1)).toEqual([
-      '  executors[0].sources[0].user: is required',
-      '  executors[0].sources[0].password: is required',
-      '  executors[0].sources[1].password: is required',
-      '  executors[0].sources[2].accessPoint: is required',
+    expect(keys.code).toBe(2);
+    expect(keys.stderr.trim().split('\n').slice(1)).toEqual([
+      expect.stringMatching(/^ {2}executors\[0\]\.sources\[0\]\.keyFile: cannot read .*missing\.json: no such file$/),
+      expect.stringMatching(/^ {2}executors\[0\]\.sources\[1\]\.keyFile: not a private key \(PEM\)/),
     ]);
-    const bad = await check([
-      { type: 'Fritz', ip: 'http://fritz.box', pass: 'x' },
-      { type: 'TpLinkEap', url: '192.168.1.5', user: 'a', password: 'b' },
-      { type: 'HomematicIp', authToken: 'x', accessPoint: 'my-access-point' },
-    ]);
-    expect(bad.code).toBe(2);
-    const lines = bad.stderr.trim().split('\n').slice(1).join('\n');
-    expect(lines).toMatch(/executors\[0\]\.sources\[0\]\.ip: "http:\/\/fritz\.box" is not a host name or address/);
-    expect(lines).toMatch(/executors\[0\]\.sources\[1\]\.url: not a valid URL/);
-    expect(lines).toMatch(/executors\[0\]\.sources\[2\]\.accessPoint: "my-access-point" is not an access point id/);
-    const fritzbox = await check([{ type: 'Fritzbox' }]);
-    expect(fritzbox.stderr).toMatch(/executors\[0\]\.sources\[0\]\.type: unknown source type "Fritzbox"/);
+    const viessmann = await check([{ type: 'Viessmann', user: 'me@example.com', password: 'secret' }]);
+    expect(viessmann.code).toBe(2);
+    expect(viessmann.stderr.trim().split('\n').slice(1)).toEqual(['  executors[0].sources[0].client_id: is required']);
   });
 });
