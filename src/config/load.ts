@@ -11,6 +11,7 @@ import { validate } from './validate.js';
 import { PluginError, resolveSourceClass, resolveWriterClass, type ResolvedClass } from './plugins.js';
 import { registerSecretsIn } from '../core/secrets.js';
 import type { FilterConfig } from '../executors/filter.js';
+import type { ThresholdRule } from '../executors/thresholds.js';
 import type { AnySourceClass, AnyWriterClass, JsonSchema, Labels, SourceConfig, WriterConfig } from '../sdk/index.js';
 
 export interface ResolvedSource {
@@ -42,6 +43,8 @@ export interface ExecutorPlan {
   writers?: ResolvedWriter[];
   path: string;
   filter?: FilterConfig;
+  /** The executor's thresholds, then the top-level ones, and the top-level thresholdTimeout. */
+  thresholds?: { rules: ThresholdRule[]; timeout: number };
 }
 
 export interface PollectConfig {
@@ -110,6 +113,7 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
       writers: own,
       path: formatPath(base),
       filter: ex.filter,
+      ...thresholdsOf(ex.thresholds, raw.thresholds, raw.thresholdTimeout),
     });
   }
   const withoutWriters = executors.filter((e) => (e.writers ?? globalWriters).length === 0);
@@ -127,6 +131,11 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     executors,
     labels: raw.labels,
   };
+}
+
+function thresholdsOf(own: ThresholdRule[] | undefined, global: ThresholdRule[] | undefined, timeout: number): Pick<ExecutorPlan, 'thresholds'> {
+  const rules = [...(own ?? []), ...(global ?? [])];
+  return rules.length ? { thresholds: { rules, timeout } } : {};
 }
 
 /** The source with the top-level and executor labels under its own: the source's win, then the executor's. */
