@@ -1,5 +1,6 @@
 // The threshold checks: collectd's state machine (src/threshold.c, 5.12) on batches whose
 // timestamps are the clock, the identifiers pollect series map to, and the config's checks.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ThresholdChecker, checkRule, collectdIdentifier, pollectIdentifier, State, type SourceInfo, type ThresholdRule } from '../../src/executors/thresholds.js';
 import { buildConfig } from '../../src/config/load.js';
@@ -183,6 +184,13 @@ describe('thresholds config', () => {
     });
     const none = await buildConfig(base, '/x/c.json');
     expect(none.executors[0]!.thresholds).toBeUndefined();
+  });
+
+  it('takes the example of docs/notifications.md', async () => {
+    const doc = readFileSync(new URL('../../docs/notifications.md', import.meta.url), 'utf8');
+    const json = /```json\n([\s\S]*?)```/.exec(doc)![1]!;
+    const cfg = await buildConfig(JSON.parse(json), '/x/c.json');
+    expect(cfg.executors[0]!.thresholds!.rules).toHaveLength(5);
   });
 
   it('rejects bad rules, naming the path', async () => {
