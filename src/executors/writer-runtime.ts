@@ -446,6 +446,7 @@ export class WriterRuntime {
       written: this.written,
       dropped: this.dropped,
       errors: this.errors,
+      ...(this.writer.notify && { notifications: { sent: this.notificationsSent, dropped: this.notificationsDropped } }),
     };
   }
 }

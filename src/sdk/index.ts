@@ -261,6 +261,8 @@ export interface WriterStats {
   written: number;
   dropped: number;
   errors: number;
+  /** For a writer that takes notifications (Writer.notify): those it took, and those lost. */
+  notifications?: { sent: number; dropped: number };
 }
 
 export interface WriterContext extends PluginContext {

@@ -130,6 +130,8 @@ describe('notification routing', () => {
     expect(w.got.at(-1)![0]!.message).toBe('m5');
     expect(w.got.at(-1)).toHaveLength(NOTIFICATION_QUEUE);
     expect(r.pendingNotifications).toBe(0);
+    expect(r.stats().notifications).toEqual({ sent: 2 + NOTIFICATION_QUEUE, dropped: 6 });
+    expect(new WriterRuntime(new PlainWriter({ type: 'P' }), { bufferSize: 1, log }).stats().notifications).toBeUndefined();
   });
 
   it('delivers queued notifications at flush, and counts what stop cannot deliver as dropped', async () => {
