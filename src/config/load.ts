@@ -90,6 +90,8 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
   const raw = data as FrameConfig;
   // Frame problems do not stop the per-source checks: the user gets every problem at once.
   if (!Array.isArray(raw.executors)) throw new ConfigError(problems);
+  problems.push(...seriesRuleProblems(raw.thresholds, ['thresholds']));
+  raw.executors.forEach((ex, i) => isObject(ex) && problems.push(...seriesRuleProblems(ex.thresholds, ['executors', i, 'thresholds'])));
 
   const configDir = path.dirname(file);
   const pluginDirs = Array.isArray(raw.pluginDirs) ? raw.pluginDirs.filter((d) => typeof d === 'string') : [];
@@ -131,6 +133,16 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     executors,
     labels: raw.labels,
   };
+}
+
+/** A `series` rule names its series by pollect's name: collectd's selectors beside it would be ignored. */
+function seriesRuleProblems(rules: unknown, at: (string | number)[]): string[] {
+  if (!Array.isArray(rules)) return [];
+  return rules.flatMap((r: unknown, i) => {
+    if (!isObject(r) || r['series'] === undefined) return [];
+    const beside = ['host', 'plugin', 'pluginInstance', 'type', 'typeInstance'].filter((k) => r[k] !== undefined);
+    return beside.length ? [`${formatPath([...at, i])}: "series" selects by pollect's name; leave out ${beside.join(', ')} (or "series")`] : [];
+  });
 }
 
 function thresholdsOf(own: ThresholdRule[] | undefined, global: ThresholdRule[] | undefined, timeout: number): Pick<ExecutorPlan, 'thresholds'> {

@@ -204,5 +204,10 @@ describe('thresholds config', () => {
     expect(text).toMatch(/thresholds\[1\].*WarningMax/);
     expect(text).toMatch(/thresholds\[2\]\.hits/);
     expect(text).toMatch(/thresholdTimeout/);
+    const mixed = (await buildConfig(
+      { writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }], thresholds: [{ series: 'a.*', type: 'load', warningMax: 1 }] }] },
+      '/x/c.json',
+    ).catch((e: unknown) => e)) as ConfigError;
+    expect(mixed.problems).toEqual([`executors[0].thresholds[0]: "series" selects by pollect's name; leave out type (or "series")`]);
   });
 });
