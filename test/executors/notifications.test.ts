@@ -2,13 +2,15 @@
 // logged once and handed to every writer that takes notifications, queued and retried per writer.
 import os from 'node:os';
 import path from 'node:path';
-import { writeFileSync, chmodSync } from 'node:fs';
+import { writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Executor } from '../../src/executors/executor.js';
 import { SourceRunner } from '../../src/executors/source-runner.js';
 import { NOTIFICATION_QUEUE, WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { Source, Writer, type Batch, type Notification, type NotificationInput, type ProbeContext, type SourceConfig } from '../../src/sdk/index.js';
 import { ExecSource } from '../../src/sources/exec/index.js';
+import { CollectdPythonSource } from '../../src/sources/collectd-python/index.js';
+import { needs } from '../helpers/servers.js';
 import { DryRunWriter } from '../../src/writers/dryrun/index.js';
 import { createLogger } from '../../src/log.js';
 import { ManualClock } from '../helpers/clock.js';
@@ -219,6 +221,43 @@ describe('Exec PUTNOTIF end to end', () => {
       const fromLong = all.filter((n) => n.source === 'c.Exec.long');
       expect(fromLong).toHaveLength(1);
       expect(fromLong[0]).toMatchObject({ severity: 'warning', plugin: 'exec', host: os.hostname(), message: 'from a long-running child' });
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
+describe.skipIf(!needs('python3'))('CollectdPython Notification.dispatch end to end', () => {
+  it('a plugin\'s notification reaches a writer, stamped with its own fields', async () => {
+    const tmp = tempDir('pollect-notify-py-');
+    try {
+      mkdirSync(path.join(tmp.dir, 'plugins'));
+      writeFileSync(
+        path.join(tmp.dir, 'plugins', 'alarm.py'),
+        `import collectd
+def read():
+    collectd.Values(type='gauge', plugin='alarm').dispatch(values=[1])
+    collectd.Notification(plugin='alarm', type='gauge', message='raised', severity=collectd.NOTIF_FAILURE, meta={'zone': 'b'}).dispatch()
+collectd.register_read(read, 0.2)
+`,
+      );
+      const ctx = { configDir: tmp.dir, tickTime: 1, log: logSink().log };
+      const src = build(CollectdPythonSource, { type: 'CollectdPython', modulePath: 'plugins', import: ['alarm'], hostname: 'py1' }, ctx);
+      const w = new NotifyWriter({ type: 'T' });
+      const r = new SourceRunner({ id: 'c.CollectdPython', collection: 'c', typeName: 'CollectdPython', source: src, tickTime: 1, maxBackoff: 300, log: ctx.log, configDir: tmp.dir });
+      const ex = new Executor({ collection: 'c', tickTime: 1, runners: [r], writers: [new WriterRuntime(w, { bufferSize: 100, log: ctx.log })] });
+      await r.init();
+      try {
+        for (let i = 0; i < 50 && w.got.length === 0; i++) {
+          await ex.runTick(Date.now());
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      } finally {
+        await r.shutdown(Date.now() + 5000);
+      }
+      const n = w.got.flat()[0]!;
+      expect(n).toMatchObject({ severity: 'failure', host: 'py1', plugin: 'alarm', type: 'gauge', message: 'raised', meta: { zone: 'b' }, source: 'c.CollectdPython' });
+      expect(Math.abs(n.time - Date.now())).toBeLessThan(30_000);
     } finally {
       tmp.remove();
     }
