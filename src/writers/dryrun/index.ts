@@ -14,7 +14,7 @@ export type DryRunConfig = WriterParams<typeof schema>;
 export type LineSink = (text: string) => void;
 
 export class DryRunWriter extends Writer<DryRunConfig> {
-  static override description = 'Prints samples and notifications to stdout, as text or JSON lines';
+  static override description = 'Prints samples to stdout, as text or JSON lines';
   static override schema = schema;
 
   /** Where lines go; tests replace it. */
