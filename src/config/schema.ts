@@ -66,13 +66,19 @@ const frame = {
           maxBackoff: { ...positiveSeconds, default: 300, description: 'Longest wait, in seconds, between probes of a failing source' },
           labels: labelsOf("of this executor's sources; a source's labels override them"),
           filter: { ...filterSchema, description: "Which of this executor's samples and labels reach its writers (globs: * and ?)" },
-          thresholds: { ...thresholdsSchema, description: "Thresholds checked on this executor's samples, before the top-level ones (see docs/notifications.md)" },
+          thresholds: {
+            ...thresholdsSchema,
+            description: "Thresholds checked on this executor's samples, before the top-level ones (see docs/notifications.md)",
+          },
           sources: { type: 'array', items: looseItem },
           ...writerKeys,
         },
       },
     },
-    thresholds: { ...thresholdsSchema, description: "Thresholds checked on every executor's samples, as collectd's threshold plugin (see docs/notifications.md)" },
+    thresholds: {
+      ...thresholdsSchema,
+      description: "Thresholds checked on every executor's samples, as collectd's threshold plugin (see docs/notifications.md)",
+    },
     thresholdTimeout: {
       type: 'integer',
       minimum: 1,

@@ -22,7 +22,9 @@ export const thresholdSchema = {
     pluginInstance: name("The plugin instance (<Plugin>'s Instance); for a pollect source, its `name`; default: none"),
     type: name("The type (collectd's <Type> block); for a pollect source, the sample's name (`value` when it has none)"),
     typeInstance: name("The type instance (<Type>'s Instance); for a pollect source, the sample's labels but host, `key=value` joined by `,`; default: none"),
-    series: name("Instead of host ... typeInstance: a glob (* and ?) on pollect's dotted series name (`pollect.LoadAvg.*`); tried before the others, first match wins"),
+    series: name(
+      "Instead of host ... typeInstance: a glob (* and ?) on pollect's dotted series name (`pollect.LoadAvg.*`); tried before the others, first match wins",
+    ),
     dataSource: name("Only this data source of the type (`rx` of if_octets; `value` for one-value types): collectd's DataSource"),
     warningMin: bound('A warning below this value: WarningMin'),
     warningMax: bound('A warning above this value: WarningMax'),

@@ -423,7 +423,10 @@ export class WriterRuntime {
       }, wait);
     };
     try {
-      Promise.resolve(writer.notify!(list)).then(() => done(), (err: unknown) => done(err ?? new Error('notify rejected')));
+      Promise.resolve(writer.notify!(list)).then(
+        () => done(),
+        (err: unknown) => done(err ?? new Error('notify rejected')),
+      );
     } catch (err) {
       done(err ?? new Error('notify threw'));
     }

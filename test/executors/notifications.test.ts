@@ -78,7 +78,17 @@ describe('notification routing', () => {
     expect(taker.got).toEqual([
       [
         { severity: 'failure', message: 'disk gone', time: 1_700_000_000_000, host: 'db1', plugin: 'notifier', source: 'c.Notifier' },
-        { severity: 'okay', message: 'named', time: 5, host: 'other', plugin: 'disk', pluginInstance: 'sda', type: 'disk_ops', meta: { k: 1 }, source: 'c.Notifier' },
+        {
+          severity: 'okay',
+          message: 'named',
+          time: 5,
+          host: 'other',
+          plugin: 'disk',
+          pluginInstance: 'sda',
+          type: 'disk_ops',
+          meta: { k: 1 },
+          source: 'c.Notifier',
+        },
       ],
     ]);
     expect(plain.batches).toBe(1);
@@ -95,7 +105,12 @@ describe('notification routing', () => {
   it('uses the machine name when no host label is set', async () => {
     const src = build(Notifier, { type: 'Notifier' });
     const taker = new NotifyWriter({ type: 'T' });
-    const ex = new Executor({ collection: 'c', tickTime: 10, runners: [runner(src)], writers: [new WriterRuntime(taker, { bufferSize: 10, log: logSink().log })] });
+    const ex = new Executor({
+      collection: 'c',
+      tickTime: 10,
+      runners: [runner(src)],
+      writers: [new WriterRuntime(taker, { bufferSize: 10, log: logSink().log })],
+    });
     src.next.push({ severity: 'warning', message: 'x' });
     await ex.runTick(1000);
     await new Promise((r) => setImmediate(r));
@@ -192,7 +207,16 @@ describe('Exec PUTNOTIF end to end', () => {
       const w = new NotifyWriter({ type: 'T' });
       const runners = [
         new SourceRunner({ id: 'c.Exec', collection: 'c', typeName: 'Exec', source: once, tickTime: 10, maxBackoff: 300, log: ctx.log, configDir: tmp.dir }),
-        new SourceRunner({ id: 'c.Exec.long', collection: 'c', typeName: 'Exec', source: long, tickTime: 10, maxBackoff: 300, log: ctx.log, configDir: tmp.dir }),
+        new SourceRunner({
+          id: 'c.Exec.long',
+          collection: 'c',
+          typeName: 'Exec',
+          source: long,
+          tickTime: 10,
+          maxBackoff: 300,
+          log: ctx.log,
+          configDir: tmp.dir,
+        }),
       ];
       const ex = new Executor({ collection: 'c', tickTime: 10, runners, writers: [new WriterRuntime(w, { bufferSize: 100, log: ctx.log })] });
       await Promise.all(runners.map((r) => r.init()));
@@ -228,7 +252,7 @@ describe('Exec PUTNOTIF end to end', () => {
 });
 
 describe.skipIf(!needs('python3'))('CollectdPython Notification.dispatch end to end', () => {
-  it('a plugin\'s notification reaches a writer, stamped with its own fields', async () => {
+  it("a plugin's notification reaches a writer, stamped with its own fields", async () => {
     const tmp = tempDir('pollect-notify-py-');
     try {
       mkdirSync(path.join(tmp.dir, 'plugins'));
@@ -244,7 +268,16 @@ collectd.register_read(read, 0.2)
       const ctx = { configDir: tmp.dir, tickTime: 1, log: logSink().log };
       const src = build(CollectdPythonSource, { type: 'CollectdPython', modulePath: 'plugins', import: ['alarm'], hostname: 'py1' }, ctx);
       const w = new NotifyWriter({ type: 'T' });
-      const r = new SourceRunner({ id: 'c.CollectdPython', collection: 'c', typeName: 'CollectdPython', source: src, tickTime: 1, maxBackoff: 300, log: ctx.log, configDir: tmp.dir });
+      const r = new SourceRunner({
+        id: 'c.CollectdPython',
+        collection: 'c',
+        typeName: 'CollectdPython',
+        source: src,
+        tickTime: 1,
+        maxBackoff: 300,
+        log: ctx.log,
+        configDir: tmp.dir,
+      });
       const ex = new Executor({ collection: 'c', tickTime: 1, runners: [r], writers: [new WriterRuntime(w, { bufferSize: 100, log: ctx.log })] });
       await r.init();
       try {
@@ -256,7 +289,15 @@ collectd.register_read(read, 0.2)
         await r.shutdown(Date.now() + 5000);
       }
       const n = w.got.flat()[0]!;
-      expect(n).toMatchObject({ severity: 'failure', host: 'py1', plugin: 'alarm', type: 'gauge', message: 'raised', meta: { zone: 'b' }, source: 'c.CollectdPython' });
+      expect(n).toMatchObject({
+        severity: 'failure',
+        host: 'py1',
+        plugin: 'alarm',
+        type: 'gauge',
+        message: 'raised',
+        meta: { zone: 'b' },
+        source: 'c.CollectdPython',
+      });
       expect(Math.abs(n.time - Date.now())).toBeLessThan(30_000);
     } finally {
       tmp.remove();

@@ -16,8 +16,26 @@ import { createLogger } from '../../src/log.js';
 import { tempDir } from '../helpers/net.js';
 import { needs } from '../helpers/servers.js';
 
-/** `-` is a run that prints nothing. */
-const SERIES = ['5', '15', '25', '15', '5', '-', '-', '-', '-', '-', '5', '5'];
+/**
+ * One line per run: the values of four series, `-` for none. `scripted` goes through okay, warning,
+ * failure, warning, okay; `tuned` has Hits, Hysteresis and Persist; `df-root` is checked on its free
+ * share (DataSource, Percentage); `requests` is a DERIVE checked on its rate. Five runs print
+ * nothing (missing), then all come back.
+ */
+const SERIES = [
+  '5 5 50:50 0',
+  '15 11 92:8 50',
+  '25 11 97:3 300',
+  '15 11 97:3 350',
+  '5 9 60:40 400',
+  '- - - -',
+  '- - - -',
+  '- - - -',
+  '- - - -',
+  '- - - -',
+  '5 12 50:50 1000',
+  '5 12 50:50 1050',
+];
 
 /** One step per run; $1 names the daemon, so each has its own step counter. */
 const FEED = `#!/bin/sh
@@ -25,9 +43,14 @@ dir=$(dirname "$0")
 n=$(cat "$dir/step.$1" 2>/dev/null || echo 0)
 n=$((n + 1))
 echo $n > "$dir/step.$1"
-v=$(sed -n "\${n}p" "$dir/series")
 [ "$n" = 2 ] && echo "PUTNOTIF severity=warning time=$(date +%s) host=test plugin=exec type=gauge type_instance=scripted message=\\"the script says hello\\""
-[ -n "$v" ] && [ "$v" != "-" ] && echo "PUTVAL test/exec/gauge-scripted N:$v"
+line=$(sed -n "\${n}p" "$dir/series")
+[ -z "$line" ] && exit 0
+set -- $line
+[ "$1" != "-" ] && echo "PUTVAL test/exec/gauge-scripted N:$1"
+[ "$2" != "-" ] && echo "PUTVAL test/exec/gauge-tuned N:$2"
+[ "$3" != "-" ] && echo "PUTVAL test/df/df-root N:$3"
+[ "$4" != "-" ] && echo "PUTVAL test/exec/derive-requests N:$4"
 exit 0
 `;
 
@@ -38,12 +61,51 @@ const THRESHOLD_BLOCK = `<Plugin threshold>
       WarningMax 10
       FailureMax 20
     </Type>
+    <Type "gauge">
+      Instance "tuned"
+      WarningMax 10
+      FailureMax 20
+      Hysteresis 2
+      Hits 1
+      Persist true
+    </Type>
+    <Type "derive">
+      Instance "requests"
+      WarningMax 100
+    </Type>
+  </Plugin>
+  <Plugin "df">
+    <Type "df">
+      Instance "root"
+      DataSource "free"
+      Percentage true
+      WarningMin 10
+      FailureMin 5
+    </Type>
   </Plugin>
 </Plugin>`;
 
-/** What both emit, in order: severity, identifier, message (the missing one's seconds left out). */
-function key(severity: string, id: string, message: string): string {
-  return `${severity.toUpperCase()} ${id} ${message.replace(/has not been updated for [\d.]+ seconds/, 'has not been updated for N seconds')}`;
+/** The same, translated (docs/notifications.md): one rule per <Type> block. */
+const RULES = [
+  { plugin: 'exec', type: 'gauge', typeInstance: 'scripted', warningMax: 10, failureMax: 20 },
+  { plugin: 'exec', type: 'gauge', typeInstance: 'tuned', warningMax: 10, failureMax: 20, hysteresis: 2, hits: 1, persist: true },
+  { plugin: 'exec', type: 'derive', typeInstance: 'requests', warningMax: 100 },
+  { plugin: 'df', type: 'df', typeInstance: 'root', dataSource: 'free', percentage: true, warningMin: 10, failureMin: 5 },
+];
+
+/**
+ * What both emit: severity and message per identifier, in order (the order across identifiers
+ * within one interval is each daemon's own). Left out of the text: the seconds a missing value was
+ * waited for, and a rate's digits (collectd divides by the times values arrived, pollect by the ticks').
+ */
+function byIdentifier(list: { severity: string; id: string; message: string }[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const n of list) {
+    let text = n.message.replace(/has not been updated for [\d.]+ seconds/, 'has not been updated for N seconds');
+    if (n.id.includes('derive')) text = text.replace(/(currently|is) [\d.]+\./, '$1 R.');
+    (out[n.id] ??= []).push(`${n.severity.toUpperCase()} ${text}`);
+  }
+  return out;
 }
 
 class Collect extends Writer {
@@ -72,7 +134,7 @@ describe.skipIf(!needs('collectd'))('thresholds side by side with collectd', () 
     tmp?.remove();
   });
 
-  it('emits the same notifications for the same values: okay, warning, failure, warning, okay, missing, okay', async () => {
+  it('emits the same notifications for the same values: okay, warning, failure, okay, missing; hits, hysteresis, persist, percentage, rates', async () => {
     tmp = tempDir('pollect-threshold-side-');
     const dir = tmp.dir;
     // collectd's exec plugin will not run a program as root: the script runs as nobody and writes here.
@@ -110,7 +172,7 @@ ${THRESHOLD_BLOCK}
         tickTime: 1,
         selfMetrics: false,
         thresholdTimeout: 3,
-        thresholds: [{ plugin: 'exec', type: 'gauge', typeInstance: 'scripted', warningMax: 10, failureMax: 20 }],
+        thresholds: RULES,
         executors: [{ sources: [{ type: 'Exec', command: ['./feed.sh', 'pollect'], format: 'collectd' }] }],
       }),
     );
@@ -134,26 +196,61 @@ ${THRESHOLD_BLOCK}
     daemon = undefined;
     expect(steps(dir, 'collectd'), stderr).toBeGreaterThan(SERIES.length);
 
-    const fromCollectd = readFileSync(log, 'utf8')
-      .split('\n')
-      .flatMap((l) => {
-        const m = /Notification: severity = (\w+), host = ([^,]*), plugin = ([^,]*)(?:, type = ([^,]*))?(?:, type_instance = ([^,]*))?, message = (.*)$/.exec(l);
-        return m ? [key(m[1]!, `${m[2]}/${m[3]}/${m[4]}-${m[5]}`, m[6]!)] : [];
-      });
-    const fromPollect = writer.got.map((n) => key(n.severity, `${n.host}/${n.plugin}/${n.type}-${n.typeInstance}`, n.message));
+    const fromCollectd = byIdentifier(
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .flatMap((l) => {
+          const m = /Notification: severity = (\w+), host = ([^,]*), plugin = ([^,]*)(?:, type = ([^,]*))?(?:, type_instance = ([^,]*))?, message = (.*)$/.exec(
+            l,
+          );
+          return m ? [{ severity: m[1]!, id: `${m[2]}/${m[3]}/${m[4]}-${m[5]}`, message: m[6]! }] : [];
+        }),
+    );
+    const fromPollect = byIdentifier(
+      writer.got.map((n) => ({ severity: n.severity, id: `${n.host}/${n.plugin}/${n.type}-${n.typeInstance}`, message: n.message })),
+    );
 
-    const id = 'test/exec/gauge-scripted';
-    const subject = 'Host test, plugin exec type gauge (instance scripted)';
-    const expected = [
-      `OKAY ${id} ${subject}: All data sources are within range again. Current value of "value" is 5.000000.`,
-      `WARNING ${id} the script says hello`,
-      `WARNING ${id} ${subject}: Data source "value" is currently 15.000000. That is above the warning threshold of 10.000000.`,
-      `FAILURE ${id} ${subject}: Data source "value" is currently 25.000000. That is above the failure threshold of 20.000000.`,
-      `WARNING ${id} ${subject}: Data source "value" is currently 15.000000. That is above the warning threshold of 10.000000.`,
-      `OKAY ${id} ${subject}: All data sources are within range again. Current value of "value" is 5.000000.`,
-      `FAILURE ${id} ${id} has not been updated for N seconds.`,
-      `OKAY ${id} ${subject}: All data sources are within range again. Current value of "value" is 5.000000.`,
-    ];
+    const within = (id: string, t: string, ds: string, v: string) =>
+      `OKAY Host test, plugin ${id} type ${t}: All data sources are within range again. Current value of "${ds}" is ${v}.`;
+    const above = (id: string, t: string, v: string, which: string, bound: string) =>
+      `${which.toUpperCase()} Host test, plugin ${id} type ${t}: Data source "value" is currently ${v}. That is above the ${which} threshold of ${bound}.`;
+    const missing = (id: string) => `FAILURE ${id} has not been updated for N seconds.`;
+    const s = ['exec', 'gauge (instance scripted)'] as const;
+    const t = ['exec', 'gauge (instance tuned)'] as const;
+    const r = ['exec', 'derive (instance requests)'] as const;
+    const expected = {
+      'test/exec/gauge-scripted': [
+        within(...s, 'value', '5.000000'),
+        'WARNING the script says hello',
+        above(...s, '15.000000', 'warning', '10.000000'),
+        above(...s, '25.000000', 'failure', '20.000000'),
+        above(...s, '15.000000', 'warning', '10.000000'),
+        within(...s, 'value', '5.000000'),
+        missing('test/exec/gauge-scripted'),
+        within(...s, 'value', '5.000000'),
+      ],
+      // Hits 1: the 3rd value out of range in a row reports (collectd counts 0, 1, then passes 1);
+      // Hysteresis 2: 9 is not 2 inside WarningMax, still a warning, and the count starts again
+      // (so Persist has nothing to repeat); after missing, 12 and 12 only count.
+      'test/exec/gauge-tuned': [within(...t, 'value', '5.000000'), above(...t, '11.000000', 'warning', '10.000000'), missing('test/exec/gauge-tuned')],
+      // The first reading of a DERIVE has no rate (nan, okay); 250/s is above 100; after missing
+      // the value starts anew.
+      'test/exec/derive-requests': [
+        within(...r, 'value', 'nan'),
+        above(...r, 'R', 'warning', '100.000000'),
+        within(...r, 'value', 'R'),
+        missing('test/exec/derive-requests'),
+        within(...r, 'value', 'nan'),
+      ],
+      'test/df/df-root': [
+        within('df', 'df (instance root)', 'free', '50.000000'),
+        'WARNING Host test, plugin df type df (instance root): Data source "free" is currently 8 (8.00%). That is below the warning threshold of 10.00%.',
+        'FAILURE Host test, plugin df type df (instance root): Data source "free" is currently 3 (3.00%). That is below the failure threshold of 5.00%.',
+        within('df', 'df (instance root)', 'free', '40.000000'),
+        missing('test/df/df-root'),
+        within('df', 'df (instance root)', 'free', '50.000000'),
+      ],
+    };
     expect(fromCollectd).toEqual(expected);
     expect(fromPollect).toEqual(expected);
   }, 45_000);

@@ -2,7 +2,15 @@
 // timestamps are the clock, the identifiers pollect series map to, and the config's checks.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ThresholdChecker, checkRule, collectdIdentifier, pollectIdentifier, State, type SourceInfo, type ThresholdRule } from '../../src/executors/thresholds.js';
+import {
+  ThresholdChecker,
+  checkRule,
+  collectdIdentifier,
+  pollectIdentifier,
+  State,
+  type SourceInfo,
+  type ThresholdRule,
+} from '../../src/executors/thresholds.js';
 import { buildConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/config/errors.js';
 import type { Batch, Notification, Point } from '../../src/sdk/index.js';
@@ -47,7 +55,7 @@ describe('threshold state machine', () => {
     expect(run(c, [5, 5, 11, 12, 21, 25, 15, 3, 3])).toEqual(['okay', '-', 'warning', '-', 'failure', '-', 'warning', 'okay', '-']);
   });
 
-  it('writes collectd\'s message and meta', () => {
+  it("writes collectd's message and meta", () => {
     const c = checker([{ type: 'gauge', warningMax: 10, failureMax: 20 }]);
     c.check(at(T0, [gauge(5, T0)]));
     const [n] = c.check(at(T0 + SEC, [gauge(21.5, T0 + SEC)]));
@@ -75,7 +83,16 @@ describe('threshold state machine', () => {
     // collectd 5.12 increments before comparing with `>`: with Hits 2 the 4th value out of range reports.
     expect(run(checker([{ type: 'gauge', warningMax: 10, hits: 2 }]), [1, 11, 11, 11, 11, 11, 1])).toEqual(['okay', '-', '-', '-', 'warning', '-', 'okay']);
     // An okay value in between starts the count again.
-    expect(run(checker([{ type: 'gauge', warningMax: 10, hits: 2 }]), [1, 11, 11, 1, 11, 11, 11, 11])).toEqual(['okay', '-', '-', '-', '-', '-', '-', 'warning']);
+    expect(run(checker([{ type: 'gauge', warningMax: 10, hits: 2 }]), [1, 11, 11, 1, 11, 11, 11, 11])).toEqual([
+      'okay',
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      'warning',
+    ]);
   });
 
   it('hysteresis holds a warning or failure state until the value is that far inside the range', () => {
@@ -114,7 +131,13 @@ describe('threshold state machine', () => {
   it('checks a counter on its rate per second, as collectd checks DERIVE values', () => {
     const c = checker([{ type: 'requests', warningMax: 100 }]);
     const req = (v: number, t: number) => point('c.Exec.nginx.requests', v, { host: 'h' }, t, { source: 'c.Exec', type: 'counter' });
-    const got = [0, 50, 300, 350].map((v, i) => c.check(at(T0 + i * SEC, [req(v, T0 + i * SEC)])).map((n) => n.severity).join(',') || '-');
+    const got = [0, 50, 300, 350].map(
+      (v, i) =>
+        c
+          .check(at(T0 + i * SEC, [req(v, T0 + i * SEC)]))
+          .map((n) => n.severity)
+          .join(',') || '-',
+    );
     // First reading: no rate yet (NaN is okay, as in collectd); then 50/s, 250/s, 50/s.
     expect(got).toEqual(['okay', '-', 'warning', 'okay']);
   });
@@ -131,7 +154,16 @@ describe('threshold state machine', () => {
     c.check(at(T0, [gauge(1, T0)]));
     c.check(at(T0 + SEC, []));
     expect(c.check(at(T0 + 2 * SEC, []))).toEqual([
-      { host: 'h', plugin: 'exec', type: 'gauge', typeInstance: 't', time: T0 + 2 * SEC, severity: 'failure', message: 'h/exec/gauge-t has not been updated for 2.000 seconds.', source: 'threshold' },
+      {
+        host: 'h',
+        plugin: 'exec',
+        type: 'gauge',
+        typeInstance: 't',
+        time: T0 + 2 * SEC,
+        severity: 'failure',
+        message: 'h/exec/gauge-t has not been updated for 2.000 seconds.',
+        source: 'threshold',
+      },
     ]);
   });
 
@@ -147,30 +179,38 @@ describe('threshold state machine', () => {
       { plugin: 'exec', type: 'gauge', warningMax: 50 },
     ]);
     expect(run(other, [70])).toEqual(['warning']);
-    const bySeries = checker([{ type: 'gauge', warningMax: 100 }, { series: 'c.Exec.exec.*', warningMax: 1 }]);
+    const bySeries = checker([
+      { type: 'gauge', warningMax: 100 },
+      { series: 'c.Exec.exec.*', warningMax: 1 },
+    ]);
     expect(run(bySeries, [5])).toEqual(['warning']);
     expect(run(checker([{ type: 'other', warningMax: 1 }]), [5])).toEqual(['-']);
   });
 
   it('maps pollect series to collectd identifiers', () => {
-    const p = point('c.LoadAvg.web.short', 3, { time: 'short', host: 'db1', a: 'x' }, T0, { name: { collection: 'c', source: 'LoadAvg', instance: 'web', value: 'short', id: 'c.LoadAvg.web.short' } });
-    expect(pollectIdentifier(p, 'me')).toEqual([{ host: 'db1', plugin: 'loadavg', pluginInstance: 'web', type: 'short', typeInstance: 'a=x,time=short' }, 'value']);
+    const p = point('c.LoadAvg.web.short', 3, { time: 'short', host: 'db1', a: 'x' }, T0, {
+      name: { collection: 'c', source: 'LoadAvg', instance: 'web', value: 'short', id: 'c.LoadAvg.web.short' },
+    });
+    expect(pollectIdentifier(p, 'me')).toEqual([
+      { host: 'db1', plugin: 'loadavg', pluginInstance: 'web', type: 'short', typeInstance: 'a=x,time=short' },
+      'value',
+    ]);
     const bare = point('c.Dummy', 3, {}, T0);
     expect(pollectIdentifier(bare, 'me')[0]).toEqual({ host: 'me', plugin: 'dummy', pluginInstance: '', type: 'value', typeInstance: '' });
     const ifo = point('c.Exec.interface.if_octets.rx', 1, { host: 'h', plugin_instance: 'eth0' }, T0);
     expect(collectdIdentifier(ifo, 'me')).toEqual([{ host: 'h', plugin: 'interface', pluginInstance: 'eth0', type: 'if_octets', typeInstance: '' }, 'rx']);
     // A pollect source's series, checked by its mapped identifier.
     const c = checker([{ plugin: 'loadavg', type: 'short', warningMax: 2 }], new Map());
-    expect(c.check(at(T0, [{ ...p, source: 'c.LoadAvg.web' }])).map((n) => `${n.severity} ${n.host}/${n.plugin}-${n.pluginInstance}/${n.type}-${n.typeInstance}`)).toEqual([
-      'warning db1/loadavg-web/short-a=x,time=short',
-    ]);
+    expect(
+      c.check(at(T0, [{ ...p, source: 'c.LoadAvg.web' }])).map((n) => `${n.severity} ${n.host}/${n.plugin}-${n.pluginInstance}/${n.type}-${n.typeInstance}`),
+    ).toEqual(['warning db1/loadavg-web/short-a=x,time=short']);
   });
 });
 
 describe('thresholds config', () => {
   const base = { writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }] }] };
 
-  it('fills the defaults and puts the executor\'s rules before the top-level ones', async () => {
+  it("fills the defaults and puts the executor's rules before the top-level ones", async () => {
     const cfg = await buildConfig(
       { ...base, thresholds: [{ type: 'load', warningMax: 2 }], executors: [{ sources: [{ type: 'Dummy' }], thresholds: [{ series: 'c.*', failureMax: 1 }] }] },
       '/x/c.json',

@@ -139,7 +139,10 @@ describe('Exec, per tick', () => {
   it('hands collectd PUTNOTIF lines to ctx.notify with their fields', async () => {
     const got: NotificationInput[] = [];
     const src = await make({
-      command: ['printf', 'PUTNOTIF severity=warning time=1 host=h plugin=df type=percent type_instance=root message=Disk almost full\\nPUTVAL h/df/percent-root N:93\\n'],
+      command: [
+        'printf',
+        'PUTNOTIF severity=warning time=1 host=h plugin=df type=percent type_instance=root message=Disk almost full\\nPUTVAL h/df/percent-root N:93\\n',
+      ],
       format: 'collectd',
     });
     const res = await src.probe({

@@ -123,7 +123,10 @@ export class ExecSource extends Source<ExecConfig> {
       cleanRestartMs: Math.max(1, ctx.tickTime) * 1000,
       // A new child: a new parser, so no state (Prometheus TYPE lines) carries over.
       onStart: (pid) => {
-        this.parser = createParser(this.config.format, this.parserOptions((n) => this.queueNotification(n)));
+        this.parser = createParser(
+          this.config.format,
+          this.parserOptions((n) => this.queueNotification(n)),
+        );
         ctx.log.debug(`started ${this.file} (pid ${pid})`);
       },
       onLine: (line, lineNo) => this.onLine(line, lineNo),
@@ -176,7 +179,11 @@ export class ExecSource extends Source<ExecConfig> {
     }
     if (err) ctx.log.debug(`${this.file} stderr: ${err}`);
     try {
-      return parseOutput(this.config.format, res.stdout, this.parserOptions((n) => ctx.notify(n)));
+      return parseOutput(
+        this.config.format,
+        res.stdout,
+        this.parserOptions((n) => ctx.notify(n)),
+      );
     } catch (e) {
       if (e instanceof ParseError) throw new SourceError(`${this.config.format} output of ${this.file}: ${e.message}`);
       throw e;
