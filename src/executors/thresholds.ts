@@ -97,6 +97,7 @@ interface SeriesState {
   /** Tick timestamp of the last value, ms. */
   seen: number;
   intervalMs: number;
+  /** The first rule of its chain: collectd asks it whether the series is `interesting`. */
   rule: ThresholdRule;
   id: Identifier;
   /** Counters: the last reading of each data source, for its rate. */
@@ -221,7 +222,6 @@ export class ThresholdChecker {
         worstDs = ds;
       }
     }
-    st.rule = worstRule;
     const n = report(st, worstRule, worst as State, vl, values, worstDs);
     if (n) out.push(n);
   }
