@@ -19,22 +19,23 @@ import { needs } from '../helpers/servers.js';
 /**
  * One line per run: the values of four series, `-` for none. `scripted` goes through okay, warning,
  * failure, warning, okay; `tuned` has Hits, Hysteresis and Persist; `df-root` is checked on its free
- * share (DataSource, Percentage); `requests` is a DERIVE checked on its rate. Five runs print
+ * share (DataSource, Percentage); `requests` is a DERIVE checked on its rate; `persist` has Persist
+ * and PersistOK; `inverted` has Invert. Five runs print
  * nothing (missing), then all come back.
  */
 const SERIES = [
-  '5 5 50:50 0',
-  '15 11 92:8 50',
-  '25 11 97:3 300',
-  '15 11 97:3 350',
-  '5 9 60:40 400',
-  '- - - -',
-  '- - - -',
-  '- - - -',
-  '- - - -',
-  '- - - -',
-  '5 12 50:50 1000',
-  '5 12 50:50 1050',
+  '5 5 50:50 0 5 5',
+  '15 11 92:8 50 11 11',
+  '25 11 97:3 300 11 15',
+  '15 11 97:3 350 5 25',
+  '5 9 60:40 400 5 5',
+  '- - - - - -',
+  '- - - - - -',
+  '- - - - - -',
+  '- - - - - -',
+  '- - - - - -',
+  '5 12 50:50 1000 5 5',
+  '5 12 50:50 1050 11 15',
 ];
 
 /** One step per run; $1 names the daemon, so each has its own step counter. */
@@ -51,6 +52,8 @@ set -- $line
 [ "$2" != "-" ] && echo "PUTVAL test/exec/gauge-tuned N:$2"
 [ "$3" != "-" ] && echo "PUTVAL test/df/df-root N:$3"
 [ "$4" != "-" ] && echo "PUTVAL test/exec/derive-requests N:$4"
+[ "$5" != "-" ] && echo "PUTVAL test/exec/gauge-persist N:$5"
+[ "$6" != "-" ] && echo "PUTVAL test/exec/gauge-inverted N:$6"
 exit 0
 `;
 
@@ -73,6 +76,20 @@ const THRESHOLD_BLOCK = `<Plugin threshold>
       Instance "requests"
       WarningMax 100
     </Type>
+    <Type "gauge">
+      Instance "persist"
+      WarningMax 10
+      Persist true
+      PersistOK true
+    </Type>
+    <Type "gauge">
+      Instance "inverted"
+      WarningMin 10
+      WarningMax 20
+      FailureMin 12
+      FailureMax 18
+      Invert true
+    </Type>
   </Plugin>
   <Plugin "df">
     <Type "df">
@@ -90,6 +107,8 @@ const RULES = [
   { plugin: 'exec', type: 'gauge', typeInstance: 'scripted', warningMax: 10, failureMax: 20 },
   { plugin: 'exec', type: 'gauge', typeInstance: 'tuned', warningMax: 10, failureMax: 20, hysteresis: 2, hits: 1, persist: true },
   { plugin: 'exec', type: 'derive', typeInstance: 'requests', warningMax: 100 },
+  { plugin: 'exec', type: 'gauge', typeInstance: 'persist', warningMax: 10, persist: true, persistOK: true },
+  { plugin: 'exec', type: 'gauge', typeInstance: 'inverted', warningMin: 10, warningMax: 20, failureMin: 12, failureMax: 18, invert: true },
   { plugin: 'df', type: 'df', typeInstance: 'root', dataSource: 'free', percentage: true, warningMin: 10, failureMin: 5 },
 ];
 
@@ -134,7 +153,7 @@ describe.skipIf(!needs('collectd'))('thresholds side by side with collectd', () 
     tmp?.remove();
   });
 
-  it('emits the same notifications for the same values: okay, warning, failure, okay, missing; hits, hysteresis, persist, percentage, rates', async () => {
+  it('emits the same notifications for the same values: okay, warning, failure, okay, missing; hits, hysteresis, persist, invert, percentage, rates', async () => {
     tmp = tempDir('pollect-threshold-side-');
     const dir = tmp.dir;
     // collectd's exec plugin will not run a program as root: the script runs as nobody and writes here.
@@ -218,6 +237,10 @@ ${THRESHOLD_BLOCK}
     const s = ['exec', 'gauge (instance scripted)'] as const;
     const t = ['exec', 'gauge (instance tuned)'] as const;
     const r = ['exec', 'derive (instance requests)'] as const;
+    const p = ['exec', 'gauge (instance persist)'] as const;
+    const v = ['exec', 'gauge (instance inverted)'] as const;
+    const region = (which: string, value: string, min: string, max: string) =>
+      `${which.toUpperCase()} Host test, plugin exec type gauge (instance inverted): Data source "value" is currently ${value}. That is within the ${which} region of ${min} and ${max}.`;
     const expected = {
       'test/exec/gauge-scripted': [
         within(...s, 'value', '5.000000'),
@@ -241,6 +264,26 @@ ${THRESHOLD_BLOCK}
         within(...r, 'value', 'R'),
         missing('test/exec/derive-requests'),
         within(...r, 'value', 'nan'),
+      ],
+      // Persist and PersistOK: every value is notified, in range or not (but missing only once).
+      'test/exec/gauge-persist': [
+        within(...p, 'value', '5.000000'),
+        above(...p, '11.000000', 'warning', '10.000000'),
+        above(...p, '11.000000', 'warning', '10.000000'),
+        within(...p, 'value', '5.000000'),
+        within(...p, 'value', '5.000000'),
+        missing('test/exec/gauge-persist'),
+        within(...p, 'value', '5.000000'),
+        above(...p, '11.000000', 'warning', '10.000000'),
+      ],
+      'test/exec/gauge-inverted': [
+        within(...v, 'value', '5.000000'),
+        region('warning', '11.000000', '10.000000', '20.000000'),
+        region('failure', '15.000000', '12.000000', '18.000000'),
+        within(...v, 'value', '25.000000'),
+        missing('test/exec/gauge-inverted'),
+        within(...v, 'value', '5.000000'),
+        region('failure', '15.000000', '12.000000', '18.000000'),
       ],
       'test/df/df-root': [
         within('df', 'df (instance root)', 'free', '50.000000'),
