@@ -17,11 +17,11 @@ export const thresholdSchema = {
   description: "One threshold: collectd's <Type> block (inside <Plugin> and <Host> blocks), or a rule on pollect's series names",
   anyOf: [{ required: ['type'] }, { required: ['series'] }],
   properties: {
-    host: name("The series' host (collectd's <Host> block); default: any host"),
-    plugin: name("The plugin (collectd's <Plugin> block); for a pollect source, its type in lower case (`loadavg`); default: any plugin"),
-    pluginInstance: name("The plugin instance (<Plugin>'s Instance); for a pollect source, its `name`; default: none"),
+    host: name("The series' host (collectd's <Host> block); left out: any host"),
+    plugin: name("The plugin (collectd's <Plugin> block); for a pollect source, its type in lower case (`loadavg`); left out: any plugin"),
+    pluginInstance: name("The plugin instance (<Plugin>'s Instance); for a pollect source, its `name`; left out: any"),
     type: name("The type (collectd's <Type> block); for a pollect source, the sample's name (`value` when it has none)"),
-    typeInstance: name("The type instance (<Type>'s Instance); for a pollect source, the sample's labels but host, `key=value` joined by `,`; default: none"),
+    typeInstance: name("The type instance (<Type>'s Instance); for a pollect source, the sample's labels but host, `key=value` joined by `,`; left out: any"),
     series: name(
       "Instead of host ... typeInstance: a glob (* and ?) on pollect's dotted series name (`pollect.LoadAvg.*`); tried before the others, first match wins",
     ),
