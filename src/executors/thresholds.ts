@@ -16,6 +16,8 @@ export const thresholdSchema = {
   additionalProperties: false,
   description: "One threshold: collectd's <Type> block (inside <Plugin> and <Host> blocks), or a rule on pollect's series names",
   anyOf: [{ required: ['type'] }, { required: ['series'] }],
+  // As in collectd, where Instance names a plugin's instance inside its <Plugin> block only.
+  dependencies: { pluginInstance: ['plugin'] },
   properties: {
     host: name("The series' host (collectd's <Host> block); left out: any host"),
     plugin: name("The plugin (collectd's <Plugin> block); for a pollect source, its type in lower case (`loadavg`); left out: any plugin"),

@@ -235,7 +235,11 @@ describe('thresholds config', () => {
 
   it('rejects bad rules, naming the path', async () => {
     const err = (await buildConfig(
-      { ...base, thresholdTimeout: 0, thresholds: [{ warningMax: 2 }, { type: 'x', WarningMax: 3 }, { type: 'x', hits: -1 }] },
+      {
+        ...base,
+        thresholdTimeout: 0,
+        thresholds: [{ warningMax: 2 }, { type: 'x', WarningMax: 3 }, { type: 'x', hits: -1 }, { type: 'x', pluginInstance: 'eth0' }],
+      },
       '/x/c.json',
     ).catch((e: unknown) => e)) as ConfigError;
     expect(err).toBeInstanceOf(ConfigError);
@@ -244,6 +248,7 @@ describe('thresholds config', () => {
     expect(text).toMatch(/thresholds\[1\].*WarningMax/);
     expect(text).toMatch(/thresholds\[2\]\.hits/);
     expect(text).toMatch(/thresholdTimeout/);
+    expect(text).toMatch(/thresholds\[3\]: must have property plugin when property pluginInstance is present/);
     const mixed = (await buildConfig(
       { writer: { type: 'DryRun' }, executors: [{ sources: [{ type: 'Dummy' }], thresholds: [{ series: 'a.*', type: 'load', warningMax: 1 }] }] },
       '/x/c.json',
