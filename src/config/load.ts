@@ -11,6 +11,7 @@ import { validate } from './validate.js';
 import { PluginError, resolveSourceClass, resolveWriterClass, type ResolvedClass } from './plugins.js';
 import { registerSecretsIn } from '../core/secrets.js';
 import type { FilterConfig } from '../executors/filter.js';
+import type { ThresholdRule } from '../executors/thresholds.js';
 import type { AnySourceClass, AnyWriterClass, JsonSchema, Labels, SourceConfig, WriterConfig } from '../sdk/index.js';
 
 export interface ResolvedSource {
@@ -42,6 +43,8 @@ export interface ExecutorPlan {
   writers?: ResolvedWriter[];
   path: string;
   filter?: FilterConfig;
+  /** The executor's thresholds, then the top-level ones, and the top-level thresholdTimeout. */
+  thresholds?: { rules: ThresholdRule[]; timeout: number };
 }
 
 export interface PollectConfig {
@@ -87,6 +90,8 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
   const raw = data as FrameConfig;
   // Frame problems do not stop the per-source checks: the user gets every problem at once.
   if (!Array.isArray(raw.executors)) throw new ConfigError(problems);
+  problems.push(...seriesRuleProblems(raw.thresholds, ['thresholds']));
+  raw.executors.forEach((ex, i) => isObject(ex) && problems.push(...seriesRuleProblems(ex.thresholds, ['executors', i, 'thresholds'])));
 
   const configDir = path.dirname(file);
   const pluginDirs = Array.isArray(raw.pluginDirs) ? raw.pluginDirs.filter((d) => typeof d === 'string') : [];
@@ -110,6 +115,7 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
       writers: own,
       path: formatPath(base),
       filter: ex.filter,
+      ...thresholdsOf(ex.thresholds, raw.thresholds, raw.thresholdTimeout),
     });
   }
   const withoutWriters = executors.filter((e) => (e.writers ?? globalWriters).length === 0);
@@ -127,6 +133,21 @@ export async function buildConfig(parsed: unknown, file: string, opts: LoadOptio
     executors,
     labels: raw.labels,
   };
+}
+
+/** A `series` rule names its series by pollect's name: collectd's selectors beside it would be ignored. */
+function seriesRuleProblems(rules: unknown, at: (string | number)[]): string[] {
+  if (!Array.isArray(rules)) return [];
+  return rules.flatMap((r: unknown, i) => {
+    if (!isObject(r) || r['series'] === undefined) return [];
+    const beside = ['host', 'plugin', 'pluginInstance', 'type', 'typeInstance'].filter((k) => r[k] !== undefined);
+    return beside.length ? [`${formatPath([...at, i])}: "series" selects by pollect's name; leave out ${beside.join(', ')} (or "series")`] : [];
+  });
+}
+
+function thresholdsOf(own: ThresholdRule[] | undefined, global: ThresholdRule[] | undefined, timeout: number): Pick<ExecutorPlan, 'thresholds'> {
+  const rules = [...(own ?? []), ...(global ?? [])];
+  return rules.length ? { thresholds: { rules, timeout } } : {};
 }
 
 /** The source with the top-level and executor labels under its own: the source's win, then the executor's. */

@@ -2,6 +2,7 @@
 // its own params schema merged with the keys every source or writer accepts.
 import { sourceKeys, type JsonSchema, type ParamsOf } from '../sdk/index.js';
 import { filterSchema } from '../executors/filter.js';
+import { thresholdsSchema } from '../executors/thresholds.js';
 
 /** The longest interval anywhere in a config: longer ones are typos (tickTime: 3e6 is 35 days). */
 export const MAX_SECONDS = 31 * 86_400;
@@ -65,10 +66,24 @@ const frame = {
           maxBackoff: { ...positiveSeconds, default: 300, description: 'Longest wait, in seconds, between probes of a failing source' },
           labels: labelsOf("of this executor's sources; a source's labels override them"),
           filter: { ...filterSchema, description: "Which of this executor's samples and labels reach its writers (globs: * and ?)" },
+          thresholds: {
+            ...thresholdsSchema,
+            description: "Thresholds checked on this executor's samples, before the top-level ones (see docs/notifications.md)",
+          },
           sources: { type: 'array', items: looseItem },
           ...writerKeys,
         },
       },
+    },
+    thresholds: {
+      ...thresholdsSchema,
+      description: "Thresholds checked on every executor's samples, as collectd's threshold plugin (see docs/notifications.md)",
+    },
+    thresholdTimeout: {
+      type: 'integer',
+      minimum: 1,
+      default: 2,
+      description: "Intervals without a value before a series a threshold covers is notified as missing: collectd's Timeout",
     },
     pluginDirs: { type: 'array', items: { type: 'string' }, description: 'Folders with <Type>Source plugin files, relative to the config file' },
     shutdownGrace: { ...positiveSeconds, default: 5, description: 'Seconds the whole shutdown may take: running probes, then flushing the writers' },

@@ -16,3 +16,13 @@ export function escapeLabelValue(v: string): string {
   if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
+
+/**
+ * What a notification is about, as collectd writes an identifier: `host/plugin[-plugin_instance]`,
+ * then `/type[-type_instance]` when it names a type.
+ */
+export function notificationSubject(n: { host: string; plugin: string; pluginInstance?: string; type?: string; typeInstance?: string }): string {
+  const plugin = n.pluginInstance ? `${n.plugin}-${n.pluginInstance}` : n.plugin;
+  if (!n.type) return `${n.host}/${plugin}`;
+  return `${n.host}/${plugin}/${n.typeInstance ? `${n.type}-${n.typeInstance}` : n.type}`;
+}

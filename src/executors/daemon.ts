@@ -19,6 +19,7 @@ import { CrashGuard } from './crash-guard.js';
 import { DEFAULT_BUFFER_SIZE } from '../config/schema.js';
 import { freeId, match, sameExecutor, sameWriter, sameWriterType, type Matched } from './reload.js';
 import { StatusBoard } from './status.js';
+import { ThresholdChecker, namesLikeCollectd, type SourceInfo } from './thresholds.js';
 
 export interface DaemonOptions {
   /** Replace every configured writer with one DryRun writer. */
@@ -129,6 +130,7 @@ export class Daemon {
    * and the plugin files whose stray errors its runners own into `watches`.
    */
   private buildExecutor(plan: ExecutorPlan, writers: WriterRuntime[], ids: Set<string>, problems: string[], watches: Watch[]): Executor {
+    const infos = new Map<string, SourceInfo>();
     const runners = plan.sources.flatMap((s) => {
       const tickTime = s.tickTime ?? plan.tickTime;
       let source: Source<SourceConfig>;
@@ -155,10 +157,19 @@ export class Daemon {
         deadlines: this.deadlines,
       });
       if (s.file) watches.push([s.file, runner]);
+      infos.set(id, { collectd: namesLikeCollectd(s.typeName, s.config as { format?: unknown }), interval: tickTime });
       return runner;
     });
     const filter = plan.filter && compileFilter(plan.filter);
-    return new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers, filter });
+    const thresholds =
+      plan.thresholds &&
+      new ThresholdChecker(plan.thresholds.rules, {
+        timeout: plan.thresholds.timeout,
+        sources: infos,
+        defaultInterval: plan.tickTime,
+        host: this.config.labels?.['host'],
+      });
+    return new Executor({ collection: plan.collection, tickTime: plan.tickTime, runners, writers, filter, log: this.log, thresholds });
   }
 
   /** Puts the executor on the status board (what writers show of the daemon). */

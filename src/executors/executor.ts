@@ -1,10 +1,12 @@
 // An executor: its own timer, aligned to wall-clock multiples of its tickTime (a 10 s executor
 // fires at :00, :10, :20 ...) with no cumulative drift; each tick probes every source
 // concurrently and hands one batch to each writer's runtime, which never makes the tick wait.
-import type { Batch, Naming, Point } from '../sdk/index.js';
+import type { Batch, Logger, Naming, Notification, Point } from '../sdk/index.js';
 import type { SourceRunner } from './source-runner.js';
 import type { WriterRuntime } from './writer-runtime.js';
 import type { PointFilter } from './filter.js';
+import { routeNotifications } from './notifications.js';
+import type { ThresholdChecker } from './thresholds.js';
 
 export interface ExecutorOptions {
   collection: string;
@@ -15,6 +17,10 @@ export interface ExecutorOptions {
   onBatch?: (batch: Batch) => void;
   /** The executor's `filter`: what of each batch its writers get. */
   filter?: PointFilter;
+  /** Where notifications are logged (once each). */
+  log?: Logger;
+  /** The thresholds checked on every batch's points (collectd's threshold plugin). */
+  thresholds?: ThresholdChecker;
 }
 
 export class Executor {
@@ -26,6 +32,8 @@ export class Executor {
   /** Told of every batch (the daemon's status board); set once the executor is part of the daemon. */
   onBatch: ((batch: Batch) => void) | undefined;
   private readonly filter: PointFilter | undefined;
+  private readonly log: Logger | undefined;
+  private readonly thresholds: ThresholdChecker | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private readonly pendingTicks = new Set<Promise<Batch>>();
@@ -40,6 +48,8 @@ export class Executor {
     this.writers = opts.writers;
     this.onBatch = opts.onBatch;
     this.filter = opts.filter;
+    this.log = opts.log;
+    this.thresholds = opts.thresholds;
   }
 
   /** Runs the first tick now, then on every aligned multiple of tickTime. */
@@ -91,12 +101,28 @@ export class Executor {
     const batch: Batch = { collection: this.collection, timestamp, points: perSource.flat(), sources };
     const filtered = this.filter ? { ...batch, points: this.filter(batch.points) } : batch;
     for (const w of this.writers) w.add(filtered);
+    this.notify(batch);
     this.onBatch?.(batch);
     return batch;
   }
 
   /** Whether a writer of the moment takes samples of this naming: sources skip the samples none would get. */
-  private readonly wants = (naming: Naming): boolean => this.writers.some((w) => w.writer.naming === naming);
+  private readonly wants = (naming: Naming): boolean => this.writers.some((w) => w.writer.takesSamples && w.writer.naming === naming);
+
+  /**
+   * What the sources notified since the last tick (also a long-running child between probes) and
+   * what the thresholds find in this batch, checked on all its points (before the filter).
+   */
+  private notify(batch: Batch): void {
+    let list: Notification[] | undefined;
+    for (const r of this.runners) {
+      const taken = r.takeNotifications();
+      if (taken.length) (list ??= []).push(...taken);
+    }
+    const found = this.thresholds?.check(batch);
+    if (found?.length) (list ??= []).push(...found);
+    if (list) routeNotifications(list, this.writers, this.log);
+  }
 
   /** Stops the timer; the returned promise settles when the ticks already running have written their batches. */
   stop(): Promise<unknown> {

@@ -61,6 +61,7 @@ export function sameExecutor(a: ExecutorPlan, b: ExecutorPlan): boolean {
     a.collection === b.collection &&
     a.tickTime === b.tickTime &&
     a.maxBackoff === b.maxBackoff &&
+    JSON.stringify(a.thresholds) === JSON.stringify(b.thresholds) &&
     a.sources.length === b.sources.length &&
     a.sources.every((s, i) => sameSource(s, b.sources[i]!))
   );

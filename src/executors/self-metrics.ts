@@ -76,6 +76,17 @@ export class SelfMetricsSource extends Source {
         { name: 'pollect.writer.dropped_total', value: w.dropped, labels, type: 'counter', help: 'Points the writer dropped.' },
         { name: 'pollect.writer.errors_total', value: w.errors, labels, type: 'counter', help: 'Failed writes of the writer.' },
       );
+      if (w.notifications)
+        out.push(
+          { name: 'pollect.writer.notifications_sent_total', value: w.notifications.sent, labels, type: 'counter', help: 'Notifications the writer took.' },
+          {
+            name: 'pollect.writer.notifications_dropped_total',
+            value: w.notifications.dropped,
+            labels,
+            type: 'counter',
+            help: 'Notifications lost: the queue was full, or pollect stopped before the writer took them.',
+          },
+        );
     }
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();

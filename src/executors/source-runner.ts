@@ -2,10 +2,12 @@
 // backs off while it fails (collectd's read-callback behaviour: the wait doubles each failure up
 // to a cap). Logs once when a source starts failing and once when it recovers, and the same for
 // problems a source reports as data.
+import os from 'node:os';
 import type {
   InitContext,
   Logger,
   Naming,
+  Notification,
   NotificationInput,
   Point,
   ProbeContext,
@@ -58,7 +60,6 @@ class Run implements ProbeContext, InitContext {
   ended: 'timeout' | 'shutdown' | undefined;
   /** Problems the source reported as data during this run. */
   problems: string[] | undefined;
-  notifications: NotificationInput[] | undefined;
   /** Called once when the run ends before the work settled. */
   onEnd: () => void = noop;
 
@@ -68,6 +69,8 @@ class Run implements ProbeContext, InitContext {
     readonly tickTime: number,
     readonly configDir: string,
     readonly log: Logger,
+    /** Takes what the source notifies, at once (the runner stamps it): also after the run ended. */
+    readonly notify: (n: NotificationInput) => void,
   ) {}
 
   get signal(): AbortSignal {
@@ -84,10 +87,6 @@ class Run implements ProbeContext, InitContext {
 
   /** Set per tick by the runner: whether the executor's writers take that naming. */
   wants: (naming: Naming) => boolean = everyNaming;
-
-  notify(n: NotificationInput): void {
-    (this.notifications ??= []).push(n);
-  }
 
   end(why: 'timeout' | 'shutdown'): void {
     if (this.ended) return;
@@ -149,6 +148,10 @@ export class Deadlines {
   }
 }
 
+/** Notifications a source may have waiting for the next tick; older ones go first. */
+const MAX_PENDING_NOTIFICATIONS = 1000;
+const NONE: readonly Notification[] = [];
+
 /** Ticks skipped behind a probe that outlived its timeout before the source is built anew. */
 export const STUCK_TICKS = 3;
 
@@ -187,6 +190,12 @@ export class SourceRunner {
   private running: Run | undefined;
   /** How the source fared in its last tick (self-metrics read it); undefined before its first tick. */
   last: SourceStatus | undefined;
+  /** Notifications the source emitted since the executor last took them (takeNotifications). */
+  private notifications: Notification[] = [];
+  /** The timestamp of the tick under way, or of the last one: what notifications are stamped with. */
+  private tickTimestamp: number | undefined;
+  private readonly host: string;
+  private readonly plugin: string;
 
   constructor(opts: SourceRunnerOptions) {
     // The runner's own lines name the source in their text; in JSON lines it is a field.
@@ -206,6 +215,35 @@ export class SourceRunner {
       nameOf: opts.nameOf,
     };
     this.deadlines = opts.deadlines ?? new Deadlines();
+    // The host of notifications that name none: the `host` label (top-level, executor or source), else this machine's name.
+    this.host = cfg.labels?.['host'] ?? os.hostname();
+    this.plugin = opts.typeName.toLowerCase();
+  }
+
+  /**
+   * A notification from the source, stamped by the core: the tick's time (the current time outside
+   * a tick), the host, the plugin (the source type in lower case, as collectd names its plugins)
+   * and the source's id, for whatever the source left out.
+   */
+  private readonly stamp = (n: NotificationInput): void => {
+    const stamped: Notification = {
+      ...n,
+      time: n.time ?? (this.ticking ? this.tickTimestamp : undefined) ?? Date.now(),
+      host: n.host || this.host,
+      plugin: n.plugin || this.plugin,
+      source: this.id,
+    };
+    // Bounded: a source that notifies in a loop while no tick takes them must not fill memory.
+    if (this.notifications.length >= MAX_PENDING_NOTIFICATIONS) this.notifications.shift();
+    this.notifications.push(stamped);
+  };
+
+  /** The notifications emitted since the last call, oldest first: the executor routes them after each tick. */
+  takeNotifications(): readonly Notification[] {
+    if (this.notifications.length === 0) return NONE;
+    const out = this.notifications;
+    this.notifications = [];
+    return out;
   }
 
   /** The running probe or init, if any (for shutdown). */
@@ -262,6 +300,7 @@ export class SourceRunner {
     this.startedAt = started;
     this.stuckTicks = 0;
     this.ticking = true;
+    this.tickTimestamp = timestamp;
     let run: Run | undefined;
     try {
       if (!this.initialized) await this.init();
@@ -288,7 +327,7 @@ export class SourceRunner {
 
   /** A run for the next probe or init, bounded by the timeout; ended at once when pollect is stopping. */
   private newRun(): Run {
-    const run = new Run(performance.now() + this.timeoutMs, this.timeoutMs, this.opts.tickTime, this.opts.configDir, this.log);
+    const run = new Run(performance.now() + this.timeoutMs, this.timeoutMs, this.opts.tickTime, this.opts.configDir, this.log, this.stamp);
     if (this.stopping) run.end('shutdown');
     else {
       this.running = run;

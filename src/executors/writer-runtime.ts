@@ -2,7 +2,7 @@
 // A bounded buffer of batches per writer (drop-oldest, counted), one write at a time, the
 // written/dropped/errors counters, a failure logged once and its recovery once, retries with
 // backoff, and flush and stop bounded by a deadline. A writer is only its protocol.
-import { RetryLaterError, type Batch, type Logger, type WriteOutcome, type Writer, type WriterStats } from '../sdk/index.js';
+import { RetryLaterError, type Batch, type Logger, type Notification, type WriteOutcome, type Writer, type WriterStats } from '../sdk/index.js';
 import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { Fifo } from '../core/fifo.js';
@@ -27,6 +27,8 @@ export interface WriterRuntimeOptions {
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
+/** Notifications kept for a writer while its notify() fails; the oldest go first. */
+export const NOTIFICATION_QUEUE = 1000;
 
 export class WriterRuntime {
   /** Replaced at a reload that changed the writer's config (see release()). */
@@ -54,6 +56,13 @@ export class WriterRuntime {
   written = 0;
   dropped = 0;
   errors = 0;
+  /** Notifications not yet taken by the writer's notify(); the first `notesInFlight` are being delivered. */
+  private notes: Notification[] = [];
+  private notesInFlight = 0;
+  private notesRetry: ClockTimer | undefined;
+  private notesFailures = 0;
+  notificationsSent = 0;
+  notificationsDropped = 0;
 
   constructor(writer: Writer, opts: WriterRuntimeOptions) {
     this.writer = writer;
@@ -86,6 +95,7 @@ export class WriterRuntime {
 
   /** Queues a batch and starts writing; never waits for the writer. */
   add(batch: Batch): void {
+    if (!this.writer.takesSamples) return;
     // Points marked for the other naming never reach the writer, nor count as written or dropped.
     const points = pointsFor(batch.points, this.writer.naming);
     // Filtered out by config: neither written nor dropped.
@@ -286,13 +296,38 @@ export class WriterRuntime {
       this.retryTimer = undefined;
       this.trim();
     }
+    if (next) {
+      this.notesFailures = 0;
+      this.notesInFlight = 0;
+      if (this.notesRetry !== undefined) this.clock.clearTimeout(this.notesRetry);
+      this.notesRetry = undefined;
+    }
     this.held = false;
     this.pump();
+    this.pumpNotes();
+  }
+
+  /** Delivers the queued notifications, a writer in backoff tried again now, until `deadline`. */
+  private async drainNotes(deadline: number): Promise<void> {
+    while (this.notes.length > 0 && !this.held && this.clock.now() < deadline) {
+      const woken = this.until(deadline, (resolve) => this.waiters.push(resolve));
+      if (this.notesRetry !== undefined && !this.stopped) {
+        this.clock.clearTimeout(this.notesRetry);
+        this.notesRetry = undefined;
+        this.pumpNotes();
+      }
+      if (!(await woken)) return;
+      if (this.notes.length > 0 && this.notesFailures > 0 && this.notesInFlight === 0) {
+        const wait = Math.min(backoffDelay(this.notesFailures, { min: this.retryMinMs, max: this.retryMaxMs }), deadline - this.clock.now());
+        if (wait > 0) await this.until(this.clock.now() + wait, () => {});
+      }
+    }
   }
 
   /** Writes what is queued and asks the writer to deliver what it holds, within the deadline. */
   async flush(deadline: number): Promise<void> {
     await this.drain(deadline);
+    await this.drainNotes(deadline);
     await this.bounded(deadline, 'flush', () => this.writer.flush());
   }
 
@@ -310,6 +345,13 @@ export class WriterRuntime {
       this.queue.clear();
       this.queuedPoints = 0;
     }
+    if (this.notes.length > 0) {
+      this.log.warn(`writer ${this.id}: stopped with ${this.notes.length} notification(s) not delivered`);
+      this.notificationsDropped += this.notes.length;
+      this.notes = [];
+    }
+    if (this.notesRetry !== undefined) this.clock.clearTimeout(this.notesRetry);
+    this.notesRetry = undefined;
     await this.bounded(deadline, 'stop', () => this.writer.stop());
   }
 
@@ -329,6 +371,73 @@ export class WriterRuntime {
     this.dropped += n;
   }
 
+  /**
+   * Queues notifications for a writer that takes them (Writer.notify) and delivers them, all that
+   * are queued in one call, one call at a time; a call that throws is retried with the same
+   * backoff as write(). A writer without notify() gets none. Never waits for the writer.
+   */
+  addNotifications(list: readonly Notification[]): void {
+    if (!this.writer.notify || list.length === 0) return;
+    if (this.stopped) {
+      this.notificationsDropped += list.length;
+      return;
+    }
+    this.notes.push(...list);
+    const over = this.notes.length - this.notesInFlight - NOTIFICATION_QUEUE;
+    if (over > 0) {
+      // The oldest that are not being delivered go.
+      this.notes.splice(this.notesInFlight, over);
+      if (this.notificationsDropped === 0) this.log.warn(`writer ${this.id}: notification queue full (${NOTIFICATION_QUEUE}): dropping the oldest`);
+      this.notificationsDropped += over;
+    }
+    this.pumpNotes();
+  }
+
+  private pumpNotes(): void {
+    if (this.held || this.notesInFlight > 0 || this.notesRetry !== undefined || this.notes.length === 0) return;
+    const writer = this.writer;
+    const list = this.notes.slice();
+    this.notesInFlight = list.length;
+    const done = (err?: unknown): void => {
+      if (this.writer !== writer) return; // replaced while it hung: its successor delivers them
+      this.notesInFlight = 0;
+      if (err === undefined) {
+        this.notes.splice(0, list.length);
+        this.notificationsSent += list.length;
+        if (this.notesFailures > 0) this.log.info(`writer ${this.id}: delivering notifications again after ${this.notesFailures} failed attempt(s)`);
+        this.notesFailures = 0;
+        this.pumpNotes();
+        this.wake();
+        return;
+      }
+      this.notesFailures++;
+      const msg = `writer ${this.id}: notify failed: ${errorMessage(err)}`;
+      if (this.notesFailures === 1) this.log.error(msg);
+      else this.log.debug(`${msg} (${this.notesFailures} in a row)`);
+      this.wake();
+      if (this.stopped) return;
+      const asked = err instanceof RetryLaterError ? err.retryAfterMs : 0;
+      const wait = Math.max(asked, backoffDelay(this.notesFailures, { min: this.retryMinMs, max: this.retryMaxMs, jitter: 0.2 }));
+      this.notesRetry = this.clock.setTimeout(() => {
+        this.notesRetry = undefined;
+        this.pumpNotes();
+      }, wait);
+    };
+    try {
+      Promise.resolve(writer.notify!(list)).then(
+        () => done(),
+        (err: unknown) => done(err ?? new Error('notify rejected')),
+      );
+    } catch (err) {
+      done(err ?? new Error('notify threw'));
+    }
+  }
+
+  /** Notifications queued or being delivered. */
+  get pendingNotifications(): number {
+    return this.notes.length;
+  }
+
   /** True when nothing is queued or being written. */
   get idle(): boolean {
     return this.queue.length === 0 && this.inFlight === undefined;
@@ -341,6 +450,7 @@ export class WriterRuntime {
       written: this.written,
       dropped: this.dropped,
       errors: this.errors,
+      ...(this.writer.notify && { notifications: { sent: this.notificationsSent, dropped: this.notificationsDropped } }),
     };
   }
 }

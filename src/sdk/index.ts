@@ -149,8 +149,13 @@ export interface ProbeContext {
    */
   reportProblem(message: string): void;
   /**
-   * Emits a notification (collectd's PUTNOTIF, a plugin's Notification.dispatch). The core stamps
-   * the time, host and source and hands it to the writers that take notifications.
+   * Emits a notification (collectd's PUTNOTIF, a plugin's Notification.dispatch): an event, not a
+   * sample, e.g. `ctx.notify({ severity: 'warning', message: 'disk almost full', type: 'df' })`.
+   * The core fills in what is left out: the time (the tick's), the host (the `host` label, else
+   * this machine's name), the plugin (the source type in lower case) and the source's id; then it
+   * logs it once and hands it to every writer of the executor that implements Writer.notify.
+   * Callable also after the probe returned (a child's line between probes): it goes out after
+   * the next tick. See docs/notifications.md.
    */
   notify(n: NotificationInput): void;
   /**
@@ -256,6 +261,8 @@ export interface WriterStats {
   written: number;
   dropped: number;
   errors: number;
+  /** For a writer that takes notifications (Writer.notify): those it took, and those lost. */
+  notifications?: { sent: number; dropped: number };
 }
 
 export interface WriterContext extends PluginContext {
@@ -368,6 +375,8 @@ export abstract class Writer<C extends WriterConfig = WriterConfig> {
    * (Sample.naming). `prometheus` for a writer that serves Prometheus' names, set in its constructor.
    */
   naming: Naming = 'pollect';
+  /** False for a writer that takes only notifications (Alertmanager): the core hands it no samples. */
+  takesSamples = true;
 
   constructor(config: C, context: PluginContext = defaultContext()) {
     this.config = config;

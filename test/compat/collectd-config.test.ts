@@ -6,7 +6,6 @@ import path from 'node:path';
 import { cli } from '../helpers/cli.js';
 import { spawnDaemon, tempDir } from '../helpers/net.js';
 import { needs } from '../helpers/servers.js';
-import { frameSchema } from '../../src/config/schema.js';
 
 const root = path.resolve(__dirname, '../..');
 const example = path.join(root, 'examples/collectd');
@@ -26,8 +25,7 @@ describe('the collectd.conf translated', () => {
     expect(JSON.parse(blockAfter('<!-- examples/collectd/pollect.json -->'))).toEqual(JSON.parse(readFileSync(path.join(example, 'pollect.json'), 'utf8')));
   });
 
-  // Thresholds come with the notifications core (docs/notifications.md); until the config knows them there is nothing to check.
-  it.skipIf(frameSchema().properties?.thresholds === undefined)('pollect --check takes pollect.json', async () => {
+  it('pollect --check takes pollect.json', async () => {
     const r = await cli(['-c', path.join(example, 'pollect.json'), '--check']);
     expect(r.stderr + r.stdout).not.toMatch(/error|invalid|unknown/i);
     expect(r.code).toBe(0);

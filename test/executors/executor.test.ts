@@ -379,6 +379,19 @@ describe('ProbeContext.wants', () => {
     ]);
   });
 
+  it('a writer that takes only notifications gets no samples, counts none as written, and asks no source for any', async () => {
+    const s = new AskingSource({ type: 'Asking' });
+    const w = new CaptureWriter();
+    w.takesSamples = false;
+    const runtime = rt(w);
+    const ex = new Executor({ collection: 'c', tickTime: 5, runners: [runner(s, { typeName: 'Asking' })], writers: [runtime] });
+    await ex.runTick(1);
+    await runtime.flush(1000);
+    expect(w.batches).toEqual([]);
+    expect(runtime.stats()).toMatchObject({ written: 0, dropped: 0, queueLength: 0 });
+    expect(s.told).toEqual([{ pollect: false, prometheus: false }]);
+  });
+
   it('a host source computes only what its writers take: no CPU seconds for a pollect-named writer, no percentages for a Prometheus one', async () => {
     const { CpuSource } = await import('../../src/sources/cpu/index.js');
     const names = async (naming: 'pollect' | 'prometheus') => {

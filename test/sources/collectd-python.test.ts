@@ -11,7 +11,7 @@ import { needs } from '../helpers/servers.js';
 import { spawnCli } from '../helpers/cli.js';
 import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { createLogger } from '../../src/log.js';
-import { ParamError, type Sample } from '../../src/sdk/index.js';
+import { ParamError, type NotificationInput, type Sample } from '../../src/sdk/index.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let plugins: string;
@@ -364,25 +364,55 @@ collectd.register_read(read, 0.1)
     expect(msg).toMatch(/Traceback \(most recent call last\):[\s\S]*traced\.py", line 3, in read/);
   });
 
-  it('passes collectd.info/warning/error and notifications to the log', async () => {
+  it('passes collectd.info/warning/error to the log, and dispatched notifications to ctx.notify with all their fields', async () => {
     plugin(
       'talk',
       `import collectd
 collectd.info("hello info")
 collectd.error("hello error")
 def init():
-    collectd.Notification(plugin="talk", type_instance="x", message="disk full", severity=collectd.NOTIF_WARNING).dispatch()
+    collectd.Notification(plugin="talk", plugin_instance="p", type="df", type_instance="x", message="disk full", severity=collectd.NOTIF_WARNING,
+                          time=1700000000.25, meta={"unit": "bytes", "limit": 5, "bad": float("nan")}).dispatch()
+    collectd.Notification(message="fine again", severity=collectd.NOTIF_OKAY).dispatch()
 collectd.register_init(init)
 `,
     );
     const { log, lines } = capturingLog();
-    await make({ import: ['talk'] }, log);
-    await waitFor('the notification', () => lines.some((l) => l.includes('disk full')));
+    const src = await make({ import: ['talk'] }, log);
+    const got: NotificationInput[] = [];
+    await waitFor('the notifications', async () => {
+      await tryProbeWith(src, got);
+      return got.length >= 2;
+    });
     expect(lines.find((l) => l.includes('hello info'))).toMatch(/info/i);
     expect(lines.find((l) => l.includes('hello error'))).toMatch(/error/i);
-    expect(lines.find((l) => l.includes('disk full'))).toMatch(/warn.*notification \(testhost\/talk\/x\): disk full/i);
+    expect(got[0]).toEqual({
+      severity: 'warning',
+      message: 'disk full',
+      time: 1700000000250,
+      host: 'testhost',
+      plugin: 'talk',
+      pluginInstance: 'p',
+      type: 'df',
+      typeInstance: 'x',
+      meta: { unit: 'bytes', limit: 5 },
+    });
+    expect(got[1]).toMatchObject({ severity: 'okay', message: 'fine again', host: 'testhost', plugin: 'python' });
+    expect(got[1]!.type).toBeUndefined();
+    // Handed on once: the next probe has none.
+    const more: NotificationInput[] = [];
+    await tryProbeWith(src, more);
+    expect(more).toEqual([]);
   });
 });
+
+async function tryProbeWith(src: CollectdPythonSource, notifications: NotificationInput[]): Promise<void> {
+  try {
+    await probeOnce(src, { notifications });
+  } catch {
+    // a probe may fail while the child starts; the notifications are what this waits for
+  }
+}
 
 describe.skipIf(!python)('CollectdPython: a bad plugin fails its source only, and the child is restarted', () => {
   it('keeps the protocol when a plugin prints to stdout, from Python or straight to fd 1', async () => {

@@ -6,8 +6,7 @@ import { ExecSource, type ExecConfig } from '../../src/sources/exec/index.js';
 import { probeOnce, valueOf, quietLog } from '../helpers/probe.js';
 import { readmeExamples, paramProblems } from '../helpers/readme-examples.js';
 import { tempDir } from '../helpers/net.js';
-import { createLogger } from '../../src/log.js';
-import type { Sample } from '../../src/sdk/index.js';
+import type { NotificationInput, Sample } from '../../src/sdk/index.js';
 import { build, type Params } from '../helpers/plugin.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -137,24 +136,26 @@ describe('Exec, per tick', () => {
     await expect(probeOnce(src)).rejects.toThrow(/pollect-script: command not found/);
   });
 
-  it('logs collectd PUTNOTIF lines by severity', async () => {
-    const lines: string[] = [];
-    const log = createLogger('t', { level: 'debug', write: (l) => lines.push(l) });
+  it('hands collectd PUTNOTIF lines to ctx.notify with their fields', async () => {
+    const got: NotificationInput[] = [];
     const src = await make({
-      command: ['printf', 'PUTNOTIF severity=warning time=1 message=Disk almost full\\nPUTVAL h/df/percent-root N:93\\n'],
+      command: [
+        'printf',
+        'PUTNOTIF severity=warning time=1 host=h plugin=df type=percent type_instance=root message=Disk almost full\\nPUTVAL h/df/percent-root N:93\\n',
+      ],
       format: 'collectd',
     });
     const res = await src.probe({
       signal: AbortSignal.timeout(5000),
       timeoutMs: 5000,
       tickTime: 10,
-      log,
+      log: quietLog,
       reportProblem: () => {},
-      notify: () => {},
+      notify: (n) => got.push(n),
       wants: () => true,
     });
     expect(valueOf(res as Sample[], 'df.percent', { type_instance: 'root' })).toBe(93);
-    expect(lines.some((l) => l.includes('WARN') && l.includes('Disk almost full'))).toBe(true);
+    expect(got).toEqual([{ severity: 'warning', time: 1000, host: 'h', plugin: 'df', type: 'percent', typeInstance: 'root', message: 'Disk almost full' }]);
   });
 
   it('reads a types.db for custom collectd types and reports a missing one', async () => {

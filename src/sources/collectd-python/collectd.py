@@ -189,8 +189,10 @@ class Notification(PluginData):
         n.host = n.host or _settings["hostname"]
         n.time = n.time if n.time and n.time > 0 else time.time()
         n.severity = n.severity or NOTIF_FAILURE
+        meta = {str(k): v for k, v in (n.meta or {}).items() if isinstance(v, (str, bool, int, float)) and not (isinstance(v, float) and not math.isfinite(v))}
         _send({"t": "notification", "severity": n.severity, "message": str(n.message), "host": n.host, "plugin": n.plugin,
-               "plugin_instance": n.plugin_instance or "", "type": n.type or "", "type_instance": n.type_instance or "", "time": n.time})
+               "plugin_instance": n.plugin_instance or "", "type": n.type or "", "type_instance": n.type_instance or "", "time": n.time,
+               "meta": meta})
         for cb in list(_callbacks["notification"].values()):
             _call_quietly(cb, (n,))
 

@@ -15,6 +15,7 @@ import {
   type InitContext,
   type JsonSchema,
   type Logger,
+  type NotificationInput,
   type PluginContext,
   type ProbeContext,
   type Sample,
@@ -94,8 +95,25 @@ type ChildMessage =
   | { t: 'primed' }
   | { t: 'log'; severity: number; message: string }
   | { t: 'failed'; kind: string; name: string; message: string }
-  | { t: 'notification'; severity: number; message: string; host: string; plugin: string; plugin_instance: string; type: string; type_instance: string }
+  | NotificationMessage
   | { t: 'fatal'; message: string };
+
+/** A plugin's Notification.dispatch(); time in seconds since the epoch; severity collectd's NOTIF_* (1, 2, 4). */
+interface NotificationMessage {
+  t: 'notification';
+  severity: number;
+  message: string;
+  host: string;
+  plugin: string;
+  plugin_instance: string;
+  type: string;
+  type_instance: string;
+  time: number;
+  meta?: Record<string, string | number | boolean>;
+}
+
+/** Notifications kept for the next probe; older ones go first. */
+const MAX_QUEUED_NOTIFICATIONS = 1000;
 
 export class CollectdPythonSource extends Source<CollectdPythonConfig> {
   static override description = "Runs collectd's Python plugins unchanged (collectd-python(5)) in a long-lived python3 child";
@@ -112,6 +130,8 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
   private readonly held = new Map<string, Held>();
   private problem: string | undefined;
   private problems = 0;
+  /** Notifications the plugins dispatched since the last probe, which hands them to ctx.notify. */
+  private notifications: NotificationInput[] = [];
   /** The callback now running and the timer that kills the child when it runs too long. */
   private running: { what: string; timer: NodeJS.Timeout } | undefined;
   /** Settles when the first child has run every read callback once, or failed: the first probe waits for it. */
@@ -192,6 +212,7 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     // The first probe waits (within its timeout) for the first reads, so `--once` has values.
     if (!ctx.signal.aborted) await Promise.race([this.primed, new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }))]);
+    for (const n of this.notifications.splice(0)) ctx.notify(n);
     if (this.problem) {
       const more = this.problems > 1 ? ` (and ${this.problems - 1} more problem${this.problems > 2 ? 's' : ''} since the last probe)` : '';
       const msg = `${this.problem}${more}`;
@@ -234,11 +255,11 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
         return logAt(this.log, m.severity, m.message);
       case 'failed':
         return this.report(m.message);
-      case 'notification': {
-        // Notifications are only logged until pollect has its own (issue 16, second part).
-        const about = ['host', 'plugin', 'plugin_instance', 'type', 'type_instance'].map((k) => m[k as 'host']).filter(Boolean);
-        return logAt(this.log, m.severity === 1 ? 3 : m.severity === 2 ? 4 : 6, `notification (${about.join('/')}): ${m.message}`);
-      }
+      case 'notification':
+        // Dispatched between probes: the next probe hands it on (the core logs and routes it).
+        if (this.notifications.length >= MAX_QUEUED_NOTIFICATIONS) this.notifications.shift();
+        this.notifications.push(toNotification(m));
+        return;
       case 'fatal':
         this.exitReason = m.message;
         return;
@@ -275,6 +296,22 @@ export class CollectdPythonSource extends Source<CollectdPythonConfig> {
     this.problems++;
     this.problem ??= msg;
   }
+}
+
+/** collectd's notification as pollect's: NOTIF_FAILURE 1, NOTIF_WARNING 2, NOTIF_OKAY 4; empty fields left out. */
+export function toNotification(m: NotificationMessage): NotificationInput {
+  const n: NotificationInput = {
+    severity: m.severity === 4 ? 'okay' : m.severity === 2 ? 'warning' : 'failure',
+    message: m.message,
+    time: Math.round(m.time * 1000),
+    host: m.host,
+    plugin: m.plugin,
+  };
+  if (m.plugin_instance) n.pluginInstance = m.plugin_instance;
+  if (m.type) n.type = m.type;
+  if (m.type_instance) n.typeInstance = m.type_instance;
+  if (m.meta && Object.keys(m.meta).length) n.meta = m.meta;
+  return n;
 }
 
 /** collectd's log levels (LOG_ERR 3 ... LOG_DEBUG 7) on pollect's logger. */

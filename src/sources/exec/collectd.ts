@@ -222,22 +222,43 @@ export function parseValueList(s: string): (number | undefined)[] {
   });
 }
 
-/** PUTNOTIF options; message= takes the rest of the line. */
+/**
+ * PUTNOTIF options (collectd-exec(5), collectd's utils/cmds/putnotif.c): severity, time (epoch
+ * seconds), host, plugin, plugin_instance, type, type_instance, and `s:<key>=<value>` a string meta
+ * entry; message= takes the rest of the line.
+ */
 export function parseNotification(rest: string): Notification {
   const at = rest.search(/(^|\s)message=/);
   if (at < 0) throw new ParseError('PUTNOTIF without message=');
   let message = rest.slice(rest.indexOf('message=', at) + 'message='.length).trim();
   if (message.startsWith('"')) message = splitFields(message).join(' ');
   const opts: Record<string, string> = {};
+  const meta: Record<string, string> = {};
   for (const f of splitFields(rest.slice(0, at))) {
     const eq = f.indexOf('=');
     if (eq <= 0) throw new ParseError(`PUTNOTIF option "${f}" is not key=value`);
-    opts[f.slice(0, eq)] = f.slice(eq + 1);
+    const key = f.slice(0, eq);
+    if (key.startsWith('s:') && key.length > 2) meta[key.slice(2)] = f.slice(eq + 1);
+    else if (NOTIFICATION_OPTIONS.has(key.toLowerCase())) opts[key.toLowerCase()] = f.slice(eq + 1);
+    else throw new ParseError(`PUTNOTIF option "${key}" is not one of ${[...NOTIFICATION_OPTIONS].join(', ')} or s:<key>`);
   }
   const severity = opts['severity']?.toLowerCase();
   if (severity !== 'failure' && severity !== 'warning' && severity !== 'okay') {
     throw new ParseError(`PUTNOTIF severity must be failure, warning or okay, got "${opts['severity'] ?? ''}"`);
   }
-  const about = ['host', 'plugin', 'plugin_instance', 'type', 'type_instance'].filter((k) => opts[k]).map((k) => `${k}=${opts[k]}`);
-  return { severity, message: about.length ? `${message} (${about.join(' ')})` : message };
+  const n: Notification = { severity, message };
+  if (opts['time'] !== undefined) {
+    const t = parseNumber(opts['time']);
+    if (t === undefined || t <= 0) throw new ParseError(`PUTNOTIF time must be seconds since the epoch, got "${opts['time']}"`);
+    n.time = Math.round(t * 1000);
+  }
+  if (opts['host']) n.host = opts['host'];
+  if (opts['plugin']) n.plugin = opts['plugin'];
+  if (opts['plugin_instance']) n.pluginInstance = opts['plugin_instance'];
+  if (opts['type']) n.type = opts['type'];
+  if (opts['type_instance']) n.typeInstance = opts['type_instance'];
+  if (Object.keys(meta).length) n.meta = meta;
+  return n;
 }
+
+const NOTIFICATION_OPTIONS = new Set(['severity', 'time', 'host', 'plugin', 'plugin_instance', 'type', 'type_instance']);

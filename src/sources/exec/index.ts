@@ -61,6 +61,7 @@ const schema = {
 export type ExecConfig = SourceParams<typeof schema>;
 
 const MAX_LINE_BYTES = 1024 * 1024;
+const MAX_QUEUED_NOTIFICATIONS = 1000;
 
 interface Held {
   sample: Sample;
@@ -83,6 +84,8 @@ export class ExecSource extends Source<ExecConfig> {
   private readonly held = new Map<string, Held>();
   private problem: string | undefined;
   private problems = 0;
+  /** Long-running: PUTNOTIF lines since the last probe, which hands them to ctx.notify. */
+  private notifications: Notification[] = [];
 
   constructor(config: ExecConfig, context?: PluginContext) {
     super(config, context);
@@ -120,7 +123,10 @@ export class ExecSource extends Source<ExecConfig> {
       cleanRestartMs: Math.max(1, ctx.tickTime) * 1000,
       // A new child: a new parser, so no state (Prometheus TYPE lines) carries over.
       onStart: (pid) => {
-        this.parser = createParser(this.config.format, this.parserOptions(ctx.log));
+        this.parser = createParser(
+          this.config.format,
+          this.parserOptions((n) => this.queueNotification(n)),
+        );
         ctx.log.debug(`started ${this.file} (pid ${pid})`);
       },
       onLine: (line, lineNo) => this.onLine(line, lineNo),
@@ -173,14 +179,19 @@ export class ExecSource extends Source<ExecConfig> {
     }
     if (err) ctx.log.debug(`${this.file} stderr: ${err}`);
     try {
-      return parseOutput(this.config.format, res.stdout, this.parserOptions(ctx.log));
+      return parseOutput(
+        this.config.format,
+        res.stdout,
+        this.parserOptions((n) => ctx.notify(n)),
+      );
     } catch (e) {
       if (e instanceof ParseError) throw new SourceError(`${this.config.format} output of ${this.file}: ${e.message}`);
       throw e;
     }
   }
 
-  private probeLongRunning(_ctx: ProbeContext): Sample[] {
+  private probeLongRunning(ctx: ProbeContext): Sample[] {
+    for (const n of this.notifications.splice(0)) ctx.notify(n);
     if (this.problem) {
       const more = this.problems > 1 ? ` (and ${this.problems - 1} more problem${this.problems > 2 ? 's' : ''} since the last probe)` : '';
       const msg = `${this.problem}${more}`;
@@ -215,16 +226,17 @@ export class ExecSource extends Source<ExecConfig> {
     this.problem ??= msg;
   }
 
-  private parserOptions(log: Logger): ParserOptions {
-    return {
-      types: this.types,
-      notify: (n: Notification) => {
-        const text = `notification from ${this.file}: ${n.message}`;
-        if (n.severity === 'failure') log.error(text);
-        else if (n.severity === 'warning') log.warn(text);
-        else log.info(text);
-      },
-    };
+  /**
+   * A long-running child's PUTNOTIF arrives between probes: it waits for the next probe, stamped
+   * with the time it arrived (unless it names its own). A bounded wait: the oldest go first.
+   */
+  private queueNotification(n: Notification): void {
+    if (this.notifications.length >= MAX_QUEUED_NOTIFICATIONS) this.notifications.shift();
+    this.notifications.push({ ...n, time: n.time ?? Date.now() });
+  }
+
+  private parserOptions(notify: (n: Notification) => void): ParserOptions {
+    return { types: this.types, notify };
   }
 }
 

@@ -2,7 +2,7 @@
 // line, and the one-shot parse of a whole output. A malformed line is an error for the whole
 // output (as Prometheus fails a scrape and Telegraf a batch): partial data that silently lacks
 // some series is harder to notice than a failed probe.
-import type { Sample } from '../../sdk/index.js';
+import type { NotificationInput, Sample } from '../../sdk/index.js';
 
 export type Format = 'collectd' | 'influx' | 'prometheus' | 'graphite' | 'json';
 export const FORMATS: readonly Format[] = ['collectd', 'influx', 'prometheus', 'graphite', 'json'];
@@ -12,10 +12,8 @@ export class ParseError extends Error {
   override name = 'ParseError';
 }
 
-export interface Notification {
-  severity: 'failure' | 'warning' | 'okay';
-  message: string;
-}
+/** A PUTNOTIF line: severity, message, and the time (ms), host, plugin, type and instances it names. */
+export type Notification = NotificationInput;
 
 /** Parses one line at a time; may keep state between lines (Prometheus' TYPE and HELP). */
 export interface LineParser {

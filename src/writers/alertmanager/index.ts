@@ -91,7 +91,9 @@ export class AlertmanagerWriter extends Writer<AlertmanagerConfig> {
     this.schedule();
   }
 
-  /** Samples are not for this writer: taken and ignored. */
+  /** Samples are not for this writer: the core never hands it any. */
+  override takesSamples = false;
+
   write(_batch: Batch): void {}
 
   /**

@@ -1,6 +1,6 @@
-// DryRun: prints every point to stdout, one line each, for people and scripts.
-import { Writer, type Batch, type JsonSchema, type Point, type WriterParams } from '../../sdk/index.js';
-import { escapeLabelValue, formatNumber } from '../../core/format.js';
+// DryRun: prints every point and every notification to stdout, one line each, for people and scripts.
+import { Writer, type Batch, type JsonSchema, type Notification, type Point, type WriterParams } from '../../sdk/index.js';
+import { escapeLabelValue, formatNumber, notificationSubject } from '../../core/format.js';
 
 const schema = {
   type: 'object',
@@ -27,6 +27,23 @@ export class DryRunWriter extends Writer<DryRunConfig> {
     for (const p of batch.points) out += format(p) + '\n';
     this.sink(out);
   }
+
+  override notify(list: readonly Notification[]): void {
+    const format = this.config.format === 'json' ? formatNotificationJson : formatNotificationText;
+    let out = '';
+    for (const n of list) out += format(n) + '\n';
+    this.sink(out);
+  }
+}
+
+/** `NOTIFICATION <SEVERITY> <host>/<plugin>[-<instance>][/<type>[-<instance>]] <time ms> <message>`, the message on one line. */
+export function formatNotificationText(n: Notification): string {
+  return `NOTIFICATION ${n.severity.toUpperCase()} ${notificationSubject(n)} ${n.time} ${n.message.replace(/\s*\n\s*/g, ' ')}`;
+}
+
+/** The notification's fields as one JSON object, with `"notification": true` to tell it from a point. */
+export function formatNotificationJson(n: Notification): string {
+  return JSON.stringify({ notification: true, ...n });
 }
 
 /** `name{label="value",...} value timestamp`, the label values escaped as in the Prometheus text format. */

@@ -79,7 +79,9 @@ export class NotificationExecWriter extends Writer<NotificationExecConfig> {
     this.log = ctx.log;
   }
 
-  /** Samples are not for this writer: taken and ignored. */
+  /** Samples are not for this writer: the core never hands it any. */
+  override takesSamples = false;
+
   write(_batch: Batch): void {}
 
   /**

@@ -77,12 +77,16 @@ describe('collectd exec format', () => {
     const got: Notification[] = [];
     const p = new CollectdParser({ notify: (n) => got.push(n) });
     expect(p.line('PUTNOTIF severity=failure time=1200928930 host=myhost plugin=disk message=Disk /dev/sda is failing')).toEqual([]);
-    p.line('PUTNOTIF time=1200928930 severity=okay message="all good again"');
+    p.line('PUTNOTIF time=1200928930.5 severity=okay message="all good again"');
+    p.line('PUTNOTIF Severity=Warning plugin_instance=sda type=temperature type_instance=core0 s:unit=celsius message=hot');
     expect(got).toEqual([
-      { severity: 'failure', message: 'Disk /dev/sda is failing (host=myhost plugin=disk)' },
-      { severity: 'okay', message: 'all good again' },
+      { severity: 'failure', time: 1200928930000, host: 'myhost', plugin: 'disk', message: 'Disk /dev/sda is failing' },
+      { severity: 'okay', time: 1200928930500, message: 'all good again' },
+      { severity: 'warning', pluginInstance: 'sda', type: 'temperature', typeInstance: 'core0', meta: { unit: 'celsius' }, message: 'hot' },
     ]);
     expect(() => p.line('PUTNOTIF severity=bad message=x')).toThrow(/severity must be failure, warning or okay/);
+    expect(() => p.line('PUTNOTIF severity=okay time=soon message=x')).toThrow(/time must be seconds since the epoch/);
+    expect(() => p.line('PUTNOTIF severity=okay colour=red message=x')).toThrow(/option "colour" is not one of/);
     expect(() => p.line('PUTNOTIF severity=okay')).toThrow(/without message=/);
   });
 
