@@ -55,6 +55,8 @@ export class PmccSource extends Source<PmccConfig> {
   /** The latest values; kept over a reconnect, since the charger pushes only what changes. */
   private readonly state: PmccState = emptyState();
   private ws: WebSocket | undefined;
+  /** A connection is being made or is open (false while waiting to reconnect). */
+  private connecting = false;
   private connected = false;
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -75,7 +77,7 @@ export class PmccSource extends Source<PmccConfig> {
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
     if (this.stopped) throw new SourceError('the Pmcc source is shut down');
-    if (!this.ws && !this.reconnectTimer) this.connect();
+    if (!this.connecting && !this.reconnectTimer) this.connect();
     if (!this.connected) {
       // The first connection may still be on its way; a lost one waits for its backoff: fail at once.
       if (this.problem === undefined) await this.arrivals.wait(ctx, `not connected to ${this.url} within ${ctx.timeoutMs} ms`);
@@ -92,7 +94,8 @@ export class PmccSource extends Source<PmccConfig> {
   }
 
   private connect(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.connecting) return;
+    this.connecting = true;
     this.reconnectTimer = undefined;
     // Loaded on first use: only configs with a Pmcc source pay for it.
     import('ws').then(
@@ -116,7 +119,11 @@ export class PmccSource extends Source<PmccConfig> {
         ws.on('error', (err: Error) => this.lost(err.message.slice(0, 200)));
         ws.on('close', (code) => this.lost(`the charger closed the connection (code ${code})`));
       },
-      (err: unknown) => this.lost(errorMessage(err)),
+      (err: unknown) => {
+        this.connecting = false;
+        this.problem = errorMessage(err);
+        this.arrivals.wake();
+      },
     );
   }
 
@@ -139,6 +146,7 @@ export class PmccSource extends Source<PmccConfig> {
     const ws = this.ws;
     if (!ws) return; // already handled (error, then close)
     this.ws = undefined;
+    this.connecting = false;
     this.connected = false;
     ws.removeAllListeners();
     ws.on('error', () => {});
