@@ -9,7 +9,7 @@ import { FrameError, NoiseReader, PlaintextReader, plaintextFrame, varint } from
 import { CipherState, NoiseHandshake, decodePsk } from '../../src/sources/esphome/noise.js';
 import { EspHomeSource, float32ToDecimal } from '../../src/sources/esphome/index.js';
 import { MSG } from '../../src/sources/esphome/api.js';
-import { FakeEspHome, type DeviceOptions } from '../helpers/esphome-device.js';
+import { FakeEspHome, type DeviceConnection, type DeviceOptions } from '../helpers/esphome-device.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
 import { build } from '../helpers/plugin.js';
 import { validate } from '../helpers/validate.js';
@@ -19,7 +19,10 @@ const DEVICE = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/esphome
 const PROLOGUE = Buffer.from('NoiseAPIInit\0\0', 'latin1');
 // Recorded in aioesphomeapi's tests/test__frame_helper.py @368a145f (see test/fixtures/esphome/README.md).
 const RECORDED_PSK = 'QRTIErOb/fcE9Ukd/5qA3RGYMn0Y+p06U58SCtOXvPc=';
-const RECORDED_CLIENT_HANDSHAKE = Buffer.from('010031001ed7f7bb0b74085418258ed5928931bc36ade7cf06937fcff089044d4ab142643f1b2c9935bb77696f23d930836737a4', 'hex');
+const RECORDED_CLIENT_HANDSHAKE = Buffer.from(
+  '010031001ed7f7bb0b74085418258ed5928931bc36ade7cf06937fcff089044d4ab142643f1b2c9935bb77696f23d930836737a4',
+  'hex',
+);
 const RECORDED_SERVER_HELLO = Buffer.from('01000d01736572766963657465737400', 'hex');
 const RECORDED_MAC_FAILURE = Buffer.from('0100160148616e647368616b65204d4143206661696c757265', 'hex');
 const PSK = Buffer.alloc(32, 7).toString('base64');
@@ -214,7 +217,9 @@ describe('EspHome source with a device emulator', () => {
     const plain = await device();
     const extra = esphome({ host: plain.host, port: plain.port, psk: PSK });
     await initSource(extra);
-    await expect(probeOnce(extra)).rejects.toThrow(/no ESPHome session with 127\.0\.0\.1:\d+: (the device closed the connection|the device uses the plaintext protocol)/);
+    await expect(probeOnce(extra)).rejects.toThrow(
+      /no ESPHome session with 127\.0\.0\.1:\d+: (the device closed the connection|the device uses the plaintext protocol)/,
+    );
   });
 
   it("replays a real device's refusal: its server hello and `Handshake MAC failure`", async () => {
@@ -225,20 +230,45 @@ describe('EspHome source with a device emulator', () => {
   });
 
   it('drops a device that sends malformed protobuf, a huge frame, too many sensors, or a bad encrypted frame', async () => {
+    // The device answers `type` with `act` instead of its normal answer.
+    const instead =
+      (type: number, act: (c: DeviceConnection) => void): DeviceOptions['override'] =>
+      (t, c) => {
+        if (t !== type) return false;
+        act(c);
+        return true;
+      };
     const cases: [Partial<DeviceOptions>, RegExp][] = [
-      [{ override: (t, c) => t === MSG.SubscribeStatesRequest && (c.sendRaw(MSG.SensorStateResponse, Buffer.from([0x0d, 1, 2])), true) }, /malformed SensorStateResponse message/],
-      [{ override: (t, c) => t === MSG.HelloRequest && (c.socket.write(Buffer.concat([Buffer.from([0]), varint(1_000_000), varint(2)])), true) }, /frame length 1000000 exceeds 65535/],
+      [
+        { override: instead(MSG.SubscribeStatesRequest, (c) => c.sendRaw(MSG.SensorStateResponse, Buffer.from([0x0d, 1, 2]))) },
+        /malformed SensorStateResponse message/,
+      ],
+      [
+        { override: instead(MSG.HelloRequest, (c) => c.socket.write(Buffer.concat([Buffer.from([0]), varint(1_000_000), varint(2)]))) },
+        /frame length 1000000 exceeds 65535/,
+      ],
       [{ sensors: Array.from({ length: 1100 }, (_, i) => ({ object_id: `s${i}`, key: i, name: `S${i}` })), states: [] }, /lists more than 1024 sensors/],
-      [{ override: (t, c) => t === MSG.HelloResponse || (t === MSG.HelloRequest && (c.socket.write(Buffer.from([0x01, 0x00, 0x05, 1, 2, 3, 4, 5])), true)) }, /invalid preamble 0x01|requires encryption/],
+      [{ override: instead(MSG.HelloRequest, (c) => c.socket.write(Buffer.from([0x01, 0x00, 0x05, 1, 2, 3, 4, 5]))) }, /the device requires encryption/],
     ];
     for (const [over, msg] of cases) {
       const { host, port } = await device(over);
       const source = esphome({ host, port });
       await initSource(source);
-      const outcome = () => probeOnce(source).then(() => 'values', (e: Error) => e.message);
+      const outcome = () =>
+        probeOnce(source).then(
+          () => 'values',
+          (e: Error) => e.message,
+        );
       await expect.poll(outcome, { message: String(msg) }).toMatch(msg);
     }
-    const noisy = await device({ psk: PSK, override: (t, c) => t === MSG.HelloRequest && (c.socket.write(Buffer.from([0x01, 0x00, 0x14, ...Buffer.alloc(20, 0xaa)])), true) });
+    const noisy = await device({
+      psk: PSK,
+      override: (t, c) => {
+        if (t !== MSG.HelloRequest) return false;
+        c.socket.write(Buffer.from([0x01, 0x00, 0x14, ...Buffer.alloc(20, 0xaa)]));
+        return true;
+      },
+    });
     const source = esphome({ host: noisy.host, port: noisy.port, psk: PSK });
     await initSource(source);
     await expect(probeOnce(source)).rejects.toThrow(/an encrypted message failed authentication/);
@@ -249,7 +279,14 @@ describe('EspHome source with a device emulator', () => {
     const source = esphome({ host: '127.0.0.1', port, psk: PSK, setupTimeout: 0.5 });
     await initSource(source);
     await expect(probeOnce(source, { timeoutMs: 200 })).rejects.toThrow(/no ESPHome session with 127\.0\.0\.1:\d+ within 200 ms/);
-    await expect.poll(() => probeOnce(source).then(() => 'values', (e: Error) => e.message)).toMatch(/no server hello within 500 ms; reconnecting in 1 s/);
+    await expect
+      .poll(() =>
+        probeOnce(source).then(
+          () => 'values',
+          (e: Error) => e.message,
+        ),
+      )
+      .toMatch(/no server hello within 500 ms; reconnecting in 1 s/);
   });
 
   it('never logs the psk or the password', async () => {

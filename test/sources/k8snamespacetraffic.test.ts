@@ -107,7 +107,9 @@ describe('pod namespaces from containerd (test_NetworkStats.test_get_k8s_namespa
       return args.length === 2 ? NETNS_LIST : ETH0;
     };
     expect((await new ContainerMap({ ctr: 'ctr', ip: 'ip', containerdNamespace: 'k8s.io' }, runWith('container "x": not found')).namespaceIps()).size).toBe(0);
-    await expect(new ContainerMap({ ctr: 'ctr', ip: 'ip', containerdNamespace: 'k8s.io' }, runWith('permission denied')).namespaceIps()).rejects.toThrow(/permission denied/);
+    await expect(new ContainerMap({ ctr: 'ctr', ip: 'ip', containerdNamespace: 'k8s.io' }, runWith('permission denied')).namespaceIps()).rejects.toThrow(
+      /permission denied/,
+    );
   });
 });
 
@@ -164,7 +166,10 @@ copyFileSync(fixtureDir('pollect-tests', 'containerd.json'), path.join(tmp.dir, 
 writeFileSync(path.join(tmp.dir, 'ids.txt'), `${CONTAINER_IDS}\n`);
 writeFileSync(path.join(tmp.dir, 'netns.txt'), `${NETNS_LIST}\n`);
 writeFileSync(path.join(tmp.dir, 'eth0.txt'), `${ETH0}\n`);
-const FAKE_CTR = script('ctr', `case "$3 $4" in "containers list") cat "${tmp.dir}/ids.txt";; "container info") cat "${tmp.dir}/containerd.json";; *) exit 2;; esac`);
+const FAKE_CTR = script(
+  'ctr',
+  `case "$3 $4" in "containers list") cat "${tmp.dir}/ids.txt";; "container info") cat "${tmp.dir}/containerd.json";; *) exit 2;; esac`,
+);
 const FAKE_IP = script('ip', `if [ "$2" = list ]; then cat "${tmp.dir}/netns.txt"; else cat "${tmp.dir}/eth0.txt"; fi`);
 const REPLAY = script('tracer', `cat "${TRACER_LINES}"\nexec sleep 3600`);
 
@@ -211,7 +216,8 @@ describe('K8sNamespaceTraffic source with fake ctr, ip and tracer', () => {
     const source = traffic({ networks: NETWORKS, logUnknownTraffic: true });
     await initSource(source, tmp.dir);
     const log = { error() {}, warn() {}, info: (m: string) => lines.push(m), debug() {}, child: () => log };
-    const probe = () => source.probe({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 10, log, reportProblem() {}, notify() {}, wants: () => true });
+    const probe = () =>
+      source.probe({ signal: AbortSignal.timeout(5000), timeoutMs: 5000, tickTime: 10, log, reportProblem() {}, notify() {}, wants: () => true });
     await expect.poll(async () => ((await probe()) as unknown[]).length).toBe(8);
     expect(lines.some((l) => /local 172\.16\.95\.1, remote 8\.8\.8\.8, direction sent, 951 bytes, from process calico-node/.test(l))).toBe(true);
     expect(lines.some((l) => /remote 192\.168\.1\.20.*calico-node/.test(l))).toBe(false);
@@ -244,24 +250,49 @@ describe('K8sNamespaceTraffic source with fake ctr, ip and tracer', () => {
     const failing = traffic({ tracer: noKprobes });
     await initSource(failing, tmp.dir);
     await expect
-      .poll(() => probeOnce(failing).then(() => 'values', (e: Error) => e.message))
+      .poll(() =>
+        probeOnce(failing).then(
+          () => 'values',
+          (e: Error) => e.message,
+        ),
+      )
       .toMatch(/bpftrace-fails exited with code 1: ERROR: Could not open kprobe_events: No such file or directory; restarting in/);
 
     const garbage = script('bpftrace-garbage', 'echo "@tx[1.2.3.4, 5.6.7.8, x]: 5"\necho "<html>"\nexec sleep 3600');
     const bad = traffic({ tracer: garbage });
     await initSource(bad, tmp.dir);
-    await expect.poll(() => probeOnce(bad).then(() => 'values', (e: Error) => e.message)).toMatch(/bpftrace-garbage: line 2: not a tracer line: "<html>"/);
+    await expect
+      .poll(() =>
+        probeOnce(bad).then(
+          () => 'values',
+          (e: Error) => e.message,
+        ),
+      )
+      .toMatch(/bpftrace-garbage: line 2: not a tracer line: "<html>"/);
 
     const long = script('bpftrace-long', `head -c 5000 /dev/zero | tr '\\\\0' x\necho\nexec sleep 3600`);
     const huge = traffic({ tracer: long });
     await initSource(huge, tmp.dir);
-    await expect.poll(() => probeOnce(huge).then(() => 'values', (e: Error) => e.message)).toMatch(/line 1: longer than 1024 bytes/);
+    await expect
+      .poll(() =>
+        probeOnce(huge).then(
+          () => 'values',
+          (e: Error) => e.message,
+        ),
+      )
+      .toMatch(/line 1: longer than 1024 bytes/);
   });
 });
 
 describe('K8sNamespaceTraffic params', () => {
   it('loads the example of the Python docs (docs/K8sNetwork.md) and refuses a bad CIDR at its path', () => {
-    expect(paramProblems(K8sNamespaceTrafficSource.schema, 'K8sNamespaceTraffic', { type: 'K8sNamespaceTraffic', name: 'host', networks: [{ name: 'local', cidrs: ['192.168.1.0/24'] }] })).toEqual([]);
+    expect(
+      paramProblems(K8sNamespaceTrafficSource.schema, 'K8sNamespaceTraffic', {
+        type: 'K8sNamespaceTraffic',
+        name: 'host',
+        networks: [{ name: 'local', cidrs: ['192.168.1.0/24'] }],
+      }),
+    ).toEqual([]);
     const cfg: Record<string, unknown> = { networks: [{ name: 'local', cidrs: ['192.168.1.0/24'] }] };
     expect(validate(K8sNamespaceTrafficSource.schema, cfg, ['source'])).toEqual([]);
     expect(cfg).toMatchObject({ namespaceLabel: 'namespace', hideLocalhostTraffic: true, tracer: 'bpftrace', interval: 5 });

@@ -41,9 +41,23 @@ describe('PMCC message parser', () => {
       ['<html>', /message is not JSON/],
       ['[1]', /unexpected message format/],
       ['{"path":"/"}', /unexpected message format/],
-      [JSON.stringify({ interface: 'de.bebro.WebServer', path: '/', name: 'swaggerCurrentSessionChanged', args: {} }), /swaggerCurrentSession is not a JSON string/],
-      [JSON.stringify({ interface: 'de.bebro.WebServer', path: '/', name: 'swaggerCurrentSessionChanged', args: { swaggerCurrentSession: '{' } }), /swaggerCurrentSession is not JSON/],
-      [JSON.stringify({ interface: 'de.bebro.WebServer', path: '/', name: 'swaggerCurrentSessionChanged', args: { swaggerCurrentSession: '{"soc":"x","startSoc":1,"evChargingRatekW":1}' } }), /soc is not a number/],
+      [
+        JSON.stringify({ interface: 'de.bebro.WebServer', path: '/', name: 'swaggerCurrentSessionChanged', args: {} }),
+        /swaggerCurrentSession is not a JSON string/,
+      ],
+      [
+        JSON.stringify({ interface: 'de.bebro.WebServer', path: '/', name: 'swaggerCurrentSessionChanged', args: { swaggerCurrentSession: '{' } }),
+        /swaggerCurrentSession is not JSON/,
+      ],
+      [
+        JSON.stringify({
+          interface: 'de.bebro.WebServer',
+          path: '/',
+          name: 'swaggerCurrentSessionChanged',
+          args: { swaggerCurrentSession: '{"soc":"x","startSoc":1,"evChargingRatekW":1}' },
+        }),
+        /soc is not a number/,
+      ],
       [JSON.stringify({ interface: 'de.bebro.iCAN', path: '/', args: { activePowerL2: '{"value":"lots"}' } }), /activePowerL2\.value is not a number/],
     ];
     for (const [text, msg] of bad) expect(() => applyPmccMessage(emptyState(), text), text).toThrow(msg);
@@ -130,7 +144,11 @@ describe('Pmcc source with a local wss server', () => {
     const source = pmcc({ host });
     await initSource(source, tmp.dir);
     const problems: string[] = [];
-    await expect.poll(async () => (await probeOnce(source, { problems }), problems.at(-1))).toMatch(/wss:\/\/127\.0\.0\.1:\d+\/ws: message is not JSON/);
+    const lastProblem = async () => {
+      await probeOnce(source, { problems });
+      return problems.at(-1);
+    };
+    await expect.poll(lastProblem).toMatch(/wss:\/\/127\.0\.0\.1:\d+\/ws: message is not JSON/);
     expect(valueOf(await probeOnce(source), 'soc', { type: 'current' })).toBe(57);
   });
 
@@ -138,7 +156,11 @@ describe('Pmcc source with a local wss server', () => {
     const { host } = await wssServer((ws) => ws.send(JSON.stringify({ interface: 'x', pad: 'x'.repeat(5000) })));
     const source = pmcc({ host, maxBytes: 1024 });
     await initSource(source, tmp.dir);
-    const outcome = () => probeOnce(source).then(() => 'values', (e: Error) => e.message);
+    const outcome = () =>
+      probeOnce(source).then(
+        () => 'values',
+        (e: Error) => e.message,
+      );
     await expect.poll(outcome).toMatch(/not connected to wss:\/\/127\.0\.0\.1:\d+\/ws: Max payload size exceeded; reconnecting in 1 s/);
   });
 

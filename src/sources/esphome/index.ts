@@ -38,7 +38,12 @@ const schema = {
     },
     password: { type: 'string', description: 'The legacy API password of devices before ESPHome 2026.1 (newer ones ignore it)' },
     setupTimeout: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'Seconds connecting, handshake and sensor list may take' },
-    keepalive: { type: 'number', minimum: 1, default: 20, description: 'Seconds of silence after which the device is pinged; after 4.5 times that it is dropped' },
+    keepalive: {
+      type: 'number',
+      minimum: 1,
+      default: 20,
+      description: 'Seconds of silence after which the device is pinged; after 4.5 times that it is dropped',
+    },
   },
 } as const satisfies JsonSchema;
 
@@ -54,7 +59,7 @@ interface SensorValue {
 }
 
 export class EspHomeSource extends Source<EspHomeConfig> {
-  static override description = "ESPHome device sensors from its native API (Noise-encrypted or plaintext)";
+  static override description = 'ESPHome device sensors from its native API (Noise-encrypted or plaintext)';
   static override schema = schema;
 
   private readonly psk: Buffer | undefined;

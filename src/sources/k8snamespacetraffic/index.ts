@@ -198,7 +198,9 @@ export class K8sNamespaceTrafficSource extends Source<K8sNamespaceTrafficConfig>
       const unknown = !networkOf(this.podNetworks, localIp) || dest.catchAll;
       if (this.logMode === 'all' || (this.logMode === 'unknown' && unknown)) {
         if (logged++ < MAX_LOG_LINES) {
-          ctx.log.info(`traffic: local ${local}, remote ${remote}, direction ${direction}, ${bytes} bytes, from process ${process.join(' ')}, namespace ${namespace}, network ${dest.name}`);
+          ctx.log.info(
+            `traffic: local ${local}, remote ${remote}, direction ${direction}, ${bytes} bytes, from process ${process.join(' ')}, namespace ${namespace}, network ${dest.name}`,
+          );
         }
       }
     }

@@ -6,7 +6,7 @@ import { Source, SourceError, errorMessage, type JsonSchema, type PluginContext,
 import { checkHost, portParam } from '../../sdk/params.js';
 import { REGISTERS, UNIT_ID_REGISTER, decodeRegister, registerCount, registerSample } from './registers.js';
 
-type ModbusClient = InstanceType<(typeof import('modbus-serial'))['default']>;
+type ModbusClient = InstanceType<typeof import('modbus-serial')['default']>;
 
 const schema = {
   type: 'object',
