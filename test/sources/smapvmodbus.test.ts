@@ -125,6 +125,25 @@ describe('SmaPvModbus source with a Modbus TCP server', () => {
     await source.shutdown();
   });
 
+  it('opens a new connection when the inverter closed the idle one', async () => {
+    const port = await freePort();
+    const server = new ModbusRTU.ServerTCP(smaVector(), { host: '127.0.0.1', port, unitID: 255 });
+    await new Promise<void>((resolve) => server.on('initialized', () => resolve()));
+    closers.push(() => new Promise<void>((r) => server.close(() => r())));
+    const source = build(SmaPvModbusSource, { host: '127.0.0.1', port });
+    await probeOnce(source);
+    for (const sock of server.socks.keys()) sock.destroy();
+    await expect.poll(() => server.socks.size).toBe(0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(valueOf(await probeOnce(source), 'power')).toBe(FIXTURE.expected.power);
+    // A peer that closes in the middle of a request ends the probe at once, with the reason.
+    const closing = await rawServer((s) => s.once('data', () => s.destroy()));
+    const c = build(SmaPvModbusSource, { host: closing.host, port: closing.port });
+    await expect(probeOnce(c, { timeoutMs: 5000 })).rejects.toThrow(/SMA inverter at 127\.0\.0\.1:\d+ closed the connection/);
+    await c.shutdown();
+    await source.shutdown();
+  });
+
   it('fails with the Modbus exception for a register the inverter does not have, and reconnects on the next probe', async () => {
     const registers = { ...FIXTURE.registers };
     delete registers['30953'];

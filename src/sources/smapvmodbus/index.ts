@@ -28,6 +28,8 @@ export class SmaPvModbusSource extends Source<SmaPvModbusConfig> {
   static override schema = schema;
 
   private client: ModbusClient | undefined;
+  /** Rejects when the current client's connection closes. */
+  private closed: Promise<never> = new Promise(() => {});
   private readonly where: string;
 
   constructor(config: SmaPvModbusConfig, context?: PluginContext) {
@@ -42,18 +44,26 @@ export class SmaPvModbusSource extends Source<SmaPvModbusConfig> {
     } catch (err) {
       // Whatever went wrong, the next probe starts on a fresh connection.
       this.close();
-      throw err instanceof SourceError ? err : new SourceError(`SMA inverter at ${this.where}: ${errorMessage(err).slice(0, 200)}`);
+      throw err instanceof SourceError ? err : new SourceError(`SMA inverter at ${this.where}: ${modbusMessage(err).slice(0, 200)}`);
     }
   }
 
   private async read(ctx: ProbeContext): Promise<Sample[]> {
+    // An inverter may close an idle connection between probes: open a new one then.
+    if (this.client && !this.client.isOpen) this.close();
     const client = this.client ?? (await this.connect(ctx));
     const out: Sample[] = [];
     for (const reg of REGISTERS) {
-      const { data } = await client.readHoldingRegisters(reg.address, registerCount(reg.type));
+      const data = await this.readRegisters(client, reg.address, registerCount(reg.type));
       out.push(registerSample(reg, decodeRegister(reg, data)));
     }
     return out;
+  }
+
+  /** Holding registers; modbus-serial leaves a request waiting when the peer closes, so that ends it too. */
+  private async readRegisters(client: ModbusClient, address: number, count: number): Promise<number[]> {
+    const { data } = await Promise.race([client.readHoldingRegisters(address, count), this.closed]);
+    return data;
   }
 
   private async connect(ctx: ProbeContext): Promise<ModbusClient> {
@@ -64,9 +74,11 @@ export class SmaPvModbusSource extends Source<SmaPvModbusConfig> {
     this.client = client;
     // The probe's signal bounds every request; the client's own timeout only frees it after that.
     await client.connectTCP(this.config.host, { port: this.config.port, timeout: ctx.timeoutMs + 1000 });
+    this.closed = new Promise<never>((_, reject) => client.on('close', () => reject(new SourceError(`SMA inverter at ${this.where} closed the connection`))));
+    this.closed.catch(() => {}); // only read through readRegisters
     client.setTimeout(ctx.timeoutMs + 1000);
     client.setID(QUERY_UNIT_ID);
-    const { data } = await client.readHoldingRegisters(UNIT_ID_REGISTER.address, UNIT_ID_REGISTER.count);
+    const data = await this.readRegisters(client, UNIT_ID_REGISTER.address, UNIT_ID_REGISTER.count);
     const unitId = data[UNIT_ID_REGISTER.count - 1];
     if (unitId === undefined || unitId < 1 || unitId > 247) throw new SourceError(`SMA inverter at ${this.where} reports no valid Modbus unit id (${unitId})`);
     client.setID(unitId);
@@ -76,7 +88,8 @@ export class SmaPvModbusSource extends Source<SmaPvModbusConfig> {
   private close(): void {
     const client = this.client;
     this.client = undefined;
-    if (client?.isOpen) client.close(() => {});
+    // destroy, not close: it also ends a connection still being made, and cancels what waits.
+    client?.destroy(() => {});
   }
 
   override shutdown(): void {
@@ -92,4 +105,10 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal, message: () => s
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** modbus-serial rejects with plain objects too (`{ name, message, errno }`), not only Errors. */
+function modbusMessage(err: unknown): string {
+  const message = (err as { message?: unknown } | null)?.message;
+  return err instanceof Error || typeof message !== 'string' ? errorMessage(err) : errorMessage(new Error(message));
 }
