@@ -77,15 +77,15 @@ describe('pod namespaces from containerd (test_NetworkStats.test_get_k8s_namespa
       if (args.length === 2) return NETNS_LIST;
       return ETH0;
     };
-    const map = new ContainerMap({ ctr: 'ctr', ip: 'ip', containerdNamespace: 'k8s.io' }, run);
-    const namespaces = await map.namespaceIps();
+    const map = new ContainerMap({ ctr: 'ctr', ip: 'ip', containerdNamespace: 'k8s.io' });
+    const namespaces = await map.namespaceIps(run);
     expect(namespaces.size).toBe(1);
     expect([...namespaces.get('calico-system')!]).toEqual(['172.16.95.1/32']);
     expect(calls[0]).toBe('ctr -n k8s.io containers list -q');
     expect(calls).toContain('ip netns exec cni-9df1a36f-b1c5-bb30-5596-9cb89d2ba92c ip addr show eth0');
     // Container info and pod addresses are asked once, then cached while they exist.
     const first = calls.length;
-    await map.namespaceIps();
+    await map.namespaceIps(run);
     expect(calls.slice(first)).toEqual(['ctr -n k8s.io containers list -q', 'ip netns list']);
   });
 
@@ -106,10 +106,9 @@ describe('pod namespaces from containerd (test_NetworkStats.test_get_k8s_namespa
       if (file === 'ctr') throw new Error(err);
       return args.length === 2 ? NETNS_LIST : ETH0;
     };
-    expect((await new ContainerMap({ ctr: 'ctr', ip: 'ip', containerdNamespace: 'k8s.io' }, runWith('container "x": not found')).namespaceIps()).size).toBe(0);
-    await expect(new ContainerMap({ ctr: 'ctr', ip: 'ip', containerdNamespace: 'k8s.io' }, runWith('permission denied')).namespaceIps()).rejects.toThrow(
-      /permission denied/,
-    );
+    const map = () => new ContainerMap({ ctr: 'ctr', ip: 'ip', containerdNamespace: 'k8s.io' });
+    expect((await map().namespaceIps(runWith('container "x": not found'))).size).toBe(0);
+    await expect(map().namespaceIps(runWith('permission denied'))).rejects.toThrow(/permission denied/);
   });
 });
 

@@ -63,16 +63,13 @@ export class ContainerMap {
   private readonly infos = new Map<string, { namespace: string; netns: string } | undefined>();
   private readonly addresses = new Map<string, string | undefined>();
 
-  constructor(
-    private readonly tools: ContainerTools,
-    private readonly run: Run,
-  ) {}
+  constructor(private readonly tools: ContainerTools) {}
 
-  /** namespace → pod addresses, as the Python pollect's get_namespace_ips (with /32 addresses). */
-  async namespaceIps(): Promise<Map<string, Set<string>>> {
+  /** namespace → pod addresses, as the Python pollect's get_namespace_ips (with /32 addresses); `run` runs the commands. */
+  async namespaceIps(run: Run): Promise<Map<string, Set<string>>> {
     const { ctr, ip, containerdNamespace: n } = this.tools;
-    const ids = parseIdList(await this.run(ctr, ['-n', n, 'containers', 'list', '-q']));
-    const netnsNames = new Set(parseNetnsList(await this.run(ip, ['netns', 'list'])));
+    const ids = parseIdList(await run(ctr, ['-n', n, 'containers', 'list', '-q']));
+    const netnsNames = new Set(parseNetnsList(await run(ip, ['netns', 'list'])));
     for (const id of this.infos.keys()) if (!ids.includes(id)) this.infos.delete(id);
     for (const name of this.addresses.keys()) if (!netnsNames.has(name)) this.addresses.delete(name);
 
@@ -81,7 +78,7 @@ export class ContainerMap {
       if (!this.infos.has(id)) {
         let text: string;
         try {
-          text = await this.run(ctr, ['-n', n, 'container', 'info', id]);
+          text = await run(ctr, ['-n', n, 'container', 'info', id]);
         } catch (err) {
           // Removed since it was listed.
           if (/not found/i.test((err as Error).message)) continue;
@@ -92,7 +89,7 @@ export class ContainerMap {
       const info = this.infos.get(id);
       if (!info || !netnsNames.has(info.netns)) continue;
       if (!this.addresses.has(info.netns)) {
-        this.addresses.set(info.netns, parseInetAddress(await this.run(ip, ['netns', 'exec', info.netns, 'ip', 'addr', 'show', 'eth0'])));
+        this.addresses.set(info.netns, parseInetAddress(await run(ip, ['netns', 'exec', info.netns, 'ip', 'addr', 'show', 'eth0'])));
       }
       const addr = this.addresses.get(info.netns);
       if (addr === undefined) continue;

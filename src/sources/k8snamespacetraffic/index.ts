@@ -110,9 +110,7 @@ export class K8sNamespaceTrafficSource extends Source<K8sNamespaceTrafficConfig>
     this.logMode = config.trafficLog ?? (config.logUnknownTraffic ? 'unknown' : undefined);
     const file = (f: string) => (f.includes('/') ? resolvePath(this.context, f) : f);
     this.tracerFile = file(config.tracer);
-    this.containers = new ContainerMap({ ctr: file(config.ctr), ip: file(config.ip), containerdNamespace: config.containerdNamespace }, (f, args) =>
-      this.run(f, args),
-    );
+    this.containers = new ContainerMap({ ctr: file(config.ctr), ip: file(config.ip), containerdNamespace: config.containerdNamespace });
   }
 
   override init(_ctx: InitContext): void {
@@ -150,14 +148,12 @@ export class K8sNamespaceTrafficSource extends Source<K8sNamespaceTrafficConfig>
     this.ensureTracer();
     if (this.problem !== undefined) throw new SourceError(this.problem);
 
-    this.probeCtx = ctx;
     try {
-      this.podNetworks = [...(await this.containers.namespaceIps())].map(([ns, ips]) => new NamedNetwork(ns, [...ips]));
+      const pods = await this.containers.namespaceIps((file, args) => run(file, args, ctx));
+      this.podNetworks = [...pods].map(([ns, ips]) => new NamedNetwork(ns, [...ips]));
     } catch (err) {
       // Counting goes on with the pods known before.
       ctx.reportProblem(`pod addresses from containerd: ${errorMessage(err)}`);
-    } finally {
-      this.probeCtx = undefined;
     }
     if (this.dropped > 0) {
       ctx.reportProblem(`more than ${MAX_PENDING} distinct connections between two probes: ${this.dropped} counts dropped`);
@@ -165,16 +161,6 @@ export class K8sNamespaceTrafficSource extends Source<K8sNamespaceTrafficConfig>
     }
     this.count(ctx);
     return this.samples();
-  }
-
-  /** The probe whose commands run now (their timeout and abort). */
-  private probeCtx: ProbeContext | undefined;
-
-  private async run(file: string, args: string[]): Promise<string> {
-    const ctx = this.probeCtx!;
-    const r = await runCommand(file, args, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 4 * 1024 * 1024 });
-    if (r.code !== 0) throw new Error(`${file} ${args.slice(0, 3).join(' ')} exited with code ${r.code}: ${firstLine(r.stderr)}`);
-    return r.stdout;
   }
 
   /** Adds the pending bytes to the totals, by namespace and destination network. */
@@ -227,4 +213,11 @@ export class K8sNamespaceTrafficSource extends Source<K8sNamespaceTrafficConfig>
     this.child = undefined;
     await child?.stop();
   }
+}
+
+/** A command's stdout, bounded by the probe; a failure is an error with the command's first stderr line. */
+async function run(file: string, args: string[], ctx: ProbeContext): Promise<string> {
+  const r = await runCommand(file, args, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: 4 * 1024 * 1024 });
+  if (r.code !== 0) throw new Error(`${file} ${args.slice(0, 3).join(' ')} exited with code ${r.code}: ${firstLine(r.stderr)}`);
+  return r.stdout;
 }
