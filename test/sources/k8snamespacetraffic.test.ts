@@ -140,6 +140,27 @@ describe('tracer lines', () => {
       return false;
     }
   })();
+  it.skipIf(!bpftrace)('real bpftrace prints its maps in the lines the parser reads (a BEGIN probe, no kprobe)', () => {
+    // The program's printing part, fed by constants: ntop() of the addresses as a little-endian
+    // kernel holds them (172.16.95.1, 8.8.8.8, 127.0.0.1), a process name with a space.
+    const program = `BEGIN {
+      @tx[ntop(0x015f10ac), ntop(0x08080808), "coredns"] = sum(951);
+      @tx[ntop(0x0100007f), ntop(0x0100007f), "kube let"] = sum(5000);
+      @rx[ntop(0x015f10ac), ntop(0x08080808), "coredns"] = sum(3254);
+      print(@tx); print(@rx); clear(@tx); clear(@rx); printf("flush\\n"); exit();
+    }`;
+    const out = execFileSync('bpftrace', ['-B', 'line', '-e', program], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 }).toString();
+    const parsed = out
+      .split('\n')
+      .map(parseTracerLine)
+      .filter((t) => t !== undefined);
+    expect(parsed).toEqual([
+      { direction: 'sent', local: '172.16.95.1', remote: '8.8.8.8', process: 'coredns', bytes: 951 },
+      { direction: 'sent', local: '127.0.0.1', remote: '127.0.0.1', process: 'kube let', bytes: 5000 },
+      { direction: 'received', local: '172.16.95.1', remote: '8.8.8.8', process: 'coredns', bytes: 3254 },
+    ]);
+  });
+
   it.skipIf(!bpftrace)('the program compiles with bpftrace (to an ELF object; nothing is attached)', () => {
     const dir = tmp.dir;
     execFileSync('bpftrace', ['-B', 'line', '--emit-elf', path.join(dir, 'tracer.elf'), '-e', tracerProgram(5)], { stdio: 'pipe', timeout: 120_000 });
