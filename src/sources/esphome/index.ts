@@ -52,6 +52,7 @@ export type EspHomeConfig = SourceParams<typeof schema>;
 const MIN_RECONNECT_MS = 1000;
 const MAX_RECONNECT_MS = 60_000;
 const MAX_SENSORS = 1024;
+const FIRST_STATES_WAIT_MS = 2000;
 
 interface SensorValue {
   info: SensorInfo;
@@ -69,6 +70,9 @@ export class EspHomeSource extends Source<EspHomeConfig> {
   private connecting = false;
   private sensors = new Map<number, SensorValue>();
   private ready = false;
+  /** Every sensor has sent its state since the session became ready. */
+  private statesSeen = false;
+  private firstStates = new Set<number>();
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -102,6 +106,13 @@ export class EspHomeSource extends Source<EspHomeConfig> {
       // The first session may still be on its way; a lost one waits for its backoff: fail at once.
       if (this.problem === undefined) await this.arrivals.wait(ctx, `no ESPHome session with ${this.where} within ${ctx.timeoutMs} ms`);
       if (!this.ready) throw new SourceError(`no ESPHome session with ${this.where}: ${this.problem ?? 'closed'}`);
+    }
+    if (!this.statesSeen && this.sensors.size > 0) {
+      // The states follow the subscription: a probe just after it waits for them a little (so
+      // `--once` reports values), and reports what it has if they are late.
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(FIRST_STATES_WAIT_MS)]);
+      await this.arrivals.wait({ ...ctx, signal }, '').catch(() => {});
+      this.statesSeen = true; // waited once: a sensor that never sends does not slow every probe
     }
     const out: Sample[] = [];
     for (const { info, value } of this.sensors.values()) {
@@ -142,6 +153,14 @@ export class EspHomeSource extends Source<EspHomeConfig> {
             onState: (state) => {
               const sensor = this.sensors.get(state.key);
               if (!sensor) return;
+              if (!this.statesSeen) {
+                // A device sends every sensor's state on subscription: once all are in, a probe waiting for them goes on.
+                this.firstStates.add(state.key);
+                if (this.firstStates.size >= this.sensors.size) {
+                  this.statesSeen = true;
+                  this.arrivals.wake();
+                }
+              }
               // A sensor without a state yet (NaN on the wire) reports nothing.
               sensor.value = state.missing_state || !Number.isFinite(state.state) ? undefined : float32ToDecimal(state.state);
             },
@@ -158,6 +177,8 @@ export class EspHomeSource extends Source<EspHomeConfig> {
   private onReady(device: DeviceInfo): void {
     this.sensors = new Map(device.sensors.map((info) => [info.key, { info }]));
     this.ready = true;
+    this.statesSeen = false;
+    this.firstStates = new Set();
     this.failures = 0;
     this.problem = undefined;
     this.context.log.debug(`${this.where}: connected to ${device.name || 'device'} (${device.serverInfo}), ${device.sensors.length} sensors`);
