@@ -173,6 +173,18 @@ describe('EspHome source with a device emulator', () => {
     expect(valueOf(await probeOnce(source), 'carbon_dioxide', { name: 'CO2' })).toBe(612);
   });
 
+  it('a sensor that never sends a state delays only the first probe, by at most 2 s', async () => {
+    const { host, port } = await device({ states: DEVICE.states.filter((st) => st.key !== 428617903) });
+    const source = esphome({ host, port });
+    await initSource(source);
+    let started = Date.now();
+    expect(await probeOnce(source)).toHaveLength(4);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    started = Date.now();
+    expect(await probeOnce(source)).toHaveLength(4);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
   it('answers the device ping, pings a quiet device, and says goodbye at shutdown', async () => {
     const { dev, host, port } = await device({ psk: PSK });
     const source = esphome({ host, port, psk: PSK, keepalive: 1 });
