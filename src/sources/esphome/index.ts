@@ -85,7 +85,7 @@ export class EspHomeSource extends Source<EspHomeConfig> {
     checkHost('host', config.host);
     this.where = `${config.host}:${config.port}`;
     if (config.psk !== undefined) {
-      // The key's name does not say "secret": register it (and its bytes' other spelling) here.
+      // The key's name does not say "secret", so the config loader does not register it: do it here.
       registerSecret(config.psk);
       try {
         this.psk = decodePsk(config.psk);
@@ -113,6 +113,7 @@ export class EspHomeSource extends Source<EspHomeConfig> {
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(FIRST_STATES_WAIT_MS)]);
       await this.arrivals.wait({ ...ctx, signal }, '').catch(() => {});
       this.statesSeen = true; // waited once: a sensor that never sends does not slow every probe
+      if (!this.ready) throw new SourceError(`no ESPHome session with ${this.where}: ${this.problem ?? 'closed'}`);
     }
     const out: Sample[] = [];
     for (const { info, value } of this.sensors.values()) {
