@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sourceRegistry } from '../sources/registry.js';
+import { retiredSources, sourceRegistry } from '../sources/registry.js';
 import { writerRegistry } from '../writers/registry.js';
 import type { AnySourceClass } from '../sdk/index.js';
 import type { AnyWriterClass } from '../sdk/index.js';
@@ -82,6 +82,7 @@ function stripSuffix(name: string, suffix: string): string {
 export class PluginError extends Error {}
 
 export async function resolveSourceClass(type: string, configDir: string, pluginDirs: readonly string[]): Promise<ResolvedClass<AnySourceClass>> {
+  if (Object.hasOwn(retiredSources, type)) throw new PluginError(retiredSources[type]!);
   return resolveClass<AnySourceClass>(type, configDir, pluginDirs, sourceRegistry, 'Source', 'probe', 'source');
 }
 

@@ -26,7 +26,10 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   Bind: () => import('./bind/index.js').then((m) => m.BindSource),
   // Home and energy
   Evcc: () => import('./evcc/index.js').then((m) => m.EvccSource),
+  Pmcc: () => import('./pmcc/index.js').then((m) => m.PmccSource),
+  EspHome: () => import('./esphome/index.js').then((m) => m.EspHomeSource),
   SmaEnergyMeter: () => import('./smaenergymeter/index.js').then((m) => m.SmaEnergyMeterSource),
+  SmaPvModbus: () => import('./smapvmodbus/index.js').then((m) => m.SmaPvModbusSource),
   Openhab: () => import('./openhab/index.js').then((m) => m.OpenhabSource),
   Plex: () => import('./plex/index.js').then((m) => m.PlexSource),
   Fritz: () => import('./fritz/index.js').then((m) => m.FritzSource),
@@ -37,6 +40,7 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   // Services and platforms
   Dramatiq: () => import('./dramatiq/index.js').then((m) => m.DramatiqSource),
   K8s: () => import('./k8s/index.js').then((m) => m.K8sSource),
+  K8sNamespaceTraffic: () => import('./k8snamespacetraffic/index.js').then((m) => m.K8sNamespaceTrafficSource),
   Docker: () => import('./docker/index.js').then((m) => m.DockerSource),
   OSv: () => import('./osv/index.js').then((m) => m.OSvSource),
   OpenStack: () => import('./openstack/index.js').then((m) => m.OpenStackSource),
@@ -48,4 +52,12 @@ export const sourceRegistry: Record<string, () => Promise<AnySourceClass>> = {
   CollectdPython: () => import('./collectd-python/index.js').then((m) => m.CollectdPythonSource),
   HttpIngress: () => import('./httpingress/index.js').then((m) => m.HttpIngressSource),
   Dummy: () => import('./dummy/index.js').then((m) => m.DummySource),
+};
+
+/**
+ * Types the Python pollect had that are not built here: a config naming one fails `--check` at its
+ * `type` with this reason. They are not listed by `pollect sources`.
+ */
+export const retiredSources: Record<string, string> = {
+  MMI: "the Audi MMI source is not built: Audi's MMI connect service it used is gone (the Python pollect's README marks it broken)",
 };
