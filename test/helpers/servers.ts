@@ -28,6 +28,7 @@ export const BINARIES: Readonly<Record<string, string>> = {
   ps: 'procps',
   chromium: 'chromium',
   'systemd-analyze': 'systemd',
+  bpftrace: 'bpftrace',
 };
 
 /** The binaries POLLECT_TEST_SKIP names. */
