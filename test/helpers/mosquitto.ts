@@ -1,6 +1,6 @@
 // A real mosquitto broker on a free loopback port, with a password file (mosquitto_passwd) and no
 // anonymous access; start() after stop() is the same broker again, without persistence. And a
-// small subscriber written here from the MQTT 3.1.1 spec, apart from the writer's own client,
+// small subscriber written here from the MQTT 3.1.1 spec, apart from the writer's mqtt package,
 // that records every message it gets (retained ones included) with its retain flag.
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';

@@ -1,12 +1,12 @@
 // Mqtt writer against a real mosquitto with a password file: the Python pollect's topic layout and
 // config, retained messages a later subscriber gets, includePattern as a full match, Home
-// Assistant discovery, QoS 1, a wrong password, and a broker restart (outage) through the core.
+// Assistant discovery, QoS 1, a wrong password, a silent broker, and a broker restart (outage)
+// through the core.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { parse } from 'yaml';
 import { MqttWriter, topicOf, type MqttConfig } from '../../src/writers/mqtt/index.js';
-import { MqttClient } from '../../src/writers/mqtt/client.js';
 import { writerParamsSchema } from '../../src/config/schema.js';
 import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { createLogger } from '../../src/log.js';
@@ -70,22 +70,22 @@ describe('Mqtt topics and config', () => {
   });
 });
 
-describe('the MQTT client', () => {
-  it('gives up on a broker that accepted the connection and then answers nothing (not even PINGRESP)', async () => {
+describe('Mqtt writer against a broker that stops answering', () => {
+  it('a QoS 1 write fails once the keep-alive finds the silent broker (CONNACK, then nothing), never hangs', async () => {
     const server = net.createServer((sock) => {
-      // CONNACK (accepted), then silence.
+      // CONNACK (accepted), then silence: no PUBACK, no PINGRESP.
       sock.once('data', () => sock.write(Buffer.from([0x20, 2, 0, 0])));
       sock.on('error', () => {});
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
-    const client = new MqttClient({ host: '127.0.0.1', port, clientId: 'c', keepaliveS: 1, connectTimeoutMs: 1000 });
-    await client.connect();
+    const { w } = await writer({ host: '127.0.0.1', port, qos: 1, keepalive: 5 });
     const started = Date.now();
-    await expect(client.publish('t', '1', 1, true)).rejects.toThrow(`no answer from 127.0.0.1:${port} for 1.5 s`);
-    expect(Date.now() - started).toBeLessThan(3000);
+    await expect(w.write(batch([point('x.T.v', 1)]))).rejects.toThrow(`publishing to 127.0.0.1:${port}: the connection closed`);
+    expect(Date.now() - started).toBeLessThan(12_000);
+    await w.stop();
     server.close();
-  });
+  }, 20_000);
 });
 
 describe.skipIf(!needs('mosquitto'))('Mqtt writer against a real mosquitto', () => {
