@@ -15,7 +15,7 @@ import {
   type WriterContext,
   type WriterParams,
 } from '../../sdk/index.js';
-import { clientTlsParam, compileRegex, portParam, readClientTls } from '../../sdk/params.js';
+import { clientTlsParam, compileRegex, diskQueueParam, portParam, readClientTls } from '../../sdk/params.js';
 import type { IClientOptions, MqttClient } from 'mqtt';
 
 const schema = {
@@ -38,6 +38,7 @@ const schema = {
     keepalive: { type: 'integer', minimum: 5, maximum: 65535, default: 30, description: 'Keep-alive seconds' },
     connectTimeout: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'Seconds a connect attempt may take' },
     tls: clientTlsParam('Connect over TLS (PEM files relative to the config file; {} for the system CAs)', 'broker'),
+    diskQueue: diskQueueParam,
   },
 } as const satisfies JsonSchema;
 

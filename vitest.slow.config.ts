@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+import { SLOW_TESTS } from './vitest.config.js';
+
+// `npm run test:slow` (and .ci/run after `npm test`): the outage tests of the push writers, each a
+// real pollect at a 1 s tick through a 30 s backend outage (issue 15). They wait rather than work,
+// so every file and every test in it runs at once: the suite takes about one outage, not ten.
+export default defineConfig({
+  test: {
+    include: SLOW_TESTS,
+    globalSetup: ['test/helpers/global-setup.ts'],
+    testTimeout: 180_000,
+    hookTimeout: 60_000,
+    maxWorkers: 5,
+    maxConcurrency: 10,
+  },
+});
