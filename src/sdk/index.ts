@@ -114,6 +114,10 @@ export interface WriterConfig {
   bufferSize?: number;
   /** A folder where the core also keeps that buffer, for the next start (push writers offer it). */
   diskQueue?: string;
+  /** Seconds the oldest queued batch may wait for others, so they go out in one write (0 or absent: none). */
+  batchWait?: number;
+  /** Points of one write at most when batching; this many queued go out at once. */
+  batchSize?: number;
 }
 
 /**
