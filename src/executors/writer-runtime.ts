@@ -237,7 +237,13 @@ export class WriterRuntime {
 
   private succeeded(batch: Batch, outcome: WriteOutcome): void {
     this.inFlight = undefined;
-    this.forget(batch);
+    // Taken, but not yet delivered: on disk until it is (a crash meanwhile sends it again at the next start).
+    if (outcome?.delivered)
+      outcome.delivered.then(
+        () => this.forget(batch),
+        () => {},
+      );
+    else this.forget(batch);
     // It may have been dropped meanwhile only if stop() gave up on it.
     if (this.queue.peek() === batch) {
       this.queue.shift();

@@ -311,8 +311,12 @@ export interface DaemonStatus {
   executors(): readonly ExecutorView[];
 }
 
-/** What write() may return: nothing, or how many of the batch's points it refused for good. */
-export type WriteOutcome = void | { dropped: number };
+/**
+ * What write() may return: nothing, or how many of the batch's points it refused for good, and,
+ * for a writer that takes a batch before its backend confirmed it (Graphite's resend window), when
+ * it is delivered: the core keeps the batch in the writer's diskQueue until then.
+ */
+export type WriteOutcome = void | { dropped?: number; delivered?: Promise<unknown> };
 
 /**
  * Base class of every source. A subclass gets its params (checked and defaulted by its schema) and

@@ -237,3 +237,30 @@ describe('WriterRuntime batching with a disk queue', () => {
     expect(rt.stats()).toMatchObject({ written: 6, queueLength: 0 });
   });
 });
+
+describe('WriterRuntime with a disk queue and a writer that confirms later', () => {
+  it('a batch taken but not yet delivered (outcome.delivered) stays on disk until it is', async () => {
+    const { dir, log } = setup();
+    const clock = new ManualClock();
+    let deliver: () => void = () => {};
+    const delivered = new Promise<void>((r) => (deliver = r));
+    class Later extends Writer {
+      constructor() {
+        super({ type: 'Later' });
+        this.id = 'Later';
+      }
+      write(): { delivered: Promise<void> } {
+        return { delivered };
+      }
+    }
+    const rt = new WriterRuntime(new Later(), { bufferSize: 100, log, clock, disk: new DiskQueue(dir, log) });
+    rt.restore();
+    rt.add(tick(0));
+    await settle();
+    expect(rt.stats()).toMatchObject({ written: 2, queueLength: 0 });
+    expect(files(dir)).toHaveLength(1);
+    deliver();
+    await settle();
+    expect(files(dir)).toEqual([]);
+  });
+});
