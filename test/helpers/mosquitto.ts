@@ -15,15 +15,18 @@ export const PASSWORD = 'mqtt-secret';
 
 export interface Broker {
   port: number;
+  /** With `tls`: the TLS listener's port. */
+  tlsPort: number;
   start(): Promise<void>;
   stop(): Promise<void>;
   remove(): Promise<void>;
   output(): string;
 }
 
-export async function mosquitto(opts: { persistence?: boolean } = {}): Promise<Broker> {
+export async function mosquitto(opts: { persistence?: boolean; tls?: { cert: string; key: string } } = {}): Promise<Broker> {
   const tmp = tempDir('pollect-mqtt-');
   const port = await freePort();
+  const tlsPort = opts.tls ? await freePort() : 0;
   const passwd = path.join(tmp.dir, 'passwd');
   writeFileSync(passwd, '');
   execFileSync('mosquitto_passwd', ['-b', passwd, USER, PASSWORD], { stdio: 'pipe' });
@@ -38,6 +41,7 @@ export async function mosquitto(opts: { persistence?: boolean } = {}): Promise<B
       `password_file ${passwd}`,
       opts.persistence ? `persistence true\npersistence_location ${tmp.dir}/` : 'persistence false',
       'log_dest stderr',
+      ...(opts.tls ? [`listener ${tlsPort} 127.0.0.1`, `certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`] : []),
       '',
     ].join('\n'),
   );
@@ -50,9 +54,11 @@ export async function mosquitto(opts: { persistence?: boolean } = {}): Promise<B
   };
   return {
     port,
+    tlsPort,
     async start() {
       daemon = spawnDaemon('mosquitto', ['-c', conf]);
       await waitForPort(port);
+      if (tlsPort) await waitForPort(tlsPort);
     },
     stop,
     async remove() {

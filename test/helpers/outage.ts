@@ -100,6 +100,9 @@ async function run(dir: string, { writer, backend, kill }: { writer: Record<stri
       await sleep((OUTAGE_S * 1000) / 2);
       pollect.child.kill('SIGKILL');
       await pollect.stop();
+      // Started in the next second: its first tick (at once) must not share a second with the
+      // killed one's last, which carbon's one-second slots would store as one datapoint.
+      await sleep(1000 - (Date.now() % 1000));
       pollect = spawnPollect();
     }
     await sleep(Math.max(0, down + OUTAGE_S * 1000 - Date.now()));

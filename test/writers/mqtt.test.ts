@@ -16,6 +16,9 @@ import { batch, point } from '../helpers/points.js';
 import { needs } from '../helpers/servers.js';
 import { fixtureDir } from '../helpers/fixtures.js';
 import { mosquitto, PASSWORD, subscribe, USER, type Broker, type Message } from '../helpers/mosquitto.js';
+import { selfSigned } from '../helpers/certs.js';
+import { tempDir } from '../helpers/net.js';
+import path from 'node:path';
 
 const SCHEMA = writerParamsSchema(MqttWriter.schema, 'Mqtt');
 
@@ -25,10 +28,10 @@ function configOf(params: Record<string, unknown>): MqttConfig {
   return data as MqttConfig;
 }
 
-async function writer(params: Record<string, unknown>) {
+async function writer(params: Record<string, unknown>, configDir = '.') {
   const lines: string[] = [];
   const log = createLogger('', { level: 'debug', write: (l) => lines.push(l) });
-  const ctx: WriterContext = { configDir: '.', tickTime: 1, log, reportDropped: () => {} };
+  const ctx: WriterContext = { configDir, tickTime: 1, log, reportDropped: () => {} };
   const w = new MqttWriter(configOf(params), ctx);
   w.id = 'Mqtt#1';
   await w.start(ctx);
@@ -90,12 +93,30 @@ describe('Mqtt writer against a broker that stops answering', () => {
 
 describe.skipIf(!needs('mosquitto'))('Mqtt writer against a real mosquitto', () => {
   let broker: Broker;
+  const certs = tempDir('pollect-mqtt-tls-');
   beforeAll(async () => {
-    broker = await mosquitto();
+    const server = selfSigned(certs.dir);
+    selfSigned(certs.dir, { key: 'other-key.pem', cert: 'other.pem' });
+    broker = await mosquitto({ tls: { cert: path.join(certs.dir, server.cert), key: path.join(certs.dir, server.key) } });
     await broker.start();
   }, 20_000);
   afterAll(async () => {
     await broker?.remove();
+    certs.remove();
+  });
+
+  it('over TLS: the broker verified against the given CA; an unknown one fails the write and is said at start', async () => {
+    const { w } = await writer({ ...auth(), port: broker.tlsPort, qos: 1, tls: { ca: 'cert.pem' } }, certs.dir);
+    const sub = await subscribe(broker.port);
+    await w.write(batch([point('tls.T.v', 7)]));
+    await until(() => sub.messages.some((m) => m.topic === 'tls.t/v'));
+    expect(sub.messages.find((m) => m.topic === 'tls.t/v')?.payload).toBe('7');
+    await w.stop();
+    sub.close();
+    const { w: wrong, lines } = await writer({ ...auth(), port: broker.tlsPort, tls: { ca: 'other.pem' } }, certs.dir);
+    expect(lines.some((l) => l.includes('WARN') && /self-signed|unable to verify|certificate/i.test(l))).toBe(true);
+    await expect(wrong.write(batch([point('tls.T.v', 8)]))).rejects.toThrow(/certificate/i);
+    await wrong.stop();
   });
 
   const auth = () => ({ host: '127.0.0.1', port: broker.port, user: USER, password: PASSWORD });
