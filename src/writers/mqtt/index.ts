@@ -61,8 +61,8 @@ export class MqttWriter extends Writer<MqttConfig> {
   private readonly includes: RegExp[];
   private readonly tlsOptions: ReturnType<typeof readClientTls> | undefined;
   private client: MqttClient | undefined;
-  /** Why the client is not connected, as the last failed connect said. */
-  private lastError = 'not connected yet';
+  /** Why the client is not connected: the last failed connect, or the lost connection. */
+  private lastError: string | undefined;
   private log: Logger;
   /** Topics whose discovery message was published on this connection's broker. */
   private readonly discovered = new Set<string>();
@@ -109,7 +109,12 @@ export class MqttWriter extends Writer<MqttConfig> {
     const client = connect(options);
     this.client = client;
     // Discovery messages are retained, but a broker restarted without persistence forgets them.
-    client.on('connect', () => this.discovered.clear());
+    client.on('connect', () => {
+      this.lastError = undefined;
+      this.discovered.clear();
+    });
+    // After a failed attempt the error came first and says more.
+    client.on('close', () => (this.lastError ??= `lost the connection to ${this.target}`));
     client.on('error', (err) => {
       this.lastError = this.reason(err);
       this.log.debug(`writer ${this.id}: ${this.lastError}`);
@@ -119,7 +124,7 @@ export class MqttWriter extends Writer<MqttConfig> {
       client.once('error', () => resolve(false));
       client.once('close', () => resolve(false));
     });
-    if (!first) this.log.warn(`writer ${this.id}: ${this.lastError}; retrying with each write`);
+    if (!first) this.log.warn(`writer ${this.id}: ${this.lastError ?? `cannot connect to ${this.target}`}; retrying with each write`);
   }
 
   private reason(err: Error): string {
@@ -138,7 +143,7 @@ export class MqttWriter extends Writer<MqttConfig> {
     if (!client.connected) {
       // The client stops reconnecting after a refusal (a wrong password): each retry of the core tries again.
       if (!client.reconnecting) client.reconnect();
-      throw new Error(this.lastError);
+      throw new Error(this.lastError ?? `not connected to ${this.target} yet`);
     }
     const { qos, retain } = this.config;
     const messages: [topic: string, payload: string, retain: boolean][] = [];
