@@ -8,10 +8,13 @@ import { defineConfig } from 'vitest/config';
  */
 export const ATTACK_TESTS = ['test/writers/prometheus-hostile.test.ts', 'test/writers/prometheus-slow-headers.test.ts', 'test/writers/prometheus-node.test.ts'];
 
+/** Outages that take real time (a 30 s backend outage per push writer): `npm run test:slow`, vitest.slow.config.ts. */
+export const SLOW_TESTS = ['test/slow/**/*.test.ts'];
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', ...ATTACK_TESTS],
+    exclude: ['**/node_modules/**', ...ATTACK_TESTS, ...SLOW_TESTS],
     // Prints which server binaries are missing or skipped (POLLECT_TEST_SKIP), once.
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 30_000,

@@ -138,7 +138,8 @@ async function delivered() {
     );
     w.id = 'PrometheusRemoteWrite#bench';
     await w.start(ctx);
-    const rt = new WriterRuntime(w, { bufferSize: N, log });
+    // Batching as the daemon sets it up from the config (batchWait, batchSize).
+    const rt = new WriterRuntime(w, { bufferSize: N, log, batchWaitMs: 1000, batchSize: PER_SEND });
     const cpu0 = cpuSeconds();
     const t = process.hrtime.bigint();
     for (const points of data) rt.add({ collection: 'fleet', timestamp: points[0].timestamp, points, sources: [] });

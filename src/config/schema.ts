@@ -29,6 +29,12 @@ export const commonWriterProperties: Record<string, JsonSchema> = {
     description: 'Points kept while the writer cannot write; the oldest go first',
   },
   filter: { ...filterSchema, description: 'Which samples and labels this writer gets (names and label names as globs: * and ?)' },
+  batchWait: {
+    type: 'number',
+    minimum: 0,
+    description: 'Seconds the oldest queued batch may wait for others, which then go out in one write (several executors ticking together); 0: none',
+  },
+  batchSize: { type: 'integer', minimum: 1, description: 'With batchWait: points of one write at most; once this many are queued they go out at once' },
 };
 
 /** A source or writer as the frame sees it: a type; its own params are checked by its own schema. */

@@ -45,6 +45,12 @@ export class Fifo<T> {
     return second;
   }
 
+  /** Replaces the `count` oldest items (1 to length) with `item`, in front. */
+  replaceFront(count: number, item: T): void {
+    for (let i = 1; i < count; i++) this.shift();
+    this.items[this.head] = item;
+  }
+
   clear(): void {
     this.items = [];
     this.head = 0;

@@ -235,7 +235,13 @@ export class Daemon {
     writer.id = freeId(typeName, new Set(taken.map((x) => x.id)));
     const diskQueue = w?.config.diskQueue;
     const disk = diskQueue === undefined ? undefined : new DiskQueue(path.resolve(this.config.configDir, diskQueue), this.log);
-    return new WriterRuntime(writer, { bufferSize: bufferSizeOf(w), log: this.log.child('', { writer: writer.id }), disk, filter: filterOf(w) });
+    return new WriterRuntime(writer, {
+      bufferSize: bufferSizeOf(w),
+      log: this.log.child('', { writer: writer.id }),
+      disk,
+      filter: filterOf(w),
+      ...batchingOf(w),
+    });
   }
 
   /** Starts `writer` for the runtime `w` (a replacement takes the runtime's id before it starts, for its log lines). */
@@ -456,7 +462,7 @@ export class Daemon {
     await rt.retire(deadline);
     try {
       await this.startWriter(rt, next);
-      rt.release({ writer: next, bufferSize: bufferSizeOf(n), filter: filterOf(n) });
+      rt.release({ writer: next, bufferSize: bufferSizeOf(n), filter: filterOf(n), ...batchingOf(n) });
       this.writerConfigs.set(rt, n);
       return 'new';
     } catch (err) {
@@ -467,7 +473,7 @@ export class Daemon {
     try {
       if (!again) throw new Error(problems.join('; '));
       await this.startWriter(rt, again);
-      rt.release({ writer: again, bufferSize: bufferSizeOf(old), filter: filterOf(old) });
+      rt.release({ writer: again, bufferSize: bufferSizeOf(old), filter: filterOf(old), ...batchingOf(old) });
       return 'old';
     } catch (err) {
       this.log.error(`reload: writer ${rt.id} cannot start with its old config either, left out: ${errorMessage(err)}`);
@@ -556,6 +562,11 @@ function problemAt(path: string, err: unknown): string {
 
 function bufferSizeOf(w: ResolvedWriter | undefined): number {
   return w?.config.bufferSize ?? DEFAULT_BUFFER_SIZE;
+}
+
+/** The writer's `batchWait` (s) and `batchSize`, as the runtime takes them. */
+function batchingOf(w: ResolvedWriter | undefined): { batchWaitMs: number; batchSize?: number } {
+  return { batchWaitMs: (w?.config.batchWait ?? 0) * 1000, batchSize: w?.config.batchSize };
 }
 
 function filterOf(w: ResolvedWriter | undefined): PointFilter | undefined {

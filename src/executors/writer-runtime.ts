@@ -1,7 +1,8 @@
 // The writer runtime (Telegraf's RunningOutput): what every writer needs and none writes itself.
 // A bounded buffer of batches per writer (drop-oldest, counted), one write at a time, the
 // written/dropped/errors counters, a failure logged once and its recovery once, retries with
-// backoff, and flush and stop bounded by a deadline. A writer is only its protocol.
+// backoff, batching by size and age (batchSize, batchWait), and flush and stop bounded by a
+// deadline. A writer is only its protocol.
 import { RetryLaterError, type Batch, type Logger, type Notification, type WriteOutcome, type Writer, type WriterStats } from '../sdk/index.js';
 import { errorMessage } from '../log.js';
 import { backoffDelay } from '../core/backoff.js';
@@ -23,6 +24,10 @@ export interface WriterRuntimeOptions {
   disk?: DiskQueue;
   /** The writer's `filter`: what of each batch it gets. */
   filter?: PointFilter;
+  /** The writer's batching: how long the oldest queued batch may wait for others to share its write (ms; 0: none) ... */
+  batchWaitMs?: number;
+  /** ... and the points of one write at most (a batch larger alone is written alone); this many queued are written at once. */
+  batchSize?: number;
 }
 
 const RETRY_MIN_MS = 500;
@@ -40,6 +45,17 @@ export class WriterRuntime {
   private readonly retryMaxMs: number;
   private readonly disk: DiskQueue | undefined;
   private filter: PointFilter | undefined;
+  private batchWaitMs: number;
+  private batchSize: number;
+  /** When each queued batch came (batching waits for the oldest's batchWait). */
+  private readonly arrived = new WeakMap<Batch, number>();
+  /** The batches a merged one is made of (each is a file of the disk queue). */
+  private readonly parts = new WeakMap<Batch, readonly Batch[]>();
+  /** Batches handed to the writer as they are: a retry writes the same batch, not a new merge. */
+  private readonly sealed = new WeakSet<Batch>();
+  private batchTimer: ClockTimer | undefined;
+  /** flush() or stop() is writing what is queued: no batch waits for others. */
+  private flushing = false;
   /** Batches not yet taken by the writer; the first may be in flight. */
   private readonly queue = new Fifo<Batch>();
   private queuedPoints = 0;
@@ -73,6 +89,8 @@ export class WriterRuntime {
     this.retryMaxMs = opts.retryMaxMs ?? RETRY_MAX_MS;
     this.disk = opts.disk;
     this.filter = opts.filter;
+    this.batchWaitMs = opts.batchWaitMs ?? 0;
+    this.batchSize = opts.batchSize ?? Number.POSITIVE_INFINITY;
   }
 
   /** Buffers what the disk queue kept from the last run (oldest first) and starts writing it. */
@@ -82,6 +100,7 @@ export class WriterRuntime {
     if (batches.length === 0) return;
     for (const b of batches) {
       this.queue.push(b);
+      this.arrived.set(b, this.clock.now());
       this.queuedPoints += b.points.length;
     }
     this.log.info(`writer ${this.id}: ${this.queuedPoints} point(s) from the disk queue of the last run`);
@@ -112,6 +131,7 @@ export class WriterRuntime {
     }
     this.disk?.save(b);
     this.queue.push(b);
+    this.arrived.set(b, this.clock.now());
     this.queuedPoints += b.points.length;
     this.trim();
     this.pump();
@@ -126,9 +146,50 @@ export class WriterRuntime {
       if (first) this.queue.removeSecond();
       else this.queue.shift();
       this.queuedPoints -= oldest.points.length;
-      this.disk?.remove(oldest);
+      this.forget(oldest);
       this.drop(oldest.points.length);
     }
+  }
+
+  /** Removes a batch that was written or dropped from the disk queue (a merged one: each of its parts). */
+  private forget(batch: Batch): void {
+    if (!this.disk) return;
+    for (const b of this.parts.get(batch) ?? [batch]) this.disk.remove(b);
+  }
+
+  /**
+   * The batch to write next: the oldest as it is, or (batching) the oldest queued batches merged
+   * into one of up to batchSize points once the oldest has waited batchWait, or batchSize points
+   * are queued; undefined (and the batch timer armed) while they wait.
+   */
+  private next(): Batch | undefined {
+    const first = this.queue.peek();
+    if (!first || this.batchWaitMs <= 0 || this.sealed.has(first)) return first;
+    const waited = this.clock.now() - (this.arrived.get(first) ?? 0);
+    if (!this.flushing && waited < this.batchWaitMs && this.queuedPoints < this.batchSize) {
+      this.batchTimer ??= this.clock.setTimeout(() => {
+        this.batchTimer = undefined;
+        this.pump();
+      }, this.batchWaitMs - waited);
+      return undefined;
+    }
+    const taken: Batch[] = [first];
+    let points = first.points.length;
+    for (let b = this.queue.peek(1); b && !this.sealed.has(b) && points + b.points.length <= this.batchSize; b = this.queue.peek(taken.length)) {
+      taken.push(b);
+      points += b.points.length;
+    }
+    let batch = first;
+    if (taken.length > 1) {
+      batch = { ...first, points: taken.flatMap((b) => b.points), sources: taken.flatMap((b) => b.sources) };
+      this.parts.set(
+        batch,
+        taken.flatMap((b) => this.parts.get(b) ?? [b]),
+      );
+      this.queue.replaceFront(taken.length, batch);
+    }
+    this.sealed.add(batch);
+    return batch;
   }
 
   private drop(n: number): void {
@@ -151,12 +212,13 @@ export class WriterRuntime {
       return;
     }
     while (!this.inFlight && this.retryTimer === undefined) {
-      const batch = this.queue.peek();
-      if (!batch) {
+      if (this.queue.length === 0) {
         this.overflowLogged = false;
         this.wake();
         return;
       }
+      const batch = this.next();
+      if (!batch) return; // waiting for others to share its write (the batch timer pumps)
       this.inFlight = batch;
       let result: WriteOutcome | Promise<WriteOutcome>;
       try {
@@ -185,7 +247,13 @@ export class WriterRuntime {
 
   private succeeded(batch: Batch, outcome: WriteOutcome): void {
     this.inFlight = undefined;
-    this.disk?.remove(batch);
+    // Taken, but not yet delivered: on disk until it is (a crash meanwhile sends it again at the next start).
+    if (outcome?.delivered)
+      outcome.delivered.then(
+        () => this.forget(batch),
+        () => {},
+      );
+    else this.forget(batch);
     // It may have been dropped meanwhile only if stop() gave up on it.
     if (this.queue.peek() === batch) {
       this.queue.shift();
@@ -227,6 +295,21 @@ export class WriterRuntime {
 
   /** Resolves when the queue is empty, or at `deadline` (ms since the epoch); true when empty. */
   private async drain(deadline: number): Promise<boolean> {
+    this.flushing = true;
+    try {
+      return await this.drainQueue(deadline);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async drainQueue(deadline: number): Promise<boolean> {
+    if (this.batchTimer !== undefined) {
+      // What waits for others to share its write goes now.
+      this.clock.clearTimeout(this.batchTimer);
+      this.batchTimer = undefined;
+      this.pump();
+    }
     while (this.queue.length > 0) {
       if (this.clock.now() >= deadline || this.held) return false;
       // Listening before the retry below: a synchronous write may empty the queue or fail at once.
@@ -284,10 +367,12 @@ export class WriterRuntime {
   }
 
   /** Writes again: to `next.writer` if given (a reload changed its config), which takes over this one's queue. */
-  release(next?: { writer: Writer; bufferSize: number; filter?: PointFilter }): void {
+  release(next?: { writer: Writer; bufferSize: number; filter?: PointFilter; batchWaitMs?: number; batchSize?: number }): void {
     if (next) {
       this.writer = next.writer;
       this.filter = next.filter;
+      this.batchWaitMs = next.batchWaitMs ?? 0;
+      this.batchSize = next.batchSize ?? Number.POSITIVE_INFINITY;
       // A write the old writer never finished (hold() gave up on it) is the new one's to do.
       this.inFlight = undefined;
       this.bufferSize = next.bufferSize;
@@ -337,6 +422,8 @@ export class WriterRuntime {
     this.stopped = true;
     if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    if (this.batchTimer !== undefined) this.clock.clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
     const lost = this.queuedPoints;
     if (lost > 0) {
       // With a disk queue they stay on disk (the next run sends them); the count is this run's.

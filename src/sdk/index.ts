@@ -114,6 +114,10 @@ export interface WriterConfig {
   bufferSize?: number;
   /** A folder where the core also keeps that buffer, for the next start (push writers offer it). */
   diskQueue?: string;
+  /** Seconds the oldest queued batch may wait for others, so they go out in one write (0 or absent: none). */
+  batchWait?: number;
+  /** Points of one write at most when batching; this many queued go out at once. */
+  batchSize?: number;
 }
 
 /**
@@ -314,8 +318,12 @@ export interface DaemonStatus {
   executors(): readonly ExecutorView[];
 }
 
-/** What write() may return: nothing, or how many of the batch's points it refused for good. */
-export type WriteOutcome = void | { dropped: number };
+/**
+ * What write() may return: nothing, or how many of the batch's points it refused for good, and,
+ * for a writer that takes a batch before its backend confirmed it (Graphite's resend window), when
+ * it is delivered: the core keeps the batch in the writer's diskQueue until then.
+ */
+export type WriteOutcome = void | { dropped?: number; delivered?: Promise<unknown> };
 
 /**
  * Base class of every source. A subclass gets its params (checked and defaulted by its schema) and

@@ -30,7 +30,7 @@ class CaptureWriter extends Writer {
 
 function daemon(
   sources: { cls: AnySourceClass; config: SourceConfig }[],
-  opts: { writer?: AnyWriterClass; writers?: AnyWriterClass[]; shutdownGrace?: number } = {},
+  opts: { writer?: AnyWriterClass; writers?: AnyWriterClass[]; shutdownGrace?: number; writerKeys?: Record<string, unknown> } = {},
 ) {
   const lines: string[] = [];
   const log = createLogger('', { level: 'debug', write: (l) => lines.push(l) });
@@ -43,7 +43,7 @@ function daemon(
     selfMetrics: false,
     writers: (opts.writers ?? [opts.writer ?? (CaptureWriter as AnyWriterClass)]).map((cls, i) => ({
       cls,
-      config: { type: typeName(cls), bufferSize: 1000 },
+      config: { type: typeName(cls), bufferSize: 1000, ...opts.writerKeys },
       typeName: typeName(cls),
       path: `writers[${i}]`,
     })),
@@ -268,5 +268,23 @@ describe('--once (runOnce)', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(captured.batches.map((b) => b.points.map((p) => p.name.id))).toEqual([['c.Fast']]);
     expect(lines.filter((l) => l.includes('writer Never: stopped with 1 point(s) not written'))).toHaveLength(1);
+  });
+});
+
+describe("a writer's batchWait and batchSize", () => {
+  it('reach its runtime: ticks wait for batchWait and go out as one write (here at the stop, which writes at once)', async () => {
+    class Fixed extends Source {
+      probe(): number {
+        return 1;
+      }
+    }
+    const { d } = daemon([{ cls: Fixed, config: { type: 'Fixed' } }], { writerKeys: { batchWait: 60, batchSize: 10 } });
+    await d.startAll();
+    await d.executors[0]!.runTick(1000);
+    await d.executors[0]!.runTick(2000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(captured.batches).toHaveLength(0);
+    await d.stop();
+    expect(captured.batches.map((b) => b.points.map((p) => p.timestamp))).toEqual([[1000, 2000]]);
   });
 });

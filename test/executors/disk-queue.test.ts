@@ -217,3 +217,50 @@ describe.skipIf(!needs('influxd'))('disk queue: pollect killed (SIGKILL) during 
     expect(pollect.output()).toMatch(/point\(s\) from the disk queue of the last run/);
   }, 60_000);
 });
+
+describe('WriterRuntime batching with a disk queue', () => {
+  it('a merged write leaves the disk only when taken: each batch it was made of stays until then', async () => {
+    const { dir, log } = setup();
+    const clock = new ManualClock();
+    const backend = new Backend();
+    const rt = new WriterRuntime(backend, { bufferSize: 100, log, clock, retryMinMs: 100, retryMaxMs: 100, disk: new DiskQueue(dir, log), batchWaitMs: 1000 });
+    rt.restore();
+    for (let i = 0; i < 3; i++) rt.add(tick(i));
+    await clock.advance(1000);
+    // Merged and failed: all three still on disk (a crash now loses none).
+    expect(files(dir)).toHaveLength(3);
+    backend.down = false;
+    await clock.advance(100);
+    expect(backend.taken).toHaveLength(1);
+    expect(backend.taken[0]!.points.map((p) => p.labels.tick)).toEqual(['0', '0', '1', '1', '2', '2']);
+    expect(files(dir)).toEqual([]);
+    expect(rt.stats()).toMatchObject({ written: 6, queueLength: 0 });
+  });
+});
+
+describe('WriterRuntime with a disk queue and a writer that confirms later', () => {
+  it('a batch taken but not yet delivered (outcome.delivered) stays on disk until it is', async () => {
+    const { dir, log } = setup();
+    const clock = new ManualClock();
+    let deliver: () => void = () => {};
+    const delivered = new Promise<void>((r) => (deliver = r));
+    class Later extends Writer {
+      constructor() {
+        super({ type: 'Later' });
+        this.id = 'Later';
+      }
+      write(): { delivered: Promise<void> } {
+        return { delivered };
+      }
+    }
+    const rt = new WriterRuntime(new Later(), { bufferSize: 100, log, clock, disk: new DiskQueue(dir, log) });
+    rt.restore();
+    rt.add(tick(0));
+    await settle();
+    expect(rt.stats()).toMatchObject({ written: 2, queueLength: 0 });
+    expect(files(dir)).toHaveLength(1);
+    deliver();
+    await settle();
+    expect(files(dir)).toEqual([]);
+  });
+});

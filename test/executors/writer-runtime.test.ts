@@ -445,3 +445,74 @@ describe('release to a new writer while the old one hangs', () => {
     expect(rt.stats()).toMatchObject({ written: 1, queueLength: 0, errors: 0 });
   });
 });
+
+describe('WriterRuntime batching (batchWait, batchSize)', () => {
+  const names = (b: Batch) => b.points.map((p) => p.name.id);
+
+  it('holds batches until the oldest waited batchWait, then writes them as one; batchSize queued go at once, each write at most batchSize', async () => {
+    const clock = new ManualClock();
+    const { rt, writer } = setup(clock, new Manual(clock), { batchWaitMs: 1000, batchSize: 5 });
+    rt.add(pts('a', 1));
+    await clock.advance(400);
+    rt.add(pts('b', 2));
+    await clock.advance(500);
+    expect(writer.calls).toHaveLength(0);
+    expect(rt.stats()).toMatchObject({ queueLength: 3, written: 0 });
+    await clock.advance(100);
+    expect(writer.calls).toHaveLength(1);
+    expect(names(writer.calls[0]!.batch)).toEqual(['c.T.a.0', 'c.T.b.0', 'c.T.b.1']);
+    writer.calls[0]!.resolve();
+    await settle();
+    // 2 + 2 + 2 queued reach batchSize: at once, 4 points (2 more would pass 5), then the rest waits.
+    rt.add(pts('c', 2));
+    rt.add(pts('d', 2));
+    expect(writer.calls).toHaveLength(1);
+    rt.add(pts('e', 2));
+    await settle();
+    expect(writer.calls).toHaveLength(2);
+    expect(names(writer.calls[1]!.batch)).toEqual(['c.T.c.0', 'c.T.c.1', 'c.T.d.0', 'c.T.d.1']);
+    writer.calls[1]!.resolve();
+    await settle();
+    expect(writer.calls).toHaveLength(2);
+    await clock.advance(1000);
+    expect(names(writer.calls[2]!.batch)).toEqual(['c.T.e.0', 'c.T.e.1']);
+    writer.calls[2]!.resolve();
+    await settle();
+    expect(rt.stats()).toMatchObject({ written: 9, dropped: 0, queueLength: 0 });
+  });
+
+  it('a failed write is retried with the same batch (a writer resuming a split batch knows it), not a new merge', async () => {
+    const clock = new ManualClock();
+    const { rt, writer } = setup(clock, new Manual(clock), { batchWaitMs: 1000 });
+    rt.add(pts('a', 1));
+    rt.add(pts('b', 1));
+    await clock.advance(1000);
+    const first = writer.calls[0]!.batch;
+    writer.calls[0]!.reject(new Error('down'));
+    await settle();
+    rt.add(pts('c', 1));
+    await clock.advance(150);
+    expect(writer.calls).toHaveLength(2);
+    expect(writer.calls[1]!.batch).toBe(first);
+    writer.calls[1]!.resolve();
+    await settle();
+    await clock.advance(1000);
+    expect(names(writer.calls[2]!.batch)).toEqual(['c.T.c.0']);
+  });
+
+  it('flush and stop write what waits at once', async () => {
+    const clock = new ManualClock();
+    const { rt, writer } = setup(clock, new Manual(clock), { batchWaitMs: 60_000 });
+    rt.add(pts('a', 2));
+    rt.add(pts('b', 1));
+    await settle();
+    expect(writer.calls).toHaveLength(0);
+    const stopped = rt.stop(clock.now() + 5000);
+    await settle();
+    expect(writer.calls).toHaveLength(1);
+    expect(names(writer.calls[0]!.batch)).toEqual(['c.T.a.0', 'c.T.a.1', 'c.T.b.0']);
+    writer.calls[0]!.resolve();
+    await stopped;
+    expect(rt.stats()).toMatchObject({ written: 3, dropped: 0, queueLength: 0 });
+  });
+});

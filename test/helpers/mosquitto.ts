@@ -1,6 +1,7 @@
 // A real mosquitto broker on a free loopback port, with a password file (mosquitto_passwd) and no
-// anonymous access; start() after stop() is the same broker again, without persistence. And a
-// small subscriber written here from the MQTT 3.1.1 spec, apart from the writer's own client,
+// anonymous access; start() after stop() is the same broker again, without persistence unless
+// asked (then it keeps retained messages and sessions across the restart). And a
+// small subscriber written here from the MQTT 3.1.1 spec, apart from the writer's mqtt package,
 // that records every message it gets (retained ones included) with its retain flag.
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
@@ -14,15 +15,18 @@ export const PASSWORD = 'mqtt-secret';
 
 export interface Broker {
   port: number;
+  /** With `tls`: the TLS listener's port. */
+  tlsPort: number;
   start(): Promise<void>;
   stop(): Promise<void>;
   remove(): Promise<void>;
   output(): string;
 }
 
-export async function mosquitto(): Promise<Broker> {
+export async function mosquitto(opts: { persistence?: boolean; tls?: { cert: string; key: string } } = {}): Promise<Broker> {
   const tmp = tempDir('pollect-mqtt-');
   const port = await freePort();
+  const tlsPort = opts.tls ? await freePort() : 0;
   const passwd = path.join(tmp.dir, 'passwd');
   writeFileSync(passwd, '');
   execFileSync('mosquitto_passwd', ['-b', passwd, USER, PASSWORD], { stdio: 'pipe' });
@@ -35,8 +39,9 @@ export async function mosquitto(): Promise<Broker> {
       `listener ${port} 127.0.0.1`,
       'allow_anonymous false',
       `password_file ${passwd}`,
-      'persistence false',
+      opts.persistence ? `persistence true\npersistence_location ${tmp.dir}/` : 'persistence false',
       'log_dest stderr',
+      ...(opts.tls ? [`listener ${tlsPort} 127.0.0.1`, `certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`] : []),
       '',
     ].join('\n'),
   );
@@ -49,9 +54,11 @@ export async function mosquitto(): Promise<Broker> {
   };
   return {
     port,
+    tlsPort,
     async start() {
       daemon = spawnDaemon('mosquitto', ['-c', conf]);
       await waitForPort(port);
+      if (tlsPort) await waitForPort(tlsPort);
     },
     stop,
     async remove() {
@@ -83,8 +90,11 @@ function frame(header: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([header, ...len]), body]);
 }
 
-/** Subscribes to `#` as USER; resolves once the broker acknowledged the subscription. */
-export async function subscribe(port: number): Promise<{ messages: Message[]; close: () => void }> {
+/**
+ * Subscribes to `#` (QoS 1) as USER; resolves once the broker acknowledged the subscription. With
+ * a `session` (a client id), the session persists: the broker keeps what arrives while it is away.
+ */
+export async function subscribe(port: number, session?: string): Promise<{ messages: Message[]; close: () => void }> {
   const messages: Message[] = [];
   const sock = net.connect({ port, host: '127.0.0.1' });
   let buf = Buffer.alloc(0);
@@ -117,7 +127,12 @@ export async function subscribe(port: number): Promise<{ messages: Message[]; cl
       }
     }
   });
-  sock.write(frame(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60]), str(`sub-${process.pid}-${Math.random()}`), str(USER), str(PASSWORD)])));
+  // Connect flags: user name, password, and a clean session unless one is to persist.
+  const flags = session ? 0xc0 : 0xc2;
+  sock.on('error', () => {});
+  sock.write(
+    frame(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, flags, 0, 60]), str(session ?? `sub-${process.pid}-${Math.random()}`), str(USER), str(PASSWORD)])),
+  );
   await ready;
   return { messages, close: () => sock.destroy() };
 }

@@ -160,4 +160,32 @@ describe('Graphite send queue', () => {
     expect(q.clear()).toEqual({ pending: 4, unconfirmed: 2 });
     expect(q.pendingPoints + q.unconfirmedPoints).toBe(0);
   });
+
+  it('says when a message counts as delivered: out of the resend window, or confirmed by carbon; never while it may be sent again', () => {
+    const { q, clock, sendAll } = setup();
+    const delivered: string[] = [];
+    const add = (name: string) => q.add(Buffer.from(name), 1, () => delivered.push(name));
+    add('a');
+    add('b');
+    sendAll();
+    clock.t += 10_000;
+    q.prune();
+    expect(delivered).toEqual([]);
+    // Lost: both due again, not delivered.
+    q.lost();
+    expect(delivered).toEqual([]);
+    sendAll();
+    clock.t += 20_000; // 30 s since the first send
+    q.prune();
+    // (sent again last written first)
+    expect(delivered).toEqual(['b', 'a']);
+    add('c');
+    sendAll();
+    q.confirmAll();
+    expect(delivered).toEqual(['b', 'a', 'c']);
+    add('d');
+    sendAll();
+    q.clear();
+    expect(delivered).toEqual(['b', 'a', 'c']);
+  });
 });

@@ -1,12 +1,12 @@
 // Mqtt writer against a real mosquitto with a password file: the Python pollect's topic layout and
 // config, retained messages a later subscriber gets, includePattern as a full match, Home
-// Assistant discovery, QoS 1, a wrong password, and a broker restart (outage) through the core.
+// Assistant discovery, QoS 1, a wrong password, a silent broker, and a broker restart (outage)
+// through the core.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { parse } from 'yaml';
 import { MqttWriter, topicOf, type MqttConfig } from '../../src/writers/mqtt/index.js';
-import { MqttClient } from '../../src/writers/mqtt/client.js';
 import { writerParamsSchema } from '../../src/config/schema.js';
 import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { createLogger } from '../../src/log.js';
@@ -16,6 +16,9 @@ import { batch, point } from '../helpers/points.js';
 import { needs } from '../helpers/servers.js';
 import { fixtureDir } from '../helpers/fixtures.js';
 import { mosquitto, PASSWORD, subscribe, USER, type Broker, type Message } from '../helpers/mosquitto.js';
+import { selfSigned } from '../helpers/certs.js';
+import { tempDir } from '../helpers/net.js';
+import path from 'node:path';
 
 const SCHEMA = writerParamsSchema(MqttWriter.schema, 'Mqtt');
 
@@ -25,10 +28,10 @@ function configOf(params: Record<string, unknown>): MqttConfig {
   return data as MqttConfig;
 }
 
-async function writer(params: Record<string, unknown>) {
+async function writer(params: Record<string, unknown>, configDir = '.') {
   const lines: string[] = [];
   const log = createLogger('', { level: 'debug', write: (l) => lines.push(l) });
-  const ctx: WriterContext = { configDir: '.', tickTime: 1, log, reportDropped: () => {} };
+  const ctx: WriterContext = { configDir, tickTime: 1, log, reportDropped: () => {} };
   const w = new MqttWriter(configOf(params), ctx);
   w.id = 'Mqtt#1';
   await w.start(ctx);
@@ -70,32 +73,50 @@ describe('Mqtt topics and config', () => {
   });
 });
 
-describe('the MQTT client', () => {
-  it('gives up on a broker that accepted the connection and then answers nothing (not even PINGRESP)', async () => {
+describe('Mqtt writer against a broker that stops answering', () => {
+  it('a QoS 1 write fails once the keep-alive finds the silent broker (CONNACK, then nothing), never hangs', async () => {
     const server = net.createServer((sock) => {
-      // CONNACK (accepted), then silence.
+      // CONNACK (accepted), then silence: no PUBACK, no PINGRESP.
       sock.once('data', () => sock.write(Buffer.from([0x20, 2, 0, 0])));
       sock.on('error', () => {});
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
-    const client = new MqttClient({ host: '127.0.0.1', port, clientId: 'c', keepaliveS: 1, connectTimeoutMs: 1000 });
-    await client.connect();
+    const { w } = await writer({ host: '127.0.0.1', port, qos: 1, keepalive: 5 });
     const started = Date.now();
-    await expect(client.publish('t', '1', 1, true)).rejects.toThrow(`no answer from 127.0.0.1:${port} for 1.5 s`);
-    expect(Date.now() - started).toBeLessThan(3000);
+    await expect(w.write(batch([point('x.T.v', 1)]))).rejects.toThrow(`publishing to 127.0.0.1:${port}: the connection closed`);
+    expect(Date.now() - started).toBeLessThan(12_000);
+    await w.stop();
     server.close();
-  });
+  }, 20_000);
 });
 
 describe.skipIf(!needs('mosquitto'))('Mqtt writer against a real mosquitto', () => {
   let broker: Broker;
+  const certs = tempDir('pollect-mqtt-tls-');
   beforeAll(async () => {
-    broker = await mosquitto();
+    const server = selfSigned(certs.dir);
+    selfSigned(certs.dir, { key: 'other-key.pem', cert: 'other.pem' });
+    broker = await mosquitto({ tls: { cert: path.join(certs.dir, server.cert), key: path.join(certs.dir, server.key) } });
     await broker.start();
   }, 20_000);
   afterAll(async () => {
     await broker?.remove();
+    certs.remove();
+  });
+
+  it('over TLS: the broker verified against the given CA; an unknown one fails the write and is said at start', async () => {
+    const { w } = await writer({ ...auth(), port: broker.tlsPort, qos: 1, tls: { ca: 'cert.pem' } }, certs.dir);
+    const sub = await subscribe(broker.port);
+    await w.write(batch([point('tls.T.v', 7)]));
+    await until(() => sub.messages.some((m) => m.topic === 'tls.t/v'));
+    expect(sub.messages.find((m) => m.topic === 'tls.t/v')?.payload).toBe('7');
+    await w.stop();
+    sub.close();
+    const { w: wrong, lines } = await writer({ ...auth(), port: broker.tlsPort, tls: { ca: 'other.pem' } }, certs.dir);
+    expect(lines.some((l) => l.includes('WARN') && /self-signed|unable to verify|certificate/i.test(l))).toBe(true);
+    await expect(wrong.write(batch([point('tls.T.v', 8)]))).rejects.toThrow(/certificate/i);
+    await wrong.stop();
   });
 
   const auth = () => ({ host: '127.0.0.1', port: broker.port, user: USER, password: PASSWORD });
@@ -158,7 +179,9 @@ describe.skipIf(!needs('mosquitto'))('Mqtt writer against a real mosquitto', () 
     await rt.stop(Date.now() + 10_000);
     expect(rt.stats()).toMatchObject({ written: 150, dropped: 0 });
     expect(rt.stats().errors).toBeGreaterThan(0);
-    expect(lines.filter((l) => l.includes('ERROR'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('ERROR'))).toEqual([
+      expect.stringMatching(/writer Mqtt#1: (lost the connection to|127\.0\.0\.1:\d+: connect ECONNREFUSED)/),
+    ]);
     // Without persistence the broker forgot what came before the restart; all that came after is there.
     const s = await subscribe(broker.port);
     await until(() => s.messages.filter((m) => m.topic.startsWith('out.')).length >= 5);

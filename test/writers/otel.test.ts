@@ -1,5 +1,6 @@
-// Otel writer: the OTLP/HTTP requests a local receiver decodes (protobuf and JSON, every field a
-// gauge or a monotonic sum carries, the resource attributes), the OTEL_EXPORTER_OTLP_* variables,
+// Otel writer: the OTLP/HTTP requests a local receiver decodes with the official OTLP protobuf
+// definitions (test/fixtures/otlp-proto; protobuf and JSON, every field of the request, the
+// resource attributes), the OTEL_EXPORTER_OTLP_* variables,
 // retry and refusal as the OTLP spec has them (Retry-After, partial success), the Python
 // pollect's `type: Otel` loading unchanged, and an outage of the receiver.
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -9,13 +10,13 @@ import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { OtelWriter, type OtelConfig } from '../../src/writers/otel/index.js';
 import { otlpEnv, parseKeyValues } from '../../src/writers/otel/env.js';
-import { otlpTypes } from '../../src/writers/otel/otlp.js';
 import { writerParamsSchema } from '../../src/config/schema.js';
 import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { createLogger } from '../../src/log.js';
 import { ParamError, RetryLaterError, type WriterContext } from '../../src/sdk/index.js';
 import { validate } from '../helpers/validate.js';
 import { batch, point } from '../helpers/points.js';
+import { decodeRequest, officialOtlp, unknownJsonKeys } from '../helpers/otlp.js';
 
 const SCHEMA = writerParamsSchema(OtelWriter.schema, 'Otel');
 
@@ -95,9 +96,8 @@ interface DataPoint {
   asDouble: number | string;
 }
 
-async function decodeProtobuf(body: Buffer): Promise<Decoded> {
-  const { Request } = await otlpTypes();
-  return Request.toObject(Request.decode(body), { longs: String, enums: Number }) as Decoded;
+function decodeProtobuf(body: Buffer): Decoded {
+  return decodeRequest(body) as Decoded;
 }
 
 const T = 1_700_000_000_123;
@@ -117,53 +117,99 @@ function summary(d: Decoded) {
 }
 
 describe('Otel requests (local receiver)', () => {
-  it('protobuf: gauges and cumulative monotonic sums, exact nanosecond stamps, resource attributes', async () => {
+  it('protobuf: gauges and cumulative monotonic sums, exact nanosecond stamps, resource attributes; every field as the official schema decodes it', async () => {
     vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'deployment.environment=prod,team=a%20b');
     const r = await receiver();
+    const before = BigInt(Date.now()) * 1_000_000n;
     const { w } = await writer({ endpoint: `${r.url}/v1/metrics`, serviceName: 'edge' });
+    const after = BigInt(Date.now()) * 1_000_000n;
     await w.write(batch(POINTS()));
     expect(r.got).toHaveLength(1);
     expect(r.got[0]!.url).toBe('/v1/metrics');
     expect(r.got[0]!.headers['content-type']).toBe('application/x-protobuf');
-    const s = summary(await decodeProtobuf(r.got[0]!.body));
-    expect(s.resource).toEqual({ 'host.name': os.hostname(), 'deployment.environment': 'prod', team: 'a b', 'service.name': 'edge' });
-    expect(s.scope).toBe('pollect');
-    const [load, bytes] = s.metrics;
-    expect(load).toEqual({
-      name: 'c_LoadAvg',
-      description: 'Load average',
-      gauge: {
-        dataPoints: [
-          { attributes: [{ key: 'time', value: { stringValue: 'short' } }], timeUnixNano: '1700000000123000000', asDouble: 0.5 },
-          { attributes: [{ key: 'time', value: { stringValue: 'mid' } }], timeUnixNano: '1700000000123000000', asDouble: 0.7 },
-        ],
-      },
+    const decoded = decodeProtobuf(r.got[0]!.body);
+    // The counter's start is when the writer started (cumulative since then).
+    const start = decoded.resourceMetrics[0]!.scopeMetrics[0]!.metrics[1]!.sum!.dataPoints[0]!.startTimeUnixNano!;
+    expect(BigInt(start)).toBeGreaterThanOrEqual(before - 1_000_000n);
+    expect(BigInt(start)).toBeLessThanOrEqual(after + 1_000_000n);
+    const str = (key: string, value: string) => ({ key, value: { stringValue: value, value: 'stringValue' }, keyStrindex: 0 });
+    const dataPoint = (attributes: unknown[], asDouble: number, startTimeUnixNano = '0') => ({
+      attributes,
+      startTimeUnixNano,
+      timeUnixNano: '1700000000123000000',
+      asDouble,
+      value: 'asDouble',
+      exemplars: [],
+      flags: 0,
     });
-    expect(bytes!.name).toBe('c_Net_eth_0_bytes');
-    expect(bytes!.unit).toBe('By');
-    expect(bytes!.sum).toMatchObject({ aggregationTemporality: 2, isMonotonic: true });
-    expect(bytes!.sum!.dataPoints[0]).toMatchObject({ asDouble: 1234, timeUnixNano: '1700000000123000000' });
-    expect(BigInt(bytes!.sum!.dataPoints[0]!.startTimeUnixNano!)).toBeLessThanOrEqual(BigInt(Date.now()) * 1_000_000n);
+    expect(decoded).toEqual({
+      resourceMetrics: [
+        {
+          resource: {
+            attributes: [str('host.name', os.hostname()), str('deployment.environment', 'prod'), str('team', 'a b'), str('service.name', 'edge')],
+            droppedAttributesCount: 0,
+            entityRefs: [],
+          },
+          scopeMetrics: [
+            {
+              scope: { name: 'pollect', version: '', attributes: [], droppedAttributesCount: 0 },
+              metrics: [
+                {
+                  name: 'c_LoadAvg',
+                  description: 'Load average',
+                  unit: '',
+                  metadata: [],
+                  data: 'gauge',
+                  gauge: { dataPoints: [dataPoint([str('time', 'short')], 0.5), dataPoint([str('time', 'mid')], 0.7)] },
+                },
+                {
+                  name: 'c_Net_eth_0_bytes',
+                  description: '',
+                  unit: 'By',
+                  metadata: [],
+                  data: 'sum',
+                  sum: { dataPoints: [dataPoint([str('dir', 'rx')], 1234, start)], aggregationTemporality: 2, isMonotonic: true },
+                },
+              ],
+              schemaUrl: '',
+            },
+          ],
+          schemaUrl: '',
+        },
+      ],
+    });
     w.stop();
     await r.stop();
   });
 
-  it('JSON (OTLP/JSON: lowerCamelCase, 64-bit integers as strings, NaN spelled out), gzip', async () => {
+  it('JSON (OTLP/JSON: lowerCamelCase, 64-bit integers as strings, NaN spelled out), gzip: the same request as the protobuf one, no unknown key', async () => {
     const r = await receiver();
     const { w } = await writer({ endpoint: `${r.url}/v1/metrics`, protocol: 'http/json', compression: 'gzip' });
+    const { w: pw } = await writer({ endpoint: `${r.url}/v1/metrics` });
     await w.write(batch([...POINTS(), point('c.T.nan', Number.NaN, {}, T)]));
+    await pw.write(batch([...POINTS(), point('c.T.nan', Number.NaN, {}, T)]));
     expect(r.got[0]!.headers).toMatchObject({ 'content-type': 'application/json', 'content-encoding': 'gzip' });
     const json = JSON.parse(gunzipSync(r.got[0]!.body).toString('utf8')) as Decoded;
+    expect(unknownJsonKeys(json)).toEqual([]);
     const s = summary(json);
     expect(s.metrics.map((m) => m.name)).toEqual(['c_LoadAvg', 'c_Net_eth_0_bytes', 'c_T_nan']);
     expect(s.metrics[1]!.sum).toMatchObject({ aggregationTemporality: 2, isMonotonic: true });
     expect(s.metrics[0]!.gauge!.dataPoints[0]!.timeUnixNano).toBe('1700000000123000000');
     expect(s.metrics[2]!.gauge!.dataPoints[0]!.asDouble).toBe('NaN');
     expect(s.resource['service.name']).toBe('pollect');
-    // The same request, decoded by protobufjs from its JSON form, is the protobuf one.
-    const { Request } = await otlpTypes();
-    expect(Request.toObject(Request.fromObject(json), { longs: String }).resourceMetrics).toHaveLength(1);
+    // The JSON, read by the official schema's JSON mapping, is the protobuf request field for field
+    // (but the counter's start: each writer's own start time).
+    const { Request } = officialOtlp();
+    const fromJson = decodeRequest(Request.encode(Request.fromObject(json)).finish());
+    const fromProtobuf = decodeProtobuf(r.got[1]!.body);
+    const starts = (d: unknown) => JSON.stringify(d).replace(/"startTimeUnixNano":"[1-9]\d*"/g, '"startTimeUnixNano":"<start>"');
+    expect(starts(fromJson)).toBe(starts(fromProtobuf));
+    // (JSON.stringify writes NaN as null: the NaN itself, read back from both.)
+    const nan = (d: unknown) => (d as Decoded).resourceMetrics[0]!.scopeMetrics[0]!.metrics[2]!.gauge!.dataPoints[0]!.asDouble;
+    expect(nan(fromJson)).toBeNaN();
+    expect(nan(fromProtobuf)).toBeNaN();
     w.stop();
+    pw.stop();
     await r.stop();
   });
 
@@ -209,7 +255,7 @@ describe('Otel requests (local receiver)', () => {
       5: { status: 400, body: 'bad' },
       6: { status: 400, body: 'bad' },
     };
-    const { Response } = await otlpTypes();
+    const { Response } = officialOtlp();
     const partial = Buffer.from(Response.encode(Response.fromObject({ partialSuccess: { rejectedDataPoints: 2, errorMessage: 'too old' } })).finish());
     replies[3] = { status: 200, headers: { 'Content-Type': 'application/x-protobuf' }, body: partial };
     const r = await receiver((n) => replies[n] ?? { status: 200 });
@@ -228,6 +274,15 @@ describe('Otel requests (local receiver)', () => {
     expect(lines.filter((l) => l.includes('refused 3 data point(s): 400 Bad Request: bad'))).toHaveLength(1);
     w.stop();
     await r.stop();
+    // OTLP/JSON's partial success: the official message in its JSON form (int64 as a string).
+    const body = JSON.stringify(Response.toObject(Response.fromObject({ partialSuccess: { rejectedDataPoints: 1, errorMessage: 'dup' } }), { longs: String }));
+    expect(body).toBe('{"partialSuccess":{"rejectedDataPoints":"1","errorMessage":"dup"}}');
+    const rj = await receiver(() => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body }));
+    const { w: jw, lines: jlines } = await writer({ endpoint: `${rj.url}/v1/metrics`, protocol: 'http/json' });
+    expect(await jw.write(b)).toEqual({ dropped: 1 });
+    expect(jlines.filter((l) => l.includes('rejected 1 of 3 data point(s): dup; counted as dropped'))).toHaveLength(1);
+    jw.stop();
+    await rj.stop();
   });
 
   it('an outage: the receiver gone for 2 s of a 100 ms tick, then back: every data point arrives once', async () => {
@@ -248,7 +303,7 @@ describe('Otel requests (local receiver)', () => {
     const seen = new Set<string>();
     let points = 0;
     for (const g of r.got) {
-      for (const m of summary(await decodeProtobuf(g.body)).metrics) {
+      for (const m of summary(decodeProtobuf(g.body)).metrics) {
         for (const dp of m.gauge!.dataPoints) {
           points++;
           seen.add(`${dp.timeUnixNano}/${dp.attributes[0]!.value.stringValue}`);

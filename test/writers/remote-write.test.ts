@@ -39,6 +39,8 @@ interface Started {
   /** What the writer reported lost after taking it (reportDropped). */
   lost: number[];
   ctx: WriterContext;
+  /** The core's runtime around it, batching as the daemon has it (batchWait, batchSize from the config). */
+  runtime: (opts?: { retryMinMs?: number; retryMaxMs?: number }) => WriterRuntime;
 }
 
 async function writer(params: Record<string, unknown>, configDir = '.'): Promise<Started> {
@@ -46,10 +48,12 @@ async function writer(params: Record<string, unknown>, configDir = '.'): Promise
   const lost: number[] = [];
   const log = createLogger('', { level: 'debug', write: (l) => lines.push(l) });
   const ctx: WriterContext = { configDir, tickTime: 1, log, reportDropped: (n) => lost.push(n) };
-  const w = new RemoteWriteWriter(configOf(params), ctx);
+  const config = configOf(params);
+  const w = new RemoteWriteWriter(config, ctx);
   w.id = 'PrometheusRemoteWrite#1';
   await w.start(ctx);
-  return { w, lines, lost, ctx };
+  const runtime = (opts = {}) => new WriterRuntime(w, { bufferSize: 100_000, log, batchWaitMs: config.batchWait * 1000, batchSize: config.batchSize, ...opts });
+  return { w, lines, lost, ctx, runtime };
 }
 
 interface Decoded {
@@ -199,23 +203,26 @@ describe('PrometheusRemoteWrite requests (local receiver)', () => {
     tmp.remove();
   });
 
-  it('holds small batches for batchWait and sends them in one request; splits by maxSamplesPerSend', async () => {
+  it('through the core: small batches wait batchWait and go out in one request; batchSize queued go at once, split by maxSamplesPerSend', async () => {
     const r = await receiver();
-    const { w } = await writer({ url: r.url, batchWait: 0.2, maxSamplesPerSend: 3 });
-    await w.write(batch([point('c.T.a', 1)]));
-    await w.write(batch([point('c.T.b', 2)]));
+    const { runtime } = await writer({ url: r.url, batchWait: 0.2, batchSize: 7, maxSamplesPerSend: 3 });
+    const rt = runtime();
+    rt.add(batch([point('c.T.a', 1)]));
+    rt.add(batch([point('c.T.b', 2)]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(r.got).toHaveLength(0);
-    expect(w.pending()).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(rt.stats()).toMatchObject({ written: 0, queueLength: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 350));
     expect(r.got).toHaveLength(1);
     expect(show(await decode(r.got[0]!.body))).toEqual(['c_T_a{} 1@1700000000000', 'c_T_b{} 2@1700000000000']);
     // Seven samples at once: due by size, sent as 3 + 3 + 1.
-    await w.write(batch(Array.from({ length: 7 }, (_, i) => point(`c.T.n${i}`, i))));
+    rt.add(batch(Array.from({ length: 7 }, (_, i) => point(`c.T.n${i}`, i))));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(r.got).toHaveLength(4);
     const sizes = await Promise.all(r.got.slice(1).map(async (g) => (await decode(g.body)).timeseries.length));
     expect(sizes).toEqual([3, 3, 1]);
-    expect(w.pending()).toBe(0);
-    w.stop();
+    expect(rt.stats()).toMatchObject({ written: 9, queueLength: 0 });
+    await rt.stop(Date.now() + 1000);
     await r.close();
   });
 
@@ -250,28 +257,30 @@ describe('PrometheusRemoteWrite requests (local receiver)', () => {
     await r.close();
   });
 
-  it('other 4xx: refused for good, dropped and logged once; held samples of earlier batches are reported lost', async () => {
+  it('other 4xx: refused for good, dropped and logged once, for batches the core merged as for one', async () => {
     const r = await receiver(() => ({ status: 400, body: 'out of order sample' }));
-    const { w, lines, lost } = await writer({ url: r.url, batchWait: 10, maxSamplesPerSend: 4 });
-    // Held, counted as written by the core when write() resolved.
-    expect(await w.write(batch([point('c.T.a', 1), point('c.T.b', 2)]))).toBeUndefined();
-    // Due by size: the request holds 2 earlier samples and 2 of this batch, then 1 more of this batch.
-    expect(await w.write(batch([point('c.T.c', 3), point('c.T.d', 4), point('c.T.e', 5)]))).toEqual({ dropped: 3 });
-    expect(lost).toEqual([2]);
+    const { runtime, lines, lost } = await writer({ url: r.url, batchWait: 10, batchSize: 5, maxSamplesPerSend: 4 });
+    const rt = runtime();
+    rt.add(batch([point('c.T.a', 1), point('c.T.b', 2)]));
+    // Due by size: one write of both batches, in a request of 4 and one of 1.
+    rt.add(batch([point('c.T.c', 3), point('c.T.d', 4), point('c.T.e', 5)]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(rt.stats()).toMatchObject({ written: 0, dropped: 5, queueLength: 0 });
+    expect(lost).toEqual([]);
     expect(r.got).toHaveLength(2);
     expect(lines.filter((l) => l.includes('refused 4 sample(s): 400 Bad Request: out of order sample; counted as dropped'))).toHaveLength(1);
     expect(lines.filter((l) => l.includes('refused'))).toHaveLength(1);
-    w.stop();
+    await rt.stop(Date.now() + 1000);
     await r.close();
   });
 
-  it('through the core: a held sample counts as written and is sent by the flush at stop', async () => {
+  it('through the core: a waiting sample is in the queue, not yet written, and is sent by the flush at stop', async () => {
     const r = await receiver();
-    const { w, ctx } = await writer({ url: r.url, batchWait: 60 });
-    const rt = new WriterRuntime(w, { bufferSize: 1000, log: ctx.log });
+    const { runtime } = await writer({ url: r.url, batchWait: 60 });
+    const rt = runtime();
     rt.add(batch([point('c.T.a', 1)]));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(rt.stats()).toMatchObject({ written: 1, queueLength: 1 });
+    expect(rt.stats()).toMatchObject({ written: 0, queueLength: 1 });
     expect(r.got).toHaveLength(0);
     await rt.stop(Date.now() + 2000);
     expect(r.got).toHaveLength(1);
@@ -282,7 +291,13 @@ describe('PrometheusRemoteWrite requests (local receiver)', () => {
 
 describe('PrometheusRemoteWrite config', () => {
   it('fills the defaults from the schema and checks what it cannot say, naming the param', () => {
-    expect(configOf({ url: 'http://h/api/v1/write' })).toMatchObject({ naming: 'pollect', maxSamplesPerSend: 2000, batchWait: 1, timeout: 10 });
+    expect(configOf({ url: 'http://h/api/v1/write' })).toMatchObject({
+      naming: 'pollect',
+      maxSamplesPerSend: 2000,
+      batchWait: 1,
+      batchSize: 2000,
+      timeout: 10,
+    });
     const at = (p: Record<string, unknown>): string => {
       try {
         new RemoteWriteWriter(configOf(p));
@@ -363,8 +378,8 @@ for (const [name, make, binary] of [
     });
 
     it(`an outage: ${name} stopped for 2 s of a 100 ms tick, then back: every sample is stored`, async () => {
-      const { w, ctx, lines } = await writer({ url: db.writeUrl, batchWait: 0.05, timeout: 1 });
-      const rt = new WriterRuntime(w, { bufferSize: 100_000, log: ctx.log, retryMinMs: 50, retryMaxMs: 200 });
+      const { runtime, lines } = await writer({ url: db.writeUrl, batchWait: 0.05, timeout: 1 });
+      const rt = runtime({ retryMinMs: 50, retryMaxMs: 200 });
       const ticks = 40;
       const series = 25;
       const t0 = Date.now() - 30 * 60_000;

@@ -152,9 +152,9 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
       // Stopped while waiting: the core has counted the batch as not written.
       if (this.stopped()) return;
     }
-    const dropped = this.enqueue(batch);
+    const { dropped, delivered } = this.enqueue(batch);
     this.schedulePump();
-    return dropped > 0 ? { dropped } : undefined;
+    return { dropped, delivered };
   }
 
   /** Resolves once the kernel has taken everything queued (reconnecting now if carbon is down). */
@@ -199,8 +199,11 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
     };
   }
 
-  /** Encodes the batch's points into messages; returns how many it refused. */
-  private enqueue(batch: Batch): number {
+  /**
+   * Encodes the batch's points into messages; returns how many it refused, and when all its
+   * messages count as delivered (carbon acknowledges nothing: once they left the resend window).
+   */
+  private enqueue(batch: Batch): { dropped: number; delivered: Promise<void> } {
     const paths: string[] = [];
     const stamps: number[] = [];
     const values: number[] = [];
@@ -217,6 +220,12 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
     }
     if (nan) this.warnOnce('nan', `writer ${this.id}: NaN values are not sent (carbon discards them); counted as dropped`);
     let oversize = 0;
+    let left = 1;
+    let resolve: () => void = () => {};
+    const delivered = new Promise<void>((r) => (resolve = r));
+    const done = () => {
+      if (--left === 0) resolve();
+    };
     for (let i = 0; i < paths.length; ) {
       const r: EncodeResult =
         this.protocol === 'pickle' ? this.encoder.encode(paths, stamps, values, i, paths.length) : encodePlaintext(paths, stamps, values, i, paths.length);
@@ -225,11 +234,13 @@ export class GraphiteWriter extends Writer<GraphiteConfig> {
         i++;
         continue;
       }
-      this.queue.add(r.bytes, r.count);
+      left++;
+      this.queue.add(r.bytes, r.count, done);
       i += r.count;
     }
+    done();
     if (oversize) this.warnOnce('oversize', `writer ${this.id}: a datapoint with a path too long for carbon was not sent; counted as dropped`);
-    return nan + oversize;
+    return { dropped: nan + oversize, delivered };
   }
 
   private schedulePump(): void {

@@ -20,6 +20,8 @@ export interface Message {
   sends: number;
   /** The current connection's kernel has taken every byte of it. */
   handed: boolean;
+  /** Called once it counts as delivered (it left the resend window, or carbon confirmed all). */
+  readonly delivered?: () => void;
 }
 
 export interface SendQueueOptions {
@@ -64,8 +66,8 @@ export class SendQueue {
     return this.unconfirmedCount;
   }
 
-  add(bytes: Buffer, count: number): void {
-    this.waiting.push({ bytes, count, sentAt: 0, sends: 0, handed: false });
+  add(bytes: Buffer, count: number, delivered?: () => void): void {
+    this.waiting.push({ bytes, count, sentAt: 0, sends: 0, handed: false, delivered });
     this.waitingCount += count;
   }
 
@@ -104,7 +106,10 @@ export class SendQueue {
     const kept: Message[] = [];
     let count = 0;
     for (const m of this.unconfirmed) {
-      if (m.handed && m.sentAt <= horizon) continue;
+      if (m.handed && m.sentAt <= horizon) {
+        m.delivered?.();
+        continue;
+      }
       kept.push(m);
       count += m.count;
     }
@@ -114,6 +119,7 @@ export class SendQueue {
       if (m.handed) {
         kept.splice(i, 1);
         count -= m.count;
+        m.delivered?.();
       } else {
         i++;
       }
@@ -135,6 +141,7 @@ export class SendQueue {
       const m = this.unconfirmed[i]!;
       if (m.sends >= this.opts.maxSends) {
         this.givenUp += m.count;
+        m.delivered?.();
         continue;
       }
       again.push(m);
@@ -151,6 +158,7 @@ export class SendQueue {
 
   /** Carbon confirmed all it was sent (it closed its side after our FIN). */
   confirmAll(): void {
+    for (const m of this.unconfirmed) m.delivered?.();
     this.unconfirmed = [];
     this.unconfirmedCount = 0;
   }
