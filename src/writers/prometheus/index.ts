@@ -48,7 +48,7 @@ const schema = {
       type: 'boolean',
       default: false,
       description:
-        "Serve each sample with the time its tick read it: Prometheus' rate() then counts exactly the ticks' intervals, as node_exporter's read at the scrape, at any scrape interval. Prometheus ends a stamped series 5 min after its last sample rather than at the next scrape (before 2.48, or without track_timestamps_staleness)",
+        "Serve each sample with the time its tick read it, so that Prometheus' rate() counts exactly the ticks' intervals at any scrape interval; Prometheus then ends a series that goes 5 min after its last sample, not at the next scrape (see Timestamps)",
     },
     basicAuthUsers: {
       type: 'object',
