@@ -302,7 +302,7 @@ describe.skipIf(!needs('prometheus', 'promtool', NODE_EXPORTER))('Prometheus wri
         `    static_configs: [{ targets: ['127.0.0.1:${pollectPort}'] }]`,
         ...MEASURED_JOBS.flatMap((j) => [
           `  - job_name: ${j.job}`,
-          `    scrape_interval: ${j.interval}`,
+          `    scrape_interval: ${j.interval * 1000}ms`,
           `    static_configs: [{ targets: ['127.0.0.1:${j.timestamps ? pollectPort : untimedPort}'] }]`,
         ]),
         '',
@@ -362,14 +362,14 @@ describe.skipIf(!needs('prometheus', 'promtool', NODE_EXPORTER))('Prometheus wri
   it('answers the dashboard and alert expressions as node_exporter does, at every scrape interval', async () => {
     // Every job scraped for long enough to fill a rate window at each measured time.
     const span = MEASURED + 6;
-    const count = async (job: string) => Number((await query(`count_over_time(node_load1{job="${job}"}[${span}s])`))[0]?.value[1] ?? 0);
-    const jobs = ['node', 'pollect', ...MEASURED_JOBS.map((j) => j.job)];
-    const filled = async () => (await Promise.all(jobs.map(count))).every((n) => n >= span / 1.1 - 1);
+    const jobs = [{ job: 'node', timestamps: false, interval: 1 }, CHECKED_JOB, ...MEASURED_JOBS];
+    const scraped = async (j: (typeof jobs)[number]) =>
+      Number((await query(`count_over_time(node_load1{job="${j.job}"}[${span}s])`))[0]?.value[1] ?? 0) >= Math.floor(span / j.interval) - 1;
     const end = Date.now() + 45_000;
-    while (Date.now() < end && !(await filled())) await new Promise((r) => setTimeout(r, 250));
-    expect(await count('pollect')).toBeGreaterThanOrEqual(span - 1);
+    while (Date.now() < end && !(await Promise.all(jobs.map(scraped))).every(Boolean)) await new Promise((r) => setTimeout(r, 250));
+    expect(await Promise.all(jobs.map(scraped))).toEqual(jobs.map(() => true));
     // One evaluation time for both, a scrape interval back so both have scraped by then.
-    const at = Math.floor(Date.now() / 1000) - 1;
+    const at = Date.now() / 1000 - 1;
     const problems: string[] = [];
     for (const c of CHECKS) {
       const [node, pollect] = await Promise.all([query(c.expr.replace(/JOB/g, 'job="node"'), at), query(c.expr.replace(/JOB/g, 'job="pollect"'), at)]);
@@ -393,17 +393,20 @@ describe.skipIf(!needs('prometheus', 'promtool', NODE_EXPORTER))('Prometheus wri
     const phases = await scrapePhases();
     const report = [`rate() against node_exporter, ${MEASURED} evaluations over ${W} windows, tickTime 1 s:`];
     const coresError: Record<string, number> = {};
-    for (const { job, timestamps, interval } of [{ job: 'pollect', timestamps: true, interval: '1s' }, ...MEASURED_JOBS]) {
+    for (const { job, timestamps, interval } of [CHECKED_JOB, ...MEASURED_JOBS]) {
       const node = await range(cores, 'node');
-      coresError[job] = worst(cores, node, await range(cores, job)).relative;
+      const e = worst(cores, node, await range(cores, job));
+      // Every evaluation compared: an answer missing at some time is no agreement.
+      expect(e.compared, `${job}: evaluations of the cores' sum`).toBe(MEASURED);
+      coresError[job] = e.relative;
       let other = { check: '', toTolerance: 0 };
       for (const c of rates) {
         const e = worst(c, await range(c, 'node'), await range(c, job));
         if (e.toTolerance >= other.toTolerance) other = { check: c.from, toTolerance: e.toTolerance };
       }
-      const when = interval === '1s' ? `scraped ${phases[job] ?? '?'} ms after the tick` : 'its scrapes sweep through the tick';
+      const when = interval === 1 ? `scraped ${phases[job] ?? '?'} ms after the tick` : 'its scrapes sweep through the tick';
       report.push(
-        `  ${job.padEnd(22)} ${timestamps ? 'timestamps' : 'without   '} every ${interval.padEnd(6)} (${when}): cores off by up to ${(100 * coresError[job]).toFixed(1)} %; other rates up to ${other.toTolerance.toFixed(2)} of their tolerance (${other.check})`,
+        `  ${job.padEnd(22)} ${timestamps ? 'timestamps' : 'without   '} every ${`${interval} s`.padEnd(5)} (${when}): cores off by up to ${(100 * coresError[job]).toFixed(1)} %; other rates up to ${other.toTolerance.toFixed(2)} of their tolerance (${other.check})`,
       );
     }
     console.log(report.join('\n'));
@@ -416,15 +419,17 @@ describe.skipIf(!needs('prometheus', 'promtool', NODE_EXPORTER))('Prometheus wri
 /** Rate expressions are measured at this many evaluation times, a second apart. */
 const MEASURED = 15;
 
+/** The job every check runs on: pollect with timestamps, scraped every second (s) as node_exporter. */
+const CHECKED_JOB = { job: 'pollect', timestamps: true, interval: 1 };
+
 /**
- * The jobs measured beside `pollect` (timestamps, scraped every second as node_exporter): the same
- * readings without timestamps, and both scraped at an interval that is not the tickTime, so the
- * scrapes' phase sweeps through the tick.
+ * The jobs measured beside it: the same readings without timestamps, and both scraped at an
+ * interval that is not the tickTime, so the scrapes' phase sweeps through the tick.
  */
 const MEASURED_JOBS = [
-  { job: 'pollect_untimed', timestamps: false, interval: '1s' },
-  { job: 'pollect_drift', timestamps: true, interval: '1100ms' },
-  { job: 'pollect_untimed_drift', timestamps: false, interval: '1100ms' },
+  { job: 'pollect_untimed', timestamps: false, interval: 1 },
+  { job: 'pollect_drift', timestamps: true, interval: 1.1 },
+  { job: 'pollect_untimed_drift', timestamps: false, interval: 1.1 },
 ];
 
 /** How many ms after the whole second (pollect's tick) Prometheus scrapes each job. */
@@ -448,23 +453,26 @@ async function queryRange(q: string, start: number, end: number): Promise<Matrix
   return body.data.result;
 }
 
-/** The largest difference between two jobs' answers, over every series and time both have. */
-function worst(c: Check, theirs: Matrix, ours: Matrix): { toTolerance: number; relative: number } {
+/** The largest difference between two jobs' answers, over every series and time both have, and how many those are. */
+function worst(c: Check, theirs: Matrix, ours: Matrix): { toTolerance: number; relative: number; compared: number } {
   const byKey = new Map(ours.map((s) => [identity(s.metric), new Map(s.values.map(([t, v]) => [t, Number(v)]))]));
   let toTolerance = 0;
   let relative = 0;
+  let compared = 0;
   for (const s of theirs) {
     const mine = byKey.get(identity(s.metric));
     for (const [t, v] of s.values) {
       const a = mine?.get(t);
       if (a === undefined) continue;
+      compared++;
       const b = Number(v);
       const d = Math.abs(a - b);
-      toTolerance = Math.max(toTolerance, c.abs === 0 && !c.rel ? (d > 0 ? Infinity : 0) : d / tolerance(c, a, b));
+      const tol = tolerance(c, a, b);
+      toTolerance = Math.max(toTolerance, tol > 0 ? d / tol : d > 0 ? Infinity : 0);
       if (d > 0) relative = Math.max(relative, d / Math.max(Math.abs(a), Math.abs(b)));
     }
   }
-  return { toTolerance, relative };
+  return { toTolerance, relative, compared };
 }
 
 async function scrape(port: number): Promise<string> {
