@@ -302,7 +302,8 @@ describe.skipIf(!needs('prometheus', 'promtool', NODE_EXPORTER))('Prometheus wri
         `    static_configs: [{ targets: ['127.0.0.1:${pollectPort}'] }]`,
         ...MEASURED_JOBS.flatMap((j) => [
           `  - job_name: ${j.job}`,
-          `    scrape_interval: ${j.interval * 1000}ms`,
+          `    scrape_interval: ${Math.round(j.interval * 1000)}ms`,
+          `    scrape_timeout: ${Math.round(Math.min(j.interval, 1) * 1000)}ms`,
           `    static_configs: [{ targets: ['127.0.0.1:${j.timestamps ? pollectPort : untimedPort}'] }]`,
         ]),
         '',
@@ -364,7 +365,9 @@ describe.skipIf(!needs('prometheus', 'promtool', NODE_EXPORTER))('Prometheus wri
     const span = MEASURED + 6;
     const jobs = [{ job: 'node', timestamps: false, interval: 1 }, CHECKED_JOB, ...MEASURED_JOBS];
     const scraped = async (j: (typeof jobs)[number]) =>
-      Number((await query(`count_over_time(node_load1{job="${j.job}"}[${span}s])`))[0]?.value[1] ?? 0) >= Math.floor(span / j.interval) - 1;
+      // A stamped tick scraped twice is stored once.
+      Number((await query(`count_over_time(node_load1{job="${j.job}"}[${span}s])`))[0]?.value[1] ?? 0) >=
+      Math.floor(span / (j.timestamps ? Math.max(j.interval, 1) : j.interval)) - 1;
     const end = Date.now() + 45_000;
     while (Date.now() < end && !(await Promise.all(jobs.map(scraped))).every(Boolean)) await new Promise((r) => setTimeout(r, 250));
     expect(await Promise.all(jobs.map(scraped))).toEqual(jobs.map(() => true));
@@ -404,15 +407,22 @@ describe.skipIf(!needs('prometheus', 'promtool', NODE_EXPORTER))('Prometheus wri
         const e = worst(c, await range(c, 'node'), await range(c, job));
         if (e.toTolerance >= other.toTolerance) other = { check: c.from, toTolerance: e.toTolerance };
       }
-      const when = interval === 1 ? `scraped ${phases[job] ?? '?'} ms after the tick` : 'its scrapes sweep through the tick';
+      const when =
+        interval === 1
+          ? `scraped ${phases[job] ?? '?'} ms after the tick`
+          : interval < 1
+            ? 'more often than the tick: every tick reaches Prometheus'
+            : 'less often than the tick: some ticks never reach Prometheus';
       report.push(
         `  ${job.padEnd(22)} ${timestamps ? 'timestamps' : 'without   '} every ${`${interval} s`.padEnd(5)} (${when}): cores off by up to ${(100 * coresError[job]).toFixed(1)} %; other rates up to ${other.toTolerance.toFixed(2)} of their tolerance (${other.check})`,
       );
     }
     console.log(report.join('\n'));
-    // With timestamps the rates agree at every evaluation, whatever the scrape interval.
+    // With timestamps the rates agree at every evaluation when every tick reaches Prometheus. (When
+    // some never do, Prometheus' rate() extrapolates over the gap one leaves at a window's edge:
+    // printed, not required.)
     expect(coresError.pollect).toBeLessThanOrEqual(cores.rel!);
-    expect(coresError.pollect_drift).toBeLessThanOrEqual(cores.rel!);
+    expect(coresError.pollect_fast).toBeLessThanOrEqual(cores.rel!);
   }, 90_000);
 });
 
@@ -424,12 +434,14 @@ const CHECKED_JOB = { job: 'pollect', timestamps: true, interval: 1 };
 
 /**
  * The jobs measured beside it: the same readings without timestamps, and both scraped at an
- * interval that is not the tickTime, so the scrapes' phase sweeps through the tick.
+ * interval that is not the tickTime (so the scrapes' phase sweeps through the tick), shorter and longer.
  */
 const MEASURED_JOBS = [
   { job: 'pollect_untimed', timestamps: false, interval: 1 },
-  { job: 'pollect_drift', timestamps: true, interval: 1.1 },
-  { job: 'pollect_untimed_drift', timestamps: false, interval: 1.1 },
+  { job: 'pollect_fast', timestamps: true, interval: 0.9 },
+  { job: 'pollect_untimed_fast', timestamps: false, interval: 0.9 },
+  { job: 'pollect_slow', timestamps: true, interval: 1.1 },
+  { job: 'pollect_untimed_slow', timestamps: false, interval: 1.1 },
 ];
 
 /** How many ms after the whole second (pollect's tick) Prometheus scrapes each job. */
