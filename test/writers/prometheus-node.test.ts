@@ -411,8 +411,8 @@ describe.skipIf(!needs('prometheus', 'promtool', NODE_EXPORTER))('Prometheus wri
         interval === 1
           ? `scraped ${phases[job] ?? '?'} ms after the tick`
           : interval < 1
-            ? 'more often than the tick: every tick reaches Prometheus'
-            : 'less often than the tick: some ticks never reach Prometheus';
+            ? 'more often than the tick'
+            : 'less often than the tick: some ticks are never scraped';
       report.push(
         `  ${job.padEnd(22)} ${timestamps ? 'timestamps' : 'without   '} every ${`${interval} s`.padEnd(5)} (${when}): cores off by up to ${(100 * coresError[job]).toFixed(1)} %; other rates up to ${other.toTolerance.toFixed(2)} of their tolerance (${other.check})`,
       );

@@ -48,7 +48,7 @@ const schema = {
       type: 'boolean',
       default: false,
       description:
-        "Serve each sample with the time its tick read it, so that Prometheus' rate() counts exactly the ticks' intervals at any scrape interval; Prometheus then ends a series that goes 5 min after its last sample, not at the next scrape (see Timestamps)",
+        "Serve each sample with the time its tick read it, so that Prometheus' rate() counts exactly the ticks' intervals when it scrapes at least once a tick; Prometheus then ends a series that goes 5 min after its last sample, not at the next scrape (see Timestamps)",
     },
     basicAuthUsers: {
       type: 'object',
