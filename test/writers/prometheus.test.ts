@@ -528,6 +528,47 @@ describe('Prometheus writer: stale series', () => {
   });
 });
 
+describe('Prometheus writer: timestamps', () => {
+  const OM = { Accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' };
+  const samples = (body: string) => body.split('\n').filter((l) => l && !l.startsWith('#'));
+  const tick = (t: number, ok: boolean, seconds: Record<string, number>): Batch => ({
+    collection: 'host',
+    timestamp: t,
+    sources: [status('host.Cpu', { success: ok })],
+    points: Object.entries(seconds).map(([mode, v]) =>
+      pt('host.Cpu', 'host.Cpu.seconds_total', v, { mode }, { type: 'counter', unit: 'seconds', timestamp: t }),
+    ),
+  });
+
+  it('are off by default: a scrape serves values only', async () => {
+    const w = await startWriter({ naming: 'prometheus' });
+    send(w, tick(T0, true, { user: 1 }));
+    expect(samples((await scrape(w)).body)[0]).toBe('host_cpu_seconds_total{mode="user"} 1');
+  });
+
+  it('on: each series with the time its tick read it, ms in text and seconds in OpenMetrics; promtool clean', async () => {
+    const w = await startWriter({ naming: 'prometheus', timestamps: true });
+    send(w, tick(T0, true, { user: 1, idle: 2 }));
+    // A failed probe that still read one counter: that series moves on, the other keeps its reading's time.
+    send(w, tick(T0 + 1000, false, { user: 1.5 }));
+    const text = (await scrape(w)).body;
+    expect(samples(text)).toEqual([
+      `host_cpu_seconds_total{mode="user"} 1.5 ${T0 + 1000}`,
+      `host_cpu_seconds_total{mode="idle"} 2 ${T0}`,
+      // The writer's own count is of now, not of a reading.
+      'pollect_prometheus_series{writer="Prometheus#0"} 2',
+    ]);
+    const om = await scrape(w, { headers: OM });
+    expect(om.headers['content-type']).toContain('application/openmetrics-text');
+    expect(samples(om.body).slice(0, 2)).toEqual([
+      `host_cpu_seconds_total{mode="user"} 1.5 ${(T0 + 1000) / 1000}`,
+      `host_cpu_seconds_total{mode="idle"} 2 ${T0 / 1000}`,
+    ]);
+    expect(om.body.endsWith('# EOF\n')).toBe(true);
+    if (needs('promtool')) expect(promtool(text)).toEqual({ code: 0, out: '' });
+  });
+});
+
 describe('Prometheus writer: serving', () => {
   it('a slow scraper never blocks write() or other scrapers', async () => {
     const w = await startWriter();

@@ -44,6 +44,12 @@ const schema = {
         "pollect: names as the Python pollect; prometheus: snake_case, the declared unit in base form, _total on counters; node: node_exporter's names for the host sources, prometheus for the rest",
     },
     staleAfter: { type: 'integer', minimum: 1, default: 3, description: 'Failed ticks after which a source loses its series' },
+    timestamps: {
+      type: 'boolean',
+      default: false,
+      description:
+        "Serve each sample with the time its tick read it, so that Prometheus' rate() counts exactly the ticks' intervals when it scrapes at least once a tick; Prometheus then ends a series that goes 5 min after its last sample, not at the next scrape (see Timestamps)",
+    },
     basicAuthUsers: {
       type: 'object',
       minProperties: 1,
@@ -89,9 +95,9 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
     super(config, context);
     if (config.naming === 'node') {
       this.node = new NodeNaming(createNamer('prometheus'));
-      this.store = new SeriesStore(this.node.namer, config.staleAfter);
+      this.store = new SeriesStore(this.node.namer, config.staleAfter, config.timestamps);
     } else {
-      this.store = new SeriesStore(createNamer(config.naming), config.staleAfter);
+      this.store = new SeriesStore(createNamer(config.naming), config.staleAfter, config.timestamps);
     }
     // Both Prometheus namings take the raw readings (counters) the sources report for them.
     if (config.naming !== 'pollect') this.naming = 'prometheus';
@@ -298,7 +304,7 @@ export class PrometheusWriter extends Writer<PrometheusConfig> {
       // In OpenMetrics `x_total` (a counter) is family `x`: taken already if a family `x` exists.
       const omClash = format === 'openmetrics' && fam.type === 'counter' && fam.name.endsWith('_total') && families.has(fam.name.slice(0, -6));
       parts.push(fam.header(format, omClash));
-      for (const chunk of fam.chunks.values()) parts.push(chunk.text);
+      for (const chunk of fam.chunks.values()) parts.push(format === 'openmetrics' ? (chunk.om ?? chunk.text) : chunk.text);
     }
     const own =
       familyHeader(SERIES_FAMILY, 'gauge', 'Series this Prometheus endpoint serves.', format) +

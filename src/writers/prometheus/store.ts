@@ -15,6 +15,8 @@ interface Series {
   extra?: string;
   labels: Labels;
   value: number;
+  /** When the source read it (Point.timestamp, ms): served after the value with `timestamps`. */
+  time: number;
   /** `name{...} `, valid while `version` equals the family's label-set version. */
   prefix: string;
   version: number;
@@ -28,6 +30,8 @@ interface Chunk {
   labelNames: Set<string>;
   /** The chunk's lines, encoded at write time so a scrape only copies bytes. */
   text: Buffer;
+  /** The same lines in OpenMetrics, where they differ (timestamps are in seconds there). */
+  om?: Buffer;
   version: number;
   dirty: boolean;
 }
@@ -118,6 +122,8 @@ export class SeriesStore {
   constructor(
     private readonly namer: Namer,
     private readonly staleAfter: number,
+    /** Serve each series with the time it was read, not only its value. */
+    private readonly timestamps = false,
   ) {}
 
   get size(): number {
@@ -207,6 +213,7 @@ export class SeriesStore {
           w.seen++;
         }
         known.value = value;
+        known.time = Math.round(p.timestamp);
         continue;
       }
       const owner = fam.owners.get(key);
@@ -215,7 +222,7 @@ export class SeriesStore {
         continue;
       }
       fam.owners.set(key, entry.id);
-      series.set(key, { sample: n.sample, extra: n.extraLabel, labels, value, prefix: '', version: -1, stamp });
+      series.set(key, { sample: n.sample, extra: n.extraLabel, labels, value, time: Math.round(p.timestamp), prefix: '', version: -1, stamp });
       this.seriesCount++;
       w.seen++;
       // Only non-empty labels count: an empty label is an absent one, and needs no column.
@@ -292,6 +299,7 @@ export class SeriesStore {
     for (const c of fam.chunks.values()) {
       if (!c.dirty && c.version === fam.version) continue;
       let text = '';
+      let om = '';
       for (const s of c.series.values()) {
         if (s.version !== fam.version) {
           // A bucket's `le` (a quantile's `quantile`) comes last, as client libraries write it.
@@ -299,9 +307,17 @@ export class SeriesStore {
           s.prefix = seriesPrefix(s.sample, names, s.labels);
           s.version = fam.version;
         }
-        text += s.prefix + formatNumber(s.value) + '\n';
+        const line = s.prefix + formatNumber(s.value);
+        if (this.timestamps) {
+          // The text format stamps in milliseconds, OpenMetrics in seconds.
+          text += line + ' ' + s.time + '\n';
+          om += line + ' ' + s.time / 1000 + '\n';
+        } else {
+          text += line + '\n';
+        }
       }
       c.text = Buffer.from(text);
+      c.om = this.timestamps ? Buffer.from(om) : undefined;
       c.version = fam.version;
       c.dirty = false;
     }
