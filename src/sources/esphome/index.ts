@@ -6,7 +6,6 @@ import net from 'node:net';
 import {
   ParamError,
   Source,
-  SourceError,
   errorMessage,
   registerSecret,
   type InitContext,
@@ -17,9 +16,7 @@ import {
   type SourceParams,
 } from '../../sdk/index.js';
 import { checkHost, portParam } from '../../sdk/params.js';
-import { formatDelay } from '../../sdk/child.js';
-import { Wakeup } from '../../sdk/wakeup.js';
-import { backoffDelay } from '../../core/backoff.js';
+import { Reconnect } from '../../sdk/reconnect.js';
 import { apiTypes, type SensorInfo } from './api.js';
 import { decodePsk } from './noise.js';
 import { EspHomeSession, type DeviceInfo } from './session.js';
@@ -49,8 +46,6 @@ const schema = {
 
 export type EspHomeConfig = SourceParams<typeof schema>;
 
-const MIN_RECONNECT_MS = 1000;
-const MAX_RECONNECT_MS = 60_000;
 const MAX_SENSORS = 1024;
 const FIRST_STATES_WAIT_MS = 2000;
 
@@ -66,24 +61,17 @@ export class EspHomeSource extends Source<EspHomeConfig> {
   private readonly psk: Buffer | undefined;
   private readonly where: string;
   private session: EspHomeSession | undefined;
-  /** A session is being set up or runs (false while waiting to reconnect). */
-  private connecting = false;
+  private readonly link: Reconnect;
   private sensors = new Map<number, SensorValue>();
-  private ready = false;
   /** Every sensor has sent its state since the session became ready. */
   private statesSeen = false;
   private firstStates = new Set<number>();
-  private failures = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  /** Why there is no session; cleared when one is ready. */
-  private problem: string | undefined;
-  private readonly arrivals = new Wakeup();
 
   constructor(config: EspHomeConfig, context?: PluginContext) {
     super(config, context);
     checkHost('host', config.host);
     this.where = `${config.host}:${config.port}`;
+    this.link = new Reconnect({ peer: this.where, notConnected: 'no ESPHome session with', log: this.context.log, open: () => this.connect() });
     if (config.psk !== undefined) {
       // The key's name does not say "secret", so the config loader does not register it: do it here.
       registerSecret(config.psk);
@@ -96,24 +84,18 @@ export class EspHomeSource extends Source<EspHomeConfig> {
   }
 
   override init(_ctx: InitContext): void {
-    this.connect();
+    this.link.start();
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    if (this.stopped) throw new SourceError('the EspHome source is shut down');
-    if (!this.connecting && !this.reconnectTimer) this.connect();
-    if (!this.ready) {
-      // The first session may still be on its way; a lost one waits for its backoff: fail at once.
-      if (this.problem === undefined) await this.arrivals.wait(ctx, `no ESPHome session with ${this.where} within ${ctx.timeoutMs} ms`);
-      if (!this.ready) throw new SourceError(`no ESPHome session with ${this.where}: ${this.problem ?? 'closed'}`);
-    }
+    await this.link.ready(ctx);
     if (!this.statesSeen && this.sensors.size > 0) {
       // The states follow the subscription: a probe just after it waits for them a little (so
       // `--once` reports values), and reports what it has if they are late.
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(FIRST_STATES_WAIT_MS)]);
-      await this.arrivals.wait({ ...ctx, signal }, '').catch(() => {});
+      await this.link.arrivals.wait({ ...ctx, signal }, '').catch(() => {});
       this.statesSeen = true; // waited once: a sensor that never sends does not slow every probe
-      if (!this.ready) throw new SourceError(`no ESPHome session with ${this.where}: ${this.problem ?? 'closed'}`);
+      this.link.assertUp();
     }
     const out: Sample[] = [];
     for (const { info, value } of this.sensors.values()) {
@@ -129,82 +111,60 @@ export class EspHomeSource extends Source<EspHomeConfig> {
     return out;
   }
 
-  private connect(): void {
-    if (this.stopped || this.connecting) return;
-    this.connecting = true;
-    this.reconnectTimer = undefined;
-    apiTypes().then(
-      (types) => {
-        if (this.stopped) return;
-        const socket = net.connect({ host: this.config.host, port: this.config.port });
-        socket.setNoDelay(true);
-        const session = new EspHomeSession(
-          socket,
-          types,
-          {
-            psk: this.psk,
-            password: this.config.password,
-            clientInfo: 'pollect',
-            setupTimeoutMs: this.config.setupTimeout * 1000,
-            keepaliveMs: this.config.keepalive * 1000,
-            maxSensors: MAX_SENSORS,
-          },
-          {
-            onReady: (device) => this.onReady(device),
-            onState: (state) => {
-              const sensor = this.sensors.get(state.key);
-              if (!sensor) return;
-              if (!this.statesSeen) {
-                // A device sends every sensor's state on subscription: once all are in, a probe waiting for them goes on.
-                this.firstStates.add(state.key);
-                if (this.firstStates.size >= this.sensors.size) {
-                  this.statesSeen = true;
-                  this.arrivals.wake();
-                }
-              }
-              // A sensor without a state yet (NaN on the wire) reports nothing.
-              sensor.value = state.missing_state || !Number.isFinite(state.state) ? undefined : float32ToDecimal(state.state);
-            },
-            onClose: (reason) => this.lost(reason),
-          },
-        );
-        this.session = session;
-        session.start();
+  private async connect(): Promise<void> {
+    const types = await apiTypes();
+    if (this.link.stopped) return;
+    const socket = net.connect({ host: this.config.host, port: this.config.port });
+    socket.setNoDelay(true);
+    const session = new EspHomeSession(
+      socket,
+      types,
+      {
+        psk: this.psk,
+        password: this.config.password,
+        clientInfo: 'pollect',
+        setupTimeoutMs: this.config.setupTimeout * 1000,
+        keepaliveMs: this.config.keepalive * 1000,
+        maxSensors: MAX_SENSORS,
       },
-      (err: unknown) => this.lost(errorMessage(err)),
+      {
+        onReady: (device) => this.onReady(device),
+        onState: (state) => {
+          const sensor = this.sensors.get(state.key);
+          if (!sensor) return;
+          if (!this.statesSeen) {
+            // A device sends every sensor's state on subscription: once all are in, a probe waiting for them goes on.
+            this.firstStates.add(state.key);
+            if (this.firstStates.size >= this.sensors.size) {
+              this.statesSeen = true;
+              this.link.arrivals.wake();
+            }
+          }
+          // A sensor without a state yet (NaN on the wire) reports nothing.
+          sensor.value = state.missing_state || !Number.isFinite(state.state) ? undefined : float32ToDecimal(state.state);
+        },
+        onClose: (reason) => {
+          this.session = undefined;
+          this.link.lost(reason);
+        },
+      },
     );
+    this.session = session;
+    session.start();
   }
 
   private onReady(device: DeviceInfo): void {
     this.sensors = new Map(device.sensors.map((info) => [info.key, { info }]));
-    this.ready = true;
     this.statesSeen = false;
     this.firstStates = new Set();
-    this.failures = 0;
-    this.problem = undefined;
     this.context.log.debug(`${this.where}: connected to ${device.name || 'device'} (${device.serverInfo}), ${device.sensors.length} sensors`);
-    this.arrivals.wake();
-  }
-
-  private lost(reason: string): void {
-    this.session = undefined;
-    this.connecting = false;
-    this.ready = false;
-    if (this.stopped) return;
-    this.failures++;
-    const delay = backoffDelay(this.failures, { min: MIN_RECONNECT_MS, max: MAX_RECONNECT_MS });
-    this.problem = `${reason}; reconnecting in ${formatDelay(delay)}`;
-    this.context.log.debug(`${this.where}: ${this.problem}`);
-    this.arrivals.wake();
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.link.up();
   }
 
   override shutdown(): void {
-    this.stopped = true;
-    clearTimeout(this.reconnectTimer);
+    this.link.stop();
     this.session?.stop();
     this.session = undefined;
-    this.arrivals.wake();
   }
 }
 

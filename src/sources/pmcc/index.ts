@@ -4,7 +4,6 @@
 // backoff, and each probe reports the latest values.
 import {
   Source,
-  SourceError,
   errorMessage,
   type InitContext,
   type JsonSchema,
@@ -14,9 +13,7 @@ import {
   type SourceParams,
 } from '../../sdk/index.js';
 import { readParamFile } from '../../sdk/params.js';
-import { formatDelay } from '../../sdk/child.js';
-import { Wakeup } from '../../sdk/wakeup.js';
-import { backoffDelay } from '../../core/backoff.js';
+import { Reconnect } from '../../sdk/reconnect.js';
 import type { WebSocket } from 'ws';
 import { applyPmccMessage, emptyState, type PmccState } from './parse.js';
 
@@ -43,9 +40,6 @@ const schema = {
 
 export type PmccConfig = SourceParams<typeof schema>;
 
-const MIN_RECONNECT_MS = 1000;
-const MAX_RECONNECT_MS = 60_000;
-
 export class PmccSource extends Source<PmccConfig> {
   static override description = 'Porsche Mobile Charger Connect: state of charge and charge power from its websocket';
   static override schema = schema;
@@ -55,35 +49,22 @@ export class PmccSource extends Source<PmccConfig> {
   /** The latest values; kept over a reconnect, since the charger pushes only what changes. */
   private readonly state: PmccState = emptyState();
   private ws: WebSocket | undefined;
-  /** A connection is being made or is open (false while waiting to reconnect). */
-  private connecting = false;
-  private connected = false;
-  private failures = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  /** Why the connection is down (or the last message that was refused); cleared by a good message. */
-  private problem: string | undefined;
-  private readonly arrivals = new Wakeup();
+  private readonly link: Reconnect;
 
   constructor(config: PmccConfig, context?: PluginContext) {
     super(config, context);
     this.url = `wss://${config.host}/ws`;
     this.ca = config.ca !== undefined ? readParamFile(this.context, 'ca', config.ca) : undefined;
+    this.link = new Reconnect({ peer: this.url, log: this.context.log, open: () => this.connect() });
   }
 
   override init(_ctx: InitContext): void {
-    this.connect();
+    this.link.start();
   }
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    if (this.stopped) throw new SourceError('the Pmcc source is shut down');
-    if (!this.connecting && !this.reconnectTimer) this.connect();
-    if (!this.connected) {
-      // The first connection may still be on its way; a lost one waits for its backoff: fail at once.
-      if (this.problem === undefined) await this.arrivals.wait(ctx, `not connected to ${this.url} within ${ctx.timeoutMs} ms`);
-      if (!this.connected) throw new SourceError(`not connected to ${this.url}: ${this.problem ?? 'connection closed'}`);
-    }
-    if (this.problem) ctx.reportProblem(this.problem);
+    await this.link.ready(ctx);
+    if (this.link.problem) ctx.reportProblem(this.link.problem);
     const s = this.state;
     return [
       { name: 'chargePower', value: s.evChargeRate, labels: { phase: 'ev' }, unit: 'kW' },
@@ -93,76 +74,51 @@ export class PmccSource extends Source<PmccConfig> {
     ];
   }
 
-  private connect(): void {
-    if (this.stopped || this.connecting) return;
-    this.connecting = true;
-    this.reconnectTimer = undefined;
+  private async connect(): Promise<void> {
     // Loaded on first use: only configs with a Pmcc source pay for it.
-    import('ws').then(
-      ({ WebSocket }) => {
-        if (this.stopped) return;
-        const ws = new WebSocket(this.url, {
-          maxPayload: this.config.maxBytes,
-          handshakeTimeout: 10_000,
-          perMessageDeflate: false,
-          ...(this.ca ? { ca: this.ca } : { rejectUnauthorized: false }),
-        });
-        this.ws = ws;
-        ws.on('open', () => {
-          this.connected = true;
-          this.failures = 0;
-          this.problem = undefined;
-          this.arrivals.wake();
-        });
-        ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-        ws.on('unexpected-response', (_req, res) => this.lost(`HTTP ${res.statusCode} instead of a websocket`));
-        ws.on('error', (err: Error) => this.lost(err.message.slice(0, 200)));
-        ws.on('close', (code) => this.lost(`the charger closed the connection (code ${code})`));
-      },
-      (err: unknown) => {
-        this.connecting = false;
-        this.problem = errorMessage(err);
-        this.arrivals.wake();
-      },
-    );
+    const { WebSocket } = await import('ws');
+    if (this.link.stopped) return;
+    const ws = new WebSocket(this.url, {
+      maxPayload: this.config.maxBytes,
+      handshakeTimeout: 10_000,
+      perMessageDeflate: false,
+      ...(this.ca ? { ca: this.ca } : { rejectUnauthorized: false }),
+    });
+    this.ws = ws;
+    ws.on('open', () => this.link.up());
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('unexpected-response', (_req, res) => this.lost(`HTTP ${res.statusCode} instead of a websocket`));
+    ws.on('error', (err: Error) => this.lost(err.message.slice(0, 200)));
+    ws.on('close', (code) => this.lost(`the charger closed the connection (code ${code})`));
   }
 
   private onMessage(data: Buffer | Buffer[], isBinary: boolean): void {
     if (isBinary) {
-      this.problem = `${this.url} sent a binary message`;
+      this.link.problem = `${this.url} sent a binary message`;
       return;
     }
     const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data).toString('utf8');
     try {
       applyPmccMessage(this.state, text);
-      this.problem = undefined;
+      this.link.problem = undefined;
     } catch (err) {
-      this.problem = `${this.url}: ${errorMessage(err)}`;
+      this.link.problem = `${this.url}: ${errorMessage(err)}`;
     }
   }
 
-  /** The connection failed or ended: try again after a backoff. */
+  /** The connection failed or ended: the link opens it again after a backoff. */
   private lost(reason: string): void {
     const ws = this.ws;
     if (!ws) return; // already handled (error, then close)
     this.ws = undefined;
-    this.connecting = false;
-    this.connected = false;
     ws.removeAllListeners();
     ws.on('error', () => {});
     ws.terminate();
-    if (this.stopped) return;
-    this.failures++;
-    const delay = backoffDelay(this.failures, { min: MIN_RECONNECT_MS, max: MAX_RECONNECT_MS });
-    this.problem = `${reason}; reconnecting in ${formatDelay(delay)}`;
-    this.context.log.debug(`${this.url}: ${this.problem}`);
-    this.arrivals.wake();
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.link.lost(reason);
   }
 
   override shutdown(): void {
-    this.stopped = true;
-    clearTimeout(this.reconnectTimer);
+    this.link.stop();
     const ws = this.ws;
     this.ws = undefined;
     if (ws) {
@@ -170,6 +126,5 @@ export class PmccSource extends Source<PmccConfig> {
       ws.on('error', () => {});
       ws.terminate();
     }
-    this.arrivals.wake();
   }
 }
