@@ -43,7 +43,7 @@ const config = await buildConfig(
   join(root, 'bench', 'pollect.json'),
 );
 let points = 0;
-const counter = { id: 'Count', config: { type: 'Count' }, start() {}, write() {}, flush() {}, stop() {} };
+const counter = { id: 'Count', config: { type: 'Count' }, naming: 'pollect', takesSamples: true, start() {}, write() {}, flush() {}, stop() {} };
 const daemon = new Daemon(config, { dryRun: true, dryRunWriter: counter, log: createLogger('', { level: 'error' }) });
 await daemon.startAll();
 const executor = daemon.executors[0];

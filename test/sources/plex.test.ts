@@ -39,9 +39,9 @@ describe('Plex MediaContainer parser', () => {
   });
   it('refuses what is not a MediaContainer', async () => {
     // Plex answers JSON when asked for it; this source asks for XML.
-    await expect(parsePlexContainer('{"MediaContainer":{}}')).rejects.toThrow(/not well-formed XML/);
+    await expect(parsePlexContainer('{"MediaContainer":{}}')).rejects.toThrow(/invalid XML/);
     await expect(parsePlexContainer('<html><body>Unauthorized</body></html>')).rejects.toThrow(/not a Plex MediaContainer/);
-    await expect(parsePlexContainer('<MediaContainer><Video></MediaContainer>')).rejects.toThrow(/not well-formed XML/);
+    await expect(parsePlexContainer('<MediaContainer><Video></MediaContainer>')).rejects.toThrow(/invalid XML/);
   });
 });
 

@@ -1,7 +1,7 @@
 // Reads BIND's statistics channel: XML v3 (`/xml/v3/...`, BIND 9.10+), JSON v1 (`/json/v1/...`)
 // and the legacy XML v2 (`<isc version="1.0">`, BIND 9.9 and older) into one shape.
-import type { XMLParser as XMLParserType } from 'fast-xml-parser';
-import { SourceError } from '../../sdk/index.js';
+import { SourceError, errorMessage } from '../../sdk/index.js';
+import { xmlParser } from '../../sdk/xml.js';
 
 export interface BindView {
   /** Resolver queries sent to other servers, by IP version. */
@@ -47,22 +47,15 @@ function text(v: unknown): string | undefined {
 // Elements that repeat; as arrays even when a document holds just one.
 const ARRAYS = new Set(['counters', 'counter', 'view', 'rrset', 'rdtype', 'resstat', 'cache', 'nsstat', 'zonestat', 'opcode']);
 
-let parserPromise: Promise<XMLParserType> | undefined;
-function loadParser(): Promise<XMLParserType> {
-  parserPromise ??= import('fast-xml-parser').then(
-    (m) =>
-      new m.XMLParser({
-        ignoreAttributes: false,
-        attributeNamePrefix: '@_',
-        // Counter values and names stay strings: a name such as "17" must not become a number.
-        parseTagValue: false,
-        parseAttributeValue: false,
-        processEntities: false,
-        isArray: (name: string) => ARRAYS.has(name),
-      }),
-  );
-  return parserPromise;
-}
+const parseXml = xmlParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  // Counter values and names stay strings: a name such as "17" must not become a number.
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: false,
+  isArray: (name: string) => ARRAYS.has(name),
+});
 
 /** XML v3 `<counters type="x"><counter name="n">v</counter>...` -> {n: v}. */
 function v3Counters(parent: Node, type: string): Record<string, number> | undefined {
@@ -166,15 +159,11 @@ export function parseBindJson(body: string): BindStats {
 }
 
 export async function parseBindXml(body: string): Promise<BindStats> {
-  const parser = await loadParser();
   let doc: Node;
   try {
-    // Validating while parsing costs less than a separate XMLValidator pass (bench/bind.mjs).
-    doc = parser.parse(body, true) as Node;
+    doc = await parseXml(body);
   } catch (err) {
-    const e = err as { message?: string; err?: { msg?: string; line?: number } };
-    const why = e.err?.msg ? `${e.err.msg} at line ${e.err.line}` : (e.message ?? String(err)).split('\n')[0]!.slice(0, 120);
-    throw new SourceError(`invalid XML (${why}; starts "${excerpt(body)}")`);
+    throw new SourceError(`${errorMessage(err)}; starts "${excerpt(body)}"`);
   }
   if (isNode(doc['statistics'])) {
     const version = String(doc['statistics']['@_version'] ?? '');

@@ -1,7 +1,7 @@
 // TR-064, AVM's SOAP interface of the FRITZ!Box (port 49000): the device description that lists
 // each service's control URL, and one action call with HTTP digest authentication.
-import type { XMLParser } from 'fast-xml-parser';
-import { SourceError, redact } from '../../sdk/index.js';
+import { SourceError, errorMessage, redact } from '../../sdk/index.js';
+import { xmlParser } from '../../sdk/xml.js';
 import { bodyExcerpt, expectOk, httpRequest, safeUrl } from '../../sdk/http.js';
 import { type DigestChallenge, digestAuthorization, parseChallenge } from './digest.js';
 
@@ -18,30 +18,20 @@ export interface CallOptions {
 
 type Node = Record<string, unknown>;
 
-let parserPromise: Promise<XMLParser> | undefined;
-function loadParser(): Promise<XMLParser> {
-  parserPromise ??= import('fast-xml-parser').then(
-    (m) =>
-      new m.XMLParser({
-        removeNSPrefix: true,
-        ignoreAttributes: true,
-        // Values stay strings: the caller checks each for its type.
-        parseTagValue: false,
-        isArray: (name: string) => name === 'service' || name === 'device',
-      }),
-  );
-  return parserPromise;
-}
+const parse = xmlParser({
+  removeNSPrefix: true,
+  ignoreAttributes: true,
+  // Values stay strings: the caller checks each for its type.
+  parseTagValue: false,
+  isArray: (name: string) => name === 'service' || name === 'device',
+});
 
 async function parseXml(text: string, where: string): Promise<Node> {
-  const parser = await loadParser();
   try {
-    const doc = parser.parse(text, true) as unknown;
-    if (doc && typeof doc === 'object') return doc as Node;
+    return await parse(text);
   } catch (err) {
-    throw new SourceError(`${where}: invalid XML (${(err as Error).message.split('\n')[0]})`);
+    throw new SourceError(`${where}: ${errorMessage(err)}`);
   }
-  throw new SourceError(`${where}: invalid XML`);
 }
 
 const asNode = (v: unknown): Node | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Node) : undefined);

@@ -1,7 +1,7 @@
 // Plex Media Server's XML answers: a <MediaContainer> whose attributes describe the list (size)
 // and whose child elements are its entries (<Directory>, <Video>, <Track>, ...), each with its
-// attributes. Only that shape is read; fast-xml-parser is loaded on first use.
-import type { XMLParser } from 'fast-xml-parser';
+// attributes. Only that shape is read.
+import { xmlParser } from '../../sdk/xml.js';
 
 export interface PlexEntry {
   tag: string;
@@ -13,34 +13,20 @@ export interface PlexContainer {
   entries: PlexEntry[];
 }
 
-let parserPromise: Promise<XMLParser> | undefined;
-function loadParser(): Promise<XMLParser> {
-  parserPromise ??= import('fast-xml-parser').then(
-    (m) =>
-      new m.XMLParser({
-        ignoreAttributes: false,
-        attributeNamePrefix: '',
-        attributesGroupName: '$',
-        // Attribute values stay strings: a title such as "1917" must not become a number.
-        parseAttributeValue: false,
-        parseTagValue: false,
-        // Every element is a list, so one entry and many read alike.
-        isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
-      }),
-  );
-  return parserPromise;
-}
+const parseXml = xmlParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  attributesGroupName: '$',
+  // Attribute values stay strings: a title such as "1917" must not become a number.
+  parseAttributeValue: false,
+  parseTagValue: false,
+  // Every element is a list, so one entry and many read alike.
+  isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
+});
 
 /** The MediaContainer of a Plex answer; throws when the body is not one. */
 export async function parsePlexContainer(xml: string): Promise<PlexContainer> {
-  const parser = await loadParser();
-  let doc: Record<string, unknown>;
-  try {
-    // true: validate first, so a cut or broken document is refused rather than read in part.
-    doc = parser.parse(xml, true) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`not well-formed XML (${(err as Error).message.split('\n')[0]})`);
-  }
+  const doc = await parseXml(xml);
   const list = doc.MediaContainer;
   if (!Array.isArray(list) || list.length === 0) throw new Error('not a Plex MediaContainer');
   // An empty element (no attributes, no children) comes as a string.
