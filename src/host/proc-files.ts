@@ -3,7 +3,7 @@
 // files a source reads every tick keep their descriptor open, since a read from offset 0 makes the
 // kernel generate the file again: one pread a tick instead of open, read and close, and a third of
 // the time of readFileSync (bench/README.md).
-import { close, closeSync, open, openSync, read, readSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, read, readSync, readdirSync } from 'node:fs';
 
 export class ProcFiles {
   /** Where /proc is: $HOST_PROC when set (as gopsutil does), for a container that mounts the host's /proc elsewhere and for tests. */
@@ -55,25 +55,30 @@ export class ProcFiles {
    * of a process whose memory map is locked.
    */
   readAsync(path: string): Promise<string> {
+    // Opening and closing do not block (the read takes the memory map's lock): only the reads go
+    // to the pool, and a read that does not fill the buffer is the end (one pool job per file).
+    let fd: number;
+    try {
+      fd = openSync(this.path(path), 'r');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) => {
-      open(this.path(path), 'r', (err, fd) => {
-        if (err) return reject(err);
-        const chunks: Buffer[] = [];
-        const next = (): void => {
-          const buf = Buffer.allocUnsafe(4096);
-          read(fd, buf, 0, buf.length, null, (rerr, n) => {
-            if (rerr || n === 0) {
-              close(fd, () => {});
-              if (rerr) reject(rerr);
-              else resolve(Buffer.concat(chunks).toString('latin1'));
-              return;
-            }
-            chunks.push(buf.subarray(0, n));
-            next();
-          });
-        };
-        next();
-      });
+      const chunks: Buffer[] = [];
+      const next = (): void => {
+        const buf = Buffer.allocUnsafe(4096);
+        read(fd, buf, 0, buf.length, null, (err, n) => {
+          if (err) {
+            closeSync(fd);
+            return reject(err);
+          }
+          chunks.push(buf.subarray(0, n));
+          if (n === buf.length) return next();
+          closeSync(fd);
+          resolve(Buffer.concat(chunks).toString('latin1'));
+        });
+      };
+      next();
     });
   }
 
