@@ -48,7 +48,10 @@ function scrape(port) {
 async function peak(launcher, sources, dir, label) {
   const port = await freePort();
   const file = join(dir, `${label}.json`);
-  writeFileSync(file, JSON.stringify({ tickTime: 1, writers: [{ type: 'Prometheus', host: '127.0.0.1', port }], executors: [{ collection: 'pollect', sources }] }));
+  writeFileSync(
+    file,
+    JSON.stringify({ tickTime: 1, writers: [{ type: 'Prometheus', host: '127.0.0.1', port }], executors: [{ collection: 'pollect', sources }] }),
+  );
   const child = spawn(process.execPath, [...nodeArgs, launcher, '-c', file, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise((res) => child.on('exit', res));
   try {
