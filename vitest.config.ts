@@ -17,6 +17,11 @@ export default defineConfig({
     exclude: ['**/node_modules/**', ...ATTACK_TESTS, ...SLOW_TESTS],
     // Prints which server binaries are missing or skipped (POLLECT_TEST_SKIP), once.
     globalSetup: ['test/helpers/global-setup.ts'],
+    // Files share worker processes instead of a fresh process and module graph each: that halved
+    // the suite's CPU time (starting a worker and importing src per file was most of it). The
+    // guard fails a file that leaves the process changed (timers, environment, directory).
+    isolate: false,
+    setupFiles: ['test/helpers/file-guard.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Most test time is waiting (servers starting, timeouts, peers that never answer), not CPU: four
