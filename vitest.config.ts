@@ -22,6 +22,8 @@ export default defineConfig({
     // guard fails a file that leaves the process changed (timers, environment, directory).
     isolate: false,
     setupFiles: ['test/helpers/file-guard.ts'],
+    // vi.stubEnv() lasts one test.
+    unstubEnvs: true,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Most test time is waiting (servers starting, timeouts, peers that never answer), not CPU: four

@@ -24,6 +24,11 @@ export function registerSecret(value: string): void {
   secrets = [...secrets, value].sort((a, b) => b.length - a.length);
 }
 
+/** Forgets every registered secret, as a new process starts: for test files that share a process. */
+export function forgetSecrets(): void {
+  secrets = [];
+}
+
 /** `***` in place of every registered secret: plain, URL-encoded, or escaped in a JSON string (a server echoing the request body). */
 export function redact(text: string): string {
   let out = text;
