@@ -6,7 +6,9 @@ import { defineConfig } from 'vitest/config';
  * rest of the suite, on a machine no other test loads (vitest.attack.config.ts), so a miss or a
  * difference is pollect's own.
  */
-export const ATTACK_TESTS = ['test/writers/prometheus-hostile.test.ts', 'test/writers/prometheus-slow-headers.test.ts', 'test/writers/prometheus-node.test.ts'];
+export const ATTACK_TESTS = ['test/writers/prometheus-hostile.test.ts', 'test/writers/prometheus-slow-headers.test.ts'];
+/** Of those, the one that reads the machine as a whole (its memory, CPU and network), and so runs alone. */
+export const MACHINE_TESTS = ['test/writers/prometheus-node.test.ts'];
 
 /** Outages that take real time (a 30 s backend outage per push writer): `npm run test:slow`, vitest.slow.config.ts. */
 export const SLOW_TESTS = ['test/slow/**/*.test.ts'];
@@ -14,7 +16,7 @@ export const SLOW_TESTS = ['test/slow/**/*.test.ts'];
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', ...ATTACK_TESTS, ...SLOW_TESTS],
+    exclude: ['**/node_modules/**', ...ATTACK_TESTS, ...MACHINE_TESTS, ...SLOW_TESTS],
     // Prints which server binaries are missing or skipped (POLLECT_TEST_SKIP), once.
     globalSetup: ['test/helpers/global-setup.ts'],
     // Files share worker processes instead of a fresh process and module graph each: that halved
