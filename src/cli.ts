@@ -143,6 +143,7 @@ async function run(opts: RunOptions): Promise<number> {
     await daemon.start();
   } catch (err) {
     process.off('SIGHUP', onHangup);
+    uninstall();
     if (err instanceof StartError) {
       log.error(err.message);
       return 1;

@@ -15,11 +15,18 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
-const secrets = new Set<string>();
+/** Longest first: a secret that contains another (a token containing `secret`) is replaced whole, not around the shorter one. */
+let secrets: string[] = [];
 
 /** Registers a value that must never be printed. Short values are ignored to keep logs readable. */
 export function registerSecret(value: string): void {
-  if (value.length >= 3) secrets.add(value);
+  if (value.length < 3 || secrets.includes(value)) return;
+  secrets = [...secrets, value].sort((a, b) => b.length - a.length);
+}
+
+/** Forgets every registered secret, as a new process starts: for test files that share a process. */
+export function forgetSecrets(): void {
+  secrets = [];
 }
 
 /** `***` in place of every registered secret: plain, URL-encoded, or escaped in a JSON string (a server echoing the request body). */

@@ -64,6 +64,12 @@ describe('the secret policy', () => {
     registerSecret('ab');
     expect(redact('ab cab')).toBe('ab cab');
   });
+
+  it('hides a secret that contains another one whole, whichever was registered first', () => {
+    registerSecret('hidden');
+    registerSecret('tok-hidden-4711');
+    expect(redact('got tok-hidden-4711 and hidden')).toBe('got *** and ***');
+  });
 });
 
 describe('what a server may echo back', () => {

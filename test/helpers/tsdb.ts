@@ -18,7 +18,8 @@ export interface Tsdb {
   output(): string;
 }
 
-function tsdb(port: number, dir: { dir: string; remove: () => void }, writePath: string, readyPath: string, spawn: () => Daemon): Tsdb {
+/** `flushPath`: asked before each query, for a server that makes what it took searchable only after a flush. */
+function tsdb(port: number, dir: { dir: string; remove: () => void }, writePath: string, readyPath: string, spawn: () => Daemon, flushPath?: string): Tsdb {
   const url = `http://127.0.0.1:${port}`;
   const server = restartable(port, spawn, `${url}${readyPath}`);
   return {
@@ -31,6 +32,7 @@ function tsdb(port: number, dir: { dir: string; remove: () => void }, writePath:
       dir.remove();
     },
     async query(q, time = Date.now() / 1000) {
+      if (flushPath) await fetch(`${url}${flushPath}`);
       const res = await fetch(`${url}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: q, time: String(time) }) });
       const body = (await res.json()) as { status: string; error?: string; data: { result: never[] } };
       if (body.status !== 'success') throw new Error(`query ${q}: ${body.error}`);
@@ -43,15 +45,22 @@ function tsdb(port: number, dir: { dir: string; remove: () => void }, writePath:
 export async function victoriaMetrics(): Promise<Tsdb> {
   const dir = tempDir('pollect-vm-');
   const port = await freePort();
-  return tsdb(port, dir, '/api/v1/write', '/health', () =>
-    spawnDaemon('victoria-metrics', [
-      `-storageDataPath=${dir.dir}`,
-      `-httpListenAddr=127.0.0.1:${port}`,
-      // Fresh samples are queryable at once (the default hides the last 30 s).
-      '-search.latencyOffset=0s',
-      '-search.disableCache',
-      '-loggerLevel=ERROR',
-    ]),
+  return tsdb(
+    port,
+    dir,
+    '/api/v1/write',
+    '/health',
+    () =>
+      spawnDaemon('victoria-metrics', [
+        `-storageDataPath=${dir.dir}`,
+        `-httpListenAddr=127.0.0.1:${port}`,
+        // Fresh samples are queryable at once (the default hides the last 30 s).
+        '-search.latencyOffset=0s',
+        '-search.disableCache',
+        '-loggerLevel=ERROR',
+      ]),
+    // What VictoriaMetrics took is searchable after its next flush, up to about 10 s later; this flushes at once.
+    '/internal/force_flush',
   );
 }
 

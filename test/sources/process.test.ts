@@ -2,6 +2,7 @@
 // fake /proc trees with odd and broken entries, and the systeminformation path.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { ProcessSource, type ProcessConfig } from '../../src/sources/process/index.js';
 import type { Sample } from '../../src/sdk/index.js';
 import { initSource, probeOnce, valueOf } from '../helpers/probe.js';
@@ -32,6 +33,14 @@ async function child(tag: string, opts: { busy?: boolean; title?: string } = {})
   if (!opts.busy) await new Promise((r) => c.stdout!.once('data', r));
   else await sleep(300);
   return c;
+}
+
+const HZ = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+/** CPU seconds `pid` has used (utime + stime of /proc/<pid>/stat), as the kernel counts them. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / HZ;
 }
 
 function ps(pid: number): { rss: number; vsz: number } {
@@ -69,14 +78,20 @@ describe('Process on this machine', () => {
 
   it('reports CPU load of a busy process from the second probe', async () => {
     const tag = marker();
-    await child(tag, { busy: true });
+    const c = await child(tag, { busy: true });
     const s = await make({ procRegex: tag, memory: false });
     await probeOnce(s);
+    const [cpu0, t0] = [cpuSeconds(c.pid!), performance.now()];
     await sleep(500);
     const out = await probeOnce(s);
+    const [cpu1, t1] = [cpuSeconds(c.pid!), performance.now()];
     expect(out.map((x) => x.name)).toEqual(['load_percent', 'process_count']);
     const load = valueOf(out, 'load_percent', { pidx: '0' });
-    expect(load).toBeGreaterThan(20);
+    // The child spins, but gets only what the scheduler gives it (on a loaded machine, under 20 %
+    // of a core): the load must be its own CPU time over the same half second.
+    const share = ((cpu1 - cpu0) / ((t1 - t0) / 1000)) * 100;
+    expect(load).toBeGreaterThan(0);
+    expect(Math.abs(load - share), `load ${load} %, the kernel's count ${share} %`).toBeLessThan(15);
     expect(load).toBeLessThan(130);
   });
 

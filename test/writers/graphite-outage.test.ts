@@ -82,6 +82,10 @@ describe.skipIf(!needs('carbon-cache', 'whisper-fetch'))('Graphite writer throug
     // The small buffer (30 points, for the core's buffer and for what the writer keeps to send
     // again) kept the newest: in write order, what is missing comes before one unbroken run to
     // the end, at least 30 long.
+    // Carbon stores each connection's points on its own schedule: wait for the small writer's
+    // newest tick (kept, so sent) before reading what it stored.
+    const newest = new Map(Array.from({ length: S }, (_, s) => [`small.c.Out.s${s}`, new Map([[t0 + tick - 1, value(tick - 1, s)]])]));
+    expect(await waitForWhisper(carbon, newest, 20_000)).toEqual([]);
     const got = Array.from({ length: S }, (_, s) => whisperValues(carbon, `small.c.Out.s${s}`, t0, t0 + tick - 1));
     const sequence: boolean[] = [];
     for (let k = 0; k < tick; k++) for (let s = 0; s < S; s++) sequence.push(Object.is(got[s]!.get(t0 + k), value(k, s)));
