@@ -43,7 +43,7 @@ export class Reconnect {
 
   /** Opens the connection unless it is open, opening, or waiting for its backoff. */
   start(): void {
-    if (this.ended || this.opening || this.timer) return;
+    if (this.ended || this.opening || this.isUp || this.timer) return;
     this.opening = true;
     Promise.resolve()
       .then(() => this.opts.open())

@@ -24,6 +24,11 @@ describe('Reconnect', () => {
     link.up();
     await expect(waiting).resolves.toBeUndefined();
     expect(link.connected).toBe(true);
+    // An open connection is kept: later probes and starts open no other.
+    await link.ready(ctx(5000));
+    link.start();
+    await Promise.resolve();
+    expect(opened).toHaveLength(1);
 
     const delays: number[] = [];
     for (let i = 0; i < 8; i++) {
