@@ -182,7 +182,9 @@ describe.skipIf(!needs('mosquitto'))('Mqtt writer against a real mosquitto', () 
     // One line for the outage, however it showed first: the broker gone between ticks, refusing a
     // reconnect, or closing under a publish in flight.
     expect(lines.filter((l) => l.includes('ERROR'))).toEqual([
-      expect.stringMatching(/writer Mqtt#1: (lost the connection to|127\.0\.0\.1:\d+: connect ECONNREFUSED|publishing to 127\.0\.0\.1:\d+: the connection closed)/),
+      expect.stringMatching(
+        /writer Mqtt#1: (lost the connection to|127\.0\.0\.1:\d+: connect ECONNREFUSED|publishing to 127\.0\.0\.1:\d+: the connection closed)/,
+      ),
     ]);
     // Without persistence the broker forgot what came before the restart; all that came after is there.
     const s = await subscribe(broker.port);
