@@ -2,7 +2,7 @@
 // from its REST API (`GET <url>/rest/items`).
 import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { checkUrl } from '../../sdk/params.js';
-import { expectOk, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
+import { httpJson, safeUrl } from '../../sdk/http.js';
 import { parseOpenhabItems } from './parse.js';
 
 const schema = {
@@ -38,10 +38,9 @@ export class OpenhabSource extends Source<OpenhabConfig> {
     const where = `GET ${safeUrl(this.itemsUrl)}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.config.token !== undefined) headers.authorization = `Bearer ${this.config.token}`;
-    const res = await httpRequest({ url: this.itemsUrl, headers, timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: this.config.maxBytes });
-    expectOk(res, where);
+    const items = await httpJson({ url: this.itemsUrl, headers, timeoutMs: ctx.timeoutMs, signal: ctx.signal, maxBytes: this.config.maxBytes });
     try {
-      return parseOpenhabItems(parseJsonBody(res, where));
+      return parseOpenhabItems(items);
     } catch (err) {
       if (err instanceof SourceError) throw err;
       throw new SourceError(`${where}: ${(err as Error).message}`);

@@ -14,7 +14,7 @@ import {
   type SourceParams,
 } from '../../sdk/index.js';
 import { checkUrl } from '../../sdk/params.js';
-import { type HttpRequest, expectOk, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
+import { type HttpRequest, httpJson, httpRequest, safeUrl } from '../../sdk/http.js';
 import { WIFI_FIELDS, asAnswer, firstAp, sessionExpired, wifiCounters } from './parse.js';
 
 const schema = {
@@ -87,10 +87,7 @@ export class TpLinkEapSource extends Source<TpLinkEapConfig> {
 
   private async getOnce(path: string, ctx: ProbeContext): Promise<Record<string, unknown>> {
     const url = this.base + path;
-    const where = `GET ${safeUrl(url)}`;
-    const res = await httpRequest(this.request(url, ctx));
-    expectOk(res, where);
-    return asAnswer(parseJsonBody(res, where), where);
+    return asAnswer(await httpJson(this.request(url, ctx)), `GET ${safeUrl(url)}`);
   }
 
   /** The UI's login: the index page hands out the cookie, a form POST of user and MD5 binds it. */
