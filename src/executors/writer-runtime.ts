@@ -41,8 +41,6 @@ export class WriterRuntime {
   private readonly log: Logger;
   private readonly clock: Clock;
   private bufferSize: number;
-  private readonly retryMinMs: number;
-  private readonly retryMaxMs: number;
   private readonly disk: DiskQueue | undefined;
   private filter: PointFilter | undefined;
   private batchWaitMs: number;
@@ -60,8 +58,8 @@ export class WriterRuntime {
   private readonly queue = new Fifo<Batch>();
   private queuedPoints = 0;
   private inFlight: Batch | undefined;
-  private retryTimer: ClockTimer | undefined;
-  private failures = 0;
+  /** The writes' consecutive failures and the backoff before the next. */
+  private readonly writeRetry: Retry;
   private stopped = false;
   /** Batches queue up but none is written: the writer is not started yet, or being replaced. */
   private held = false;
@@ -75,8 +73,7 @@ export class WriterRuntime {
   /** Notifications not yet taken by the writer's notify(); the first `notesInFlight` are being delivered. */
   private notes: Notification[] = [];
   private notesInFlight = 0;
-  private notesRetry: ClockTimer | undefined;
-  private notesFailures = 0;
+  private readonly notifyRetry: Retry;
   notificationsSent = 0;
   notificationsDropped = 0;
 
@@ -85,8 +82,15 @@ export class WriterRuntime {
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     this.bufferSize = opts.bufferSize;
-    this.retryMinMs = opts.retryMinMs ?? RETRY_MIN_MS;
-    this.retryMaxMs = opts.retryMaxMs ?? RETRY_MAX_MS;
+    const timing = { log: this.log, clock: this.clock, minMs: opts.retryMinMs ?? RETRY_MIN_MS, maxMs: opts.retryMaxMs ?? RETRY_MAX_MS };
+    this.writeRetry = new Retry(timing, () => this.pump(), {
+      failing: (msg, n) => (n === 1 ? `writer ${this.id}: ${msg}` : `writer ${this.id}: still failing (${n}): ${msg}`),
+      again: (n) => `writer ${this.id}: writing again after ${n} failed attempt(s)`,
+    });
+    this.notifyRetry = new Retry(timing, () => this.pumpNotes(), {
+      failing: (msg, n) => `writer ${this.id}: notify failed: ${msg}${n === 1 ? '' : ` (${n} in a row)`}`,
+      again: (n) => `writer ${this.id}: delivering notifications again after ${n} failed attempt(s)`,
+    });
     this.disk = opts.disk;
     this.filter = opts.filter;
     this.batchWaitMs = opts.batchWaitMs ?? 0;
@@ -211,7 +215,7 @@ export class WriterRuntime {
       if (!this.inFlight) this.wake(); // hold() waits for the write in flight
       return;
     }
-    while (!this.inFlight && this.retryTimer === undefined) {
+    while (!this.inFlight && !this.writeRetry.waiting) {
       if (this.queue.length === 0) {
         this.overflowLogged = false;
         this.wake();
@@ -263,28 +267,14 @@ export class WriterRuntime {
       this.written += n - refused;
       this.dropped += refused;
     }
-    if (this.failures > 0) {
-      this.log.info(`writer ${this.id}: writing again after ${this.failures} failed attempt(s)`);
-      this.failures = 0;
-    }
+    this.writeRetry.succeeded();
   }
 
   private failed(_batch: Batch, err: unknown): void {
     this.inFlight = undefined;
     this.errors++;
-    this.failures++;
-    const msg = errorMessage(err);
-    if (this.failures === 1) this.log.error(`writer ${this.id}: ${msg}`);
-    else this.log.debug(`writer ${this.id}: still failing (${this.failures}): ${msg}`);
+    this.writeRetry.failed(err, this.stopped);
     this.wake();
-    if (this.stopped) return;
-    // A backend that names its own wait (Retry-After) gets at least that.
-    const asked = err instanceof RetryLaterError ? err.retryAfterMs : 0;
-    const wait = Math.max(asked, backoffDelay(this.failures, { min: this.retryMinMs, max: this.retryMaxMs, jitter: 0.2 }));
-    this.retryTimer = this.clock.setTimeout(() => {
-      this.retryTimer = undefined;
-      this.pump();
-    }, wait);
   }
 
   private wake(): void {
@@ -315,17 +305,10 @@ export class WriterRuntime {
       // Listening before the retry below: a synchronous write may empty the queue or fail at once.
       const woken = this.until(deadline, (resolve) => this.waiters.push(resolve));
       // A writer in backoff is tried again now: whoever flushes wants it delivered.
-      if (this.retryTimer !== undefined && !this.stopped) {
-        this.clock.clearTimeout(this.retryTimer);
-        this.retryTimer = undefined;
-        this.pump();
-      }
+      if (!this.stopped) this.writeRetry.now();
       if (!(await woken)) return this.queue.length === 0;
       // A failed write wakes us: wait a little before the next attempt rather than spin.
-      if (this.queue.length > 0 && this.failures > 0 && this.inFlight === undefined) {
-        const wait = Math.min(backoffDelay(this.failures, { min: this.retryMinMs, max: this.retryMaxMs }), deadline - this.clock.now());
-        if (wait > 0) await this.until(this.clock.now() + wait, () => {});
-      }
+      if (this.queue.length > 0 && this.inFlight === undefined) await this.writeRetry.pause(deadline);
     }
     return true;
   }
@@ -376,16 +359,10 @@ export class WriterRuntime {
       // A write the old writer never finished (hold() gave up on it) is the new one's to do.
       this.inFlight = undefined;
       this.bufferSize = next.bufferSize;
-      this.failures = 0;
-      if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
+      this.writeRetry.reset();
       this.trim();
-    }
-    if (next) {
-      this.notesFailures = 0;
+      this.notifyRetry.reset();
       this.notesInFlight = 0;
-      if (this.notesRetry !== undefined) this.clock.clearTimeout(this.notesRetry);
-      this.notesRetry = undefined;
     }
     this.held = false;
     this.pump();
@@ -396,16 +373,9 @@ export class WriterRuntime {
   private async drainNotes(deadline: number): Promise<void> {
     while (this.notes.length > 0 && !this.held && this.clock.now() < deadline) {
       const woken = this.until(deadline, (resolve) => this.waiters.push(resolve));
-      if (this.notesRetry !== undefined && !this.stopped) {
-        this.clock.clearTimeout(this.notesRetry);
-        this.notesRetry = undefined;
-        this.pumpNotes();
-      }
+      if (!this.stopped) this.notifyRetry.now();
       if (!(await woken)) return;
-      if (this.notes.length > 0 && this.notesFailures > 0 && this.notesInFlight === 0) {
-        const wait = Math.min(backoffDelay(this.notesFailures, { min: this.retryMinMs, max: this.retryMaxMs }), deadline - this.clock.now());
-        if (wait > 0) await this.until(this.clock.now() + wait, () => {});
-      }
+      if (this.notes.length > 0 && this.notesInFlight === 0) await this.notifyRetry.pause(deadline);
     }
   }
 
@@ -420,8 +390,7 @@ export class WriterRuntime {
   async stop(deadline: number): Promise<void> {
     await this.flush(deadline);
     this.stopped = true;
-    if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+    this.writeRetry.cancel();
     if (this.batchTimer !== undefined) this.clock.clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
     const lost = this.queuedPoints;
@@ -437,8 +406,7 @@ export class WriterRuntime {
       this.notificationsDropped += this.notes.length;
       this.notes = [];
     }
-    if (this.notesRetry !== undefined) this.clock.clearTimeout(this.notesRetry);
-    this.notesRetry = undefined;
+    this.notifyRetry.cancel();
     await this.bounded(deadline, 'stop', () => this.writer.stop());
   }
 
@@ -481,7 +449,7 @@ export class WriterRuntime {
   }
 
   private pumpNotes(): void {
-    if (this.held || this.notesInFlight > 0 || this.notesRetry !== undefined || this.notes.length === 0) return;
+    if (this.held || this.notesInFlight > 0 || this.notifyRetry.waiting || this.notes.length === 0) return;
     const writer = this.writer;
     const list = this.notes.slice();
     this.notesInFlight = list.length;
@@ -491,24 +459,13 @@ export class WriterRuntime {
       if (err === undefined) {
         this.notes.splice(0, list.length);
         this.notificationsSent += list.length;
-        if (this.notesFailures > 0) this.log.info(`writer ${this.id}: delivering notifications again after ${this.notesFailures} failed attempt(s)`);
-        this.notesFailures = 0;
+        this.notifyRetry.succeeded();
         this.pumpNotes();
         this.wake();
         return;
       }
-      this.notesFailures++;
-      const msg = `writer ${this.id}: notify failed: ${errorMessage(err)}`;
-      if (this.notesFailures === 1) this.log.error(msg);
-      else this.log.debug(`${msg} (${this.notesFailures} in a row)`);
+      this.notifyRetry.failed(err, this.stopped);
       this.wake();
-      if (this.stopped) return;
-      const asked = err instanceof RetryLaterError ? err.retryAfterMs : 0;
-      const wait = Math.max(asked, backoffDelay(this.notesFailures, { min: this.retryMinMs, max: this.retryMaxMs, jitter: 0.2 }));
-      this.notesRetry = this.clock.setTimeout(() => {
-        this.notesRetry = undefined;
-        this.pumpNotes();
-      }, wait);
     };
     try {
       Promise.resolve(writer.notify!(list)).then(
@@ -539,5 +496,72 @@ export class WriterRuntime {
       errors: this.errors,
       ...(this.writer.notify && { notifications: { sent: this.notificationsSent, dropped: this.notificationsDropped } }),
     };
+  }
+}
+
+/**
+ * Consecutive failures of one kind of delivery (writes, or notifications): the first logged as an
+ * error, the next ones at debug, the recovery once; the next attempt after a backoff, at least
+ * what the backend asked for (Retry-After).
+ */
+class Retry {
+  private failures = 0;
+  private timer: ClockTimer | undefined;
+
+  constructor(
+    private readonly rt: { readonly log: Logger; readonly clock: Clock; readonly minMs: number; readonly maxMs: number },
+    private readonly attempt: () => void,
+    private readonly say: { failing: (msg: string, n: number) => string; again: (n: number) => string },
+  ) {}
+
+  /** An attempt waits for its backoff. */
+  get waiting(): boolean {
+    return this.timer !== undefined;
+  }
+
+  failed(err: unknown, stopped: boolean): void {
+    this.failures++;
+    const text = this.say.failing(errorMessage(err), this.failures);
+    if (this.failures === 1) this.rt.log.error(text);
+    else this.rt.log.debug(text);
+    if (stopped) return;
+    const asked = err instanceof RetryLaterError ? err.retryAfterMs : 0;
+    const wait = Math.max(asked, backoffDelay(this.failures, { min: this.rt.minMs, max: this.rt.maxMs, jitter: 0.2 }));
+    this.timer = this.rt.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.attempt();
+    }, wait);
+  }
+
+  succeeded(): void {
+    if (this.failures === 0) return;
+    this.rt.log.info(this.say.again(this.failures));
+    this.failures = 0;
+  }
+
+  /** The attempt waiting for its backoff is made now (a flush wants it delivered). */
+  now(): void {
+    if (this.timer === undefined) return;
+    this.cancel();
+    this.attempt();
+  }
+
+  /** After a failure a flush saw: a short wait before the next attempt rather than a spin, within `deadline`. */
+  async pause(deadline: number): Promise<void> {
+    if (this.failures === 0) return;
+    const wait = Math.min(backoffDelay(this.failures, { min: this.rt.minMs, max: this.rt.maxMs }), deadline - this.rt.clock.now());
+    if (wait > 0) await new Promise<void>((resolve) => this.rt.clock.setTimeout(resolve, wait));
+  }
+
+  /** No attempt waits any more (stopped). */
+  cancel(): void {
+    if (this.timer !== undefined) this.rt.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** A new writer: no failures, no attempt waiting. */
+  reset(): void {
+    this.cancel();
+    this.failures = 0;
   }
 }
