@@ -27,6 +27,14 @@ afterEach(async () => {
 });
 afterAll(() => tmp.remove());
 
+/** Python for plugins whose output the test polls: the file appears whole or not at all (a plain
+ * open(..., "w") lets the test read it empty, between the open and the dump). */
+const DUMP = `import os
+def dump(obj, path):
+    with open(path + ".tmp", "w") as f:
+        json.dump(obj, f)
+    os.replace(path + ".tmp", path)`;
+
 /** Writes a plugin module into the plugins folder. */
 function plugin(name: string, code: string): void {
   writeFileSync(path.join(plugins, `${name}.py`), code);
@@ -180,9 +188,9 @@ describe.skipIf(!python)('CollectdPython: config', () => {
 def walk(c):
     return {"key": c.key, "values": list(c.values), "types": [type(v).__name__ for v in c.values],
             "children": [walk(k) for k in c.children], "parent": c.parent.key if c.parent is not None else None}
+${DUMP}
 def config(c, data):
-    with open(data, "w") as f:
-        json.dump(walk(c), f)
+    dump(walk(c), data)
 collectd.register_config(config, ${JSON.stringify(out)})
 `,
     );
@@ -259,6 +267,7 @@ collectd.register_config(config, ${JSON.stringify(out)})
     plugin(
       'dataset',
       `import collectd, json, math
+${DUMP}
 def read():
     got = {"pair": [[n, t, None if math.isnan(lo) else lo, None if math.isnan(hi) else hi] for n, t, lo, hi in collectd.get_dataset("pair")]}
     for call in (lambda: collectd.get_dataset("nope"), lambda: collectd.Values(type="nope").dispatch(values=[1]),
@@ -268,8 +277,7 @@ def read():
             call()
         except Exception as e:
             got.setdefault("errors", []).append("%s: %s" % (type(e).__name__, e))
-    with open(${JSON.stringify(out)}, "w") as f:
-        json.dump(got, f)
+    dump(got, ${JSON.stringify(out)})
 collectd.register_read(read, 0.2)
 `,
     );
@@ -570,9 +578,9 @@ describe.skipIf(!python)('CollectdPython: the other callbacks', () => {
       'callbacks',
       `import collectd, json
 got = {"write": [], "log": [], "notification": [], "flush": []}
+${DUMP}
 def save():
-    with open(${JSON.stringify(out)}, "w") as f:
-        json.dump(got, f)
+    dump(got, ${JSON.stringify(out)})
 collectd.register_write(lambda vl, data: got["write"].append([data, vl.plugin, vl.type, vl.host, list(vl.values), vl.time > 0]), "w")
 collectd.register_log(lambda sev, msg: got["log"].append([sev, msg]))
 collectd.register_notification(lambda n: got["notification"].append([n.severity, n.message, n.plugin]))
