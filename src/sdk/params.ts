@@ -80,6 +80,14 @@ export function checkUrl(param: string, url: string, protocols: readonly string[
 }
 
 /**
+ * The largest answer a network source accepts, in bytes: `maxBytes: maxBytesParam(1024 * 1024)` in
+ * a schema. A larger one is that probe's error, never a daemon that reads without bound.
+ */
+export function maxBytesParam(defaultBytes: number, description = 'Largest answer accepted, in bytes') {
+  return { type: 'integer', minimum: 1024, default: defaultBytes, description } as const;
+}
+
+/**
  * A client's TLS (PEM files, relative to the config file): the CA to verify the `peer` with and a
  * client certificate. `tls: clientTlsParam('...', 'server')` in a schema; readClientTls() reads it.
  */

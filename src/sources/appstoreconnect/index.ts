@@ -18,7 +18,7 @@ import {
   type SourceParams,
 } from '../../sdk/index.js';
 import { bodyExcerpt, httpRequest, safeUrl } from '../../sdk/http.js';
-import { checkUrl, readParamFile, resolvePath } from '../../sdk/params.js';
+import { checkUrl, readParamFile, resolvePath, maxBytesParam } from '../../sdk/params.js';
 import { unitsPerSku } from './parse.js';
 
 const schema = {
@@ -38,7 +38,7 @@ const schema = {
       description: 'Base URL of the App Store Connect API',
     },
     ca: { type: 'string', minLength: 1, description: "CA certificate file to verify apiUrl's server with, instead of the system ones" },
-    maxBytes: { type: 'integer', minimum: 1024, default: 32 * 1024 * 1024, description: 'Largest report accepted (unpacked), in bytes' },
+    maxBytes: maxBytesParam(32 * 1024 * 1024, 'Largest report accepted (unpacked), in bytes'),
   },
 } as const satisfies JsonSchema;
 

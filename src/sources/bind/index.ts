@@ -1,7 +1,7 @@
 // Bind: BIND 9's statistics channel: cached RRsets per view, incoming queries per second by
 // type, resolver queries (IPv4/IPv6) and cache hits/misses per second per view.
 import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
-import { checkUrl } from '../../sdk/params.js';
+import { checkUrl, maxBytesParam } from '../../sdk/params.js';
 import { expectOk, httpRequest, safeUrl } from '../../sdk/http.js';
 import { RateTracker, monotonicMs } from '../../sdk/rate.js';
 import { parseBindStats, type BindStats } from './parse.js';
@@ -25,7 +25,7 @@ const schema = {
       description: 'auto: JSON when the URL path contains /json or the body starts with {, else XML',
     },
     // A server with many zones answers big.
-    maxBytes: { type: 'integer', minimum: 1024, default: 32 * 1024 * 1024, description: 'Largest response accepted, in bytes (32 MiB)' },
+    maxBytes: maxBytesParam(32 * 1024 * 1024, 'Largest response accepted, in bytes (32 MiB)'),
   },
 } as const satisfies JsonSchema;
 

@@ -2,6 +2,7 @@
 // websocket `ws://<host>/ws`, takes the first message (evcc sends its whole state on connect) and
 // closes, as the Python pollect did.
 import { Source, SourceError, type JsonSchema, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
+import { maxBytesParam } from '../../sdk/params.js';
 import { parseEvccState } from './parse.js';
 
 const schema = {
@@ -15,7 +16,7 @@ const schema = {
       pattern: '^[^/\\s]+$',
       description: 'Host and port of the evcc instance (`localhost:7070`); the source connects to ws://<host>/ws',
     },
-    maxBytes: { type: 'integer', minimum: 1024, default: 4_194_304, description: 'Largest state message accepted, in bytes' },
+    maxBytes: maxBytesParam(4_194_304, 'Largest state message accepted, in bytes'),
   },
 } as const satisfies JsonSchema;
 

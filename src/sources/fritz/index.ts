@@ -10,7 +10,7 @@ import {
   type Sample,
   type SourceParams,
 } from '../../sdk/index.js';
-import { checkHost, portParam } from '../../sdk/params.js';
+import { checkHost, portParam, maxBytesParam } from '../../sdk/params.js';
 import { RateTracker, monotonicMs } from '../../sdk/rate.js';
 import { type CallOptions, type Service, Tr064Client, parseServices } from './tr064.js';
 
@@ -31,7 +31,7 @@ const schema = {
       description: 'FRITZ!Box user (default: the last user who logged in, as the box lists it, else "dslf-config", as fritzconnection does)',
     },
     port: { ...portParam, default: 49000, description: 'TR-064 port (HTTP)' },
-    maxBytes: { type: 'integer', minimum: 1024, default: 1024 * 1024, description: 'Largest answer accepted, in bytes' },
+    maxBytes: maxBytesParam(1024 * 1024),
   },
 } as const satisfies JsonSchema;
 

@@ -6,7 +6,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Source, SourceError, errorMessage, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { bodyExcerpt, httpRequest, parseJsonBody, safeUrl, type HttpResponse } from '../../sdk/http.js';
-import { checkUrl, readParamFile, resolvePath } from '../../sdk/params.js';
+import { checkUrl, readParamFile, resolvePath, maxBytesParam } from '../../sdk/params.js';
 import { decodeExport, latestDay, parseCrashExport } from './parse.js';
 import { ServiceAccountAuth, parseServiceAccountKey } from './service-account.js';
 
@@ -46,7 +46,7 @@ const schema = {
       default: 'https://storage.googleapis.com',
       description: 'Base URL of the Cloud Storage JSON API',
     },
-    maxBytes: { type: 'integer', minimum: 1024, default: 16 * 1024 * 1024, description: 'Largest answer or export accepted, in bytes' },
+    maxBytes: maxBytesParam(16 * 1024 * 1024, 'Largest answer or export accepted, in bytes'),
   },
 } as const satisfies JsonSchema;
 

@@ -15,7 +15,7 @@ import {
   type Sample,
   type SourceParams,
 } from '../../sdk/index.js';
-import { checkUrl, clientTlsParam, readClientTls } from '../../sdk/params.js';
+import { checkUrl, clientTlsParam, readClientTls, maxBytesParam } from '../../sdk/params.js';
 import { type TlsOptions, expectOk, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
 import { parseCurrentState } from './parse.js';
 
@@ -33,7 +33,7 @@ const schema = {
       description: 'The lookup service that names the cloud host of the access point',
     },
     tls: clientTlsParam('TLS towards the lookup service and the cloud (a CA of a proxy in between; default: the system CAs)', 'server'),
-    maxBytes: { type: 'integer', minimum: 1024, default: 16 * 1024 * 1024, description: 'Largest answer accepted, in bytes (the state lists every device)' },
+    maxBytes: maxBytesParam(16 * 1024 * 1024, 'Largest answer accepted, in bytes (the state lists every device)'),
   },
 } as const satisfies JsonSchema;
 

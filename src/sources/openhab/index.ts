@@ -1,7 +1,7 @@
 // Openhab (the Python pollect's OpenhabSource): the numeric and switch states of all openHAB items,
 // from its REST API (`GET <url>/rest/items`).
 import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
-import { checkUrl } from '../../sdk/params.js';
+import { checkUrl, maxBytesParam } from '../../sdk/params.js';
 import { httpJson, safeUrl } from '../../sdk/http.js';
 import { parseOpenhabItems } from './parse.js';
 
@@ -16,7 +16,7 @@ const schema = {
       minLength: 1,
       description: 'An openHAB API token, sent as a bearer token (needed when openHAB refuses anonymous REST access)',
     },
-    maxBytes: { type: 'integer', minimum: 1024, default: 16 * 1024 * 1024, description: 'Largest response accepted, in bytes' },
+    maxBytes: maxBytesParam(16 * 1024 * 1024, 'Largest response accepted, in bytes'),
   },
 } as const satisfies JsonSchema;
 

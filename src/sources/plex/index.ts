@@ -1,7 +1,7 @@
 // Plex (the Python pollect's PlexSource): library sizes and current streams of a Plex Media Server,
 // from its XML API: /library/sections, each library's list, and /status/sessions.
 import { Source, SourceError, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
-import { checkUrl } from '../../sdk/params.js';
+import { checkUrl, maxBytesParam } from '../../sdk/params.js';
 import { expectOk, httpRequest, safeUrl } from '../../sdk/http.js';
 import { countAttr, parsePlexContainer, type PlexContainer } from './parse.js';
 
@@ -16,7 +16,7 @@ const schema = {
       minLength: 1,
       description: 'A Plex token, sent as X-Plex-Token (default: none, so Plex must allow this host without authentication)',
     },
-    maxBytes: { type: 'integer', minimum: 1024, default: 32 * 1024 * 1024, description: 'Largest answer accepted, in bytes (a big library lists every show)' },
+    maxBytes: maxBytesParam(32 * 1024 * 1024, 'Largest answer accepted, in bytes (a big library lists every show)'),
   },
 } as const satisfies JsonSchema;
 

@@ -12,7 +12,7 @@ import {
   type Sample,
   type SourceParams,
 } from '../../sdk/index.js';
-import { readParamFile } from '../../sdk/params.js';
+import { readParamFile, maxBytesParam } from '../../sdk/params.js';
 import { Reconnect } from '../../sdk/reconnect.js';
 import type { WebSocket } from 'ws';
 import { applyPmccMessage, emptyState, type PmccState } from './parse.js';
@@ -34,7 +34,7 @@ const schema = {
       description:
         "A PEM certificate (relative to the config file) to verify the charger's certificate and name with (default: any certificate is accepted, as the charger's is self-signed)",
     },
-    maxBytes: { type: 'integer', minimum: 1024, default: 1_048_576, description: 'Largest message accepted, in bytes' },
+    maxBytes: maxBytesParam(1_048_576, 'Largest message accepted, in bytes'),
   },
 } as const satisfies JsonSchema;
 

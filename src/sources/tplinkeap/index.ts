@@ -13,7 +13,7 @@ import {
   type Sample,
   type SourceParams,
 } from '../../sdk/index.js';
-import { checkUrl } from '../../sdk/params.js';
+import { checkUrl, maxBytesParam } from '../../sdk/params.js';
 import { type HttpRequest, httpJson, httpRequest, safeUrl } from '../../sdk/http.js';
 import { WIFI_FIELDS, asAnswer, firstAp, sessionExpired, wifiCounters } from './parse.js';
 
@@ -25,7 +25,7 @@ const schema = {
     url: { type: 'string', minLength: 1, description: 'URL of the admin UI, e.g. http://192.168.0.254' },
     user: { type: 'string', minLength: 1, description: 'User name of the admin UI' },
     password: { type: 'string', minLength: 1, description: 'Password of the admin UI' },
-    maxBytes: { type: 'integer', minimum: 1024, default: 1024 * 1024, description: 'Largest answer accepted, in bytes' },
+    maxBytes: maxBytesParam(1024 * 1024),
   },
 } as const satisfies JsonSchema;
 

@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import { Source, SourceError, errorMessage, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
 import { bodyExcerpt, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
-import { checkUrl, resolvePath } from '../../sdk/params.js';
+import { checkUrl, resolvePath, maxBytesParam } from '../../sdk/params.js';
 import { callbackProblem, listenForCode } from './callback.js';
 import { NotAuthorizedError, ViessmannOauth } from './oauth.js';
 import { type DevicePath, parseFeatures, pickDevice } from './parse.js';
@@ -30,7 +30,7 @@ const schema = {
     password: { type: 'string', description: 'Ignored, as user' },
     apiUrl: { type: 'string', minLength: 1, default: 'https://api.viessmann.com/iot', description: 'Base URL of the Viessmann IoT API' },
     iamUrl: { type: 'string', minLength: 1, default: 'https://iam.viessmann.com/idp/v2', description: 'Base URL of the Viessmann OAuth server' },
-    maxBytes: { type: 'integer', minimum: 1024, default: 8 * 1024 * 1024, description: 'Largest answer accepted, in bytes' },
+    maxBytes: maxBytesParam(8 * 1024 * 1024),
   },
 } as const satisfies JsonSchema;
 

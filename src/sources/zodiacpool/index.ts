@@ -12,7 +12,7 @@ import {
   type Sample,
   type SourceParams,
 } from '../../sdk/index.js';
-import { checkUrl, clientTlsParam, readClientTls } from '../../sdk/params.js';
+import { checkUrl, clientTlsParam, readClientTls, maxBytesParam } from '../../sdk/params.js';
 import { type HttpRequest, type TlsOptions, expectOk, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
 import { type Login, parseDevices, parseLogin, parseRobot, remainingSeconds } from './parse.js';
 
@@ -26,7 +26,7 @@ const schema = {
     shadowUrl: { type: 'string', minLength: 1, default: 'https://prod.zodiac-io.com', description: 'Base URL of the Zodiac API (login and device shadows)' },
     devicesUrl: { type: 'string', minLength: 1, default: 'https://prm.iaqualink.net', description: 'Base URL of the iAqualink API that lists the devices' },
     tls: clientTlsParam('TLS towards those APIs (a CA of a proxy in between; default: the system CAs)', 'server'),
-    maxBytes: { type: 'integer', minimum: 1024, default: 1024 * 1024, description: 'Largest answer accepted, in bytes' },
+    maxBytes: maxBytesParam(1024 * 1024),
   },
 } as const satisfies JsonSchema;
 
