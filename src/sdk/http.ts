@@ -169,10 +169,15 @@ export function parseJsonBody(res: HttpResponse, where: string): unknown {
   }
 }
 
-/** GET (or another method) and parse JSON from a 2xx answer. */
-export async function httpJson(req: HttpRequest): Promise<unknown> {
+/**
+ * GET (or another method) and parse JSON from a 2xx answer. `refused` may name the error of an
+ * answer the source can explain better than "HTTP 401" (a refused token, a login to repeat).
+ */
+export async function httpJson(req: HttpRequest, refused?: (res: HttpResponse, where: string) => Error | undefined): Promise<unknown> {
   const res = await httpRequest(req);
   const where = `${(req.method ?? 'GET').toUpperCase()} ${safeUrl(req.url)}`;
+  const err = refused?.(res, where);
+  if (err) throw err;
   expectOk(res, where);
   return parseJsonBody(res, where);
 }

@@ -16,7 +16,7 @@ import {
   type SourceParams,
 } from '../../sdk/index.js';
 import { checkUrl, clientTlsParam, readClientTls, maxBytesParam } from '../../sdk/params.js';
-import { type TlsOptions, expectOk, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
+import { type TlsOptions, httpJson, safeUrl } from '../../sdk/http.js';
 import { parseCurrentState } from './parse.js';
 
 const schema = {
@@ -105,9 +105,8 @@ export class HomematicIpSource extends Source<HomematicIpConfig> {
     return rest.replace(/\/+$/, '');
   }
 
-  private async post(ctx: ProbeContext, url: string, headers: Record<string, string>): Promise<unknown> {
-    const where = `POST ${safeUrl(url)}`;
-    const res = await httpRequest({
+  private post(ctx: ProbeContext, url: string, headers: Record<string, string>): Promise<unknown> {
+    const request = {
       url,
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
@@ -116,12 +115,12 @@ export class HomematicIpSource extends Source<HomematicIpConfig> {
       signal: ctx.signal,
       maxBytes: this.config.maxBytes,
       tls: this.tls,
-    });
-    if (headers.AUTHTOKEN !== undefined && (res.status === 403 || res.status === 401)) {
-      throw new SourceError(`${where}: HTTP ${res.status}: the cloud refused the auth token (or the access point id)`);
-    }
-    expectOk(res, where);
-    return parseJsonBody(res, where);
+    };
+    return httpJson(request, (res, where) =>
+      headers.AUTHTOKEN !== undefined && (res.status === 403 || res.status === 401)
+        ? new SourceError(`${where}: HTTP ${res.status}: the cloud refused the auth token (or the access point id)`)
+        : undefined,
+    );
   }
 
   /** What the homematicip library says about its client, with the access point's id. */

@@ -2,7 +2,7 @@
 // states from the Viessmann IoT API, with an OAuth2 token (PKCE) kept in a file.
 import type { Server } from 'node:http';
 import { Source, SourceError, errorMessage, type JsonSchema, type PluginContext, type ProbeContext, type Sample, type SourceParams } from '../../sdk/index.js';
-import { bodyExcerpt, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
+import { expectOk, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
 import { checkUrl, resolvePath, maxBytesParam } from '../../sdk/params.js';
 import { callbackProblem, listenForCode } from './callback.js';
 import { NotAuthorizedError, ViessmannOauth } from './oauth.js';
@@ -104,12 +104,8 @@ export class ViessmannSource extends Source<ViessmannConfig> {
       await this.auth.refresh(ctx);
       res = await send();
     }
-    if (res.status < 200 || res.status >= 300) throw new SourceError(`${where}: HTTP ${res.status}: ${bodyExcerpt(res.body)}`);
-    try {
-      return parseJsonBody(res, where);
-    } catch (err) {
-      throw new SourceError(errorMessage(err));
-    }
+    expectOk(res, where);
+    return parseJsonBody(res, where);
   }
 
   private async accessToken(ctx: ProbeContext): Promise<string> {

@@ -13,7 +13,7 @@ import {
   type SourceParams,
 } from '../../sdk/index.js';
 import { checkUrl, clientTlsParam, readClientTls, maxBytesParam } from '../../sdk/params.js';
-import { type HttpRequest, type TlsOptions, expectOk, httpRequest, parseJsonBody, safeUrl } from '../../sdk/http.js';
+import { type HttpRequest, type TlsOptions, httpJson, safeUrl } from '../../sdk/http.js';
 import { type Login, parseDevices, parseLogin, parseRobot, remainingSeconds } from './parse.js';
 
 const schema = {
@@ -126,12 +126,10 @@ export class ZodiacPoolSource extends Source<ZodiacPoolConfig> {
   }
 
   /** GET (or, with a body, POST JSON) and parse the JSON of a 2xx answer; a 401 is an AuthError. */
-  private async call(ctx: ProbeContext, url: string, headers: Record<string, string>, body?: object): Promise<unknown> {
-    const method = body ? 'POST' : 'GET';
-    const where = `${method} ${safeUrl(url)}`;
-    const req: HttpRequest = {
+  private call(ctx: ProbeContext, url: string, headers: Record<string, string>, body?: object): Promise<unknown> {
+    const request: HttpRequest = {
       url,
-      method,
+      method: body ? 'POST' : 'GET',
       headers: { accept: 'application/json', ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
       timeoutMs: ctx.timeoutMs,
@@ -139,13 +137,11 @@ export class ZodiacPoolSource extends Source<ZodiacPoolConfig> {
       maxBytes: this.config.maxBytes,
       tls: this.tls,
     };
-    const res = await httpRequest(req);
-    if (res.status === 401 || res.status === 403) {
+    return httpJson(request, (res, where) => {
+      if (res.status !== 401 && res.status !== 403) return undefined;
       const what = url.endsWith('/users/v1/login') ? 'the account (user or password) was refused' : 'the login is no longer accepted';
-      throw new AuthError(`${where}: HTTP ${res.status}: ${what}`);
-    }
-    expectOk(res, where);
-    return parseJsonBody(res, where);
+      return new AuthError(`${where}: HTTP ${res.status}: ${what}`);
+    });
   }
 }
 
