@@ -315,7 +315,10 @@ describe('Viessmann source against a local OAuth + API server', () => {
     const cases: [(res: ServerResponse) => void, RegExp, number?][] = [
       [(res) => res.writeHead(200).end('<html>maintenance</html>'), /installations: invalid JSON/],
       [(res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[]}'), /no installation/],
-      [(res) => res.writeHead(403).end('{"viErrorId":"x","message":"forbidden for vi-access-1-secret"}'), /installations: HTTP 403 Forbidden: .*forbidden for \*\*\*/],
+      [
+        (res) => res.writeHead(403).end('{"viErrorId":"x","message":"forbidden for vi-access-1-secret"}'),
+        /installations: HTTP 403 Forbidden: .*forbidden for \*\*\*/,
+      ],
       [(res) => res.writeHead(429).end('{"errorType":"RATE_LIMIT_EXCEEDED"}'), /HTTP 429 Too Many Requests: .*RATE_LIMIT_EXCEEDED/],
       [(res) => res.writeHead(200).end(`{"data":[${'{"id":1},'.repeat(1000)}{}]}`), /larger than 1024 bytes/],
       [() => {}, /no answer within 300 ms/, 300],
