@@ -8,14 +8,10 @@
 // Prints CPU per tick (process.cpuUsage). On a busy machine count instructions instead, which do not
 // move with the load: run it under `valgrind --tool=callgrind --smc-check=all-non-file` with 0 and
 // with N ticks and divide the difference of the two totals by N (bench/README.md).
-import { setFlagsFromString } from 'node:v8';
+// The launcher's flags (bin/pollect.js), set before anything is compiled.
+import './launcher-flags.mjs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-// The launcher's flags (bin/pollect.js), set before anything is compiled.
-setFlagsFromString('--no-memory-reducer-for-small-heaps');
-setFlagsFromString('--semi-space-growth-factor=1');
-setFlagsFromString('--max-opt=1');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [kind = 'dummy10', ticksArg = '500'] = process.argv.slice(2);
