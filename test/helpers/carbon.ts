@@ -107,12 +107,18 @@ export function whisperValues(carbon: Carbon, metric: string, from: number, unti
   const file = metricFile(carbon, metric);
   const out = new Map<number, number | null>();
   if (!existsSync(file)) return out;
-  let json: string;
-  try {
-    json = execFileSync('whisper-fetch', ['--json', `--from=${from - 1}`, `--until=${until}`, file], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-  } catch {
-    // carbon is still writing the new file's header: nothing stored yet (the callers poll).
-    return out;
+  // A read can fail while carbon writes the new file's header, or when the machine is short of
+  // processes: it is tried again, and a file that cannot be read is an error, never "nothing
+  // stored" (which made a whole series look lost once, in CI).
+  let json = '';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      json = execFileSync('whisper-fetch', ['--json', `--from=${from - 1}`, `--until=${until}`, file], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+      break;
+    } catch (err) {
+      if (attempt === 20) throw new Error(`whisper-fetch ${file}: ${(err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
   }
   // whisper-fetch writes bare inf/nan; keep them as strings for JSON.parse.
   const data = JSON.parse(json.replace(/-?\b(inf|nan)\b/g, (m) => `"${m}"`)) as { start: number; step: number; values: (number | string | null)[] };
