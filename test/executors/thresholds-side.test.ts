@@ -204,14 +204,26 @@ ${THRESHOLD_BLOCK}
     daemon = new Daemon(config, { dryRun: true, dryRunWriter: writer, log: createLogger('', { level: 'error', write: () => {} }) });
     await daemon.start();
 
-    // Every step run by both, and one more interval for the last values' notifications.
+    // Each daemon is stopped once it has run every step and one interval more (for the last
+    // values' notifications), on its own: the one that started first must not run on for the
+    // seconds after which the values count as missing again while the other catches up.
     const until = Date.now() + 30_000;
-    while ((steps(dir, 'collectd') < SERIES.length + 1 || steps(dir, 'pollect') < SERIES.length + 1) && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    collectd.kill('SIGTERM');
-    await daemon.stop();
+    const stopWhenDone = async (who: string, stop: () => Promise<unknown>): Promise<void> => {
+      while (steps(dir, who) < SERIES.length + 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 500));
+      await stop();
+    };
+    const cd = collectd;
+    const pd = daemon;
+    await Promise.all([
+      stopWhenDone('collectd', () => {
+        if (cd.exitCode !== null || cd.signalCode !== null) return Promise.resolve();
+        const exited = new Promise((r) => cd.once('exit', r));
+        cd.kill('SIGTERM');
+        return exited;
+      }),
+      stopWhenDone('pollect', () => pd.stop()),
+    ]);
     daemon = undefined;
     expect(steps(dir, 'collectd'), stderr).toBeGreaterThan(SERIES.length);
 
