@@ -5,16 +5,34 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports handed out start here: below the kernel's ephemeral ports (32768-60999 on Linux). */
+const FIRST_PORT = 20_000;
+/** Ports per vitest worker (and one block for the main process): 24 blocks end below 32768. */
+const BLOCK = 500;
+let nextInBlock = 0;
+
+/**
+ * A port for a server a test starts, free on `host` a moment ago. Not the kernel's pick for
+ * listen(0): that can hand out the same port twice in a row (two named of one test once got one
+ * port), and any outgoing connection may take it meanwhile. So a range no outgoing connection
+ * uses, a block of its own for each vitest worker (files running at once never pick the same
+ * port), each port handed out once per block round, and checked by listening on it.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const worker = Number(process.env.VITEST_POOL_ID ?? 0) % 24;
+  for (let tries = 0; tries < BLOCK; tries++) {
+    const port = FIRST_PORT + worker * BLOCK + (nextInBlock++ % BLOCK);
+    if (await canListen(port, host)) return port;
+  }
+  throw new Error(`no free port in ${FIRST_PORT + worker * BLOCK}-${FIRST_PORT + (worker + 1) * BLOCK - 1} on ${host}`);
+}
+
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
   });
 }
 

@@ -21,14 +21,17 @@ afterAll(() => fake.remove());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const marker = () => `pollect-proc-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
-/** A node child holding 32 MiB; `busy` spins; `title` is set as process.title after 300 ms. */
+/**
+ * A node child holding 32 MiB; `busy` spins; `title` is set as process.title when a line arrives
+ * on its stdin (it answers "retitled"), so a test decides when, whatever the machine's load.
+ */
 async function child(tag: string, opts: { busy?: boolean; title?: string } = {}): Promise<ChildProcess> {
   const script = `
     const b = Buffer.alloc(32 * 1024 * 1024, 1);
-    ${opts.title ? `setTimeout(() => { process.title = ${JSON.stringify(opts.title)}; }, 300);` : ''}
+    ${opts.title ? `process.stdin.once('data', () => { process.title = ${JSON.stringify(opts.title)}; process.stdout.write('retitled'); });` : ''}
     ${opts.busy ? 'for (;;) b[0]++;' : 'setInterval(() => b[0]++, 1000);'}
     process.stdout.write('ready');`;
-  const c = spawn(process.execPath, ['-e', script, tag], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const c = spawn(process.execPath, ['-e', script, tag], { stdio: [opts.title ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
   children.push(c);
   if (!opts.busy) await new Promise((r) => c.stdout!.once('data', r));
   else await sleep(300);
@@ -98,13 +101,16 @@ describe('Process on this machine', () => {
   it('notices a process that retitles itself after it started', async () => {
     const tag = marker();
     const later = `${tag}-retitled`;
-    await child(tag, { title: later });
+    const c = await child(tag, { title: later });
+    const started = Date.now();
     const s = await make({ procRegex: 'retitled$', load: false });
     // Right after start the command line does not match yet...
-    await sleep(50);
     expect(valueOf(await probeOnce(s), 'process_count', { pidx: 'all' })).toBe(0);
-    // ...and once the process has settled, its new title is read again.
-    await sleep(5500);
+    const retitled = new Promise((r) => c.stdout!.once('data', r));
+    c.stdin!.write('now\n');
+    await retitled;
+    // ...and once the process has settled (5 s after it started), its new title is read again.
+    await sleep(Math.max(0, started + 5500 - Date.now()));
     const out = await probeOnce(s);
     expect(valueOf(out, 'process_count', { pidx: 'all' })).toBe(1);
   }, 15_000);
