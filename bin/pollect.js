@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Thin launcher: the program is dist/cli.js (built by `npm run build`, run on install).
-import { setKnownFlags, V8_FLAGS, watchHeapSize } from './v8-flags.js';
+import { setKnownFlags, V8_FLAGS } from './v8-flags.js';
 
 // V8 flags for a small daemon (why, and measured how: bin/v8-flags.js), set before the program loads.
-if (setKnownFlags(V8_FLAGS).includes('--optimize-for-size')) watchHeapSize();
+setKnownFlags(V8_FLAGS);
 
 const { main } = await import('../dist/cli.js');
 

@@ -2,8 +2,7 @@
 // stderr for a flag it does not know. On the V8 versions the flags were checked on they are set
 // as they are; on a newer V8 only those that `node --v8-options` lists (one short child process).
 import { execFileSync } from 'node:child_process';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
 
 // V8 is tuned for browser tabs; pollect is a small daemon that wakes once a tick. The flags are
 // read by V8 while the heap grows and code gets hot, so they are set before the program loads.
@@ -23,17 +22,11 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 //   6.7 ms instead of 9.4 ms CPU per tick over the first minute, and the same CPU from minute
 //   3 to 4 (4.7 and 4.6 ms). The price is paid by heavy loads: a write of 100,000 points takes
 //   about twice as long (bench:prometheus, run with `node --max-opt=1`).
-// - V8's memory-saving mode (Chrome's for small devices): GCs compact and give pages back instead
-//   of growing the heap. The sample config at a 1 s tick, scraped, over 10 minutes, three daemons
-//   side by side: RSS levels off at 52 MB instead of climbing to 59 (peak 53.8 against 59.8 MB),
-//   for 5% more CPU (7.27 against 6.91 ms a tick). A large heap pays more than it saves (100,000
-//   Prometheus series: a tick's write() 750 ms instead of 595, medians of 4 alternating runs), so
-//   watchHeapSize() turns it off once a full GC leaves more than LARGE_HEAP_BYTES live (then 728
-//   against 670 ms, 3 alternating runs: what was allocated in the mode stays laid out as it was).
-export const V8_FLAGS = ['--no-memory-reducer-for-small-heaps', '--semi-space-growth-factor=1', '--max-opt=1', '--optimize-for-size'];
-
-/** Live heap after a full GC above which V8 goes back to its usual heuristics: twice the sample config's 7-8 MB. */
-export const LARGE_HEAP_BYTES = 16 * 1024 * 1024;
+// Not set: V8's memory-saving mode (`--optimize-for-size`). Over 10 minutes it keeps the sample
+// config's RSS at 52 MB instead of 59, but costs 5% more CPU per tick then, and 30% more in the
+// first half minute (bench:host, alternating runs), where issue 10 allows bench:host 10%
+// (bench/README.md; a memory-tight device can run `node --optimize-for-size bin/pollect.js`).
+export const V8_FLAGS = ['--no-memory-reducer-for-small-heaps', '--semi-space-growth-factor=1', '--max-opt=1'];
 
 /** The newest V8 (major, minor) the launcher's flags were checked on: Node 24's, 13.6. */
 export const CHECKED_V8 = [13, 6];
@@ -60,24 +53,6 @@ function v8Options() {
   return execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
 }
 
-/** Sets the flags this V8 knows; returns them. */
 export function setKnownFlags(flags) {
-  const known = knownFlags(flags);
-  for (const f of known) setFlagsFromString(f);
-  return known;
-}
-
-/**
- * Turns `--optimize-for-size` off once a full GC leaves more than `limit` bytes live (V8 reads it
- * at each GC). Listens to the GCs themselves, so it never wakes the process. Returns a stop function.
- */
-export function watchHeapSize(limit = LARGE_HEAP_BYTES, setFlag = setFlagsFromString) {
-  const observer = new PerformanceObserver((list) => {
-    const full = list.getEntries().some((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
-    if (!full || getHeapStatistics().used_heap_size <= limit) return;
-    setFlag('--no-optimize-for-size');
-    observer.disconnect();
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  return () => observer.disconnect();
+  for (const f of knownFlags(flags)) setFlagsFromString(f);
 }

@@ -49,27 +49,6 @@ console.log('alive');`;
     expect(r.status).toBe(0);
   });
 
-  it('turn the memory-saving mode off once a full GC leaves a large heap, and not before', () => {
-    // A child with gc() exposed: 4 MB kept alive, then full GCs with a limit under and over it.
-    const script = `const { watchHeapSize } = await import(${JSON.stringify(MODULE)});
-const { setFlagsFromString } = await import('node:v8');
-const calls = [];
-const setFlag = (f) => { calls.push(f); setFlagsFromString(f); };
-const kept = Array.from({ length: 4 }, () => new Array(128 * 1024).fill(1.5));
-const over = watchHeapSize(64 * 1024 * 1024, setFlag);
-gc();
-await new Promise((r) => setTimeout(r, 100));
-over();
-console.log(JSON.stringify(calls));
-watchHeapSize(1024 * 1024, setFlag);
-gc();
-await new Promise((r) => setTimeout(r, 100));
-console.log(JSON.stringify(calls), kept.length);`;
-    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('[]\n["--no-optimize-for-size"] 4\n');
-  });
-
   it('let the launcher start with nothing on stderr', () => {
     const r = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8', timeout: 20_000 });
     expect(r.stderr).toBe('');
