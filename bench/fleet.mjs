@@ -7,26 +7,15 @@
 // Run: npm run bench:fleet   (or node bench/fleet.mjs [seconds=120] [hosts=50] after a build)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './net.mjs';
 
 const SECONDS = Number(process.argv[2] ?? 120);
 const HOSTS = Number(process.argv[3] ?? 50);
 const SOURCES = 10;
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/pollect.js');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const exited = (child) => new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));

@@ -5,7 +5,6 @@
 // `node bench/long-run.mjs [launcher ...]` runs the launchers side by side (default
 // bin/pollect.js), so that the machine's load weighs on all alike. Run `npm run build` first.
 import http from 'node:http';
-import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,21 +12,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConfigFile } from '../dist/config/parse.js';
 import { mb, sleep, statCpuMs, statusBytes } from './procstat.mjs';
+import { freePort } from './net.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const minutes = Number(process.env.BENCH_MINUTES ?? 10);
 const launchers = process.argv.length > 2 ? process.argv.slice(2).map((l) => resolve(l)) : [join(root, 'bin', 'pollect.js')];
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = net.createServer();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
 
 const agent = new http.Agent({ keepAlive: true });
 /** One scrape as Prometheus does it (gzip, a kept-alive connection); a failure is not an error here. */

@@ -29,6 +29,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConfigFile } from '../dist/config/parse.js';
 import { mb, perUnit, sleep, statCpuMs, statusBytes, threads } from './procstat.mjs';
+import { freePort } from './net.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const warmup = Number(process.env.BENCH_WARMUP ?? 5);
@@ -60,17 +61,6 @@ const SCRAPE_HEADERS = {
   Accept: 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
   'Accept-Encoding': 'gzip',
 };
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port, proc) {
   for (let i = 0; i < 200; i++) {

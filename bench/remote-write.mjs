@@ -11,7 +11,6 @@
 // Run: npm run bench:remote-write   (needs victoria-metrics on PATH)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compress } from 'snappyjs';
@@ -21,6 +20,7 @@ import { remoteTypes } from '../dist/writers/remote-write/proto.js';
 import { createNamer } from '../dist/writers/prometheus/naming.js';
 import { WriterRuntime } from '../dist/executors/writer-runtime.js';
 import { createLogger } from '../dist/log.js';
+import { freePort } from './net.mjs';
 
 const HOSTS = 50;
 const VALUES = 200;
@@ -88,17 +88,6 @@ async function encodeOnly(fresh) {
   const pbOnly = median([0, 1, 2, 3, 4].map(() => run(false)));
   const both = median([0, 1, 2, 3, 4].map(() => run(true)));
   return { pbOnly, both };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function rowsInserted(port) {

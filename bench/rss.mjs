@@ -7,7 +7,6 @@
 // load weighs on all alike. NODE_ARGS adds node flags (`NODE_ARGS=--lite-mode`).
 // Run `npm run build` first: the launcher runs dist/.
 import http from 'node:http';
-import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,23 +14,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConfigFile } from '../dist/config/parse.js';
 import { mb, sleep, statusBytes } from './procstat.mjs';
+import { freePort } from './net.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const nodeArgs = process.env.NODE_ARGS ? process.env.NODE_ARGS.split(' ') : [];
 const launchers = process.argv.length > 2 ? process.argv.slice(2).map((l) => resolve(l)) : [join(root, 'bin', 'pollect.js')];
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = net.createServer();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
 
 /** One scrape; a refused connection (not listening yet) is not an error here. */
 function scrape(port) {

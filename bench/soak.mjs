@@ -4,27 +4,16 @@
 // minute promtool checks the exposition. Usage: npm run bench:soak [-- MINUTES] (default 10).
 // Prints RSS growth after the first 10 minutes (or after the first half, in a shorter run).
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './net.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const minutes = Number(process.argv[2] ?? process.env.SOAK_MINUTES ?? 10);
 if (!(minutes > 0)) throw new Error('usage: node bench/soak.mjs MINUTES');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function rss(pid) {
   const m = readFileSync(`/proc/${pid}/status`, 'latin1').match(/^VmRSS:\s+(\d+) kB/m);
