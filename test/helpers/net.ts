@@ -68,7 +68,9 @@ export interface Daemon {
 
 /** Spawns a server process for a test; stop() terminates it (SIGKILL after 5 s) and waits. */
 export function spawnDaemon(file: string, args: string[], opts: SpawnOptions = {}): Daemon {
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  // A process group of its own, so that stop() also ends what the daemon started and left behind
+  // (collectd's exec plugin left a script looping for hours when collectd stopped right after start).
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -77,11 +79,17 @@ export function spawnDaemon(file: string, args: string[], opts: SpawnOptions = {
     child,
     output: () => out,
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // ESRCH: nothing of the group is left
+      }
     },
   };
 }

@@ -7,7 +7,7 @@ import { makeCarbon, whisperValues } from '../helpers/carbon.js';
 import { outage, type Backend } from '../helpers/outage.js';
 import { report } from './report.js';
 
-async function carbonBackend(): Promise<{ backend: Backend; port: number; remove: () => void }> {
+async function carbonBackend(): Promise<{ backend: Backend; port: number; remove: () => Promise<void> }> {
   const tmp = tempDir('pollect-carbon-');
   const carbon = await makeCarbon(tmp.dir);
   const from = Math.floor(Date.now() / 1000);
@@ -16,7 +16,12 @@ async function carbonBackend(): Promise<{ backend: Backend; port: number; remove
     stop: () => carbon.stop(),
     values: async () => [...whisperValues(carbon, 'out.Exec.t.v', from, Math.ceil(Date.now() / 1000) + 1).values()].filter((v): v is number => v !== null),
   };
-  return { backend, port: carbon.pickle, remove: tmp.remove };
+  // The carbon the outage started again is stopped with its folder (it ran on, orphaned, before).
+  const remove = async (): Promise<void> => {
+    await carbon.stop();
+    tmp.remove();
+  };
+  return { backend, port: carbon.pickle, remove };
 }
 
 describe.skipIf(!needs('carbon-cache', 'whisper-fetch'))('Graphite through a 30 s carbon outage', () => {
@@ -29,7 +34,7 @@ describe.skipIf(!needs('carbon-cache', 'whisper-fetch'))('Graphite through a 30 
         expect(r.missing).toEqual([]);
         expect(r.made).toBeGreaterThanOrEqual(35);
       } finally {
-        remove();
+        await remove();
       }
     });
   }
