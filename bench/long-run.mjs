@@ -12,25 +12,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConfigFile } from '../dist/config/parse.js';
 import { mb, sleep, statCpuMs, statusBytes } from './procstat.mjs';
-import { freePort } from './net.mjs';
+import { freePort, scrape } from './net.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const minutes = Number(process.env.BENCH_MINUTES ?? 10);
 const launchers = process.argv.length > 2 ? process.argv.slice(2).map((l) => resolve(l)) : [join(root, 'bin', 'pollect.js')];
 
 const agent = new http.Agent({ keepAlive: true });
-/** One scrape as Prometheus does it (gzip, a kept-alive connection); a failure is not an error here. */
-function scrape(port) {
-  return new Promise((res) => {
-    const req = http.get({ agent, host: '127.0.0.1', port, path: '/metrics', headers: { 'Accept-Encoding': 'gzip' } }, (r) => {
-      r.resume();
-      r.on('end', res);
-    });
-    req.setTimeout(5000, () => req.destroy());
-    req.on('error', res);
-  });
-}
-
 const sample = await readConfigFile(join(root, 'pollect.json'));
 const dir = mkdtempSync(join(tmpdir(), 'pollect-long-run-'));
 const daemons = [];
@@ -55,7 +43,7 @@ try {
     const cpu0 = daemons.map((d) => statCpuMs(d.child.pid));
     const t0 = Date.now();
     while (Date.now() - t0 < 60_000) {
-      await Promise.all(daemons.map((d) => scrape(d.port)));
+      await Promise.all(daemons.map((d) => scrape(d.port, agent)));
       await sleep(1000);
     }
     const ticks = (Date.now() - t0) / 1000;

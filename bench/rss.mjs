@@ -6,7 +6,6 @@
 // worktree's bin/pollect.js, or a variant), their runs alternating so that the machine's other
 // load weighs on all alike. NODE_ARGS adds node flags (`NODE_ARGS=--lite-mode`).
 // Run `npm run build` first: the launcher runs dist/.
-import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,24 +13,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConfigFile } from '../dist/config/parse.js';
 import { mb, sleep, statusBytes } from './procstat.mjs';
-import { freePort } from './net.mjs';
+import { freePort, scrape } from './net.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const nodeArgs = process.env.NODE_ARGS ? process.env.NODE_ARGS.split(' ') : [];
 const launchers = process.argv.length > 2 ? process.argv.slice(2).map((l) => resolve(l)) : [join(root, 'bin', 'pollect.js')];
-
-/** One scrape; a refused connection (not listening yet) is not an error here. */
-function scrape(port) {
-  return new Promise((res) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/metrics', headers: { 'Accept-Encoding': 'gzip' } }, (r) => {
-      r.resume();
-      r.on('end', res);
-    });
-    req.on('error', res);
-  });
-}
 
 /** Starts the daemon on `sources`, scrapes it once a second, returns its VmHWM in bytes. */
 async function peak(launcher, sources, dir, label) {

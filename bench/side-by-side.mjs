@@ -22,6 +22,7 @@ import dgram from 'node:dgram';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './net.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -43,17 +44,6 @@ const children = [];
 const servers = [];
 
 // ---------------------------------------------------------------- helpers
-
-function freeTcpPort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function freeUdpPort() {
   return new Promise((resolve, reject) => {
@@ -183,9 +173,9 @@ async function services() {
   );
 
   // Two named: an authoritative one, and a resolver (view _default) forwarding to it.
-  const dnsPort = await freeTcpPort();
-  const authPort = await freeTcpPort();
-  const statsPort = await freeTcpPort();
+  const dnsPort = await freePort();
+  const authPort = await freePort();
+  const statsPort = await freePort();
   const zone = (o, rr) => `$TTL 3600\n@ IN SOA ns.${o}. admin.${o}. 1 3600 600 86400 300\n@ IN NS ns.${o}.\nns IN A 127.0.0.1\n${rr}\n`;
   const conf = (dir, body) => {
     mkdirSync(dir, { recursive: true });
@@ -338,7 +328,7 @@ function compare(pyText, ourText) {
 
 async function main() {
   const s = await services();
-  const [pyProm, ourProm, pyIngress, ourIngress] = await Promise.all([freeTcpPort(), freeTcpPort(), freeTcpPort(), freeTcpPort()]);
+  const [pyProm, ourProm, pyIngress, ourIngress] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   writeFileSync(path.join(tmp, 'python.json'), JSON.stringify(config(s, pyProm, pyIngress), null, 2));
   writeFileSync(path.join(tmp, 'pollect.json'), JSON.stringify(config(s, ourProm, ourIngress), null, 2));
   const env = { PATH: `${s.bin}:${process.env.PATH}`, ...s.snmpEnv };
