@@ -24,7 +24,7 @@ export default defineConfig({
     // guard fails a file that leaves the process changed (timers, environment, directory).
     isolate: false,
     setupFiles: ['test/helpers/file-guard.ts'],
-    // vi.stubEnv() lasts one test.
+    // vi.stubEnv() lasts one test (undone before the next, and after each by file-guard.ts).
     unstubEnvs: true,
     testTimeout: 30_000,
     hookTimeout: 60_000,

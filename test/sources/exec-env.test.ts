@@ -1,6 +1,6 @@
 // Exec's children get a minimal environment: a secret in pollect's own (OS_PASSWORD) is not
 // readable by the script, in its environment or its /proc/<pid>/environ.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { ExecSource } from '../../src/sources/exec/index.js';
@@ -25,19 +25,16 @@ describe("Exec's environment", () => {
         'echo "environ_secret $(grep -c hunter22 /proc/$$/environ)"\n',
     );
     chmodSync(script, 0o755);
-    const saved = { ...process.env };
-    process.env.OS_PASSWORD = 'hunter22';
-    process.env.OS_AUTH_URL = 'http://keystone.invalid';
-    try {
-      const src = build(ExecSource, { command: script, format: 'graphite', env: { DB_USER: 'u' }, passEnv: ['OS_AUTH_URL'] }, { configDir: tmp.dir });
-      const samples = await probeOnce(src);
-      expect(valueOf(samples, 'path')).toBe(1);
-      expect(valueOf(samples, 'os_password')).toBe(0);
-      expect(valueOf(samples, 'os_auth_url')).toBe(1);
-      expect(valueOf(samples, 'db_user')).toBe(1);
-      expect(valueOf(samples, 'environ_secret')).toBe(0);
-    } finally {
-      process.env = saved;
-    }
+    // Stubbed for this test only (vitest.config.ts: unstubEnvs). Assigning process.env a copy
+    // instead left the worker a plain object that vitest's own env stubs no longer restore.
+    vi.stubEnv('OS_PASSWORD', 'hunter22');
+    vi.stubEnv('OS_AUTH_URL', 'http://keystone.invalid');
+    const src = build(ExecSource, { command: script, format: 'graphite', env: { DB_USER: 'u' }, passEnv: ['OS_AUTH_URL'] }, { configDir: tmp.dir });
+    const samples = await probeOnce(src);
+    expect(valueOf(samples, 'path')).toBe(1);
+    expect(valueOf(samples, 'os_password')).toBe(0);
+    expect(valueOf(samples, 'os_auth_url')).toBe(1);
+    expect(valueOf(samples, 'db_user')).toBe(1);
+    expect(valueOf(samples, 'environ_secret')).toBe(0);
   });
 });
