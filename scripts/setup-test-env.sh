@@ -21,7 +21,7 @@ fi
 #   collectd-core + libpython3-dev (CollectdPython beside collectd: its python.so links libpython,
 #   which collectd-core only suggests), prometheus-alertmanager (Alertmanager writer), bpftrace
 #   (K8sNamespaceTraffic: its tracer program compiles, and prints what the parser reads; needs root).
-PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter prometheus-alertmanager influxdb victoria-metrics mosquitto snmpd snmp bind9 dnsutils openssl python3 collectd-core libpython3-dev curl procps chromium systemd bpftrace"
+PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter prometheus-alertmanager influxdb victoria-metrics mosquitto snmpd snmp bind9 dnsutils openssl python3 collectd-core libpython3-dev curl procps lm-sensors chromium systemd bpftrace"
 
 if ! command -v apt-get >/dev/null; then
   echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2

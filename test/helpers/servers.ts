@@ -26,6 +26,7 @@ export const BINARIES: Readonly<Record<string, string>> = {
   'prometheus-alertmanager': 'prometheus-alertmanager',
   curl: 'curl',
   ps: 'procps',
+  sensors: 'lm-sensors',
   chromium: 'chromium',
   'systemd-analyze': 'systemd',
   bpftrace: 'bpftrace',

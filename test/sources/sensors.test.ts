@@ -8,6 +8,7 @@ import { SourceError } from '../../src/sdk/index.js';
 import { probeOnce, valueOf } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { build } from '../helpers/plugin.js';
+import { needs } from '../helpers/servers.js';
 
 /** Whether a process runs (a killed one waiting to be reaped by init, state Z, does not). */
 function alive(pid: number): boolean {
@@ -193,7 +194,14 @@ describe('SensorsSource running a command', () => {
     await expect(probeOnce(build(SensorsSource, { type: 'Sensors', path: huge }))).rejects.toThrow(/more than/);
   });
 
-  it('the real sensors binary answers or fails cleanly (no chips in a VM)', async () => {
+  it('a missing sensors binary is a SourceError naming it', async () => {
+    const missing = path.join(tmp.dir, 'no-such-sensors');
+    const err = await probeOnce(build(SensorsSource, { type: 'Sensors', path: missing })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as Error).message).toContain(`${missing}: command not found`);
+  });
+
+  it.skipIf(!needs('sensors'))('the real sensors binary answers or fails cleanly (no chips in a VM)', async () => {
     const src = build(SensorsSource, { type: 'Sensors' });
     try {
       const samples = await probeOnce(src);
