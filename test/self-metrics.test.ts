@@ -2,7 +2,7 @@
 // them too. They are on by default, off with `selfMetrics: false`, and left out of
 // `--dry-run --once` unless --self-metrics asks for them.
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './helpers/net.js';
 import { cli } from './helpers/cli.js';
@@ -90,5 +90,22 @@ describe('self-metrics', () => {
     const names = readLines(out).map((l) => l.name);
     expect(names).toEqual(['pollect.Dummy']);
     expect(names.some((n) => SELF.test(n))).toBe(false);
+  });
+});
+
+describe('process.open.fds', () => {
+  it('counts the descriptors open, one more for each opened', async () => {
+    const { SelfMetricsSource } = await import('../src/executors/self-metrics.js');
+    const src = new SelfMetricsSource({ sources: () => [], writers: () => [], lagMs: () => 0 });
+    const fds = () => src.probe().find((s) => s.name === 'process.open.fds')?.value;
+    const before = fds();
+    expect(before).toBe(readdirSync('/proc/self/fd').length - 1);
+    const opened = [openSync('/proc/loadavg', 'r'), openSync('/proc/loadavg', 'r'), openSync('/proc/loadavg', 'r')];
+    try {
+      expect(fds()).toBe(before! + 3);
+    } finally {
+      for (const fd of opened) closeSync(fd);
+    }
+    expect(fds()).toBe(before);
   });
 });
