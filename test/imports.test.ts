@@ -79,3 +79,34 @@ describe('imports in src/', () => {
     expect(offending).toEqual([]);
   });
 });
+
+/** Modules of src/ that import node:http or node:https as an ES module (type-only imports are erased). */
+function esHttpImporters(files: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [file, text] of files) {
+    const value = [...text.matchAll(/^\s*import\s+(?!type\s)[^;]*?\sfrom\s+'node:https?'/gm), ...text.matchAll(/(?<!typeof )\bimport\(\s*'node:https?'\s*\)/g)];
+    if (value.length > 0) out.push(file);
+  }
+  return out;
+}
+
+describe('node:http in src/', () => {
+  it('finds an ES import of node:http or node:https, but not a type-only one', () => {
+    const files = new Map([
+      ['a.ts', "import http from 'node:http';\n"],
+      ['b.ts', "import type { Server } from 'node:http';\n"],
+      ['c.ts', "const https = await import('node:https');\n"],
+      ['d.ts', "import {\n  createServer,\n} from 'node:https';\n"],
+      ['e.ts', "export const http: typeof import('node:http') = require('node:http');\n"],
+    ]);
+    expect(esHttpImporters(files)).toEqual(['a.ts', 'c.ts', 'd.ts']);
+  });
+
+  // Node 22+ builds node:http's ES namespace by reading every export, which loads undici, TLS and
+  // crypto through its lazy WebSocket getters (17 MB of RSS on Node 24): src/core/node-http.ts
+  // loads it with require() for everyone.
+  it('is loaded through src/core/node-http.ts only', () => {
+    const files = new Map(tsFiles(src).map((f) => [path.relative(src, f), readFileSync(f, 'utf8')]));
+    expect(esHttpImporters(files)).toEqual([]);
+  });
+});

@@ -2,10 +2,10 @@
 // with limits that keep a hostile or broken client from taking the daemon's file descriptors,
 // memory or event loop. The limits are per server and fixed; the numbers are documented in
 // HTTP_LIMITS.
-import http from 'node:http';
-import { createRequire } from 'node:module';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
+import { http, https } from './node-http.js';
 
 export interface HttpLimits {
   /**
@@ -53,14 +53,12 @@ export interface HttpServerOptions {
   label?: string;
 }
 
-const require = createRequire(import.meta.url);
-
-export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Creates an HTTP(S) server with the limits above. Listen with listen(), stop with close(). */
-export function createHttpServer(handler: RequestHandler, options: HttpServerOptions = {}): http.Server {
+export function createHttpServer(handler: RequestHandler, options: HttpServerOptions = {}): Server {
   const limits = { ...HTTP_LIMITS, ...options.limits };
-  const serverOptions: http.ServerOptions = {
+  const serverOptions: ServerOptions = {
     maxHeaderSize: limits.maxHeaderBytes,
     headersTimeout: limits.headersTimeout * 1000,
     requestTimeout: limits.requestTimeout * 1000,
@@ -69,8 +67,8 @@ export function createHttpServer(handler: RequestHandler, options: HttpServerOpt
     connectionsCheckingInterval: (limits.headersTimeout * 1000) / 2,
   };
   // node:https (with TLS) is loaded only for a server that uses it: about 1 MB of RSS otherwise.
-  const server: http.Server = options.tls
-    ? (require('node:https') as typeof import('node:https')).createServer({
+  const server: Server = options.tls
+    ? https().createServer({
         ...serverOptions,
         ...options.tls,
         // A client CA: the handshake fails for a client without a certificate it signed.
@@ -91,7 +89,7 @@ const LISTEN_ERRORS: Readonly<Record<string, string>> = {
 };
 
 /** Listens; a port in use or an address that is not this machine's is a clear error. */
-export function listen(server: http.Server, port: number, host: string): Promise<void> {
+export function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const why = LISTEN_ERRORS[err.code ?? ''] ?? err.message;
@@ -106,7 +104,7 @@ export function listen(server: http.Server, port: number, host: string): Promise
 }
 
 /** Stops listening and closes every connection, idle or not. */
-export function close(server: http.Server): Promise<void> {
+export function close(server: Server): Promise<void> {
   return new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
@@ -135,7 +133,7 @@ class Guard {
   private readonly warned = new Set<string>();
 
   constructor(
-    server: http.Server,
+    server: Server,
     private readonly handler: RequestHandler,
     private readonly limits: HttpLimits,
     private readonly log: Logger | undefined,
@@ -145,7 +143,7 @@ class Guard {
     server.on('connection', (raw: Duplex) => this.onConnection(raw));
     // The HTTP layer gets a TLS socket only once the handshake is done.
     server.on(tls ? 'secureConnection' : 'connection', (socket: Duplex) => this.track(socket));
-    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
   }
 
@@ -178,7 +176,7 @@ class Guard {
     this.idle.delete(socket);
   }
 
-  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
     const conn = this.conns.get(socket);
     // The parser goes on through a read after its connection was closed: ignore the rest.
@@ -205,7 +203,7 @@ class Guard {
   private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     try {
       const status = CLIENT_ERRORS[err.code ?? ''] ?? 400;
-      const answering = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
+      const answering = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
       // Only where nothing of an answer was written yet, so as not to corrupt one for the client.
       if (err.code !== 'ECONNRESET' && socket.writable && !answering?.headersSent) {
         socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);

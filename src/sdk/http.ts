@@ -3,6 +3,7 @@
 // without credentials and never carries a header value.
 import type { AxiosInstance } from 'axios';
 import { SourceError, redact } from './index.js';
+import { http, https } from '../core/node-http.js';
 
 export interface TlsOptions {
   ca?: string | Buffer;
@@ -76,15 +77,12 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
   let agent: unknown;
   if (req.tls && req.url.startsWith('https:')) {
-    const https = await import('node:https');
-    agent = new https.Agent({ ...req.tls, rejectUnauthorized: req.tls.rejectUnauthorized ?? true, keepAlive: false });
+    agent = new (https().Agent)({ ...req.tls, rejectUnauthorized: req.tls.rejectUnauthorized ?? true, keepAlive: false });
   } else if (req.keepAlive === false && req.url.startsWith('https:')) {
-    const https = await import('node:https');
-    agent = new https.Agent({ keepAlive: false });
+    agent = new (https().Agent)({ keepAlive: false });
   }
   let httpAgent: unknown;
   if (req.keepAlive === false) {
-    const http = await import('node:http');
     httpAgent = new http.Agent({ keepAlive: false });
   }
   // undefined lets axios take the environment's proxy (proxy-from-env); false: none.

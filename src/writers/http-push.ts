@@ -2,8 +2,8 @@
 // the endpoint, its credentials and TLS; one keep-alive connection pool; and the one reading of a
 // response: 2xx taken, 429 and 5xx tried again later (after Retry-After when the backend names
 // it), any other status refused for good. The core's writer runtime does the retrying.
-import http from 'node:http';
-import https from 'node:https';
+import type { Agent } from 'node:http';
+import { http, https } from '../core/node-http.js';
 import { ParamError, RetryLaterError, registerSecret, type JsonSchema, type PluginContext } from '../sdk/index.js';
 import { checkUrl, clientTlsParam, diskQueueParam, readClientTls, type ClientTls } from '../sdk/params.js';
 import { safeUrl } from '../sdk/http.js';
@@ -53,7 +53,7 @@ export class HttpPush {
   url: URL;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
-  private readonly agent: http.Agent;
+  private readonly agent: Agent;
 
   /** Checks the params now (this runs for `--check`); `url` is the endpoint after any defaults. */
   private readonly retryable: Retryable;
@@ -77,7 +77,7 @@ export class HttpPush {
     const tls = config.tls;
     if (tls && this.url.protocol !== 'https:') throw new ParamError('tls', 'tls is for https:// URLs');
     const options = { keepAlive: true, maxSockets: 4, ...(tls ? readClientTls(context, tls) : {}) };
-    this.agent = this.url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    this.agent = this.url.protocol === 'https:' ? new (https().Agent)(options) : new http.Agent(options);
   }
 
   /** The endpoint for messages: no credentials, no query string. */
@@ -109,7 +109,7 @@ export class HttpPush {
     body: Buffer | string,
     headers: Record<string, string>,
   ): Promise<{ status: number; statusMessage: string; body: Buffer; retryAfter?: string }> {
-    const lib = url.protocol === 'https:' ? https : http;
+    const lib = url.protocol === 'https:' ? https() : http;
     return new Promise((resolve, reject) => {
       const req = lib.request(url, { method: 'POST', agent: this.agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } });
       const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${this.timeoutMs / 1000} s`)), this.timeoutMs);

@@ -14,6 +14,7 @@ import {
   type SourceParams,
 } from '../../sdk/index.js';
 import { checkHost, namesParam, portParam } from '../../sdk/params.js';
+import { http } from '../../core/node-http.js';
 import { containerName, cpuReading, globMatch, statsToSamples, type CpuReading } from './stats.js';
 
 const schema = {
@@ -83,7 +84,6 @@ export class DockerSource extends Source<DockerConfig> {
     this.modem = docker.modem as Modem;
     // One fresh connection per request: probes are seconds apart, and a pooled connection the daemon
     // has closed meanwhile fails the next request with EPIPE.
-    const http = await import('node:http');
     this.modem.agent = quietInspect(new http.Agent({ keepAlive: false }), 'http.Agent');
     return this.modem;
   }

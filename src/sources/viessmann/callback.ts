@@ -1,7 +1,8 @@
 // The one-time login: a listener on the OAuth redirect URI (http://localhost:<port>/...) that takes
 // the authorization code the browser brings back and hands it on at once (Viessmann's codes are
 // valid for seconds, too short to copy by hand into a config).
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { http } from '../../core/node-http.js';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -21,7 +22,7 @@ export function callbackProblem(callbackUrl: string): string | undefined {
  */
 export async function listenForCode(callbackUrl: string, onCode: (code: string) => Promise<void>): Promise<Server> {
   const u = new URL(callbackUrl);
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const got = new URL(req.url ?? '/', callbackUrl);
     const code = got.searchParams.get('code');
     const reply = (status: number, text: string): void => void res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${text}\n`);
