@@ -6,14 +6,13 @@
 // sequence: severity, identifier, and the same message text but for the seconds a missing value
 // was waited for (timing).
 import { describe, it, expect, afterEach } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Daemon } from '../../src/executors/daemon.js';
 import { loadConfig } from '../../src/config/load.js';
 import { Writer, type Batch, type Notification } from '../../src/sdk/index.js';
 import { createLogger } from '../../src/log.js';
-import { tempDir } from '../helpers/net.js';
+import { spawnDaemon, tempDir, type Daemon as ServerProcess } from '../helpers/net.js';
 import { needs } from '../helpers/servers.js';
 
 /**
@@ -144,11 +143,11 @@ function steps(dir: string, who: string): number {
 }
 
 describe.skipIf(!needs('collectd'))('thresholds side by side with collectd', () => {
-  let collectd: ChildProcess | undefined;
+  let collectd: ServerProcess | undefined;
   let daemon: Daemon | undefined;
   let tmp: ReturnType<typeof tempDir> | undefined;
   afterEach(async () => {
-    collectd?.kill('SIGTERM');
+    await collectd?.stop();
     await daemon?.stop();
     tmp?.remove();
   });
@@ -196,9 +195,7 @@ ${THRESHOLD_BLOCK}
       }),
     );
 
-    collectd = spawn('collectd', ['-f', '-C', path.join(dir, 'collectd.conf')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    collectd.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    collectd = spawnDaemon('collectd', ['-f', '-C', path.join(dir, 'collectd.conf')], { cwd: dir });
     const writer = new Collect({ type: 'Collect' });
     const config = await loadConfig(path.join(dir, 'pollect.json'), { writersOptional: true });
     daemon = new Daemon(config, { dryRun: true, dryRunWriter: writer, log: createLogger('', { level: 'error', write: () => {} }) });
@@ -213,19 +210,10 @@ ${THRESHOLD_BLOCK}
       await new Promise((r) => setTimeout(r, 500));
       await stop();
     };
-    const cd = collectd;
     const pd = daemon;
-    await Promise.all([
-      stopWhenDone('collectd', () => {
-        if (cd.exitCode !== null || cd.signalCode !== null) return Promise.resolve();
-        const exited = new Promise((r) => cd.once('exit', r));
-        cd.kill('SIGTERM');
-        return exited;
-      }),
-      stopWhenDone('pollect', () => pd.stop()),
-    ]);
+    await Promise.all([stopWhenDone('collectd', collectd.stop), stopWhenDone('pollect', () => pd.stop())]);
     daemon = undefined;
-    expect(steps(dir, 'collectd'), stderr).toBeGreaterThan(SERIES.length);
+    expect(steps(dir, 'collectd'), collectd.output()).toBeGreaterThan(SERIES.length);
 
     const fromCollectd = byIdentifier(
       readFileSync(log, 'utf8')
