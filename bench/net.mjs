@@ -2,7 +2,26 @@
 import http from 'node:http';
 import net from 'node:net';
 
-export function freePort() {
+/** Ports already handed out in this process. */
+const handedOut = new Set();
+
+/**
+ * A loopback port that was free a moment ago, never one handed out before in this process: the
+ * kernel's pick for listen(0) can repeat a port just closed (two named of one test once got one
+ * port; side-by-side starts two named the same way).
+ */
+export async function freePort() {
+  for (let tries = 0; tries < 100; tries++) {
+    const port = await kernelPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('listen(0) kept giving ports already handed out');
+}
+
+function kernelPort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.on('error', reject);
