@@ -25,7 +25,7 @@ describe("Exec's environment", () => {
         'echo "environ_secret $(grep -c hunter22 /proc/$$/environ)"\n',
     );
     chmodSync(script, 0o755);
-    // Stubbed for this test only (vitest.config.ts: unstubEnvs). Assigning process.env a copy
+    // Stubbed for this test only (undone after it: test/helpers/file-guard.ts). Assigning process.env a copy
     // instead left the worker a plain object that vitest's own env stubs no longer restore.
     vi.stubEnv('OS_PASSWORD', 'hunter22');
     vi.stubEnv('OS_AUTH_URL', 'http://keystone.invalid');
