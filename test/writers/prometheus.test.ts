@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PrometheusWriter, type PrometheusConfig } from '../../src/writers/prometheus/index.js';
+import type { SeriesStore } from '../../src/writers/prometheus/store.js';
 import { ParamError, type Batch, type PluginContext, type Point, type SeriesName, type SourceStatus } from '../../src/sdk/index.js';
 import { WriterRuntime } from '../../src/executors/writer-runtime.js';
 import { SelfMetricsSource, selfSeriesName } from '../../src/executors/self-metrics.js';
@@ -525,6 +526,45 @@ describe('Prometheus writer: stale series', () => {
     send(w, failing('probed', 1));
     send(w, failing('probed', 2));
     expect(valueOf(parseExposition((await scrape(w)).body), 'c_Redis_clients')).toBe('9');
+  });
+});
+
+describe('Prometheus writer: rendering at write time', () => {
+  /** The bytes the writer keeps for one source's series of one family. */
+  const chunkText = (w: PrometheusWriter, family: string, source: string): Buffer | undefined =>
+    (w as unknown as { store: SeriesStore }).store.families.get(family)?.chunks.get(source)?.text;
+
+  it('renders again only what changed: a value, a series added or gone; the exposition always shows the last values', async () => {
+    const w = await startWriter();
+    const disk = (free: number, extra: Point[] = []): Batch =>
+      batch('c', [status('c.Disk')], [pt('c.Disk', 'c.Disk.free', free, { mount: '/' }), pt('c.Disk', 'c.Disk.nan', Number.NaN), ...extra]);
+    send(w, disk(10));
+    const first = chunkText(w, 'c_Disk_free', 'c.Disk');
+    const nan = chunkText(w, 'c_Disk_nan', 'c.Disk');
+    expect(first?.toString()).toBe('c_Disk_free{mount="/"} 10\n');
+    // The same values again (NaN included): the rendered bytes are kept as they were.
+    send(w, disk(10));
+    expect(chunkText(w, 'c_Disk_free', 'c.Disk')).toBe(first);
+    expect(chunkText(w, 'c_Disk_nan', 'c.Disk')).toBe(nan);
+    expect(valueOf(parseExposition((await scrape(w)).body), 'c_Disk_free', { mount: '/' })).toBe('10');
+    // A new value, a series added, then one gone: rendered again each time.
+    send(w, disk(11));
+    expect(valueOf(parseExposition((await scrape(w)).body), 'c_Disk_free', { mount: '/' })).toBe('11');
+    send(w, disk(0, [pt('c.Disk', 'c.Disk.free', 5, { mount: '/home' })]));
+    let fams = parseExposition((await scrape(w)).body);
+    expect(valueOf(fams, 'c_Disk_free', { mount: '/' })).toBe('0');
+    expect(valueOf(fams, 'c_Disk_free', { mount: '/home' })).toBe('5');
+    send(w, disk(0));
+    fams = parseExposition((await scrape(w)).body);
+    expect(valueOf(fams, 'c_Disk_free', { mount: '/home' })).toBeUndefined();
+    expect(chunkText(w, 'c_Disk_free', 'c.Disk')?.toString()).toBe('c_Disk_free{mount="/"} 0\n');
+  });
+
+  it('with timestamps, a new reading time alone renders the series again', async () => {
+    const w = await startWriter({ timestamps: true });
+    send(w, batch('c', [status('c.Up')], [pt('c.Up', 'c.Up', 1, {}, { timestamp: T0 })]));
+    send(w, batch('c', [status('c.Up')], [pt('c.Up', 'c.Up', 1, {}, { timestamp: T0 + 1000 })]));
+    expect(chunkText(w, 'c_Up', 'c.Up')?.toString()).toBe(`c_Up 1 ${T0 + 1000}\n`);
   });
 });
 
