@@ -178,9 +178,7 @@ export class SeriesStore {
    */
   private replace(entry: SourceEntry, points: readonly Point[], full: boolean, touched: Set<Family>, result: ApplyResult): void {
     const stamp = ++this.stamp;
-    // `changed`: the chunk's text differs from the one rendered last (a value, a time, a series
-    // added or swept); an unchanged chunk keeps its bytes, which spares most of a tick's rendering.
-    const work = new Map<Family, { chunk: Chunk; seen: number; isNew: boolean; changed: boolean }>();
+    const work = new Map<Family, { chunk: Chunk; seen: number; isNew: boolean }>();
     for (const p of points) {
       const n = this.namer.metric(p.name, p.type, p.unit, p.partOf);
       let fam = this.families.get(n.family);
@@ -200,7 +198,7 @@ export class SeriesStore {
       if (!w) {
         const existing = fam.chunks.get(entry.id);
         const chunk = existing ?? { series: new Map(), labelNames: new Set<string>(), text: EMPTY, version: -1, dirty: true };
-        work.set(fam, (w = { chunk, seen: 0, isNew: !existing, changed: !existing }));
+        work.set(fam, (w = { chunk, seen: 0, isNew: !existing }));
       }
       const labels = this.namer.labels(p.labels, n.extraLabel);
       // The series of a histogram differ by their suffix as well as by their labels.
@@ -215,7 +213,9 @@ export class SeriesStore {
           w.seen++;
         }
         const time = Math.round(p.timestamp);
-        if (!Object.is(known.value, value) || (this.timestamps && known.time !== time)) w.changed = true;
+        // A chunk is rendered again only when its text changes: most series keep their value
+        // from tick to tick, and re-rendering them was most of a tick's rendering.
+        if (!Object.is(known.value, value) || (this.timestamps && known.time !== time)) w.chunk.dirty = true;
         known.value = value;
         known.time = time;
         continue;
@@ -229,7 +229,7 @@ export class SeriesStore {
       series.set(key, { sample: n.sample, extra: n.extraLabel, labels, value, time: Math.round(p.timestamp), prefix: '', version: -1, stamp });
       this.seriesCount++;
       w.seen++;
-      w.changed = true;
+      w.chunk.dirty = true;
       // Only non-empty labels count: an empty label is an absent one, and needs no column.
       const names = w.chunk.labelNames;
       const before = names.size;
@@ -246,7 +246,7 @@ export class SeriesStore {
         // Swept: what this probe did not produce is gone at once.
         chunk.labelNames.clear();
         fam.labelsChanged = true;
-        w.changed = true;
+        chunk.dirty = true;
         for (const [k, s] of chunk.series) {
           if (s.stamp !== stamp) {
             chunk.series.delete(k);
@@ -264,7 +264,6 @@ export class SeriesStore {
         entry.families.delete(fam);
         continue;
       }
-      if (w.changed) chunk.dirty = true;
       if (w.isNew) fam.chunks.set(entry.id, chunk);
       entry.families.add(fam);
     }
