@@ -1,7 +1,8 @@
 // `naming: "prometheus"` never changes a value but by the unit its sample declares: a property test
 // over generated names and units, the examples of issue 11 through the real sources and promtool,
-// every built-in host source's units, and histograms from Exec served as histograms (a real
-// Prometheus runs histogram_quantile on them).
+// every built-in host source's units, histograms from Exec served as histograms (a real
+// Prometheus runs histogram_quantile on them), and a real daemon serving the host sources in both
+// namings: raw counters in `prometheus`, the Python pollect's rates in `pollect`.
 import { afterAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -29,6 +30,8 @@ import { build, configFor, typeName } from '../helpers/plugin.js';
 import { quietLog } from '../helpers/probe.js';
 import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from '../helpers/net.js';
 import { needs } from '../helpers/servers.js';
+import { buildConfig } from '../../src/config/load.js';
+import { Daemon as PollectDaemon } from '../../src/executors/daemon.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -571,6 +574,91 @@ describe('histograms and summaries through Exec', () => {
         expect(meta.data.app_exec_web_request_seconds?.[0]?.type).toBe('histogram');
       } finally {
         await prom.stop();
+      }
+    },
+    60_000,
+  );
+});
+
+describe('a real daemon: the host sources in both namings side by side', () => {
+  it.skipIf(!needs('promtool'))(
+    'prometheus naming serves the raw counters and none of the rates; pollect naming the rates and none of the counters; promtool clean',
+    async () => {
+      const { dir, remove } = tempDir();
+      const child = spawn('sleep', ['27.18281'], { stdio: 'ignore' });
+      await new Promise((r) => child.once('spawn', r));
+      const [plainPort, promPort] = [await freePort(), await freePort()];
+      const config = await buildConfig(
+        {
+          tickTime: 1,
+          writers: [
+            { type: 'Prometheus', host: '127.0.0.1', port: plainPort },
+            { type: 'Prometheus', host: '127.0.0.1', port: promPort, naming: 'prometheus' },
+          ],
+          executors: [
+            {
+              collection: 'host',
+              sources: [
+                { type: 'Cpu' },
+                { type: 'Interface', include: ['lo'] },
+                { type: 'IO' },
+                { type: 'Process', procRegex: '^sleep 27\\.18281$' },
+                { type: 'Host', metrics: ['cpu'] },
+              ],
+            },
+          ],
+        },
+        path.join(dir, 'pollect.json'),
+      );
+      const daemon = new PollectDaemon(config, { log: quietLog });
+      await daemon.start();
+      try {
+        const get = async (port: number): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+        // Rates need two readings: wait for the pollect naming's first interface rate.
+        let plain = '';
+        for (const end = Date.now() + 20_000; Date.now() < end && !plain.includes('host_Interface_recv_bytes_sec{'); ) {
+          await new Promise((r) => setTimeout(r, 200));
+          plain = await get(plainPort);
+        }
+        const prom = await get(promPort);
+        const families = (text: string): Set<string> => new Set(lines(text).map((l) => l.name));
+        const plainNames = families(plain);
+        const promNames = families(prom);
+        // pollect naming: the rates and percentages of the Python pollect, no raw counter.
+        for (const n of [
+          'host_Cpu',
+          'host_Interface_recv_bytes_sec',
+          'host_Interface_sent_packets_sec',
+          'host_Process_load_percent',
+          'host_Process_process_count',
+        ]) {
+          expect(plainNames, `pollect naming serves ${n}`).toContain(n);
+        }
+        const rawInPlain = [...plainNames].filter((n) => /^host_/.test(n) && /_total$/.test(n));
+        expect(rawInPlain, 'pollect naming serves no raw counter').toEqual([]);
+        // prometheus naming: the counters, as counters, and no rate or CPU percentage of them.
+        const counters = [
+          'host_cpu_seconds_total',
+          'host_interface_receive_bytes_total',
+          'host_interface_transmit_packets_total',
+          'host_process_cpu_seconds_total',
+          'host_host_cpu_seconds_total',
+        ];
+        if (/^host_IO_/m.test(plain)) counters.push('host_io_reads_completed_total', 'host_io_read_bytes_total', 'host_io_io_time_seconds_total');
+        for (const n of counters) {
+          expect(promNames, `prometheus naming serves ${n}`).toContain(n);
+          expect(prom).toContain(`# TYPE ${n} counter\n`);
+        }
+        const rates = [...promNames].filter((n) => /^host_/.test(n) && /_per_second$|_sec$|_percent$/.test(n));
+        expect(rates, 'prometheus naming serves no agent-side rate or CPU percentage of the host sources').toEqual([]);
+        expect(lines(prom).find((l) => l.name === 'host_process_cpu_seconds_total')?.labels).toEqual({ pidx: '0' });
+        const r = promtool(prom);
+        expect(r.out).toBe('');
+        expect(r.code).toBe(0);
+      } finally {
+        await daemon.stop();
+        child.kill();
+        remove();
       }
     },
     60_000,
