@@ -34,6 +34,28 @@ describe('evcc state parser', () => {
     expect(s.filter((x) => x.labels).every((x) => x.labels!.title === 'Garage')).toBe(true);
   });
 
+  it('declares the units of the values it knows, and none for prices, flags, counts and unknown keys', () => {
+    const s = parseEvccState(STATE);
+    const unitOf = (name: string) => s.find((x) => x.name === name)?.unit;
+    expect(unitOf('chargePower')).toBe('W');
+    expect(unitOf('gridPower')).toBe('W');
+    expect(unitOf('vehicleSoc')).toBe('percent');
+    expect(unitOf('greenShare')).toBe('ratio');
+    expect(unitOf('chargeCurrent')).toBe('A');
+    expect(unitOf('chargedEnergy')).toBe('Wh');
+    expect(unitOf('pvEnergy')).toBe('kWh');
+    expect(unitOf('chargeDuration')).toBe('seconds');
+    expect(unitOf('vehicleRange')).toBe('km');
+    for (const name of ['tariffGrid', 'sessionPricePerKWh', 'charging', 'phasesActive', 'priority']) expect(unitOf(name), name).toBeUndefined();
+    // Keys are evcc's: one named like an Object member declares nothing.
+    const odd = parseEvccState(JSON.parse('{"constructor": 1, "toString": 2, "__proto__": 3}'));
+    expect(odd.map((x) => [x.name, x.unit])).toEqual([
+      ['constructor', undefined],
+      ['toString', undefined],
+      ['__proto__', undefined],
+    ]);
+  });
+
   it('reads a nested loadpoints list too, and labels a loadpoint without title by its index', () => {
     const s = parseEvccState({
       loadpoints: [

@@ -5,6 +5,27 @@ import type { Sample } from '../../sdk/index.js';
 
 const LOADPOINT_KEY = /^loadpoints\.(\d+)\.(.+)$/;
 
+/**
+ * The units of evcc's values, by key, as evcc's UI reads them (powers in W, session energies in Wh,
+ * meter totals and capacities in kWh, durations in seconds). A key not listed (prices, in the
+ * tariff's currency; counts; flags; keys of a newer evcc) declares no unit and is served as it is.
+ */
+const UNITS = new Map<string, string>([
+  ...unit('W', 'gridPower', 'pvPower', 'homePower', 'residualPower', 'batteryPower', 'chargePower'),
+  ...unit('percent', 'batterySoc', 'bufferSoc', 'bufferStartSoc', 'prioritySoc', 'vehicleSoc', 'targetSoc', 'minSoc', 'vehicleTargetSoc', 'limitSoc'),
+  ...unit('percent', 'effectiveLimitSoc', 'effectivePlanSoc', 'planSoc', 'sessionSolarPercentage', 'savingsSelfConsumptionPercent'),
+  ...unit('ratio', 'greenShare', 'greenShareHome', 'greenShareLoadpoints'),
+  ...unit('A', 'maxCurrent', 'minCurrent', 'chargeCurrent', 'effectiveMaxCurrent', 'effectiveMinCurrent'),
+  ...unit('Wh', 'chargedEnergy', 'sessionEnergy', 'chargeRemainingEnergy'),
+  ...unit('kWh', 'pvEnergy', 'gridEnergy', 'batteryCapacity', 'vehicleCapacity', 'savingsTotalCharged', 'savingsGridCharged', 'savingsSelfConsumptionCharged'),
+  ...unit('seconds', 'chargeDuration', 'connectedDuration', 'chargeRemainingDuration', 'pvRemaining', 'phaseRemaining', 'guardRemaining'),
+  ...unit('km', 'vehicleRange', 'vehicleOdometer'),
+]);
+
+function unit(u: string, ...keys: string[]): [string, string][] {
+  return keys.map((k) => [k, u]);
+}
+
 /** The numbers and booleans of a state message: loadpoint values labelled by title, the rest bare. */
 export function parseEvccState(state: unknown): Sample[] {
   if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new Error('not an evcc state message (not a JSON object)');
@@ -28,9 +49,13 @@ export function parseEvccState(state: unknown): Sample[] {
     const value = metric(raw);
     if (value === undefined) continue;
     const m = LOADPOINT_KEY.exec(key);
+    const name = m ? m[2]! : key;
+    const sample: Sample = { name, value };
     // A loadpoint without a title is labelled by its index.
-    if (m) out.push({ name: m[2]!, value, labels: { title: titles.get(m[1]!) ?? m[1]! } });
-    else out.push({ name: key, value });
+    if (m) sample.labels = { title: titles.get(m[1]!) ?? m[1]! };
+    const u = UNITS.get(name);
+    if (u) sample.unit = u;
+    out.push(sample);
   }
   return out;
 }
