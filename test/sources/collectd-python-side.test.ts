@@ -3,15 +3,15 @@
 // and the names and labels pollect reports must map onto each other as the README says, with the
 // same values for the same read.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CollectdPythonSource } from '../../src/sources/collectd-python/index.js';
 import { probeOnce, quietLog } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { build } from '../helpers/plugin.js';
 import { needs } from '../helpers/servers.js';
-import type { Sample } from '../../src/sdk/index.js';
+import { collectdConf, identifiers, moduleBlock, startCollectd, waitForCsv } from '../helpers/collectd-side.js';
 
 /** The example of collectd-python(5), made deterministic: read n dispatches 1.5·n, and n, 2n as if_octets. */
 const SPAM = `import collectd
@@ -30,59 +30,6 @@ def read(data=None):
 collectd.register_config(config)
 collectd.register_read(read)
 `;
-
-/** One row of a collectd CSV file as pollect would name it: identifier, data source, value. */
-interface Row {
-  id: string;
-  values: Record<string, number>;
-}
-
-/** csv/<host>/<plugin[-pinst]>/<type[-tinst]>-<date>: every row, per read index (row n is read n+1). */
-function readCsv(dir: string): Map<string, Row[]> {
-  const out = new Map<string, Row[]>();
-  for (const host of readdirSync(dir)) {
-    for (const plugin of readdirSync(path.join(dir, host))) {
-      for (const file of readdirSync(path.join(dir, host, plugin))) {
-        const type = file.replace(/-\d{4}-\d{2}-\d{2}$/, '');
-        const [header, ...lines] = readFileSync(path.join(dir, host, plugin, file), 'utf8')
-          .trim()
-          .split('\n');
-        const names = header!.split(',').slice(1);
-        const id = `${host}/${plugin}/${type}`;
-        out.set(
-          id,
-          lines.map((l) => ({
-            id,
-            values: Object.fromEntries(
-              l
-                .split(',')
-                .slice(1)
-                .map((v, i) => [names[i]!, Number(v)]),
-            ),
-          })),
-        );
-      }
-    }
-  }
-  return out;
-}
-
-/** pollect's samples back to collectd identifiers, by the README's mapping. */
-function identifiers(samples: readonly Sample[], dsNames: Record<string, string[]>): Map<string, Record<string, number>> {
-  const out = new Map<string, Record<string, number>>();
-  for (const s of samples) {
-    const l = s.labels ?? {};
-    // name = <plugin>.<type>[.<ds>]: the plugin may hold dots (python.spam), the type does not.
-    const parts = s.name!.split('.');
-    const multi = parts.length >= 3 && dsNames[parts.at(-2)!]?.includes(parts.at(-1)!);
-    const ds = multi ? parts.pop()! : 'value';
-    const type = parts.pop()!;
-    const plugin = parts.join('.');
-    const id = `${l['host']}/${plugin}${l['plugin_instance'] ? `-${l['plugin_instance']}` : ''}/${type}${l['type_instance'] ? `-${l['type_instance']}` : ''}`;
-    out.set(id, { ...out.get(id), [ds]: s.value });
-  }
-  return out;
-}
 
 /** A plugin of another shape: <Node "name"> blocks in its config, one named read callback per node, plugin instances. */
 const NODES = `import collectd, json, os
@@ -104,32 +51,6 @@ def config(c):
 collectd.register_config(config)
 `;
 
-/** collectd.conf for one plugin, writing CSV into <dir>/csv, with the <Module> block given. */
-function collectdConf(dir: string, module: string, block: string): string {
-  return `Hostname "side"
-FQDNLookup false
-Interval 1
-BaseDir "${dir}"
-PIDFile "${dir}/collectd.pid"
-TypesDB "/usr/share/collectd/types.db"
-LoadPlugin csv
-<Plugin csv>
-  DataDir "${dir}/csv"
-  StoreRates false
-</Plugin>
-<LoadPlugin python>
-  Globals true
-</LoadPlugin>
-<Plugin python>
-  ModulePath "plugins"
-  Import "${module}"
-  <Module ${module}>
-${block}
-  </Module>
-</Plugin>
-`;
-}
-
 describe.skipIf(!needs('collectd', 'python3'))('CollectdPython side by side with collectd', () => {
   let tmp: ReturnType<typeof tempDir>;
   let collectd: ChildProcess | undefined;
@@ -150,11 +71,9 @@ describe.skipIf(!needs('collectd', 'python3'))('CollectdPython side by side with
 
   it('runs the documentation example: same identifiers, same values read by read', async () => {
     const conf = path.join(tmp.dir, 'collectd.conf');
-    writeFileSync(conf, collectdConf(tmp.dir, 'spam', '    Instance "db1"\n    Weight 2.5'));
-    // ModulePath "plugins" is relative to collectd's working directory, as pollect's is to the config file.
-    collectd = spawn('collectd', ['-f', '-C', conf], { cwd: tmp.dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    collectd.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    writeFileSync(conf, collectdConf(tmp.dir, ['spam'], moduleBlock('spam', '    Instance "db1"\n    Weight 2.5')));
+    let stderr: () => string;
+    ({ proc: collectd, stderr } = startCollectd(tmp.dir, conf));
 
     source = build(
       CollectdPythonSource,
@@ -176,14 +95,8 @@ describe.skipIf(!needs('collectd', 'python3'))('CollectdPython side by side with
 
     // collectd: wait until its CSV files hold the same reads.
     const reads = [...snapshots.keys()];
-    const csvDir = path.join(tmp.dir, 'csv');
-    let csv = new Map<string, Row[]>();
-    while (Date.now() < until + 10_000) {
-      csv = existsSync(path.join(csvDir, 'side')) ? readCsv(csvDir) : new Map();
-      if (csv.size === 3 && [...csv.values()].every((rows) => rows.length >= Math.max(...reads))) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect([...csv.keys()].sort(), stderr).toEqual(['side/python.spam/gauge', 'side/spam-db1/if_octets-eth0', 'side/spam/load']);
+    const csv = await waitForCsv(path.join(tmp.dir, 'csv'), (c) => c.size === 3 && [...c.values()].every((rows) => rows.length >= Math.max(...reads)));
+    expect([...csv.keys()].sort(), stderr()).toEqual(['side/python.spam/gauge', 'side/spam-db1/if_octets-eth0', 'side/spam/load']);
     for (const [n, ids] of snapshots) {
       expect([...ids.keys()].sort()).toEqual([...csv.keys()].sort());
       for (const [id, rows] of csv) expect(ids.get(id), `read ${n}, ${id}`).toEqual(rows[n - 1]!.values);
@@ -210,13 +123,12 @@ describe.skipIf(!needs('collectd', 'python3'))('CollectdPython side by side with
       conf,
       collectdConf(
         dir,
-        'nodes',
-        '    <Node "a">\n      Scale 10\n    </Node>\n    <Node "b">\n      Scale 300\n      Tags "x" "y"\n    </Node>\n    Enabled true',
+        ['nodes'],
+        moduleBlock('nodes', '    <Node "a">\n      Scale 10\n    </Node>\n    <Node "b">\n      Scale 300\n      Tags "x" "y"\n    </Node>\n    Enabled true'),
       ),
     );
-    collectd = spawn('collectd', ['-f', '-C', conf], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    collectd.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    let stderr: () => string;
+    ({ proc: collectd, stderr } = startCollectd(dir, conf));
     source = build(
       CollectdPythonSource,
       {
@@ -238,15 +150,8 @@ describe.skipIf(!needs('collectd', 'python3'))('CollectdPython side by side with
     await source.init({ log: quietLog, tickTime: 10, configDir: dir, signal: AbortSignal.timeout(10_000) });
     const ids = identifiers(await probeOnce(source), { if_octets: ['rx', 'tx'] });
 
-    const csvDir = path.join(dir, 'csv');
-    let csv = new Map<string, Row[]>();
-    const until = Date.now() + 15_000;
-    while (Date.now() < until) {
-      csv = existsSync(path.join(csvDir, 'side')) ? readCsv(csvDir) : new Map();
-      if (csv.size === 4 && [...csv.values()].every((rows) => rows.length >= 1)) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect([...csv.keys()].sort(), stderr).toEqual([
+    const csv = await waitForCsv(path.join(dir, 'csv'), (c) => c.size === 4 && [...c.values()].every((rows) => rows.length >= 1));
+    expect([...csv.keys()].sort(), stderr()).toEqual([
       'side/nodes-a/if_octets',
       'side/nodes-a/percent-used',
       'side/nodes-b/if_octets',

@@ -244,6 +244,11 @@ collectd.register_config(config, ${JSON.stringify(out)})
     expect(bad({ spam: { Node: { $values: 'local' } } })).toMatch(/^modules\.spam\.Node\.\$values: must be a list/);
     expect(bad({ spam: { Node: [{ A: { B: [null] } }] } })).toMatch(/^modules\.spam\.Node\[0\]\.A\.B/);
     expect(bad({ spam: { Ok: 'x' } })).toBe('no error');
+    // A list: several <Module spam> blocks, each checked on its own.
+    expect(bad({ spam: [{ Ok: 'x' }, { Ok: 'y' }] })).toBe('no error');
+    expect(bad({ spam: [{ Ok: 'x' }, { Host: null }] })).toMatch(/^modules\.spam\[1\]\.Host: must be a string/);
+    expect(bad({ spam: [] })).toMatch(/modules\.spam: must be an object, or a list/);
+    expect(bad({ spam: ['x'] })).toMatch(/modules\.spam: must be an object, or a list/);
     // All of it travels in one environment variable, which Linux limits to 128 KiB.
     expect(bad({ spam: { Big: 'x'.repeat(130_000) } })).toMatch(/^modules: the modules' config and the data sets come to \d+ bytes, more than 120000/);
   });

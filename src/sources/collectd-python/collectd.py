@@ -407,7 +407,7 @@ def _configure(conf):
             raise _Fatal(_exception_text("importing module %s" % name))
         finally:
             _send({"t": "done"})
-    for module, tree in conf.get("modules", {}).items():
+    for module, trees in conf.get("modules", {}).items():
         cb = _callbacks["config"].get("python." + module)
         if cb is None:
             for ident, c in _callbacks["config"].items():
@@ -416,11 +416,13 @@ def _configure(conf):
         if cb is None:
             warning("Found a configuration for the \"%s\" plugin, but the plugin isn't loaded or didn't register a configuration callback." % module)
             continue
-        root = Config("Module", (module,))
-        root.children = tuple(n for k, v in tree.items() for n in _config_nodes(k, v, root))
-        failure = _call("config", cb, (root,))
-        if failure is not None:
-            raise _Fatal(failure)
+        # Several <Module name> blocks (a list): collectd calls the config callback once per block, in order.
+        for tree in trees if isinstance(trees, list) else [trees]:
+            root = Config("Module", (module,))
+            root.children = tuple(n for k, v in tree.items() for n in _config_nodes(k, v, root))
+            failure = _call("config", cb, (root,))
+            if failure is not None:
+                raise _Fatal(failure)
 
 
 class _Fatal(Exception):

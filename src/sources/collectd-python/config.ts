@@ -1,14 +1,18 @@
 // The `modules` param: per module a JSON tree that the child turns into collectd Config objects
 // (collectd.py, _config_node). A scalar is a line with one value, a list of scalars a line with
 // several, an object a block (its `$values`, if any, the block's own values: `<Node "local">`), and
-// a list of objects or lists repeats the key. Checked here, so --check names the bad path.
+// a list of objects or lists repeats the key. A module's entry may be a list of blocks: several
+// <Module name> blocks, as collectd allows. Checked here, so --check names the bad path.
 import { ParamError } from '../../sdk/index.js';
 
 export type Scalar = string | number | boolean;
 export type ConfigTree = Scalar | ConfigTree[] | { [key: string]: ConfigTree };
 
 export function checkModules(modules: Record<string, ConfigTree>): void {
-  for (const [name, tree] of Object.entries(modules)) checkBlock(tree, `modules.${name}`);
+  for (const [name, tree] of Object.entries(modules)) {
+    if (Array.isArray(tree)) tree.forEach((block, i) => checkBlock(block, `modules.${name}[${i}]`));
+    else checkBlock(tree, `modules.${name}`);
+  }
 }
 
 function isScalar(v: unknown): v is Scalar {

@@ -41,9 +41,10 @@ const schema = {
     logTraces: { type: 'boolean', default: false, description: "Log a callback's exception with its full stack trace: collectd's LogTraces" },
     modules: {
       type: 'object',
-      additionalProperties: { type: 'object' },
+      additionalProperties: { oneOf: [{ type: 'object' }, { type: 'array', minItems: 1, items: { type: 'object' } }] },
       default: {},
-      description: "Per module name, the config tree its config callback gets as a collectd Config: collectd's <Module name> blocks (see below)",
+      description:
+        "Per module name, the config tree its config callback gets as a collectd Config: collectd's <Module name> block, or a list of trees for several blocks, one call each (see below)",
     },
     typesDb: {
       description: `types.db files with the data sets of the types (relative to the config file; default ${DEFAULT_TYPES_DB}, or only gauge, derive, counter and absolute when that is not installed)`,
