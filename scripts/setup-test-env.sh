@@ -17,11 +17,12 @@ fi
 #   bind9 + dnsutils (Bind), openssl (test certificates), python3 (checks the pickle encoder
 #   against CPython's pickle), curl, procps (ps, free), chromium (the Prometheus writer's status
 #   page in a headless browser), systemd (systemd-analyze checks contrib/systemd/pollect.service),
-#   influxdb (Influx writer), victoria-metrics (PrometheusRemoteWrite writer), mosquitto (Mqtt writer),
+#   influxdb (Influx writer), victoria-metrics (PrometheusRemoteWrite writer), mosquitto (Mqtt writer) and
+#   mosquitto-clients (mosquitto_sub, a real MQTT client subscribing to what the Mqtt writer sends),
 #   collectd-core + libpython3-dev (CollectdPython beside collectd: its python.so links libpython,
 #   which collectd-core only suggests), prometheus-alertmanager (Alertmanager writer), bpftrace
 #   (K8sNamespaceTraffic: its tracer program compiles, and prints what the parser reads; needs root).
-PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter prometheus-alertmanager influxdb victoria-metrics mosquitto snmpd snmp bind9 dnsutils openssl python3 collectd-core libpython3-dev curl procps lm-sensors chromium systemd bpftrace"
+PACKAGES="redis-server graphite-carbon python3-whisper prometheus prometheus-node-exporter prometheus-alertmanager influxdb victoria-metrics mosquitto mosquitto-clients snmpd snmp bind9 dnsutils openssl python3 collectd-core libpython3-dev curl procps lm-sensors chromium systemd bpftrace"
 
 if ! command -v apt-get >/dev/null; then
   echo "setup-test-env: this script uses apt-get (Debian or Ubuntu); elsewhere install: $PACKAGES" >&2

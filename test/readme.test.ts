@@ -2,7 +2,8 @@
 // built-in source and writer, up to date with their classes (npm run docs).
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sourceRegistry } from '../src/sources/registry.js';
 import { writerRegistry } from '../src/writers/registry.js';
@@ -61,5 +62,34 @@ describe('README', () => {
     expect(r.stdout).toMatch(/^pollect\.LoadAvg\{time="short"\} \d+(\.\d+)? \d{13}$/m);
     expect(r.stdout).toMatch(/^pollect\.MemoryUsage\{type="available"\} \d+ \d{13}$/m);
     expect(r.stdout).toMatch(/^pollect\.DiskUsage\{disk="_",type="total"\} \d+ \d{13}$/m);
+  });
+
+  it('the Configuration example (global labels) and the filter example pass --check as they are printed', () => {
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Names'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toMatch(/^labels: \{ host: "\$\{HOSTNAME\}" \}/m);
+    const filter = /`(filter: \{[^`]*\})`/.exec(section)?.[1];
+    expect(filter).toBeDefined();
+    const dir = mkdtempSync(path.join(tmpdir(), 'pollect-readme-'));
+    try {
+      const check = (text: string) => {
+        const file = path.join(dir, `c${Math.random().toString(36).slice(2)}.yml`);
+        writeFileSync(file, text);
+        return spawnSync(process.execPath, [path.join(root, 'bin/pollect.js'), '-c', file, '--check'], {
+          encoding: 'utf8',
+          timeout: 30_000,
+          env: { ...process.env, HOSTNAME: 'web01' },
+        });
+      };
+      const whole = check(yaml!);
+      expect(whole.stderr).toBe('');
+      expect(whole.status).toBe(0);
+      // The filter example on an executor and on a writer, where the table says it goes.
+      const withFilter = check(`writer: { type: DryRun, ${filter} }\nexecutors:\n  - ${filter}\n    sources: [{ type: LoadAvg }]\n`);
+      expect(withFilter.stderr).toBe('');
+      expect(withFilter.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

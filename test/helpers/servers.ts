@@ -16,6 +16,7 @@ export const BINARIES: Readonly<Record<string, string>> = {
   'victoria-metrics': 'victoria-metrics',
   mosquitto: 'mosquitto',
   mosquitto_passwd: 'mosquitto',
+  mosquitto_sub: 'mosquitto-clients',
   snmpd: 'snmpd',
   snmpget: 'snmp',
   named: 'bind9',

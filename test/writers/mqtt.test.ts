@@ -1,7 +1,7 @@
 // Mqtt writer against a real mosquitto with a password file: the Python pollect's topic layout and
 // config, retained messages a later subscriber gets, includePattern as a full match, Home
 // Assistant discovery, QoS 1, a wrong password, a silent broker, and a broker restart (outage)
-// through the core.
+// through the core. Subscribers: test/helpers/mosquitto.ts's, and mosquitto's own mosquitto_sub.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
@@ -17,7 +17,7 @@ import { needs } from '../helpers/servers.js';
 import { fixtureDir } from '../helpers/fixtures.js';
 import { mosquitto, PASSWORD, subscribe, USER, type Broker, type Message } from '../helpers/mosquitto.js';
 import { selfSigned } from '../helpers/certs.js';
-import { tempDir } from '../helpers/net.js';
+import { spawnDaemon, tempDir } from '../helpers/net.js';
 import path from 'node:path';
 
 const SCHEMA = writerParamsSchema(MqttWriter.schema, 'Mqtt');
@@ -134,6 +134,38 @@ describe.skipIf(!needs('mosquitto'))('Mqtt writer against a real mosquitto', () 
     ]);
     sub.close();
   });
+
+  // The broker's own client (mosquitto-clients), apart from the subscriber in test/helpers and from
+  // the writer's mqtt package: what a user's `mosquitto_sub -v -t '#'` shows.
+  it.skipIf(!needs('mosquitto_sub'))(
+    "mosquitto_sub sees the Python pollect's topics and payloads: the retained last values, then live QoS 1 messages",
+    async () => {
+      const { w } = await writer({ ...auth(), qos: 1 });
+      await w.write(batch([point('sub.T.v', 1.5, { disk: '/var' }), point('sub.Load.short', 0.25)]));
+      const sub = spawnDaemon('mosquitto_sub', [
+        ...['-d', '-h', '127.0.0.1', '-p', String(broker.port), '-u', USER, '-P', PASSWORD, '-q', '1', '-t', 'sub.t/#', '-t', 'sub.load/#'],
+        ...['-F', 'MSG %r %q %t %p', '-C', '4', '-W', '20'],
+      ]);
+      try {
+        const got = () =>
+          sub
+            .output()
+            .split('\n')
+            .filter((l) => l.startsWith('MSG '));
+        // -d prints the SUBACK: from then on the broker sends it what is published.
+        await until(() => /received SUBACK/.test(sub.output()) && got().length >= 2, 10_000);
+        await w.write(batch([point('sub.T.v', 2.5, { disk: '/var' }), point('sub.Load.short', 0.5)]));
+        await until(() => got().length >= 4, 10_000);
+        // Retained (flag 1) as stored by the broker, then live (flag 0, QoS 1); within each, any order.
+        expect(got().slice(0, 2).sort()).toEqual(['MSG 1 1 sub.load/short 0.25', 'MSG 1 1 sub.t/v/disk//var 1.5']);
+        expect(got().slice(2).sort()).toEqual(['MSG 0 1 sub.load/short 0.5', 'MSG 0 1 sub.t/v/disk//var 2.5']);
+      } finally {
+        await sub.stop();
+        await w.stop();
+      }
+    },
+    30_000,
+  );
 
   it('QoS 1 with Home Assistant discovery: one discovery message per topic, whose state_topic is the topic', async () => {
     const sub = await subscribe(broker.port);
