@@ -6,7 +6,11 @@ import { defineConfig } from 'vitest/config';
  * rest of the suite, on a machine no other test loads (vitest.attack.config.ts), so a miss or a
  * difference is pollect's own.
  */
-export const ATTACK_TESTS = ['test/writers/prometheus-hostile.test.ts', 'test/writers/prometheus-slow-headers.test.ts'];
+export const ATTACK_TESTS = [
+  'test/writers/prometheus-hostile.test.ts',
+  'test/writers/prometheus-slow-headers.test.ts',
+  'test/writers/prometheus-trickle.test.ts',
+];
 /** Of those, the one that reads the machine as a whole (its memory, CPU and network), and so runs alone. */
 export const MACHINE_TESTS = ['test/writers/prometheus-node.test.ts'];
 
