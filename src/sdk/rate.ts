@@ -63,7 +63,10 @@ export class RateTracker {
 
   /** Forgets keys not read by rate() since the last sweep() (retain() without building a set). */
   sweep(): void {
-    for (const [key, reading] of this.prev) if (reading.round !== this.round) this.prev.delete(key);
+    // forEach, not for...of over entries: no [key, value] array per series per tick.
+    this.prev.forEach((reading, key) => {
+      if (reading.round !== this.round) this.prev.delete(key);
+    });
     this.round++;
   }
 }

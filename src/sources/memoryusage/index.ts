@@ -21,8 +21,9 @@ export class MemoryUsageSource extends Source<MemoryUsageConfig> {
   private readonly host = hostReader(this.config.backend);
 
   async probe(ctx: ProbeContext): Promise<Sample[]> {
-    // One read of /proc/meminfo gives both the summary and the fields.
-    const fields = await this.host.meminfo();
+    // Every field only for a writer with Prometheus names (one read gives the summary too);
+    // otherwise just the summary's few.
+    const fields = ctx.wants('prometheus') ? await this.host.meminfo() : undefined;
     const m = fields ? memSummary(fields) : await this.host.memory();
     // psutil's used (the Python pollect pins psutil 6): what neither the free list nor the caches hold.
     const used = m.total - m.free - m.buffers - m.cached;

@@ -90,7 +90,10 @@ export function createNamer(mode: Naming): Namer {
     metric(name, type, unit, partOf) {
       let variants = metricCache.get(name);
       if (variants) {
-        for (const v of variants) if (v.type === type && v.unit === unit && v.partOf === partOf) return v.result;
+        for (let i = 0; i < variants.length; i++) {
+          const v = variants[i]!;
+          if (v.type === type && v.unit === unit && v.partOf === partOf) return v.result;
+        }
       } else {
         metricCache.set(name, (variants = []));
       }
