@@ -128,7 +128,22 @@ export function writerParamsSchema(own: JsonSchema | undefined, typeConst?: stri
   return mergeParams(own, commonWriterProperties, typeConst);
 }
 
+// One merged schema per plugin schema (and type): ajv caches what it compiled by schema object, so
+// a new object at every config load (a reload, a plugin's schema, tests) was compiled again and kept.
+const merged = new WeakMap<Record<string, JsonSchema>, WeakMap<JsonSchema, Map<string, JsonSchema>>>();
+const NO_PARAMS: JsonSchema = {};
+
 function mergeParams(own: JsonSchema | undefined, common: Record<string, JsonSchema>, typeConst?: string): JsonSchema {
+  let byOwn = merged.get(common);
+  if (!byOwn) merged.set(common, (byOwn = new WeakMap()));
+  let byType = byOwn.get(own ?? NO_PARAMS);
+  if (!byType) byOwn.set(own ?? NO_PARAMS, (byType = new Map()));
+  let schema = byType.get(typeConst ?? '');
+  if (!schema) byType.set(typeConst ?? '', (schema = buildParams(own, common, typeConst)));
+  return schema;
+}
+
+function buildParams(own: JsonSchema | undefined, common: Record<string, JsonSchema>, typeConst?: string): JsonSchema {
   const base = own ?? {};
   const { properties, required, additionalProperties, type: _t, ...rest } = base;
   return {

@@ -74,3 +74,16 @@ describe('precompiled validators', () => {
     }
   });
 });
+
+describe('merged plugin schemas', () => {
+  // ajv caches compiled validators by schema object: a merged schema built anew at every config
+  // load (a reload, a plugin's own schema, each test) was compiled again, and every copy kept.
+  it('are built once per plugin schema and type', async () => {
+    const http = (await sourceRegistry.Http!()).schema;
+    expect(sourceParamsSchema(http)).toBe(sourceParamsSchema(http));
+    expect(sourceParamsSchema(http, 'Http')).toBe(sourceParamsSchema(http, 'Http'));
+    expect(sourceParamsSchema(http, 'Http')).not.toBe(sourceParamsSchema(http));
+    expect(writerParamsSchema(undefined)).toBe(writerParamsSchema(undefined));
+    expect(writerParamsSchema(undefined)).not.toBe(sourceParamsSchema(undefined));
+  });
+});
