@@ -10,7 +10,7 @@ import { NOTIFICATION_QUEUE, WriterRuntime } from '../../src/executors/writer-ru
 import { Source, Writer, type Batch, type Notification, type NotificationInput, type ProbeContext, type SourceConfig } from '../../src/sdk/index.js';
 import { ExecSource } from '../../src/sources/exec/index.js';
 import { CollectdPythonSource } from '../../src/sources/collectd-python/index.js';
-import { needs } from '../helpers/servers.js';
+import { needs, python3 } from '../helpers/servers.js';
 import { DryRunWriter } from '../../src/writers/dryrun/index.js';
 import { createLogger } from '../../src/log.js';
 import { ManualClock } from '../helpers/clock.js';
@@ -266,7 +266,7 @@ collectd.register_read(read, 0.2)
 `,
       );
       const ctx = { configDir: tmp.dir, tickTime: 1, log: logSink().log };
-      const src = build(CollectdPythonSource, { type: 'CollectdPython', modulePath: 'plugins', import: ['alarm'], hostname: 'py1' }, ctx);
+      const src = build(CollectdPythonSource, { type: 'CollectdPython', modulePath: 'plugins', import: ['alarm'], hostname: 'py1', python: python3() }, ctx);
       const w = new NotifyWriter({ type: 'T' });
       const r = new SourceRunner({
         id: 'c.CollectdPython',

@@ -3,6 +3,13 @@
 // (POLLECT_TEST_SKIP=redis-server,snmpd); a skipped binary is printed. scripts/setup-test-env.sh
 // installs every package listed here (test/servers.test.ts checks that it does).
 import { execFileSync } from 'node:child_process';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    python3: string;
+  }
+}
 
 /** Every binary the suite runs that a fresh Debian or Ubuntu machine may lack, with its package. */
 export const BINARIES: Readonly<Record<string, string>> = {
@@ -73,4 +80,23 @@ export function needs(...binaries: string[]): boolean {
   const missing = binaries.filter((b) => !onPath(b));
   if (missing.length > 0) throw new Error(installHint(missing));
   return true;
+}
+
+/**
+ * The interpreter `python3` on PATH runs, found once for the suite (global-setup.ts): where PATH
+ * has a version manager's shim (pyenv's is a shell script forking about 35 processes, 0.35 s of
+ * CPU per start against 0.03 s), the tests that start Python dozens of times run it directly.
+ * `python3` itself when it cannot be run (the tests that need it then fail, naming it).
+ */
+export function resolvePython(): string {
+  try {
+    return execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim() || 'python3';
+  } catch {
+    return 'python3';
+  }
+}
+
+/** The suite's Python interpreter (see resolvePython). */
+export function python3(): string {
+  return inject('python3');
 }

@@ -12,7 +12,7 @@ import { CollectdPythonSource } from '../../src/sources/collectd-python/index.js
 import { probeOnce, quietLog } from '../helpers/probe.js';
 import { tempDir } from '../helpers/net.js';
 import { build, type ParamsOf } from '../helpers/plugin.js';
-import { needs } from '../helpers/servers.js';
+import { needs, python3 } from '../helpers/servers.js';
 import { collectdConf, identifiers, moduleBlock, startCollectd, waitForCsv, type Row } from '../helpers/collectd-side.js';
 
 const FIXTURES = path.join(__dirname, '../fixtures/collectd-plugins');
@@ -78,7 +78,7 @@ describe.skipIf(!needs('collectd', 'python3'))('CollectdPython side by side with
 
   /** pollect's source on the same plugins, in `dir`, once it has started them. */
   async function runPollect(dir: string, imports: string[], params: ParamsOf<typeof CollectdPythonSource>): Promise<CollectdPythonSource> {
-    source = build(CollectdPythonSource, { modulePath: 'plugins', import: imports, hostname: 'side', ...params }, { configDir: dir });
+    source = build(CollectdPythonSource, { modulePath: 'plugins', import: imports, hostname: 'side', python: python3(), ...params }, { configDir: dir });
     await source.init({ log: quietLog, tickTime: 10, configDir: dir, signal: AbortSignal.timeout(10_000) });
     return source;
   }

@@ -18,7 +18,7 @@ import { Daemon as Pollect } from '../../src/executors/daemon.js';
 import { selfSeriesName } from '../../src/executors/self-metrics.js';
 import { validate } from '../helpers/validate.js';
 import { freePort, tempDir } from '../helpers/net.js';
-import { needs } from '../helpers/servers.js';
+import { needs, python3 } from '../helpers/servers.js';
 import {
   batch,
   type Carbon,
@@ -48,7 +48,7 @@ interface Decoded {
 }
 
 /** Feeds concatenated messages to python3: pickle.loads, carbon's SafeUnpickler and pickletools. */
-function pythonDecode(bytes: Buffer, python = 'python3'): Decoded[] {
+function pythonDecode(bytes: Buffer, python = python3()): Decoded[] {
   const script = `
 import sys, json, struct, pickle, pickletools, io
 try:
@@ -216,7 +216,7 @@ describe('plaintext encoder', () => {
     expect(text).toBe('a.b 0.1 10\nc.ü -2.5e-300 20\nd.e inf 30\nf.g -inf 40\n');
     // Parse as carbon's MetricLineReceiver does.
     const py = execFileSync(
-      'python3',
+      python3(),
       [
         '-c',
         `
