@@ -32,6 +32,11 @@ function lastRows(csv: Map<string, Row[]>): Map<string, Record<string, number>> 
   return new Map([...csv].filter(([, rows]) => rows.length > 0).map(([id, rows]) => [id, rows.at(-1)!.values]));
 }
 
+/** collectd creates an identifier's CSV file (its header) a moment before it writes the first row. */
+function everyHasRow(csv: Map<string, Row[]>): boolean {
+  return [...csv.values()].every((rows) => rows.length > 0);
+}
+
 /** Same identifiers, same data sources and values (collectd's CSV keeps 6 decimals of a gauge). */
 function expectSame(mine: Map<string, Record<string, number>>, theirs: Map<string, Record<string, number>>): void {
   expect([...mine.keys()].sort()).toEqual([...theirs.keys()].sort());
@@ -152,7 +157,7 @@ describe.skipIf(!needs('collectd', 'python3'))('CollectdPython side by side with
     const samples = await probeOnce(pollect);
     const mine = identifiers(samples, {});
     // 17 values of the leader (its mntr lines but the version, plus health and leadership), 14 of the follower.
-    const csv = await waitForCsv(path.join(dir, 'csv'), (c) => c.size >= 31);
+    const csv = await waitForCsv(path.join(dir, 'csv'), (c) => c.size >= 31 && everyHasRow(c));
     expect(csv.size, stderr()).toBe(31);
     expectSame(mine, lastRows(csv));
     expect(mine.get('side/zookeeper-[zk_version=3.4.0]/counter-zk_packets_received')).toEqual({ value: 70 });
@@ -213,7 +218,7 @@ describe.skipIf(!needs('collectd', 'python3'))('CollectdPython side by side with
       return ids;
     };
     const first = await reported((ids) => ids.size === 4);
-    const firstCsv = lastRows(await waitForCsv(csvDir, (c) => c.size === 4));
+    const firstCsv = lastRows(await waitForCsv(csvDir, (c) => c.size === 4 && everyHasRow(c)));
     expect([...firstCsv.keys()].sort(), stderr()).toEqual(IDS);
     expectSame(first, firstCsv);
     expect(first.get('side/files-room/gauge-humidity')).toEqual({ value: 40.25 });
