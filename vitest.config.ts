@@ -32,9 +32,9 @@ export default defineConfig({
     unstubEnvs: true,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Most test time is waiting (servers starting, timeouts, peers that never answer), not CPU: with
-    // files sharing processes, six files at once ran the suite in 67-78 s where four took 80-88 s,
-    // on this 2-core machine equally loaded by other work.
+    // Test time is partly waiting (servers starting, timeouts, peers that never answer), partly CPU
+    // (the pass keeps both cores about 85% busy): six files at once took 65-71 s, four 79 s and
+    // eight 70 s on this 2-core machine (December 2026).
     maxWorkers: 6,
   },
 });
