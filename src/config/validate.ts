@@ -42,12 +42,17 @@ async function loadPrecompiled(key: string): Promise<ValidateFunction | null> {
   return fn;
 }
 
-async function compile(schema: JsonSchema): Promise<ValidateFunction> {
+/** The process's one ajv, loaded on first use: it keeps what it compiled, by schema object. */
+export async function sharedAjv(): Promise<Ajv> {
   if (!ajv) {
     const { Ajv } = await import('ajv');
     ajv = new Ajv(AJV_OPTIONS);
   }
-  return ajv.compile(schema);
+  return ajv;
+}
+
+async function compile(schema: JsonSchema): Promise<ValidateFunction> {
+  return (await sharedAjv()).compile(schema);
 }
 
 /**
