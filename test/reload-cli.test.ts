@@ -47,13 +47,14 @@ describe('SIGHUP (through the launcher)', () => {
 
     writeFileSync(file, JSON.stringify(cfg(2)));
     child.kill('SIGHUP');
-    await until(() => values().includes(2), 'samples of the new config');
+    // The file and the daemon's stderr are two channels: the samples may be read before the log lines.
+    await until(() => values().includes(2) && io.err.includes('reload: done'), 'samples of the new config, and the reload logged');
     expect(io.err).toContain(`SIGHUP: reloading ${file}`);
     expect(io.err).toContain('reload: done: executors 0 kept, 1 started, 1 stopped; writers 1 kept, 0 restarted, 0 started, 0 stopped');
 
     writeFileSync(file, JSON.stringify(cfg('high')));
     child.kill('SIGHUP');
-    await until(() => io.err.includes('reload: invalid config, the running one stays'), 'the reload error');
+    await until(() => io.err.includes('reload: invalid config, the running one stays') && io.err.includes('reload: executors['), 'the reload error');
     expect(io.err).toContain('reload: executors[0].sources[0].value: ');
     // Still running the config that was good: more samples of value 2 arrive.
     const seen = values().length;
