@@ -135,6 +135,19 @@ describe('createHttpServer', () => {
     expect(statuses(flood.text).length).toBeLessThanOrEqual(HTTP_LIMITS.maxPipelined);
   });
 
+  it('ends the requests Node still parses after closing a flooding connection, without an error each', async () => {
+    const { server, port } = await serve();
+    const requests: http.IncomingMessage[] = [];
+    server.on('request', (req: http.IncomingMessage) => requests.push(req));
+    const flood = await rawExchange(port, pipelinedGets(2_000), 5_000);
+    expect(flood.closed).toBe(true);
+    expect(await until(() => requests.length > 0 && requests.every((r) => r.destroyed), 5_000)).toBe(true);
+    // Node ends those left at the socket's close with an error and formats its stack: a flood's
+    // largest cost (bench:pipelining). Only the requests the connection had in flight get one.
+    expect(requests.length).toBeGreaterThan(HTTP_LIMITS.maxPipelined);
+    expect(requests.filter((r) => r.errored).length).toBeLessThanOrEqual(HTTP_LIMITS.maxPipelined + 1);
+  });
+
   describe.skipIf(!needs('openssl'))('over HTTPS', () => {
     const tmp = tempDir();
     let tls: { key: string; cert: string };

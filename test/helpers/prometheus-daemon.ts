@@ -85,9 +85,27 @@ export function missed(stamps: number[], from: number, to: number): number {
   return Math.max(0, due - got - 1);
 }
 
+/** Where ticks in [from, to) are missing: each gap of more than one period, as `+s..+s` from `from` (for the log). */
+export function gaps(stamps: number[], from: number, to: number): string {
+  const inside = stamps.filter((t) => t >= from && t < to).sort((a, b) => a - b);
+  const at = (t: number): string => `+${((t - from) / 1000).toFixed(1)}s`;
+  const found: string[] = [];
+  for (let i = 1; i < inside.length; i++) {
+    if (inside[i]! - inside[i - 1]! > 1.5 * TICK * 1000) found.push(`${at(inside[i - 1]!)}..${at(inside[i]!)}`);
+  }
+  return `recorded ${inside.map(at).join(' ') || 'none'}${found.length ? `; gaps ${found.join(', ')}` : ''}`;
+}
+
 export function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m![1]) * 1024;
+}
+
+/** CPU seconds the process has used (user + system; /proc/<pid>/stat counts in clock ticks of 10 ms). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export function openFds(pid: number): number {

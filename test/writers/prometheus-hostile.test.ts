@@ -4,12 +4,27 @@
 // that make it hold are tested in prometheus-bodies.test.ts, slow-header sockets (item 6) in
 // prometheus-slow-headers.test.ts: files of their own, so that they run beside this one.
 import { describe, expect, it } from 'vitest';
-import { MB, missed, peakRss, pipeliners, rssOf, SERIES, scrape, scrapeWithin, startDaemon, TICK, ticks } from '../helpers/prometheus-daemon.js';
+import {
+  cpuSecondsOf,
+  gaps,
+  MB,
+  missed,
+  peakRss,
+  pipeliners,
+  rssOf,
+  SERIES,
+  scrape,
+  scrapeWithin,
+  startDaemon,
+  TICK,
+  ticks,
+} from '../helpers/prometheus-daemon.js';
 
 describe('Prometheus endpoint under attack (a real daemon, ~20k series, tickTime 1)', () => {
   it('pipelined scrapes never read: RSS bounded, no tick missed, a normal scrape succeeds', async () => {
     const { port, pid, ticksFile } = await startDaemon();
     const before = rssOf(pid);
+    const cpuBefore = cpuSecondsOf(pid);
     const from = Date.now();
     // 2 x 20 sockets x 500 pipelined GETs, half of them asking for gzip, a fresh connection every
     // 2 s; and 100 sockets with 15 each (under the per-connection cap), held across ticks.
@@ -23,11 +38,14 @@ describe('Prometheus endpoint under attack (a real daemon, ~20k series, tickTime
     const peak = await peakRss(pid, 6_000);
     for (const p of [deep, deepGz, ...held]) p.stop();
     const to = Date.now();
+    const cpu = cpuSecondsOf(pid) - cpuBefore;
     await new Promise((r) => setTimeout(r, 2 * TICK * 1000));
-    const lost = missed(ticks(ticksFile), from, to);
+    const stamps = ticks(ticksFile);
+    const lost = missed(stamps, from, to);
     console.log(
       `pipelining: RSS ${Math.round(before / MB)} MB before, peak ${Math.round(peak / MB)} MB; ` +
-        `${deep.connects() + deepGz.connects()} deep connections; ${Math.floor((to - from) / (TICK * 1000))} ticks due, ${lost} missed`,
+        `${deep.connects() + deepGz.connects()} deep connections; daemon CPU ${cpu.toFixed(1)} s; ${Math.floor((to - from) / (TICK * 1000))} ticks due, ${lost} missed ` +
+        `(${gaps(stamps, from, to)})`,
     );
     // Node still parses what the dropped connections had sent before their sockets close, so on a
     // loaded machine the first scrape after the flood may wait its turn: a normal scrape must
