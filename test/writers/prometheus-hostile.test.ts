@@ -2,7 +2,8 @@
 // pipelined scrapes that are never read (issue 17 item 2); the test checks the daemon's RSS, that
 // no tick was missed, and that a normal scrape still succeeds. The shared, bounded scrape bodies
 // that make it hold are tested in prometheus-bodies.test.ts, slow-header sockets (item 6) in
-// prometheus-slow-headers.test.ts: files of their own, so that they run beside this one.
+// prometheus-slow-headers.test.ts: files of their own, so that they run beside other attacks
+// (vitest.attack.config.ts). Where ticks went missing is printed, with the daemon's CPU meanwhile.
 import { describe, expect, it } from 'vitest';
 import {
   cpuSecondsOf,
