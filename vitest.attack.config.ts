@@ -5,7 +5,7 @@ import { ATTACK_TESTS, MACHINE_TESTS } from './vitest.config.js';
 // ticks of its own daemon and that daemon's own RSS and descriptors. Two run side by side, then the
 // third: with all three at once, the pipelining flood's daemon got so little CPU on this 2-core
 // machine that its loop stalled 1-3 s at the flood's first wave in about half the runs (ticks
-// missed in a third; December 2026), against 1 run in 6 (and no tick missed) two at a time. Then
+// missed in a third; December 2026); two at a time, a 1 s gap in 2 runs of 14 and no tick missed. Then
 // the node_exporter comparison alone: the attacks' daemons move the machine's memory by hundreds of
 // MB, which it reads.
 const FIRST = ['test/writers/prometheus-hostile.test.ts', 'test/writers/prometheus-trickle.test.ts'];

@@ -7,6 +7,7 @@ import net from 'node:net';
 import zlib from 'node:zlib';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CLOCK_TICKS, parsePidStat } from '../../src/host/proc-parse.js';
 import { BIN } from './cli.js';
 import { until } from './hostile-http.js';
 import { freePort, spawnDaemon, tempDir, waitForPort, type Daemon } from './net.js';
@@ -101,11 +102,9 @@ export function rssOf(pid: number): number {
   return Number(m![1]) * 1024;
 }
 
-/** CPU seconds the process has used (user + system; /proc/<pid>/stat counts in clock ticks of 10 ms). */
+/** CPU seconds (user + system) the process has used. */
 export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return parsePidStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).cpuTicks / CLOCK_TICKS;
 }
 
 export function openFds(pid: number): number {

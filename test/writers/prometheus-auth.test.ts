@@ -9,6 +9,7 @@ import https from 'node:https';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
+import { CLOCK_TICKS, parsePidStat } from '../../src/host/proc-parse.js';
 import { BasicAuth, CACHE_MS, checkUsers, MAX_CHECKS } from '../../src/writers/prometheus/auth.js';
 import { PrometheusWriter, type PrometheusConfig } from '../../src/writers/prometheus/index.js';
 import { ParamError, type Batch } from '../../src/sdk/index.js';
@@ -198,8 +199,7 @@ describe('basic auth in the daemon as launched (bin/pollect.js, whose V8 flags t
 
 /** CPU time (user + system) of a process so far, in ms. */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  return (parsePidStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).cpuTicks * 1000) / CLOCK_TICKS;
 }
 
 function request(
